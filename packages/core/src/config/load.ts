@@ -1,0 +1,138 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { registerSecret } from '../redact.js';
+import { labConfigSchema, type LabConfig, type LabConfigInput } from './schema.js';
+
+/** A validated config and where it came from. */
+export interface LoadedConfig {
+  config: LabConfig;
+  /** Absolute path of the file, or undefined for a config built in code. */
+  file: string | undefined;
+  /** Folder that relative paths in the config (dataset, plugins) are resolved against. */
+  baseDir: string;
+}
+
+/** Formats a zod issue path as `providers[1].config.baseURL`. */
+export function formatConfigPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((out, key) => {
+    if (typeof key === 'number') return `${out}[${key}]`;
+    const name = String(key);
+    return /^[A-Za-z_$][\w$]*$/.test(name) ? (out ? `${out}.${name}` : name) : `${out}[${JSON.stringify(name)}]`;
+  }, '');
+}
+
+const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/**
+ * Replaces `${NAME}` (and `${NAME:-default}`) in every string of a parsed config with the
+ * environment's value. A missing variable without a default is an error naming it and where it
+ * is used. Values read for keys that look secret (apiKey, token, password) are registered for
+ * redaction from logs and errors.
+ */
+export function interpolateEnv<T>(value: T, options: { env?: NodeJS.ProcessEnv; file?: string } = {}): T {
+  const env = options.env ?? process.env;
+  const walk = (node: unknown, path: PropertyKey[]): unknown => {
+    if (typeof node === 'string') {
+      const replaced = node.replace(ENV_REFERENCE, (_match, name: string, fallback: string | undefined) => {
+        const found = env[name];
+        if (found !== undefined && found !== '') return found;
+        if (fallback !== undefined) return fallback;
+        throw new ConfigError({
+          file: options.file,
+          path: formatConfigPath(path),
+          message: `environment variable ${name} is not set. Set it (export ${name}=...) or write \${${name}:-default}.`,
+        });
+      });
+      const key = String(path[path.length - 1] ?? '');
+      if (replaced !== node && /key|token|secret|password/i.test(key)) registerSecret(replaced);
+      return replaced;
+    }
+    if (Array.isArray(node)) return node.map((item, index) => walk(item, [...path, index]));
+    if (node !== null && typeof node === 'object') {
+      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item, [...path, key])]));
+    }
+    return node;
+  };
+  return walk(value, []) as T;
+}
+
+function describeIssues(issues: z.core.$ZodIssue[]): { path: string; message: string } {
+  const [first] = issues;
+  const path = first ? formatConfigPath(first.path) : '';
+  const lines = issues.slice(0, 5).map((issue) => {
+    const where = formatConfigPath(issue.path) || '(top level)';
+    return `${where}: ${issue.message}`;
+  });
+  const more = issues.length > 5 ? `\n  … and ${issues.length - 5} more` : '';
+  const message =
+    issues.length === 1 ? (first?.message ?? 'invalid') : `${issues.length} problems:\n  ${lines.join('\n  ')}${more}`;
+  return { path, message };
+}
+
+/**
+ * Validates a config object (from a file or built in code), interpolating `${ENV}` references
+ * and applying defaults. Throws ConfigError naming the file, the path and what was expected.
+ */
+export function parseConfig(input: LabConfigInput | unknown, options: { file?: string; baseDir?: string; env?: NodeJS.ProcessEnv } = {}): LoadedConfig {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ConfigError({ file: options.file, message: 'the config must be a mapping (an object) at the top level.' });
+  }
+  const interpolated = interpolateEnv(input, { ...(options.env ? { env: options.env } : {}), ...(options.file ? { file: options.file } : {}) });
+  const result = labConfigSchema.safeParse(interpolated);
+  if (!result.success) {
+    const { path, message } = describeIssues(result.error.issues);
+    throw new ConfigError({ file: options.file, path: result.error.issues.length === 1 ? path : undefined, message });
+  }
+  for (const entry of result.data.providers) {
+    if (typeof entry !== 'string') {
+      for (const [key, value] of Object.entries(entry.config)) {
+        if (typeof value === 'string' && /key|token|secret|password/i.test(key)) registerSecret(value);
+      }
+    }
+  }
+  return {
+    config: result.data,
+    file: options.file,
+    baseDir: options.baseDir ?? (options.file ? dirname(options.file) : process.cwd()),
+  };
+}
+
+/** Reads, parses (YAML or JSON by extension) and validates a config file. */
+export async function loadConfig(path: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<LoadedConfig> {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError({
+      file,
+      message:
+        code === 'ENOENT'
+          ? 'config file not found. Check the path, or start from examples/quickstart/llm-lab.yaml.'
+          : `cannot read the config file (${code ?? String(error)}).`,
+      cause: error,
+    });
+  }
+  let parsed: unknown;
+  if (extname(file).toLowerCase() === '.json') {
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError({ file, message: `invalid JSON: ${(error as Error).message}`, cause: error });
+    }
+  } else {
+    const document = parseDocument(text, { prettyErrors: true });
+    if (document.errors.length > 0) {
+      const [first] = document.errors;
+      const position = first?.linePos?.[0];
+      const where = position ? ` at line ${position.line}, column ${position.col}` : '';
+      throw new ConfigError({ file, message: `invalid YAML${where}: ${first?.message.split('\n')[0] ?? 'parse error'}` });
+    }
+    parsed = document.toJS();
+  }
+  return parseConfig(parsed, { file, ...(options.env ? { env: options.env } : {}) });
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+/** Settings that change what a model generates; `defaults:` and per-provider overrides. */
+export const samplingSchema = z
+  .object({
+    temperature: z.number().min(0).max(2).optional(),
+    topP: z.number().min(0).max(1).optional(),
+    topK: z.number().int().positive().optional(),
+    maxTokens: z.number().int().positive().optional(),
+    presencePenalty: z.number().min(-2).max(2).optional(),
+    frequencyPenalty: z.number().min(-2).max(2).optional(),
+    stop: z.array(z.string()).max(4).optional(),
+    seed: z.number().int().optional(),
+  })
+  .strict();
+
+const providerIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.-]*:.+$/i, 'a provider id of the form <provider>:<model>, e.g. openai:gpt-4o-mini');
+
+export const providerEntrySchema = z.union([
+  providerIdSchema,
+  z
+    .object({
+      id: providerIdSchema,
+      /** A display name; defaults to the id. Two entries with the same id need distinct labels. */
+      label: z.string().min(1).optional(),
+      /** Passed to the provider factory (apiKey, baseURL, timeoutMs, ...). */
+      config: z.record(z.string(), z.unknown()).default({}),
+      /** Sampling overrides for this provider. */
+      settings: samplingSchema.optional(),
+    })
+    .strict(),
+]);
+
+const messageSchema = z
+  .object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })
+  .strict();
+
+export const promptEntrySchema = z.union([
+  z.string().min(1),
+  z
+    .object({
+      id: z.string().min(1).optional(),
+      /** A user message template with {{field}} variables. */
+      template: z.string().min(1).optional(),
+      /** A system message template. */
+      system: z.string().optional(),
+      /** Full chat turns as templates (instead of template/system). */
+      messages: z.array(messageSchema).min(1).optional(),
+    })
+    .strict()
+    .refine((prompt) => prompt.template !== undefined || prompt.messages !== undefined, {
+      message: 'a prompt needs either template or messages',
+    }),
+]);
+
+/** One evaluator. Its other fields depend on `type` and are checked by @llm-lab/evaluation. */
+export const evaluatorEntrySchema = z.looseObject({
+  type: z.string().min(1),
+  /** Scores this evaluator's result under another name. */
+  name: z.string().min(1).optional(),
+});
+
+export const datasetSchema = z
+  .object({
+    /** A JSONL or CSV file, relative to the config file. */
+    path: z.string().min(1).optional(),
+    /** Inline rows (instead of path). */
+    rows: z.array(z.record(z.string(), z.unknown())).optional(),
+    /** Inferred from the file extension when absent. */
+    format: z.enum(['jsonl', 'csv']).optional(),
+    /** The row field holding a stable case id; a hash of the row when absent. */
+    idField: z.string().min(1).optional(),
+    /** What to do with a row that cannot be parsed: skip it (and report it) or stop the run. */
+    onInvalidRow: z.enum(['skip', 'fail']).default('skip'),
+  })
+  .strict()
+  .refine((dataset) => (dataset.path === undefined) !== (dataset.rows === undefined), {
+    message: 'a dataset needs exactly one of path or rows',
+  });
+
+export const runSettingsSchema = z
+  .object({
+    /** Calls in flight at once across the run. */
+    concurrency: z.number().int().positive().max(10_000).default(8),
+    /** How many times each case is sent to each provider. */
+    repeat: z.number().int().positive().max(1_000).default(1),
+    /** Run only the first N cases. */
+    limit: z.number().int().positive().optional(),
+    /** Per-request timeout in milliseconds. */
+    timeoutMs: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export const thresholdsSchema = z
+  .object({
+    /** Every provider must reach this accuracy (0–1) or the run exits non-zero. */
+    minAccuracy: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+
+export const storageSchema = z
+  .object({
+    /** A PostgreSQL URL; overrides DATABASE_URL. */
+    url: z.string().min(1).optional(),
+    /** Folder of the embedded database when no URL is set. Default `.llm-lab/` under the working directory. */
+    dataDir: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** The whole LLM Lab config file. Documented in docs/config.md. */
+export const labConfigSchema = z
+  .object({
+    description: z.string().optional(),
+    /** Third-party provider packages to load (`llm-lab-provider-*`). */
+    plugins: z.array(z.string().min(1)).default([]),
+    providers: z.array(providerEntrySchema).min(1, 'list at least one provider'),
+    prompts: z.array(promptEntrySchema).min(1).default(['{{prompt}}']),
+    dataset: datasetSchema,
+    evaluators: z.array(evaluatorEntrySchema).default([]),
+    defaults: samplingSchema.default({}),
+    run: runSettingsSchema.default({ concurrency: 8, repeat: 1 }),
+    thresholds: thresholdsSchema.default({}),
+    storage: storageSchema.default({}),
+  })
+  .strict();
+
+/** A config as written (before defaults). */
+export type LabConfigInput = z.input<typeof labConfigSchema>;
+/** A validated config with defaults applied. */
+export type LabConfig = z.output<typeof labConfigSchema>;
+export type ProviderEntry = z.output<typeof providerEntrySchema>;
+export type PromptEntry = z.output<typeof promptEntrySchema>;
+export type EvaluatorEntry = z.output<typeof evaluatorEntrySchema>;
+export type DatasetConfig = z.output<typeof datasetSchema>;
+export type SamplingConfig = z.output<typeof samplingSchema>;

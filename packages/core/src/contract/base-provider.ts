@@ -1,0 +1,134 @@
+import { ProviderError, isProviderError } from '../errors.js';
+import { mapConcurrent } from '../util/map-concurrent.js';
+import type {
+  BatchItemResult,
+  BatchOptions,
+  CallOptions,
+  CostBreakdown,
+  GenerateRequest,
+  GenerateResponse,
+  LanguageModelProvider,
+  ModelInfo,
+  ProviderWarning,
+  StreamPart,
+  TokenUsage,
+} from './types.js';
+import { CONTRACT_VERSION } from './version.js';
+
+/**
+ * The common half of every provider: request validation, batching as bounded concurrent calls,
+ * cost from the model's prices, and collecting a stream into a whole response. A provider
+ * extends it and implements `generate`, `streamGenerate` and `getModelInfo`.
+ */
+export abstract class BaseProvider implements LanguageModelProvider {
+  readonly contractVersion: string = CONTRACT_VERSION;
+  abstract readonly provider: string;
+  abstract readonly model: string;
+
+  get id(): string {
+    return `${this.provider}:${this.model}`;
+  }
+
+  abstract generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResponse>;
+  abstract streamGenerate(request: GenerateRequest, options?: CallOptions): AsyncIterable<StreamPart>;
+  abstract getModelInfo(): ModelInfo;
+
+  /** Runs the requests as concurrent calls (bounded by `options.concurrency`, default 8). */
+  async batchGenerate(requests: GenerateRequest[], options: BatchOptions = {}): Promise<BatchItemResult[]> {
+    const { concurrency = 8, ...callOptions } = options;
+    return mapConcurrent(requests, concurrency, async (request): Promise<BatchItemResult> => {
+      try {
+        return { ok: true, response: await this.generate(request, callOptions) };
+      } catch (error) {
+        return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+      }
+    });
+  }
+
+  estimateCost(usage: TokenUsage): CostBreakdown | undefined {
+    return costFromPricing(this.getModelInfo().pricing, usage);
+  }
+
+  /**
+   * Throws a `bad-request` ProviderError naming the setting when a request is invalid, and
+   * returns warnings for settings this provider cannot honour (listed in `unsupported`).
+   */
+  protected validateRequest(
+    request: GenerateRequest,
+    unsupported: ReadonlyArray<keyof GenerateRequest> = [],
+  ): ProviderWarning[] {
+    const invalid = (setting: string, expected: string, value: unknown): never => {
+      throw new ProviderError({
+        kind: 'bad-request',
+        providerId: this.id,
+        message: `Invalid request setting '${setting}': expected ${expected}, got ${JSON.stringify(value)}.`,
+      });
+    };
+    if (!Array.isArray(request.messages) || request.messages.length === 0) {
+      invalid('messages', 'at least one message', request.messages);
+    }
+    request.messages.forEach((message, index) => {
+      if (!['system', 'user', 'assistant', 'tool'].includes(message.role)) {
+        invalid(`messages[${index}].role`, 'system, user, assistant or tool', message.role);
+      }
+      if (typeof message.content !== 'string') invalid(`messages[${index}].content`, 'a string', message.content);
+    });
+    const range = (setting: keyof GenerateRequest, min: number, max: number) => {
+      const value = request[setting];
+      if (value === undefined) return;
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+        invalid(setting, `a number from ${min} to ${max}`, value);
+      }
+    };
+    range('temperature', 0, 2);
+    range('topP', 0, 1);
+    range('presencePenalty', -2, 2);
+    range('frequencyPenalty', -2, 2);
+    for (const setting of ['maxTokens', 'topK'] as const) {
+      const value = request[setting];
+      if (value !== undefined && (!Number.isInteger(value) || value < 1)) invalid(setting, 'a positive integer', value);
+    }
+    if (request.seed !== undefined && !Number.isInteger(request.seed)) invalid('seed', 'an integer', request.seed);
+    if (request.stop !== undefined && (!Array.isArray(request.stop) || request.stop.some((s) => typeof s !== 'string'))) {
+      invalid('stop', 'an array of strings', request.stop);
+    }
+    return unsupported
+      .filter((setting) => request[setting] !== undefined)
+      .map((setting) => ({
+        type: 'unsupported-setting' as const,
+        setting,
+        message: `${this.id} does not support '${setting}'; it was ignored.`,
+      }));
+  }
+
+  /** Collects a stream into a whole response (for providers whose `generate` streams). */
+  protected async collectStream(parts: AsyncIterable<StreamPart>): Promise<GenerateResponse> {
+    for await (const part of parts) {
+      if (part.type === 'finish') return part.response;
+    }
+    throw new ProviderError({
+      kind: 'invalid-response',
+      providerId: this.id,
+      message: `${this.id} ended its stream without a finish part.`,
+    });
+  }
+
+  /** Turns a cancelled or timed-out call into the matching ProviderError; passes others through. */
+  protected normaliseAbort(error: unknown, options: CallOptions | undefined): unknown {
+    if (isProviderError(error)) return error;
+    if (options?.signal?.aborted) {
+      return new ProviderError({ kind: 'cancelled', providerId: this.id, message: `${this.id}: the call was cancelled.`, cause: error });
+    }
+    return error;
+  }
+}
+
+/** Cost of `usage` at `pricing` (US dollars per million tokens); undefined without pricing. */
+export function costFromPricing(pricing: ModelInfo['pricing'], usage: TokenUsage): CostBreakdown | undefined {
+  if (!pricing) return undefined;
+  const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
+  const cachedPrice = pricing.cachedInputPerMillion ?? pricing.inputPerMillion;
+  const inputUsd = ((usage.inputTokens - cached) * pricing.inputPerMillion + cached * cachedPrice) / 1_000_000;
+  const outputUsd = (usage.outputTokens * pricing.outputPerMillion) / 1_000_000;
+  return { inputUsd, outputUsd, totalUsd: inputUsd + outputUsd };
+}

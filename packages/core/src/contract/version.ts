@@ -1,0 +1,12 @@
+/**
+ * The version of the provider contract this copy of `@llm-lab/core` implements (semver).
+ * A provider or plugin declares the version it was built for; the registry accepts it when the
+ * major versions match and refuses it, naming both versions, when they do not.
+ */
+export const CONTRACT_VERSION = '1.0.0';
+
+/** The major part of a semver string (`'1.4.2'` → `1`); `NaN` when the string is not semver-like. */
+export function majorOf(version: string): number {
+  const match = /^v?(\d+)(?:\.\d+){0,2}(?:[-+].*)?$/.exec(version.trim());
+  return match?.[1] !== undefined ? Number(match[1]) : Number.NaN;
+}

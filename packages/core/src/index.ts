@@ -1,0 +1,30 @@
+export * from './contract/types.js';
+export { CONTRACT_VERSION, majorOf } from './contract/version.js';
+export { BaseProvider, costFromPricing } from './contract/base-provider.js';
+export {
+  LLMLabError,
+  ProviderError,
+  ConfigError,
+  isLLMLabError,
+  isProviderError,
+  isRetryableError,
+  kindForStatus,
+  retryAfterFromHeaders,
+  type ProviderErrorKind,
+  type ProviderErrorOptions,
+} from './errors.js';
+export { registerSecret, redactSecrets, REDACTED } from './redact.js';
+export {
+  ProviderRegistry,
+  defineProvider,
+  parseProviderId,
+  type ProviderPlugin,
+  type ProviderCreateOptions,
+  type RegisteredProvider,
+} from './registry.js';
+export * from './config/schema.js';
+export { loadConfig, parseConfig, interpolateEnv, formatConfigPath, type LoadedConfig } from './config/load.js';
+export { parseProviderConfig } from './config/provider-config.js';
+export { createLogger, type Logger, type CreateLoggerOptions } from './logging.js';
+export { MockProvider, mockProvider, mockProviderConfigSchema, type MockProviderConfig } from './providers/mock-provider.js';
+export { mapConcurrent } from './util/map-concurrent.js';

@@ -1,0 +1,158 @@
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { LanguageModelProvider, ModelCapabilities } from './contract/types.js';
+import { CONTRACT_VERSION, majorOf } from './contract/version.js';
+import { ConfigError, LLMLabError } from './errors.js';
+import type { Logger } from './logging.js';
+
+/** What a provider factory receives. */
+export interface ProviderCreateOptions {
+  /** The part of the id after the first colon, e.g. `gpt-4o-mini`. */
+  model: string;
+  /** The provider's `config:` block from the LLM Lab config (already env-interpolated). */
+  config: Record<string, unknown>;
+  logger?: Logger;
+}
+
+/**
+ * A provider family: what a built-in provider registers and what a plugin package exports
+ * (as its default export or as `provider`).
+ */
+export interface ProviderPlugin {
+  /** The prefix of the ids it serves: `openai` serves `openai:<model>`. Lowercase. */
+  name: string;
+  /** The contract version it was built against, e.g. `'1.0.0'`. */
+  contractVersion: string;
+  /** One line shown by `llm-lab providers list`. */
+  description?: string;
+  /** What its models can do, for listing. */
+  capabilities?: Partial<ModelCapabilities>;
+  /** Makes a provider for one model. May throw ConfigError for a bad `config`. */
+  create(options: ProviderCreateOptions): LanguageModelProvider;
+}
+
+/** Helps plugin authors get the shape right; returns its argument. */
+export function defineProvider(plugin: ProviderPlugin): ProviderPlugin {
+  return plugin;
+}
+
+/** A listed provider family and where it came from. */
+export interface RegisteredProvider {
+  name: string;
+  description: string;
+  contractVersion: string;
+  capabilities: Partial<ModelCapabilities>;
+  source: 'built-in' | string;
+}
+
+/** Splits `openai:gpt-4o-mini` into its provider and model (the model may contain colons). */
+export function parseProviderId(id: string): { provider: string; model: string } {
+  const colon = id.indexOf(':');
+  if (colon <= 0 || colon === id.length - 1) {
+    throw new ConfigError({
+      message: `Provider id '${id}' is not of the form <provider>:<model> (for example 'openai:gpt-4o-mini' or 'mock:echo').`,
+    });
+  }
+  return { provider: id.slice(0, colon).toLowerCase(), model: id.slice(colon + 1) };
+}
+
+const PLUGIN_NAME = /^(?:@[a-z0-9][\w.-]*\/)?llm-lab-provider-[a-z0-9][\w.-]*$/;
+
+/** Holds the provider families LLM Lab knows, and makes providers from `<provider>:<model>` ids. */
+export class ProviderRegistry {
+  private readonly entries = new Map<string, { plugin: ProviderPlugin; source: string }>();
+
+  /**
+   * Adds a provider family. Refuses one built for another contract major version, naming both.
+   * Registering the same name again replaces it (a plugin may override a built-in).
+   */
+  register(plugin: ProviderPlugin, source = 'built-in'): this {
+    if (!plugin || typeof plugin.name !== 'string' || typeof plugin.create !== 'function') {
+      throw new LLMLabError(
+        'provider_invalid',
+        `${source === 'built-in' ? 'A provider' : `Plugin '${source}'`} is not a provider: expected an object with 'name', 'contractVersion' and 'create()'.`,
+      );
+    }
+    const theirs = majorOf(String(plugin.contractVersion));
+    const ours = majorOf(CONTRACT_VERSION);
+    if (theirs !== ours) {
+      throw new LLMLabError(
+        'provider_contract_mismatch',
+        `Provider '${plugin.name}'${source === 'built-in' ? '' : ` from '${source}'`} was built for provider contract ` +
+          `${plugin.contractVersion || '(none declared)'}, but this @llm-lab/core implements contract ${CONTRACT_VERSION}. ` +
+          `Install a version of the provider built for contract ${ours}.x, or an @llm-lab/core that implements ${plugin.contractVersion}.`,
+      );
+    }
+    this.entries.set(plugin.name.toLowerCase(), { plugin, source });
+    return this;
+  }
+
+  /** True when a provider family of that name is registered. */
+  has(name: string): boolean {
+    return this.entries.has(name.toLowerCase());
+  }
+
+  /** Makes a provider for `<provider>:<model>`; throws ConfigError for an unknown provider. */
+  create(id: string, config: Record<string, unknown> = {}, logger?: Logger): LanguageModelProvider {
+    const { provider, model } = parseProviderId(id);
+    const entry = this.entries.get(provider);
+    if (!entry) {
+      throw new ConfigError({
+        message:
+          `Unknown provider '${provider}' in id '${id}'. Known providers: ${[...this.entries.keys()].sort().join(', ') || '(none)'}. ` +
+          `A third-party provider is loaded by listing its package under 'plugins:' in the config.`,
+      });
+    }
+    return entry.plugin.create({ model, config, ...(logger ? { logger } : {}) });
+  }
+
+  /** Every registered provider family, sorted by name. */
+  list(): RegisteredProvider[] {
+    return [...this.entries.values()]
+      .map(({ plugin, source }) => ({
+        name: plugin.name,
+        description: plugin.description ?? '',
+        contractVersion: plugin.contractVersion,
+        capabilities: plugin.capabilities ?? {},
+        source,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Loads a plugin package by name (resolved from `cwd`, as the config's folder) and registers
+   * the provider it exports. Fails with a message saying which of these went wrong: the
+   * package is missing, it exports no provider, or it was built for another contract version.
+   */
+  async loadPlugin(packageName: string, options: { cwd?: string } = {}): Promise<ProviderPlugin> {
+    const cwd = resolve(options.cwd ?? process.cwd());
+    if (!PLUGIN_NAME.test(packageName) && !packageName.startsWith('.') && !packageName.startsWith('/')) {
+      throw new ConfigError({
+        message: `Plugin '${packageName}' is not a provider plugin name: plugins are named 'llm-lab-provider-<name>' or '@scope/llm-lab-provider-<name>' (or given as a path).`,
+      });
+    }
+    let entryUrl: string;
+    try {
+      const require = createRequire(join(cwd, 'package.json'));
+      const target = packageName.startsWith('.') ? resolve(cwd, packageName) : packageName;
+      entryUrl = pathToFileURL(require.resolve(target)).href;
+    } catch (error) {
+      throw new ConfigError({
+        message: `Plugin package '${packageName}' is not installed (looked from ${cwd}). Install it with 'pnpm add ${packageName}' (or npm install), then run again.`,
+        cause: error,
+      });
+    }
+    const module = (await import(entryUrl)) as Record<string, unknown>;
+    const candidate = [module.default, module.provider, module.plugin].find(
+      (value) => typeof value === 'object' && value !== null && typeof (value as ProviderPlugin).create === 'function',
+    ) as ProviderPlugin | undefined;
+    if (!candidate) {
+      throw new ConfigError({
+        message: `Package '${packageName}' does not export an LLM Lab provider. A plugin exports (as default or as 'provider') an object made with defineProvider({ name, contractVersion, create }) from @llm-lab/core.`,
+      });
+    }
+    this.register(candidate, packageName);
+    return candidate;
+  }
+}
