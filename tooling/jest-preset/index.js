@@ -1,3 +1,9 @@
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+// Resolved here so packages need not depend on @swc/jest themselves.
+const swcJest = require.resolve('@swc/jest');
+
 /**
  * Builds a jest config for an LLM Lab package: TypeScript compiled by swc, run as native ESM
  * (jest must be started with `node --experimental-vm-modules`), tests under `test/`.
@@ -11,7 +17,7 @@ export function createJestConfig(overrides = {}) {
     extensionsToTreatAsEsm: ['.ts'],
     transform: {
       '^.+\\.ts$': [
-        '@swc/jest',
+        swcJest,
         {
           jsc: { parser: { syntax: 'typescript' }, target: 'es2022', keepClassNames: true },
           module: { type: 'es6' },

@@ -137,6 +137,8 @@ export class ConfigError extends LLMLabError {
   readonly file: string | undefined;
   /** Where in the config, e.g. `providers[1].config.baseURL`. */
   readonly path: string | undefined;
+  /** What is wrong, without the file and path. */
+  readonly detail: string;
 
   constructor(options: { message: string; file?: string; path?: string; cause?: unknown }) {
     const where = [options.file, options.path].filter(Boolean).join(': ');
@@ -144,5 +146,6 @@ export class ConfigError extends LLMLabError {
     this.name = 'ConfigError';
     this.file = options.file;
     this.path = options.path;
+    this.detail = options.message;
   }
 }

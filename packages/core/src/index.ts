@@ -25,6 +25,8 @@ export {
 export * from './config/schema.js';
 export { loadConfig, parseConfig, interpolateEnv, formatConfigPath, type LoadedConfig } from './config/load.js';
 export { parseProviderConfig } from './config/provider-config.js';
+/** The zod instance core validates with; provider packages build their `config:` schemas with it. */
+export { z } from 'zod';
 export { createLogger, type Logger, type CreateLoggerOptions } from './logging.js';
 export { MockProvider, mockProvider, mockProviderConfigSchema, type MockProviderConfig } from './providers/mock-provider.js';
 export { mapConcurrent } from './util/map-concurrent.js';

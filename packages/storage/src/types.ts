@@ -44,6 +44,8 @@ export interface NewRun {
   /** Who started it (OS user name). */
   createdBy?: string | null;
   status?: RunStatus;
+  /** When the run started; now when absent (set it when importing runs). */
+  startedAt?: Date;
 }
 
 export interface RunRecord {
@@ -132,6 +134,8 @@ export interface Storage {
   readonly kind: 'pglite' | 'postgres';
   /** Human-readable location (a folder, or the URL without password). */
   readonly location: string;
+  /** The PostgreSQL schema holding the tables, when one was chosen (else the default search_path). */
+  readonly schema?: string | undefined;
   createRun(run: NewRun): Promise<RunRecord>;
   updateRun(id: string, update: RunUpdate): Promise<void>;
   /** Run by id, or by a unique id prefix. */
@@ -143,6 +147,8 @@ export interface Storage {
   /** Ordered by case index, provider, prompt, repeat. */
   listResults(runId: string, options?: ListResultsOptions): Promise<ResultRecord[]>;
   countResults(runId: string): Promise<number>;
+  /** Deletes a run and, by cascade, its results. Returns whether the run existed. */
+  deleteRun(id: string): Promise<boolean>;
   /** The {@link resultKey}s of results already stored for a run. */
   completedKeys(runId: string): Promise<Set<string>>;
   close(): Promise<void>;

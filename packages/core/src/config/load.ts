@@ -59,7 +59,22 @@ export function interpolateEnv<T>(value: T, options: { env?: NodeJS.ProcessEnv; 
   return walk(value, []) as T;
 }
 
-function describeIssues(issues: z.core.$ZodIssue[]): { path: string; message: string } {
+/**
+ * A union (e.g. a provider given as a string or as an object) reports "Invalid input" at its own
+ * path; the branch that got furthest says what was really wrong, so report that branch instead.
+ */
+function specificIssues(issues: z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+    const depth = (branch: z.core.$ZodIssue[]) => Math.max(...branch.map((inner) => inner.path.length));
+    const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0] ?? [];
+    if (best.length === 0 || depth(best) === 0) return [issue];
+    return specificIssues(best.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })));
+  });
+}
+
+function describeIssues(allIssues: z.core.$ZodIssue[]): { path: string; message: string } {
+  const issues = specificIssues(allIssues);
   const [first] = issues;
   const path = first ? formatConfigPath(first.path) : '';
   const lines = issues.slice(0, 5).map((issue) => {
@@ -69,7 +84,7 @@ function describeIssues(issues: z.core.$ZodIssue[]): { path: string; message: st
   const more = issues.length > 5 ? `\n  … and ${issues.length - 5} more` : '';
   const message =
     issues.length === 1 ? (first?.message ?? 'invalid') : `${issues.length} problems:\n  ${lines.join('\n  ')}${more}`;
-  return { path, message };
+  return { path: issues.length === 1 ? path : '', message };
 }
 
 /**
@@ -84,7 +99,7 @@ export function parseConfig(input: LabConfigInput | unknown, options: { file?: s
   const result = labConfigSchema.safeParse(interpolated);
   if (!result.success) {
     const { path, message } = describeIssues(result.error.issues);
-    throw new ConfigError({ file: options.file, path: result.error.issues.length === 1 ? path : undefined, message });
+    throw new ConfigError({ file: options.file, path: path || undefined, message });
   }
   for (const entry of result.data.providers) {
     if (typeof entry !== 'string') {

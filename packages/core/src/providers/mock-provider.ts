@@ -67,6 +67,8 @@ const countTokens = (text: string) => (text.trim() === '' ? 0 : text.trim().spli
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
+    // An already-aborted signal never fires 'abort' again, so check it before waiting.
+    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
     if (ms <= 0) return resolve();
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);

@@ -1,0 +1,226 @@
+import { and, asc, count, desc, eq, getTableColumns, like } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { StorageError, sqlStateOf } from './errors.js';
+import { generateRunId } from './run-id.js';
+import { results, runs, type schema } from './schema.js';
+import {
+  resultKey,
+  type ListResultsOptions,
+  type ListRunsOptions,
+  type NewResult,
+  type NewRun,
+  type ResultRecord,
+  type RunRecord,
+  type RunUpdate,
+  type Storage,
+} from './types.js';
+
+/** A drizzle database over either driver (PGlite or node-postgres). */
+export type StorageDatabase = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** PostgreSQL's limit on bind parameters in one statement. */
+const MAX_BIND_PARAMETERS = 65_535;
+/** Rows per INSERT: every column may become a parameter. */
+const RESULT_ROWS_PER_INSERT = Math.floor(MAX_BIND_PARAMETERS / Object.keys(getTableColumns(results)).length);
+/** How many matches an ambiguous-prefix error names. */
+const AMBIGUOUS_MATCHES_SHOWN = 5;
+const UNIQUE_VIOLATION = '23505';
+
+export interface DrizzleStorageOptions {
+  kind: Storage['kind'];
+  location: string;
+  schema: string | undefined;
+  database: StorageDatabase;
+  /** Closes the driver (and releases any lock). */
+  close: () => Promise<void>;
+}
+
+/** Escapes `%`, `_` and `\` so a user's text matches literally in LIKE. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+/** The {@link Storage} contract implemented with drizzle on PostgreSQL (embedded or server). */
+export class DrizzleStorage implements Storage {
+  readonly kind: Storage['kind'];
+  readonly location: string;
+  readonly schema: string | undefined;
+  private readonly database: StorageDatabase;
+  private readonly closeDriver: () => Promise<void>;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: DrizzleStorageOptions) {
+    this.kind = options.kind;
+    this.location = options.location;
+    this.schema = options.schema;
+    this.database = options.database;
+    this.closeDriver = options.close;
+  }
+
+  async createRun(run: NewRun): Promise<RunRecord> {
+    const values = {
+      description: run.description ?? null,
+      status: run.status ?? 'running',
+      configFile: run.configFile ?? null,
+      config: run.config ?? null,
+      resolvedConfig: run.resolvedConfig ?? null,
+      createdBy: run.createdBy ?? null,
+      startedAt: run.startedAt ?? new Date(),
+    };
+    // A generated id can collide (same second, same 4 random characters): draw again.
+    for (let attempt = 0; ; attempt += 1) {
+      const id = run.id ?? generateRunId(values.startedAt);
+      try {
+        const [row] = await this.database
+          .insert(runs)
+          .values({ id, ...values })
+          .returning();
+        if (!row) throw new Error(`inserting run ${id} returned no row`);
+        return row;
+      } catch (error) {
+        if (sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
+        if (run.id === undefined && attempt < 5) continue;
+        throw new StorageError('run_exists', `a run with id "${id}" already exists in ${this.location}; choose another id`, {
+          cause: error,
+        });
+      }
+    }
+  }
+
+  async updateRun(id: string, update: RunUpdate): Promise<void> {
+    const changes: Partial<typeof runs.$inferInsert> = {};
+    if (update.status !== undefined) changes.status = update.status;
+    if (update.finishedAt !== undefined) changes.finishedAt = update.finishedAt;
+    if (update.durationMs !== undefined) changes.durationMs = update.durationMs;
+    if (update.totals !== undefined) changes.totals = update.totals;
+    if (update.summary !== undefined) changes.summary = update.summary;
+    if (update.error !== undefined) changes.error = update.error;
+
+    const matched =
+      Object.keys(changes).length === 0
+        ? await this.database.select({ id: runs.id }).from(runs).where(eq(runs.id, id))
+        : await this.database.update(runs).set(changes).where(eq(runs.id, id)).returning({ id: runs.id });
+    if (matched.length === 0) {
+      throw new StorageError('run_not_found', `cannot update run "${id}": no such run in ${this.location}`);
+    }
+  }
+
+  async getRun(idOrPrefix: string): Promise<RunRecord | undefined> {
+    if (idOrPrefix === '') return undefined;
+    const [exact] = await this.database.select().from(runs).where(eq(runs.id, idOrPrefix));
+    if (exact) return exact;
+    const matches = await this.database
+      .select()
+      .from(runs)
+      .where(like(runs.id, `${escapeLike(idOrPrefix)}%`))
+      .orderBy(desc(runs.startedAt), desc(runs.id))
+      .limit(AMBIGUOUS_MATCHES_SHOWN + 1);
+    if (matches.length <= 1) return matches[0];
+    const shown = matches.slice(0, AMBIGUOUS_MATCHES_SHOWN).map((match) => match.id);
+    const more = matches.length > AMBIGUOUS_MATCHES_SHOWN ? ', …' : '';
+    throw new StorageError(
+      'run_id_ambiguous',
+      `run id prefix "${idOrPrefix}" matches several runs (${shown.join(', ')}${more}); give more characters of the id`,
+    );
+  }
+
+  async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
+    const query = this.database
+      .select()
+      .from(runs)
+      .where(options.status === undefined ? undefined : eq(runs.status, options.status))
+      .orderBy(desc(runs.startedAt), desc(runs.id))
+      .$dynamic();
+    if (options.limit !== undefined) query.limit(options.limit);
+    if (options.offset !== undefined) query.offset(options.offset);
+    return query;
+  }
+
+  /** Deletes a run and (by cascade) its results. Returns whether the run existed. */
+  async deleteRun(id: string): Promise<boolean> {
+    const deleted = await this.database.delete(runs).where(eq(runs.id, id)).returning({ id: runs.id });
+    return deleted.length > 0;
+  }
+
+  async insertResults(newResults: NewResult[]): Promise<number> {
+    if (newResults.length === 0) return 0;
+    const rows = newResults.map((result) => ({
+      runId: result.runId,
+      caseId: result.caseId,
+      caseIndex: result.caseIndex,
+      providerId: result.providerId,
+      promptId: result.promptId,
+      repeat: result.repeat,
+      prompt: result.prompt ?? null,
+      vars: result.vars ?? null,
+      output: result.output,
+      passed: result.passed,
+      scores: result.scores,
+      latencyMs: result.latencyMs,
+      timeToFirstTokenMs: result.timeToFirstTokenMs,
+      inputTokens: result.inputTokens,
+      outputTokens: result.outputTokens,
+      costUsd: result.costUsd,
+      cached: result.cached,
+      attempts: result.attempts,
+      errorKind: result.errorKind,
+      errorMessage: result.errorMessage,
+      warnings: result.warnings ?? null,
+    }));
+    const insertChunks = async (database: StorageDatabase): Promise<number> => {
+      let inserted = 0;
+      for (let start = 0; start < rows.length; start += RESULT_ROWS_PER_INSERT) {
+        const written = await database
+          .insert(results)
+          .values(rows.slice(start, start + RESULT_ROWS_PER_INSERT))
+          .onConflictDoNothing()
+          .returning({ id: results.id });
+        inserted += written.length;
+      }
+      return inserted;
+    };
+    // Several statements: all or nothing, so a failure never leaves half a batch behind.
+    if (rows.length <= RESULT_ROWS_PER_INSERT) return insertChunks(this.database);
+    return this.database.transaction((transaction) => insertChunks(transaction as unknown as StorageDatabase));
+  }
+
+  async listResults(runId: string, options: ListResultsOptions = {}): Promise<ResultRecord[]> {
+    const query = this.database
+      .select()
+      .from(results)
+      .where(
+        options.providerId === undefined
+          ? eq(results.runId, runId)
+          : and(eq(results.runId, runId), eq(results.providerId, options.providerId)),
+      )
+      .orderBy(asc(results.caseIndex), asc(results.providerId), asc(results.promptId), asc(results.repeat), asc(results.id))
+      .$dynamic();
+    if (options.limit !== undefined) query.limit(options.limit);
+    if (options.offset !== undefined) query.offset(options.offset);
+    return query;
+  }
+
+  async countResults(runId: string): Promise<number> {
+    const [row] = await this.database.select({ total: count() }).from(results).where(eq(results.runId, runId));
+    return row?.total ?? 0;
+  }
+
+  async completedKeys(runId: string): Promise<Set<string>> {
+    const rows = await this.database
+      .select({
+        caseId: results.caseId,
+        providerId: results.providerId,
+        promptId: results.promptId,
+        repeat: results.repeat,
+      })
+      .from(results)
+      .where(eq(results.runId, runId));
+    return new Set(rows.map(resultKey));
+  }
+
+  /** Closes the connection; later calls are no-ops. */
+  close(): Promise<void> {
+    this.closing ??= this.closeDriver();
+    return this.closing;
+  }
+}

@@ -1,0 +1,139 @@
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { StorageError } from './errors.js';
+
+/** The lock file's name inside a PGlite data folder. */
+export const LOCK_FILE_NAME = 'llm-lab.lock';
+
+/** What a lock file records about its holder. */
+interface LockHolder {
+  pid: number;
+  hostname: string;
+  /** When the holding process started (ms since epoch, approximate); tells a reused pid apart. */
+  processStartedAt: number;
+  lockedAt: string;
+}
+
+/** A held lock on a PGlite data folder; release it when the database is closed. */
+export interface FolderLock {
+  readonly path: string;
+  release(): void;
+}
+
+const thisProcessStartedAt = (): number => Math.round(Date.now() - process.uptime() * 1000);
+
+function readHolder(path: string): LockHolder | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
+    if (typeof parsed.pid !== 'number') return undefined;
+    return {
+      pid: parsed.pid,
+      hostname: typeof parsed.hostname === 'string' ? parsed.hostname : '',
+      processStartedAt: typeof parsed.processStartedAt === 'number' ? parsed.processStartedAt : 0,
+      lockedAt: typeof parsed.lockedAt === 'string' ? parsed.lockedAt : '',
+    };
+  } catch {
+    // Missing (released meanwhile) or half-written/garbled: treated as no live holder.
+    return undefined;
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether `holder` is a process that is still running and may be using the folder. */
+function isLive(holder: LockHolder): boolean {
+  if (holder.hostname !== hostname()) return true; // another machine: cannot check, assume it is.
+  if (holder.pid === process.pid) {
+    // This very process (opened twice), or an earlier process that had the same pid (common in containers).
+    return Math.abs(holder.processStartedAt - thisProcessStartedAt()) < 2_000;
+  }
+  return isProcessAlive(holder.pid);
+}
+
+function lockedError(folder: string, lockPath: string, holder: LockHolder): StorageError {
+  if (holder.pid === process.pid && holder.hostname === hostname()) {
+    return new StorageError(
+      'storage_locked',
+      `this process (pid ${holder.pid}) already has the embedded database in ${folder} open; ` +
+        'PGlite allows one open handle per folder: close the first storage before opening it again, or set DATABASE_URL',
+    );
+  }
+  const where = holder.hostname === hostname() ? `pid ${holder.pid}` : `pid ${holder.pid} on host ${holder.hostname}`;
+  return new StorageError(
+    'storage_locked',
+    `another llm-lab process (${where}) is using ${folder}; wait for it or set DATABASE_URL. ` +
+      `If no such process is running, delete ${lockPath}.`,
+  );
+}
+
+/**
+ * Takes the lock on a PGlite data folder (which must exist) by creating `llm-lab.lock` in it
+ * exclusively. A lock left by a process that is no longer running is taken over; a live holder
+ * makes this throw a `storage_locked` {@link StorageError} naming its pid. The lock is also
+ * removed if the process exits without releasing it.
+ */
+export function acquireFolderLock(folder: string): FolderLock {
+  const lockPath = join(folder, LOCK_FILE_NAME);
+  const content = JSON.stringify({
+    pid: process.pid,
+    hostname: hostname(),
+    processStartedAt: thisProcessStartedAt(),
+    lockedAt: new Date().toISOString(),
+  } satisfies LockHolder);
+
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    let descriptor: number;
+    try {
+      descriptor = openSync(lockPath, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new StorageError('storage_open_failed', `cannot create the lock file ${lockPath}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      const holder = readHolder(lockPath);
+      if (holder && isLive(holder)) throw lockedError(folder, lockPath, holder);
+      // Stale (holder gone) or unreadable: remove it and try again. If another process takes it
+      // over at the same moment, the exclusive create below lets only one of us win.
+      try {
+        unlinkSync(lockPath);
+      } catch (unlinkError) {
+        if ((unlinkError as NodeJS.ErrnoException).code !== 'ENOENT') throw unlinkError;
+      }
+      continue;
+    }
+    try {
+      writeSync(descriptor, content);
+    } finally {
+      closeSync(descriptor);
+    }
+    return holdLock(lockPath, content);
+  }
+  throw new StorageError('storage_locked', `could not take the lock ${lockPath}: other processes keep taking it; try again`);
+}
+
+function holdLock(lockPath: string, content: string): FolderLock {
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    process.removeListener('exit', release);
+    try {
+      // Only remove the lock if it is still ours.
+      if (readFileSync(lockPath, 'utf8') === content) unlinkSync(lockPath);
+    } catch {
+      // Already gone: nothing to release.
+    }
+  };
+  process.once('exit', release);
+  return { path: lockPath, release };
+}

@@ -1,0 +1,346 @@
+/**
+ * The behaviour every {@link Storage} backend must have, as a jest suite. Each backend's test file
+ * calls {@link describeStorageSuite} with a way to open a fresh, empty storage; the suite opens it
+ * once (beforeAll), runs every check against it, and closes it (afterAll).
+ *
+ * Import it from `@llm-lab/storage/testing` in a jest test (it needs `@jest/globals`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { isStorageError } from '../errors.js';
+import { resultKey, type NewResult, type RunRecord, type RunTotals, type Storage } from '../types.js';
+
+export interface StorageSuiteBackend {
+  /** Opens a storage over an empty database (a fresh folder or schema). */
+  open(): Promise<Storage>;
+  /** Runs after the storage is closed, e.g. to drop the test schema or remove the folder. */
+  cleanup?(): Promise<void>;
+  /** Time allowed for `open` (PGlite's first start runs initdb). Default 60 s. */
+  openTimeoutMs?: number;
+}
+
+let uniqueCounter = 0;
+/** A run id no other test in this process uses. */
+function uniqueRunId(label: string): string {
+  uniqueCounter += 1;
+  return `test-${label}-${process.pid}-${uniqueCounter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A complete result with sensible values; `overrides` change any field. */
+export function sampleResult(runId: string, overrides: Partial<NewResult> = {}): NewResult {
+  return {
+    runId,
+    caseId: 'case-0',
+    caseIndex: 0,
+    providerId: 'mock:echo',
+    promptId: 'default',
+    repeat: 0,
+    prompt: [{ role: 'user', content: 'Say hi' }],
+    vars: { question: 'Say hi' },
+    output: 'hi',
+    passed: true,
+    scores: [{ name: 'contains', type: 'contains', passed: true, score: 1, reason: 'found "hi"' }],
+    latencyMs: 12.5,
+    timeToFirstTokenMs: 3.25,
+    inputTokens: 5,
+    outputTokens: 1,
+    costUsd: 0.000_012_5,
+    cached: false,
+    attempts: 1,
+    errorKind: null,
+    errorMessage: null,
+    warnings: null,
+    ...overrides,
+  };
+}
+
+/** Registers the shared storage behaviour tests under `describe(name)`. */
+export function describeStorageSuite(name: string, backend: StorageSuiteBackend): void {
+  describe(name, () => {
+    let storage: Storage;
+
+    beforeAll(async () => {
+      storage = await backend.open();
+    }, backend.openTimeoutMs ?? 60_000);
+
+    afterAll(async () => {
+      await storage?.close();
+      await backend.cleanup?.();
+    }, 30_000);
+
+    const newRun = (label: string, extra: Partial<Parameters<Storage['createRun']>[0]> = {}): Promise<RunRecord> =>
+      storage.createRun({ id: uniqueRunId(label), config: { label }, resolvedConfig: { label }, ...extra });
+
+    describe('runs', () => {
+      it('creates a run with a generated, sortable id and defaults', async () => {
+        const before = Date.now();
+        const run = await storage.createRun({ config: { a: 1 }, resolvedConfig: { a: 1, b: 2 } });
+        expect(run.id).toMatch(/^run-\d{8}-\d{6}-[0-9a-z]{4}$/);
+        expect(run.status).toBe('running');
+        expect(run.startedAt).toBeInstanceOf(Date);
+        expect(run.startedAt.getTime()).toBeGreaterThanOrEqual(before - 1);
+        expect(run).toMatchObject({
+          description: null,
+          configFile: null,
+          createdBy: null,
+          finishedAt: null,
+          durationMs: null,
+          totals: null,
+          summary: null,
+          error: null,
+          config: { a: 1 },
+          resolvedConfig: { a: 1, b: 2 },
+        });
+        expect(await storage.getRun(run.id)).toEqual(run);
+      });
+
+      it('keeps a given id and rejects a duplicate one clearly', async () => {
+        const run = await newRun('dup', { description: 'first', configFile: 'llm-lab.yaml', createdBy: 'ada' });
+        expect(run).toMatchObject({ description: 'first', configFile: 'llm-lab.yaml', createdBy: 'ada' });
+        const duplicate = storage.createRun({ id: run.id, config: {}, resolvedConfig: {} });
+        await expect(duplicate).rejects.toMatchObject({ code: 'run_exists' });
+        await expect(duplicate).rejects.toThrow(run.id);
+      });
+
+      it('updates a run and round-trips dates and JSON exactly', async () => {
+        const run = await newRun('update');
+        const finishedAt = new Date(run.startedAt.getTime() + 1_234);
+        const totals: RunTotals = {
+          cases: 3,
+          results: 6,
+          passed: 4,
+          failed: 1,
+          errors: 1,
+          inputTokens: 120,
+          outputTokens: 48,
+          costUsd: 0.001_234,
+          invalidRows: 0,
+        };
+        const summary = { 'mock:echo': { passRate: 0.5, p95LatencyMs: 12.25, tags: ['a', 'é', '😀'], nested: { ok: null } } };
+        await storage.updateRun(run.id, { status: 'completed', finishedAt, durationMs: 1_234.5, totals, summary });
+        const stored = await storage.getRun(run.id);
+        expect(stored?.status).toBe('completed');
+        expect(stored?.finishedAt).toBeInstanceOf(Date);
+        expect(stored?.finishedAt?.getTime()).toBe(finishedAt.getTime());
+        expect(stored?.startedAt.getTime()).toBe(run.startedAt.getTime());
+        expect(stored?.durationMs).toBe(1_234.5);
+        expect(stored?.totals).toEqual(totals);
+        expect(stored?.summary).toEqual(summary);
+        expect(stored?.error).toBeNull();
+
+        // Fields left out are unchanged; null clears.
+        await storage.updateRun(run.id, { status: 'failed', error: 'provider down', finishedAt: null });
+        const failed = await storage.getRun(run.id);
+        expect(failed).toMatchObject({ status: 'failed', error: 'provider down', finishedAt: null, durationMs: 1_234.5 });
+        expect(failed?.totals).toEqual(totals);
+      });
+
+      it('round-trips a given start time and non-object configs', async () => {
+        const startedAt = new Date('2024-02-29T23:59:59.123Z');
+        const run = await newRun('start', { startedAt, config: ['a', 1, true, null], resolvedConfig: 'text' });
+        const stored = await storage.getRun(run.id);
+        expect(stored?.startedAt.toISOString()).toBe('2024-02-29T23:59:59.123Z');
+        expect(stored?.config).toEqual(['a', 1, true, null]);
+        expect(stored?.resolvedConfig).toBe('text');
+      });
+
+      it('refuses to update a run that does not exist', async () => {
+        await expect(storage.updateRun('no-such-run', { status: 'completed' })).rejects.toMatchObject({
+          code: 'run_not_found',
+        });
+        await expect(storage.updateRun('no-such-run', {})).rejects.toThrow('no-such-run');
+      });
+
+      it('finds a run by exact id or unique prefix and names the matches of an ambiguous prefix', async () => {
+        const stem = uniqueRunId('prefix');
+        const first = await storage.createRun({ id: `${stem}-alpha`, config: {}, resolvedConfig: {} });
+        const second = await storage.createRun({ id: `${stem}-beta`, config: {}, resolvedConfig: {} });
+        expect((await storage.getRun(first.id))?.id).toBe(first.id);
+        expect((await storage.getRun(`${stem}-al`))?.id).toBe(first.id);
+        expect((await storage.getRun(`${stem}-b`))?.id).toBe(second.id);
+        expect(await storage.getRun(`${stem}-gamma`)).toBeUndefined();
+        expect(await storage.getRun('')).toBeUndefined();
+
+        const ambiguous = storage.getRun(stem);
+        await expect(ambiguous).rejects.toMatchObject({ code: 'run_id_ambiguous' });
+        const error = await ambiguous.catch((caught: unknown) => caught);
+        expect(isStorageError(error)).toBe(true);
+        expect((error as Error).message).toContain(first.id);
+        expect((error as Error).message).toContain(second.id);
+      });
+
+      it('treats LIKE wildcards in a prefix literally', async () => {
+        const stem = uniqueRunId('wild');
+        const run = await storage.createRun({ id: `${stem}_x%y`, config: {}, resolvedConfig: {} });
+        expect((await storage.getRun(`${stem}_x%`))?.id).toBe(run.id);
+        expect(await storage.getRun(`${stem}%`)).toBeUndefined();
+        expect(await storage.getRun(`${stem.slice(0, -1)}_`)).toBeUndefined();
+        expect(await storage.getRun('%')).toBeUndefined();
+      });
+
+      it('lists runs newest first, with status filter, limit and offset', async () => {
+        // Dates in the future make these the newest runs in the database.
+        const at = (year: number): Date => new Date(Date.UTC(year, 0, 1));
+        const oldest = await newRun('list', { startedAt: at(2101) });
+        const middle = await newRun('list', { startedAt: at(2102), status: 'cancelled' });
+        const newest = await newRun('list', { startedAt: at(2103) });
+
+        const top = await storage.listRuns({ limit: 3 });
+        expect(top.map((run) => run.id)).toEqual([newest.id, middle.id, oldest.id]);
+        expect((await storage.listRuns({ limit: 2, offset: 1 })).map((run) => run.id)).toEqual([middle.id, oldest.id]);
+        const cancelled = await storage.listRuns({ status: 'cancelled' });
+        expect(cancelled[0]?.id).toBe(middle.id);
+        expect(cancelled.every((run) => run.status === 'cancelled')).toBe(true);
+
+        const all = await storage.listRuns();
+        const times = all.map((run) => run.startedAt.getTime());
+        expect(times).toEqual([...times].sort((a, b) => b - a));
+      });
+    });
+
+    describe('results', () => {
+      it('inserts idempotently: the same key twice is stored once', async () => {
+        const run = await newRun('idempotent');
+        const batch = [0, 1, 2].map((index) => sampleResult(run.id, { caseId: `case-${index}`, caseIndex: index }));
+        expect(await storage.insertResults(batch)).toBe(3);
+        expect(await storage.insertResults(batch)).toBe(0);
+        // A changed output under an existing key is not written: results are never rewritten.
+        const mixed = [sampleResult(run.id, { caseId: 'case-0', output: 'changed' }), sampleResult(run.id, { caseId: 'case-3', caseIndex: 3 })];
+        expect(await storage.insertResults(mixed)).toBe(1);
+        expect(await storage.countResults(run.id)).toBe(4);
+        expect((await storage.listResults(run.id))[0]?.output).toBe('hi');
+        // Each part of the key counts: another repeat, prompt or provider is a new result.
+        const variants = [
+          sampleResult(run.id, { repeat: 1 }),
+          sampleResult(run.id, { promptId: 'terse' }),
+          sampleResult(run.id, { providerId: 'mock:other' }),
+        ];
+        expect(await storage.insertResults(variants)).toBe(3);
+        expect(await storage.insertResults([])).toBe(0);
+        expect(await storage.countResults(run.id)).toBe(7);
+      });
+
+      it('stores a 20,000-row batch in one call (beyond the bind-parameter limit of one statement)', async () => {
+        const run = await newRun('large');
+        const batch = Array.from({ length: 20_000 }, (_, index) =>
+          sampleResult(run.id, { caseId: `case-${index}`, caseIndex: index, vars: { index } }),
+        );
+        expect(await storage.insertResults(batch)).toBe(20_000);
+        expect(await storage.countResults(run.id)).toBe(20_000);
+        const keys = await storage.completedKeys(run.id);
+        expect(keys.size).toBe(20_000);
+        expect(keys.has(resultKey(batch[19_999] as NewResult))).toBe(true);
+        const page = await storage.listResults(run.id, { offset: 19_998, limit: 5 });
+        expect(page.map((result) => result.caseIndex)).toEqual([19_998, 19_999]);
+        expect(page[1]?.vars).toEqual({ index: 19_999 });
+      }, 60_000);
+
+      it('rolls back a multi-statement batch that fails part-way', async () => {
+        const run = await newRun('atomic');
+        const batch = Array.from({ length: 6_000 }, (_, index) =>
+          sampleResult(run.id, { caseId: `case-${index}`, caseIndex: index }),
+        );
+        // The last row points at a run that does not exist: its statement fails on the foreign key.
+        batch.push(sampleResult('no-such-run', { caseId: 'orphan' }));
+        await expect(storage.insertResults(batch)).rejects.toThrow();
+        expect(await storage.countResults(run.id)).toBe(0);
+      }, 60_000);
+
+      it('lists results ordered by case index, provider, prompt and repeat, with filter and paging', async () => {
+        const run = await newRun('order');
+        const keys: Array<[number, string, string, number]> = [
+          [1, 'b', 'p1', 0],
+          [0, 'b', 'p1', 1],
+          [1, 'a', 'p2', 0],
+          [0, 'b', 'p1', 0],
+          [1, 'a', 'p1', 0],
+          [0, 'a', 'p1', 0],
+        ];
+        const batch = keys.map(([caseIndex, providerId, promptId, repeat]) =>
+          sampleResult(run.id, { caseId: `case-${caseIndex}`, caseIndex, providerId, promptId, repeat }),
+        );
+        expect(await storage.insertResults(batch)).toBe(6);
+        const listed = await storage.listResults(run.id);
+        expect(listed.map((r) => [r.caseIndex, r.providerId, r.promptId, r.repeat])).toEqual([
+          [0, 'a', 'p1', 0],
+          [0, 'b', 'p1', 0],
+          [0, 'b', 'p1', 1],
+          [1, 'a', 'p1', 0],
+          [1, 'a', 'p2', 0],
+          [1, 'b', 'p1', 0],
+        ]);
+        const onlyB = await storage.listResults(run.id, { providerId: 'b' });
+        expect(onlyB.map((r) => [r.caseIndex, r.repeat])).toEqual([
+          [0, 0],
+          [0, 1],
+          [1, 0],
+        ]);
+        const page = await storage.listResults(run.id, { limit: 2, offset: 3 });
+        expect(page.map((r) => [r.caseIndex, r.providerId, r.promptId])).toEqual([
+          [1, 'a', 'p1'],
+          [1, 'a', 'p2'],
+        ]);
+        expect(await storage.listResults('no-such-run')).toEqual([]);
+        expect(await storage.countResults('no-such-run')).toBe(0);
+      });
+
+      it('round-trips every field with its JS type (JSON, numbers, booleans, dates)', async () => {
+        const run = await newRun('types');
+        const before = Date.now();
+        const full = sampleResult(run.id, {
+          prompt: [{ role: 'system', content: 'Be brief ✓' }, { role: 'user', content: 'line1\nline2 "quoted" \\ back' }],
+          vars: { n: 1.5, big: 9_007_199_254_740_991, list: [1, 'two', null, { deep: [true] }], empty: {} },
+          warnings: ['truncated', { code: 'w1' }],
+          costUsd: 0.000_001_23,
+        });
+        const failed = sampleResult(run.id, {
+          caseId: 'case-1',
+          caseIndex: 1,
+          output: null,
+          passed: null,
+          scores: [],
+          latencyMs: null,
+          timeToFirstTokenMs: null,
+          inputTokens: null,
+          outputTokens: null,
+          costUsd: null,
+          cached: true,
+          attempts: 3,
+          errorKind: 'rate-limit',
+          errorMessage: 'HTTP 429 after 3 attempts',
+          warnings: null,
+        });
+        await storage.insertResults([full, failed]);
+        const [first, second] = await storage.listResults(run.id);
+        expect(first).toEqual({ ...full, id: expect.any(Number), createdAt: expect.any(Date) });
+        expect(second).toEqual({ ...failed, id: expect.any(Number), createdAt: expect.any(Date) });
+        expect(typeof first?.id).toBe('number');
+        expect(first?.createdAt.getTime()).toBeGreaterThanOrEqual(before - 5_000);
+        expect(typeof (await storage.countResults(run.id))).toBe('number');
+      });
+
+      it('reports completed keys with resultKey()', async () => {
+        const run = await newRun('keys');
+        const batch = [
+          sampleResult(run.id, { caseId: 'a', repeat: 0 }),
+          sampleResult(run.id, { caseId: 'a', repeat: 1 }),
+          sampleResult(run.id, { caseId: 'b', providerId: 'p:x', promptId: 'q' }),
+        ];
+        expect(await storage.completedKeys(run.id)).toEqual(new Set());
+        await storage.insertResults(batch);
+        expect(await storage.completedKeys(run.id)).toEqual(new Set(batch.map(resultKey)));
+      });
+
+      it('deletes a run together with its results', async () => {
+        const run = await newRun('delete');
+        await storage.insertResults([sampleResult(run.id), sampleResult(run.id, { caseId: 'case-1', caseIndex: 1 })]);
+        const other = await newRun('keep');
+        await storage.insertResults([sampleResult(other.id)]);
+        expect(await storage.deleteRun(run.id)).toBe(true);
+        expect(await storage.getRun(run.id)).toBeUndefined();
+        expect(await storage.countResults(run.id)).toBe(0);
+        expect(await storage.deleteRun(run.id)).toBe(false);
+        expect(await storage.countResults(other.id)).toBe(1);
+      });
+    });
+  });
+}

@@ -1,0 +1,147 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { openStorage, type Storage } from '../src/index.js';
+import { describeStorageSuite, sampleResult } from '../src/testing/storage-suite.js';
+
+const workDir = mkdtempSync(join(tmpdir(), 'llm-lab-storage-'));
+/** One database for the whole file: PGlite's first start (initdb) takes seconds. */
+const dataDir = join(workDir, 'db');
+const lockPath = join(dataDir, 'llm-lab.lock');
+const builtEntry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+describeStorageSuite('PGlite storage', { open: () => openStorage({ dataDir, env: {} }), openTimeoutMs: 60_000 });
+
+/** Opens the shared folder again (fast: no initdb). */
+const reopen = (extra: { schema?: string } = {}): Promise<Storage> => openStorage({ dataDir, env: {}, ...extra });
+
+describe('PGlite data folder', () => {
+  it('keeps data when an existing folder is reopened, and removes its lock on close', async () => {
+    const first = await reopen();
+    expect(first.kind).toBe('pglite');
+    expect(first.location).toBe(dataDir);
+    expect(existsSync(lockPath)).toBe(true);
+    const run = await first.createRun({ description: 'survives', config: { a: 1 }, resolvedConfig: {} });
+    await first.insertResults([sampleResult(run.id)]);
+    await first.close();
+    expect(existsSync(lockPath)).toBe(false);
+    await first.close(); // closing twice is harmless
+
+    const second = await reopen();
+    try {
+      expect((await second.getRun(run.id))?.description).toBe('survives');
+      expect(await second.countResults(run.id)).toBe(1);
+      // Runs written by the shared suite are there too.
+      expect((await second.listRuns()).length).toBeGreaterThan(5);
+    } finally {
+      await second.close();
+    }
+  }, 30_000);
+
+  it('refuses a second open of the same folder in this process, naming the folder', async () => {
+    const storage = await reopen();
+    try {
+      const second = reopen();
+      await expect(second).rejects.toMatchObject({ code: 'storage_locked' });
+      await expect(second).rejects.toThrow(`this process (pid ${process.pid}) already has the embedded database in ${dataDir} open`);
+      // The failed attempt must not have broken the first handle or its lock.
+      expect(await storage.listRuns({ limit: 1 })).toHaveLength(1);
+      expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toMatchObject({ pid: process.pid });
+    } finally {
+      await storage.close();
+    }
+  }, 30_000);
+
+  it('refuses while another process holds the folder, and takes over once that process is gone', async () => {
+    expect(existsSync(builtEntry)).toBe(true); // run `pnpm run build` first: the child process uses dist/
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { openStorage } from ${JSON.stringify(builtEntry)};
+         await openStorage({ dataDir: ${JSON.stringify(dataDir)}, env: {} });
+         console.log('ready');
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let stderr = '';
+        holder.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+        holder.on('exit', (code) => reject(new Error(`holder exited early (${code}): ${stderr}`)));
+      });
+      const blocked = reopen();
+      await expect(blocked).rejects.toMatchObject({ code: 'storage_locked' });
+      await expect(blocked).rejects.toThrow(
+        `another llm-lab process (pid ${holder.pid}) is using ${dataDir}; wait for it or set DATABASE_URL`,
+      );
+    } finally {
+      // A crash: no chance to remove the lock.
+      const exited = new Promise((resolve) => holder.once('exit', resolve));
+      holder.kill('SIGKILL');
+      await exited;
+    }
+    expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toMatchObject({ pid: holder.pid });
+    const storage = await reopen();
+    try {
+      expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toMatchObject({ pid: process.pid });
+      expect((await storage.listRuns({ limit: 1 })).length).toBe(1);
+    } finally {
+      await storage.close();
+    }
+  }, 60_000);
+
+  it('takes over a stale lock left by a process that no longer runs', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', 'console.log(process.pid)']);
+    const deadPid = Number(stdout.trim());
+    writeFileSync(lockPath, JSON.stringify({ pid: deadPid, hostname: hostname(), processStartedAt: 0, lockedAt: '' }));
+    const storage = await reopen();
+    try {
+      expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toMatchObject({ pid: process.pid });
+    } finally {
+      await storage.close();
+    }
+    // A garbled lock file (e.g. a crash while writing it) is taken over as well.
+    writeFileSync(lockPath, '{"pid":');
+    await (await reopen()).close();
+  }, 30_000);
+
+  it('puts tables in a named schema when asked, separate from the default ones', async () => {
+    const storage = await reopen({ schema: 'team_a' });
+    try {
+      expect(storage.schema).toBe('team_a');
+      expect(await storage.listRuns()).toEqual([]);
+      const run = await storage.createRun({ config: {}, resolvedConfig: {} });
+      expect(await storage.insertResults([sampleResult(run.id)])).toBe(1);
+    } finally {
+      await storage.close();
+    }
+  }, 30_000);
+
+  it('refuses a folder that holds other files, at the default location under cwd', async () => {
+    const project = join(workDir, 'project');
+    mkdirSync(join(project, '.llm-lab', 'db'), { recursive: true });
+    writeFileSync(join(project, '.llm-lab', 'db', 'notes.txt'), 'not a database');
+    const failure = openStorage({ cwd: project, env: {} });
+    await expect(failure).rejects.toMatchObject({ code: 'storage_not_a_database' });
+    await expect(failure).rejects.toThrow(`${join(project, '.llm-lab', 'db')} is not an llm-lab database`);
+    // Nothing was written into the folder and no lock is left behind.
+    expect(existsSync(join(project, '.llm-lab', 'db', 'PG_VERSION'))).toBe(false);
+    expect(existsSync(join(project, '.llm-lab', 'db', 'llm-lab.lock'))).toBe(false);
+  });
+
+  it('refuses a data path that is a file', async () => {
+    const file = join(workDir, 'a-file');
+    writeFileSync(file, 'x');
+    await expect(openStorage({ dataDir: file, env: {} })).rejects.toMatchObject({ code: 'storage_not_a_database' });
+  });
+});

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { openStorage } from '../src/index.js';
+import { describeStorageSuite, sampleResult } from '../src/testing/storage-suite.js';
+
+const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const url = process.env.DATABASE_URL || DEFAULT_URL;
+const skip = process.env.LLM_LAB_SKIP_POSTGRES === '1';
+/** One schema per test run, dropped at the end, so runs never see each other's data. */
+const testSchema = `llm_lab_test_${randomBytes(5).toString('hex')}`;
+const describePostgres = skip ? describe.skip : describe;
+
+/** Opens storage in `schemaName`, turning an unreachable server into instructions. */
+async function openTestStorage(schemaName: string, overrides: { url?: string } = {}) {
+  try {
+    return await openStorage({ url: overrides.url ?? url, schema: schemaName });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'storage_unreachable') throw error;
+    throw new Error(
+      `${(error as Error).message}\nThe PostgreSQL tests need a server: start one (e.g. ` +
+        '`docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust -e POSTGRES_DB=test postgres:17`), ' +
+        'or point DATABASE_URL at one, or set LLM_LAB_SKIP_POSTGRES=1 to skip these tests deliberately.',
+      { cause: error },
+    );
+  }
+}
+
+async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function dropSchemas(...names: string[]): Promise<void> {
+  await withClient(async (client) => {
+    for (const name of names) await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+  });
+}
+
+if (!skip) {
+  describeStorageSuite('PostgreSQL storage', {
+    open: () => openTestStorage(testSchema),
+    cleanup: () => dropSchemas(testSchema),
+  });
+}
+
+describePostgres('PostgreSQL connection and schema', () => {
+  const extraSchemas: string[] = [];
+  const freshSchema = (): string => {
+    const name = `${testSchema}_${extraSchemas.length}`;
+    extraSchemas.push(name);
+    return name;
+  };
+  afterAll(() => dropSchemas(...extraSchemas), 30_000);
+
+  it('puts every table and the migration journal in the chosen schema, none in public', async () => {
+    const schemaName = freshSchema();
+    const storage = await openTestStorage(schemaName);
+    try {
+      expect(storage.kind).toBe('postgres');
+      expect(storage.schema).toBe(schemaName);
+      const tables = await withClient(async (client) => {
+        const found = await client.query<{ table_schema: string; table_name: string }>(
+          `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
+          [schemaName],
+        );
+        return found.rows.map((row) => row.table_name);
+      });
+      expect(tables).toEqual(['__drizzle_migrations', 'results', 'runs']);
+      // The foreign key points at runs in the same schema (not public.runs).
+      const run = await storage.createRun({ config: {}, resolvedConfig: {} });
+      expect(await storage.insertResults([sampleResult(run.id)])).toBe(1);
+      const inPublic = await withClient((client) =>
+        client.query(`SELECT to_regclass('public.runs') AS runs`).then((result) => result.rows[0] as { runs: string | null }),
+      );
+      // Another test suite may legitimately use public; what matters is our run is not there.
+      if (inPublic.runs !== null) {
+        const leaked = await withClient((client) => client.query('SELECT 1 FROM public.runs WHERE id = $1', [run.id]));
+        expect(leaked.rowCount).toBe(0);
+      }
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('keeps data across reopening and applies migrations once, even when opened concurrently', async () => {
+    const schemaName = freshSchema();
+    const [first, second] = await Promise.all([openTestStorage(schemaName), openTestStorage(schemaName)]);
+    try {
+      const run = await first.createRun({ description: 'shared', config: {}, resolvedConfig: {} });
+      expect((await second.getRun(run.id))?.description).toBe('shared');
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+    const reopened = await openTestStorage(schemaName);
+    try {
+      expect((await reopened.listRuns()).map((run) => run.description)).toEqual(['shared']);
+      const journal = await withClient((client) => client.query(`SELECT hash FROM "${schemaName}".__drizzle_migrations`));
+      expect(journal.rowCount).toBe(1);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('never shows the password: not in location, not in errors', async () => {
+    const secret = 'S3cr3t-pa55word';
+    const withPassword = new URL(url);
+    withPassword.password = secret;
+    // Trust authentication ignores the password, so this connects.
+    const storage = await openTestStorage(freshSchema(), { url: withPassword.toString() });
+    try {
+      expect(storage.location).not.toContain(secret);
+      expect(storage.location).toContain(withPassword.host);
+    } finally {
+      await storage.close();
+    }
+
+    const unreachable = new URL(withPassword);
+    unreachable.port = '1';
+    const failure = await openStorage({ url: unreachable.toString(), schema: 'unused' }).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'storage_unreachable' });
+    expect((failure as Error).message).toContain('cannot connect to PostgreSQL at');
+    expect((failure as Error).message).toContain('DATABASE_URL');
+    expect((failure as Error).message).not.toContain(secret);
+    expect(JSON.stringify(failure)).not.toContain(secret);
+  });
+
+  it('uses DATABASE_URL and LLM_LAB_DB_SCHEMA from the environment', async () => {
+    const schemaName = freshSchema();
+    const storage = await openStorage({ env: { DATABASE_URL: url, LLM_LAB_DB_SCHEMA: schemaName } });
+    try {
+      expect(storage.kind).toBe('postgres');
+      expect(storage.schema).toBe(schemaName);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('rejects a schema name that is not a plain identifier', async () => {
+    await expect(openStorage({ url, schema: 'Robert"; DROP TABLE runs;--' })).rejects.toMatchObject({
+      code: 'storage_invalid_option',
+    });
+  });
+});
