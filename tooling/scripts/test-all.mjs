@@ -22,7 +22,7 @@ const extraArgs = process.argv.slice(2);
 const turbo = spawnSync(
   'pnpm',
   ['exec', 'turbo', 'run', 'build', 'lint', 'test', '--concurrency=2', ...extraArgs],
-  { cwd: root, stdio: 'inherit' },
+  { cwd: root, stdio: 'inherit', env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env } },
 );
 
 let passed = 0;

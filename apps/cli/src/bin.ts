@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { reportError } from './errors.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const positiveInteger = (name: string) => (value: string) => {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError(`${name} must be a positive whole number.`);
+  return number;
+};
+
+const storageOptions = (command: Command) =>
+  command
+    .addOption(new Option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL, else the embedded database in ./.llm-lab)'))
+    .addOption(new Option('--data-dir <dir>', 'folder of the embedded database (default ./.llm-lab/db)'));
+
+async function exitWith(code: Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await code;
+  } catch (error) {
+    process.exitCode = reportError(error);
+  }
+}
+
+const program = new Command()
+  .name('llm-lab')
+  .description('Benchmark, evaluate and monitor large language models across providers.')
+  .version(version, '-v, --version')
+  .showHelpAfterError('(run with --help for usage)');
+
+storageOptions(
+  program
+    .command('run')
+    .description('run a benchmark config: every case through every provider, scored and stored')
+    .argument('<config>', 'the config file (YAML or JSON)')
+    .option('--json', 'print a machine-readable summary instead of the table')
+    .option('-c, --concurrency <n>', 'calls in flight at once (overrides run.concurrency)', positiveInteger('--concurrency'))
+    .option('-l, --limit <n>', 'run only the first N cases', positiveInteger('--limit'))
+    .option('-r, --repeat <n>', 'send each case N times (overrides run.repeat)', positiveInteger('--repeat'))
+    .option('--stream', 'stream responses (records time to first token)')
+    .option('--no-cache', 'do not read or write the response cache')
+    .option('--no-progress', 'do not show progress')
+    .option('--resume <run-id>', 'continue a stopped run: only missing results are run'),
+).action((config: string, flags) => exitWith(import('./commands/run.js').then((m) => m.runCommand(config, flags))));
+
+const runs = program.command('runs').description('list and inspect stored runs');
+storageOptions(
+  runs
+    .command('list')
+    .description('stored runs, newest first')
+    .option('--json', 'print JSON')
+    .option('-n, --limit <n>', 'how many runs (default 20)', positiveInteger('--limit')),
+).action((flags) => exitWith(import('./commands/runs.js').then((m) => m.runsListCommand(flags))));
+storageOptions(
+  runs
+    .command('show')
+    .description('one run: settings, per-provider figures, results')
+    .argument('<id>', 'run id or a unique prefix of it')
+    .option('--json', 'print the run and every result as JSON')
+    .option('--failures', 'list failed and errored results')
+    .option('--results', 'list every result'),
+).action((id: string, flags) => exitWith(import('./commands/runs.js').then((m) => m.runsShowCommand(id, flags))));
+
+program
+  .command('providers')
+  .description('provider families: built-ins and plugins')
+  .command('list')
+  .description('list providers with their capabilities')
+  .option('--config <file>', 'also load the plugins this config lists')
+  .option('--json', 'print JSON')
+  .action((flags) => exitWith(import('./commands/providers.js').then((m) => m.providersListCommand(flags))));
+
+await program.parseAsync(process.argv);

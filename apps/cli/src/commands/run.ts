@@ -1,0 +1,105 @@
+import type { RunReport } from '@llm-lab/lab';
+import { ExitCode } from '../errors.js';
+import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, green, red, renderTable, useColour, yellow } from '../output/format.js';
+import { ProgressReporter } from '../output/progress.js';
+import { openLab, type StorageFlags } from './shared.js';
+
+export interface RunFlags extends StorageFlags {
+  json?: boolean;
+  concurrency?: number;
+  limit?: number;
+  repeat?: number;
+  cache?: boolean;
+  stream?: boolean;
+  resume?: string;
+  progress?: boolean;
+}
+
+/** `llm-lab run <config>`: runs a benchmark, shows progress, prints the results table. */
+export async function runCommand(configPath: string, flags: RunFlags): Promise<number> {
+  const lab = await openLab(flags);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.cancelled);
+    process.stderr.write('\nStopping: finishing calls in flight and saving results (Ctrl-C again to quit now)…\n');
+    controller.abort(new Error('cancelled by the user'));
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const progress = flags.progress === false ? undefined : new ProgressReporter(process.stderr);
+  try {
+    const report = await lab.run(configPath, {
+      signal: controller.signal,
+      ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+      ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+      ...(flags.repeat !== undefined ? { repeat: flags.repeat } : {}),
+      ...(flags.resume !== undefined ? { resume: flags.resume } : {}),
+      ...(flags.stream ? { stream: true } : {}),
+      noCache: flags.cache === false,
+      onStart: (run) => {
+        progress?.start();
+        if (!flags.json) process.stderr.write(dim(`run ${run.id} · ${run.providers.join(', ')} · stored in ${run.storage}\n`, useColour(process.stderr)));
+      },
+      ...(progress ? { onProgress: (state) => progress.update(state) } : {}),
+      onInvalidRow: (row) => {
+        process.stderr.write(`${yellow('skipped', useColour(process.stderr))} ${row.file}:${row.line}: ${row.reason}\n`);
+      },
+    });
+    progress?.finish();
+    if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else process.stdout.write(`${renderReport(report)}\n`);
+    if (report.status === 'cancelled') return ExitCode.cancelled;
+    return report.thresholds.met ? ExitCode.ok : ExitCode.failed;
+  } finally {
+    progress?.finish();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    await lab.close();
+  }
+}
+
+/** The human-readable end-of-run summary: a table per provider and any threshold failures. */
+export function renderReport(report: RunReport): string {
+  const colour = useColour(process.stdout);
+  const rows = report.providers.map((summary) => {
+    const accuracy =
+      summary.accuracy === null
+        ? '-'
+        : `${formatPercent(summary.accuracy)} ${dim(`[${formatPercent(summary.accuracyInterval?.lower)}, ${formatPercent(summary.accuracyInterval?.upper)}]`, colour)}`;
+    return [
+      summary.promptId && report.providers.some((other) => other.promptId !== summary.promptId)
+        ? `${summary.providerId} ${dim(`(${summary.promptId})`, colour)}`
+        : summary.providerId,
+      formatCount(summary.results),
+      formatCount(summary.passed),
+      summary.errors > 0 ? red(formatCount(summary.errors), colour) : '0',
+      accuracy,
+      formatMs(summary.latencyMs?.p50),
+      formatMs(summary.latencyMs?.p95),
+      `${formatCount(summary.inputTokens)} / ${formatCount(summary.outputTokens)}`,
+      formatUsd(summary.costUsd),
+    ];
+  });
+  const table = renderTable(
+    ['Provider', 'Cases', 'Passed', 'Errors', 'Accuracy (95% CI)', 'p50', 'p95', 'Tokens in / out', 'Cost'],
+    rows,
+    { right: [1, 2, 3, 5, 6, 7, 8] },
+  );
+  const lines = [''];
+  if (report.description) lines.push(bold(report.description, colour));
+  lines.push(table, '');
+  const status =
+    report.status === 'completed' ? green('completed', colour) : yellow(report.status, colour);
+  lines.push(
+    `Run ${report.runId} ${status} in ${formatMs(report.durationMs)} · ${formatCount(report.totals.results)} results` +
+      (report.totals.invalidRows > 0 ? ` · ${report.totals.invalidRows} invalid dataset rows skipped` : ''),
+  );
+  const notes = new Set(report.providers.flatMap((summary) => (summary.sampleSizeNote ? [summary.sampleSizeNote] : [])));
+  for (const note of notes) lines.push(dim(`note: ${note}`, colour));
+  for (const failure of report.thresholds.failures) lines.push(red(`threshold missed: ${failure}`, colour));
+  if (report.status === 'cancelled') lines.push(yellow(`Resume with: llm-lab run <config> --resume ${report.runId}`, colour));
+  lines.push(dim(`Details: llm-lab runs show ${report.runId}`, colour));
+  return lines.join('\n');
+}

@@ -1,0 +1,146 @@
+import type { ProviderSummary, ResultRecord, RunRecord, RunTotals } from '@llm-lab/lab';
+import { ExitCode } from '../errors.js';
+import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, red, renderTable, useColour } from '../output/format.js';
+import { openLab, type StorageFlags } from './shared.js';
+
+export interface RunsListFlags extends StorageFlags {
+  json?: boolean;
+  limit?: number;
+}
+
+export interface RunsShowFlags extends StorageFlags {
+  json?: boolean;
+  results?: boolean;
+  failures?: boolean;
+}
+
+function accuracyOf(totals: RunTotals | null): number | null {
+  if (!totals || totals.passed + totals.failed === 0) return null;
+  return totals.passed / (totals.passed + totals.failed);
+}
+
+function providersOf(run: RunRecord): string {
+  const config = run.resolvedConfig as { providers?: Array<string | { id: string; label?: string }> } | null;
+  return (config?.providers ?? []).map((entry) => (typeof entry === 'string' ? entry : (entry.label ?? entry.id))).join(', ');
+}
+
+/** `llm-lab runs list`: stored runs, newest first. */
+export async function runsListCommand(flags: RunsListFlags): Promise<number> {
+  const lab = await openLab(flags);
+  try {
+    const runs = await lab.listRuns({ limit: flags.limit ?? 20 });
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+      return ExitCode.ok;
+    }
+    if (runs.length === 0) {
+      process.stdout.write('No runs yet. Start one with: llm-lab run <config>\n');
+      return ExitCode.ok;
+    }
+    const rows = runs.map((run) => [
+      run.id,
+      run.status,
+      run.startedAt.toISOString().replace('T', ' ').slice(0, 19),
+      formatMs(run.durationMs),
+      formatCount(run.totals?.results),
+      formatPercent(accuracyOf(run.totals)),
+      providersOf(run),
+      run.description ?? '',
+    ]);
+    process.stdout.write(
+      `${renderTable(['Run', 'Status', 'Started (UTC)', 'Duration', 'Results', 'Accuracy', 'Providers', 'Description'], rows, { right: [3, 4, 5] })}\n`,
+    );
+    return ExitCode.ok;
+  } finally {
+    await lab.close();
+  }
+}
+
+interface StoredSummary {
+  providers?: ProviderSummary[];
+  thresholds?: { met: boolean; failures: string[] };
+}
+
+/** `llm-lab runs show <id>`: one run's settings, per-provider figures, and (optionally) its results. */
+export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise<number> {
+  const lab = await openLab(flags);
+  try {
+    const found = await lab.getRun(id);
+    if (!found) {
+      process.stderr.write(`No run '${id}'. List runs with: llm-lab runs list\n`);
+      return ExitCode.badInput;
+    }
+    const { run, results } = found;
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ run, results }, null, 2)}\n`);
+      return ExitCode.ok;
+    }
+    const colour = useColour(process.stdout);
+    const lines = [
+      `${bold(run.id, colour)}  ${run.status}${run.description ? `  ${run.description}` : ''}`,
+      `started ${run.startedAt.toISOString()}${run.finishedAt ? ` · finished ${run.finishedAt.toISOString()}` : ''} · ${formatMs(run.durationMs)}`,
+      `config ${run.configFile ?? '(built in code)'}${run.createdBy ? ` · by ${run.createdBy}` : ''}`,
+    ];
+    if (run.error) lines.push(red(`error: ${run.error}`, colour));
+    const summary = (run.summary ?? {}) as StoredSummary;
+    if (summary.providers?.length) {
+      lines.push(
+        '',
+        renderTable(
+          ['Provider', 'Prompt', 'Results', 'Passed', 'Errors', 'Accuracy (95% CI)', 'p50', 'p95', 'Cost'],
+          summary.providers.map((provider) => [
+            provider.providerId,
+            provider.promptId,
+            formatCount(provider.results),
+            formatCount(provider.passed),
+            formatCount(provider.errors),
+            provider.accuracy === null
+              ? '-'
+              : `${formatPercent(provider.accuracy)} [${formatPercent(provider.accuracyInterval?.lower)}, ${formatPercent(provider.accuracyInterval?.upper)}]`,
+            formatMs(provider.latencyMs?.p50),
+            formatMs(provider.latencyMs?.p95),
+            formatUsd(provider.costUsd),
+          ]),
+          { right: [2, 3, 4, 6, 7, 8] },
+        ),
+      );
+    }
+    for (const failure of summary.thresholds?.failures ?? []) lines.push(red(`threshold missed: ${failure}`, colour));
+    lines.push('', `${formatCount(results.length)} results stored.`);
+    const shown = flags.results ? results : flags.failures ? results.filter((result) => result.passed !== true) : [];
+    if (shown.length > 0) lines.push('', renderResults(shown));
+    else if (!flags.results && results.some((result) => result.passed !== true)) {
+      lines.push(dim('Show failed cases with --failures, every result with --results, everything with --json.', colour));
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return ExitCode.ok;
+  } finally {
+    await lab.close();
+  }
+}
+
+function clip(text: string | null, width: number): string {
+  if (text === null) return '';
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+}
+
+function renderResults(results: ResultRecord[]): string {
+  return renderTable(
+    ['Case', 'Provider', 'Repeat', 'Verdict', 'Output / error', 'Latency'],
+    results.map((result) => [
+      clip(result.caseId, 24),
+      result.providerId,
+      String(result.repeat),
+      result.errorKind ? `error (${result.errorKind})` : result.passed ? 'pass' : 'fail',
+      clip(result.errorMessage ?? (result.passed === false ? failureReason(result) : result.output), 70),
+      formatMs(result.latencyMs),
+    ]),
+    { right: [2, 5] },
+  );
+}
+
+function failureReason(result: ResultRecord): string {
+  const failed = result.scores.find((score) => !score.passed);
+  return failed?.reason ? `${failed.name}: ${failed.reason}` : (result.output ?? '');
+}

@@ -1,0 +1,15 @@
+import type { Lab } from '@llm-lab/lab';
+
+export interface StorageFlags {
+  databaseUrl?: string;
+  dataDir?: string;
+}
+
+/** Loads the library lazily, so `llm-lab --version` and `--help` start instantly. */
+export async function openLab(flags: StorageFlags): Promise<Lab> {
+  const { createLab } = await import('@llm-lab/lab');
+  return createLab({
+    ...(flags.databaseUrl ? { databaseUrl: flags.databaseUrl } : {}),
+    ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+  });
+}

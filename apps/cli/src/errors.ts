@@ -1,0 +1,27 @@
+import { isLLMLabError, redactSecrets } from '@llm-lab/core';
+import { red, useColour } from './output/format.js';
+
+/** Exit codes of the `llm-lab` command. */
+export const ExitCode = {
+  ok: 0,
+  /** The run finished but a threshold was missed, or the run failed. */
+  failed: 1,
+  /** Bad input: config, dataset, arguments. Nothing was run (or the run stopped at the bad input). */
+  badInput: 2,
+  /** Stopped by Ctrl-C; finished results are stored. */
+  cancelled: 130,
+} as const;
+
+const INPUT_ERROR = /^(config|dataset|template|run_not_found|provider_contract|provider_invalid|storage_locked|evaluator)/;
+
+/** Prints an error a person can act on and returns the exit code it deserves. */
+export function reportError(error: unknown): number {
+  const colour = useColour(process.stderr);
+  const message = redactSecrets(error instanceof Error ? error.message : String(error));
+  process.stderr.write(`${red('error', colour)} ${message}\n`);
+  if (process.env.LLM_LAB_DEBUG && error instanceof Error && error.stack) {
+    process.stderr.write(`${redactSecrets(error.stack)}\n`);
+  }
+  if (isLLMLabError(error) && INPUT_ERROR.test(error.code)) return ExitCode.badInput;
+  return ExitCode.failed;
+}

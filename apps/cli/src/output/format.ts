@@ -1,0 +1,58 @@
+/** Small, dependency-free formatting helpers for terminal output. */
+
+export const useColour = (stream: NodeJS.WriteStream): boolean =>
+  Boolean(stream.isTTY) && process.env.NO_COLOR === undefined && process.env.FORCE_COLOR !== '0';
+
+const paint = (code: number) => (text: string, enabled: boolean) => (enabled ? `\u001b[${code}m${text}\u001b[0m` : text);
+export const bold = paint(1);
+export const dim = paint(2);
+export const red = paint(31);
+export const green = paint(32);
+export const yellow = paint(33);
+
+/** Visible width of a string (ANSI colour codes do not count). */
+export function visibleLength(text: string): number {
+  return text.replace(/\u001b\[[0-9;]*m/g, '').length;
+}
+
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes}m ${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+export function formatPercent(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '-';
+  return `${(value * 100).toFixed(digits)}%`;
+}
+
+export function formatUsd(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '-';
+  if (value === 0) return '$0';
+  if (value < 0.01) return `$${value.toFixed(5)}`;
+  return `$${value.toFixed(value < 1 ? 4 : 2)}`;
+}
+
+export function formatCount(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '-';
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** Renders rows as an aligned table with a header rule. Right-aligns columns listed in `right`. */
+export function renderTable(header: string[], rows: string[][], options: { right?: number[] } = {}): string {
+  const right = new Set(options.right ?? []);
+  const widths = header.map((title, column) =>
+    Math.max(visibleLength(title), ...rows.map((row) => visibleLength(row[column] ?? ''))),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => {
+        const padding = ' '.repeat(Math.max(0, (widths[column] ?? 0) - visibleLength(cell)));
+        return right.has(column) ? padding + cell : cell + padding;
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(header), widths.map((width) => '─'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,279 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
+import { QUICKSTART, cleanEnv, runCli } from './helpers.js';
+
+// One embedded database for the whole file: PGlite's first start (initdb) is the slow part,
+// reopening it is ~0.5 s per command.
+let work: string;
+let dataDir: string;
+const db = () => ['--data-dir', dataDir];
+
+async function writeConfig(name: string, yaml: string, files: Record<string, string> = {}): Promise<string> {
+  for (const [file, text] of Object.entries(files)) await writeFile(join(work, file), text);
+  const path = join(work, name);
+  await writeFile(path, yaml);
+  return path;
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'llm-lab-cli-'));
+  dataDir = join(work, 'db');
+});
+
+describe('llm-lab run (quickstart)', () => {
+  let runId: string;
+
+  it('runs the quickstart offline, prints the results table and exits 0', async () => {
+    const result = await runCli(['run', QUICKSTART, ...db()], { cwd: work });
+    expect(result.stderr).not.toMatch(/^error/m);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Provider\s+Cases\s+Passed\s+Errors\s+Accuracy \(95% CI\)\s+p50\s+p95\s+Tokens in \/ out\s+Cost/);
+    expect(result.stdout).toMatch(/mock:careful\s+30\s+\d+\s+0\s+\d+\.\d% \[\d+\.\d%, \d+\.\d%\]/);
+    expect(result.stdout).toMatch(/mock:hasty\s+30\s+\d+\s+0/);
+    const match = /Run (run-\S+) completed/.exec(result.stdout);
+    expect(match).not.toBeNull();
+    runId = match?.[1] ?? '';
+    // Not a terminal: progress comes as plain lines on stderr, ending at 100%.
+    expect(result.stderr).toMatch(/progress 100% 60\/60/);
+  }, 120_000);
+
+  it('lists the stored run as JSON', async () => {
+    const result = await runCli(['runs', 'list', '--json', ...db()]);
+    expect(result.code).toBe(0);
+    const runs = JSON.parse(result.stdout) as Array<{ id: string; status: string; totals: { results: number } }>;
+    expect(runs[0]).toMatchObject({ id: runId, status: 'completed', totals: { results: 60 } });
+  });
+
+  it('shows a run by id prefix, with failures on request', async () => {
+    const result = await runCli(['runs', 'show', runId.slice(0, -2), '--failures', ...db()]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(runId);
+    expect(result.stdout).toContain('60 results stored.');
+    expect(result.stdout).toMatch(/capital-\d+\s+mock:\w+\s+0\s+fail\s+equals: expected/);
+    const json = JSON.parse((await runCli(['runs', 'show', runId, '--json', ...db()])).stdout) as { results: unknown[] };
+    expect(json.results).toHaveLength(60);
+  });
+
+  it('prints a machine-readable summary with --json', async () => {
+    const result = await runCli(['run', QUICKSTART, '--json', '--limit', '5', ...db()]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { status: string; providers: Array<{ providerId: string; results: number }> };
+    expect(report.status).toBe('completed');
+    expect(report.providers.map((provider) => [provider.providerId, provider.results])).toEqual([
+      ['mock:careful', 5],
+      ['mock:hasty', 5],
+    ]);
+  });
+
+  it('says when a run id does not exist', async () => {
+    const result = await runCli(['runs', 'show', 'run-nope', ...db()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/No run 'run-nope'/);
+  });
+});
+
+describe('bad input', () => {
+  it('a missing config file: exit 2, naming the file', async () => {
+    const result = await runCli(['run', join(work, 'nope.yaml'), ...db()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${join(work, 'nope.yaml')}: config file not found`);
+  });
+
+  it('invalid YAML: exit 2, with the line', async () => {
+    const config = await writeConfig('broken.yaml', 'providers:\n  - mock:a\n dataset: [\n');
+    const result = await runCli(['run', config, ...db()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/broken\.yaml: invalid YAML at line \d+/);
+  });
+
+  it('an unknown provider id: exit 2, listing the known ones', async () => {
+    const config = await writeConfig('unknown.yaml', 'providers: [acme:big-model]\ndataset: { rows: [{ prompt: hi }] }\n');
+    const result = await runCli(['run', config, ...db()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/Unknown provider 'acme' in id 'acme:big-model'\. Known providers: mock, openai/);
+  });
+
+  it('a broken dataset row is reported with file and line and skipped; the rest run', async () => {
+    const config = await writeConfig(
+      'rows.yaml',
+      'providers: [mock:echo]\nprompts: ["{{q}}"]\ndataset: { path: rows.jsonl }\nevaluators: [{ type: contains, value: "{{q}}" }]\n',
+      { 'rows.jsonl': '{"q":"one"}\n{"q":"two"\n{"q":"three"}\n' },
+    );
+    const result = await runCli(['run', config, '--json', ...db()]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/skipped .*rows\.jsonl:2: /);
+    const report = JSON.parse(result.stdout) as { totals: { results: number; invalidRows: number } };
+    expect(report.totals).toMatchObject({ results: 2, invalidRows: 1 });
+  });
+
+  it('with onInvalidRow: fail, a broken row stops the run: exit 2, naming file and line', async () => {
+    const config = await writeConfig(
+      'rows-fail.yaml',
+      'providers: [mock:echo]\nprompts: ["{{q}}"]\ndataset: { path: rows.jsonl, onInvalidRow: fail }\n',
+    );
+    const result = await runCli(['run', config, ...db()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/rows\.jsonl:2/);
+  });
+
+  it('a template variable the row lacks is recorded for that case, the run goes on', async () => {
+    const config = await writeConfig(
+      'template.yaml',
+      'providers: [mock:echo]\nprompts: ["{{question}}"]\ndataset: { rows: [{ question: a }, { q: b }, { question: c }] }\n',
+    );
+    const result = await runCli(['run', config, '--json', ...db()]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { runId: string; providers: Array<{ passed: number; errors: number; errorKinds: Record<string, number> }> };
+    expect(report.providers[0]).toMatchObject({ passed: 2, errors: 1, errorKinds: { template: 1 } });
+    const shown = await runCli(['runs', 'show', report.runId, '--failures', ...db()]);
+    expect(shown.stdout).toMatch(/error \(template\)\s+template variable 'question' is not in this row \(fields: q\)/);
+  });
+
+  it('a provider error for some cases is recorded per case; the run completes', async () => {
+    const config = await writeConfig(
+      'flaky.yaml',
+      'providers: [{ id: "mock:flaky", config: { errorRate: 0.3, seed: 4 } }]\ndataset: { rows: [' +
+        Array.from({ length: 30 }, (_, i) => `{ prompt: p${i} }`).join(', ') +
+        '] }\n',
+    );
+    const result = await runCli(['run', config, ...db()]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/mock:flaky\s+30\s+(\d+)\s+([1-9]\d*)\s/);
+  });
+
+  it('a missed accuracy threshold exits 1 and says which provider', async () => {
+    const config = await writeConfig(
+      'threshold.yaml',
+      'providers: [{ id: "mock:weak", config: { mode: fixed, text: nope } }]\nprompts: ["{{q}}"]\n' +
+        'dataset: { rows: [{ q: a }, { q: b }] }\nevaluators: [{ type: equals, value: "{{q}}" }]\nthresholds: { minAccuracy: 0.5 }\n',
+    );
+    const result = await runCli(['run', config, ...db()]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/threshold missed: mock:weak: accuracy 0\.000 is below the threshold 0\.5/);
+  });
+
+  it('bad flags are refused before anything runs', async () => {
+    const result = await runCli(['run', QUICKSTART, '--concurrency', 'lots', ...db()]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/--concurrency must be a positive whole number/);
+  });
+});
+
+describe('llm-lab run against an OpenAI-compatible server', () => {
+  let server: FakeOpenAIServer;
+  const key = 'sk-test-cli-abcdefghijklmnopqrstuvwxyz';
+  beforeAll(async () => {
+    server = await startFakeOpenAIServer({ apiKey: key, responder: () => 'Paris' });
+  });
+  afterAll(() => server.close());
+
+  it('runs through the real SDK with the key from the environment', async () => {
+    const config = await writeConfig(
+      'openai.yaml',
+      `providers:\n  - id: openai:gpt-4o-mini\n    config: { baseURL: "${server.url}", apiKey: "\${OPENAI_API_KEY}" }\n` +
+        'prompts: ["Capital of {{country}}?"]\ndataset: { rows: [{ country: France, answer: Paris }, { country: Spain, answer: Madrid }] }\n' +
+        'evaluators: [{ type: equals, value: "{{answer}}" }]\n',
+    );
+    const result = await runCli(['run', config, ...db()], { env: cleanEnv({ OPENAI_API_KEY: key }) });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/openai:gpt-4o-mini\s+2\s+1\s+0\s+50\.0%/);
+    expect(result.stdout).toMatch(/\$0\.0000\d/);
+    const sent = server.requests.filter((request) => request.path === '/v1/chat/completions');
+    expect(sent.map((request) => (request.body as { messages: unknown }).messages)).toEqual([
+      [{ role: 'user', content: 'Capital of France?' }],
+      [{ role: 'user', content: 'Capital of Spain?' }],
+    ]);
+  });
+
+  it('a wrong key is an authentication error per case, and the key is never printed', async () => {
+    const wrong = 'sk-wrong-zyxwvutsrqponmlkjihgfedcba';
+    const result = await runCli(['run', join(work, 'openai.yaml'), '--json', ...db()], { env: cleanEnv({ OPENAI_API_KEY: wrong }) });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { runId: string; providers: Array<{ errors: number; errorKinds: Record<string, number> }> };
+    expect(report.providers[0]).toMatchObject({ errors: 2, errorKinds: { authentication: 2 } });
+    const shown = await runCli(['runs', 'show', report.runId, '--json', ...db()]);
+    for (const text of [result.stdout, result.stderr, shown.stdout]) expect(text).not.toContain(wrong);
+  });
+});
+
+describe('stopping and resuming', () => {
+  it('Ctrl-C stops cleanly, keeps finished results, and --resume completes the run without duplicates', async () => {
+    const config = await writeConfig(
+      'slow.yaml',
+      'providers: [{ id: "mock:slow", config: { latencyMs: 40 } }]\ndataset: { rows: [' +
+        Array.from({ length: 100 }, (_, i) => `{ prompt: p${i} }`).join(', ') +
+        '] }\nrun: { concurrency: 2 }\n',
+    );
+    let sent = false;
+    const stopped = await runCli(['run', config, ...db()], {
+      onStderr: (text, child) => {
+        if (!sent && /progress\s+\d+% [1-9]\d*\/100/.test(text)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toMatch(/Stopping: finishing calls in flight and saving results/);
+    const runId = /--resume (run-\S+)/.exec(stopped.stdout)?.[1] ?? '';
+    expect(runId).not.toBe('');
+    const partial = JSON.parse((await runCli(['runs', 'show', runId, '--json', ...db()])).stdout) as {
+      run: { status: string };
+      results: unknown[];
+    };
+    expect(partial.run.status).toBe('cancelled');
+    expect(partial.results.length).toBeGreaterThan(0);
+    expect(partial.results.length).toBeLessThan(100);
+
+    const resumed = await runCli(['run', config, '--resume', runId, '--concurrency', '16', ...db()]);
+    expect(resumed.code).toBe(0);
+    const done = JSON.parse((await runCli(['runs', 'show', runId, '--json', ...db()])).stdout) as {
+      run: { status: string };
+      results: Array<{ caseId: string }>;
+    };
+    expect(done.run.status).toBe('completed');
+    expect(done.results).toHaveLength(100);
+    expect(new Set(done.results.map((result) => result.caseId)).size).toBe(100);
+  }, 60_000);
+});
+
+describe('on a PostgreSQL server', () => {
+  it('DATABASE_URL switches storage to PostgreSQL with the same commands', async () => {
+    const schema = `cli_test_${process.pid}_${Date.now().toString(36)}`;
+    const env = cleanEnv({
+      DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+      LLM_LAB_DB_SCHEMA: schema,
+    });
+    try {
+      const run = await runCli(['run', QUICKSTART, '--json'], { env, cwd: work });
+      expect(run.code).toBe(0);
+      const { runId, storage } = JSON.parse(run.stdout) as { runId: string; storage: string };
+      expect(storage).toMatch(/^postgres(ql)?:\/\/postgres@127\.0\.0\.1:5432\/test/);
+      const listed = JSON.parse((await runCli(['runs', 'list', '--json'], { env })).stdout) as Array<{ id: string }>;
+      expect(listed.map((item) => item.id)).toEqual([runId]);
+    } finally {
+      const pg = await import('pg');
+      const client = new pg.default.Client({ connectionString: env.DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    }
+  }, 60_000);
+});
+
+describe('llm-lab --version and providers', () => {
+  it('prints the version', async () => {
+    const result = await runCli(['--version']);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('lists built-in providers with capabilities', async () => {
+    const result = await runCli(['providers', 'list']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/mock:<model>\s+built-in\s+streaming, batch/);
+    expect(result.stdout).toMatch(/openai:<model>\s+built-in/);
+  });
+});

@@ -1,0 +1,156 @@
+import {
+  isProviderError,
+  ProviderError,
+  type CallOptions,
+  type ChatMessage,
+  type GenerateRequest,
+  type GenerateResponse,
+  type SamplingConfig,
+} from '@llm-lab/core';
+import type { DatasetCase } from '../datasets/types.js';
+import { isTemplateError } from '../errors.js';
+import type { Evaluator } from '../evaluators/types.js';
+import type { CompiledPrompt } from '../prompts/compile-prompts.js';
+import type { NewResult, ScoreRecord } from '../storage-contract.js';
+import type { EngineProvider } from './types.js';
+
+/** One unit of work: a case, sent with a prompt to a provider, for one repeat. */
+export interface WorkItem {
+  datasetCase: DatasetCase;
+  prompt: CompiledPrompt;
+  provider: EngineProvider;
+  repeat: number;
+}
+
+/** What every work item of a run shares. */
+export interface WorkContext {
+  runId: string;
+  defaults: SamplingConfig;
+  evaluators: readonly Evaluator[];
+  stream: boolean;
+  timeoutMs: number | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/** `defaults` overridden by `overrides`; fields set to undefined do not erase a default. */
+export function mergeSampling(defaults: SamplingConfig, overrides: SamplingConfig): SamplingConfig {
+  const merged: Record<string, unknown> = { ...defaults };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value !== undefined) merged[key] = value;
+  }
+  return merged as SamplingConfig;
+}
+
+/** Calls the provider, streaming when asked; fills in time to first token if the provider did not. */
+async function call(item: WorkItem, request: GenerateRequest, callOptions: CallOptions, stream: boolean): Promise<GenerateResponse> {
+  const { provider } = item.provider;
+  if (!stream) return provider.generate(request, callOptions);
+  const startedAt = performance.now();
+  let firstTokenAt: number | undefined;
+  for await (const part of provider.streamGenerate(request, callOptions)) {
+    if (part.type === 'text-delta' && firstTokenAt === undefined) firstTokenAt = performance.now();
+    if (part.type === 'finish') {
+      const measured = firstTokenAt === undefined ? undefined : firstTokenAt - startedAt;
+      const timeToFirstTokenMs = part.response.timeToFirstTokenMs ?? measured;
+      return timeToFirstTokenMs === undefined ? part.response : { ...part.response, timeToFirstTokenMs };
+    }
+  }
+  throw new ProviderError({
+    kind: 'invalid-response',
+    providerId: provider.id,
+    message: `${provider.id} ended its stream without a finish part.`,
+  });
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Runs one work item: renders the prompt, calls the provider, scores the output. Every failure
+ * becomes part of the result (`errorKind`: the ProviderError kind, `template`, `evaluator` or
+ * `unknown`; `passed: null`), so one bad case never stops the run. With no evaluators, a
+ * successful call counts as passed. Returns undefined when the call failed because the run was
+ * cancelled: that item was not really done, and a resume must redo it.
+ */
+export async function executeWorkItem(item: WorkItem, context: WorkContext): Promise<NewResult | undefined> {
+  const { datasetCase, prompt, provider, repeat } = item;
+  const result: NewResult = {
+    runId: context.runId,
+    caseId: datasetCase.id,
+    caseIndex: datasetCase.index,
+    providerId: provider.label,
+    promptId: prompt.id,
+    repeat,
+    prompt: null,
+    vars: datasetCase.vars,
+    output: null,
+    passed: null,
+    scores: [],
+    latencyMs: null,
+    timeToFirstTokenMs: null,
+    inputTokens: null,
+    outputTokens: null,
+    costUsd: null,
+    cached: false,
+    attempts: 0,
+    errorKind: null,
+    errorMessage: null,
+    warnings: [],
+  };
+
+  let messages: ChatMessage[];
+  try {
+    messages = prompt.render(datasetCase.vars);
+  } catch (error) {
+    return { ...result, errorKind: isTemplateError(error) ? 'template' : 'unknown', errorMessage: messageOf(error) };
+  }
+  result.prompt = messages;
+
+  const request: GenerateRequest = {
+    ...mergeSampling(context.defaults, provider.settings),
+    messages,
+    context: { caseId: datasetCase.id, vars: datasetCase.vars, repeat, runId: context.runId },
+  };
+  const callOptions: CallOptions = {
+    ...(context.signal ? { signal: context.signal } : {}),
+    ...(context.timeoutMs !== undefined ? { timeoutMs: context.timeoutMs } : {}),
+  };
+
+  const startedAt = performance.now();
+  let response: GenerateResponse;
+  result.attempts = 1;
+  try {
+    response = await call(item, request, callOptions, context.stream);
+  } catch (error) {
+    if (context.signal?.aborted) return undefined;
+    return {
+      ...result,
+      latencyMs: performance.now() - startedAt,
+      errorKind: isProviderError(error) ? error.kind : 'unknown',
+      errorMessage: messageOf(error),
+    };
+  }
+  Object.assign(result, {
+    output: response.text,
+    latencyMs: response.latencyMs,
+    timeToFirstTokenMs: response.timeToFirstTokenMs ?? null,
+    inputTokens: response.usage.inputTokens,
+    outputTokens: response.usage.outputTokens,
+    costUsd: response.cost?.totalUsd ?? null,
+    warnings: response.warnings,
+  });
+
+  const scores: ScoreRecord[] = [];
+  for (const evaluator of context.evaluators) {
+    try {
+      scores.push(await evaluator.evaluate({ output: response.text, vars: datasetCase.vars, case: datasetCase }));
+    } catch (error) {
+      return {
+        ...result,
+        scores,
+        errorKind: isTemplateError(error) ? 'template' : 'evaluator',
+        errorMessage: `evaluator '${evaluator.name}' (${evaluator.type}) could not score the output: ${messageOf(error)}`,
+      };
+    }
+  }
+  return { ...result, scores, passed: scores.every((score) => score.passed) };
+}

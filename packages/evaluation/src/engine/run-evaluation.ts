@@ -1,0 +1,143 @@
+import { ConfigError } from '@llm-lab/core';
+import { openDataset } from '../datasets/open-dataset.js';
+import { createEvaluators } from '../evaluators/registry.js';
+import { RunStatsCollector } from '../metrics/provider-stats.js';
+import { compilePrompts } from '../prompts/compile-prompts.js';
+import { resultKey } from '../storage-contract.js';
+import { executeWorkItem, type WorkItem } from './execute-work-item.js';
+import { BatchedResultWriter } from './result-writer.js';
+import type { EvaluationOutcome, EvaluationProgress, RunEvaluationOptions } from './types.js';
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ConfigError({ path: name, message: `expected a positive integer, got ${value}.` });
+  }
+  return value;
+}
+
+function assertDistinctLabels(options: RunEvaluationOptions): void {
+  if (options.providers.length === 0) {
+    throw new ConfigError({ path: 'providers', message: 'the run has no providers. List at least one provider.' });
+  }
+  const seen = new Set<string>();
+  for (const { label } of options.providers) {
+    if (seen.has(label)) {
+      throw new ConfigError({
+        path: 'providers',
+        message: `two providers are labelled '${label}'. Give entries with the same id distinct labels (label: ...).`,
+      });
+    }
+    seen.add(label);
+  }
+}
+
+/**
+ * Runs an evaluation: every case × prompt × provider × repeat is rendered, sent, scored and
+ * stored. Work items are produced lazily from the dataset stream and taken by a fixed pool of
+ * `concurrency` workers, so memory stays flat however large the dataset. Results are written in
+ * batches (every `writeBatchSize` results or `writeIntervalMs`, and at the end); the promise
+ * resolves only after every computed result is written. A failed call, template or evaluator
+ * becomes an error result and the run goes on. A DatasetError (with `onInvalidRow: fail`) or a
+ * storage failure stops the run: results computed so far are written, then it rejects.
+ */
+export async function runEvaluation(options: RunEvaluationOptions): Promise<EvaluationOutcome> {
+  const startedAt = performance.now();
+  const { config, runId, signal } = options;
+  assertDistinctLabels(options);
+  const concurrency = positiveInteger(options.concurrency ?? config.run.concurrency, 'run.concurrency');
+  const repeat = positiveInteger(options.repeat ?? config.run.repeat, 'run.repeat');
+  const limit = options.limit ?? config.run.limit;
+  const prompts = compilePrompts(config.prompts);
+  const evaluators = createEvaluators(config.evaluators);
+  const dataset = openDataset(config.dataset, {
+    baseDir: options.baseDir,
+    ...(limit !== undefined ? { limit } : {}),
+    ...(options.onInvalidRow ? { onInvalidRow: options.onInvalidRow } : {}),
+  });
+
+  const rowCount = await dataset.countRows();
+  const total = rowCount * prompts.length * options.providers.length * repeat;
+  const completed = options.resume ? await options.store.completedKeys(runId) : new Set<string>();
+  const stats = new RunStatsCollector(
+    prompts.flatMap((prompt) => options.providers.map((provider) => ({ providerId: provider.label, promptId: prompt.id }))),
+  );
+  const progress: EvaluationProgress = { done: 0, total, passed: 0, failed: 0, errors: 0, skipped: 0 };
+  const report = () => options.onProgress?.({ ...progress });
+  let cases = 0;
+
+  async function* workItems(): AsyncGenerator<WorkItem> {
+    for await (const datasetCase of dataset.cases) {
+      cases++;
+      for (const prompt of prompts) {
+        for (const provider of options.providers) {
+          for (let repeatIndex = 0; repeatIndex < repeat; repeatIndex++) {
+            if (signal?.aborted) return;
+            const key = resultKey({ caseId: datasetCase.id, providerId: provider.label, promptId: prompt.id, repeat: repeatIndex });
+            if (completed.has(key)) {
+              progress.skipped++;
+              progress.done++;
+              report();
+              continue;
+            }
+            yield { datasetCase, prompt, provider, repeat: repeatIndex };
+          }
+        }
+      }
+    }
+  }
+
+  const writer = new BatchedResultWriter(options.store, options.writeBatchSize, options.writeIntervalMs);
+  const context = {
+    runId,
+    defaults: config.defaults,
+    evaluators,
+    stream: options.stream ?? false,
+    timeoutMs: config.run.timeoutMs,
+    signal,
+  };
+  const items = workItems();
+  let readFailure: { error: unknown } | undefined;
+  const shouldStop = () => signal?.aborted === true || readFailure !== undefined || writer.failure !== undefined;
+
+  const worker = async (): Promise<void> => {
+    while (!shouldStop()) {
+      let next: IteratorResult<WorkItem>;
+      try {
+        next = await items.next();
+      } catch (error) {
+        readFailure ??= { error };
+        return;
+      }
+      if (next.done || signal?.aborted) return;
+      const result = await executeWorkItem(next.value, context);
+      if (result === undefined) continue;
+      stats.add(result);
+      progress.done++;
+      if (result.errorKind !== null || result.passed === null) progress.errors++;
+      else if (result.passed) progress.passed++;
+      else progress.failed++;
+      report();
+      await writer.add(result);
+    }
+  };
+
+  writer.start();
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } finally {
+    // Closes the dataset file when the run stopped early; a no-op when it was read to the end.
+    await items.return(undefined).catch(() => undefined);
+    await writer.close();
+  }
+  if (readFailure) throw readFailure.error;
+
+  return {
+    status: signal?.aborted ? 'cancelled' : 'completed',
+    totals: stats.runTotals({ cases, invalidRows: dataset.invalidRows.length }),
+    providers: stats.summaries(),
+    invalidRows: dataset.invalidRows,
+    skipped: progress.skipped,
+    written: writer.written,
+    durationMs: performance.now() - startedAt,
+  };
+}

@@ -1,0 +1,75 @@
+import type { LabConfig, LanguageModelProvider, SamplingConfig } from '@llm-lab/core';
+import type { InvalidRow } from '../datasets/types.js';
+import type { ProviderSummary } from '../metrics/provider-stats.js';
+import type { ResultStore, RunTotals } from '../storage-contract.js';
+
+/** A provider as the engine uses it: a created provider, its label and its sampling overrides. */
+export interface EngineProvider {
+  /** Unique within the run; stored as the result's `providerId`. */
+  label: string;
+  provider: LanguageModelProvider;
+  /** Sampling overrides for this provider; they win over the config's `defaults`. */
+  settings: SamplingConfig;
+}
+
+/** Progress after each result (and each work item skipped on resume). */
+export interface EvaluationProgress {
+  /** Work items finished, including those skipped on resume. */
+  done: number;
+  /** Work items expected (rows × prompts × providers × repeats); undefined until counted. */
+  total: number | undefined;
+  passed: number;
+  failed: number;
+  errors: number;
+  /** Work items skipped because a result was already stored (resume). */
+  skipped: number;
+}
+
+/** Options of {@link runEvaluation}. `concurrency`, `limit` and `repeat` override `config.run`. */
+export interface RunEvaluationOptions {
+  runId: string;
+  /** A validated config (defaults applied). */
+  config: LabConfig;
+  /** Folder a relative `dataset.path` is resolved against (the config file's folder). */
+  baseDir: string;
+  providers: EngineProvider[];
+  /** Where results go. Any `Storage` from @llm-lab/storage fits. */
+  store: ResultStore;
+  /** Calls in flight at once, across all providers. Default `config.run.concurrency`. */
+  concurrency?: number;
+  /** Only the first N valid cases. Default `config.run.limit`. */
+  limit?: number;
+  /** Times each case is sent to each provider with each prompt. Default `config.run.repeat`. */
+  repeat?: number;
+  /** Skip (case, provider, prompt, repeat) keys already stored for `runId`. */
+  resume?: boolean;
+  /**
+   * Stops the run: no new calls start, calls in flight are aborted (their results are dropped,
+   * so a resume redoes them), everything finished is written, and the status is `cancelled`.
+   */
+  signal?: AbortSignal;
+  onProgress?: (progress: EvaluationProgress) => void;
+  /** Called for each dataset row skipped as invalid (with `onInvalidRow: skip`). */
+  onInvalidRow?: (row: InvalidRow) => void;
+  /** Use `streamGenerate` and record time to first token. Default false. */
+  stream?: boolean;
+  /** Results per storage write. Default 200. */
+  writeBatchSize?: number;
+  /** Longest time a finished result waits in the buffer before being written, ms. Default 250. */
+  writeIntervalMs?: number;
+}
+
+/** What a run produced. Totals and summaries cover the results computed by this call (not those skipped on resume). */
+export interface EvaluationOutcome {
+  status: 'completed' | 'cancelled';
+  totals: RunTotals;
+  /** One per (provider label, prompt id), in config order. */
+  providers: ProviderSummary[];
+  /** Rows skipped as invalid. */
+  invalidRows: InvalidRow[];
+  /** Work items skipped because their result was already stored (resume). */
+  skipped: number;
+  /** Results the store reported as inserted. */
+  written: number;
+  durationMs: number;
+}

@@ -1,0 +1,9 @@
+export { wilsonInterval, normalQuantile, type ProportionInterval, type WilsonOptions } from './wilson.js';
+export { percentile, type PercentileMethod } from './percentile.js';
+export {
+  ProviderStatsAccumulator,
+  RunStatsCollector,
+  MIN_CONFIDENT_SAMPLE,
+  type ProviderSummary,
+  type LatencySummary,
+} from './provider-stats.js';

@@ -1,0 +1,180 @@
+import type { NewResult, RunTotals } from '../storage-contract.js';
+import { percentile } from './percentile.js';
+import { wilsonInterval, type ProportionInterval } from './wilson.js';
+
+/** Below this many scored results, a summary carries {@link ProviderSummary.sampleSizeNote}. */
+export const MIN_CONFIDENT_SAMPLE = 30;
+
+/** Latency percentiles in milliseconds (linear interpolation, see `percentile`). */
+export interface LatencySummary {
+  p50: number;
+  p95: number;
+  mean: number;
+}
+
+/** The metrics of one provider (label) with one prompt. */
+export interface ProviderSummary {
+  /** The provider's label. */
+  providerId: string;
+  promptId: string;
+  /** Results computed (passed + failed + errors). */
+  results: number;
+  passed: number;
+  failed: number;
+  /** Results whose call (or template, or evaluator) failed. */
+  errors: number;
+  /** errors / results; null with no results. */
+  errorRate: number | null;
+  /** passed / (passed + failed): errors are not counted as wrong answers. Null with nothing scored. */
+  accuracy: number | null;
+  /** Wilson score interval of the accuracy; null with nothing scored. */
+  accuracyInterval: ProportionInterval | null;
+  /** Latency of successful calls; null with none. */
+  latencyMs: LatencySummary | null;
+  /** Time to first token of successful streamed calls; null with none. */
+  timeToFirstTokenMs: LatencySummary | null;
+  inputTokens: number;
+  outputTokens: number;
+  /** Total cost in US dollars; null when no result carried a cost (the model has no known price). */
+  costUsd: number | null;
+  /** How many errors of each kind (`server`, `rate-limit`, `template`, ...). */
+  errorKinds: Record<string, number>;
+  /** Present when fewer than 30 results were scored: say so before drawing conclusions. */
+  sampleSizeNote?: string;
+}
+
+function summariseLatency(samples: number[]): LatencySummary | null {
+  if (samples.length === 0) return null;
+  const sorted = Float64Array.from(samples).sort();
+  let sum = 0;
+  for (const value of sorted) sum += value;
+  return {
+    p50: percentile(sorted, 50, { sorted: true }) as number,
+    p95: percentile(sorted, 95, { sorted: true }) as number,
+    mean: sum / sorted.length,
+  };
+}
+
+/**
+ * Running metrics for one provider label and prompt, fed one result at a time. Counters are
+ * constant-size; latency samples are kept (8 bytes per result) so percentiles are exact.
+ */
+export class ProviderStatsAccumulator {
+  private passed = 0;
+  private failed = 0;
+  private errors = 0;
+  private inputTokens = 0;
+  private outputTokens = 0;
+  private costUsd = 0;
+  private priced = false;
+  private readonly latencies: number[] = [];
+  private readonly timesToFirstToken: number[] = [];
+  private readonly errorKinds: Record<string, number> = {};
+
+  constructor(
+    readonly providerId: string,
+    readonly promptId: string,
+    private readonly confidence = 0.95,
+  ) {}
+
+  /** Counts one result. */
+  add(result: NewResult): void {
+    if (result.errorKind !== null || result.passed === null) {
+      this.errors++;
+      const kind = result.errorKind ?? 'unknown';
+      this.errorKinds[kind] = (this.errorKinds[kind] ?? 0) + 1;
+    } else if (result.passed) {
+      this.passed++;
+    } else {
+      this.failed++;
+    }
+    this.inputTokens += result.inputTokens ?? 0;
+    this.outputTokens += result.outputTokens ?? 0;
+    if (result.costUsd !== null) {
+      this.costUsd += result.costUsd;
+      this.priced = true;
+    }
+    if (result.errorKind === null && result.latencyMs !== null) this.latencies.push(result.latencyMs);
+    if (result.errorKind === null && result.timeToFirstTokenMs !== null) this.timesToFirstToken.push(result.timeToFirstTokenMs);
+  }
+
+  /** The metrics so far. */
+  summary(): ProviderSummary {
+    const results = this.passed + this.failed + this.errors;
+    const scored = this.passed + this.failed;
+    const summary: ProviderSummary = {
+      providerId: this.providerId,
+      promptId: this.promptId,
+      results,
+      passed: this.passed,
+      failed: this.failed,
+      errors: this.errors,
+      errorRate: results === 0 ? null : this.errors / results,
+      accuracy: scored === 0 ? null : this.passed / scored,
+      accuracyInterval: scored === 0 ? null : wilsonInterval(this.passed, scored, { confidence: this.confidence }),
+      latencyMs: summariseLatency(this.latencies),
+      timeToFirstTokenMs: summariseLatency(this.timesToFirstToken),
+      inputTokens: this.inputTokens,
+      outputTokens: this.outputTokens,
+      costUsd: this.priced ? this.costUsd : null,
+      errorKinds: { ...this.errorKinds },
+    };
+    if (scored < MIN_CONFIDENT_SAMPLE) {
+      summary.sampleSizeNote = `only ${scored} scored result${scored === 1 ? '' : 's'}: too few cases for a confident claim (aim for at least ${MIN_CONFIDENT_SAMPLE}).`;
+    }
+    return summary;
+  }
+}
+
+/** Accumulators per (provider label, prompt id) plus run totals, fed one result at a time. */
+export class RunStatsCollector {
+  private readonly accumulators = new Map<string, ProviderStatsAccumulator>();
+  private readonly totals: RunTotals = {
+    cases: 0,
+    results: 0,
+    passed: 0,
+    failed: 0,
+    errors: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    invalidRows: 0,
+  };
+
+  /** Creates the accumulators up front so summaries list every pair in this order, even with no results. */
+  constructor(pairs: ReadonlyArray<{ providerId: string; promptId: string }> = []) {
+    for (const pair of pairs) this.accumulatorFor(pair.providerId, pair.promptId);
+  }
+
+  private accumulatorFor(providerId: string, promptId: string): ProviderStatsAccumulator {
+    const key = `${providerId}\u0000${promptId}`;
+    let accumulator = this.accumulators.get(key);
+    if (!accumulator) {
+      accumulator = new ProviderStatsAccumulator(providerId, promptId);
+      this.accumulators.set(key, accumulator);
+    }
+    return accumulator;
+  }
+
+  /** Counts one result in its provider's accumulator and in the totals. */
+  add(result: NewResult): void {
+    this.accumulatorFor(result.providerId, result.promptId).add(result);
+    this.totals.results++;
+    if (result.errorKind !== null || result.passed === null) this.totals.errors++;
+    else if (result.passed) this.totals.passed++;
+    else this.totals.failed++;
+    this.totals.inputTokens += result.inputTokens ?? 0;
+    this.totals.outputTokens += result.outputTokens ?? 0;
+    this.totals.costUsd += result.costUsd ?? 0;
+  }
+
+  /** Totals so far, with the case and invalid-row counts supplied by the caller. */
+  runTotals(counts: { cases: number; invalidRows: number }): RunTotals {
+    return { ...this.totals, ...counts };
+  }
+
+  /** One summary per (provider, prompt) pair, in first-seen order. */
+  summaries(): ProviderSummary[] {
+    return [...this.accumulators.values()].map((accumulator) => accumulator.summary());
+  }
+}

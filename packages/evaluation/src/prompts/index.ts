@@ -1,0 +1,2 @@
+export { compileTemplate, stringifyValue, type CompiledTemplate } from './template.js';
+export { compilePrompts, type CompiledPrompt } from './compile-prompts.js';

@@ -1,0 +1,248 @@
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import {
+  LLMLabError,
+  loadConfig,
+  parseConfig,
+  redactSecrets,
+  type LabConfigInput,
+  type LoadedConfig,
+  type Logger,
+  type ProviderRegistry,
+  type RegisteredProvider,
+} from '@llm-lab/core';
+import { runEvaluation, type EvaluationOutcome, type InvalidRow, type ProviderSummary } from '@llm-lab/evaluation';
+import { openStorage, type ListRunsOptions, type ResultRecord, type RunRecord, type Storage } from '@llm-lab/storage';
+import { createDefaultRegistry } from './builtin-providers.js';
+import { resolveProviders } from './resolve-providers.js';
+
+export interface LabOptions {
+  /** Folder that `.llm-lab/` (the embedded database) lives in. Default: the process's working directory. */
+  cwd?: string;
+  /** A PostgreSQL URL. Default: the config's `storage.url`, else DATABASE_URL, else embedded PGlite. */
+  databaseUrl?: string;
+  /** Folder of the embedded database. Default `<cwd>/.llm-lab/db`. */
+  dataDir?: string;
+  /** PostgreSQL schema to keep the tables in (isolation on a shared server). */
+  databaseSchema?: string;
+  /** Provider families to use. Default: the built-ins (mock, openai). */
+  registry?: ProviderRegistry;
+  logger?: Logger;
+}
+
+/** Per-run overrides of the config's `run:` block and hooks. */
+export interface RunOptions {
+  concurrency?: number;
+  limit?: number;
+  repeat?: number;
+  /** Use streamed calls (records time to first token). */
+  stream?: boolean;
+  /** Bypass the response cache (accepted now; meaningful once caching lands). */
+  noCache?: boolean;
+  /** Continue an earlier run by id: only the missing (case, provider, prompt, repeat) results are run. */
+  resume?: string;
+  /** Stops the run; everything finished so far is kept and the run is marked cancelled. */
+  signal?: AbortSignal;
+  onProgress?: (progress: { done: number; total: number | undefined; passed: number; failed: number; errors: number }) => void;
+  onInvalidRow?: (row: InvalidRow) => void;
+  /** Called once the run row exists, before any call is made. */
+  onStart?: (run: { id: string; storage: string; providers: string[] }) => void;
+}
+
+/** What a finished (or cancelled) run reports. */
+export interface RunReport {
+  runId: string;
+  status: EvaluationOutcome['status'];
+  description: string | undefined;
+  totals: EvaluationOutcome['totals'];
+  providers: ProviderSummary[];
+  invalidRows: InvalidRow[];
+  durationMs: number;
+  /** Thresholds from the config's `thresholds:` block. */
+  thresholds: { met: boolean; failures: string[] };
+  /** Where the run is stored. */
+  storage: string;
+}
+
+type ConfigSource = string | LabConfigInput | LoadedConfig;
+
+function isLoaded(source: ConfigSource): source is LoadedConfig {
+  return typeof source === 'object' && source !== null && 'config' in source && 'baseDir' in source;
+}
+
+/** Replaces secret-looking values so a stored config never holds a key. */
+function redactConfig(value: unknown): unknown {
+  return JSON.parse(redactSecrets(JSON.stringify(value ?? null)), (key, item: unknown) =>
+    typeof item === 'string' && /key|token|secret|password/i.test(key) && item !== '' ? '[REDACTED]' : item,
+  );
+}
+
+/**
+ * LLM Lab as a library: everything the CLI does is a call here. Storage opens lazily, on the
+ * first call that needs it.
+ */
+export class Lab {
+  readonly registry: ProviderRegistry;
+  private readonly options: LabOptions;
+  private storage: Promise<Storage> | undefined;
+  private storageUrl: string | undefined;
+
+  constructor(options: LabOptions = {}) {
+    this.options = options;
+    this.registry = options.registry ?? createDefaultRegistry();
+  }
+
+  /** The config, validated, from a file path, an object built in code, or an already loaded config. */
+  async loadConfig(source: ConfigSource): Promise<LoadedConfig> {
+    if (typeof source === 'string') return loadConfig(resolve(this.options.cwd ?? process.cwd(), source));
+    if (isLoaded(source)) return source;
+    return parseConfig(source, { baseDir: this.options.cwd ?? process.cwd() });
+  }
+
+  /** Opens (once) and returns the storage this lab writes to. */
+  async openStorage(url?: string): Promise<Storage> {
+    if (!this.storage) {
+      this.storageUrl = url ?? this.options.databaseUrl;
+      const databaseUrl = this.storageUrl ?? process.env.DATABASE_URL;
+      this.storage = openStorage({
+        ...(databaseUrl ? { url: databaseUrl } : {}),
+        ...(this.options.dataDir ? { dataDir: this.options.dataDir } : {}),
+        ...(this.options.databaseSchema ? { schema: this.options.databaseSchema } : {}),
+        cwd: this.options.cwd ?? process.cwd(),
+      });
+      this.storage.catch(() => {
+        this.storage = undefined;
+      });
+    }
+    return this.storage;
+  }
+
+  /** Runs a benchmark config end to end and stores every result as it arrives. */
+  async run(source: ConfigSource, options: RunOptions = {}): Promise<RunReport> {
+    const loaded = await this.loadConfig(source);
+    const { config, baseDir, file } = loaded;
+    for (const plugin of config.plugins) await this.registry.loadPlugin(plugin, { cwd: baseDir });
+    const providers = resolveProviders(config, this.registry, { ...(file ? { file } : {}), ...(this.options.logger ? { logger: this.options.logger } : {}) });
+    const storage = await this.openStorage(config.storage.url);
+
+    let runId: string;
+    if (options.resume) {
+      const previous = await storage.getRun(options.resume);
+      if (!previous) throw new LLMLabError('run_not_found', `No run '${options.resume}' to resume. List runs with 'llm-lab runs list'.`);
+      runId = previous.id;
+      await storage.updateRun(runId, { status: 'running', finishedAt: null, error: null });
+    } else {
+      const run = await storage.createRun({
+        description: config.description ?? null,
+        configFile: file ?? null,
+        config: redactConfig(typeof source === 'object' && !isLoaded(source) ? source : config),
+        resolvedConfig: redactConfig(config),
+        createdBy: safeUserName(),
+      });
+      runId = run.id;
+    }
+    options.onStart?.({ id: runId, storage: storage.location, providers: providers.map((provider) => provider.label) });
+
+    let outcome: EvaluationOutcome;
+    try {
+      outcome = await runEvaluation({
+        runId,
+        config,
+        baseDir,
+        providers,
+        store: storage,
+        resume: options.resume !== undefined,
+        ...pick(options, ['concurrency', 'limit', 'repeat', 'signal', 'onProgress', 'onInvalidRow', 'stream']),
+      });
+    } catch (error) {
+      await storage.updateRun(runId, {
+        status: 'failed',
+        finishedAt: new Date(),
+        error: redactSecrets(error instanceof Error ? error.message : String(error)),
+      });
+      throw error;
+    } finally {
+      await Promise.all(providers.map((entry) => entry.provider.close?.()));
+    }
+
+    const thresholds = checkThresholds(config.thresholds.minAccuracy, outcome.providers);
+    await storage.updateRun(runId, {
+      status: outcome.status,
+      finishedAt: new Date(),
+      durationMs: Math.round(outcome.durationMs),
+      totals: outcome.totals,
+      summary: { providers: outcome.providers, thresholds, invalidRows: outcome.invalidRows.slice(0, 100) },
+      error: outcome.status === 'cancelled' ? 'cancelled by the user' : null,
+    });
+    return {
+      runId,
+      status: outcome.status,
+      description: config.description,
+      totals: outcome.totals,
+      providers: outcome.providers,
+      invalidRows: outcome.invalidRows,
+      durationMs: outcome.durationMs,
+      thresholds,
+      storage: storage.location,
+    };
+  }
+
+  /** Provider families known to this lab: the built-ins, plus the plugins a config lists. */
+  async listProviders(source?: ConfigSource): Promise<RegisteredProvider[]> {
+    if (source !== undefined) {
+      const { config, baseDir } = await this.loadConfig(source);
+      for (const plugin of config.plugins) await this.registry.loadPlugin(plugin, { cwd: baseDir });
+    }
+    return this.registry.list();
+  }
+
+  /** Stored runs, newest first. */
+  async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
+    return (await this.openStorage()).listRuns(options);
+  }
+
+  /** A stored run by id or unique id prefix, with its results. */
+  async getRun(idOrPrefix: string): Promise<{ run: RunRecord; results: ResultRecord[] } | undefined> {
+    const storage = await this.openStorage();
+    const run = await storage.getRun(idOrPrefix);
+    if (!run) return undefined;
+    return { run, results: await storage.listResults(run.id) };
+  }
+
+  /** Closes the storage connection. */
+  async close(): Promise<void> {
+    const storage = this.storage;
+    this.storage = undefined;
+    if (storage) await (await storage).close();
+  }
+}
+
+/** Creates a {@link Lab}. */
+export function createLab(options: LabOptions = {}): Lab {
+  return new Lab(options);
+}
+
+function checkThresholds(minAccuracy: number | undefined, providers: ProviderSummary[]): RunReport['thresholds'] {
+  if (minAccuracy === undefined) return { met: true, failures: [] };
+  const failures = providers
+    .filter((summary) => !(summary.accuracy !== null && summary.accuracy >= minAccuracy))
+    .map(
+      (summary) =>
+        `${summary.providerId}${summary.promptId === 'default' ? '' : ` (${summary.promptId})`}: accuracy ${summary.accuracy === null ? 'n/a' : summary.accuracy.toFixed(3)} is below the threshold ${minAccuracy}`,
+    );
+  return { met: failures.length === 0, failures };
+}
+
+function safeUserName(): string | null {
+  try {
+    return userInfo().username;
+  } catch {
+    return null;
+  }
+}
+
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
+}

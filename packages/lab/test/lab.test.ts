@@ -1,0 +1,167 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ConfigError, LabConfigInput } from '@llm-lab/core';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
+import pg from 'pg';
+import { createLab, type Lab } from '../src/index.js';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schema = `lab_test_${process.pid}_${Date.now().toString(36)}`;
+
+const rows = Array.from({ length: 40 }, (_, i) => ({ id: `q${i}`, question: `What is ${i} + ${i}?`, answer: String(2 * i) }));
+
+function quizConfig(overrides: Partial<LabConfigInput> = {}): LabConfigInput {
+  return {
+    description: 'arithmetic',
+    providers: [
+      { id: 'mock:good', config: { mode: 'field', field: 'answer', accuracy: 0.9, seed: 1 } },
+      { id: 'mock:flaky', config: { mode: 'field', field: 'answer', accuracy: 1, errorRate: 0.25, seed: 2 } },
+    ],
+    prompts: ['{{question}}'],
+    dataset: { rows },
+    evaluators: [{ type: 'equals', value: '{{answer}}' }],
+    ...overrides,
+  };
+}
+
+describe('Lab on PostgreSQL', () => {
+  let lab: Lab;
+  beforeAll(() => {
+    lab = createLab({ databaseUrl: DATABASE_URL, databaseSchema: schema });
+  });
+  afterAll(async () => {
+    await lab.close();
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  });
+
+  it('runs a config built in code and stores every result', async () => {
+    const report = await lab.run(quizConfig(), { concurrency: 4 });
+    expect(report.status).toBe('completed');
+    const good = report.providers.find((summary) => summary.providerId === 'mock:good');
+    const flaky = report.providers.find((summary) => summary.providerId === 'mock:flaky');
+    expect(good).toMatchObject({ results: 40, errors: 0 });
+    expect(good?.accuracy).toBeGreaterThan(0.7);
+    expect(good?.accuracyInterval?.lower).toBeLessThan(good?.accuracy ?? 0);
+    // The flaky provider answers right whenever it answers: its errors are not wrong answers.
+    expect(flaky?.errors).toBeGreaterThan(0);
+    expect(flaky?.accuracy).toBe(1);
+    expect(report.totals.results).toBe(80);
+
+    const stored = await lab.getRun(report.runId);
+    expect(stored?.run).toMatchObject({ status: 'completed', description: 'arithmetic' });
+    expect(stored?.results).toHaveLength(80);
+    const failedCall = stored?.results.find((result) => result.errorKind !== null);
+    expect(failedCall).toMatchObject({ providerId: 'mock:flaky', errorKind: 'server', passed: null });
+    expect(failedCall?.errorMessage).toMatch(/injected server failure/);
+    const listed = await lab.listRuns({ limit: 5 });
+    expect(listed[0]?.id).toBe(report.runId);
+  });
+
+  it('reports a missed accuracy threshold', async () => {
+    const report = await lab.run(quizConfig({ thresholds: { minAccuracy: 0.95 } }));
+    expect(report.thresholds.met).toBe(false);
+    expect(report.thresholds.failures.join('\n')).toMatch(/mock:good: accuracy 0\.\d+ is below the threshold 0\.95/);
+  });
+
+  it('names the provider entry when its config is wrong', async () => {
+    const config = quizConfig({ providers: ['mock:a', { id: 'mock:b', config: { accuracy: 3 } }] });
+    const error = (await lab.run(config).catch((caught: unknown) => caught)) as ConfigError;
+    expect(error.message).toMatch(/providers\[1\]\.config\.accuracy/);
+  });
+
+  it('refuses an unknown provider before running anything', async () => {
+    const before = (await lab.listRuns()).length;
+    await expect(lab.run(quizConfig({ providers: ['nosuch:model'] }))).rejects.toThrow(/Unknown provider 'nosuch'/);
+    expect((await lab.listRuns()).length).toBe(before);
+  });
+
+  it('refuses two providers with the same label', async () => {
+    await expect(lab.run(quizConfig({ providers: ['mock:a', 'mock:a'] }))).rejects.toThrow(
+      /providers\[1\]: 'mock:a' is listed twice/,
+    );
+  });
+
+  it('keeps finished results and marks the run cancelled when stopped', async () => {
+    const controller = new AbortController();
+    let seen = 0;
+    const report = await lab.run(
+      quizConfig({ providers: [{ id: 'mock:slow', config: { latencyMs: 20 } }] }),
+      {
+        concurrency: 2,
+        signal: controller.signal,
+        onProgress: (progress) => {
+          seen = progress.done;
+          if (progress.done >= 6) controller.abort();
+        },
+      },
+    );
+    expect(report.status).toBe('cancelled');
+    const stored = await lab.getRun(report.runId);
+    expect(stored?.run.status).toBe('cancelled');
+    expect(stored?.results.length).toBeGreaterThanOrEqual(6);
+    expect(stored?.results.length).toBeLessThan(40);
+    expect(seen).toBeGreaterThanOrEqual(6);
+
+    // Resuming runs only what is missing: 40 results in the end, none twice.
+    const resumed = await lab.run(quizConfig({ providers: [{ id: 'mock:slow', config: { latencyMs: 1 } }] }), {
+      resume: report.runId,
+      concurrency: 8,
+    });
+    expect(resumed.status).toBe('completed');
+    expect((await lab.getRun(report.runId))?.results).toHaveLength(40);
+  });
+
+  it('runs the OpenAI provider against an OpenAI-compatible server through the real SDK', async () => {
+    const server: FakeOpenAIServer = await startFakeOpenAIServer({
+      responder: (body) => {
+        const last = (body.messages as Array<{ content?: unknown }>).at(-1);
+        const match = /What is (\d+) \+ \d+\?/.exec(typeof last?.content === 'string' ? last.content : '');
+        return match ? String(2 * Number(match[1])) : 'unknown';
+      },
+    });
+    try {
+      const report = await lab.run(
+        quizConfig({
+          providers: [{ id: 'openai:gpt-4o-mini', config: { baseURL: server.url, apiKey: 'sk-test-local-0000000000000000' } }],
+          defaults: { temperature: 0, maxTokens: 8 },
+        }),
+      );
+      const [summary] = report.providers;
+      expect(summary).toMatchObject({ providerId: 'openai:gpt-4o-mini', results: 40, passed: 40, errors: 0 });
+      expect(summary?.costUsd).toBeGreaterThan(0);
+      expect(server.requests.filter((request) => request.path === '/v1/chat/completions')).toHaveLength(40);
+      const body = server.requests[0]?.body as Record<string, unknown>;
+      expect(body).toMatchObject({ model: 'gpt-4o-mini', temperature: 0 });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('Lab on the embedded database', () => {
+  it('runs a config file into PGlite under the working directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'llm-lab-lab-'));
+    await writeFile(join(dir, 'data.jsonl'), rows.map((row) => JSON.stringify(row)).join('\n'));
+    await writeFile(
+      join(dir, 'llm-lab.yaml'),
+      'providers: [mock:echo]\nprompts: ["{{question}}"]\ndataset: { path: data.jsonl, idField: id }\nevaluators: [{ type: contains, value: "+" }]\n',
+    );
+    const lab = createLab({ cwd: dir, databaseUrl: undefined });
+    const previous = process.env.DATABASE_URL;
+    delete process.env.DATABASE_URL;
+    try {
+      const report = await lab.run('llm-lab.yaml');
+      expect(report.storage).toBe(join(dir, '.llm-lab', 'db'));
+      expect(report.providers[0]).toMatchObject({ results: 40, passed: 40, accuracy: 1 });
+      expect((await lab.getRun(report.runId))?.run.configFile).toBe(join(dir, 'llm-lab.yaml'));
+    } finally {
+      if (previous !== undefined) process.env.DATABASE_URL = previous;
+      await lab.close();
+    }
+  }, 90_000);
+});

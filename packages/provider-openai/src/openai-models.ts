@@ -1,0 +1,134 @@
+import type { ModelCapabilities, ModelPricing } from '@llm-lab/core';
+
+/** What LLM Lab knows about one OpenAI model. */
+export interface OpenAIModelFacts {
+  /** Context window in tokens (input + output). */
+  contextWindow: number;
+  /** Most tokens the model generates in one call, when known. */
+  maxOutputTokens?: number;
+  capabilities: ModelCapabilities;
+  /** Absent when the price is unknown, so cost is undefined rather than wrong. */
+  pricing?: ModelPricing;
+  /**
+   * A reasoning model (o-series, GPT-5): it accepts only the default sampling settings, so
+   * temperature, top_p and the penalties are left out with a warning instead of being refused.
+   */
+  reasoning: boolean;
+}
+
+const chatCapabilities = (vision: boolean): ModelCapabilities => ({
+  streaming: true,
+  batch: true,
+  embeddings: false,
+  logprobs: true,
+  tools: true,
+  jsonMode: true,
+  vision,
+});
+
+const reasoningCapabilities = (vision: boolean): ModelCapabilities => ({ ...chatCapabilities(vision), logprobs: false });
+
+/**
+ * Prices are US dollars per million tokens (input / cached input / output), standard tier, as
+ * listed on OpenAI's pricing page (https://openai.com/api/pricing) in August 2025. They change:
+ * check them before relying on cost figures, and override them with `pricing:` in the config.
+ */
+export const OPENAI_MODELS: Readonly<Record<string, OpenAIModelFacts>> = {
+  'gpt-4o': {
+    contextWindow: 128_000,
+    maxOutputTokens: 16_384,
+    capabilities: chatCapabilities(true),
+    pricing: { inputPerMillion: 2.5, cachedInputPerMillion: 1.25, outputPerMillion: 10 },
+    reasoning: false,
+  },
+  'gpt-4o-mini': {
+    contextWindow: 128_000,
+    maxOutputTokens: 16_384,
+    capabilities: chatCapabilities(true),
+    pricing: { inputPerMillion: 0.15, cachedInputPerMillion: 0.075, outputPerMillion: 0.6 },
+    reasoning: false,
+  },
+  'gpt-4.1': {
+    contextWindow: 1_047_576,
+    maxOutputTokens: 32_768,
+    capabilities: chatCapabilities(true),
+    pricing: { inputPerMillion: 2, cachedInputPerMillion: 0.5, outputPerMillion: 8 },
+    reasoning: false,
+  },
+  'gpt-4.1-mini': {
+    contextWindow: 1_047_576,
+    maxOutputTokens: 32_768,
+    capabilities: chatCapabilities(true),
+    pricing: { inputPerMillion: 0.4, cachedInputPerMillion: 0.1, outputPerMillion: 1.6 },
+    reasoning: false,
+  },
+  'gpt-4.1-nano': {
+    contextWindow: 1_047_576,
+    maxOutputTokens: 32_768,
+    capabilities: chatCapabilities(true),
+    pricing: { inputPerMillion: 0.1, cachedInputPerMillion: 0.025, outputPerMillion: 0.4 },
+    reasoning: false,
+  },
+  o3: {
+    contextWindow: 200_000,
+    maxOutputTokens: 100_000,
+    capabilities: reasoningCapabilities(true),
+    pricing: { inputPerMillion: 2, cachedInputPerMillion: 0.5, outputPerMillion: 8 },
+    reasoning: true,
+  },
+  'o3-mini': {
+    contextWindow: 200_000,
+    maxOutputTokens: 100_000,
+    capabilities: reasoningCapabilities(false),
+    pricing: { inputPerMillion: 1.1, cachedInputPerMillion: 0.55, outputPerMillion: 4.4 },
+    reasoning: true,
+  },
+  'o4-mini': {
+    contextWindow: 200_000,
+    maxOutputTokens: 100_000,
+    capabilities: reasoningCapabilities(true),
+    pricing: { inputPerMillion: 1.1, cachedInputPerMillion: 0.275, outputPerMillion: 4.4 },
+    reasoning: true,
+  },
+  'gpt-5': {
+    contextWindow: 400_000,
+    maxOutputTokens: 128_000,
+    capabilities: reasoningCapabilities(true),
+    pricing: { inputPerMillion: 1.25, cachedInputPerMillion: 0.125, outputPerMillion: 10 },
+    reasoning: true,
+  },
+  'gpt-5-mini': {
+    contextWindow: 400_000,
+    maxOutputTokens: 128_000,
+    capabilities: reasoningCapabilities(true),
+    pricing: { inputPerMillion: 0.25, cachedInputPerMillion: 0.025, outputPerMillion: 2 },
+    reasoning: true,
+  },
+  'gpt-5-nano': {
+    contextWindow: 400_000,
+    maxOutputTokens: 128_000,
+    capabilities: reasoningCapabilities(true),
+    pricing: { inputPerMillion: 0.05, cachedInputPerMillion: 0.005, outputPerMillion: 0.4 },
+    reasoning: true,
+  },
+};
+
+/** Facts for a model LLM Lab does not know (e.g. on an OpenAI-compatible server): no pricing, so cost is undefined rather than wrong. */
+export const UNKNOWN_OPENAI_MODEL: OpenAIModelFacts = {
+  contextWindow: 128_000,
+  capabilities: { streaming: true, batch: true, embeddings: false, logprobs: false, tools: false, jsonMode: false, vision: false },
+  reasoning: false,
+};
+
+const DATED_SNAPSHOT = /^(.+)-\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Looks a model up by name, accepting dated snapshots (`gpt-4o-2024-08-06` → `gpt-4o`,
+ * `gpt-4o-mini-2024-07-18` → `gpt-4o-mini`). Returns undefined for an unknown model.
+ */
+export function findOpenAIModel(model: string): OpenAIModelFacts | undefined {
+  const exact = OPENAI_MODELS[model];
+  if (exact) return exact;
+  const base = DATED_SNAPSHOT.exec(model)?.[1];
+  return base !== undefined ? OPENAI_MODELS[base] : undefined;
+}

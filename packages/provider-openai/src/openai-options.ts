@@ -1,0 +1,124 @@
+import { ConfigError, parseProviderConfig, registerSecret, z } from '@llm-lab/core';
+
+/** OpenAI's own API; a `baseURL` elsewhere is treated as an OpenAI-compatible server. */
+export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
+/** Sent as the key to an OpenAI-compatible server when none is configured (most local servers ignore it). */
+export const PLACEHOLDER_API_KEY = 'llm-lab-no-key';
+
+const pricingSchema = z
+  .object({
+    inputPerMillion: z.number().min(0),
+    outputPerMillion: z.number().min(0),
+    cachedInputPerMillion: z.number().min(0).optional(),
+  })
+  .strict();
+
+/**
+ * The `config:` block of an `openai:<model>` provider (and the settings of `createOpenAI`).
+ * Every field is optional.
+ */
+export const openaiConfigSchema = z
+  .object({
+    /** Default: the `OPENAI_API_KEY` environment variable. Not needed for a non-OpenAI `baseURL`. */
+    apiKey: z.string().min(1).optional(),
+    /** Default: `OPENAI_BASE_URL`, else `https://api.openai.com/v1`. Point it at any OpenAI-compatible server. */
+    baseURL: z.url().optional(),
+    /** Sent as `OpenAI-Organization`. */
+    organization: z.string().min(1).optional(),
+    /** Sent as `OpenAI-Project`. */
+    project: z.string().min(1).optional(),
+    /** Per-call timeout in milliseconds, covering a streamed answer to its end. Default 600,000 (10 minutes). */
+    timeoutMs: z.number().int().positive().default(600_000),
+    /** Retries inside the SDK. Default 0: LLM Lab's provider manager owns retries. */
+    maxRetries: z.number().int().min(0).max(10).default(0),
+    /** Extra headers sent with every request. */
+    headers: z.record(z.string(), z.string()).optional(),
+    /**
+     * Which field carries `maxTokens`. Default: `max_completion_tokens` for OpenAI (the only one
+     * its reasoning models accept), `max_tokens` for any other `baseURL` (what vLLM, llama.cpp
+     * and older OpenAI-compatible servers read).
+     */
+    maxTokensParameter: z.enum(['max_completion_tokens', 'max_tokens']).optional(),
+    /** Prices per million tokens, for models LLM Lab does not know (e.g. on a self-hosted server). */
+    pricing: pricingSchema.optional(),
+    /** Context window in tokens, for models LLM Lab does not know. */
+    contextWindow: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/** The settings as written (before defaults). */
+export type OpenAIProviderSettings = z.input<typeof openaiConfigSchema>;
+
+/** Settings after defaults and environment variables are applied. */
+export interface ResolvedOpenAISettings extends Omit<z.output<typeof openaiConfigSchema>, 'apiKey' | 'baseURL' | 'maxTokensParameter'> {
+  apiKey: string;
+  baseURL: string;
+  maxTokensParameter: 'max_completion_tokens' | 'max_tokens';
+  /** True when `baseURL` is OpenAI's own API. */
+  isOpenAIHost: boolean;
+}
+
+/** True for `api.openai.com` and other `*.openai.com` hosts. */
+export function isOpenAIHost(baseURL: string): boolean {
+  try {
+    const host = new URL(baseURL).hostname.toLowerCase();
+    return host === 'openai.com' || host.endsWith('.openai.com');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Validates the settings and fills in defaults: the API key from `OPENAI_API_KEY`, the base URL
+ * from `OPENAI_BASE_URL`. Throws a ConfigError naming `OPENAI_API_KEY` when OpenAI's API is used
+ * without a key; an OpenAI-compatible server gets a placeholder key instead. The key is registered
+ * as a secret, so it is redacted from every log line and error message.
+ */
+export function resolveOpenAISettings(
+  settings: unknown,
+  options: { providerId?: string; env?: NodeJS.ProcessEnv } = {},
+): ResolvedOpenAISettings {
+  const providerId = options.providerId ?? 'openai';
+  const env = options.env ?? process.env;
+  const parsed = parseProviderConfig(openaiConfigSchema, settings, providerId);
+  const baseURL = (parsed.baseURL ?? (env.OPENAI_BASE_URL || undefined) ?? OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const openAIHost = isOpenAIHost(baseURL);
+  const apiKey = parsed.apiKey ?? (env.OPENAI_API_KEY || undefined);
+  if (apiKey === undefined && openAIHost) {
+    throw new ConfigError({
+      path: 'config.apiKey',
+      message:
+        `No OpenAI API key for provider ${providerId}. Set the OPENAI_API_KEY environment variable, ` +
+        `or set 'apiKey' in the provider's config (e.g. apiKey: \${OPENAI_API_KEY}). ` +
+        `For an OpenAI-compatible server, set 'baseURL' to it instead.`,
+    });
+  }
+  registerSecret(apiKey);
+  return {
+    ...parsed,
+    apiKey: apiKey ?? PLACEHOLDER_API_KEY,
+    baseURL,
+    isOpenAIHost: openAIHost,
+    maxTokensParameter: parsed.maxTokensParameter ?? (openAIHost ? 'max_completion_tokens' : 'max_tokens'),
+  };
+}
+
+/**
+ * The `providerOptions` an OpenAI request accepts, passed to the API as noted. Anything else is
+ * refused with a bad-request naming it.
+ */
+export const openaiRequestOptionsSchema = z
+  .object({
+    /** `reasoning_effort` for reasoning models (o-series, GPT-5). */
+    reasoningEffort: z.enum(['minimal', 'low', 'medium', 'high']).optional(),
+    /** `service_tier`. */
+    serviceTier: z.enum(['auto', 'default', 'flex', 'scale', 'priority']).optional(),
+    /** `user`: a stable end-user id for abuse monitoring. */
+    user: z.string().optional(),
+    /** With a JSON `responseFormat` that has a schema: whether OpenAI enforces it exactly (`strict`). Default true. */
+    strictJsonSchema: z.boolean().optional(),
+  })
+  .strict();
+
+export type OpenAIRequestOptions = z.output<typeof openaiRequestOptionsSchema>;

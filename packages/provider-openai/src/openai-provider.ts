@@ -1,0 +1,69 @@
+import { CONTRACT_VERSION, defineProvider, type ProviderPlugin } from '@llm-lab/core';
+import OpenAI from 'openai';
+import { OpenAIChatModel } from './openai-chat-model.js';
+import { resolveOpenAISettings, type OpenAIProviderSettings, type ResolvedOpenAISettings } from './openai-options.js';
+
+/** Makes OpenAI chat models that share one SDK client (one connection pool, kept alive between calls). */
+export interface OpenAIProvider {
+  /** Same as {@link OpenAIProvider.chat}. */
+  (model: string): OpenAIChatModel;
+  /** A chat model, e.g. `chat('gpt-4o-mini')`. */
+  chat(model: string): OpenAIChatModel;
+  /** The SDK client shared by this provider's models. */
+  readonly client: OpenAI;
+  /** The settings in force, without the API key. */
+  readonly settings: Readonly<Omit<ResolvedOpenAISettings, 'apiKey'>>;
+}
+
+/** Options of {@link createOpenAI} that are not part of the `config:` block. */
+export interface CreateOpenAIOptions {
+  /** The provider name in ids (`<name>:<model>`). Default `openai`. */
+  name?: string;
+  /** Named in configuration errors. Default the name. */
+  providerId?: string;
+  /** Where `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID` are read. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Creates an OpenAI provider from settings (the same fields as the `config:` block: apiKey,
+ * baseURL, organization, project, timeoutMs, maxRetries, headers, ...). Throws a ConfigError when
+ * the settings are invalid or no API key is found for OpenAI's API. The SDK client is made once
+ * here and shared by every model made from the result.
+ *
+ * ```ts
+ * const openai = createOpenAI({ apiKey: process.env.OPENAI_API_KEY });
+ * const response = await openai('gpt-4o-mini').generate({ messages: [{ role: 'user', content: 'Hi' }] });
+ * ```
+ */
+export function createOpenAI(settings: OpenAIProviderSettings = {}, options: CreateOpenAIOptions = {}): OpenAIProvider {
+  const name = options.name ?? 'openai';
+  const env = options.env ?? process.env;
+  const resolved = resolveOpenAISettings(settings, { providerId: options.providerId ?? name, env });
+  const client = new OpenAI({
+    apiKey: resolved.apiKey,
+    baseURL: resolved.baseURL,
+    organization: resolved.organization ?? (resolved.isOpenAIHost ? env.OPENAI_ORG_ID : undefined) ?? null,
+    project: resolved.project ?? (resolved.isOpenAIHost ? env.OPENAI_PROJECT_ID : undefined) ?? null,
+    timeout: resolved.timeoutMs,
+    maxRetries: resolved.maxRetries,
+    ...(resolved.headers ? { defaultHeaders: resolved.headers } : {}),
+    // Failures are reported as ProviderErrors; the SDK's own console logging would repeat them.
+    logLevel: 'off',
+  });
+  const { apiKey: _apiKey, ...visibleSettings } = resolved;
+  const chat = (model: string) => new OpenAIChatModel(model, { client, settings: resolved, provider: name });
+  return Object.assign((model: string) => chat(model), { chat, client, settings: Object.freeze(visibleSettings) });
+}
+
+/**
+ * The `openai` provider family for LLM Lab's registry: `openai:<model>` ids, configured by the
+ * provider's `config:` block. Each provider made gets its own SDK client.
+ */
+export const openaiProvider: ProviderPlugin = defineProvider({
+  name: 'openai',
+  contractVersion: CONTRACT_VERSION,
+  description: 'OpenAI chat models (gpt-4o, gpt-4.1, o3, o4-mini, gpt-5, ...) and any OpenAI-compatible server via baseURL.',
+  capabilities: { streaming: true, batch: true, jsonMode: true, tools: true, vision: true, logprobs: true, embeddings: false },
+  create: ({ model, config }) => createOpenAI(config, { providerId: `openai:${model}` }).chat(model),
+});

@@ -1,0 +1,49 @@
+import type { Fault } from './faults.js';
+
+/** One HTTP request a fake server received, as it arrived. */
+export interface RecordedRequest {
+  method: string;
+  /** The path without the query string, e.g. `/v1/chat/completions`. */
+  path: string;
+  /** Header names in lowercase. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The JSON body, parsed; `undefined` when the body was empty or not JSON. */
+  body: unknown;
+  /** The raw body text. */
+  rawBody: string;
+  /** `Date.now()` when the request arrived. */
+  receivedAt: number;
+}
+
+/** Counters for checking a client's behaviour, e.g. how many calls it had in flight at once. */
+export interface FakeServerStats {
+  /** Requests received since start or the last `reset()`. */
+  requests: number;
+  /** Requests being answered right now. */
+  inFlight: number;
+  /** The highest `inFlight` seen since start or the last `reset()`. */
+  maxInFlight: number;
+  /** TCP connections accepted; far fewer than `requests` when the client reuses connections (keep-alive). */
+  connections: number;
+}
+
+/**
+ * The vendor-neutral handle every testkit fake server (OpenAI today; Anthropic, Gemini and Ollama
+ * next) offers, so that the conformance suite can drive any of them. A fake server answers by
+ * default with the text of the last user message (an echo), and turns the neutral {@link Fault}s
+ * into its own vendor's wire format: an `http-error` without a `body` gets that vendor's error
+ * body for the status and code.
+ */
+export interface FakeServerControl {
+  /** The base URL a vendor SDK is pointed at (for OpenAI it ends in `/v1`). */
+  readonly url: string;
+  /** Every request received since start or the last `reset()`, oldest first. */
+  readonly requests: readonly RecordedRequest[];
+  readonly stats: FakeServerStats;
+  /** Makes the next generation request fail with `fault`; queued faults are used in order. */
+  enqueueFault(fault: Fault): void;
+  /** Forgets recorded requests, counters and queued faults. */
+  reset(): void;
+  /** Ends every open connection (hanging requests included) and frees the port. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,24 @@
+export type { FakeServerControl, FakeServerStats, RecordedRequest } from './fake-server-control.js';
+export { faults, seededRandom, type Fault, type HttpErrorFault, type RateLimitFaultOptions } from './faults.js';
+export {
+  startFakeOpenAIServer,
+  type FakeOpenAIServer,
+  type FakeOpenAIServerOptions,
+  type FakeResponder,
+} from './openai/fake-openai-server.js';
+export {
+  countWords,
+  echoLastUserMessage,
+  maskApiKey,
+  textOfContent,
+  type ChatCompletionRequestBody,
+  type FakeReply,
+  type FakeUsage,
+  type OpenAIErrorBody,
+  type OpenAIFinishReason,
+} from './openai/openai-wire.js';
+export {
+  describeProviderConformance,
+  type ConformanceSkips,
+  type ProviderConformanceOptions,
+} from './conformance/describe-provider-conformance.js';
