@@ -22,3 +22,7 @@ export {
   type ConformanceSkips,
   type ProviderConformanceOptions,
 } from './conformance/describe-provider-conformance.js';
+export * from './anthropic/index.js';
+export * from './google/index.js';
+export * from './ollama/index.js';
+export * from './azure/index.js';

@@ -1,0 +1,2 @@
+// The fake anthropic server is added here; its public API is re-exported from this file.
+export {};
