@@ -64,6 +64,24 @@ storageOptions(
 ).action((id: string, flags) => exitWith(import('./commands/runs.js').then((m) => m.runsShowCommand(id, flags))));
 
 program
+  .command('chat')
+  .description('stream a model\'s answer token by token (a conversation when no message is given on a terminal)')
+  .argument('<provider>', 'a provider id (openai:gpt-4o-mini) or the id/label of an entry in --config')
+  .argument('[message]', 'what to say (default: read standard input, or a conversation on a terminal)')
+  .option('--config <file>', 'take the provider\'s config (keys, base URL, settings, plugins) from this config file')
+  .option('-s, --system <text>', 'a system message')
+  .option('-t, --temperature <t>', 'sampling temperature', (value: string) => {
+    const number = Number(value);
+    if (!Number.isFinite(number) || number < 0 || number > 2) throw new InvalidArgumentError('--temperature must be a number from 0 to 2.');
+    return number;
+  })
+  .option('--max-tokens <n>', 'most tokens to generate', positiveInteger('--max-tokens'))
+  .option('--json', 'print the final response as JSON instead of streaming text')
+  .action((provider: string, message: string | undefined, flags) =>
+    exitWith(import('./commands/chat.js').then((m) => m.chatCommand(provider, message, flags))),
+  );
+
+program
   .command('providers')
   .description('provider families: built-ins and plugins')
   .command('list')

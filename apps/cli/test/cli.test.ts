@@ -277,3 +277,39 @@ describe('llm-lab --version and providers', () => {
     expect(result.stdout).toMatch(/openai:<model>\s+built-in/);
   });
 });
+
+describe('llm-lab chat', () => {
+  it('streams tokens as they arrive from an OpenAI-compatible server', async () => {
+    const server = await startFakeOpenAIServer({ streamChunkDelayMs: 150, responder: () => 'one two three four' });
+    try {
+      const config = await writeConfig(
+        'chat.yaml',
+        `providers:\n  - id: openai:gpt-4o-mini\n    label: local\n    config: { baseURL: "${server.url}", apiKey: sk-local-test-000000000000 }\ndataset: { rows: [] }\n`,
+      );
+      const arrivals: Array<{ at: number; text: string }> = [];
+      const { spawn } = await import('node:child_process');
+      const { BIN } = await import('./helpers.js');
+      const child = spawn(process.execPath, [BIN, 'chat', 'local', 'count to four', '--config', config], { env: cleanEnv() });
+      child.stdout.on('data', (chunk: Buffer) => arrivals.push({ at: performance.now(), text: chunk.toString() }));
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code).toBe(0);
+      expect(arrivals.map((arrival) => arrival.text).join('')).toBe('one two three four\n');
+      // Streamed, not buffered: the first words were printed well before the last.
+      expect(arrivals.length).toBeGreaterThan(2);
+      expect((arrivals.at(-1)?.at ?? 0) - (arrivals[0]?.at ?? 0)).toBeGreaterThan(200);
+      expect(stderr).toMatch(/openai:gpt-4o-mini · stop · first token \d+ ms/);
+      const sent = server.requests.find((request) => request.path === '/v1/chat/completions')?.body as Record<string, unknown>;
+      expect(sent).toMatchObject({ stream: true, messages: [{ role: 'user', content: 'count to four' }] });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('names the entries a config has when the provider is not among them', async () => {
+    const result = await runCli(['chat', 'nope', 'hi', '--config', join(work, 'chat.yaml')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no provider 'nope' in this config \(it has: local\)/);
+  });
+});

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import {
+  ConfigError,
   LLMLabError,
   loadConfig,
   parseConfig,
@@ -14,7 +15,7 @@ import {
 import { runEvaluation, type EvaluationOutcome, type InvalidRow, type ProviderSummary } from '@llm-lab/evaluation';
 import { openStorage, type ListRunsOptions, type ResultRecord, type RunRecord, type Storage } from '@llm-lab/storage';
 import { createDefaultRegistry } from './builtin-providers.js';
-import { resolveProviders } from './resolve-providers.js';
+import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
 
 export interface LabOptions {
   /** Folder that `.llm-lab/` (the embedded database) lives in. Default: the process's working directory. */
@@ -130,6 +131,7 @@ export class Lab {
       const previous = await storage.getRun(options.resume);
       if (!previous) throw new LLMLabError('run_not_found', `No run '${options.resume}' to resume. List runs with 'llm-lab runs list'.`);
       runId = previous.id;
+      assertSameShape(previous.resolvedConfig, config, runId);
       await storage.updateRun(runId, { status: 'running', finishedAt: null, error: null });
     } else {
       const run = await storage.createRun({
@@ -196,6 +198,32 @@ export class Lab {
     return this.registry.list();
   }
 
+  /**
+   * A single provider, ready to call: by id (`openai:gpt-4o-mini`, created with an empty config,
+   * so keys come from the environment), or by the id or label of an entry in a config, created
+   * with that entry's config and the config's plugins loaded.
+   */
+  async createProvider(idOrLabel: string, source?: ConfigSource): Promise<ResolvedProvider> {
+    if (source === undefined) return { label: idOrLabel, provider: this.registry.create(idOrLabel, {}, this.options.logger), settings: {} };
+    const { config, baseDir, file } = await this.loadConfig(source);
+    for (const plugin of config.plugins) await this.registry.loadPlugin(plugin, { cwd: baseDir });
+    const index = config.providers.findIndex((entry) =>
+      typeof entry === 'string' ? entry === idOrLabel : entry.label === idOrLabel || entry.id === idOrLabel,
+    );
+    if (index < 0) {
+      throw new ConfigError({
+        ...(file ? { file } : {}),
+        path: 'providers',
+        message: `no provider '${idOrLabel}' in this config (it has: ${config.providers.map((entry) => (typeof entry === 'string' ? entry : (entry.label ?? entry.id))).join(', ')}).`,
+      });
+    }
+    const entry = config.providers[index];
+    const resolved = resolveProviders({ ...config, providers: [entry as (typeof config.providers)[number]] }, this.registry, {
+      ...(file ? { file } : {}),
+    })[0] as ResolvedProvider;
+    return { ...resolved, settings: { ...config.defaults, ...resolved.settings } };
+  }
+
   /** Stored runs, newest first. */
   async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
     return (await this.openStorage()).listRuns(options);
@@ -231,6 +259,24 @@ function checkThresholds(minAccuracy: number | undefined, providers: ProviderSum
         `${summary.providerId}${summary.promptId === 'default' ? '' : ` (${summary.promptId})`}: accuracy ${summary.accuracy === null ? 'n/a' : summary.accuracy.toFixed(3)} is below the threshold ${minAccuracy}`,
     );
   return { met: failures.length === 0, failures };
+}
+
+/** Refuses to resume a run with a config whose providers or dataset differ from the run's own. */
+function assertSameShape(stored: unknown, config: LoadedConfig['config'], runId: string): void {
+  const shape = (value: unknown) => {
+    const candidate = value as { providers?: Array<string | { id: string; label?: string }>; dataset?: { path?: string } } | null;
+    return JSON.stringify({
+      providers: (candidate?.providers ?? []).map((entry) => (typeof entry === 'string' ? entry : (entry.label ?? entry.id))),
+      dataset: candidate?.dataset?.path ?? null,
+    });
+  };
+  if (shape(stored) !== shape(config)) {
+    throw new LLMLabError(
+      'config_resume_mismatch',
+      `Cannot resume ${runId} with this config: its providers or dataset differ from the run's (${shape(stored)} vs ${shape(config)}). ` +
+        `Resume with the config the run was started with ('llm-lab runs show ${runId}' names it).`,
+    );
+  }
 }
 
 function safeUserName(): string | null {

@@ -113,6 +113,9 @@ describe('Lab on PostgreSQL', () => {
       concurrency: 8,
     });
     expect(resumed.status).toBe('completed');
+    await expect(lab.run(quizConfig({ providers: ['mock:other'] }), { resume: report.runId })).rejects.toThrow(
+      /Cannot resume run-\S+ with this config: its providers or dataset differ/,
+    );
     expect((await lab.getRun(report.runId))?.results).toHaveLength(40);
   });
 
