@@ -60,6 +60,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const completed = options.resume ? await options.store.completedKeys(runId) : new Set<string>();
   const stats = new RunStatsCollector(
     prompts.flatMap((prompt) => options.providers.map((provider) => ({ providerId: provider.label, promptId: prompt.id }))),
+    { repeats: repeat },
   );
   const progress: EvaluationProgress = { done: 0, total, passed: 0, failed: 0, errors: 0, skipped: 0 };
   const report = () => options.onProgress?.({ ...progress });

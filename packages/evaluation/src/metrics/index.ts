@@ -7,3 +7,6 @@ export {
   type ProviderSummary,
   type LatencySummary,
 } from './provider-stats.js';
+export { bootstrapMean, seededRandom, type MeanEstimate, type BootstrapOptions } from './bootstrap.js';
+export { passAtK, passHatK } from './pass-at-k.js';
+export { RepeatTracker, type RepeatSummary } from './repeat-stats.js';

@@ -1,5 +1,7 @@
 import type { NewResult, RunTotals } from '../storage-contract.js';
+import { bootstrapMean, type MeanEstimate } from './bootstrap.js';
 import { percentile } from './percentile.js';
+import { RepeatTracker, type RepeatSummary } from './repeat-stats.js';
 import { wilsonInterval, type ProportionInterval } from './wilson.js';
 
 /** Below this many scored results, a summary carries {@link ProviderSummary.sampleSizeNote}. */
@@ -39,6 +41,12 @@ export interface ProviderSummary {
   costUsd: number | null;
   /** How many errors of each kind (`server`, `rate-limit`, `template`, ...). */
   errorKinds: Record<string, number>;
+  /** Mean latency of successful calls with a bootstrap interval (and its sample size). */
+  latencyMeanMs: MeanEstimate | null;
+  /** Mean cost per successful call with a bootstrap interval; null when unpriced. */
+  costPerCaseUsd: MeanEstimate | null;
+  /** With `run.repeat` > 1: pass@k, pass^k, per-case variance and flaky cases. */
+  repeats: RepeatSummary | null;
   /** Present when fewer than 30 results were scored: say so before drawing conclusions. */
   sampleSizeNote?: string;
 }
@@ -69,13 +77,18 @@ export class ProviderStatsAccumulator {
   private priced = false;
   private readonly latencies: number[] = [];
   private readonly timesToFirstToken: number[] = [];
+  private readonly costs: number[] = [];
+  private readonly repeatTracker: RepeatTracker | undefined;
   private readonly errorKinds: Record<string, number> = {};
 
   constructor(
     readonly providerId: string,
     readonly promptId: string,
     private readonly confidence = 0.95,
-  ) {}
+    options: { trackRepeats?: boolean } = {},
+  ) {
+    this.repeatTracker = options.trackRepeats ? new RepeatTracker() : undefined;
+  }
 
   /** Counts one result. */
   add(result: NewResult): void {
@@ -93,7 +106,9 @@ export class ProviderStatsAccumulator {
     if (result.costUsd !== null) {
       this.costUsd += result.costUsd;
       this.priced = true;
+      if (result.errorKind === null) this.costs.push(result.costUsd);
     }
+    if (this.repeatTracker && result.errorKind === null && result.passed !== null) this.repeatTracker.add(result.caseId, result.passed);
     if (result.errorKind === null && result.latencyMs !== null) this.latencies.push(result.latencyMs);
     if (result.errorKind === null && result.timeToFirstTokenMs !== null) this.timesToFirstToken.push(result.timeToFirstTokenMs);
   }
@@ -118,6 +133,9 @@ export class ProviderStatsAccumulator {
       outputTokens: this.outputTokens,
       costUsd: this.priced ? this.costUsd : null,
       errorKinds: { ...this.errorKinds },
+      latencyMeanMs: bootstrapMean(this.latencies, { confidence: this.confidence }),
+      costPerCaseUsd: this.priced ? bootstrapMean(this.costs, { confidence: this.confidence }) : null,
+      repeats: this.repeatTracker?.summary() ?? null,
     };
     if (scored < MIN_CONFIDENT_SAMPLE) {
       summary.sampleSizeNote = `only ${scored} scored result${scored === 1 ? '' : 's'}: too few cases for a confident claim (aim for at least ${MIN_CONFIDENT_SAMPLE}).`;
@@ -141,8 +159,14 @@ export class RunStatsCollector {
     invalidRows: 0,
   };
 
-  /** Creates the accumulators up front so summaries list every pair in this order, even with no results. */
-  constructor(pairs: ReadonlyArray<{ providerId: string; promptId: string }> = []) {
+  private readonly trackRepeats: boolean;
+
+  /**
+   * Creates the accumulators up front so summaries list every pair in this order, even with no
+   * results. With `repeats` > 1, per-case consistency (pass@k, pass^k, flaky cases) is tracked.
+   */
+  constructor(pairs: ReadonlyArray<{ providerId: string; promptId: string }> = [], options: { repeats?: number } = {}) {
+    this.trackRepeats = (options.repeats ?? 1) > 1;
     for (const pair of pairs) this.accumulatorFor(pair.providerId, pair.promptId);
   }
 
@@ -150,7 +174,7 @@ export class RunStatsCollector {
     const key = `${providerId}\u0000${promptId}`;
     let accumulator = this.accumulators.get(key);
     if (!accumulator) {
-      accumulator = new ProviderStatsAccumulator(providerId, promptId);
+      accumulator = new ProviderStatsAccumulator(providerId, promptId, 0.95, { trackRepeats: this.trackRepeats });
       this.accumulators.set(key, accumulator);
     }
     return accumulator;
