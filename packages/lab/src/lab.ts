@@ -12,7 +12,13 @@ import {
   type ProviderRegistry,
   type RegisteredProvider,
 } from '@llm-lab/core';
-import { runEvaluation, type EvaluationOutcome, type InvalidRow, type ProviderSummary } from '@llm-lab/evaluation';
+import {
+  RunStatsCollector,
+  runEvaluation,
+  type EvaluationOutcome,
+  type InvalidRow,
+  type ProviderSummary,
+} from '@llm-lab/evaluation';
 import { openStorage, type ListRunsOptions, type ResultRecord, type RunRecord, type Storage } from '@llm-lab/storage';
 import { createDefaultRegistry } from './builtin-providers.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
@@ -167,6 +173,9 @@ export class Lab {
       await Promise.all(providers.map((entry) => entry.provider.close?.()));
     }
 
+    // A resumed run's engine only saw the missing results: summarise the whole run from storage.
+    if (options.resume !== undefined) outcome = await summariseStoredRun(storage, runId, outcome, config.run.repeat);
+
     const thresholds = checkThresholds(config.thresholds.minAccuracy, outcome.providers);
     await storage.updateRun(runId, {
       status: outcome.status,
@@ -259,6 +268,29 @@ function checkThresholds(minAccuracy: number | undefined, providers: ProviderSum
         `${summary.providerId}${summary.promptId === 'default' ? '' : ` (${summary.promptId})`}: accuracy ${summary.accuracy === null ? 'n/a' : summary.accuracy.toFixed(3)} is below the threshold ${minAccuracy}`,
     );
   return { met: failures.length === 0, failures };
+}
+
+/** Recomputes totals and per-provider summaries from every stored result of a run. */
+async function summariseStoredRun(storage: Storage, runId: string, outcome: EvaluationOutcome, repeats: number): Promise<EvaluationOutcome> {
+  const stats = new RunStatsCollector(
+    outcome.providers.map((summary) => ({ providerId: summary.providerId, promptId: summary.promptId })),
+    { repeats },
+  );
+  const cases = new Set<string>();
+  const pageSize = 5_000;
+  for (let offset = 0; ; offset += pageSize) {
+    const page = await storage.listResults(runId, { limit: pageSize, offset });
+    for (const result of page) {
+      stats.add(result);
+      cases.add(result.caseId);
+    }
+    if (page.length < pageSize) break;
+  }
+  return {
+    ...outcome,
+    totals: stats.runTotals({ cases: Math.max(cases.size, outcome.totals.cases), invalidRows: outcome.totals.invalidRows }),
+    providers: stats.summaries(),
+  };
 }
 
 /** Refuses to resume a run with a config whose providers or dataset differ from the run's own. */

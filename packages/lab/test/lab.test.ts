@@ -113,6 +113,9 @@ describe('Lab on PostgreSQL', () => {
       concurrency: 8,
     });
     expect(resumed.status).toBe('completed');
+    // The resumed report covers the whole run, not just the part run this time.
+    expect(resumed.totals.results).toBe(40);
+    expect(resumed.providers[0]).toMatchObject({ providerId: 'mock:slow', results: 40 });
     await expect(lab.run(quizConfig({ providers: ['mock:other'] }), { resume: report.runId })).rejects.toThrow(
       /Cannot resume run-\S+ with this config: its providers or dataset differ/,
     );
