@@ -15,6 +15,10 @@ export interface ScoreRecord {
   score: number;
   /** Why, in a sentence a person reads. */
   reason?: string;
+  /** Model-graded evaluators: the prompt sent to the judge (several calls are separated by a header line). */
+  judgePrompt?: string;
+  /** Model-graded evaluators: the judge's raw answer (several calls are separated by a header line). */
+  judgeOutput?: string;
 }
 
 /** Totals kept on the run row. */
