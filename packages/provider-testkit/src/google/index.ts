@@ -1,2 +1,24 @@
-// The fake google server is added here; its public API is re-exported from this file.
-export {};
+export {
+  startFakeGeminiServer,
+  type FakeGeminiServer,
+  type FakeGeminiServerOptions,
+  type FakeGeminiResponder,
+  type GeminiRecordedRequest,
+  type GeminiSafetyBlock,
+} from './fake-gemini-server.js';
+export { geminiFaults } from './gemini-faults.js';
+export {
+  apiKeyInvalidWire,
+  echoLastUserContent,
+  googleErrorWire,
+  googleStatusFor,
+  retryInfo,
+  type FakeGeminiReply,
+  type FakeGeminiUsage,
+  type GeminiBlockReason,
+  type GeminiFinishReason,
+  type GeminiHarmCategory,
+  type GeminiSafetyRating,
+  type GenerateContentRequestBody,
+  type GoogleErrorBody,
+} from './gemini-wire.js';
