@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { isLLMLabError } from '@llm-lab/core';
-import { DatasetError, hashRow, openDataset, type InvalidRow } from '../src/index.js';
-import { collect, tempDir, writeTempFile } from './helpers.js';
+import { DatasetError } from '../src/errors.js';
+import { hashRow, openDataset, type InvalidRow } from '../src/datasets/index.js';
+import { collect, tempDir, writeTempFile } from './support/temp-files.js';
 
 describe('JSONL datasets', () => {
   const jsonl = ['{"id":"a","q":"one"}', '', '{"id":"b","q":"two"', '[1,2]', '   ', '{"id":"c","q":"three"}'].join('\n');
@@ -133,7 +134,7 @@ describe('dataset ids and errors', () => {
 
   it('rejects an unknown extension with a clear error', () => {
     expect(() => openDataset({ path: 'cases.xlsx', onInvalidRow: 'skip' }, { baseDir: '/tmp' })).toThrow(
-      /extension '\.xlsx'.*set dataset\.format to jsonl or csv/,
+      /extension '\.xlsx'.*set dataset\.format to jsonl, csv, json or parquet/,
     );
   });
 });

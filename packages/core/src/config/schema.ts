@@ -62,23 +62,53 @@ export const evaluatorEntrySchema = z.looseObject({
   name: z.string().min(1).optional(),
 });
 
+const filterValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** A Hugging Face Hub dataset, read through the Hub's auto-converted Parquet files. */
+export const hfDatasetSchema = z
+  .object({
+    /** Repository id, e.g. `openai/gsm8k`. */
+    name: z.string().regex(/^[\w.-]+(\/[\w.-]+)?$/, 'a Hub dataset id such as openai/gsm8k'),
+    /** Dataset configuration (subset), e.g. `main`. */
+    config: z.string().min(1).default('default'),
+    /** Split, e.g. `test`. */
+    split: z.string().min(1).default('train'),
+    /** A branch, tag or commit of the Parquet conversion; default the Hub's current one. */
+    revision: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const datasetSchema = z
   .object({
-    /** A JSONL or CSV file, relative to the config file. */
+    /** A JSONL, CSV, JSON-array or Parquet file (optionally gzipped), relative to the config file. */
     path: z.string().min(1).optional(),
     /** Inline rows (instead of path). */
     rows: z.array(z.record(z.string(), z.unknown())).optional(),
-    /** Inferred from the file extension when absent. */
-    format: z.enum(['jsonl', 'csv']).optional(),
+    /** A Hugging Face Hub dataset (instead of path or rows). */
+    hf: hfDatasetSchema.optional(),
+    /** Inferred from the file extension (and content) when absent. */
+    format: z.enum(['jsonl', 'csv', 'json', 'parquet']).optional(),
     /** The row field holding a stable case id; a hash of the row when absent. */
     idField: z.string().min(1).optional(),
     /** What to do with a row that cannot be parsed: skip it (and report it) or stop the run. */
     onInvalidRow: z.enum(['skip', 'fail']).default('skip'),
+    /** Use only the first N cases (after filter and sample). */
+    limit: z.number().int().positive().optional(),
+    /** A seeded uniform random sample of `size` cases, drawn in one streamed pass. */
+    sample: z
+      .object({ size: z.number().int().positive(), seed: z.number().int().default(0) })
+      .strict()
+      .optional(),
+    /** Keep only rows whose field equals the value (or one of the listed values); all fields must match. */
+    filter: z.record(z.string(), z.union([filterValueSchema, z.array(filterValueSchema).min(1)])).optional(),
+    /** Renames fields: `{ newName: 'Source Field' }`; other fields are kept. */
+    map: z.record(z.string().min(1), z.string().min(1)).optional(),
   })
   .strict()
-  .refine((dataset) => (dataset.path === undefined) !== (dataset.rows === undefined), {
-    message: 'a dataset needs exactly one of path or rows',
-  });
+  .refine(
+    (dataset) => [dataset.path, dataset.rows, dataset.hf].filter((source) => source !== undefined).length === 1,
+    { message: 'a dataset needs exactly one of path or rows (or hf, a Hugging Face dataset)' },
+  );
 
 export const runSettingsSchema = z
   .object({
@@ -134,4 +164,5 @@ export type ProviderEntry = z.output<typeof providerEntrySchema>;
 export type PromptEntry = z.output<typeof promptEntrySchema>;
 export type EvaluatorEntry = z.output<typeof evaluatorEntrySchema>;
 export type DatasetConfig = z.output<typeof datasetSchema>;
+export type HfDatasetConfig = z.output<typeof hfDatasetSchema>;
 export type SamplingConfig = z.output<typeof samplingSchema>;

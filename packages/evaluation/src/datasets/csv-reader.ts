@@ -1,90 +1,112 @@
-import { createReadStream } from 'node:fs';
-import { parse, type CsvError, type Info } from 'csv-parse';
+import { parse, type CsvError } from 'csv-parse';
+import { openByteStream } from './byte-source.js';
+import { LineEndTracker } from './line-end-tracker.js';
 import type { RawRecord } from './types.js';
 
-interface ParsedRecord {
+interface LocatedRecord {
   record: Record<string, string>;
-  info: Info;
+  line: number;
 }
 
-/** A streaming csv-parse pipeline over `file`; `onSkip` receives each record csv-parse rejected. */
-function openParser(file: string, onSkip: (error: CsvError) => void) {
-  const input = createReadStream(file);
-  const parser = input.pipe(
-    parse({
-      columns: true,
-      bom: true,
-      info: true,
-      relax_quotes: false,
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-      on_skip: (error) => {
-        if (error) onSkip(error);
-        return undefined;
-      },
+/** A CSV error csv-parse rejected a record with, located on its true line. */
+interface LocatedError {
+  error: CsvError;
+  line: number;
+}
+
+/**
+ * A streaming csv-parse pipeline over `file` (gunzipped when it is gzip data). Each record and
+ * each rejected record is tagged with its true end line as csv-parse produces it: a
+ * {@link LineEndTracker} between the file and the parser turns csv-parse's byte offsets into line
+ * numbers (csv-parse's own `lines` counts a CRLF inside a quoted field twice).
+ */
+async function openParser(file: string, onSkip: (rejected: LocatedError) => void) {
+  const input = await openByteStream(file);
+  const tracker = new LineEndTracker();
+  const parser = parse({
+    columns: true,
+    bom: true,
+    relax_quotes: false,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    on_record: (record: Record<string, string>, context): LocatedRecord => ({
+      record,
+      line: tracker.lineAt(context.bytes),
     }),
-  );
+    on_skip: (error) => {
+      if (error) onSkip({ error, line: tracker.lineAt(errorBytes(error)) });
+      return undefined;
+    },
+  });
   input.on('error', (error) => parser.destroy(error));
-  return { input, parser };
+  tracker.on('error', (error) => parser.destroy(error));
+  input.pipe(tracker).pipe(parser);
+  const close = () => {
+    parser.destroy();
+    tracker.destroy();
+    input.destroy();
+  };
+  return { parser, close };
 }
 
-/** csv-parse line of an error, when it has one. */
-function errorLine(error: CsvError): number {
-  const line = (error as CsvError & { lines?: unknown }).lines;
-  return typeof line === 'number' ? line : 0;
+/** The byte offset csv-parse had reached when it rejected a record. */
+function errorBytes(error: CsvError): number {
+  const bytes = (error as CsvError & { bytes?: unknown }).bytes;
+  return typeof bytes === 'number' ? bytes : 0;
 }
 
 /** "Invalid Record Length: columns length is 3, got 4 on line 5" → a sentence for people. */
 function describe(error: CsvError): string {
+  // csv-parse's messages end with its own (miscounted) "on line N"; the record's line is reported separately.
+  const message = error.message.replace(/ (on|at) line \d+$/, '');
   switch (error.code) {
     case 'CSV_RECORD_INCONSISTENT_COLUMNS':
     case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
-      return `wrong number of columns: ${error.message}`;
+      return `wrong number of columns: ${message}`;
     case 'CSV_QUOTE_NOT_CLOSED':
-      return `a quoted field is never closed (the rest of the file is part of it): ${error.message}`;
+      return `a quoted field is never closed (the rest of the file is part of it): ${message}`;
     case 'CSV_INVALID_CLOSING_QUOTE':
-      return `a quote inside a field is not escaped (write "" for a literal quote): ${error.message}`;
+      return `a quote inside a field is not escaped (write "" for a literal quote): ${message}`;
     default:
-      return `${error.code}: ${error.message}`;
+      return `${error.code}: ${message}`;
   }
 }
 
 /**
- * Reads a CSV file with csv-parse's streaming API: column names from the header row, a BOM is
- * dropped, CRLF or LF line ends, quoted fields may span lines, quotes are strict. Rows that
- * csv-parse rejects (wrong column count, bad quoting) are yielded as invalid records, in order.
- * Line numbers are csv-parse's: the line where the record ends.
+ * Reads a CSV file (plain or gzipped) with csv-parse's streaming API: column names from the
+ * header row, a BOM is dropped, CRLF or LF line ends, quoted fields may span lines, quotes are
+ * strict. Rows that csv-parse rejects (wrong column count, bad quoting) are yielded as invalid
+ * records, in file order. Line numbers are physical lines of the file: the line where the record
+ * ends (a CRLF inside a quoted field counts once).
  */
 export async function* readCsv(file: string): AsyncGenerator<RawRecord> {
-  const rejected: CsvError[] = [];
-  const { input, parser } = openParser(file, (error) => rejected.push(error));
+  const rejected: LocatedError[] = [];
+  const { parser, close } = await openParser(file, (error) => rejected.push(error));
   const drainBefore = function* (line: number): Generator<RawRecord> {
-    while (rejected.length > 0 && errorLine(rejected[0] as CsvError) < line) {
-      const error = rejected.shift() as CsvError;
-      yield { kind: 'invalid', line: errorLine(error), reason: describe(error) };
+    while (rejected.length > 0 && (rejected[0] as LocatedError).line < line) {
+      const { error, line: errorLine } = rejected.shift() as LocatedError;
+      yield { kind: 'invalid', line: errorLine, reason: describe(error) };
     }
   };
   try {
-    for await (const parsed of parser as AsyncIterable<ParsedRecord>) {
-      yield* drainBefore(parsed.info.lines);
-      yield { kind: 'row', line: parsed.info.lines, row: parsed.record };
+    for await (const parsed of parser as AsyncIterable<LocatedRecord>) {
+      yield* drainBefore(parsed.line);
+      yield { kind: 'row', line: parsed.line, row: parsed.record };
     }
     yield* drainBefore(Number.POSITIVE_INFINITY);
   } finally {
-    parser.destroy();
-    input.destroy();
+    close();
   }
 }
 
 /** Counts the records csv-parse accepts in a CSV file (streamed). */
 export async function countCsvRows(file: string): Promise<number> {
-  const { input, parser } = openParser(file, () => undefined);
+  const { parser, close } = await openParser(file, () => undefined);
   let count = 0;
   try {
     for await (const _record of parser) count++;
   } finally {
-    parser.destroy();
-    input.destroy();
+    close();
   }
   return count;
 }

@@ -1,12 +1,13 @@
-import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { openByteStream } from './byte-source.js';
 import type { RawRecord } from './types.js';
 
 const BYTE_ORDER_MARK = '\uFEFF';
 
-/** Lines of a text file, streamed (CRLF and LF both end a line; a leading BOM is dropped). */
+/** Lines of a (possibly gzipped) text file, streamed (CRLF and LF both end a line; a leading BOM is dropped). */
 async function* readLines(file: string): AsyncGenerator<{ line: number; text: string }> {
-  const input = createReadStream(file, { encoding: 'utf8' });
+  const input = await openByteStream(file);
+  input.setEncoding('utf8');
   const lines = createInterface({ input, crlfDelay: Infinity });
   try {
     let line = 0;
@@ -20,9 +21,15 @@ async function* readLines(file: string): AsyncGenerator<{ line: number; text: st
   }
 }
 
+/** Describes a parsed JSON value that is not an object, e.g. `an array`. */
+export function describeNonObject(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
 /**
- * Reads a JSONL (NDJSON) file line by line: one JSON object per non-blank line. A line that is
- * not valid JSON, or is JSON but not an object, is yielded as an invalid record naming the cause.
+ * Reads a JSONL (NDJSON) file line by line, gunzipping it when it is gzip data: one JSON object
+ * per non-blank line. A line that is not valid JSON, or is JSON but not an object, is yielded as
+ * an invalid record naming the cause.
  */
 export async function* readJsonl(file: string): AsyncGenerator<RawRecord> {
   for await (const { line, text } of readLines(file)) {
@@ -35,15 +42,14 @@ export async function* readJsonl(file: string): AsyncGenerator<RawRecord> {
       continue;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-      yield { kind: 'invalid', line, reason: `expected a JSON object per line, got ${got}` };
+      yield { kind: 'invalid', line, reason: `expected a JSON object per line, got ${describeNonObject(value)}` };
       continue;
     }
     yield { kind: 'row', line, row: value as Record<string, unknown> };
   }
 }
 
-/** Counts non-blank lines of a JSONL file without parsing them. */
+/** Counts non-blank lines of a (possibly gzipped) JSONL file without parsing them. */
 export async function countJsonlRows(file: string): Promise<number> {
   let count = 0;
   for await (const { text } of readLines(file)) {
