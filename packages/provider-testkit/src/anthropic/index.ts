@@ -1,2 +1,24 @@
-// The fake anthropic server is added here; its public API is re-exported from this file.
-export {};
+// The fake Anthropic server's public API.
+export {
+  startFakeAnthropicServer,
+  messagesRequestError,
+  type FakeAnthropicServer,
+  type FakeAnthropicServerOptions,
+  type FakeAnthropicResponder,
+} from './fake-anthropic-server.js';
+export { anthropicFaults, type AnthropicFault, type AnthropicStreamErrorFault } from './anthropic-faults.js';
+export type { FakeBatch, FakeBatchRequest, FakeBatchResult } from './anthropic-batches.js';
+export {
+  anthropicErrorWire,
+  defaultAnthropicErrorFor,
+  echoLastAnthropicUserMessage,
+  errorTypeForStatus,
+  inputTokensOf,
+  statusForErrorType,
+  type AnthropicErrorBody,
+  type AnthropicStopReason,
+  type AnthropicUsageWire,
+  type FakeAnthropicReply,
+  type FakeAnthropicUsage,
+  type MessagesRequestBody,
+} from './anthropic-wire.js';

@@ -1,0 +1,384 @@
+import {
+  BaseProvider,
+  ProviderError,
+  type BatchItemResult,
+  type BatchOptions,
+  type CallOptions,
+  type CostBreakdown,
+  type GenerateRequest,
+  type GenerateResponse,
+  type ModelInfo,
+  type ProviderWarning,
+  type StreamPart,
+  type TokenUsage,
+} from '@llm-lab/core';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
+import { buildAnthropicRequest, type BuiltAnthropicRequest } from './build-anthropic-request.js';
+import { mapAnthropicError, providerErrorFromAnthropicBody } from './anthropic-error.js';
+import { runMessageBatch } from './anthropic-message-batch.js';
+import { findAnthropicModel, UNKNOWN_ANTHROPIC_MODEL, type AnthropicModelFacts, type AnthropicModelPricing } from './anthropic-models.js';
+import type { ResolvedAnthropicSettings } from './anthropic-options.js';
+import { mapAnthropicFinishReason } from './map-anthropic-finish-reason.js';
+
+/** What an {@link AnthropicChatModel} is made from; `createAnthropic` supplies it. */
+export interface AnthropicChatModelOptions {
+  /** The SDK client, shared by every model of one provider instance (one connection pool). */
+  client: Anthropic;
+  settings: ResolvedAnthropicSettings;
+  /** The provider name in ids. Default `anthropic`. */
+  provider?: string;
+}
+
+/**
+ * Token counts with Anthropic's prompt-cache writes. `inputTokens` counts every input token:
+ * uncached, written to the cache, and read from it (`cachedInputTokens`).
+ */
+export interface AnthropicTokenUsage extends TokenUsage {
+  /** Input tokens written to the prompt cache (billed at the cache-write price). */
+  cacheCreationInputTokens?: number;
+}
+
+/** The `usage` fields of a Messages API answer that LLM Lab reads. */
+export interface AnthropicUsageFields {
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  cache_creation_input_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+  output_tokens_details?: { thinking_tokens?: number | null } | null;
+}
+
+/**
+ * Maps Anthropic's `usage` to the contract's token counts: input is Anthropic's uncached input
+ * plus cache writes plus cache reads; cache reads are `cachedInputTokens`, cache writes
+ * `cacheCreationInputTokens`.
+ */
+export function mapAnthropicUsage(usage: AnthropicUsageFields): AnthropicTokenUsage {
+  const cacheWrite = usage.cache_creation_input_tokens ?? 0;
+  const cacheRead = usage.cache_read_input_tokens ?? 0;
+  const inputTokens = (usage.input_tokens ?? 0) + cacheWrite + cacheRead;
+  const outputTokens = usage.output_tokens ?? 0;
+  const thinking = usage.output_tokens_details?.thinking_tokens;
+  return {
+    inputTokens,
+    outputTokens,
+    totalTokens: inputTokens + outputTokens,
+    cachedInputTokens: cacheRead,
+    cacheCreationInputTokens: cacheWrite,
+    ...(typeof thinking === 'number' ? { reasoningTokens: thinking } : {}),
+  };
+}
+
+/** One call's cancellation: the caller's signal joined with the call's deadline. */
+interface CallControl {
+  signal: AbortSignal;
+  deadline: AbortSignal;
+  timeoutMs: number;
+  dispose(): void;
+}
+
+/** Anthropic's Message Batches bill half the standard price for input and output. */
+const BATCH_PRICE_FACTOR = 0.5;
+
+/** `max_tokens` sent when neither the request nor the config sets one (capped at the model's maximum). */
+const FALLBACK_MAX_TOKENS = 4_096;
+
+/**
+ * A Claude model behind the LLM Lab provider contract, on the official `@anthropic-ai/sdk`
+ * Messages API. `batchGenerate` uses Message Batches (half price) unless the config says
+ * `batch.mode: concurrent`. Make it with `createAnthropic()`.
+ */
+export class AnthropicChatModel extends BaseProvider {
+  readonly provider: string;
+  readonly model: string;
+  private readonly client: Anthropic;
+  private readonly settings: ResolvedAnthropicSettings;
+  private readonly facts: AnthropicModelFacts;
+  private readonly info: ModelInfo;
+  private readonly pricing: AnthropicModelPricing | undefined;
+  /** `max_tokens` sent when a request sets none. */
+  readonly defaultMaxTokens: number;
+
+  constructor(model: string, options: AnthropicChatModelOptions) {
+    super();
+    this.model = model;
+    this.provider = options.provider ?? 'anthropic';
+    this.client = options.client;
+    this.settings = options.settings;
+    this.facts = findAnthropicModel(model) ?? UNKNOWN_ANTHROPIC_MODEL;
+    this.pricing = this.settings.pricing ?? this.facts.pricing;
+    const maxOutputTokens = this.settings.maxOutputTokens ?? this.facts.maxOutputTokens;
+    this.defaultMaxTokens = this.settings.defaultMaxTokens ?? Math.min(FALLBACK_MAX_TOKENS, maxOutputTokens);
+    this.info = {
+      id: this.id,
+      provider: this.provider,
+      model: this.model,
+      contextWindow: this.settings.contextWindow ?? this.facts.contextWindow,
+      maxOutputTokens,
+      capabilities: { ...this.facts.capabilities },
+      ...(this.pricing ? { pricing: { ...this.pricing } } : {}),
+    };
+  }
+
+  getModelInfo(): ModelInfo {
+    return { ...this.info, capabilities: { ...this.info.capabilities }, ...(this.info.pricing ? { pricing: { ...this.info.pricing } } : {}) };
+  }
+
+  /**
+   * Cost at the model's prices: cache reads at the cached price, cache writes
+   * (`cacheCreationInputTokens`) at the cache-write price, other input at the input price.
+   * Undefined when the model has no known price.
+   */
+  override estimateCost(usage: TokenUsage | AnthropicTokenUsage): CostBreakdown | undefined {
+    const pricing = this.pricing;
+    if (!pricing) return undefined;
+    const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
+    const written = Math.min((usage as AnthropicTokenUsage).cacheCreationInputTokens ?? 0, usage.inputTokens - cached);
+    const uncached = usage.inputTokens - cached - written;
+    const inputUsd =
+      (uncached * pricing.inputPerMillion +
+        cached * (pricing.cachedInputPerMillion ?? pricing.inputPerMillion) +
+        written * (pricing.cacheWriteInputPerMillion ?? pricing.inputPerMillion)) /
+      1_000_000;
+    const outputUsd = (usage.outputTokens * pricing.outputPerMillion) / 1_000_000;
+    return { inputUsd, outputUsd, totalUsd: inputUsd + outputUsd };
+  }
+
+  /** Validates the request and builds the Messages body (exposed for inspection and tests). */
+  buildRequest(request: GenerateRequest): BuiltAnthropicRequest {
+    const warnings = this.validateRequest(request);
+    const built = buildAnthropicRequest({ request, model: this.model, providerId: this.id, facts: this.facts, defaultMaxTokens: this.defaultMaxTokens, apiVersion: this.settings.apiVersion });
+    return { ...built, warnings: [...warnings, ...built.warnings] };
+  }
+
+  async generate(request: GenerateRequest, options: CallOptions = {}): Promise<GenerateResponse> {
+    const startedAt = performance.now();
+    const built = this.buildRequest(request);
+    const call = this.startCall(options);
+    try {
+      const message: unknown = await this.client.messages.create({ ...built.body, stream: false }, { signal: call.signal, timeout: call.timeoutMs });
+      return this.toResponse(message, built, startedAt);
+    } catch (error) {
+      throw this.mapError(error, options, call, 'request');
+    } finally {
+      call.dispose();
+    }
+  }
+
+  async *streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
+    const startedAt = performance.now();
+    const built = this.buildRequest(request);
+    const call = this.startCall(options);
+    let text = '';
+    let stopReason: string | null | undefined;
+    let usage: AnthropicTokenUsage | undefined;
+    let usageFields: AnthropicUsageFields = {};
+    let rawId: string | undefined;
+    let model: string | undefined;
+    let firstTokenAt: number | undefined;
+    let stopped = false;
+    try {
+      let stream: AsyncIterable<RawMessageStreamEvent>;
+      try {
+        stream = await this.client.messages.create({ ...built.body, stream: true }, { signal: call.signal, timeout: call.timeoutMs });
+      } catch (error) {
+        throw this.mapError(error, options, call, 'request');
+      }
+      try {
+        for await (const event of stream) {
+          switch (event.type) {
+            case 'message_start':
+              rawId = event.message.id;
+              model = event.message.model;
+              usageFields = { ...event.message.usage };
+              break;
+            case 'content_block_delta':
+              if (event.delta.type === 'text_delta' && event.delta.text !== '') {
+                firstTokenAt ??= performance.now();
+                text += event.delta.text;
+                yield { type: 'text-delta', text: event.delta.text };
+              }
+              break;
+            case 'message_delta': {
+              stopReason = event.delta.stop_reason;
+              // message_delta carries the final output count (cumulative), and input counts when the API sends them.
+              const delta = event.usage as AnthropicUsageFields;
+              for (const key of ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'] as const) {
+                if (typeof delta[key] === 'number') usageFields[key] = delta[key];
+              }
+              usage = mapAnthropicUsage(usageFields);
+              break;
+            }
+            case 'message_stop':
+              stopped = true;
+              break;
+            default:
+              break;
+          }
+        }
+      } catch (error) {
+        throw this.mapError(error, options, call, 'stream');
+      }
+      // The SDK ends a stream quietly when it is aborted: say why it stopped.
+      if (call.signal.aborted) throw this.mapError(new Error('aborted'), options, call, 'stream');
+      if (!stopped || stopReason === undefined) {
+        throw new ProviderError({
+          kind: 'invalid-response',
+          providerId: this.id,
+          message: `${this.id}: the stream ended without message_stop (after ${text.length} characters), so the answer may be cut short. Retrying usually helps.`,
+        });
+      }
+    } finally {
+      call.dispose();
+    }
+    const finalUsage = usage ?? mapAnthropicUsage(usageFields);
+    const cost = this.estimateCost(finalUsage);
+    yield { type: 'usage', usage: finalUsage };
+    yield {
+      type: 'finish',
+      response: {
+        text,
+        finishReason: mapAnthropicFinishReason(stopReason),
+        usage: finalUsage,
+        latencyMs: performance.now() - startedAt,
+        timeToFirstTokenMs: (firstTokenAt ?? performance.now()) - startedAt,
+        ...(cost ? { cost } : {}),
+        warnings: [...built.warnings, ...this.stopWarnings(stopReason, built)],
+        providerId: this.id,
+        model: model ?? this.model,
+        ...(rawId !== undefined ? { rawId } : {}),
+      },
+    };
+  }
+
+  /**
+   * Runs the requests as one Anthropic Message Batch (half price; results can take up to 24
+   * hours): create, poll with a growing wait, read the results and put them back in request
+   * order. An invalid request, an errored, cancelled or expired item, or a failure of the batch
+   * calls is reported in the item's place; the batch as a whole does not fail. With
+   * `batch.mode: concurrent` in the config, it sends ordinary concurrent calls instead (bounded by
+   * `options.concurrency`). `options.signal` cancels the batch; `options.timeoutMs` bounds each
+   * HTTP call.
+   */
+  override async batchGenerate(requests: GenerateRequest[], options: BatchOptions = {}): Promise<BatchItemResult[]> {
+    if (this.settings.batch.mode === 'concurrent') return super.batchGenerate(requests, options);
+    const startedAt = performance.now();
+    const results: BatchItemResult[] = new Array<BatchItemResult>(requests.length);
+    const submitted: Array<{ index: number; customId: string; built: BuiltAnthropicRequest }> = [];
+    requests.forEach((request, index) => {
+      try {
+        submitted.push({ index, customId: `request-${index}`, built: this.buildRequest(request) });
+      } catch (error) {
+        results[index] = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+      }
+    });
+    if (submitted.length === 0) return results;
+    const callTimeoutMs = options.timeoutMs ?? this.settings.timeoutMs;
+    let outcomes: Awaited<ReturnType<typeof runMessageBatch>>;
+    try {
+      outcomes = await runMessageBatch({
+        client: this.client,
+        items: submitted.map(({ customId, built }) => ({ customId, body: built.body })),
+        batch: this.settings.batch,
+        callTimeoutMs,
+        providerId: this.id,
+        signal: options.signal,
+      });
+    } catch (error) {
+      const failure = mapAnthropicError(error, { ...this.errorContext(), signal: options.signal, timeoutMs: callTimeoutMs });
+      for (const { index } of submitted) results[index] = { ok: false, error: failure };
+      return results;
+    }
+    const context = this.errorContext();
+    for (const { index, customId, built } of submitted) {
+      const outcome = outcomes.get(customId);
+      if (outcome?.type === 'succeeded') {
+        try {
+          results[index] = { ok: true, response: this.toResponse(outcome.message, built, startedAt, BATCH_PRICE_FACTOR) };
+        } catch (error) {
+          results[index] = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+        }
+        continue;
+      }
+      const fail = (kind: 'cancelled' | 'timeout' | 'invalid-response', what: string) =>
+        new ProviderError({ kind, providerId: this.id, message: `${this.id}: ${what}` });
+      const error =
+        outcome === undefined
+          ? fail('invalid-response', `the Message Batch results had no line for ${customId}. Retrying the request may help.`)
+          : outcome.type === 'errored'
+            ? providerErrorFromAnthropicBody(outcome.error, { ...context, where: `the Message Batch item ${customId}` })
+            : outcome.type === 'canceled'
+              ? fail('cancelled', `the Message Batch was cancelled before ${customId} was processed.`)
+              : fail('timeout', `the Message Batch expired (24 hours) before ${customId} was processed. Retry it, or use batch.mode: concurrent.`);
+      results[index] = { ok: false, error };
+    }
+    return results;
+  }
+
+  private errorContext() {
+    return { providerId: this.id, baseURL: this.settings.baseURL, isAnthropicHost: this.settings.isAnthropicHost };
+  }
+
+  private startCall(options: CallOptions): CallControl {
+    const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs;
+    const deadline = new AbortController();
+    // The call's own deadline covers a streamed answer to its end (the SDK's timeout stops at the headers).
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+    return { signal, deadline: deadline.signal, timeoutMs, dispose: () => clearTimeout(timer) };
+  }
+
+  private mapError(error: unknown, options: CallOptions, call: CallControl, phase: 'request' | 'stream'): ProviderError {
+    return mapAnthropicError(error, { ...this.errorContext(), signal: options.signal, timedOut: call.deadline.aborted, timeoutMs: call.timeoutMs, phase });
+  }
+
+  /** Warnings a stop reason calls for: a refusal, or an answer cut at the default `max_tokens`. */
+  private stopWarnings(stopReason: string | null | undefined, built: BuiltAnthropicRequest): ProviderWarning[] {
+    if (stopReason === 'refusal') {
+      return [{ type: 'other', message: `${this.id}: Claude declined to answer (stop_reason refusal); the text is whatever it wrote before stopping.` }];
+    }
+    if (stopReason === 'max_tokens' && built.defaultMaxTokens) {
+      return [
+        {
+          type: 'other',
+          setting: 'maxTokens',
+          message: `${this.id}: the answer was cut at max_tokens ${built.body.max_tokens}, the default LLM Lab sends because Anthropic requires one. Set maxTokens on the request, or defaultMaxTokens in the provider config.`,
+        },
+      ];
+    }
+    return [];
+  }
+
+  private toResponse(message: unknown, built: BuiltAnthropicRequest, startedAt: number, priceFactor = 1): GenerateResponse {
+    const invalid = (what: string) =>
+      new ProviderError({
+        kind: 'invalid-response',
+        providerId: this.id,
+        message: `${this.id}: the server at ${this.settings.baseURL} answered 200 but ${what}. Retrying may help; if it persists, check that baseURL points at an Anthropic Messages API.`,
+      });
+    if (typeof message !== 'object' || message === null) throw invalid('the body is not a JSON object');
+    const parsed = message as Partial<Message>;
+    if (!Array.isArray(parsed.content)) throw invalid('the body has no content array');
+    const text = parsed.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+    const usage = mapAnthropicUsage(parsed.usage ?? {});
+    const warnings = [...built.warnings, ...this.stopWarnings(parsed.stop_reason, built)];
+    if (!parsed.usage) warnings.push({ type: 'other', message: `${this.id}: the server reported no token usage; usage counts are 0.` });
+    const cost = this.estimateCost(usage);
+    return {
+      text,
+      finishReason: mapAnthropicFinishReason(parsed.stop_reason),
+      usage,
+      latencyMs: performance.now() - startedAt,
+      ...(cost ? { cost: scaleCost(cost, priceFactor) } : {}),
+      warnings,
+      providerId: this.id,
+      model: typeof parsed.model === 'string' && parsed.model ? parsed.model : this.model,
+      ...(typeof parsed.id === 'string' ? { rawId: parsed.id } : {}),
+    };
+  }
+}
+
+function scaleCost(cost: CostBreakdown, factor: number): CostBreakdown {
+  if (factor === 1) return cost;
+  return { inputUsd: cost.inputUsd * factor, outputUsd: cost.outputUsd * factor, totalUsd: cost.totalUsd * factor };
+}

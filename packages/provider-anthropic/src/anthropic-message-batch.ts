@@ -1,0 +1,88 @@
+import { ProviderError } from '@llm-lab/core';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { MessageBatch, MessageBatchResult } from '@anthropic-ai/sdk/resources/messages/batches';
+import type { BuiltAnthropicRequest } from './build-anthropic-request.js';
+import type { ResolvedAnthropicSettings } from './anthropic-options.js';
+
+/** What {@link runMessageBatch} needs. */
+export interface MessageBatchRun {
+  client: Anthropic;
+  /** The requests, each with a `custom_id` unique in the batch. */
+  items: Array<{ customId: string; body: BuiltAnthropicRequest['body'] }>;
+  /** Polling and waiting limits. */
+  batch: ResolvedAnthropicSettings['batch'];
+  /** Timeout of each HTTP call (create, poll, results), in milliseconds. */
+  callTimeoutMs: number;
+  /** `<provider>:<model>`, named in errors. */
+  providerId: string;
+  signal?: AbortSignal | undefined;
+  /** Called with each poll's batch, e.g. for logging progress. */
+  onPoll?: (batch: MessageBatch) => void;
+}
+
+/** Waits `ms`, or rejects with the signal's reason when it is aborted first. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason ?? new Error('aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Runs requests as one Anthropic Message Batch: creates it, polls its status with a growing wait
+ * (from `pollIntervalMs`, half again longer each poll, up to `maxPollIntervalMs`) until it has
+ * ended, then reads its JSONL results. Returns each request's result by `custom_id` (results come
+ * in no particular order). When the caller aborts, or the batch has not ended within `maxWaitMs`,
+ * the batch is cancelled (best effort, so it stops costing) and the call rejects: with the SDK's
+ * abort error, or a `timeout` ProviderError. Failures of the HTTP calls reject with the SDK's error.
+ */
+export async function runMessageBatch(run: MessageBatchRun): Promise<Map<string, MessageBatchResult>> {
+  const { client, signal } = run;
+  const requestOptions = { signal, timeout: run.callTimeoutMs } as const;
+  const startedAt = Date.now();
+  let batch = await client.messages.batches.create(
+    { requests: run.items.map((item) => ({ custom_id: item.customId, params: item.body })) },
+    requestOptions,
+  );
+  const cancel = async () => {
+    try {
+      await client.messages.batches.cancel(batch.id, {}, { timeout: run.callTimeoutMs });
+    } catch {
+      // Best effort: the batch ends by itself within 24 hours.
+    }
+  };
+  let interval = run.batch.pollIntervalMs;
+  try {
+    while (batch.processing_status !== 'ended') {
+      if (Date.now() - startedAt + interval > run.batch.maxWaitMs) {
+        await cancel();
+        throw new ProviderError({
+          kind: 'timeout',
+          providerId: run.providerId,
+          message:
+            `${run.providerId}: Message Batch ${batch.id} had not ended after ${run.batch.maxWaitMs} ms (config batch.maxWaitMs), so it was cancelled. ` +
+            `Raise batch.maxWaitMs (batches may take up to 24 hours), or set batch.mode: concurrent for immediate answers.`,
+        });
+      }
+      await sleep(interval, signal);
+      interval = Math.min(run.batch.maxPollIntervalMs, Math.ceil(interval * 1.5));
+      batch = await client.messages.batches.retrieve(batch.id, {}, requestOptions);
+      run.onPoll?.(batch);
+    }
+  } catch (error) {
+    if (signal?.aborted) await cancel();
+    throw error;
+  }
+  const results = new Map<string, MessageBatchResult>();
+  const decoder = await client.messages.batches.results(batch.id, {}, requestOptions);
+  for await (const line of decoder) results.set(line.custom_id, line.result);
+  return results;
+}

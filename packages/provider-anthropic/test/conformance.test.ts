@@ -1,0 +1,17 @@
+import { describeProviderConformance, startFakeAnthropicServer } from '@llm-lab/provider-testkit';
+import { createAnthropic } from '../src/index.js';
+
+const API_KEY = 'sk-ant-conformance-key-0123456789';
+
+// A known model (with pricing) and an unknown one (no pricing: cost must be undefined), each with
+// batchGenerate on Message Batches (the default) and on concurrent calls.
+for (const model of ['claude-haiku-4-5', 'my-claude-finetune']) {
+  for (const mode of ['message-batches', 'concurrent'] as const) {
+    await describeProviderConformance({
+      name: `anthropic:${model} (batch ${mode})`,
+      startServer: () => startFakeAnthropicServer({ apiKey: API_KEY, batchProcessingMs: 30 }),
+      createProvider: (server) =>
+        createAnthropic({ baseURL: server.url, apiKey: API_KEY, batch: { mode, pollIntervalMs: 10, maxPollIntervalMs: 40 } }).chat(model),
+    });
+  }
+}

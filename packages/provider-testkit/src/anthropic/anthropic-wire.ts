@@ -1,0 +1,244 @@
+/**
+ * Anthropic Messages API wire shapes, as documented in Anthropic's API reference: the request
+ * the fake server reads, and the message, SSE event, error and batch bodies it writes.
+ */
+import { countWords, textOfContent } from '../openai/openai-wire.js';
+
+/** The part of a Messages request body the fake server reads. Other fields are recorded, not interpreted. */
+export interface MessagesRequestBody {
+  model?: unknown;
+  messages?: unknown;
+  system?: unknown;
+  max_tokens?: unknown;
+  stream?: unknown;
+  temperature?: unknown;
+  top_p?: unknown;
+  top_k?: unknown;
+  stop_sequences?: unknown;
+  [field: string]: unknown;
+}
+
+/** Why Claude stopped, as the Messages API reports it. */
+export type AnthropicStopReason =
+  | 'end_turn'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'tool_use'
+  | 'pause_turn'
+  | 'refusal'
+  | 'model_context_window_exceeded';
+
+/** Token counts in the fake's reply; missing counts are computed as whitespace-separated words (cache counts default to 0). */
+export interface FakeAnthropicUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheCreationInputTokens?: number;
+  cacheReadInputTokens?: number;
+}
+
+/** What an Anthropic responder answers: the text, and optionally the stop reason and token counts. */
+export interface FakeAnthropicReply {
+  text: string;
+  /** Default `end_turn`. */
+  stopReason?: AnthropicStopReason;
+  /** The stop sequence that ended generation (with `stopReason: 'stop_sequence'`). Default null. */
+  stopSequence?: string | null;
+  usage?: FakeAnthropicUsage;
+}
+
+/** The Messages API `usage` object. */
+export interface AnthropicUsageWire {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
+  service_tier: 'standard' | 'batch';
+}
+
+/** Anthropic's error body: `{ type: 'error', error: { type, message }, request_id }`. */
+export interface AnthropicErrorBody {
+  type: 'error';
+  error: { type: string; message: string };
+  request_id: string | null;
+}
+
+/** The `system` field's text: a string, or the text blocks of an array. */
+export function systemTextOf(body: MessagesRequestBody): string {
+  return textOfContent(body.system);
+}
+
+/** The messages of a request as `{ role, text }`, ignoring malformed entries. */
+export function anthropicMessagesOf(body: MessagesRequestBody): Array<{ role: string; text: string }> {
+  if (!Array.isArray(body.messages)) return [];
+  return body.messages
+    .filter((message: unknown): message is Record<string, unknown> => typeof message === 'object' && message !== null)
+    .map((message) => ({ role: String(message.role), text: textOfContent(message.content) }));
+}
+
+/** Input tokens of a request in the fake's counting: words of `system` and every message, at least 1. */
+export function inputTokensOf(body: MessagesRequestBody): number {
+  const words = countWords(systemTextOf(body)) + anthropicMessagesOf(body).reduce((sum, message) => sum + countWords(message.text), 0);
+  return Math.max(1, words);
+}
+
+/** The default Anthropic responder: the text of the last user message. */
+export function echoLastAnthropicUserMessage(body: MessagesRequestBody): string {
+  const users = anthropicMessagesOf(body).filter((message) => message.role === 'user');
+  return users[users.length - 1]?.text ?? '';
+}
+
+/** The `usage` object of a reply. Input counts exclude cached tokens, as Anthropic reports them. */
+export function anthropicUsageWire(body: MessagesRequestBody, reply: FakeAnthropicReply, serviceTier: 'standard' | 'batch' = 'standard'): AnthropicUsageWire {
+  const cacheCreation = reply.usage?.cacheCreationInputTokens ?? 0;
+  return {
+    input_tokens: reply.usage?.inputTokens ?? inputTokensOf(body),
+    output_tokens: reply.usage?.outputTokens ?? Math.max(1, countWords(reply.text)),
+    cache_creation_input_tokens: cacheCreation,
+    cache_read_input_tokens: reply.usage?.cacheReadInputTokens ?? 0,
+    cache_creation: { ephemeral_5m_input_tokens: cacheCreation, ephemeral_1h_input_tokens: 0 },
+    service_tier: serviceTier,
+  };
+}
+
+/** A whole (non-streamed) `message` object. */
+export function messageWire(id: string, body: MessagesRequestBody, reply: FakeAnthropicReply, serviceTier: 'standard' | 'batch' = 'standard') {
+  return {
+    id,
+    type: 'message' as const,
+    role: 'assistant' as const,
+    model: String(body.model),
+    content: reply.text === '' && reply.stopReason === 'refusal' ? [] : [{ type: 'text' as const, text: reply.text }],
+    stop_reason: reply.stopReason ?? 'end_turn',
+    stop_sequence: reply.stopSequence ?? null,
+    usage: anthropicUsageWire(body, reply, serviceTier),
+  };
+}
+
+/** One SSE event in Anthropic's framing: `event: <name>` then `data: <json>`, then a blank line. */
+export function sseEvent<Event extends { type: string }>(data: Event): string {
+  return `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** Splits a reply into the text deltas a stream sends: words with their trailing space. */
+export function splitIntoTextDeltas(text: string): string[] {
+  return text.match(/\S+\s*|\s+/g) ?? [];
+}
+
+/**
+ * The events of a streamed message, in the documented order: message_start, content_block_start,
+ * ping, content_block_delta per piece, content_block_stop, message_delta, message_stop.
+ */
+export function streamEventsWire(id: string, body: MessagesRequestBody, reply: FakeAnthropicReply): string[] {
+  const usage = anthropicUsageWire(body, reply);
+  const start = messageWire(id, body, reply);
+  return [
+    sseEvent({
+      type: 'message_start',
+      message: { ...start, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
+    }),
+    sseEvent({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+    sseEvent({ type: 'ping' }),
+    ...splitIntoTextDeltas(reply.text).map((piece) =>
+      sseEvent({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } }),
+    ),
+    sseEvent({ type: 'content_block_stop', index: 0 }),
+    sseEvent({
+      type: 'message_delta',
+      delta: { stop_reason: reply.stopReason ?? 'end_turn', stop_sequence: reply.stopSequence ?? null },
+      usage: { output_tokens: usage.output_tokens },
+    }),
+    sseEvent({ type: 'message_stop' }),
+  ];
+}
+
+/** An Anthropic error body. */
+export function anthropicErrorWire(type: string, message: string, requestId: string | null = null): AnthropicErrorBody {
+  return { type: 'error', error: { type, message }, request_id: requestId };
+}
+
+/** The error type Anthropic uses for an HTTP status. */
+export function errorTypeForStatus(status: number): string {
+  switch (status) {
+    case 400:
+      return 'invalid_request_error';
+    case 401:
+      return 'authentication_error';
+    case 402:
+      return 'billing_error';
+    case 403:
+      return 'permission_error';
+    case 404:
+      return 'not_found_error';
+    case 413:
+      return 'request_too_large';
+    case 429:
+      return 'rate_limit_error';
+    case 504:
+      return 'timeout_error';
+    case 529:
+      return 'overloaded_error';
+    default:
+      return status >= 500 ? 'api_error' : 'invalid_request_error';
+  }
+}
+
+/** The HTTP status Anthropic answers with for an error type (used for error events turned into responses). */
+export function statusForErrorType(type: string): number {
+  const statuses: Record<string, number> = {
+    invalid_request_error: 400,
+    authentication_error: 401,
+    billing_error: 402,
+    permission_error: 403,
+    not_found_error: 404,
+    request_too_large: 413,
+    rate_limit_error: 429,
+    api_error: 500,
+    timeout_error: 504,
+    overloaded_error: 529,
+  };
+  return statuses[type] ?? 500;
+}
+
+/**
+ * The error body Anthropic sends for a status when the fault gives none. The neutral codes
+ * `content_filter` and `context_length_exceeded` become the messages Anthropic uses for them
+ * (Anthropic's bodies carry a type and a message, no code).
+ */
+export function defaultAnthropicErrorFor(options: {
+  status: number;
+  code?: string | null;
+  message?: string;
+  errorType?: string;
+  model?: string;
+  requestId?: string;
+}): AnthropicErrorBody {
+  const type = options.errorType ?? errorTypeForStatus(options.status);
+  const preset = ((): string => {
+    if (options.code === 'content_filter') return 'Output blocked by content filtering policy';
+    if (options.code === 'context_length_exceeded') return 'prompt is too long: 215000 tokens > 200000 maximum';
+    switch (type) {
+      case 'invalid_request_error':
+        return 'messages.0.content: Input should be a valid list';
+      case 'authentication_error':
+        return 'invalid x-api-key';
+      case 'billing_error':
+        return 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.';
+      case 'permission_error':
+        return 'Your API key does not have permission to use the specified resource.';
+      case 'not_found_error':
+        return `model: ${options.model ?? 'unknown'}`;
+      case 'request_too_large':
+        return 'Request exceeds the maximum allowed number of bytes.';
+      case 'rate_limit_error':
+        return 'This request would exceed the rate limit for your organization of 50 requests per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits.';
+      case 'timeout_error':
+        return 'Request timed out.';
+      case 'overloaded_error':
+        return 'Overloaded';
+      default:
+        return 'Internal server error';
+    }
+  })();
+  return anthropicErrorWire(type, options.message ?? preset, options.requestId ?? null);
+}

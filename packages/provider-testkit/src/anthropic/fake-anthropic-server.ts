@@ -1,0 +1,562 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FakeServerControl, FakeServerStats, RecordedRequest } from '../fake-server-control.js';
+import { seededRandom, type Fault, type HttpErrorFault } from '../faults.js';
+import { batchCreateError, batchWire, FakeBatchStore, type FakeBatch, type FakeBatchRequest } from './anthropic-batches.js';
+import type { AnthropicFault, AnthropicStreamErrorFault } from './anthropic-faults.js';
+import {
+  anthropicErrorWire,
+  defaultAnthropicErrorFor,
+  echoLastAnthropicUserMessage,
+  inputTokensOf,
+  messageWire,
+  sseEvent,
+  statusForErrorType,
+  streamEventsWire,
+  type AnthropicErrorBody,
+  type FakeAnthropicReply,
+  type MessagesRequestBody,
+} from './anthropic-wire.js';
+
+/** Makes the answer to a Messages request: a text, or a text with stop reason and usage. */
+export type FakeAnthropicResponder = (
+  body: MessagesRequestBody,
+  request: RecordedRequest,
+) => string | FakeAnthropicReply | Promise<string | FakeAnthropicReply>;
+
+/** Options of {@link startFakeAnthropicServer}. Every option is optional. */
+export interface FakeAnthropicServerOptions {
+  /** Default `127.0.0.1`. */
+  host?: string;
+  /** Default 0 (a free port). */
+  port?: number;
+  /** When set, requests without the key (as `x-api-key`, or `Authorization: Bearer`, which SDK 1.x sends) get Anthropic's 401 `authentication_error`. */
+  apiKey?: string;
+  /** Milliseconds before the first byte of every Messages answer (errors and faults included; not auth or validation errors). Default 0. */
+  latencyMs?: number;
+  /** Milliseconds between SSE events. Default 0 (the whole stream is written at once). */
+  streamChunkDelayMs?: number;
+  /** Makes the answers. Default: the last user message's text (an echo). */
+  responder?: FakeAnthropicResponder;
+  /** A prompt longer than this many words gets Anthropic's 400 `prompt is too long`. Default: no limit. */
+  contextWindow?: number;
+  /** Share (0–1) of generations that fail with `fault`, drawn from a generator seeded with `seed` (batch items included). Default 0. */
+  faultRate?: number;
+  /** The fault used by `faultRate`. Default a 500 `api_error`. */
+  fault?: AnthropicFault;
+  /** Seed of the `faultRate` draws. Default 1. */
+  seed?: number;
+  /** Requests per minute admitted to `POST /v1/messages`; past it, 429 `rate_limit_error` with `retry-after`. Default: no limit. */
+  rpmLimit?: number;
+  /** Milliseconds after creation at which a message batch ends (its results appear). Default 0: ended at the first poll. */
+  batchProcessingMs?: number;
+  /** `anthropic-version` values accepted. Default `2026-10-21`, `2023-06-01` and `2023-01-01`. */
+  anthropicVersions?: string[];
+  /** Most requests kept in `requests` (the oldest are dropped). Default 10,000. */
+  maxRecordedRequests?: number;
+}
+
+/** A running fake Anthropic server. */
+export interface FakeAnthropicServer extends FakeServerControl {
+  /** Base URL without `/v1` (the Anthropic SDK adds it), e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  readonly port: number;
+  /** Message batches created since start or the last `reset()`, oldest first. */
+  readonly batches: readonly FakeBatch[];
+  /** Makes the next generation fail with `fault` (a Messages call, or one item of the next batch); queued faults are used in order. */
+  enqueueFault(fault: AnthropicFault): void;
+  /** Replaces the responder (`undefined` restores the one given at start, or the echo). */
+  setResponder(responder: FakeAnthropicResponder | undefined): void;
+}
+
+const JSON_TYPE = 'application/json';
+const DEFAULT_VERSIONS = ['2026-10-21', '2023-06-01', '2023-01-01'];
+/** API versions from which `temperature`, `top_p` and `top_k` are refused. */
+const NO_SAMPLING_VERSIONS = new Set(['2026-10-21']);
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+const header = (request: IncomingMessage, name: string): string | undefined => {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+/**
+ * Checks a Messages body the way Anthropic does (model, max_tokens, messages and their roles,
+ * `system` only as a top-level field, sampling parameters: refused from API version 2026-10-21,
+ * range-checked before). Returns the `invalid_request_error` message, or undefined when valid.
+ */
+export function messagesRequestError(body: MessagesRequestBody, options: { contextWindow?: number | undefined; apiVersion?: string | undefined } = {}): string | undefined {
+  const { contextWindow } = options;
+  if (typeof body.model !== 'string' || body.model === '') return 'model: Field required';
+  if (body.max_tokens === undefined) return 'max_tokens: Field required';
+  if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens)) return 'max_tokens: Input should be a valid integer';
+  if (body.max_tokens < 1) return 'max_tokens: Input should be greater than or equal to 1';
+  if (body.messages === undefined) return 'messages: Field required';
+  if (!Array.isArray(body.messages)) return 'messages: Input should be a valid list';
+  if (body.messages.length === 0) return 'messages: at least one message is required';
+  for (const [index, message] of body.messages.entries()) {
+    const role = typeof message === 'object' && message !== null ? (message as { role?: unknown }).role : undefined;
+    if (role === 'system') {
+      return `messages.${index}.role: Unexpected role "system". The Messages API accepts a top-level \`system\` parameter, not "system" as an input message role.`;
+    }
+    if (role !== 'user' && role !== 'assistant') return `messages.${index}.role: Input should be 'user' or 'assistant'`;
+    const content = (message as { content?: unknown }).content;
+    if (typeof content !== 'string' && !Array.isArray(content)) return `messages.${index}.content: Input should be a valid list`;
+  }
+  if (body.system !== undefined && typeof body.system !== 'string' && !Array.isArray(body.system)) return 'system: Input should be a valid list';
+  if (NO_SAMPLING_VERSIONS.has(options.apiVersion ?? '2026-10-21')) {
+    for (const field of ['temperature', 'top_p', 'top_k'] as const) {
+      if (body[field] !== undefined) return `${field}: Extra inputs are not permitted`;
+    }
+  }
+  for (const [field, min, max] of [['temperature', 0, 1], ['top_p', 0, 1]] as const) {
+    const value = body[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'number') return `${field}: Input should be a valid number`;
+    if (value < min || value > max) return `${field}: range: ${min}..${max}`;
+  }
+  if (body.top_k !== undefined && (typeof body.top_k !== 'number' || !Number.isInteger(body.top_k) || body.top_k < 0)) {
+    return 'top_k: Input should be a non-negative integer';
+  }
+  if (body.stop_sequences !== undefined && (!Array.isArray(body.stop_sequences) || body.stop_sequences.some((s) => typeof s !== 'string'))) {
+    return 'stop_sequences: Input should be a valid list of strings';
+  }
+  if (contextWindow !== undefined) {
+    const tokens = inputTokensOf(body);
+    if (tokens + body.max_tokens > contextWindow) {
+      return tokens > contextWindow
+        ? `prompt is too long: ${tokens} tokens > ${contextWindow} maximum`
+        : `input length and \`max_tokens\` exceed context limit: ${tokens} + ${body.max_tokens} > ${contextWindow}, decrease input length or \`max_tokens\` and try again`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Starts a local HTTP server that speaks Anthropic's Messages API: `POST /v1/messages` answered
+ * as JSON or as SSE events (message_start … message_stop, with `ping`), Anthropic's error bodies
+ * and headers (`request-id`, `anthropic-ratelimit-*`, `retry-after`), `x-api-key` and
+ * `anthropic-version` checks, request validation (`max_tokens` required, `system` top-level only),
+ * a context window, a requests-per-minute limit, the Message Batches endpoints, and injected
+ * faults (queued or at a seeded rate), including an `error` event in the middle of a stream.
+ * Resolves once it listens on 127.0.0.1 (by default on a free port).
+ */
+export async function startFakeAnthropicServer(options: FakeAnthropicServerOptions = {}): Promise<FakeAnthropicServer> {
+  const latencyMs = options.latencyMs ?? 0;
+  const chunkDelayMs = options.streamChunkDelayMs ?? 0;
+  const maxRecorded = options.maxRecordedRequests ?? 10_000;
+  const versions = options.anthropicVersions ?? DEFAULT_VERSIONS;
+  let responder: FakeAnthropicResponder = options.responder ?? echoLastAnthropicUserMessage;
+  let random = seededRandom(options.seed ?? 1);
+  const queuedFaults: AnthropicFault[] = [];
+  const recorded: RecordedRequest[] = [];
+  const stats: FakeServerStats = { requests: 0, inFlight: 0, maxInFlight: 0, connections: 0 };
+  const admitted: number[] = [];
+  const timers = new Map<NodeJS.Timeout, () => void>();
+  const idPrefix = randomBytes(6).toString('hex');
+  let counter = 0;
+  let closed = false;
+  let baseUrl = '';
+
+  const sleep = (ms: number): Promise<void> =>
+    ms <= 0
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            resolve();
+          }, ms);
+          timers.set(timer, resolve);
+        });
+
+  const nextId = (prefix: string) => `${prefix}_01${idPrefix}${(++counter).toString(36).padStart(10, '0')}`;
+
+  const rateLimitHeaders = (now: number): Record<string, string> => {
+    const limit = options.rpmLimit ?? 4_000;
+    const used = options.rpmLimit === undefined ? 1 : admitted.length;
+    const oldest = admitted[0];
+    const resetAt = options.rpmLimit !== undefined && oldest !== undefined ? oldest + 60_000 : now + 15;
+    const reset = new Date(Math.ceil(resetAt / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    return {
+      'anthropic-ratelimit-requests-limit': String(limit),
+      'anthropic-ratelimit-requests-remaining': String(Math.max(0, limit - used)),
+      'anthropic-ratelimit-requests-reset': reset,
+      'anthropic-ratelimit-input-tokens-limit': '2000000',
+      'anthropic-ratelimit-input-tokens-remaining': '1999000',
+      'anthropic-ratelimit-input-tokens-reset': reset,
+      'anthropic-ratelimit-output-tokens-limit': '400000',
+      'anthropic-ratelimit-output-tokens-remaining': '399000',
+      'anthropic-ratelimit-output-tokens-reset': reset,
+      'anthropic-ratelimit-tokens-limit': '2400000',
+      'anthropic-ratelimit-tokens-remaining': '2398000',
+      'anthropic-ratelimit-tokens-reset': reset,
+    };
+  };
+
+  const baseHeaders = (requestId: string): Record<string, string> => ({
+    'request-id': requestId,
+    'anthropic-organization-id': '00000000-0000-4000-8000-00000000fa4e',
+    via: '1.1 google',
+    ...rateLimitHeaders(Date.now()),
+  });
+
+  const sendJson = (response: ServerResponse, status: number, body: unknown, requestId: string, extraHeaders: Record<string, string> = {}) => {
+    if (response.destroyed) return;
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    response.writeHead(status, {
+      'content-type': JSON_TYPE,
+      'content-length': Buffer.byteLength(text),
+      ...baseHeaders(requestId),
+      ...extraHeaders,
+    });
+    response.end(text);
+  };
+
+  const sendError = (response: ServerResponse, status: number, type: string, message: string, requestId: string, headers: Record<string, string> = {}) =>
+    sendJson(response, status, anthropicErrorWire(type, message, requestId), requestId, headers);
+
+  const authorized = (request: IncomingMessage, response: ServerResponse, requestId: string): boolean => {
+    if (options.apiKey === undefined) return true;
+    // The API reads `x-api-key` first, then a bearer token.
+    const bearer = /^Bearer\s+(\S+)/i.exec(header(request, 'authorization') ?? '')?.[1];
+    const key = header(request, 'x-api-key') || bearer;
+    if (key === undefined || key === '') {
+      sendError(response, 401, 'authentication_error', 'x-api-key header is required', requestId);
+      return false;
+    }
+    if (key !== options.apiKey) {
+      sendError(response, 401, 'authentication_error', 'invalid x-api-key', requestId);
+      return false;
+    }
+    return true;
+  };
+
+  const versionAccepted = (request: IncomingMessage, response: ServerResponse, requestId: string): boolean => {
+    const version = header(request, 'anthropic-version');
+    if (version === undefined || version === '') {
+      sendError(response, 400, 'invalid_request_error', 'anthropic-version: header is required', requestId);
+      return false;
+    }
+    if (!versions.includes(version)) {
+      sendError(response, 400, 'invalid_request_error', `anthropic-version: invalid version '${version}'. Accepted: ${versions.join(', ')}`, requestId);
+      return false;
+    }
+    return true;
+  };
+
+  const nextFault = (): AnthropicFault | undefined => {
+    const queued = queuedFaults.shift();
+    if (queued) return queued;
+    if (options.faultRate !== undefined && options.faultRate > 0 && random() < options.faultRate) {
+      return options.fault ?? { type: 'http-error', status: 500 };
+    }
+    return undefined;
+  };
+
+  /** The error body and status an HTTP-error fault (or a stream error on a plain call) answers with. */
+  const faultError = (fault: HttpErrorFault | AnthropicStreamErrorFault, body: MessagesRequestBody, requestId: string) => {
+    if (fault.type === 'stream-error') {
+      const type = fault.errorType ?? 'overloaded_error';
+      return { status: statusForErrorType(type), body: anthropicErrorWire(type, fault.message ?? 'Overloaded', requestId) as unknown, headers: {} };
+    }
+    const errorBody =
+      fault.body ??
+      defaultAnthropicErrorFor({
+        status: fault.status,
+        code: fault.code,
+        message: fault.message,
+        errorType: fault.errorType,
+        model: typeof body.model === 'string' ? body.model : undefined,
+        requestId,
+      });
+    return { status: fault.status, body: errorBody as unknown, headers: fault.headers ?? {} };
+  };
+
+  const produceReply = async (body: MessagesRequestBody, record: RecordedRequest): Promise<FakeAnthropicReply> => {
+    const produced = await responder(body, record);
+    return typeof produced === 'string' ? { text: produced } : produced;
+  };
+
+  /** Answers 429 and returns false when the requests-per-minute limit is used up. */
+  const admit = (response: ServerResponse, requestId: string): boolean => {
+    if (options.rpmLimit === undefined) return true;
+    const now = Date.now();
+    while (admitted.length > 0 && (admitted[0] as number) <= now - 60_000) admitted.shift();
+    if (admitted.length < options.rpmLimit) {
+      admitted.push(now);
+      return true;
+    }
+    const seconds = Math.ceil(((admitted[0] as number) + 60_000 - now) / 1000);
+    sendError(
+      response,
+      429,
+      'rate_limit_error',
+      `This request would exceed the rate limit for your organization of ${options.rpmLimit} requests per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits.`,
+      requestId,
+      { 'retry-after': String(seconds) },
+    );
+    return false;
+  };
+
+  /** Writes the events; with `cutAfter`, stops after that many and ends as `ending` says. */
+  const writeEvents = async (response: ServerResponse, requestId: string, events: string[], ending: { kind: 'end' } | { kind: 'destroy' }) => {
+    if (response.destroyed) return;
+    response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...baseHeaders(requestId) });
+    const finish = () => (ending.kind === 'end' ? response.end() : response.write('', () => response.socket?.destroy()));
+    if (chunkDelayMs <= 0) {
+      response.write(events.join(''));
+      return finish();
+    }
+    for (const [index, event] of events.entries()) {
+      if (index > 0) await sleep(chunkDelayMs);
+      if (response.destroyed || closed) return;
+      response.write(event);
+    }
+    finish();
+  };
+
+  /** Writes the answer to a valid Messages request, applying a truncating or mid-stream fault. */
+  const answer = async (record: RecordedRequest, response: ServerResponse, requestId: string, fault?: Fault | AnthropicStreamErrorFault) => {
+    const body = record.body as MessagesRequestBody;
+    let reply: FakeAnthropicReply;
+    try {
+      reply = await produceReply(body, record);
+    } catch (error) {
+      return sendError(response, 500, 'api_error', `The fake server's responder failed: ${error instanceof Error ? error.message : String(error)}`, requestId);
+    }
+    const id = nextId('msg');
+    if (body.stream !== true) {
+      const text = JSON.stringify(messageWire(id, body, reply));
+      if (fault?.type !== 'truncate-stream') return sendJson(response, 200, text, requestId);
+      response.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text), ...baseHeaders(requestId) });
+      response.write(text.slice(0, Math.floor(text.length / 2)), () => response.socket?.destroy());
+      return;
+    }
+    const events = streamEventsWire(id, body, reply);
+    if (fault?.type === 'truncate-stream') return writeEvents(response, requestId, events.slice(0, fault.afterChunks ?? 2), { kind: 'destroy' });
+    if (fault?.type === 'stream-error') {
+      const error = anthropicErrorWire(fault.errorType ?? 'overloaded_error', fault.message ?? 'Overloaded', requestId);
+      return writeEvents(response, requestId, [...events.slice(0, fault.afterEvents ?? 3), sseEvent(error)], { kind: 'end' });
+    }
+    return writeEvents(response, requestId, events, { kind: 'end' });
+  };
+
+  const handleMessages = async (record: RecordedRequest, response: ServerResponse, requestId: string) => {
+    const body = record.body as MessagesRequestBody;
+    if (!admit(response, requestId)) return;
+    const fault = nextFault();
+    if (fault) {
+      switch (fault.type) {
+        case 'hang':
+          return; // the response stays open until the client gives up or close() ends it
+        case 'reset':
+          response.socket?.destroy();
+          return;
+        case 'invalid-json':
+          await sleep(latencyMs);
+          return sendJson(response, 200, '{"id": "msg_broken", "type": "message", "content": [{"type": "text", <html>upstream', requestId);
+        case 'http-error': {
+          await sleep(latencyMs);
+          const error = faultError(fault, body, requestId);
+          return sendJson(response, error.status, error.body, requestId, error.headers);
+        }
+        case 'stream-error':
+          if (body.stream !== true) {
+            await sleep(latencyMs);
+            const error = faultError(fault, body, requestId);
+            return sendJson(response, error.status, error.body, requestId);
+          }
+          break;
+        case 'truncate-stream':
+          break;
+        default: {
+          const exhaustive: never = fault;
+          return exhaustive;
+        }
+      }
+    }
+    const invalid = messagesRequestError(body, { contextWindow: options.contextWindow, apiVersion: String(record.headers['anthropic-version']) });
+    if (invalid !== undefined) return sendError(response, 400, 'invalid_request_error', invalid, requestId);
+    await sleep(latencyMs);
+    if (closed) return;
+    return answer(record, response, requestId, fault);
+  };
+
+  const batches = new FakeBatchStore(async (request: FakeBatchRequest, fault, batch) => {
+    if (fault?.type === 'http-error' || fault?.type === 'stream-error') {
+      const error = faultError(fault, request.params, nextId('req'));
+      const errorBody = error.body as Partial<AnthropicErrorBody>;
+      return { error: errorBody.type === 'error' && errorBody.error ? (errorBody as AnthropicErrorBody) : anthropicErrorWire('api_error', JSON.stringify(error.body)) };
+    }
+    const invalid = messagesRequestError(request.params, { contextWindow: options.contextWindow, apiVersion: batch.apiVersion });
+    if (invalid !== undefined) return { error: anthropicErrorWire('invalid_request_error', invalid) };
+    const record: RecordedRequest = { method: 'BATCH', path: '/v1/messages', headers: {}, body: request.params, rawBody: JSON.stringify(request.params), receivedAt: Date.now() };
+    return { reply: await produceReply(request.params, record), messageId: nextId('msg') };
+  });
+
+  const handleBatchCreate = async (record: RecordedRequest, response: ServerResponse, requestId: string) => {
+    // A fault that is not an HTTP error (hang, reset, invalid JSON) applies to the create call itself.
+    const first = queuedFaults[0];
+    if (first && first.type !== 'http-error' && first.type !== 'stream-error') {
+      queuedFaults.shift();
+      if (first.type === 'hang') return;
+      if (first.type === 'reset' || first.type === 'truncate-stream') {
+        response.socket?.destroy();
+        return;
+      }
+      return sendJson(response, 200, '{"id": "msgbatch_broken", "type": "message_batch", <html>', requestId);
+    }
+    const invalid = batchCreateError(record.body);
+    if (invalid !== undefined) return sendError(response, 400, 'invalid_request_error', invalid, requestId);
+    const requests = (record.body as { requests: FakeBatchRequest[] }).requests;
+    const createdAt = Date.now();
+    const batch: FakeBatch = {
+      id: nextId('msgbatch'),
+      requests,
+      createdAt,
+      endsAt: createdAt + (options.batchProcessingMs ?? 0),
+      apiVersion: String(record.headers['anthropic-version']),
+      itemFaults: requests.map(() => nextFault()),
+    };
+    batches.add(batch);
+    return sendJson(response, 200, batchWire({ ...batch }, baseUrl), requestId);
+  };
+
+  const handleBatchRoute = async (method: string, path: string, response: ServerResponse, requestId: string): Promise<boolean> => {
+    const match = /^\/v1\/messages\/batches\/([^/]+)(\/results|\/cancel)?$/.exec(path);
+    if (!match) return false;
+    const [, rawId, action] = match;
+    const batch = batches.get(decodeURIComponent(rawId as string));
+    const allowed = action === '/cancel' ? method === 'POST' : method === 'GET';
+    if (!allowed) return false;
+    if (!batch) {
+      sendError(response, 404, 'not_found_error', `No message batch found with id '${rawId}'.`, requestId);
+      return true;
+    }
+    if (action === '/cancel' && !batch.results && batch.cancelInitiatedAt === undefined) batch.cancelInitiatedAt = Date.now();
+    await batches.refresh(batch);
+    if (action !== '/results') {
+      sendJson(response, 200, batchWire(batch, baseUrl), requestId);
+      return true;
+    }
+    if (!batch.results) {
+      sendError(response, 400, 'invalid_request_error', `Message Batch ${batch.id} has not yet ended processing; its results are available once processing_status is 'ended'.`, requestId);
+      return true;
+    }
+    // Anthropic does not promise results in request order; the fake writes them reversed so clients must match by custom_id.
+    const lines = [...batch.results].reverse().map((line) => `${JSON.stringify(line)}\n`).join('');
+    response.writeHead(200, { 'content-type': 'application/binary', 'content-length': Buffer.byteLength(lines), ...baseHeaders(requestId) });
+    response.end(lines);
+    return true;
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    stats.requests += 1;
+    stats.inFlight += 1;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    response.on('close', () => {
+      stats.inFlight -= 1;
+    });
+    const requestId = nextId('req');
+    const rawBody = await readBody(request);
+    let body: unknown;
+    let parseFailed = false;
+    if (rawBody !== '') {
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        parseFailed = true;
+      }
+    }
+    const path = (request.url ?? '/').split('?')[0] as string;
+    const method = request.method ?? 'GET';
+    const record: RecordedRequest = { method, path, headers: { ...request.headers }, body, rawBody, receivedAt: Date.now() };
+    recorded.push(record);
+    if (recorded.length > maxRecorded) recorded.splice(0, recorded.length - maxRecorded);
+
+    if (!authorized(request, response, requestId)) return;
+    if (!versionAccepted(request, response, requestId)) return;
+    const isPost = method === 'POST' && (path === '/v1/messages' || path === '/v1/messages/batches');
+    if (isPost && (parseFailed || typeof body !== 'object' || body === null || Array.isArray(body))) {
+      return sendError(response, 400, 'invalid_request_error', 'There was an issue with your request body: it is not a valid JSON object.', requestId);
+    }
+    if (isPost && path === '/v1/messages') return handleMessages(record, response, requestId);
+    if (isPost) return handleBatchCreate(record, response, requestId);
+    if (await handleBatchRoute(method, path, response, requestId)) return;
+    return sendError(response, 404, 'not_found_error', `Not Found: ${method} ${path}`, requestId);
+  };
+
+  const server = createServer({ keepAlive: true }, (request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (response.headersSent || response.destroyed) return;
+      sendError(response, 500, 'api_error', `The fake server failed: ${error instanceof Error ? error.message : String(error)}`, 'req_fake_failure');
+    });
+  });
+  server.on('connection', () => {
+    stats.connections += 1;
+  });
+  // Longer than undici's default idle time so the client, not the server, closes idle sockets.
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 31_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  baseUrl = `http://${host}:${address.port}`;
+
+  return {
+    url: baseUrl,
+    port: address.port,
+    get requests() {
+      return recorded;
+    },
+    get batches() {
+      return batches.list();
+    },
+    stats,
+    enqueueFault(fault: AnthropicFault) {
+      queuedFaults.push(fault);
+    },
+    setResponder(next: FakeAnthropicResponder | undefined) {
+      responder = next ?? options.responder ?? echoLastAnthropicUserMessage;
+    },
+    reset() {
+      recorded.length = 0;
+      queuedFaults.length = 0;
+      admitted.length = 0;
+      batches.clear();
+      stats.requests = 0;
+      stats.maxInFlight = stats.inFlight;
+      stats.connections = 0;
+      random = seededRandom(options.seed ?? 1);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const [timer, resolve] of timers) {
+        clearTimeout(timer);
+        resolve();
+      }
+      timers.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
