@@ -1,6 +1,7 @@
 import {
   BaseProvider,
   ProviderError,
+  type BatchItemResult,
   type CallOptions,
   type GenerateRequest,
   type GenerateResponse,
@@ -12,18 +13,36 @@ import {
 import type OpenAI from 'openai';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { buildOpenAIRequest, type BuiltOpenAIRequest } from './build-openai-request.js';
-import { mapOpenAIError } from './openai-error.js';
+import { runOpenAIBatch, type OpenAIBatchOptions } from './openai-batch.js';
+import { mapOpenAIError, type OpenAIErrorContext } from './openai-error.js';
 import { findOpenAIModel, UNKNOWN_OPENAI_MODEL, type OpenAIModelFacts } from './openai-models.js';
-import type { ResolvedOpenAISettings } from './openai-options.js';
+import type { OpenAIBatchSettings, ResolvedOpenAISettings } from './openai-options.js';
 import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
 
-/** What an {@link OpenAIChatModel} is made from; `createOpenAI` supplies it. */
+/** The settings an {@link OpenAIChatModel} reads (a subset of the resolved `config:` block). */
+export interface OpenAIChatModelSettings
+  extends Pick<ResolvedOpenAISettings, 'timeoutMs' | 'baseURL' | 'isOpenAIHost' | 'maxTokensParameter' | 'pricing' | 'contextWindow'> {
+  /** Batch API settings; without them `batchGenerate` always runs concurrent calls. */
+  batch?: OpenAIBatchSettings;
+}
+
+/**
+ * What an {@link OpenAIChatModel} is made from; `createOpenAI` supplies it. The optional hooks let
+ * an OpenAI-compatible vendor (e.g. Azure OpenAI) reuse the model with its own SDK client.
+ */
 export interface OpenAIChatModelOptions {
   /** The SDK client, shared by every model of one provider instance (one connection pool). */
   client: OpenAI;
-  settings: ResolvedOpenAISettings;
+  settings: OpenAIChatModelSettings;
   /** The provider name in ids. Default `openai`. */
   provider?: string;
+  /**
+   * The OpenAI model whose facts (prices, context window, reasoning) apply, when the model name
+   * is an alias such as an Azure deployment name. Default: the model name.
+   */
+  factsModel?: string;
+  /** Classifies SDK failures. Default {@link mapOpenAIError}. */
+  mapError?: (error: unknown, context: OpenAIErrorContext) => ProviderError;
 }
 
 /** One call's cancellation: the caller's signal joined with the call's deadline. */
@@ -62,9 +81,10 @@ export class OpenAIChatModel extends BaseProvider {
   readonly provider: string;
   readonly model: string;
   private readonly client: OpenAI;
-  private readonly settings: ResolvedOpenAISettings;
+  private readonly settings: OpenAIChatModelSettings;
   private readonly facts: OpenAIModelFacts;
   private readonly info: ModelInfo;
+  private readonly errorMapper: (error: unknown, context: OpenAIErrorContext) => ProviderError;
 
   constructor(model: string, options: OpenAIChatModelOptions) {
     super();
@@ -72,7 +92,8 @@ export class OpenAIChatModel extends BaseProvider {
     this.provider = options.provider ?? 'openai';
     this.client = options.client;
     this.settings = options.settings;
-    this.facts = findOpenAIModel(model) ?? UNKNOWN_OPENAI_MODEL;
+    this.facts = findOpenAIModel(options.factsModel ?? model) ?? UNKNOWN_OPENAI_MODEL;
+    this.errorMapper = options.mapError ?? mapOpenAIError;
     const pricing = this.settings.pricing ?? this.facts.pricing;
     this.info = {
       id: this.id,
@@ -111,7 +132,7 @@ export class OpenAIChatModel extends BaseProvider {
         { ...body, stream: false },
         { signal: call.signal, timeout: call.timeoutMs },
       );
-      return this.toResponse(completion, warnings, startedAt);
+      return this.responseFromCompletion(completion, warnings, startedAt);
     } catch (error) {
       throw this.mapError(error, options, call, 'request');
     } finally {
@@ -189,6 +210,40 @@ export class OpenAIChatModel extends BaseProvider {
     };
   }
 
+  /**
+   * Many calls; one failure does not fail the batch. With `mode: 'api'` (per call, or the
+   * provider's `batch.mode`) the batch goes through OpenAI's Batch API (see {@link runOpenAIBatch}):
+   * half price, but answers arrive within OpenAI's 24-hour window rather than in seconds. Otherwise
+   * the requests run as concurrent calls, bounded by `concurrency` (default 8).
+   */
+  override async batchGenerate(requests: GenerateRequest[], options: OpenAIBatchOptions = {}): Promise<BatchItemResult[]> {
+    const { mode, pollIntervalMs, maxPollIntervalMs, maxWaitMs, onProgress, ...concurrentOptions } = options;
+    if ((mode ?? this.settings.batch?.mode ?? 'concurrent') !== 'api') return super.batchGenerate(requests, concurrentOptions);
+    const batchSettings = this.settings.batch;
+    if (!batchSettings) {
+      const error = new ProviderError({
+        kind: 'bad-request',
+        providerId: this.id,
+        message: `${this.id} does not support the Batch API mode; run the batch with mode 'concurrent' (the default).`,
+      });
+      return requests.map(() => ({ ok: false, error }));
+    }
+    return runOpenAIBatch(
+      {
+        client: this.client,
+        providerId: this.id,
+        settings: batchSettings,
+        callTimeoutMs: options.timeoutMs ?? this.settings.timeoutMs,
+        build: (request) => this.buildRequest(request),
+        toResponse: (completion, warnings, startedAt) => this.responseFromCompletion(completion, warnings, startedAt),
+        mapError: (error, signal) =>
+          this.errorMapper(error, { providerId: this.id, baseURL: this.settings.baseURL, isOpenAIHost: this.settings.isOpenAIHost, signal }),
+      },
+      requests,
+      { ...options, ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}), ...(maxPollIntervalMs !== undefined ? { maxPollIntervalMs } : {}), ...(maxWaitMs !== undefined ? { maxWaitMs } : {}), ...(onProgress ? { onProgress } : {}) },
+    );
+  }
+
   private startCall(options: CallOptions): CallControl {
     const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs;
     const deadline = new AbortController();
@@ -199,7 +254,7 @@ export class OpenAIChatModel extends BaseProvider {
   }
 
   private mapError(error: unknown, options: CallOptions, call: CallControl, phase: 'request' | 'stream'): ProviderError {
-    return mapOpenAIError(error, {
+    return this.errorMapper(error, {
       providerId: this.id,
       baseURL: this.settings.baseURL,
       isOpenAIHost: this.settings.isOpenAIHost,
@@ -210,7 +265,12 @@ export class OpenAIChatModel extends BaseProvider {
     });
   }
 
-  private toResponse(completion: unknown, warnings: ProviderWarning[], startedAt: number): GenerateResponse {
+  /**
+   * Turns a chat-completion body into a contract response (latency counted from `startedAt`).
+   * Throws an `invalid-response` ProviderError for a body that is not a chat completion. Public
+   * for the Batch API runner, whose answers arrive in result files.
+   */
+  responseFromCompletion(completion: unknown, warnings: ProviderWarning[], startedAt: number): GenerateResponse {
     const invalid = (what: string) =>
       new ProviderError({
         kind: 'invalid-response',

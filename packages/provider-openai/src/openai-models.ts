@@ -132,3 +132,25 @@ export function findOpenAIModel(model: string): OpenAIModelFacts | undefined {
   const base = DATED_SNAPSHOT.exec(model)?.[1];
   return base !== undefined ? OPENAI_MODELS[base] : undefined;
 }
+
+/** What LLM Lab knows about one OpenAI embedding model. */
+export interface OpenAIEmbeddingModelFacts {
+  /** Length of the vectors it returns by default. */
+  dimensions: number;
+  /** Whether the `dimensions` option may shorten its vectors. */
+  shortenable: boolean;
+  /** Most tokens one input may have. */
+  maxInputTokens: number;
+  /** US dollars per million input tokens (embeddings have no output tokens). */
+  pricing?: ModelPricing;
+}
+
+/**
+ * OpenAI's embedding models, with list prices in US dollars per million tokens as listed on
+ * https://openai.com/api/pricing in August 2025 (the Batch API halves them). Check before relying on them.
+ */
+export const OPENAI_EMBEDDING_MODELS: Readonly<Record<string, OpenAIEmbeddingModelFacts>> = {
+  'text-embedding-3-small': { dimensions: 1536, shortenable: true, maxInputTokens: 8191, pricing: { inputPerMillion: 0.02, outputPerMillion: 0 } },
+  'text-embedding-3-large': { dimensions: 3072, shortenable: true, maxInputTokens: 8191, pricing: { inputPerMillion: 0.13, outputPerMillion: 0 } },
+  'text-embedding-ada-002': { dimensions: 1536, shortenable: false, maxInputTokens: 8191, pricing: { inputPerMillion: 0.1, outputPerMillion: 0 } },
+};

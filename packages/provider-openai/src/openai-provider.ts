@@ -1,6 +1,7 @@
-import { CONTRACT_VERSION, defineProvider, type ProviderPlugin } from '@llm-lab/core';
+import { CONTRACT_VERSION, defineProvider, type EmbedOptions, type EmbedResult, type ProviderPlugin } from '@llm-lab/core';
 import OpenAI from 'openai';
 import { OpenAIChatModel } from './openai-chat-model.js';
+import { OpenAIEmbeddingModel } from './openai-embedding-model.js';
 import { resolveOpenAISettings, type OpenAIProviderSettings, type ResolvedOpenAISettings } from './openai-options.js';
 
 /** Makes OpenAI chat models that share one SDK client (one connection pool, kept alive between calls). */
@@ -9,11 +10,21 @@ export interface OpenAIProvider {
   (model: string): OpenAIChatModel;
   /** A chat model, e.g. `chat('gpt-4o-mini')`. */
   chat(model: string): OpenAIChatModel;
+  /** An embedding model, e.g. `embedding('text-embedding-3-small')`. */
+  embedding(model: string): OpenAIEmbeddingModel;
+  /**
+   * Embeds `texts` with `options.model` (default `text-embedding-3-small`): one vector per text,
+   * in order, with usage, the model and the cost. See {@link OpenAIEmbeddingModel.embed}.
+   */
+  embed(texts: string[], options?: EmbedOptions & { model?: string }): Promise<EmbedResult>;
   /** The SDK client shared by this provider's models. */
   readonly client: OpenAI;
   /** The settings in force, without the API key. */
   readonly settings: Readonly<Omit<ResolvedOpenAISettings, 'apiKey'>>;
 }
+
+/** The embedding model `embed()` uses when none is named. */
+export const DEFAULT_EMBEDDING_MODEL = 'text-embedding-3-small';
 
 /** Options of {@link createOpenAI} that are not part of the `config:` block. */
 export interface CreateOpenAIOptions {
@@ -53,7 +64,10 @@ export function createOpenAI(settings: OpenAIProviderSettings = {}, options: Cre
   });
   const { apiKey: _apiKey, ...visibleSettings } = resolved;
   const chat = (model: string) => new OpenAIChatModel(model, { client, settings: resolved, provider: name });
-  return Object.assign((model: string) => chat(model), { chat, client, settings: Object.freeze(visibleSettings) });
+  const embedding = (model: string) => new OpenAIEmbeddingModel(model, { client, settings: resolved, provider: name });
+  const embed = (texts: string[], { model = DEFAULT_EMBEDDING_MODEL, ...embedOptions }: EmbedOptions & { model?: string } = {}) =>
+    embedding(model).embed(texts, embedOptions);
+  return Object.assign((model: string) => chat(model), { chat, embedding, embed, client, settings: Object.freeze(visibleSettings) });
 }
 
 /**
@@ -64,6 +78,6 @@ export const openaiProvider: ProviderPlugin = defineProvider({
   name: 'openai',
   contractVersion: CONTRACT_VERSION,
   description: 'OpenAI chat models (gpt-4o, gpt-4.1, o3, o4-mini, gpt-5, ...) and any OpenAI-compatible server via baseURL.',
-  capabilities: { streaming: true, batch: true, jsonMode: true, tools: true, vision: true, logprobs: true, embeddings: false },
+  capabilities: { streaming: true, batch: true, jsonMode: true, tools: true, vision: true, logprobs: true, embeddings: true },
   create: ({ model, config }) => createOpenAI(config, { providerId: `openai:${model}` }).chat(model),
 });

@@ -5,6 +5,8 @@ export interface RecordedRequest {
   method: string;
   /** The path without the query string, e.g. `/v1/chat/completions`. */
   path: string;
+  /** The query parameters, e.g. `{ 'api-version': '2024-10-21' }` (absent on fakes that do not record them). */
+  query?: Record<string, string>;
   /** Header names in lowercase. */
   headers: Record<string, string | string[] | undefined>;
   /** The JSON body, parsed; `undefined` when the body was empty or not JSON. */

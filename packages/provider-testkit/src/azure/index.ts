@@ -1,2 +1,7 @@
-// The fake azure server is added here; its public API is re-exported from this file.
-export {};
+export {
+  startFakeAzureOpenAIServer,
+  contentFilterResults,
+  type AzureContentFilterCategory,
+  type FakeAzureOpenAIServer,
+  type FakeAzureOpenAIServerOptions,
+} from './fake-azure-openai-server.js';

@@ -1,0 +1,267 @@
+import {
+  ProviderError,
+  isProviderError,
+  kindForStatus,
+  type BatchItemResult,
+  type BatchOptions,
+  type GenerateRequest,
+  type GenerateResponse,
+  type ProviderErrorKind,
+  type ProviderWarning,
+} from '@llm-lab/core';
+import type OpenAI from 'openai';
+import { toFile } from 'openai';
+import type { BuiltOpenAIRequest } from './build-openai-request.js';
+import type { OpenAIBatchSettings } from './openai-options.js';
+
+/** Batch options an OpenAI model accepts on top of the contract's. */
+export interface OpenAIBatchOptions extends BatchOptions {
+  /**
+   * `api` sends the batch through OpenAI's Batch API (half price, results within 24 hours);
+   * `concurrent` makes one call per request. Default: the provider's `batch.mode` (itself
+   * `concurrent` unless configured).
+   */
+  mode?: 'concurrent' | 'api';
+  /** First wait between status polls, in milliseconds. Default: `batch.pollIntervalMs`. */
+  pollIntervalMs?: number;
+  /** Longest wait between polls (the wait grows 1.5× per poll up to this). Default: `batch.maxPollIntervalMs`. */
+  maxPollIntervalMs?: number;
+  /** How long to wait for the whole batch before cancelling it. Default: `batch.maxWaitMs`. */
+  maxWaitMs?: number;
+  /** Called after every status poll, e.g. to show progress. */
+  onProgress?: (progress: OpenAIBatchProgress) => void;
+}
+
+/** The state of a Batch API job, as the last poll saw it. */
+export interface OpenAIBatchProgress {
+  batchId: string;
+  status: string;
+  total: number;
+  completed: number;
+  failed: number;
+}
+
+/** What the Batch API runner needs from the chat model that owns it. */
+export interface OpenAIBatchContext {
+  client: OpenAI;
+  providerId: string;
+  settings: OpenAIBatchSettings;
+  /** Per-HTTP-call timeout (upload, create, poll, download), in milliseconds. */
+  callTimeoutMs: number;
+  /** Validates and builds one request body; throws a ProviderError for an invalid request. */
+  build(request: GenerateRequest): BuiltOpenAIRequest;
+  /** Turns a chat completion body into a contract response. */
+  toResponse(completion: unknown, warnings: ProviderWarning[], startedAt: number): GenerateResponse;
+  /** Classifies an SDK failure of a Batch API call. */
+  mapError(error: unknown, signal: AbortSignal | undefined): ProviderError;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
+const CUSTOM_ID_PREFIX = 'llm-lab-';
+
+interface Pending {
+  index: number;
+  warnings: ProviderWarning[];
+}
+
+interface ResultLine {
+  custom_id?: unknown;
+  response?: { status_code?: unknown; body?: unknown } | null;
+  error?: { code?: unknown; message?: unknown } | null;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Runs chat requests through OpenAI's Batch API: writes them as JSONL (one line per valid
+ * request, `custom_id` = its index), uploads the file (purpose `batch`), creates the batch
+ * (`/v1/chat/completions`, window `24h`), polls its status with a growing interval until it ends
+ * or `maxWaitMs` passes (then it is cancelled), downloads the output and error files, and maps
+ * every result line back to its request by `custom_id`. Returns one result per request, in
+ * request order: invalid requests fail before anything is sent, per-line failures become
+ * ProviderErrors in their place, and a failure of the batch itself fails every item it holds.
+ * Costs are scaled by `settings.priceFactor` (the Batch API's discount).
+ */
+export async function runOpenAIBatch(
+  context: OpenAIBatchContext,
+  requests: readonly GenerateRequest[],
+  options: OpenAIBatchOptions = {},
+): Promise<BatchItemResult[]> {
+  const { client, providerId, settings } = context;
+  const results = new Array<BatchItemResult | undefined>(requests.length);
+  const pending = new Map<string, Pending>();
+  const lines: string[] = [];
+  requests.forEach((request, index) => {
+    try {
+      const { body, warnings } = context.build(request);
+      const customId = `${CUSTOM_ID_PREFIX}${index}`;
+      lines.push(JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body }));
+      pending.set(customId, { index, warnings });
+    } catch (error) {
+      results[index] = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  });
+  const finish = (unresolved: (pendingItem: Pending) => Error): BatchItemResult[] => {
+    for (const item of pending.values()) results[item.index] ??= { ok: false, error: unresolved(item) };
+    return results as BatchItemResult[];
+  };
+  if (pending.size === 0) return results as BatchItemResult[];
+
+  const signal = options.signal;
+  const call = { timeout: context.callTimeoutMs, ...(signal ? { signal } : {}) };
+  const fail = (kind: ProviderErrorKind, message: string, extra: { vendorCode?: string; cause?: unknown } = {}) =>
+    new ProviderError({ kind, providerId, message: `${providerId}: ${message}`, ...extra });
+  const startedAt = performance.now();
+  let batchId: string | undefined;
+  try {
+    const file = await client.files.create(
+      { file: await toFile(Buffer.from(`${lines.join('\n')}\n`), 'llm-lab-batch.jsonl', { type: 'application/jsonl' }), purpose: 'batch' },
+      call,
+    );
+    let batch = await client.batches.create(
+      { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { source: 'llm-lab' } },
+      call,
+    );
+    batchId = batch.id;
+    let interval = options.pollIntervalMs ?? settings.pollIntervalMs;
+    const maxInterval = options.maxPollIntervalMs ?? settings.maxPollIntervalMs;
+    const maxWaitMs = options.maxWaitMs ?? settings.maxWaitMs;
+    while (!TERMINAL.has(batch.status)) {
+      const waited = performance.now() - startedAt;
+      if (signal?.aborted || waited >= maxWaitMs) {
+        // Stop paying for work nobody will read; a failed cancel must not hide why we stopped.
+        await client.batches.cancel(batch.id, { timeout: context.callTimeoutMs }).catch(() => undefined);
+        const error = signal?.aborted
+          ? fail('cancelled', `the batch was cancelled by the caller; Batch API job ${batch.id} was asked to cancel.`)
+          : fail(
+              'timeout',
+              `Batch API job ${batch.id} did not finish within ${maxWaitMs} ms (status '${batch.status}', ${batch.request_counts?.completed ?? 0}/${batch.request_counts?.total ?? pending.size} done), so it was cancelled. ` +
+                `Raise batch.maxWaitMs (the Batch API may take up to 24 hours), or use batch mode 'concurrent' for quick answers.`,
+            );
+        return finish(() => error);
+      }
+      await sleep(Math.min(interval, maxWaitMs - waited), signal);
+      interval = Math.min(maxInterval, Math.round(interval * 1.5));
+      if (signal?.aborted) continue;
+      batch = await client.batches.retrieve(batch.id, call);
+      options.onProgress?.({
+        batchId: batch.id,
+        status: batch.status,
+        total: batch.request_counts?.total ?? 0,
+        completed: batch.request_counts?.completed ?? 0,
+        failed: batch.request_counts?.failed ?? 0,
+      });
+    }
+    if (batch.status === 'failed') {
+      const errors = batch.errors?.data ?? [];
+      const listed = errors
+        .slice(0, 5)
+        .map((error) => `${error.line != null ? `line ${error.line}: ` : ''}${error.code ?? 'error'}: ${error.message ?? ''}`)
+        .join('; ');
+      const error = fail(
+        'bad-request',
+        `Batch API job ${batch.id} failed validation${listed ? ` (${listed}${errors.length > 5 ? `; and ${errors.length - 5} more` : ''})` : ''}. Fix the requests named; sending the same batch again will fail again.`,
+        errors[0]?.code ? { vendorCode: errors[0].code } : {},
+      );
+      return finish(() => error);
+    }
+    for (const fileId of [batch.output_file_id, batch.error_file_id]) {
+      if (!fileId) continue;
+      const text = await (await client.files.content(fileId, call)).text();
+      for (const raw of text.split('\n')) {
+        if (raw.trim() === '') continue;
+        let line: ResultLine;
+        try {
+          line = JSON.parse(raw) as ResultLine;
+        } catch (error) {
+          throw fail('invalid-response', `a line of result file ${fileId} of Batch API job ${batch.id} is not JSON.`, { cause: error });
+        }
+        const item = typeof line.custom_id === 'string' ? pending.get(line.custom_id) : undefined;
+        if (!item || results[item.index]) continue;
+        results[item.index] = resultOf(context, line, item, startedAt, batch.id);
+      }
+    }
+    const missing = (status: string): Error =>
+      status === 'expired'
+        ? fail('timeout', `Batch API job ${batch.id} expired (24 h window) before this request ran. Send it again.`, { vendorCode: 'batch_expired' })
+        : status === 'cancelled'
+          ? fail('cancelled', `Batch API job ${batch.id} was cancelled before this request ran.`, { vendorCode: 'batch_cancelled' })
+          : fail('invalid-response', `Batch API job ${batch.id} ended '${status}' but its result files hold no line for this request.`);
+    return finish(() => missing(batch.status));
+  } catch (error) {
+    const mapped = isProviderError(error) ? error : context.mapError(error, signal);
+    const where = batchId ? ` (Batch API job ${batchId})` : '';
+    const wrapped = where
+      ? new ProviderError({
+          kind: mapped.kind,
+          providerId,
+          message: `${mapped.message}${where}`,
+          isRetryable: mapped.isRetryable,
+          cause: mapped,
+          ...(mapped.statusCode !== undefined ? { statusCode: mapped.statusCode } : {}),
+          ...(mapped.responseBody !== undefined ? { responseBody: mapped.responseBody } : {}),
+          ...(mapped.retryAfterMs !== undefined ? { retryAfterMs: mapped.retryAfterMs } : {}),
+          ...(mapped.vendorCode !== undefined ? { vendorCode: mapped.vendorCode } : {}),
+        })
+      : mapped;
+    return finish(() => wrapped);
+  }
+}
+
+/** The contract result of one line of a batch's output or error file. */
+function resultOf(context: OpenAIBatchContext, line: ResultLine, item: Pending, startedAt: number, batchId: string): BatchItemResult {
+  const { providerId } = context;
+  const response = line.response;
+  if (response && response.status_code === 200) {
+    try {
+      const generated = context.toResponse(response.body, item.warnings, startedAt);
+      const cost = generated.cost && {
+        inputUsd: generated.cost.inputUsd * context.settings.priceFactor,
+        outputUsd: generated.cost.outputUsd * context.settings.priceFactor,
+        totalUsd: generated.cost.totalUsd * context.settings.priceFactor,
+      };
+      return { ok: true, response: { ...generated, ...(cost ? { cost } : {}) } };
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }
+  if (response && typeof response.status_code === 'number') {
+    const status = response.status_code;
+    const vendor = (response.body as { error?: { message?: unknown; code?: unknown } } | null)?.error;
+    const code = typeof vendor?.code === 'string' ? vendor.code : undefined;
+    const kind: ProviderErrorKind = code === 'content_filter' ? 'content-filter' : kindForStatus(status);
+    return {
+      ok: false,
+      error: new ProviderError({
+        kind,
+        providerId,
+        statusCode: status,
+        responseBody: JSON.stringify(response.body),
+        ...(code ? { vendorCode: code } : {}),
+        message: `${providerId}: request ${line.custom_id as string} of Batch API job ${batchId} failed with HTTP ${status}: ${typeof vendor?.message === 'string' ? vendor.message : 'no message'}.`,
+      }),
+    };
+  }
+  const code = typeof line.error?.code === 'string' ? line.error.code : undefined;
+  const kind: ProviderErrorKind = code === 'batch_expired' ? 'timeout' : code === 'batch_cancelled' ? 'cancelled' : 'server';
+  return {
+    ok: false,
+    error: new ProviderError({
+      kind,
+      providerId,
+      ...(code ? { vendorCode: code } : {}),
+      message: `${providerId}: request ${line.custom_id as string} of Batch API job ${batchId} failed (${code ?? 'error'}): ${typeof line.error?.message === 'string' ? line.error.message : 'no message'}.`,
+    }),
+  };
+}

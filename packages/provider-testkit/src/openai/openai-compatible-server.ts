@@ -1,0 +1,505 @@
+/**
+ * The engine shared by the fake servers that speak OpenAI's chat-completions protocol (OpenAI
+ * itself and Azure OpenAI): HTTP plumbing, request recording, counters, faults, validation, the
+ * requests-per-minute limit, and JSON and SSE answers. A {@link WireDialect} supplies what differs
+ * between vendors: routes, authentication, error bodies, headers and extra response fields.
+ * Internal to the testkit; the public entry points are `startFakeOpenAIServer` and
+ * `startFakeAzureOpenAIServer`.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FakeServerControl, FakeServerStats, RecordedRequest } from '../fake-server-control.js';
+import { seededRandom, type Fault, type HttpErrorFault } from '../faults.js';
+import {
+  chunkWire,
+  completionWire,
+  echoLastUserMessage,
+  errorWire,
+  promptTokensOf,
+  splitIntoDeltas,
+  usageWire,
+  type ChatCompletionRequestBody,
+  type CompletionIdentity,
+  type FakeReply,
+} from './openai-wire.js';
+
+/** Makes the answer to a chat-completions request: a text, or a text with finish reason and usage. */
+export type FakeResponder = (
+  body: ChatCompletionRequestBody,
+  request: RecordedRequest,
+) => string | FakeReply | Promise<string | FakeReply>;
+
+/** Options every OpenAI-compatible fake accepts. */
+export interface OpenAICompatibleServerOptions {
+  /** Default `127.0.0.1`. */
+  host?: string;
+  /** Default 0 (a free port). */
+  port?: number;
+  /** Milliseconds before the first byte of every answer (errors and faults included; not auth or validation errors). Default 0. */
+  latencyMs?: number;
+  /** Milliseconds between SSE frames. Default 0 (the whole stream is written at once). */
+  streamChunkDelayMs?: number;
+  /** Makes the answers. Default: the last user message's text (an echo). */
+  responder?: FakeResponder;
+  /** A prompt longer than this many words gets a 400 `context_length_exceeded`. Default: no limit. */
+  contextWindow?: number;
+  /** Share (0–1) of chat requests that fail with `fault`, drawn from a generator seeded with `seed`. Default 0. */
+  faultRate?: number;
+  /** The fault used by `faultRate`. Default a 500. */
+  fault?: Fault;
+  /** Seed of the `faultRate` draws. Default 1. */
+  seed?: number;
+  /** Requests per minute admitted to chat completions; past it, 429 with `retry-after`. Default: no limit. */
+  rpmLimit?: number;
+  /** The sliding window `rpmLimit` counts over, in milliseconds (shorten it to test rate limiting quickly). Default 60,000. */
+  rpmWindowMs?: number;
+  /** Most requests kept in `requests` (the oldest are dropped). Default 10,000. */
+  maxRecordedRequests?: number;
+}
+
+/** An answer the dialect wants written: status, JSON body and extra headers. */
+export interface WireAnswer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** What a custom route handler can use to answer. */
+export interface RouteContext {
+  record: RecordedRequest;
+  request: IncomingMessage;
+  response: ServerResponse;
+  startedAt: number;
+  /** True when the body was present but not valid JSON. */
+  parseFailed: boolean;
+  /** Writes a JSON (or, for a string, raw) body with the dialect's headers. */
+  send(answer: WireAnswer, contentType?: string): void;
+  /** Runs a chat request through validation and the responder, without HTTP: what the batch runner uses. */
+  complete(body: ChatCompletionRequestBody, model?: string): Promise<WireAnswer>;
+}
+
+/** Where a request goes. */
+export type WireRoute =
+  /** Chat completions; `model` is the model the answer reports (default: the body's `model`). */
+  | { type: 'chat'; model?: string; requireModel?: boolean }
+  /** Any other endpoint, answered by the dialect. */
+  | { type: 'handler'; handle(context: RouteContext): void | Promise<void> };
+
+/** What differs between vendors that speak OpenAI's chat-completions protocol. */
+export interface WireDialect {
+  /** The path the SDK's base URL ends in (`/v1` for OpenAI, empty for an Azure endpoint). */
+  urlPath: string;
+  /** Headers sent with every answer (after the common ones). */
+  headers(context: { startedAt: number; rateLimit: Record<string, string> }): Record<string, string>;
+  /** An answer when the request is not authorized; undefined when it is. */
+  authorize(request: IncomingMessage): WireAnswer | undefined;
+  /** The route of a request; undefined answers `notFound`. `query` holds the URL's query parameters. */
+  route(method: string, path: string, query: URLSearchParams): WireRoute | WireAnswer | undefined;
+  /** The answer to an unknown route. */
+  notFound(method: string, path: string): WireAnswer;
+  /** The error body of an `http-error` fault that gives none. */
+  errorBody(fault: HttpErrorFault, model: string | undefined): unknown;
+  /** Body and headers of the 429 the requests-per-minute limit sends. */
+  rateLimited(details: { model: string; limit: number; used: number; waitMs: number }): WireAnswer;
+  /** A last check on a valid chat request (e.g. a content filter); an answer refuses it. */
+  screen?(body: ChatCompletionRequestBody): WireAnswer | undefined;
+  /** Adds vendor fields to a whole completion. */
+  decorateCompletion?(completion: Record<string, unknown>, reply: FakeReply): Record<string, unknown>;
+  /** Adds vendor frames or fields to the chunks of a stream (before `[DONE]`). */
+  decorateChunks?(chunks: Array<Record<string, unknown>>, reply: FakeReply, identity: CompletionIdentity): Array<Record<string, unknown>>;
+}
+
+/** The running engine: the public control plus what dialect-specific servers build on. */
+export interface OpenAICompatibleServer extends FakeServerControl {
+  readonly port: number;
+  /** `http://host:port` without the dialect's path. */
+  readonly origin: string;
+  setResponder(responder: FakeResponder | undefined): void;
+  /** Registers a hook run by `reset()` (dialects keep their own state). */
+  onReset(hook: () => void): void;
+}
+
+const JSON_TYPE = 'application/json';
+
+/** `1m3s`, `20s`, `250ms`: OpenAI's format of the `x-ratelimit-reset-*` headers. */
+export function formatReset(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  const seconds = Math.ceil(ms / 1000);
+  const minutes = Math.floor(seconds / 60);
+  return minutes > 0 ? `${minutes}m${seconds % 60}s` : `${seconds}s`;
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+const INVALID_JSON_MESSAGE =
+  "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)";
+
+/**
+ * Starts an OpenAI-compatible fake server speaking `dialect`. Resolves once it listens (by
+ * default on a free port of 127.0.0.1).
+ */
+export async function startOpenAICompatibleServer(
+  dialect: WireDialect,
+  options: OpenAICompatibleServerOptions = {},
+): Promise<OpenAICompatibleServer> {
+  const latencyMs = options.latencyMs ?? 0;
+  const rpmWindowMs = options.rpmWindowMs ?? 60_000;
+  const chunkDelayMs = options.streamChunkDelayMs ?? 0;
+  const maxRecorded = options.maxRecordedRequests ?? 10_000;
+  let responder: FakeResponder = options.responder ?? echoLastUserMessage;
+  let random = seededRandom(options.seed ?? 1);
+  const queuedFaults: Fault[] = [];
+  const recorded: RecordedRequest[] = [];
+  const stats: FakeServerStats = { requests: 0, inFlight: 0, maxInFlight: 0, connections: 0 };
+  const admitted: number[] = [];
+  const timers = new Map<NodeJS.Timeout, () => void>();
+  const resetHooks: Array<() => void> = [];
+  const idPrefix = randomBytes(8).toString('hex');
+  let counter = 0;
+  let closed = false;
+
+  const sleep = (ms: number): Promise<void> =>
+    ms <= 0
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            resolve();
+          }, ms);
+          timers.set(timer, resolve);
+        });
+
+  const nextId = () => (++counter).toString(36).padStart(10, '0');
+
+  const rateLimitHeaders = (now: number): Record<string, string> => {
+    const limit = options.rpmLimit ?? 10_000;
+    const used = options.rpmLimit === undefined ? 1 : admitted.length;
+    const oldest = admitted[0];
+    const resetMs = options.rpmLimit !== undefined && oldest !== undefined ? oldest + rpmWindowMs - now : 6;
+    return {
+      'x-ratelimit-limit-requests': String(limit),
+      'x-ratelimit-remaining-requests': String(Math.max(0, limit - used)),
+      'x-ratelimit-reset-requests': formatReset(resetMs),
+      'x-ratelimit-limit-tokens': '30000000',
+      'x-ratelimit-remaining-tokens': '29999000',
+      'x-ratelimit-reset-tokens': '2ms',
+    };
+  };
+
+  const headersFor = (startedAt: number) => dialect.headers({ startedAt, rateLimit: rateLimitHeaders(Date.now()) });
+
+  const sendJson = (response: ServerResponse, answer: WireAnswer, startedAt: number, contentType = JSON_TYPE) => {
+    if (response.destroyed) return;
+    const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+    const noRetry = answer.status >= 400 && answer.status < 500 && answer.status !== 429 && answer.status !== 408;
+    response.writeHead(answer.status, {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(text),
+      ...headersFor(startedAt),
+      ...(noRetry ? { 'x-should-retry': 'false' } : {}),
+      ...answer.headers,
+    });
+    response.end(text);
+  };
+
+  const nextFault = (): Fault | undefined => {
+    const queued = queuedFaults.shift();
+    if (queued) return queued;
+    if (options.faultRate !== undefined && options.faultRate > 0 && random() < options.faultRate) {
+      return options.fault ?? { type: 'http-error', status: 500 };
+    }
+    return undefined;
+  };
+
+  /** Checks a chat request the way OpenAI does; returns the 400 answer when it is invalid. */
+  const validate = (body: ChatCompletionRequestBody, requireModel: boolean): WireAnswer | undefined => {
+    const reject = (param: string, message: string, code: string | null): WireAnswer => ({
+      status: 400,
+      body: errorWire({ message, type: 'invalid_request_error', param, code }),
+    });
+    if (requireModel && (typeof body.model !== 'string' || body.model === '')) {
+      return reject('model', "Missing required parameter: 'model'.", 'missing_required_parameter');
+    }
+    if (body.messages === undefined) return reject('messages', "Missing required parameter: 'messages'.", 'missing_required_parameter');
+    if (!Array.isArray(body.messages)) {
+      return reject('messages', "Invalid type for 'messages': expected an array, but got an object instead.", 'invalid_type');
+    }
+    if (body.messages.length === 0) {
+      return reject('messages', "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'empty_array');
+    }
+    const ranges: Array<[string, number, number]> = [['temperature', 0, 2], ['top_p', 0, 1], ['presence_penalty', -2, 2], ['frequency_penalty', -2, 2]];
+    for (const [param, min, max] of ranges) {
+      const value = body[param];
+      if (value === undefined || value === null) continue;
+      if (typeof value !== 'number') {
+        return reject(param, `Invalid type for '${param}': expected a decimal, but got a ${typeof value} instead.`, 'invalid_type');
+      }
+      if (value > max) return reject(param, `Invalid '${param}': decimal above maximum value. Expected a value <= ${max}, but got ${value} instead.`, 'decimal_above_max_value');
+      if (value < min) return reject(param, `Invalid '${param}': decimal below minimum value. Expected a value >= ${min}, but got ${value} instead.`, 'decimal_below_min_value');
+    }
+    if (options.contextWindow !== undefined) {
+      const promptTokens = promptTokensOf(body);
+      if (promptTokens > options.contextWindow) {
+        return reject(
+          'messages',
+          `This model's maximum context length is ${options.contextWindow} tokens. However, your messages resulted in ${promptTokens} tokens. Please reduce the length of the messages.`,
+          'context_length_exceeded',
+        );
+      }
+    }
+    return dialect.screen?.(body);
+  };
+
+  /** Returns the 429 answer when the requests-per-minute limit is used up. */
+  const admit = (model: string): WireAnswer | undefined => {
+    if (options.rpmLimit === undefined) return undefined;
+    const now = Date.now();
+    while (admitted.length > 0 && (admitted[0] as number) <= now - rpmWindowMs) admitted.shift();
+    if (admitted.length < options.rpmLimit) {
+      admitted.push(now);
+      return undefined;
+    }
+    return dialect.rateLimited({ model, limit: options.rpmLimit, used: admitted.length, waitMs: (admitted[0] as number) + rpmWindowMs - now });
+  };
+
+  const replyTo = async (body: ChatCompletionRequestBody, record: RecordedRequest): Promise<FakeReply | WireAnswer> => {
+    try {
+      const produced = await responder(body, record);
+      return typeof produced === 'string' ? { text: produced } : produced;
+    } catch (error) {
+      const message = `The fake server's responder failed: ${error instanceof Error ? error.message : String(error)}`;
+      return { status: 500, body: errorWire({ message, type: 'server_error' }) };
+    }
+  };
+
+  const identityFor = (model: string): CompletionIdentity => ({
+    id: `chatcmpl-${idPrefix.slice(0, 8)}${nextId()}`,
+    created: Math.floor(Date.now() / 1000),
+    model,
+    systemFingerprint: 'fp_fake0001',
+  });
+
+  const wholeCompletion = (identity: CompletionIdentity, body: ChatCompletionRequestBody, reply: FakeReply) => {
+    const completion = completionWire(identity, body, reply) as Record<string, unknown>;
+    return dialect.decorateCompletion ? dialect.decorateCompletion(completion, reply) : completion;
+  };
+
+  /** Writes the answer; with `truncateAfter`, stops after that many frames and destroys the socket. */
+  const answer = async (record: RecordedRequest, model: string, response: ServerResponse, startedAt: number, truncateAfter?: number) => {
+    const body = record.body as ChatCompletionRequestBody;
+    const reply = await replyTo(body, record);
+    if ('status' in reply) return sendJson(response, reply, startedAt);
+    const identity = identityFor(model);
+    if (body.stream !== true) {
+      const text = JSON.stringify(wholeCompletion(identity, body, reply));
+      if (truncateAfter === undefined) return sendJson(response, { status: 200, body: text }, startedAt);
+      response.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text), ...headersFor(startedAt) });
+      response.write(text.slice(0, Math.floor(text.length / 2)), () => response.socket?.destroy());
+      return;
+    }
+    const includeUsage = body.stream_options?.include_usage === true;
+    const chunks = [
+      chunkWire(identity, { delta: { role: 'assistant', content: '', refusal: null }, finishReason: null }, { includeUsage, value: null }),
+      ...splitIntoDeltas(reply.text).map((piece) =>
+        chunkWire(identity, { delta: { content: piece }, finishReason: null }, { includeUsage, value: null }),
+      ),
+      chunkWire(identity, { delta: {}, finishReason: reply.finishReason ?? 'stop' }, { includeUsage, value: null }),
+      ...(includeUsage ? [chunkWire(identity, undefined, { includeUsage, value: usageWire(body, reply) })] : []),
+    ] as Array<Record<string, unknown>>;
+    const frames = dialect.decorateChunks ? dialect.decorateChunks(chunks, reply, identity) : chunks;
+    const lines = frames.map((frame) => `data: ${JSON.stringify(frame)}\n\n`);
+    if (truncateAfter === undefined) lines.push('data: [DONE]\n\n');
+    else lines.splice(truncateAfter);
+    if (response.destroyed) return;
+    response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headersFor(startedAt) });
+    if (chunkDelayMs <= 0) {
+      if (truncateAfter === undefined) response.end(lines.join(''));
+      else response.write(lines.join(''), () => response.socket?.destroy());
+      return;
+    }
+    for (const [index, line] of lines.entries()) {
+      if (index > 0) await sleep(chunkDelayMs);
+      if (response.destroyed || closed) return;
+      response.write(line);
+    }
+    if (truncateAfter === undefined) response.end();
+    else response.write('', () => response.socket?.destroy());
+  };
+
+  const applyFault = async (fault: Fault, record: RecordedRequest, model: string, response: ServerResponse, startedAt: number) => {
+    const body = record.body as ChatCompletionRequestBody;
+    switch (fault.type) {
+      case 'hang':
+        return; // the response stays open until the client gives up or close() ends it
+      case 'reset':
+        response.socket?.destroy();
+        return;
+      case 'http-error': {
+        await sleep(latencyMs);
+        const errorBody = fault.body ?? dialect.errorBody(fault, typeof body.model === 'string' ? body.model : model);
+        return sendJson(response, { status: fault.status, body: errorBody, ...(fault.headers ? { headers: fault.headers } : {}) }, startedAt);
+      }
+      case 'invalid-json':
+        await sleep(latencyMs);
+        return sendJson(response, { status: 200, body: '{"id": "chatcmpl-broken", "object": "chat.completion", "choices": [{"index": 0, <html>upstream' }, startedAt);
+      case 'truncate-stream':
+        await sleep(latencyMs);
+        return answer(record, model, response, startedAt, fault.afterChunks ?? 2);
+      default: {
+        const exhaustive: never = fault;
+        return exhaustive;
+      }
+    }
+  };
+
+  const handleChat = async (route: { model?: string; requireModel?: boolean }, context: RouteContext) => {
+    const { record, response, startedAt } = context;
+    if (context.parseFailed || typeof record.body !== 'object' || record.body === null || Array.isArray(record.body)) {
+      return sendJson(response, { status: 400, body: errorWire({ message: INVALID_JSON_MESSAGE, type: 'invalid_request_error' }) }, startedAt);
+    }
+    const body = record.body as ChatCompletionRequestBody;
+    const model = route.model ?? (typeof body.model === 'string' ? body.model : 'the model');
+    const limited = admit(model);
+    if (limited) return sendJson(response, limited, startedAt);
+    const fault = nextFault();
+    if (fault) return applyFault(fault, record, model, response, startedAt);
+    const invalid = validate(body, route.requireModel ?? true);
+    if (invalid) return sendJson(response, invalid, startedAt);
+    await sleep(latencyMs);
+    if (closed) return;
+    return answer(record, model, response, startedAt);
+  };
+
+  const complete = async (body: ChatCompletionRequestBody, record: RecordedRequest, model?: string): Promise<WireAnswer> => {
+    const invalid = validate(body, model === undefined);
+    if (invalid) return invalid;
+    const reply = await replyTo(body, record);
+    if ('status' in reply) return reply;
+    return { status: 200, body: wholeCompletion(identityFor(model ?? String(body.model)), body, reply) };
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    const startedAt = performance.now();
+    stats.requests += 1;
+    stats.inFlight += 1;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    response.on('close', () => {
+      stats.inFlight -= 1;
+    });
+    const rawBody = await readBody(request);
+    let body: unknown;
+    let parseFailed = false;
+    if (rawBody !== '') {
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        parseFailed = true;
+      }
+    }
+    const url = new URL(request.url ?? '/', 'http://fake.invalid');
+    const method = request.method ?? 'GET';
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: { ...request.headers },
+      body,
+      rawBody,
+      receivedAt: Date.now(),
+    };
+    recorded.push(record);
+    if (recorded.length > maxRecorded) recorded.splice(0, recorded.length - maxRecorded);
+
+    const context: RouteContext = {
+      record,
+      request,
+      response,
+      startedAt,
+      parseFailed,
+      send: (answerToSend, contentType) => sendJson(response, answerToSend, startedAt, contentType),
+      complete: (chatBody, model) => complete(chatBody, record, model),
+    };
+    const refused = dialect.authorize(request);
+    if (refused) return sendJson(response, refused, startedAt);
+    const route = dialect.route(method, url.pathname, url.searchParams);
+    if (route === undefined) return sendJson(response, dialect.notFound(method, url.pathname), startedAt);
+    if ('status' in route) return sendJson(response, route, startedAt);
+    if (route.type === 'chat') return handleChat(route, context);
+    return route.handle(context);
+  };
+
+  const server = createServer({ keepAlive: true }, (request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (response.headersSent || response.destroyed) return;
+      const message = `The fake server failed: ${error instanceof Error ? error.message : String(error)}`;
+      sendJson(response, { status: 500, body: errorWire({ message, type: 'server_error' }) }, performance.now());
+    });
+  });
+  server.on('connection', () => {
+    stats.connections += 1;
+  });
+  // Longer than undici's default idle time so the client, not the server, closes idle sockets.
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 31_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const origin = `http://${host}:${address.port}`;
+
+  return {
+    url: `${origin}${dialect.urlPath}`,
+    origin,
+    port: address.port,
+    get requests() {
+      return recorded;
+    },
+    stats,
+    enqueueFault(fault: Fault) {
+      queuedFaults.push(fault);
+    },
+    setResponder(next: FakeResponder | undefined) {
+      responder = next ?? options.responder ?? echoLastUserMessage;
+    },
+    onReset(hook: () => void) {
+      resetHooks.push(hook);
+    },
+    reset() {
+      recorded.length = 0;
+      queuedFaults.length = 0;
+      admitted.length = 0;
+      stats.requests = 0;
+      stats.maxInFlight = stats.inFlight;
+      stats.connections = 0;
+      random = seededRandom(options.seed ?? 1);
+      for (const hook of resetHooks) hook();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const [timer, resolve] of timers) {
+        clearTimeout(timer);
+        resolve();
+      }
+      timers.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
