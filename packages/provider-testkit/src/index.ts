@@ -6,6 +6,8 @@ export {
   type FakeOpenAIServerOptions,
   type FakeResponder,
 } from './openai/fake-openai-server.js';
+export type { BatchLineFault, BatchLineFaultPicker, FakeBatchOptions } from './openai/fake-openai-batches.js';
+export { fakeEmbedding, FAKE_EMBEDDING_MODELS, MAX_EMBEDDING_INPUTS } from './openai/fake-openai-embeddings.js';
 export {
   countWords,
   echoLastUserMessage,
