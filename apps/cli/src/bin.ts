@@ -81,6 +81,21 @@ program
     exitWith(import('./commands/chat.js').then((m) => m.chatCommand(provider, message, flags))),
   );
 
+const models = program.command('models').description('local GGUF models for gguf:<name> providers');
+models
+  .command('pull')
+  .description('download a GGUF model (resumes an interrupted download)')
+  .argument('<source>', 'an http(s) URL, or a Hugging Face file: owner/repo[@revision]/file.gguf')
+  .option('--dir <dir>', 'where models live (default: LLM_LAB_MODELS_DIR, else ~/.cache/llm-lab/models)')
+  .option('--sha256 <hex>', 'expected checksum; a mismatch deletes the download')
+  .action((source: string, flags) => exitWith(import('./commands/models.js').then((m) => m.modelsPullCommand(source, flags))));
+models
+  .command('list')
+  .description('downloaded models')
+  .option('--dir <dir>', 'where models live')
+  .option('--json', 'print JSON')
+  .action((flags) => exitWith(import('./commands/models.js').then((m) => m.modelsListCommand(flags))));
+
 program
   .command('providers')
   .description('provider families: built-ins and plugins')
