@@ -1,5 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LanguageModelProvider, ModelCapabilities } from './contract/types.js';
 import { CONTRACT_VERSION, majorOf } from './contract/version.js';
@@ -134,9 +135,8 @@ export class ProviderRegistry {
     }
     let entryUrl: string;
     try {
-      const require = createRequire(join(cwd, 'package.json'));
       const target = packageName.startsWith('.') ? resolve(cwd, packageName) : packageName;
-      entryUrl = pathToFileURL(require.resolve(target)).href;
+      entryUrl = pathToFileURL(resolvePluginEntry(target, cwd)).href;
     } catch (error) {
       throw new ConfigError({
         message: `Plugin package '${packageName}' is not installed (looked from ${cwd}). Install it with 'pnpm add ${packageName}' (or npm install), then run again.`,
@@ -155,4 +155,41 @@ export class ProviderRegistry {
     this.register(candidate, packageName);
     return candidate;
   }
+}
+
+/**
+ * The file `import(target)` would load, resolved from `cwd`. Node's `require.resolve` refuses an
+ * ESM-only package whose `exports` has only an `import` condition (ERR_PACKAGE_PATH_NOT_EXPORTED);
+ * for those, the package is looked up in the `node_modules` folders from `cwd` upwards and its
+ * root export is read from its package.json with the conditions `import` uses.
+ */
+function resolvePluginEntry(target: string, cwd: string): string {
+  const require = createRequire(join(cwd, 'package.json'));
+  try {
+    return require.resolve(target);
+  } catch (error) {
+    if (isAbsolute(target)) throw error;
+    for (let dir = cwd; ; dir = dirname(dir)) {
+      const packageDir = join(dir, 'node_modules', target);
+      if (existsSync(join(packageDir, 'package.json'))) {
+        const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { exports?: unknown };
+        const entry = esmRootExport(manifest.exports);
+        if (entry !== undefined) return join(packageDir, entry);
+      }
+      if (dirname(dir) === dir) throw error;
+    }
+  }
+}
+
+/** The root (`.`) target of an `exports` map under the conditions `import` uses (node, import, default). */
+function esmRootExport(exports: unknown): string | undefined {
+  if (typeof exports === 'string') return exports;
+  if (typeof exports !== 'object' || exports === null || Array.isArray(exports)) return undefined;
+  const map = exports as Record<string, unknown>;
+  if ('.' in map) return esmRootExport(map['.']);
+  for (const condition of ['node', 'import', 'default']) {
+    const target = esmRootExport(map[condition]);
+    if (target !== undefined) return target;
+  }
+  return undefined;
 }

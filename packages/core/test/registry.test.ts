@@ -5,10 +5,10 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { CONTRACT_VERSION, ProviderRegistry, mockProvider, parseProviderId } from '../src/index.js';
 
 /** Writes a plugin package into <dir>/node_modules/<name> exporting the given module source. */
-async function writePlugin(dir: string, name: string, source: string): Promise<void> {
+async function writePlugin(dir: string, name: string, source: string, exports: unknown = './index.js'): Promise<void> {
   const packageDir = join(dir, 'node_modules', ...name.split('/'));
   await mkdir(packageDir, { recursive: true });
-  await writeFile(join(packageDir, 'package.json'), JSON.stringify({ name, type: 'module', exports: './index.js' }));
+  await writeFile(join(packageDir, 'package.json'), JSON.stringify({ name, type: 'module', exports }));
   await writeFile(join(packageDir, 'index.js'), source);
 }
 
@@ -66,6 +66,15 @@ describe('plugin loading', () => {
     await writePlugin(dir, 'llm-lab-provider-echoplug', pluginSource(CONTRACT_VERSION));
     await writePlugin(dir, '@acme/llm-lab-provider-future', pluginSource('2.0.0'));
     await writePlugin(dir, 'llm-lab-provider-empty', 'export const nothing = 1;');
+    await writePlugin(dir, 'llm-lab-provider-esmonly', pluginSource(CONTRACT_VERSION).replace("'echoplug'", "'esmonly'"), {
+      '.': { types: './index.d.ts', import: './index.js' },
+    });
+  });
+
+  it('loads a plugin whose exports have only an import condition', async () => {
+    const registry = new ProviderRegistry();
+    await registry.loadPlugin('llm-lab-provider-esmonly', { cwd: dir });
+    expect(registry.has('esmonly')).toBe(true);
   });
 
   it('loads a plugin package by name and registers its provider', async () => {

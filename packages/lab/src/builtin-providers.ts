@@ -1,5 +1,6 @@
 import { ProviderRegistry, mockProvider } from '@llm-lab/core';
 import { anthropicProvider } from '@llm-lab/provider-anthropic';
+import { azureProvider } from '@llm-lab/provider-azure';
 import { googleProvider } from '@llm-lab/provider-google';
 import { localProviders } from '@llm-lab/provider-local';
 import { openaiProvider } from '@llm-lab/provider-openai';
@@ -10,7 +11,8 @@ export function createDefaultRegistry(): ProviderRegistry {
     .register(mockProvider)
     .register(openaiProvider)
     .register(anthropicProvider)
-    .register(googleProvider);
+    .register(googleProvider)
+    .register(azureProvider);
   for (const provider of localProviders) registry.register(provider);
   return registry;
 }

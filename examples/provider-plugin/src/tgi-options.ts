@@ -1,0 +1,73 @@
+import { parseProviderConfig, registerSecret, z } from '@llm-lab/core';
+import { PROMPT_FORMATS, type PromptFormat } from './format-prompt.js';
+
+const turnTemplatesSchema = z
+  .object({
+    /** A system turn; `{content}` is replaced by the message text. */
+    system: z.string(),
+    /** A user turn (tool results are formatted as user turns). */
+    user: z.string(),
+    /** A past assistant turn. */
+    assistant: z.string(),
+    /** Appended after the last turn: where the model starts its answer. */
+    generation: z.string().default(''),
+    /** Written once before the first turn, e.g. a BOS token. */
+    prefix: z.string().default(''),
+  })
+  .strict();
+
+const pricingSchema = z
+  .object({
+    inputPerMillion: z.number().min(0),
+    outputPerMillion: z.number().min(0),
+    cachedInputPerMillion: z.number().min(0).optional(),
+  })
+  .strict();
+
+/**
+ * The `config:` block of a `tgi:<model>` provider (and the settings of `createTgi`). Only
+ * `baseURL` is required.
+ */
+export const tgiConfigSchema = z
+  .object({
+    /** The TGI server, e.g. `http://localhost:8080` (without `/generate`). */
+    baseURL: z.url({ message: "baseURL must be the TGI server's URL, e.g. http://localhost:8080" }),
+    /** Sent as `Authorization: Bearer <apiKey>` (TGI's `--api-key`, or a Hugging Face Inference Endpoint token). */
+    apiKey: z.string().min(1).optional(),
+    /** Per-call timeout in milliseconds, to the last byte of a streamed answer. Default 600,000 (10 minutes). */
+    timeoutMs: z.number().int().positive().default(600_000),
+    /**
+     * How chat messages become TGI's single `inputs` string: a preset (`plain`, `chatml`,
+     * `llama3`, `mistral`, `raw`) or your own turn templates. Default `plain`.
+     */
+    promptFormat: z.union([z.enum(Object.keys(PROMPT_FORMATS) as [keyof typeof PROMPT_FORMATS]), turnTemplatesSchema]).default('plain'),
+    /** Remove a stop sequence that ends the answer (TGI includes it in `generated_text`). Default true. */
+    trimStopSequence: z.boolean().default(true),
+    /** Context window in tokens (TGI's `max_total_tokens`), until `fetchInfo()` reads it from the server. Default 4096. */
+    contextWindow: z.number().int().positive().optional(),
+    /** Prices per million tokens; absent means cost is unknown (the usual case for a self-hosted server). */
+    pricing: pricingSchema.optional(),
+    /** Extra headers sent with every request. */
+    headers: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+/** The settings as written (before defaults). */
+export type TgiProviderSettings = z.input<typeof tgiConfigSchema>;
+
+/** Settings after validation and defaults. */
+export interface ResolvedTgiSettings extends Omit<z.output<typeof tgiConfigSchema>, 'promptFormat'> {
+  promptFormat: PromptFormat;
+}
+
+/**
+ * Validates a `config:` block and fills in defaults. Throws a ConfigError naming the field (e.g.
+ * `config.baseURL`) and the provider. The API key is registered as a secret, so it is redacted
+ * from every log line and error message.
+ */
+export function resolveTgiSettings(settings: unknown, providerId = 'tgi'): ResolvedTgiSettings {
+  const parsed = parseProviderConfig(tgiConfigSchema, settings, providerId);
+  registerSecret(parsed.apiKey);
+  const promptFormat = typeof parsed.promptFormat === 'string' ? PROMPT_FORMATS[parsed.promptFormat] : parsed.promptFormat;
+  return { ...parsed, baseURL: parsed.baseURL.replace(/\/+$/, ''), promptFormat };
+}
