@@ -81,9 +81,9 @@ describe('is-json', () => {
 
 describe('createEvaluators', () => {
   it('reports a wrong field type at its path with what was expected', () => {
-    const create = () => createEvaluators([{ type: 'contains', value: 'x' }, { type: 'equals', value: ['Paris'] }]);
+    const create = () => createEvaluators([{ type: 'contains', value: 'x' }, { type: 'equals', value: { text: 'Paris' } }]);
     expect(create).toThrow(ConfigError);
-    expect(create).toThrow("evaluators[1].value: expected the expected output, a template such as '{{answer}}', got an array.");
+    expect(create).toThrow("evaluators[1].value: expected the expected output, a template such as '{{answer}}' (or a list of them), got an object.");
     try {
       create();
     } catch (error) {
@@ -94,12 +94,12 @@ describe('createEvaluators', () => {
   it('reports a missing field, an unknown field, a bad option type and an unknown type', () => {
     expect(() => createEvaluators([{ type: 'equals' }])).toThrow("evaluators[0].value: evaluator 'equals' needs 'value'");
     expect(() => createEvaluators([{ type: 'equals', value: 'x', ignorecase: true }])).toThrow(
-      "evaluators[0].ignorecase: unknown field 'ignorecase' for evaluator type 'equals' (it accepts: name, value, trim, ignoreCase)",
+      "evaluators[0].ignorecase: unknown field 'ignorecase' for evaluator type 'equals' (it accepts: name, value, trim, ignoreCase, ignoreWhitespace, ignorePunctuation, ignoreArticles, normalize)",
     );
     expect(() => createEvaluators([{ type: 'equals', value: 'x', trim: 'yes' }])).toThrow(
       "evaluators[0].trim: expected true or false, got 'yes' (a string).",
     );
-    expect(() => createEvaluators([{ type: 'bleu' }])).toThrow("evaluators[0].type: unknown evaluator type 'bleu'. Known types: contains, equals, is-json, regex.");
+    expect(() => createEvaluators([{ type: 'blue' }])).toThrow(/^evaluators\[0\]\.type: unknown evaluator type 'blue'\. Known types: bleu, choice, code-exec, contains, cost, custom, equals, /);
   });
 
   it('reports a broken template placeholder when building, not per case', () => {

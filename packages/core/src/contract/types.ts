@@ -122,6 +122,53 @@ export interface GenerateResponse {
   model: string;
   /** The vendor's id for this response (e.g. `chatcmpl-…`). */
   rawId?: string;
+  /**
+   * Log-probabilities of the generated tokens, in order, when the provider returns them (and was
+   * asked to). Absent otherwise; consumers must not assume it is present.
+   */
+  logprobs?: TokenLogprob[];
+  /**
+   * Set by a caching layer (the provider manager): true when this answer was served from a
+   * response cache instead of calling the vendor. Absent means a live call.
+   */
+  cached?: boolean;
+  /**
+   * Set by a retrying layer (the provider manager): calls made to produce this answer (1 = no
+   * retry; 0 = served from a cache). Absent means one call.
+   */
+  attempts?: number;
+  /**
+   * Set by a routing layer (the provider manager): the name of the provider or load-balanced
+   * member that produced the answer; differs from the requested provider after a fallback.
+   */
+  answeredBy?: string;
+}
+
+/** The natural-log probability of one generated token, with the likeliest alternatives at that position when known. */
+export interface TokenLogprob {
+  token: string;
+  /** Natural log of the token's probability (≤ 0). */
+  logprob: number;
+  /** The most likely tokens at this position (the generated one included), most likely first. */
+  topLogprobs?: Array<{ token: string; logprob: number }>;
+}
+
+/** Asks a model how likely each of several given completions of one conversation is. */
+export interface ScoreCompletionsRequest {
+  /** The conversation the completions continue (the assistant's turn comes next). */
+  messages: ChatMessage[];
+  /** The candidate texts of the assistant's turn. At least one. */
+  completions: string[];
+  context?: RequestContext;
+}
+
+/** The log-probability a model gives one completion. */
+export interface CompletionScore {
+  completion: string;
+  /** Natural-log probability of the whole completion given the conversation (the sum over its tokens). */
+  logprob: number;
+  /** Tokens the completion was scored as. */
+  tokens: number;
 }
 
 /** One part of a streamed response. Consumers switch on `type`. */
@@ -198,6 +245,43 @@ export interface LanguageModelProvider {
   getModelInfo(): ModelInfo;
   /** Cost of the given usage at the model's prices; `undefined` when the price is unknown. */
   estimateCost(usage: TokenUsage): CostBreakdown | undefined;
+  /**
+   * Optional capability: the log-probability of each given completion (teacher-forced, not
+   * sampled), in request order. Used by multiple-choice scoring such as TruthfulQA MC1/MC2.
+   * Providers that cannot compute it leave it undefined.
+   */
+  scoreCompletions?(request: ScoreCompletionsRequest, options?: CallOptions): Promise<CompletionScore[]>;
   /** Releases connections or loaded models. Optional. */
   close?(): Promise<void>;
+}
+
+/** Options of one {@link EmbeddingProvider.embed} call. */
+export interface EmbedOptions extends CallOptions {
+  /** Shortens the vectors to this many dimensions, where the model supports it. */
+  dimensions?: number;
+}
+
+/** The answer to an {@link EmbeddingProvider.embed} call. */
+export interface EmbedResult {
+  /** One vector per input text, in input order. */
+  embeddings: number[][];
+  /** Tokens read (embeddings have no output tokens). */
+  usage: { inputTokens: number; totalTokens: number };
+  /** The model the vendor reports having used. */
+  model: string;
+  /** Cost in US dollars; absent when the model has no known price. */
+  cost?: CostBreakdown;
+  /** Wall time of the whole call (all requests it needed), in milliseconds. */
+  latencyMs: number;
+}
+
+/**
+ * Optional capability, separate from {@link LanguageModelProvider}: turns texts into vectors.
+ * Providers that offer embeddings implement it on a dedicated embedding model object.
+ */
+export interface EmbeddingProvider {
+  /** `<provider>:<model>`, e.g. `openai:text-embedding-3-small`. */
+  readonly id: string;
+  /** Embeds `texts` (at least one), keeping their order. Rejects with a `ProviderError`. */
+  embed(texts: string[], options?: EmbedOptions): Promise<EmbedResult>;
 }

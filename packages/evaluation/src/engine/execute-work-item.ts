@@ -142,7 +142,23 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
   const scores: ScoreRecord[] = [];
   for (const evaluator of context.evaluators) {
     try {
-      scores.push(await evaluator.evaluate({ output: response.text, vars: datasetCase.vars, case: datasetCase }));
+      scores.push(
+        await evaluator.evaluate({
+          output: response.text,
+          vars: datasetCase.vars,
+          case: datasetCase,
+          prompt: messages,
+          response: {
+            latencyMs: response.latencyMs,
+            usage: response.usage,
+            ...(response.timeToFirstTokenMs !== undefined ? { timeToFirstTokenMs: response.timeToFirstTokenMs } : {}),
+            ...(response.cost ? { costUsd: response.cost.totalUsd } : {}),
+            ...(response.logprobs ? { logprobs: response.logprobs } : {}),
+          },
+          provider: provider.provider,
+          ...(context.signal ? { signal: context.signal } : {}),
+        }),
+      );
     } catch (error) {
       return {
         ...result,

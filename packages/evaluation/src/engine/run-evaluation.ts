@@ -1,6 +1,6 @@
 import { ConfigError } from '@llm-lab/core';
 import { openDataset } from '../datasets/open-dataset.js';
-import { createEvaluators } from '../evaluators/registry.js';
+import { loadEvaluators } from '../evaluators/load-evaluators.js';
 import { RunStatsCollector } from '../metrics/provider-stats.js';
 import { compilePrompts } from '../prompts/compile-prompts.js';
 import { resultKey } from '../storage-contract.js';
@@ -48,7 +48,11 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const repeat = positiveInteger(options.repeat ?? config.run.repeat, 'run.repeat');
   const limit = options.limit ?? config.run.limit;
   const prompts = compilePrompts(config.prompts);
-  const evaluators = createEvaluators(config.evaluators);
+  const evaluators = await loadEvaluators(config.evaluators, {
+    baseDir: options.baseDir,
+    ...(options.createProvider ? { createProvider: options.createProvider } : {}),
+    ...(options.evaluatorRegistry ? { registry: options.evaluatorRegistry } : {}),
+  });
   const dataset = openDataset(config.dataset, {
     baseDir: options.baseDir,
     ...(limit !== undefined ? { limit } : {}),

@@ -1,5 +1,7 @@
 import type { LabConfig, LanguageModelProvider, SamplingConfig } from '@llm-lab/core';
 import type { InvalidRow } from '../datasets/types.js';
+import type { EvaluatorRegistry } from '../evaluators/registry.js';
+import type { ProviderFactory } from '../evaluators/types.js';
 import type { ProviderSummary } from '../metrics/provider-stats.js';
 import type { ResultStore, RunTotals } from '../storage-contract.js';
 
@@ -53,6 +55,14 @@ export interface RunEvaluationOptions {
   onInvalidRow?: (row: InvalidRow) => void;
   /** Use `streamGenerate` and record time to first token. Default false. */
   stream?: boolean;
+  /**
+   * Makes the judge (and baseline) providers of model-graded evaluators from `<provider>:<model>`
+   * and a config block: pass core's `ProviderRegistry.create` bound to the registry. Without it,
+   * a config using llm-rubric, g-eval, pairwise or a `judge` option fails with a ConfigError.
+   */
+  createProvider?: ProviderFactory;
+  /** Evaluator types to use. Default: the built-ins (plus custom modules and packages named in the config). */
+  evaluatorRegistry?: EvaluatorRegistry;
   /** Results per storage write. Default 200. */
   writeBatchSize?: number;
   /** Longest time a finished result waits in the buffer before being written, ms. Default 250. */

@@ -1,37 +1,52 @@
 import { z } from '@llm-lab/core';
-import { compileOptionTemplate, defineEvaluator } from './define-evaluator.js';
-import { templateValue } from './schemas.js';
-import { quote } from './text.js';
+import { defineEvaluator } from './define-evaluator.js';
+import { flag, templateList } from './schemas.js';
+import { compileTemplates, passFail } from './score.js';
+import { normalizeText, quote } from './text.js';
 
-/** `equals`: the output equals `value` (a template), after trimming (default) and optionally ignoring case. */
+/**
+ * `equals`: the output equals `value` (a template, or a list of accepted answers) after
+ * normalisation: trim (default on), ignoreCase, ignoreWhitespace, ignorePunctuation,
+ * ignoreArticles, or `normalize: true` for all of them (SQuAD's exact-match normalisation).
+ */
 export const equalsEvaluator = defineEvaluator({
   type: 'equals',
-  description: 'The output equals `value` (a template such as "{{answer}}"); options trim (default true), ignoreCase (default false).',
+  description:
+    'The output equals `value` (a template, or a list of accepted answers); options trim (default true), ignoreCase, ignoreWhitespace, ignorePunctuation, ignoreArticles, normalize (all four: SQuAD exact match).',
   options: z.strictObject({
-    value: templateValue("the expected output, a template such as '{{answer}}'"),
-    trim: z.boolean({ error: 'expected true or false' }).default(true),
-    ignoreCase: z.boolean({ error: 'expected true or false' }).default(false),
+    value: templateList("the expected output, a template such as '{{answer}}' (or a list of them)"),
+    trim: flag(true),
+    ignoreCase: flag(false),
+    ignoreWhitespace: flag(false),
+    ignorePunctuation: flag(false),
+    ignoreArticles: flag(false),
+    normalize: flag(false),
   }),
   create(options, context) {
-    const expected = compileOptionTemplate(options.value, 'value', context);
-    const normalise = (text: string) => {
-      const trimmed = options.trim ? text.trim() : text;
-      return options.ignoreCase ? trimmed.toLowerCase() : trimmed;
+    const expected = compileTemplates(options.value, 'value', context);
+    const all = options.normalize;
+    const settings = {
+      ignoreCase: all || options.ignoreCase,
+      ignoreWhitespace: all || options.ignoreWhitespace,
+      ignorePunctuation: all || options.ignorePunctuation,
+      ignoreArticles: all || options.ignoreArticles,
     };
+    const normalise = (text: string) => normalizeText(options.trim || settings.ignoreWhitespace ? text.trim() : text, settings);
+    const notes = Object.entries(settings)
+      .filter(([, on]) => on)
+      .map(([option]) => option);
+    const suffix = notes.length > 0 ? ` (${notes.join(', ')})` : '';
     const { name } = context;
     return {
       type: 'equals',
       name,
       evaluate({ output, vars }) {
-        const want = expected.render(vars);
-        const passed = normalise(output) === normalise(want);
-        return {
-          name,
-          type: 'equals',
-          passed,
-          score: passed ? 1 : 0,
-          reason: passed ? `output equals ${quote(want)}` : `expected ${quote(want)}, got ${quote(output)}`,
-        };
+        const wants = expected.map((template) => template.render(vars));
+        const got = normalise(output);
+        const match = wants.find((want) => normalise(want) === got);
+        if (match !== undefined) return passFail(name, 'equals', true, `output equals ${quote(match)}${suffix}`);
+        const shown = wants.length === 1 ? quote(wants[0] as string) : `one of ${wants.map((want) => quote(want, 40)).join(', ')}`;
+        return passFail(name, 'equals', false, `expected ${shown}${suffix}, got ${quote(output)}`);
       },
     };
   },

@@ -1,8 +1,37 @@
 export { createEvaluators, createDefaultEvaluatorRegistry, EvaluatorRegistry, builtInEvaluators, type CreateEvaluatorsOptions } from './registry.js';
+export { loadEvaluators, type LoadEvaluatorsOptions } from './load-evaluators.js';
 export { defineEvaluator, compileOptionTemplate } from './define-evaluator.js';
-export { templateValue } from './schemas.js';
+export { templateValue, templateList, thresholdOption, providerReference, type ProviderReference } from './schemas.js';
+export { normalizeText, squadNormalize, wordTokens, type NormalizeOptions } from './text.js';
+export { rougeL, sentenceBleu, levenshteinDistance, levenshteinSimilarity, longestCommonSubsequence } from './text-similarity.js';
 export { equalsEvaluator } from './equals.js';
 export { containsEvaluator } from './contains.js';
 export { regexEvaluator } from './regex.js';
-export { isJsonEvaluator } from './is-json.js';
-export type { Evaluator, EvaluatorContext, EvaluatorDefinition, EvaluationInput } from './types.js';
+export { isJsonEvaluator, parseJsonOutput } from './is-json.js';
+export { jsonSchemaEvaluator } from './json-schema.js';
+export { numericEvaluator, extractFinalNumber, numbersIn } from './numeric.js';
+export { choiceEvaluator, extractChoice, type ExtractedChoice } from './choice.js';
+export { rougeLEvaluator, bleuEvaluator, levenshteinEvaluator } from './similarity.js';
+export { codeExecEvaluator } from './code/code-exec.js';
+export { extractCode, buildProgram, type CodeLanguage, type ProgramParts } from './code/extract-code.js';
+export { runProgram, sandboxSupport, type RunProgramOptions, type ProgramOutcome, type SandboxSupport } from './code/run-program.js';
+export { llmRubricEvaluator, parseRubricVerdict, type RubricVerdict } from './model-graded/llm-rubric.js';
+export { gEvalEvaluator, gEvalScore, parseOneToFive, weightedScoreFromLogprobs, type GEvalScore } from './model-graded/g-eval.js';
+export { pairwiseEvaluator, parsePairVerdict, combinePairVerdicts, type PairVerdict } from './model-graded/pairwise.js';
+export { createJudge, findJsonObject, type Judge, type JudgeAnswer } from './model-graded/judge.js';
+export { truthfulQaEvaluator, parseTruthVerdict } from './truthfulness/truthfulqa.js';
+export { truthfulQaMc1Evaluator, truthfulQaMc2Evaluator, mc2Score } from './truthfulness/truthfulqa-mc.js';
+export { refusalEvaluator, harmfulComplianceEvaluator, overRefusalEvaluator, detectRefusal, parseRefusalVerdict, REFUSAL_PREFIXES, REFUSAL_PHRASES } from './safety/refusal.js';
+export { piiEvaluator, findPii, luhnValid, ibanValid, PII_KINDS, type PiiKind } from './safety/pii.js';
+export { latencyEvaluator, ttftEvaluator, tokensPerSecondEvaluator, costEvaluator, tokensPerSecond } from './performance/performance.js';
+export { customEvaluator, type CustomEvaluateFunction, type CustomResult } from './custom/custom.js';
+export type {
+  Evaluator,
+  EvaluatorContext,
+  EvaluatorDefinition,
+  EvaluationInput,
+  ResponseFacts,
+  ProviderFactory,
+  PreloadedModule,
+} from './types.js';
+export { meanPassAtK, passAtKFromResults, type PassAtKSummary } from './code/pass-at-k.js';

@@ -1,33 +1,47 @@
 import { z } from '@llm-lab/core';
-import type { ScoreRecord } from '../storage-contract.js';
 import { defineEvaluator } from './define-evaluator.js';
+import { passFail } from './score.js';
+import { flag } from './schemas.js';
 import { quote } from './text.js';
 
-/** `is-json`: the output (trimmed) parses as JSON; with `object: true` it must be a JSON object. */
+/**
+ * The JSON value in an output: the whole (trimmed) output, or the contents of a ```json fenced
+ * block when the output is one. Throws SyntaxError when it does not parse.
+ */
+export function parseJsonOutput(output: string): unknown {
+  const trimmed = output.trim();
+  const fenced = /^```(?:json)?\s*\n([\s\S]*?)\n?```$/i.exec(trimmed);
+  return JSON.parse(fenced ? (fenced[1] as string) : trimmed);
+}
+
+/** "an array", "null", "a number": a JSON value's kind for reasons. */
+export function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** `is-json`: the output (trimmed, or one ```json block) parses as JSON; with `object: true` it must be a JSON object. */
 export const isJsonEvaluator = defineEvaluator({
   type: 'is-json',
-  description: 'The output parses as JSON; with `object: true` it must be a JSON object (not an array or a scalar).',
-  options: z.strictObject({
-    object: z.boolean({ error: 'expected true or false' }).default(false),
-  }),
+  description: 'The output parses as JSON (a lone ```json fenced block is unwrapped); with `object: true` it must be a JSON object.',
+  options: z.strictObject({ object: flag(false) }),
   create(options, context) {
     const { name } = context;
-    const score = (passed: boolean, reason: string): ScoreRecord => ({ name, type: 'is-json', passed, score: passed ? 1 : 0, reason });
     return {
       type: 'is-json',
       name,
       evaluate({ output }) {
         let value: unknown;
         try {
-          value = JSON.parse(output.trim());
+          value = parseJsonOutput(output);
         } catch (error) {
-          return score(false, `output is not valid JSON (${(error as Error).message}): ${quote(output)}`);
+          return passFail(name, 'is-json', false, `output is not valid JSON (${(error as Error).message}): ${quote(output)}`);
         }
         if (options.object && (value === null || typeof value !== 'object' || Array.isArray(value))) {
-          const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-          return score(false, `expected a JSON object, got ${got}: ${quote(output)}`);
+          return passFail(name, 'is-json', false, `expected a JSON object, got ${jsonKind(value)}: ${quote(output)}`);
         }
-        return score(true, options.object ? 'output is a JSON object' : 'output is valid JSON');
+        return passFail(name, 'is-json', true, options.object ? 'output is a JSON object' : 'output is valid JSON');
       },
     };
   },

@@ -1,9 +1,23 @@
 import { ConfigError, type EvaluatorEntry } from '@llm-lab/core';
+import { choiceEvaluator } from './choice.js';
+import { codeExecEvaluator } from './code/code-exec.js';
 import { containsEvaluator } from './contains.js';
+import { customEvaluator } from './custom/custom.js';
 import { equalsEvaluator } from './equals.js';
 import { isJsonEvaluator } from './is-json.js';
+import { jsonSchemaEvaluator } from './json-schema.js';
+import { gEvalEvaluator } from './model-graded/g-eval.js';
+import { llmRubricEvaluator } from './model-graded/llm-rubric.js';
+import { pairwiseEvaluator } from './model-graded/pairwise.js';
+import { numericEvaluator } from './numeric.js';
+import { costEvaluator, latencyEvaluator, tokensPerSecondEvaluator, ttftEvaluator } from './performance/performance.js';
 import { regexEvaluator } from './regex.js';
-import type { Evaluator, EvaluatorDefinition } from './types.js';
+import { piiEvaluator } from './safety/pii.js';
+import { harmfulComplianceEvaluator, overRefusalEvaluator, refusalEvaluator } from './safety/refusal.js';
+import { bleuEvaluator, levenshteinEvaluator, rougeLEvaluator } from './similarity.js';
+import { truthfulQaMc1Evaluator, truthfulQaMc2Evaluator } from './truthfulness/truthfulqa-mc.js';
+import { truthfulQaEvaluator } from './truthfulness/truthfulqa.js';
+import type { Evaluator, EvaluatorDefinition, PreloadedModule, ProviderFactory } from './types.js';
 
 /** Evaluator types by name. The default registry holds the built-ins; later types register here too. */
 export class EvaluatorRegistry {
@@ -32,8 +46,42 @@ export class EvaluatorRegistry {
   }
 }
 
-/** The built-in evaluator types: equals, contains, regex, is-json. */
-export const builtInEvaluators: readonly EvaluatorDefinition[] = [equalsEvaluator, containsEvaluator, regexEvaluator, isJsonEvaluator];
+/** The built-in evaluator types, in documentation order. */
+export const builtInEvaluators: readonly EvaluatorDefinition[] = [
+  // Deterministic
+  equalsEvaluator,
+  containsEvaluator,
+  regexEvaluator,
+  isJsonEvaluator,
+  jsonSchemaEvaluator,
+  numericEvaluator,
+  choiceEvaluator,
+  rougeLEvaluator,
+  bleuEvaluator,
+  levenshteinEvaluator,
+  // Code execution
+  codeExecEvaluator,
+  // Model-graded
+  llmRubricEvaluator,
+  gEvalEvaluator,
+  pairwiseEvaluator,
+  // Truthfulness
+  truthfulQaEvaluator,
+  truthfulQaMc1Evaluator,
+  truthfulQaMc2Evaluator,
+  // Safety
+  refusalEvaluator,
+  harmfulComplianceEvaluator,
+  overRefusalEvaluator,
+  piiEvaluator,
+  // Performance
+  latencyEvaluator,
+  ttftEvaluator,
+  tokensPerSecondEvaluator,
+  costEvaluator,
+  // Custom
+  customEvaluator,
+];
 
 /** A registry with the built-in types. */
 export function createDefaultEvaluatorRegistry(): EvaluatorRegistry {
@@ -46,6 +94,12 @@ export interface CreateEvaluatorsOptions {
   registry?: EvaluatorRegistry;
   /** The config file, for error messages. */
   file?: string;
+  /** The config file's folder: relative schema files and modules are resolved against it. */
+  baseDir?: string;
+  /** Makes judge and baseline providers for model-graded evaluators (core's `ProviderRegistry.create`, bound). */
+  createProvider?: ProviderFactory;
+  /** Modules imported by `loadEvaluators` for `custom` entries, by entry path. */
+  preloaded?: ReadonlyMap<string, PreloadedModule>;
 }
 
 /**
@@ -79,7 +133,7 @@ export function createEvaluators(entries: readonly EvaluatorEntry[], options: Cr
       throw new ConfigError({
         file: options.file,
         path: `${path}.type`,
-        message: `unknown evaluator type '${entry.type}'. Known types: ${registry.types().join(', ')}.`,
+        message: `unknown evaluator type '${entry.type}'. Known types: ${registry.types().join(', ')}. A custom evaluator is 'type: custom' with 'module: ./file.js', or the name of an installed evaluator package.`,
       });
     }
     let name = entry.name;
@@ -92,6 +146,9 @@ export function createEvaluators(entries: readonly EvaluatorEntry[], options: Cr
     return definition.build(fields, {
       name,
       path,
+      ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
+      ...(options.createProvider ? { createProvider: options.createProvider } : {}),
+      ...(options.preloaded ? { preloaded: options.preloaded } : {}),
       fail(field, message, cause) {
         throw new ConfigError({ file: options.file, path: `${path}.${field}`, message, cause });
       },

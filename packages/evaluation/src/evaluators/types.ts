@@ -1,5 +1,19 @@
+import type { ChatMessage, LanguageModelProvider, TokenLogprob, TokenUsage } from '@llm-lab/core';
 import type { DatasetCase } from '../datasets/types.js';
 import type { ScoreRecord } from '../storage-contract.js';
+
+/** Facts about the provider's response that performance and logprob-based evaluators read. */
+export interface ResponseFacts {
+  /** Wall time of the call, ms. */
+  latencyMs: number;
+  /** Time to the first text delta, ms; measured only for streamed calls. */
+  timeToFirstTokenMs?: number;
+  usage: TokenUsage;
+  /** Cost in US dollars; absent when the model has no known price. */
+  costUsd?: number;
+  /** Token log-probabilities, when the provider returned them. */
+  logprobs?: TokenLogprob[];
+}
 
 /** What an evaluator sees: the model's output and the case it answered. */
 export interface EvaluationInput {
@@ -8,6 +22,14 @@ export interface EvaluationInput {
   /** The case's row fields (same as `case.vars`). */
   vars: Record<string, unknown>;
   case: DatasetCase;
+  /** The rendered conversation the model answered (set by the engine). */
+  prompt?: ChatMessage[];
+  /** Latency, usage, cost and logprobs of the response (set by the engine). */
+  response?: ResponseFacts;
+  /** The provider that produced the output (set by the engine), for evaluators that score with it (e.g. MC2 via `scoreCompletions`). */
+  provider?: LanguageModelProvider;
+  /** Aborts judge calls and child processes when the run is cancelled. */
+  signal?: AbortSignal;
 }
 
 /** Scores one output. Never throws for a wrong answer (that is `passed: false`); throws only when it cannot judge. */
@@ -19,6 +41,12 @@ export interface Evaluator {
   evaluate(input: EvaluationInput): Promise<ScoreRecord> | ScoreRecord;
 }
 
+/**
+ * Makes a provider from `<provider>:<model>` and its `config:` block. The engine passes core's
+ * `ProviderRegistry.create` (bound), so a judge can be any configured provider.
+ */
+export type ProviderFactory = (id: string, config: Record<string, unknown>) => LanguageModelProvider;
+
 /** Where an evaluator entry is, and how to report a problem with one of its fields. */
 export interface EvaluatorContext {
   /** The name the evaluator's scores go under. */
@@ -27,6 +55,21 @@ export interface EvaluatorContext {
   path: string;
   /** Throws a ConfigError about `field` of this entry (path `evaluators[1].<field>`). */
   fail(field: string, message: string, cause?: unknown): never;
+  /** The config file's folder: relative `module:` and schema files are resolved against it. Default: the working directory. */
+  baseDir?: string;
+  /** Makes judge and baseline providers for model-graded evaluators. */
+  createProvider?: ProviderFactory;
+  /** Modules preloaded by `loadEvaluators` for `custom` entries, by entry path (e.g. `evaluators[2]`). */
+  preloaded?: ReadonlyMap<string, PreloadedModule>;
+}
+
+/** A module imported for a `custom` evaluator entry. */
+export interface PreloadedModule {
+  /** The specifier as written in the config. */
+  specifier: string;
+  /** The resolved file URL. */
+  url: string;
+  exports: Record<string, unknown>;
 }
 
 /**

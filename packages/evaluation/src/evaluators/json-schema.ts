@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from '@llm-lab/core';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { defineEvaluator } from './define-evaluator.js';
+import { parseJsonOutput } from './is-json.js';
+import { passFail } from './score.js';
+import { quote } from './text.js';
+
+/** "/age must be integer; must have required property 'name'": ajv errors for reasons. */
+function describeErrors(errors: readonly ErrorObject[] | null | undefined): string {
+  return (errors ?? [])
+    .slice(0, 5)
+    .map((error) => `${error.instancePath || '(root)'} ${error.message ?? 'is invalid'}`)
+    .join('; ');
+}
+
+/**
+ * `json-schema`: the output parses as JSON and validates against a JSON Schema (draft-07 and
+ * 2019-compatible keywords, via ajv), given inline as `schema` or as a file path `schemaFile`
+ * (resolved against the config folder).
+ */
+export const jsonSchemaEvaluator = defineEvaluator({
+  type: 'json-schema',
+  description: 'The output is JSON valid against a JSON Schema given inline (`schema`) or as a file (`schemaFile`, relative to the config).',
+  options: z.strictObject({
+    schema: z.record(z.string(), z.unknown(), { error: 'expected a JSON Schema object' }).optional(),
+    schemaFile: z.string({ error: 'expected a path to a JSON Schema file' }).min(1).optional(),
+  }),
+  create(options, context) {
+    if (options.schema !== undefined && options.schemaFile !== undefined) {
+      context.fail('schemaFile', 'give either schema or schemaFile, not both.');
+    }
+    const readSchemaFile = (path: string): Record<string, unknown> => {
+      const file = resolve(context.baseDir ?? process.cwd(), path);
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      } catch (error) {
+        return context.fail('schemaFile', `could not read the JSON Schema ${file}: ${(error as Error).message}. Check the path (relative to the config file) and that it holds JSON.`, error);
+      }
+    };
+    const schema: Record<string, unknown> =
+      options.schemaFile !== undefined
+        ? readSchemaFile(options.schemaFile)
+        : (options.schema ?? context.fail('schema', "evaluator 'json-schema' needs 'schema' (an inline JSON Schema) or 'schemaFile' (a path to one)."));
+    let validate: ValidateFunction;
+    try {
+      validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    } catch (error) {
+      context.fail(options.schemaFile !== undefined ? 'schemaFile' : 'schema', `the JSON Schema is invalid: ${(error as Error).message}.`, error);
+    }
+    const { name } = context;
+    return {
+      type: 'json-schema',
+      name,
+      evaluate({ output }) {
+        let value: unknown;
+        try {
+          value = parseJsonOutput(output);
+        } catch (error) {
+          return passFail(name, 'json-schema', false, `output is not valid JSON (${(error as Error).message}): ${quote(output)}`);
+        }
+        if (validate(value)) return passFail(name, 'json-schema', true, 'output matches the JSON Schema');
+        return passFail(name, 'json-schema', false, `output does not match the JSON Schema: ${describeErrors(validate.errors)}`);
+      },
+    };
+  },
+});
