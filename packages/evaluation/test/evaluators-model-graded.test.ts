@@ -97,7 +97,8 @@ describe('llm-rubric through the real OpenAI SDK and the fake server', () => {
 
   it('needs a provider factory and a well-formed judge, reported at evaluators[0].judge', () => {
     expect(() => build({ type: 'llm-rubric', rubric: 'x', judge: 'openai:gpt-4o-mini' })).toThrow(/^evaluators\[0\]\.judge: this evaluator needs a provider \('openai:gpt-4o-mini'\), but no provider factory was given/);
-    expect(() => build({ type: 'llm-rubric', rubric: 'x', judge: 'gpt-4o' }, { createProvider })).toThrow(/^evaluators\[0\]\.judge: expected a provider id such as 'openai:gpt-4o-mini'/);
+    expect(() => build({ type: 'llm-rubric', rubric: 'x', judge: '' }, { createProvider })).toThrow(/^evaluators\[0\]\.judge: expected a provider id such as 'openai:gpt-4o-mini'/);
+    expect(() => build({ type: 'llm-rubric', rubric: 'x', judge: 'gpt-4o' }, { createProvider })).toThrow(/^evaluators\[0\]\.judge: could not create provider 'gpt-4o': .*<provider>:<model>/);
     expect(() => build({ type: 'llm-rubric', rubric: 'x', judge: 'nope:model' }, { createProvider })).toThrow(/^evaluators\[0\]\.judge: could not create provider 'nope:model': Unknown provider 'nope'/);
   });
 

@@ -7,6 +7,7 @@ import {
   parseConfig,
   redactSecrets,
   type LabConfigInput,
+  type LanguageModelProvider,
   type LoadedConfig,
   type Logger,
   type ProviderRegistry,
@@ -160,6 +161,7 @@ export class Lab {
         providers,
         store: storage,
         resume: options.resume !== undefined,
+        createProvider: (id, providerConfig) => this.createJudge(config, id, providerConfig),
         ...pick(options, ['concurrency', 'limit', 'repeat', 'signal', 'onProgress', 'onInvalidRow', 'stream']),
       });
     } catch (error) {
@@ -231,6 +233,18 @@ export class Lab {
       ...(file ? { file } : {}),
     })[0] as ResolvedProvider;
     return { ...resolved, settings: { ...config.defaults, ...resolved.settings } };
+  }
+
+  /**
+   * Makes a judge for model-graded evaluators: a provider entry of the config by label or id
+   * (so its keys and base URL apply), else a provider from the registry with the given config.
+   */
+  private createJudge(config: LoadedConfig['config'], id: string, providerConfig: Record<string, unknown>): LanguageModelProvider {
+    if (Object.keys(providerConfig).length === 0) {
+      const entry = config.providers.find((candidate) => typeof candidate !== 'string' && (candidate.label === id || candidate.id === id));
+      if (entry && typeof entry !== 'string') return this.registry.create(entry.id, entry.config, this.options.logger);
+    }
+    return this.registry.create(id, providerConfig, this.options.logger);
   }
 
   /** Stored runs, newest first. */

@@ -149,6 +149,39 @@ describe('Lab on PostgreSQL', () => {
   });
 });
 
+describe('Lab with a judge', () => {
+  it('grades with a model-graded evaluator whose judge is a provider entry of the config', async () => {
+    const judge = await startFakeOpenAIServer({
+      responder: (body) => {
+        const prompt = JSON.stringify(body.messages);
+        return prompt.includes('PASSME') ? '{"reason":"names the city","pass":true,"score":0.9}' : '{"reason":"wrong","pass":false,"score":0.1}';
+      },
+    });
+    const lab = createLab({ databaseUrl: DATABASE_URL, databaseSchema: schema });
+    try {
+      const report = await lab.run({
+        providers: [
+          { id: 'mock:student', config: { mode: 'field', field: 'answer' } },
+          { id: 'openai:gpt-4o-mini', label: 'grader', config: { baseURL: judge.url, apiKey: 'sk-judge-test-000000000000000' } },
+        ],
+        prompts: ['{{question}}'],
+        dataset: { rows: [{ question: 'a', answer: 'PASSME' }, { question: 'b', answer: 'nope' }] },
+        evaluators: [{ type: 'llm-rubric', rubric: 'The answer is right.', judge: 'grader' }],
+      });
+      const student = report.providers.find((summary) => summary.providerId === 'mock:student');
+      expect(student).toMatchObject({ passed: 1, failed: 1, errors: 0 });
+      const stored = await lab.getRun(report.runId);
+      const graded = stored?.results.find((result) => result.providerId === 'mock:student' && result.passed === true);
+      expect(graded?.scores[0]).toMatchObject({ name: 'llm-rubric', passed: true, score: 0.9 });
+      expect(graded?.scores[0]?.judgeOutput).toContain('names the city');
+      expect(graded?.scores[0]?.judgePrompt).toContain('The answer is right.');
+    } finally {
+      await lab.close();
+      await judge.close();
+    }
+  });
+});
+
 describe('Lab on the embedded database', () => {
   it('runs a config file into PGlite under the working directory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'llm-lab-lab-'));

@@ -36,9 +36,13 @@ export function positiveNumber(what: string) {
   return z.number({ error: `expected ${what}` }).positive({ error: `expected ${what} greater than 0` });
 }
 
-/** A provider reference: `openai:gpt-4o-mini`, or `{ id, config }`. Normalised to the object form. */
-const PROVIDER_REFERENCE_ERROR = "expected a provider id such as 'openai:gpt-4o-mini', or { id, config, settings }";
-const providerId = z.string({ error: PROVIDER_REFERENCE_ERROR }).regex(/^[a-z0-9][a-z0-9_.-]*:.+$/i, { error: PROVIDER_REFERENCE_ERROR });
+/**
+ * A provider reference: a provider id (`openai:gpt-4o-mini`), the label of an entry under
+ * `providers:` (whose config then applies), or `{ id, config }`. Normalised to the object form.
+ */
+const PROVIDER_REFERENCE_ERROR =
+  "expected a provider id such as 'openai:gpt-4o-mini', the label of a providers entry, or { id, config, settings }";
+const providerId = z.string({ error: PROVIDER_REFERENCE_ERROR }).min(1, { error: PROVIDER_REFERENCE_ERROR });
 
 export const providerReference = z
   .union(
