@@ -11,7 +11,13 @@ import {
   type StreamPart,
 } from '@llm-lab/core';
 import { openaiProvider } from '@llm-lab/provider-openai';
-import { startFakeOpenAIServer, textOfContent, type ChatCompletionRequestBody, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
+import {
+  startFakeOpenAIServer,
+  textOfContent,
+  type ChatCompletionRequestBody,
+  type FakeOpenAIServer,
+  type FakeReply,
+} from '@llm-lab/provider-testkit';
 import { gEvalScore, parsePairVerdict, parseRubricVerdict, weightedScoreFromLogprobs, type ProviderFactory } from '../src/index.js';
 import { build, caseOf } from './evaluators-helpers.js';
 
@@ -28,7 +34,7 @@ const between = (text: string, start: string, end: string) => text.slice(text.in
  * The fake server's responder plays the judge deterministically from the prompt our evaluators
  * built, so these tests exercise prompt building, the real OpenAI SDK round trip, and parsing.
  */
-function judgeResponder(body: ChatCompletionRequestBody): string {
+function judgeResponder(body: ChatCompletionRequestBody): string | FakeReply {
   const prompt = lastUser(body);
   if (prompt.includes('<rubric>')) {
     const output = between(prompt, '<output>', '</output>');
@@ -39,7 +45,10 @@ function judgeResponder(body: ChatCompletionRequestBody): string {
   }
   if (prompt.includes('Evaluation Form')) {
     const response = between(prompt, 'Response:', 'Evaluation Form');
-    return response.length > 40 ? 'Coherence: 5' : '2';
+    if (response.length > 40) return 'Coherence: 5';
+    // An unsure judge: "2" and "3" equally likely at the score's position.
+    const half = Math.log(0.5);
+    return { text: '2', logprobs: [{ token: '2', logprob: half, top: [{ token: '2', logprob: half }, { token: '3', logprob: half }] }] };
   }
   if (prompt.includes("[The Start of Assistant A's Answer]")) {
     const a = between(prompt, "[The Start of Assistant A's Answer]", "[The End of Assistant A's Answer]");
@@ -111,12 +120,15 @@ describe('llm-rubric through the real OpenAI SDK and the fake server', () => {
 });
 
 describe('g-eval', () => {
-  it('rates 1–5 from the written number and normalises to (s − 1) / 4', async () => {
+  it('rates 1–5 weighted by the OpenAI judge\'s log-probabilities, normalised to (s − 1) / 4', async () => {
     const long = await grade({ type: 'g-eval', criteria: 'Coherence', metric: 'Coherence' }, 'Paris is the capital of France because the government sits there.');
-    expect(long).toMatchObject({ passed: true, score: 1, reason: 'Coherence 5/5 from judge openai:gpt-4o-mini (as written) ≥ threshold 3' });
+    expect(long).toMatchObject({ passed: true, score: 1, reason: 'Coherence 5/5 from judge openai:gpt-4o-mini (probability-weighted) ≥ threshold 3' });
     expect(long.judgePrompt).toContain('Evaluation Criteria:\nCoherence');
+    expect(server.requests.at(-1)?.body).toMatchObject({ logprobs: true, top_logprobs: 5 });
+    // p(2) = p(3) = 0.5 → s = 2.5 → (2.5 − 1) / 4.
     const short = await grade({ type: 'g-eval', criteria: 'Coherence' }, 'Paris.');
-    expect(short).toMatchObject({ passed: false, score: 0.25 });
+    expect(short).toMatchObject({ passed: false, score: 0.375 });
+    expect(short.reason).toContain('2.5/5');
   });
 
   it('weights by log-probabilities when the judge returns them (hand-computed)', () => {

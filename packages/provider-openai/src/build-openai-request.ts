@@ -60,6 +60,10 @@ export function buildOpenAIRequest(options: {
   if (request.stop !== undefined && !skip.has('stop')) body.stop = request.stop;
   if (request.maxTokens !== undefined) body[options.settings.maxTokensParameter] = request.maxTokens;
   if (request.seed !== undefined) body.seed = request.seed;
+  if (request.logprobs !== undefined) {
+    body.logprobs = true;
+    if (request.logprobs > 0) body.top_logprobs = request.logprobs;
+  }
   if (request.topK !== undefined) unsupported('topK', 'does not support top-k sampling (OpenAI has no such setting)');
 
   const format = request.responseFormat;

@@ -8,6 +8,7 @@ import {
   type ModelInfo,
   type ProviderWarning,
   type StreamPart,
+  type TokenLogprob,
   type TokenUsage,
 } from '@llm-lab/core';
 import type OpenAI from 'openai';
@@ -150,6 +151,7 @@ export class OpenAIChatModel extends BaseProvider {
     let rawId: string | undefined;
     let model: string | undefined;
     let firstTokenAt: number | undefined;
+    const logprobs: TokenLogprob[] = [];
     try {
       let stream: AsyncIterable<OpenAI.ChatCompletionChunk>;
       try {
@@ -172,6 +174,7 @@ export class OpenAIChatModel extends BaseProvider {
             yield { type: 'text-delta', text: delta };
           }
           if (choice?.finish_reason) finishReason = choice.finish_reason;
+          if (choice?.logprobs?.content) logprobs.push(...mapOpenAILogprobs(choice.logprobs.content));
           if (chunk.usage) usage = mapOpenAIUsage(chunk.usage);
         }
       } catch (error) {
@@ -206,6 +209,7 @@ export class OpenAIChatModel extends BaseProvider {
         providerId: this.id,
         model: model ?? this.model,
         ...(rawId !== undefined ? { rawId } : {}),
+        ...(request.logprobs !== undefined ? { logprobs } : {}),
       },
     };
   }
@@ -289,6 +293,7 @@ export class OpenAIChatModel extends BaseProvider {
     }
     const usage = parsed.usage ? mapOpenAIUsage(parsed.usage) : undefined;
     if (!usage) allWarnings.push(NO_USAGE_WARNING(this.id));
+    const logprobs = choice.logprobs?.content ? mapOpenAILogprobs(choice.logprobs.content) : undefined;
     const finalUsage = usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
     const cost = usage ? this.estimateCost(usage) : undefined;
     return {
@@ -301,6 +306,16 @@ export class OpenAIChatModel extends BaseProvider {
       providerId: this.id,
       model: typeof parsed.model === 'string' && parsed.model ? parsed.model : this.model,
       ...(typeof parsed.id === 'string' ? { rawId: parsed.id } : {}),
+      ...(logprobs ? { logprobs } : {}),
     };
   }
+}
+
+/** OpenAI's `logprobs.content` entries as contract token log-probabilities. */
+function mapOpenAILogprobs(content: ReadonlyArray<OpenAI.ChatCompletionTokenLogprob>): TokenLogprob[] {
+  return content.map((entry) => ({
+    token: entry.token,
+    logprob: entry.logprob,
+    ...(entry.top_logprobs?.length ? { topLogprobs: entry.top_logprobs.map((top) => ({ token: top.token, logprob: top.logprob })) } : {}),
+  }));
 }

@@ -19,6 +19,35 @@ describe('OpenAIChatModel against the fake OpenAI server', () => {
   });
   afterAll(() => server.close());
 
+  it('asks for log-probabilities and returns them, whole and streamed', async () => {
+    server.setResponder(() => ({
+      text: 'Score: 4',
+      logprobs: [
+        { token: 'Score: ', logprob: -0.01, top: [{ token: 'Score: ', logprob: -0.01 }, { token: 'Rating: ', logprob: -4.6 }] },
+        { token: '4', logprob: -0.36, top: [{ token: '4', logprob: -0.36 }, { token: '5', logprob: -1.2 }] },
+      ],
+    }));
+    const model = openai.chat('gpt-4o-mini');
+    const request = { messages: [{ role: 'user' as const, content: 'Rate it 1-5.' }], logprobs: 2 };
+    const response = await model.generate(request);
+    expect(server.requests[0]?.body).toMatchObject({ logprobs: true, top_logprobs: 2 });
+    expect(response.logprobs).toEqual([
+      { token: 'Score: ', logprob: -0.01, topLogprobs: [{ token: 'Score: ', logprob: -0.01 }, { token: 'Rating: ', logprob: -4.6 }] },
+      { token: '4', logprob: -0.36, topLogprobs: [{ token: '4', logprob: -0.36 }, { token: '5', logprob: -1.2 }] },
+    ]);
+    const parts = await collect(model.streamGenerate(request));
+    const finish = parts.at(-1);
+    expect(finish?.type === 'finish' && finish.response.logprobs?.map((entry) => [entry.token, entry.logprob])).toEqual([
+      ['Score: ', -0.01],
+      ['4', -0.36],
+    ]);
+    // Not asked: none sent, none returned.
+    const plain = await model.generate({ messages: request.messages });
+    expect(server.requests.at(-1)?.body).not.toHaveProperty('logprobs');
+    expect(plain.logprobs).toBeUndefined();
+    await expect(model.generate({ ...request, logprobs: 50 })).rejects.toThrow(/Invalid request setting 'logprobs'/);
+  });
+
   it('sends every request field mapped to OpenAI names, and nothing unset', async () => {
     const model = openai.chat('gpt-4o-mini');
     const response = await model.generate({

@@ -11,6 +11,7 @@ export const samplingSchema = z
     frequencyPenalty: z.number().min(-2).max(2).optional(),
     stop: z.array(z.string()).max(4).optional(),
     seed: z.number().int().optional(),
+    logprobs: z.number().int().min(0).max(20).optional(),
   })
   .strict();
 

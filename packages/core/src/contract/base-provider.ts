@@ -89,6 +89,9 @@ export abstract class BaseProvider implements LanguageModelProvider {
       if (value !== undefined && (!Number.isInteger(value) || value < 1)) invalid(setting, 'a positive integer', value);
     }
     if (request.seed !== undefined && !Number.isInteger(request.seed)) invalid('seed', 'an integer', request.seed);
+    if (request.logprobs !== undefined && (!Number.isInteger(request.logprobs) || request.logprobs < 0 || request.logprobs > 20)) {
+      invalid('logprobs', 'a whole number from 0 to 20', request.logprobs);
+    }
     if (request.stop !== undefined && (!Array.isArray(request.stop) || request.stop.some((s) => typeof s !== 'string'))) {
       invalid('stop', 'an array of strings', request.stop);
     }

@@ -37,6 +37,12 @@ export interface SamplingSettings {
   stop?: string[];
   /** Seed for reproducible sampling where the vendor supports it. */
   seed?: number;
+  /**
+   * Ask for the log-probabilities of the generated tokens, with this many likeliest alternatives
+   * per position (0–20; 0 = the chosen tokens only). They arrive in `GenerateResponse.logprobs`;
+   * a provider that cannot return them adds a warning instead.
+   */
+  logprobs?: number;
 }
 
 /**

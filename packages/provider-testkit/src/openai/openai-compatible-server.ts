@@ -18,6 +18,7 @@ import {
   errorWire,
   promptTokensOf,
   splitIntoDeltas,
+  logprobsWire,
   usageWire,
   type ChatCompletionRequestBody,
   type CompletionIdentity,
@@ -308,8 +309,12 @@ export async function startOpenAICompatibleServer(
     const includeUsage = body.stream_options?.include_usage === true;
     const chunks = [
       chunkWire(identity, { delta: { role: 'assistant', content: '', refusal: null }, finishReason: null }, { includeUsage, value: null }),
-      ...splitIntoDeltas(reply.text).map((piece) =>
-        chunkWire(identity, { delta: { content: piece }, finishReason: null }, { includeUsage, value: null }),
+      ...splitIntoDeltas(reply.text).map((piece, index) =>
+        chunkWire(
+          identity,
+          { delta: { content: piece }, finishReason: null, logprobs: pieceLogprobs(body, reply, piece, index) },
+          { includeUsage, value: null },
+        ),
       ),
       chunkWire(identity, { delta: {}, finishReason: reply.finishReason ?? 'stop' }, { includeUsage, value: null }),
       ...(includeUsage ? [chunkWire(identity, undefined, { includeUsage, value: usageWire(body, reply) })] : []),
@@ -502,4 +507,12 @@ export async function startOpenAICompatibleServer(
       });
     },
   };
+}
+
+/** The logprobs of one streamed piece: its own entry of the reply's logprobs, when they were asked for. */
+function pieceLogprobs(body: ChatCompletionRequestBody, reply: FakeReply, piece: string, index: number) {
+  const whole = logprobsWire(body, reply);
+  if (!whole) return null;
+  const entry = whole.content[index] ?? { token: piece, logprob: 0, bytes: [], top_logprobs: [] };
+  return { content: [entry], refusal: null };
 }

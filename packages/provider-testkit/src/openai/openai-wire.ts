@@ -32,6 +32,41 @@ export interface FakeReply {
   /** Default `stop`. */
   finishReason?: OpenAIFinishReason;
   usage?: FakeUsage;
+  /**
+   * Log-probabilities per streamed token (one per word piece of `text`), sent when the request
+   * asks for `logprobs`. Without them, each token gets logprob 0 and alternatives at -10.
+   */
+  logprobs?: FakeTokenLogprob[];
+}
+
+/** One token's log-probability in a {@link FakeReply}. */
+export interface FakeTokenLogprob {
+  token: string;
+  logprob: number;
+  top?: Array<{ token: string; logprob: number }>;
+}
+
+/** The OpenAI `logprobs.content` entries for a reply, when the request asked for them (else null). */
+export function logprobsWire(body: ChatCompletionRequestBody, reply: FakeReply, pieces: string[] = splitIntoDeltas(reply.text)) {
+  if (body.logprobs !== true) return null;
+  const topCount = typeof body.top_logprobs === 'number' ? body.top_logprobs : 0;
+  const entries: FakeTokenLogprob[] = reply.logprobs ?? pieces.map((token) => ({ token, logprob: 0 }));
+  return {
+    content: entries.map((entry) => {
+      const top = entry.top ?? [
+        { token: entry.token, logprob: entry.logprob },
+        ...Array.from({ length: Math.max(0, topCount - 1) }, (_, index) => ({ token: `alt${index + 1}`, logprob: -10 - index })),
+      ];
+      const bytes = (token: string) => [...Buffer.from(token, 'utf8')];
+      return {
+        token: entry.token,
+        logprob: entry.logprob,
+        bytes: bytes(entry.token),
+        top_logprobs: top.slice(0, topCount).map((alternative) => ({ ...alternative, bytes: bytes(alternative.token) })),
+      };
+    }),
+    refusal: null,
+  };
 }
 
 /** The OpenAI `usage` object. */
@@ -130,7 +165,7 @@ export function completionWire(identity: CompletionIdentity, body: ChatCompletio
       {
         index: 0,
         message: { role: 'assistant', content: reply.text, refusal: null, annotations: [] },
-        logprobs: null,
+        logprobs: logprobsWire(body, reply),
         finish_reason: reply.finishReason ?? 'stop',
       },
     ],
@@ -143,7 +178,7 @@ export function completionWire(identity: CompletionIdentity, body: ChatCompletio
 /** One `chat.completion.chunk`. `usage` is `null` on every chunk when usage was asked for, except the last. */
 export function chunkWire(
   identity: CompletionIdentity,
-  choice: { delta: Record<string, unknown>; finishReason: OpenAIFinishReason | null } | undefined,
+  choice: { delta: Record<string, unknown>; finishReason: OpenAIFinishReason | null; logprobs?: unknown } | undefined,
   usage: { includeUsage: boolean; value: OpenAIUsageWire | null },
 ) {
   return {
@@ -153,7 +188,7 @@ export function chunkWire(
     model: identity.model,
     service_tier: 'default',
     system_fingerprint: identity.systemFingerprint,
-    choices: choice ? [{ index: 0, delta: choice.delta, logprobs: null, finish_reason: choice.finishReason }] : [],
+    choices: choice ? [{ index: 0, delta: choice.delta, logprobs: choice.logprobs ?? null, finish_reason: choice.finishReason }] : [],
     ...(usage.includeUsage ? { usage: usage.value } : {}),
   };
 }

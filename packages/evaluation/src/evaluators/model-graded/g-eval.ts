@@ -87,7 +87,7 @@ export const gEvalEvaluator = defineEvaluator({
           `Response:\n${input.output}`,
           `Evaluation Form (answer with the score only, a single integer from 1 to 5):\n- ${options.metric}:`,
         ].join('\n\n');
-        const answer = await judge.ask([{ role: 'user', content }], input.signal);
+        const answer = await judge.ask([{ role: 'user', content }], input.signal, { logprobs: 5 });
         const result = gEvalScore(answer.text, answer.logprobs);
         if (!result) throw new Error(`judge ${judge.id} gave no score from 1 to 5: ${quote(answer.text, 200)}`);
         const passed = result.value >= options.threshold;

@@ -14,8 +14,11 @@ export interface JudgeAnswer {
 export interface Judge {
   /** `<provider>:<model>` of the judge. */
   readonly id: string;
-  /** Sends one conversation to the judge (temperature 0 unless configured), returning its text. */
-  ask(messages: ChatMessage[], signal?: AbortSignal): Promise<JudgeAnswer>;
+  /**
+   * Sends one conversation to the judge (temperature 0 unless configured), returning its text.
+   * `logprobs` asks for that many alternatives per token when the judge's model can give them.
+   */
+  ask(messages: ChatMessage[], signal?: AbortSignal, options?: { logprobs?: number }): Promise<JudgeAnswer>;
 }
 
 /** A conversation as one readable string, for `judgePrompt`. */
@@ -45,9 +48,17 @@ export function createJudge(reference: ProviderReference, context: EvaluatorCont
   const { temperature = 0, maxTokens, seed } = reference.settings;
   return {
     id: provider.id,
-    async ask(messages, signal) {
+    async ask(messages, signal, options = {}) {
+      // Log-probabilities only from a judge whose model can give them (no warning otherwise).
+      const logprobs = options.logprobs !== undefined && provider.getModelInfo().capabilities.logprobs ? options.logprobs : undefined;
       const response = await provider.generate(
-        { messages, temperature, ...(maxTokens !== undefined ? { maxTokens } : {}), ...(seed !== undefined ? { seed } : {}) },
+        {
+          messages,
+          temperature,
+          ...(maxTokens !== undefined ? { maxTokens } : {}),
+          ...(seed !== undefined ? { seed } : {}),
+          ...(logprobs !== undefined ? { logprobs } : {}),
+        },
         signal ? { signal } : {},
       );
       return { text: response.text, prompt: formatMessages(messages), ...(response.logprobs ? { logprobs: response.logprobs } : {}) };
