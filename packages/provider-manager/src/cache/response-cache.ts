@@ -1,0 +1,31 @@
+import type { GenerateResponse } from '@llm-lab/core';
+
+/**
+ * One place to keep answers. Every implementation (memory, disk, Redis) behaves the same way:
+ * `get` resolves `undefined` for a missing or expired key, `set` with `ttlMs` undefined (or 0)
+ * keeps the entry until it is evicted or deleted. Implementations may reject on an I/O failure;
+ * the provider manager turns such a failure into a miss (and a `cache-error` event), never into a
+ * failed call.
+ */
+export interface ResponseCache {
+  /** A short name for messages and events, e.g. `memory`, `disk:/path`, `redis:llm-lab:cache:`. */
+  readonly name: string;
+  get(key: string): Promise<GenerateResponse | undefined>;
+  set(key: string, value: GenerateResponse, ttlMs?: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Removes every entry of this cache (for Redis: every key under its prefix). */
+  clear(): Promise<void>;
+  /** Writes out anything buffered and releases files or connections. */
+  close(): Promise<void>;
+}
+
+/** The fields a cache stores: the answer without the per-call marks the manager adds. */
+export function storableResponse(response: GenerateResponse): GenerateResponse {
+  const { cached: _cached, attempts: _attempts, ...rest } = response;
+  return rest;
+}
+
+/** Milliseconds since the epoch at which an entry written now with `ttlMs` expires; 0 = never. */
+export function expiryOf(ttlMs: number | undefined, now: number = Date.now()): number {
+  return ttlMs !== undefined && ttlMs > 0 ? now + ttlMs : 0;
+}

@@ -1,0 +1,171 @@
+import { z } from '@llm-lab/core';
+
+/**
+ * The provider manager's settings as they appear in a config file. Every field is optional and
+ * has a documented default (see README.md, "Defaults"); `parse` fills them in.
+ */
+
+const providerIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.-]*:.+$/i, 'a provider id of the form <provider>:<model>, e.g. openai:gpt-4o-mini');
+
+/** Retries of one provider: exponential backoff with full jitter, honouring the vendor's retry-after. */
+export const retrySettingsSchema = z
+  .object({
+    /** Calls made at most, the first included (1 = no retry). Default 5. */
+    maxAttempts: z.number().int().min(1).max(50).default(5),
+    /** Backoff base: attempt n waits up to `baseDelayMs * 2^(n-1)` (full jitter). Default 250. */
+    baseDelayMs: z.number().int().min(0).default(250),
+    /** Ceiling of one backoff wait (a vendor's retry-after may ask for longer and is honoured). Default 20,000. */
+    maxDelayMs: z.number().int().min(0).default(20_000),
+    /** No retry starts after this many milliseconds since the first attempt. Default 120,000. */
+    maxTotalMs: z.number().int().min(0).default(120_000),
+  })
+  .strict();
+
+/** The circuit breaker of each underlying provider. */
+export const breakerSettingsSchema = z
+  .object({
+    /** Set false to never open the breaker. Default true. */
+    enabled: z.boolean().default(true),
+    /** Opens after this many consecutive health failures. Default 5. */
+    failureThreshold: z.number().int().min(1).default(5),
+    /** Opens when this share (0–1] of the calls in the window failed... Default 0.5. */
+    failureRate: z.number().gt(0).max(1).default(0.5),
+    /** ...over a sliding window of this many milliseconds... Default 60,000. */
+    windowMs: z.number().int().positive().default(60_000),
+    /** ...once the window holds at least this many calls. Default 20. */
+    minCalls: z.number().int().min(1).default(20),
+    /** Milliseconds an open breaker waits before letting probe calls through (half-open). Default 30,000. */
+    cooldownMs: z.number().int().min(0).default(30_000),
+    /** Probe calls allowed at once while half-open. Default 1. */
+    halfOpenMaxCalls: z.number().int().min(1).default(1),
+  })
+  .strict();
+
+/** Request and token budgets of each underlying provider (token buckets). */
+export const rateLimitSettingsSchema = z
+  .object({
+    /** Requests per minute. Default: no limit. */
+    rpm: z.number().positive().optional(),
+    /** Tokens (prompt estimate + maxTokens, corrected by the reported usage) per minute. Default: no limit. */
+    tpm: z.number().positive().optional(),
+    /**
+     * Seconds of budget that may be spent at once after an idle spell. Default 0: calls are spaced
+     * evenly at the budget's rate, which never overshoots a vendor's sliding-window limit (a burst
+     * on top of a full window is answered with 429s).
+     */
+    burstSeconds: z.number().min(0).default(0),
+  })
+  .strict();
+
+/** Calls in flight at once to each underlying provider. */
+export const concurrencySettingsSchema = z
+  .object({
+    /** The ceiling. Default 256. */
+    max: z.number().int().min(1).default(256),
+    /** AIMD: a 429 halves the limit, each success raises it by about one per round trip, up to `max`. Default true. */
+    adaptive: z.boolean().default(true),
+  })
+  .strict();
+
+/** The response cache as used by one provider. */
+export const providerCacheSettingsSchema = z
+  .object({
+    /** Set false to neither read nor write the cache for this provider. Default true. */
+    enabled: z.boolean().default(true),
+    /** Lifetime of an entry in milliseconds. Default: the run-wide `cache.ttlMs` (none = no expiry). */
+    ttlMs: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/** A load-balanced member in a config file: a provider id, or an id with its `config:` block and a label. */
+export const memberEntrySchema = z.union([
+  providerIdSchema,
+  z
+    .object({
+      id: providerIdSchema,
+      /** The member's name in events, errors and `answeredBy`. Default the id (with `#n` when ids repeat). */
+      label: z.string().min(1).optional(),
+      /** Passed to the provider factory (apiKey, baseURL, ...). */
+      config: z.record(z.string(), z.unknown()).default({}),
+    })
+    .strict(),
+]);
+
+/** How a call picks a member of a load-balanced provider. */
+export const balancingStrategySchema = z.enum(['round-robin', 'least-busy', 'lowest-latency']);
+
+/** The manager's policy for one provider entry of a config file. */
+export const providerPolicySchema = z
+  .object({
+    cache: providerCacheSettingsSchema.default({ enabled: true }),
+    retry: retrySettingsSchema.default({ maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 20_000, maxTotalMs: 120_000 }),
+    breaker: breakerSettingsSchema.default({
+      enabled: true,
+      failureThreshold: 5,
+      failureRate: 0.5,
+      windowMs: 60_000,
+      minCalls: 20,
+      cooldownMs: 30_000,
+      halfOpenMaxCalls: 1,
+    }),
+    rateLimit: rateLimitSettingsSchema.default({ burstSeconds: 0 }),
+    concurrency: concurrencySettingsSchema.default({ max: 256, adaptive: true }),
+    /** Per-call timeout in milliseconds (the call's own `timeoutMs` wins). Default: the provider's. */
+    timeoutMs: z.number().int().positive().optional(),
+    /** Provider ids tried in order when this provider fails (or its breaker is open). Default none. */
+    fallbacks: z.array(providerIdSchema).default([]),
+    /** Deployments or keys behind this one logical provider. Default: the provider alone. */
+    members: z.array(memberEntrySchema).min(1).optional(),
+    /** How members are picked. Default `round-robin`. */
+    strategy: balancingStrategySchema.default('round-robin'),
+  })
+  .strict();
+
+/** The run-wide response cache. */
+export const managerCacheSchema = z
+  .object({
+    /** `memory` (in-process LRU), `disk` (persists between runs), `redis`, or `none`. Default `memory`. */
+    kind: z.enum(['memory', 'disk', 'redis', 'none']).default('memory'),
+    /** Folder of the disk cache. Default `.llm-lab/cache` under the working directory. */
+    dir: z.string().min(1).optional(),
+    /** Redis URL. Default the `REDIS_URL` environment variable, else `redis://127.0.0.1:6379`. */
+    url: z.string().min(1).optional(),
+    /** Prefix of every Redis key, to keep projects apart. Default `llm-lab:cache:`. */
+    keyPrefix: z.string().min(1).optional(),
+    /** Lifetime of an entry in milliseconds. Default: no expiry. */
+    ttlMs: z.number().int().positive().optional(),
+    /** Most entries in the memory cache. Default 10,000. */
+    maxEntries: z.number().int().positive().optional(),
+    /** Approximate most bytes in the memory cache. Default 256 MiB. */
+    maxBytes: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/** Everything the manager reads from a config file: the run-wide cache and a policy per provider id. */
+export const providerManagerConfigSchema = z
+  .object({
+    cache: managerCacheSchema.default({ kind: 'memory' }),
+    /** Identical requests in flight at once are sent once. Default true. */
+    singleFlight: z.boolean().default(true),
+    /** Policies keyed by provider id (or label). */
+    providers: z.record(z.string().min(1), providerPolicySchema).default({}),
+  })
+  .strict();
+
+export type RetrySettings = z.output<typeof retrySettingsSchema>;
+export type BreakerSettings = z.output<typeof breakerSettingsSchema>;
+export type RateLimitSettings = z.output<typeof rateLimitSettingsSchema>;
+export type ConcurrencySettings = z.output<typeof concurrencySettingsSchema>;
+export type ProviderCacheSettings = z.output<typeof providerCacheSettingsSchema>;
+export type BalancingStrategy = z.output<typeof balancingStrategySchema>;
+export type MemberEntry = z.output<typeof memberEntrySchema>;
+/** A provider policy as written (every field optional). */
+export type ProviderPolicyInput = z.input<typeof providerPolicySchema>;
+/** A provider policy with defaults filled in. */
+export type ProviderPolicy = z.output<typeof providerPolicySchema>;
+export type ManagerCacheInput = z.input<typeof managerCacheSchema>;
+export type ManagerCacheSettings = z.output<typeof managerCacheSchema>;
+export type ProviderManagerConfigInput = z.input<typeof providerManagerConfigSchema>;
+export type ProviderManagerConfig = z.output<typeof providerManagerConfigSchema>;

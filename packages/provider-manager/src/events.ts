@@ -1,0 +1,98 @@
+import type { GenerateRequest, ProviderError, TokenUsage } from '@llm-lab/core';
+import type { BreakerSnapshot, BreakerState } from './resilience/circuit-breaker.js';
+
+/** Every event the manager emits, with its payload. Listeners run synchronously and must be quick. */
+export interface ManagerEvents {
+  /** A call to a managed provider starts. */
+  'request-start': { providerId: string; request: GenerateRequest; stream: boolean };
+  /** A call to a managed provider ends, answered (from a provider or the cache) or failed. */
+  'request-end': {
+    providerId: string;
+    /** Who answered (absent on failure). */
+    answeredBy?: string;
+    /** Wall time of the whole call, retries and waits included. */
+    latencyMs: number;
+    usage?: TokenUsage;
+    cached: boolean;
+    /** Calls made to providers (0 for a cache hit). */
+    attempts: number;
+    error?: ProviderError;
+  };
+  /** One call to one underlying provider ended. */
+  attempt: { providerId: string; member: string; attempt: number; latencyMs: number; error?: ProviderError };
+  /** A failed attempt will be retried after `delayMs`. */
+  retry: { providerId: string; member: string; attempt: number; delayMs: number; error: ProviderError };
+  /** A call was answered from the cache. */
+  'cache-hit': { providerId: string; key: string; cache: string };
+  /** The cache failed to read or write; the call went on as a miss. */
+  'cache-error': { providerId: string; operation: 'get' | 'set'; cache: string; error: unknown };
+  /** A member's circuit breaker changed state. */
+  'breaker-state-change': { member: string; from: BreakerState; to: BreakerState; snapshot: BreakerSnapshot };
+  /** A provider failed (or its breakers are open) and the call moves on to a fallback. */
+  fallback: { providerId: string; from: string; to: string; error: ProviderError };
+  /** A member's adaptive concurrency limit changed after a rate-limit answer. */
+  'concurrency-change': { member: string; limit: number; reason: 'rate-limited' };
+}
+
+export type ManagerEventName = keyof ManagerEvents;
+export type ManagerListener<E extends ManagerEventName> = (event: ManagerEvents[E]) => void;
+
+/** An observer object: any subset of the events, by name. */
+export type ManagerObserver = { [E in ManagerEventName]?: ManagerListener<E> };
+
+/**
+ * The manager's event hub. `active[event]` is a plain boolean the hot path checks before it builds
+ * an event, so nothing is allocated for events nobody listens to. A listener that throws is
+ * ignored: observers cannot break calls.
+ */
+export class ManagerEmitter {
+  readonly active: Record<ManagerEventName, boolean> = {
+    'request-start': false,
+    'request-end': false,
+    attempt: false,
+    retry: false,
+    'cache-hit': false,
+    'cache-error': false,
+    'breaker-state-change': false,
+    fallback: false,
+    'concurrency-change': false,
+  };
+  private readonly listeners: { [E in ManagerEventName]?: Array<ManagerListener<E>> } = {};
+
+  on<E extends ManagerEventName>(event: E, listener: ManagerListener<E>): () => void {
+    const list = (this.listeners[event] ??= []) as Array<ManagerListener<E>>;
+    list.push(listener);
+    this.active[event] = true;
+    return () => this.off(event, listener);
+  }
+
+  off<E extends ManagerEventName>(event: E, listener: ManagerListener<E>): void {
+    const list = this.listeners[event] as Array<ManagerListener<E>> | undefined;
+    if (!list) return;
+    const index = list.indexOf(listener);
+    if (index !== -1) list.splice(index, 1);
+    this.active[event] = list.length > 0;
+  }
+
+  /** Subscribes every listener of an observer object; returns one function that unsubscribes them all. */
+  observe(observer: ManagerObserver): () => void {
+    const offs: Array<() => void> = [];
+    for (const event of Object.keys(observer) as ManagerEventName[]) {
+      const listener = observer[event];
+      if (listener) offs.push(this.on(event, listener as ManagerListener<typeof event>));
+    }
+    return () => offs.forEach((off) => off());
+  }
+
+  emit<E extends ManagerEventName>(event: E, payload: ManagerEvents[E]): void {
+    const list = this.listeners[event] as Array<ManagerListener<E>> | undefined;
+    if (!list) return;
+    for (const listener of list) {
+      try {
+        listener(payload);
+      } catch {
+        // An observer's failure must never fail or slow a call.
+      }
+    }
+  }
+}

@@ -1,0 +1,45 @@
+export {
+  createProviderManager,
+  type ProviderManager,
+  type ProviderManagerOptions,
+  type ManagedProviderDefinition,
+  type MemberDefinition,
+} from './provider-manager.js';
+export { createProviderManagerFromConfig, type ManagerFromConfigOptions, type ProviderReference } from './from-config.js';
+export { ManagedProvider, type ManagedCallOptions } from './managed-provider.js';
+export {
+  providerManagerConfigSchema,
+  providerPolicySchema,
+  managerCacheSchema,
+  retrySettingsSchema,
+  breakerSettingsSchema,
+  rateLimitSettingsSchema,
+  concurrencySettingsSchema,
+  providerCacheSettingsSchema,
+  memberEntrySchema,
+  balancingStrategySchema,
+  type ProviderManagerConfig,
+  type ProviderManagerConfigInput,
+  type ProviderPolicy,
+  type ProviderPolicyInput,
+  type ManagerCacheInput,
+  type ManagerCacheSettings,
+  type RetrySettings,
+  type BreakerSettings,
+  type RateLimitSettings,
+  type ConcurrencySettings,
+  type ProviderCacheSettings,
+  type BalancingStrategy,
+  type MemberEntry,
+} from './config-schema.js';
+export type { ManagerEvents, ManagerEventName, ManagerListener, ManagerObserver } from './events.js';
+export type { ResponseCache } from './cache/response-cache.js';
+export { MemoryResponseCache, createMemoryCache, type MemoryCacheOptions } from './cache/memory-cache.js';
+export { DiskResponseCache, createDiskCache, type DiskCacheOptions } from './cache/disk-cache.js';
+export { RedisResponseCache, createRedisCache, type RedisCacheOptions } from './cache/redis-cache.js';
+export { createCacheFromSettings, DEFAULT_DISK_CACHE_DIR, type CreateCacheContext } from './cache/create-cache.js';
+export { cacheKeyOf, canonicalJson } from './cache/cache-key.js';
+export { CircuitBreaker, type BreakerState, type BreakerSnapshot, type BreakerPermit } from './resilience/circuit-breaker.js';
+export { retryDelayMs } from './resilience/retry-policy.js';
+export { isHealthFailure, shouldFallBack } from './resilience/failure-policy.js';
+export { estimateTokens } from './member.js';

@@ -1,0 +1,524 @@
+import {
+  CONTRACT_VERSION,
+  mapConcurrent,
+  ProviderError,
+  type BatchItemResult,
+  type BatchOptions,
+  type CallOptions,
+  type CompletionScore,
+  type CostBreakdown,
+  type GenerateRequest,
+  type GenerateResponse,
+  type LanguageModelProvider,
+  type ModelInfo,
+  type ScoreCompletionsRequest,
+  type StreamPart,
+  type TokenUsage,
+} from '@llm-lab/core';
+import { cacheKeyOf } from './cache/cache-key.js';
+import type { ResponseCache } from './cache/response-cache.js';
+import type { BalancingStrategy, RetrySettings } from './config-schema.js';
+import type { ManagerEmitter } from './events.js';
+import type { LoadBalancer } from './load-balancer.js';
+import { estimateTokens, type Member } from './member.js';
+import { abortableSleep, cancelledError } from './resilience/abortable-sleep.js';
+import type { BreakerPermit } from './resilience/circuit-breaker.js';
+import { isHealthFailure, shouldFallBack, toProviderError, withAttempts } from './resilience/failure-policy.js';
+import { retryDelayMs } from './resilience/retry-policy.js';
+
+/** Per-call options of a managed provider: the contract's, plus how to use the cache. */
+export interface ManagedCallOptions extends CallOptions {
+  /** `use` (default) reads and writes the cache; `refresh` skips the read but stores the answer; `bypass` does neither. */
+  cache?: 'use' | 'refresh' | 'bypass';
+}
+
+/** One logical provider as the manager runs it: its members and its policies. */
+export interface Target {
+  readonly id: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly members: readonly Member[];
+  readonly strategy: BalancingStrategy;
+  readonly balancer: LoadBalancer;
+  readonly retry: RetrySettings;
+  readonly timeoutMs: number | undefined;
+  readonly cacheEnabled: boolean;
+  readonly cacheTtlMs: number | undefined;
+  readonly fallbackIds: readonly string[];
+}
+
+/** What every managed provider of one manager shares. */
+export interface ManagerContext {
+  readonly emitter: ManagerEmitter;
+  readonly cache: ResponseCache | undefined;
+  readonly singleFlight: boolean;
+  readonly inFlight: Map<string, Promise<GenerateResponse>>;
+  target(id: string): Target;
+  closeMember(member: Member): Promise<void>;
+}
+
+/** A member held for one attempt: its breaker permit and the concurrency generation it started in. */
+interface Lease {
+  member: Member;
+  permit: BreakerPermit;
+  generation: number;
+  tokens: number;
+}
+
+/** How long after its own timeout a provider that ignores `timeoutMs` is given up on. */
+const BACKSTOP_GRACE_MS = 1000;
+
+/**
+ * A provider that runs every call through the manager: response cache, single flight, load
+ * balancing, rate limits and adaptive concurrency, circuit breakers, retries with backoff, and
+ * fallbacks. It implements the provider contract, so the engine uses it like any other provider;
+ * its answers say whether they were `cached`, how many `attempts` they took and who answered
+ * (`answeredBy`).
+ */
+export class ManagedProvider implements LanguageModelProvider {
+  readonly contractVersion: string = CONTRACT_VERSION;
+  readonly id: string;
+  readonly provider: string;
+  readonly model: string;
+  private readonly context: ManagerContext;
+  private readonly primary: Target;
+  private chain: Target[] | undefined;
+
+  /**
+   * Present when the first member can score completions: passed through to a member whose breaker
+   * lets calls through (no cache, retries or fallbacks).
+   */
+  readonly scoreCompletions?: (request: ScoreCompletionsRequest, options?: CallOptions) => Promise<CompletionScore[]>;
+
+  constructor(target: Target, context: ManagerContext) {
+    this.primary = target;
+    this.context = context;
+    this.id = target.id;
+    this.provider = target.provider;
+    this.model = target.model;
+    if (typeof (target.members[0] as Member).provider.scoreCompletions === 'function') {
+      this.scoreCompletions = (request, options) => {
+        const member = target.balancer.pick();
+        if (member === undefined) return Promise.reject(this.openError(target));
+        const score = member.provider.scoreCompletions;
+        if (typeof score !== 'function') {
+          return Promise.reject(new ProviderError({ kind: 'bad-request', providerId: member.provider.id, message: `${member.name} cannot score completions.` }));
+        }
+        return score.call(member.provider, request, options);
+      };
+    }
+  }
+
+  /** The names of this provider's members (deployments or keys), in order. */
+  get members(): string[] {
+    return this.primary.members.map((member) => member.name);
+  }
+
+  /** One call, answered whole. Rejects with a ProviderError after retries and fallbacks are used up. */
+  async generate(request: GenerateRequest, options: ManagedCallOptions = {}): Promise<GenerateResponse> {
+    const emitter = this.context.emitter;
+    const startedAt = emitter.active['request-end'] ? performance.now() : 0;
+    if (emitter.active['request-start']) emitter.emit('request-start', { providerId: this.id, request, stream: false });
+    try {
+      const response = await this.generateThroughChain(request, options);
+      if (emitter.active['request-end']) this.emitEnd(startedAt, response, undefined);
+      return response;
+    } catch (error) {
+      const failure = toProviderError(error, this.id);
+      if (emitter.active['request-end']) this.emitEnd(startedAt, undefined, failure);
+      throw failure;
+    }
+  }
+
+  /**
+   * One call, streamed. A cached answer is replayed as text parts. Before the first text part a
+   * failure is retried (and falls back) like `generate`; after it, the failure ends the stream,
+   * since the text already delivered cannot be taken back.
+   */
+  async *streamGenerate(request: GenerateRequest, options: ManagedCallOptions = {}): AsyncIterable<StreamPart> {
+    const emitter = this.context.emitter;
+    const startedAt = emitter.active['request-end'] ? performance.now() : 0;
+    if (emitter.active['request-start']) emitter.emit('request-start', { providerId: this.id, request, stream: true });
+    const chain = this.targets();
+    let final: GenerateResponse | undefined;
+    try {
+      for (let index = 0; ; index++) {
+        const target = chain[index] as Target;
+        try {
+          for await (const part of this.streamOn(target, request, options)) {
+            if (part.type === 'finish') final = part.response;
+            yield part;
+          }
+          break;
+        } catch (error) {
+          const failure = toProviderError(error, target.id);
+          const next = chain[index + 1];
+          if (next === undefined || final !== undefined || !shouldFallBack(failure) || options.signal?.aborted) throw failure;
+          this.emitFallback(target, next, failure);
+        }
+      }
+    } catch (error) {
+      const failure = toProviderError(error, this.id);
+      if (emitter.active['request-end']) this.emitEnd(startedAt, undefined, failure);
+      throw failure;
+    }
+    if (emitter.active['request-end']) this.emitEnd(startedAt, final, undefined);
+  }
+
+  /** Many calls, at most `options.concurrency` (default 8) at once; each item says how it went. */
+  async batchGenerate(requests: GenerateRequest[], options: BatchOptions & ManagedCallOptions = {}): Promise<BatchItemResult[]> {
+    const { concurrency = 8, ...callOptions } = options;
+    return mapConcurrent(requests, concurrency, async (request): Promise<BatchItemResult> => {
+      try {
+        return { ok: true, response: await this.generate(request, callOptions) };
+      } catch (error) {
+        return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+      }
+    });
+  }
+
+  /** The first member's model facts, under this provider's id. */
+  getModelInfo(): ModelInfo {
+    const info = (this.primary.members[0] as Member).provider.getModelInfo();
+    return { ...info, id: this.id, provider: this.provider, model: this.model };
+  }
+
+  estimateCost(usage: TokenUsage): CostBreakdown | undefined {
+    return (this.primary.members[0] as Member).provider.estimateCost(usage);
+  }
+
+  /** Closes this provider's members (each underlying provider is closed once, however many managed providers share it). */
+  async close(): Promise<void> {
+    await Promise.all(this.primary.members.map((member) => this.context.closeMember(member)));
+  }
+
+  /** This provider followed by its fallbacks, in order. */
+  private targets(): Target[] {
+    this.chain ??= [this.primary, ...this.primary.fallbackIds.map((id) => this.context.target(id))];
+    return this.chain;
+  }
+
+  private async generateThroughChain(request: GenerateRequest, options: ManagedCallOptions): Promise<GenerateResponse> {
+    const chain = this.targets();
+    if (chain.length === 1) return this.generateOn(this.primary, request, options);
+    for (let index = 0; ; index++) {
+      const target = chain[index] as Target;
+      try {
+        return await this.generateOn(target, request, options);
+      } catch (error) {
+        const failure = toProviderError(error, target.id);
+        const next = chain[index + 1];
+        if (next === undefined || !shouldFallBack(failure) || options.signal?.aborted) throw failure;
+        this.emitFallback(target, next, failure);
+      }
+    }
+  }
+
+  /** Cache, then single flight, then the attempts. */
+  private async generateOn(target: Target, request: GenerateRequest, options: ManagedCallOptions): Promise<GenerateResponse> {
+    const mode = options.cache ?? 'use';
+    const cache = target.cacheEnabled && mode !== 'bypass' ? this.context.cache : undefined;
+    const singleFlight = this.context.singleFlight;
+    if (cache === undefined && !singleFlight) return this.attempts(target, request, options);
+    const startedAt = performance.now();
+    const key = cacheKeyOf(target.id, request);
+    if (cache !== undefined && mode === 'use') {
+      const hit = await this.readCache(cache, key, target);
+      if (hit !== undefined) return this.fromCache(hit, target, startedAt);
+    }
+    if (!singleFlight) {
+      const response = await this.attempts(target, request, options);
+      if (cache !== undefined) this.writeCache(cache, key, response, target);
+      return response;
+    }
+    const inFlight = this.context.inFlight;
+    const running = inFlight.get(key);
+    if (running !== undefined) return this.follow(running, target, request, options);
+    const leader = this.attempts(target, request, options);
+    inFlight.set(key, leader);
+    const forget = () => {
+      if (inFlight.get(key) === leader) inFlight.delete(key);
+    };
+    leader.then(forget, forget);
+    const response = await leader;
+    if (cache !== undefined) this.writeCache(cache, key, response, target);
+    return response;
+  }
+
+  /** Waits for an identical call already in flight; runs its own when that one was cancelled by its caller. */
+  private async follow(
+    running: Promise<GenerateResponse>,
+    target: Target,
+    request: GenerateRequest,
+    options: ManagedCallOptions,
+  ): Promise<GenerateResponse> {
+    try {
+      return await (options.signal ? raceSignal(running, options.signal, target.id) : running);
+    } catch (error) {
+      const failure = toProviderError(error, target.id);
+      if (failure.kind !== 'cancelled' || options.signal?.aborted) throw failure;
+      return this.attempts(target, request, options);
+    }
+  }
+
+  /** The retry loop of a whole (not streamed) call. */
+  private async attempts(target: Target, request: GenerateRequest, options: ManagedCallOptions): Promise<GenerateResponse> {
+    const firstStartedAt = performance.now();
+    const tokens = (target.members[0] as Member).limitsTokens ? estimateTokens(request) : 0;
+    for (let attempt = 1; ; attempt++) {
+      const leased = this.lease(target, tokens, options.signal);
+      const lease = leased instanceof Promise ? await leased : leased;
+      const member = lease.member;
+      const startedAt = performance.now();
+      let response: GenerateResponse;
+      try {
+        response = await this.callMember(target, member, request, options);
+      } catch (error) {
+        const failure = toProviderError(error, member.provider.id);
+        const delay = this.settleFailure(target, lease, attempt, failure, startedAt, firstStartedAt, options.signal);
+        if (delay === undefined) throw withAttempts(failure, attempt, performance.now() - firstStartedAt);
+        await abortableSleep(delay, options.signal, target.id, `waiting to retry ${member.name}`);
+        continue;
+      }
+      const latencyMs = performance.now() - startedAt;
+      this.settleSuccess(target, lease, attempt, latencyMs, response.usage);
+      return { ...response, cached: false, attempts: attempt, answeredBy: member.name };
+    }
+  }
+
+  /** The retry loop of a streamed call: retries only while no text has been delivered. */
+  private async *streamOn(target: Target, request: GenerateRequest, options: ManagedCallOptions): AsyncIterable<StreamPart> {
+    const mode = options.cache ?? 'use';
+    const cache = target.cacheEnabled && mode !== 'bypass' ? this.context.cache : undefined;
+    const firstStartedAt = performance.now();
+    const key = cache !== undefined ? cacheKeyOf(target.id, request) : undefined;
+    if (cache !== undefined && key !== undefined && mode === 'use') {
+      const hit = await this.readCache(cache, key, target);
+      if (hit !== undefined) {
+        yield* replay(this.fromCache(hit, target, firstStartedAt));
+        return;
+      }
+    }
+    const tokens = (target.members[0] as Member).limitsTokens ? estimateTokens(request) : 0;
+    const callOptions = this.callOptionsFor(target, options);
+    for (let attempt = 1; ; attempt++) {
+      const leased = this.lease(target, tokens, options.signal);
+      const lease = leased instanceof Promise ? await leased : leased;
+      const member = lease.member;
+      const startedAt = performance.now();
+      let delivered = false;
+      let settled = false;
+      try {
+        for await (const part of member.provider.streamGenerate(request, callOptions)) {
+          if (part.type !== 'finish') {
+            if (part.type === 'text-delta') delivered = true;
+            yield part;
+            continue;
+          }
+          settled = true;
+          this.settleSuccess(target, lease, attempt, performance.now() - startedAt, part.response.usage);
+          const response: GenerateResponse = { ...part.response, cached: false, attempts: attempt, answeredBy: member.name };
+          if (cache !== undefined && key !== undefined) this.writeCache(cache, key, response, target);
+          yield { type: 'finish', response };
+          return;
+        }
+        throw new ProviderError({
+          kind: 'invalid-response',
+          providerId: member.provider.id,
+          message: `${member.provider.id} ended its stream without a finish part.`,
+        });
+      } catch (error) {
+        if (settled) throw error;
+        settled = true;
+        const failure = toProviderError(error, member.provider.id);
+        const delay = this.settleFailure(target, lease, attempt, failure, startedAt, firstStartedAt, options.signal);
+        if (delay === undefined || delivered) throw withAttempts(failure, attempt, performance.now() - firstStartedAt);
+        await abortableSleep(delay, options.signal, target.id, `waiting to retry ${member.name}`);
+      } finally {
+        // The consumer stopped reading early: free the slot without judging the provider.
+        if (!settled) {
+          lease.member.breaker.release(lease.permit);
+          lease.member.leave();
+        }
+      }
+    }
+  }
+
+  /**
+   * Picks a member, takes its breaker permit and a slot under its limits: synchronously when
+   * nothing holds the call back (the common case, no promise), else a promise that waits.
+   */
+  private lease(target: Target, tokens: number, signal: AbortSignal | undefined): Lease | Promise<Lease> {
+    const member = target.balancer.pick();
+    if (member === undefined) throw this.openError(target);
+    const permit = member.breaker.acquire() as BreakerPermit;
+    if (member.tryEnter(tokens)) return { member, permit, generation: member.concurrency.generation, tokens };
+    return member.enter(tokens, signal, target.id).then(
+      () => ({ member, permit, generation: member.concurrency.generation, tokens }),
+      (error: unknown) => {
+        member.breaker.release(permit);
+        throw error;
+      },
+    );
+  }
+
+  /** Calls the member with the target's timeout; gives up on a provider that ignores it a little after it passed. */
+  private callMember(target: Target, member: Member, request: GenerateRequest, options: ManagedCallOptions): Promise<GenerateResponse> {
+    const callOptions = this.callOptionsFor(target, options);
+    const call = member.provider.generate(request, callOptions);
+    const timeoutMs = callOptions.timeoutMs;
+    return timeoutMs === undefined ? call : withBackstop(call, timeoutMs, member.provider.id);
+  }
+
+  private callOptionsFor(target: Target, options: ManagedCallOptions): CallOptions {
+    if (options.timeoutMs !== undefined || target.timeoutMs === undefined) return options;
+    return { ...options, timeoutMs: target.timeoutMs };
+  }
+
+  private settleSuccess(target: Target, lease: Lease, attempt: number, latencyMs: number, usage: TokenUsage | undefined): void {
+    const { member } = lease;
+    member.breaker.recordSuccess(lease.permit);
+    member.recordSuccess(latencyMs, lease.tokens, usage?.totalTokens);
+    member.leave();
+    const emitter = this.context.emitter;
+    if (emitter.active.attempt) emitter.emit('attempt', { providerId: target.id, member: member.name, attempt, latencyMs });
+  }
+
+  /** Books a failed attempt; returns the wait before the next attempt, or undefined when there is none. */
+  private settleFailure(
+    target: Target,
+    lease: Lease,
+    attempt: number,
+    failure: ProviderError,
+    startedAt: number,
+    firstStartedAt: number,
+    signal: AbortSignal | undefined,
+  ): number | undefined {
+    const { member } = lease;
+    if (isHealthFailure(failure)) member.breaker.recordFailure(lease.permit);
+    else if (failure.kind === 'cancelled') member.breaker.release(lease.permit);
+    else member.breaker.recordSuccess(lease.permit);
+    if (failure.kind === 'rate-limit') member.recordRateLimited(lease.generation, failure.retryAfterMs);
+    member.leave();
+    const emitter = this.context.emitter;
+    if (emitter.active.attempt) {
+      emitter.emit('attempt', { providerId: target.id, member: member.name, attempt, latencyMs: performance.now() - startedAt, error: failure });
+    }
+    const retry = target.retry;
+    if (!failure.isRetryable || attempt >= retry.maxAttempts || signal?.aborted) return undefined;
+    const delayMs = retryDelayMs(retry, attempt, failure);
+    if (performance.now() - firstStartedAt + delayMs > retry.maxTotalMs) return undefined;
+    if (emitter.active.retry) emitter.emit('retry', { providerId: target.id, member: member.name, attempt, delayMs, error: failure });
+    return delayMs;
+  }
+
+  /** The fail-fast error when every member's breaker is open. */
+  private openError(target: Target): ProviderError {
+    const members = target.members;
+    if (members.length === 1) return (members[0] as Member).breaker.openError(target.id);
+    const waits = members.map((member) => member.breaker.snapshot().retryAt ?? Date.now());
+    const seconds = Math.ceil(Math.max(0, Math.min(...waits) - Date.now()) / 1000);
+    return new ProviderError({
+      kind: 'server',
+      providerId: target.id,
+      isRetryable: false,
+      vendorCode: 'circuit_open',
+      retryAfterMs: seconds * 1000,
+      message: `circuit open for every member of ${target.id} (${members.map((member) => member.name).join(', ')}); retrying in ${seconds} s. Check the providers' status, or configure fallbacks.`,
+    });
+  }
+
+  private async readCache(cache: ResponseCache, key: string, target: Target): Promise<GenerateResponse | undefined> {
+    try {
+      const hit = await cache.get(key);
+      if (hit !== undefined && this.context.emitter.active['cache-hit']) {
+        this.context.emitter.emit('cache-hit', { providerId: target.id, key, cache: cache.name });
+      }
+      return hit;
+    } catch (error) {
+      this.cacheFailed(cache, target, 'get', error);
+      return undefined;
+    }
+  }
+
+  /** Stores an answer without waiting; a failure is an event, never a failed call. Errors are never stored. */
+  private writeCache(cache: ResponseCache, key: string, response: GenerateResponse, target: Target): void {
+    let write: Promise<void>;
+    try {
+      write = cache.set(key, response, target.cacheTtlMs);
+    } catch (error) {
+      this.cacheFailed(cache, target, 'set', error);
+      return;
+    }
+    write.catch((error: unknown) => this.cacheFailed(cache, target, 'set', error));
+  }
+
+  private cacheFailed(cache: ResponseCache, target: Target, operation: 'get' | 'set', error: unknown): void {
+    const emitter = this.context.emitter;
+    if (emitter.active['cache-error']) emitter.emit('cache-error', { providerId: target.id, operation, cache: cache.name, error });
+  }
+
+  private fromCache(hit: GenerateResponse, target: Target, startedAt: number): GenerateResponse {
+    return { ...hit, cached: true, attempts: 0, answeredBy: hit.answeredBy ?? target.id, latencyMs: performance.now() - startedAt };
+  }
+
+  private emitFallback(from: Target, to: Target, error: ProviderError): void {
+    const emitter = this.context.emitter;
+    if (emitter.active.fallback) emitter.emit('fallback', { providerId: this.id, from: from.id, to: to.id, error });
+  }
+
+  private emitEnd(startedAt: number, response: GenerateResponse | undefined, error: ProviderError | undefined): void {
+    this.context.emitter.emit('request-end', {
+      providerId: this.id,
+      latencyMs: performance.now() - startedAt,
+      cached: response?.cached ?? false,
+      attempts: response?.attempts ?? 0,
+      ...(response ? { answeredBy: response.answeredBy, usage: response.usage } : {}),
+      ...(error ? { error } : {}),
+    });
+  }
+}
+
+/** Replays a whole answer as a stream: one text part per word (with its trailing space), usage, finish. */
+async function* replay(response: GenerateResponse): AsyncIterable<StreamPart> {
+  const pieces = response.text.match(/\s*\S+\s*/g) ?? (response.text === '' ? [] : [response.text]);
+  for (const text of pieces) yield { type: 'text-delta', text };
+  yield { type: 'usage', usage: response.usage };
+  yield { type: 'finish', response: { ...response, timeToFirstTokenMs: 0 } };
+}
+
+/** Rejects with a `cancelled` error as soon as `signal` fires; otherwise settles like `promise`. */
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal, providerId: string): Promise<T> {
+  if (signal.aborted) return Promise.reject(cancelledError(providerId, 'waiting for an identical call in flight', signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelledError(providerId, 'waiting for an identical call in flight', signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Settles like `call`, or rejects with a `timeout` error when it has not settled `timeoutMs` + grace after it started. */
+function withBackstop(call: Promise<GenerateResponse>, timeoutMs: number, providerId: string): Promise<GenerateResponse> {
+  let timer: NodeJS.Timeout | undefined;
+  const backstop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new ProviderError({
+          kind: 'timeout',
+          providerId,
+          message: `${providerId} did not answer within ${timeoutMs} ms and ignored its timeout; the manager gave up on the call ${BACKSTOP_GRACE_MS} ms later. Raise timeoutMs or check the provider.`,
+        }),
+      );
+    }, timeoutMs + BACKSTOP_GRACE_MS);
+  });
+  return Promise.race([call, backstop]).finally(() => clearTimeout(timer));
+}

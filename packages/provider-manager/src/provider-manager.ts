@@ -1,0 +1,224 @@
+import { ConfigError, parseProviderId, type GenerateResponse, type LanguageModelProvider } from '@llm-lab/core';
+import { createCacheFromSettings, type CreateCacheContext } from './cache/create-cache.js';
+import type { ResponseCache } from './cache/response-cache.js';
+import {
+  managerCacheSchema,
+  providerPolicySchema,
+  type ManagerCacheInput,
+  type ProviderPolicy,
+  type ProviderPolicyInput,
+} from './config-schema.js';
+import { ManagerEmitter, type ManagerEventName, type ManagerListener, type ManagerObserver } from './events.js';
+import { LoadBalancer } from './load-balancer.js';
+import { ManagedProvider, type ManagerContext, type Target } from './managed-provider.js';
+import { Member } from './member.js';
+import type { BreakerSnapshot } from './resilience/circuit-breaker.js';
+
+/** A member given in code: a provider, optionally with the name it goes by in events and `answeredBy`. */
+export type MemberDefinition = LanguageModelProvider | { provider: LanguageModelProvider; name?: string };
+
+/** One logical provider: a provider (or several members behind one id) and its policy. */
+export interface ManagedProviderDefinition extends Omit<ProviderPolicyInput, 'members'> {
+  /** The id callers and fallbacks use. Default the (first) provider's id. */
+  id?: string;
+  /** The provider, when there is one. */
+  provider?: LanguageModelProvider;
+  /** Several deployments or keys behind this id, balanced by `strategy` (instead of `provider`). */
+  members?: MemberDefinition[];
+}
+
+/** Options of {@link createProviderManager}. */
+export interface ProviderManagerOptions {
+  /** The providers to manage; a bare provider gets the default policy. At least one. */
+  providers: Array<ManagedProviderDefinition | LanguageModelProvider>;
+  /**
+   * The response cache: a {@link ResponseCache} (left open by `close()`), run-wide `cache:`
+   * settings (the cache made from them is closed by `close()`), or `false` for none. Default an
+   * in-process LRU.
+   */
+  cache?: ResponseCache | ManagerCacheInput | false;
+  /** Lifetime of cache entries when the provider's policy sets none. Default: the settings' `ttlMs`, else no expiry. */
+  cacheTtlMs?: number;
+  /** Identical calls in flight at once are sent once. Default true. */
+  singleFlight?: boolean;
+  /** Listeners subscribed from the start. */
+  observer?: ManagerObserver;
+  /** Where a disk cache's relative `dir` and `REDIS_URL` are resolved. */
+  cacheContext?: CreateCacheContext;
+}
+
+/** The manager: its providers, its events, and inspection. */
+export interface ProviderManager {
+  /** Every managed provider, in definition order. */
+  readonly providers: readonly ManagedProvider[];
+  /** The response cache in use, if any. */
+  readonly cache: ResponseCache | undefined;
+  /** The managed provider with this id; throws a ConfigError listing the known ids otherwise. */
+  get(id: string): ManagedProvider;
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<E extends ManagerEventName>(event: E, listener: ManagerListener<E>): () => void;
+  off<E extends ManagerEventName>(event: E, listener: ManagerListener<E>): void;
+  /** Subscribes an observer object; returns a function that unsubscribes it. */
+  observe(observer: ManagerObserver): () => void;
+  /** The circuit breakers of every member, by member name. */
+  breakers(): BreakerSnapshot[];
+  /** Closes every underlying provider (once each) and the cache the manager made. */
+  close(): Promise<void>;
+}
+
+function isProvider(value: ManagedProviderDefinition | LanguageModelProvider): value is LanguageModelProvider {
+  return typeof (value as LanguageModelProvider).generate === 'function' && typeof (value as LanguageModelProvider).getModelInfo === 'function';
+}
+
+function isCache(value: ResponseCache | ManagerCacheInput): value is ResponseCache {
+  return typeof (value as ResponseCache).get === 'function' && typeof (value as ResponseCache).set === 'function';
+}
+
+function parsePolicy(definition: ManagedProviderDefinition, label: string): ProviderPolicy {
+  const { id: _id, provider: _provider, members: _members, ...policy } = definition;
+  const parsed = providerPolicySchema.safeParse(policy);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue ? issue.path.join('.') : '';
+  throw new ConfigError({ message: `invalid provider manager policy for ${label}: ${issue?.message ?? parsed.error.message}`, path });
+}
+
+/**
+ * Creates a provider manager: every provider given becomes a {@link ManagedProvider} (get it with
+ * `manager.get(id)`) that runs its calls through the response cache, single flight, load
+ * balancing, rate limits and adaptive concurrency, a circuit breaker per underlying provider,
+ * retries with backoff, and fallbacks. Throws a ConfigError for an invalid policy, a duplicate id
+ * or a fallback id that is not among the providers.
+ *
+ * ```ts
+ * const manager = createProviderManager({
+ *   providers: [{ provider: openai('gpt-4o-mini'), retry: { maxAttempts: 4 }, fallbacks: ['anthropic:claude-3-5-haiku'] },
+ *               anthropic('claude-3-5-haiku')],
+ *   cache: { kind: 'disk' },
+ * });
+ * const response = await manager.get('openai:gpt-4o-mini').generate({ messages: [{ role: 'user', content: 'Hi' }] });
+ * ```
+ */
+export function createProviderManager(options: ProviderManagerOptions): ProviderManager {
+  if (options.providers.length === 0) throw new ConfigError({ message: 'the provider manager needs at least one provider', path: 'providers' });
+  const emitter = new ManagerEmitter();
+  if (options.observer) emitter.observe(options.observer);
+
+  let cache: ResponseCache | undefined;
+  let ownsCache = false;
+  let defaultTtlMs = options.cacheTtlMs;
+  if (options.cache === false) cache = undefined;
+  else if (options.cache !== undefined && isCache(options.cache)) cache = options.cache;
+  else {
+    const parsed = managerCacheSchema.safeParse(options.cache ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ConfigError({ message: `invalid cache settings: ${issue?.message ?? parsed.error.message}`, path: `cache.${issue?.path.join('.') ?? ''}` });
+    }
+    cache = createCacheFromSettings(parsed.data, options.cacheContext);
+    ownsCache = cache !== undefined;
+    defaultTtlMs ??= parsed.data.ttlMs;
+  }
+
+  const membersByProvider = new Map<LanguageModelProvider, Member>();
+  const memberNames = new Set<string>();
+  const memberFor = (definition: MemberDefinition, policy: ProviderPolicy): Member => {
+    const provider = isProvider(definition as ManagedProviderDefinition | LanguageModelProvider)
+      ? (definition as LanguageModelProvider)
+      : (definition as { provider: LanguageModelProvider }).provider;
+    const existing = membersByProvider.get(provider);
+    if (existing) return existing;
+    const wanted = (isProvider(definition as LanguageModelProvider) ? undefined : (definition as { name?: string }).name) ?? provider.id;
+    let name = wanted;
+    for (let suffix = 2; memberNames.has(name); suffix++) name = `${wanted}#${suffix}`;
+    memberNames.add(name);
+    const member = new Member(name, provider, policy, emitter);
+    membersByProvider.set(provider, member);
+    return member;
+  };
+
+  const targets = new Map<string, Target>();
+  for (const [index, entry] of options.providers.entries()) {
+    const definition: ManagedProviderDefinition = isProvider(entry) ? { provider: entry } : entry;
+    const memberDefinitions = definition.members ?? (definition.provider ? [definition.provider] : []);
+    const label = definition.id ?? `providers[${index}]`;
+    if (memberDefinitions.length === 0) {
+      throw new ConfigError({ message: `${label} has neither a provider nor members; give one of them`, path: `providers[${index}]` });
+    }
+    const policy = parsePolicy(definition, label);
+    const members = memberDefinitions.map((member) => memberFor(member, policy));
+    const id = definition.id ?? (members[0] as Member).provider.id;
+    if (targets.has(id)) throw new ConfigError({ message: `two providers have the id ${id}; give one of them another id`, path: `providers[${index}].id` });
+    const parsedId = safeParseId(id, members[0] as Member);
+    targets.set(id, {
+      id,
+      provider: parsedId.provider,
+      model: parsedId.model,
+      members,
+      strategy: policy.strategy,
+      balancer: new LoadBalancer(members, policy.strategy),
+      retry: policy.retry,
+      timeoutMs: policy.timeoutMs,
+      cacheEnabled: policy.cache.enabled,
+      cacheTtlMs: policy.cache.ttlMs ?? defaultTtlMs,
+      fallbackIds: policy.fallbacks,
+    });
+  }
+  for (const target of targets.values()) {
+    for (const fallback of target.fallbackIds) {
+      if (!targets.has(fallback)) {
+        throw new ConfigError({
+          message: `${target.id} falls back to ${fallback}, which is not a managed provider (known: ${[...targets.keys()].join(', ')}); add it to the providers`,
+          path: 'fallbacks',
+        });
+      }
+      if (fallback === target.id) throw new ConfigError({ message: `${target.id} lists itself as a fallback`, path: 'fallbacks' });
+    }
+  }
+
+  const closedMembers = new Map<Member, Promise<void>>();
+  const context: ManagerContext = {
+    emitter,
+    cache,
+    singleFlight: options.singleFlight ?? true,
+    inFlight: new Map<string, Promise<GenerateResponse>>(),
+    target: (id) => targets.get(id) as Target,
+    closeMember(member) {
+      let closing = closedMembers.get(member);
+      if (!closing) {
+        closing = member.provider.close ? member.provider.close() : Promise.resolve();
+        closedMembers.set(member, closing);
+      }
+      return closing;
+    },
+  };
+  const providers = [...targets.values()].map((target) => new ManagedProvider(target, context));
+  const byId = new Map(providers.map((provider) => [provider.id, provider]));
+
+  return {
+    providers,
+    cache,
+    get(id) {
+      const provider = byId.get(id);
+      if (!provider) throw new ConfigError({ message: `no managed provider has the id ${id} (known: ${[...byId.keys()].join(', ')})` });
+      return provider;
+    },
+    on: (event, listener) => emitter.on(event, listener),
+    off: (event, listener) => emitter.off(event, listener),
+    observe: (observer) => emitter.observe(observer),
+    breakers: () => [...membersByProvider.values()].map((member) => member.breaker.snapshot()),
+    async close() {
+      await Promise.all([...membersByProvider.values()].map((member) => context.closeMember(member)));
+      if (ownsCache) await cache?.close();
+    },
+  };
+}
+
+/** `<provider>:<model>` split; an id without a colon takes the first member's provider name. */
+function safeParseId(id: string, first: Member): { provider: string; model: string } {
+  try {
+    return parseProviderId(id);
+  } catch {
+    return { provider: first.provider.provider, model: id };
+  }
+}
