@@ -68,7 +68,8 @@ const labels = [
 
 describe('every provider family in one run', () => {
   it.each([[false], [true]])('llm-lab run (stream: %s) shows all of them with tokens, latency and cost', async (stream) => {
-    const result = await runCli(['run', config, '--data-dir', join(work, 'db'), ...(stream ? ['--stream'] : [])], { env: cleanEnv() });
+    // --no-cache: both runs must reach the servers (and the model), not the first run's cache.
+    const result = await runCli(['run', config, '--no-cache', '--data-dir', join(work, 'db'), ...(stream ? ['--stream'] : [])], { env: cleanEnv() });
     expect(result.stderr).not.toMatch(/^error/m);
     expect(result.code).toBe(0);
     for (const label of labels) {

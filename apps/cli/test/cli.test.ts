@@ -93,7 +93,7 @@ describe('bad input', () => {
     const config = await writeConfig('unknown.yaml', 'providers: [acme:big-model]\ndataset: { rows: [{ prompt: hi }] }\n');
     const result = await runCli(['run', config, ...db()]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/Unknown provider 'acme' in id 'acme:big-model'\. Known providers: mock, openai/);
+    expect(result.stderr).toMatch(/Unknown provider 'acme' in id 'acme:big-model'\. Known providers: anthropic, azure, gguf, google, mock, ollama, openai, openai-compatible\./);
   });
 
   it('a broken dataset row is reported with file and line and skipped; the rest run', async () => {
@@ -190,7 +190,8 @@ describe('llm-lab run against an OpenAI-compatible server', () => {
 
   it('a wrong key is an authentication error per case, and the key is never printed', async () => {
     const wrong = 'sk-wrong-zyxwvutsrqponmlkjihgfedcba';
-    const result = await runCli(['run', join(work, 'openai.yaml'), '--json', ...db()], { env: cleanEnv({ OPENAI_API_KEY: wrong }) });
+    // --no-cache: the same requests were answered (and cached) in the test before.
+    const result = await runCli(['run', join(work, 'openai.yaml'), '--json', '--no-cache', ...db()], { env: cleanEnv({ OPENAI_API_KEY: wrong }) });
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { runId: string; providers: Array<{ errors: number; errorKinds: Record<string, number> }> };
     expect(report.providers[0]).toMatchObject({ errors: 2, errorKinds: { authentication: 2 } });
@@ -311,5 +312,41 @@ describe('llm-lab chat', () => {
     const result = await runCli(['chat', 'nope', 'hi', '--config', join(work, 'chat.yaml')]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/no provider 'nope' in this config \(it has: local\)/);
+  });
+});
+
+describe('the response cache', () => {
+  it('a second run is answered from the disk cache beside the embedded database; --no-cache goes to the server', async () => {
+    const server = await startFakeOpenAIServer({ responder: () => 'Paris' });
+    try {
+      const config = await writeConfig(
+        'cached.yaml',
+        `providers:\n  - id: openai:gpt-4o-mini\n    config: { baseURL: "${server.url}", apiKey: sk-cache-test-0000000000000 }\n` +
+          'prompts: ["Capital of {{country}}?"]\ndataset: { rows: [{ country: France }, { country: Spain }, { country: Peru }] }\n',
+      );
+      const calls = () => server.requests.filter((request) => request.path === '/v1/chat/completions').length;
+      const cacheDb = ['--data-dir', join(work, 'cache-test', 'db')];
+      expect((await runCli(['run', config, ...cacheDb])).code).toBe(0);
+      expect(calls()).toBe(3);
+      const second = await runCli(['run', config, '--json', ...cacheDb]);
+      expect(second.code).toBe(0);
+      expect(calls()).toBe(3);
+      const { runId } = JSON.parse(second.stdout) as { runId: string };
+      const stored = JSON.parse((await runCli(['runs', 'show', runId, '--json', ...cacheDb])).stdout) as {
+        results: Array<{ cached: boolean; attempts: number; output: string }>;
+      };
+      expect(stored.results.map((result) => [result.cached, result.attempts, result.output])).toEqual([
+        [true, 0, 'Paris'],
+        [true, 0, 'Paris'],
+        [true, 0, 'Paris'],
+      ]);
+      expect((await runCli(['run', config, '--no-cache', ...cacheDb])).code).toBe(0);
+      expect(calls()).toBe(6);
+      // --repeat samples each case again: repeats 1 and 2 are new cache keys.
+      expect((await runCli(['run', config, '--repeat', '3', ...cacheDb])).code).toBe(0);
+      expect(calls()).toBe(12);
+    } finally {
+      await server.close();
+    }
   });
 });

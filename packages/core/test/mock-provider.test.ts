@@ -51,6 +51,21 @@ describe('MockProvider', () => {
     expect(failures).toBeLessThan(130);
   });
 
+  it('fails transiently by default (a retry can succeed) or persistently on request', async () => {
+    const outcomes = async (errorMode: 'transient' | 'persistent') => {
+      const provider = new MockProvider('flaky', { errorRate: 0.5, errorMode, seed: 9 });
+      const attempt = (i: number) => provider.generate(ask(`c${i}`, 'x')).then(() => true, () => false);
+      const first = await Promise.all(Array.from({ length: 100 }, (_, i) => attempt(i)));
+      const second = await Promise.all(Array.from({ length: 100 }, (_, i) => attempt(i)));
+      return first.map((ok, i) => [ok, second[i]]);
+    };
+    const persistent = await outcomes('persistent');
+    expect(persistent.every(([first, second]) => first === second)).toBe(true);
+    const transient = await outcomes('transient');
+    const recovered = transient.filter(([first, second]) => !first && second).length;
+    expect(recovered).toBeGreaterThan(10);
+  });
+
   it('streams deltas that add up to the text, then usage and finish', async () => {
     const provider = new MockProvider('s', { mode: 'fixed', text: 'one two three', latencyMs: 5 });
     const parts: StreamPart[] = [];

@@ -3,3 +3,11 @@ export { createDefaultRegistry } from './builtin-providers.js';
 export { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
 export type { ProviderSummary, InvalidRow, EvaluationOutcome } from '@llm-lab/evaluation';
 export type { RunRecord, ResultRecord, RunTotals, RunStatus, ScoreRecord, Storage } from '@llm-lab/storage';
+export {
+  buildSuiteConfig,
+  listSuites,
+  getSuite,
+  type BenchmarkSuite,
+  type BuildSuiteConfigOptions,
+  type SuiteRunConfig,
+} from '@llm-lab/evaluation';

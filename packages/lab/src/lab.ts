@@ -22,6 +22,7 @@ import {
 } from '@llm-lab/evaluation';
 import { openStorage, type ListRunsOptions, type ResultRecord, type RunRecord, type Storage } from '@llm-lab/storage';
 import { createDefaultRegistry } from './builtin-providers.js';
+import { manageProviders } from './manage-providers.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
 
 export interface LabOptions {
@@ -53,6 +54,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   onProgress?: (progress: { done: number; total: number | undefined; passed: number; failed: number; errors: number }) => void;
   onInvalidRow?: (row: InvalidRow) => void;
+  /**
+   * Turns each case's raw row into the fields its prompts and evaluators use (a benchmark
+   * suite's `prepare`); applied after case ids are assigned. Not stored with the run: pass it
+   * again when resuming.
+   */
+  prepareCase?: (vars: Record<string, unknown>) => Record<string, unknown>;
   /** Called once the run row exists, before any call is made. */
   onStart?: (run: { id: string; storage: string; providers: string[] }) => void;
 }
@@ -130,25 +137,31 @@ export class Lab {
     const loaded = await this.loadConfig(source);
     const { config, baseDir, file } = loaded;
     for (const plugin of config.plugins) await this.registry.loadPlugin(plugin, { cwd: baseDir });
-    const providers = resolveProviders(config, this.registry, { ...(file ? { file } : {}), ...(this.options.logger ? { logger: this.options.logger } : {}) });
+    const resolved = resolveProviders(config, this.registry, { ...(file ? { file } : {}), ...(this.options.logger ? { logger: this.options.logger } : {}) });
     const storage = await this.openStorage(config.storage.url);
+    let managed: ReturnType<typeof manageProviders>;
+    try {
+      managed = manageProviders(config, resolved, {
+        registry: this.registry,
+        cwd: this.options.cwd ?? process.cwd(),
+        ...(file ? { file } : {}),
+        ...(storage.kind === 'pglite' ? { embeddedDataDir: storage.location } : {}),
+        ...(options.noCache ? { noCache: true } : {}),
+        ...(this.options.logger ? { logger: this.options.logger } : {}),
+      });
+    } catch (error) {
+      await Promise.all(resolved.map((entry) => entry.provider.close?.()));
+      throw error;
+    }
+    const { providers, manager } = managed;
+    const managedByLabel = new Map(providers.map((entry) => [entry.label, entry.provider]));
 
     let runId: string;
-    if (options.resume) {
-      const previous = await storage.getRun(options.resume);
-      if (!previous) throw new LLMLabError('run_not_found', `No run '${options.resume}' to resume. List runs with 'llm-lab runs list'.`);
-      runId = previous.id;
-      assertSameShape(previous.resolvedConfig, config, runId);
-      await storage.updateRun(runId, { status: 'running', finishedAt: null, error: null });
-    } else {
-      const run = await storage.createRun({
-        description: config.description ?? null,
-        configFile: file ?? null,
-        config: redactConfig(typeof source === 'object' && !isLoaded(source) ? source : config),
-        resolvedConfig: redactConfig(config),
-        createdBy: safeUserName(),
-      });
-      runId = run.id;
+    try {
+      runId = await this.startRun(storage, loaded, source, options.resume);
+    } catch (error) {
+      await manager.close();
+      throw error;
     }
     options.onStart?.({ id: runId, storage: storage.location, providers: providers.map((provider) => provider.label) });
 
@@ -161,8 +174,11 @@ export class Lab {
         providers,
         store: storage,
         resume: options.resume !== undefined,
-        createProvider: (id, providerConfig) => this.createJudge(config, id, providerConfig),
-        ...pick(options, ['concurrency', 'limit', 'repeat', 'signal', 'onProgress', 'onInvalidRow', 'stream']),
+        createProvider: (id, providerConfig) =>
+          Object.keys(providerConfig).length === 0 && managedByLabel.has(id)
+            ? (managedByLabel.get(id) as LanguageModelProvider)
+            : this.createJudge(config, id, providerConfig),
+        ...pick(options, ['concurrency', 'limit', 'repeat', 'signal', 'onProgress', 'onInvalidRow', 'stream', 'prepareCase']),
       });
     } catch (error) {
       await storage.updateRun(runId, {
@@ -172,7 +188,7 @@ export class Lab {
       });
       throw error;
     } finally {
-      await Promise.all(providers.map((entry) => entry.provider.close?.()));
+      await manager.close();
     }
 
     // A resumed run's engine only saw the missing results: summarise the whole run from storage.
@@ -233,6 +249,26 @@ export class Lab {
       ...(file ? { file } : {}),
     })[0] as ResolvedProvider;
     return { ...resolved, settings: { ...config.defaults, ...resolved.settings } };
+  }
+
+  /** Creates the run row, or reopens a stopped run for `--resume`. Returns the run id. */
+  private async startRun(storage: Storage, loaded: LoadedConfig, source: ConfigSource, resume: string | undefined): Promise<string> {
+    const { config, file } = loaded;
+    if (resume) {
+      const previous = await storage.getRun(resume);
+      if (!previous) throw new LLMLabError('run_not_found', `No run '${resume}' to resume. List runs with 'llm-lab runs list'.`);
+      assertSameShape(previous.resolvedConfig, config, previous.id);
+      await storage.updateRun(previous.id, { status: 'running', finishedAt: null, error: null });
+      return previous.id;
+    }
+    const run = await storage.createRun({
+      description: config.description ?? null,
+      configFile: file ?? null,
+      config: redactConfig(typeof source === 'object' && !isLoaded(source) ? source : config),
+      resolvedConfig: redactConfig(config),
+      createdBy: safeUserName(),
+    });
+    return run.id;
   }
 
   /**

@@ -17,7 +17,12 @@ function quizConfig(overrides: Partial<LabConfigInput> = {}): LabConfigInput {
     description: 'arithmetic',
     providers: [
       { id: 'mock:good', config: { mode: 'field', field: 'answer', accuracy: 0.9, seed: 1 } },
-      { id: 'mock:flaky', config: { mode: 'field', field: 'answer', accuracy: 1, errorRate: 0.25, seed: 2 } },
+      {
+        id: 'mock:flaky',
+        config: { mode: 'field', field: 'answer', accuracy: 1, errorRate: 0.25, errorMode: 'persistent', seed: 2 },
+        retry: { maxAttempts: 1 },
+        breaker: { enabled: false },
+      },
     ],
     prompts: ['{{question}}'],
     dataset: { rows },
@@ -63,9 +68,9 @@ describe('Lab on PostgreSQL', () => {
   });
 
   it('reports a missed accuracy threshold', async () => {
-    const report = await lab.run(quizConfig({ thresholds: { minAccuracy: 0.95 } }));
+    const report = await lab.run(quizConfig({ thresholds: { minAccuracy: 0.99 } }));
     expect(report.thresholds.met).toBe(false);
-    expect(report.thresholds.failures.join('\n')).toMatch(/mock:good: accuracy 0\.\d+ is below the threshold 0\.95/);
+    expect(report.thresholds.failures.join('\n')).toMatch(/mock:good: accuracy 0\.\d+ is below the threshold 0\.99/);
   });
 
   it('names the provider entry when its config is wrong', async () => {

@@ -163,6 +163,7 @@ export class DrizzleStorage implements Storage {
       costUsd: result.costUsd,
       cached: result.cached,
       attempts: result.attempts,
+      answeredBy: result.answeredBy ?? null,
       errorKind: result.errorKind,
       errorMessage: result.errorMessage,
       warnings: result.warnings ?? null,

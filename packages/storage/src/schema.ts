@@ -69,6 +69,8 @@ export const results = pgTable(
     costUsd: doublePrecision('cost_usd'),
     cached: boolean('cached').notNull().default(false),
     attempts: integer('attempts').notNull().default(1),
+    /** The provider or load-balanced member that produced the answer (after a fallback, not the one asked). */
+    answeredBy: text('answered_by'),
     errorKind: text('error_kind'),
     errorMessage: text('error_message'),
     warnings: jsonb('warnings').$type<unknown>(),

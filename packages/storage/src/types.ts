@@ -105,6 +105,8 @@ export interface NewResult {
   costUsd: number | null;
   cached: boolean;
   attempts: number;
+  /** Who produced the answer when it was not the provider asked (a fallback or a load-balanced member). */
+  answeredBy?: string | null;
   /** ProviderError kind (or `template`, `evaluator`, ...) when the case failed to run. */
   errorKind: string | null;
   errorMessage: string | null;

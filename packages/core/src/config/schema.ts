@@ -30,6 +30,26 @@ export const providerEntrySchema = z.union([
       config: z.record(z.string(), z.unknown()).default({}),
       /** Sampling overrides for this provider. */
       settings: samplingSchema.optional(),
+      // Reliability policy, applied by the provider manager (@llm-lab/provider-manager validates
+      // these blocks; core only reserves the keys so it stays free of that dependency).
+      /** Retries: { maxAttempts, baseDelayMs, maxDelayMs, maxTotalMs }. */
+      retry: z.record(z.string(), z.unknown()).optional(),
+      /** Circuit breaker: { enabled, failureThreshold, failureRate, windowMs, minCalls, cooldownMs, halfOpenMaxCalls }. */
+      breaker: z.record(z.string(), z.unknown()).optional(),
+      /** Budgets: { rpm, tpm, burstSeconds }. */
+      rateLimit: z.record(z.string(), z.unknown()).optional(),
+      /** Calls in flight to this provider: { max, adaptive }. */
+      concurrency: z.record(z.string(), z.unknown()).optional(),
+      /** This provider's response cache: { enabled, ttlMs }. */
+      cache: z.record(z.string(), z.unknown()).optional(),
+      /** Per-call timeout in milliseconds. */
+      timeoutMs: z.number().int().positive().optional(),
+      /** Providers to try, in order, when this one fails or its circuit is open. */
+      fallbacks: z.array(z.string().min(1)).optional(),
+      /** Several deployments or keys behind this one logical provider. */
+      members: z.array(z.union([z.string().min(1), z.record(z.string(), z.unknown())])).min(1).optional(),
+      /** How members share the calls: round-robin, least-busy or lowest-latency. */
+      strategy: z.string().optional(),
     })
     .strict(),
 ]);
@@ -154,6 +174,14 @@ export const labConfigSchema = z
     run: runSettingsSchema.default({ concurrency: 8, repeat: 1 }),
     thresholds: thresholdsSchema.default({}),
     storage: storageSchema.default({}),
+    /**
+     * The response cache for the run: { kind: memory | disk | redis | none, dir, url, keyPrefix,
+     * ttlMs, maxEntries, maxBytes } (validated by @llm-lab/provider-manager). Default: redis when
+     * REDIS_URL is set, else disk beside the embedded database, else memory.
+     */
+    cache: z.record(z.string(), z.unknown()).optional(),
+    /** Identical requests in flight at once are sent once. Default true. */
+    singleFlight: z.boolean().optional(),
   })
   .strict();
 

@@ -38,6 +38,11 @@ export const mockProviderConfigSchema = z
     latencyMs: latencySchema.default(0),
     /** Share of calls that fail, 0–1. Default 0. */
     errorRate: z.number().min(0).max(1).default(0),
+    /**
+     * `transient` (default): each call fails independently at `errorRate`, so a retry can succeed,
+     * like a flaky server. `persistent`: the same cases always fail, like a request the server chokes on.
+     */
+    errorMode: z.enum(['transient', 'persistent']).default('transient'),
     /** How injected failures are classified. Default `server` (retryable). */
     errorKind: z.enum(['server', 'rate-limit', 'timeout', 'bad-request', 'content-filter', 'network']).default('server'),
     /** Varies which cases are answered right or fail, reproducibly. Default 0. */
@@ -53,14 +58,21 @@ export const mockProviderConfigSchema = z
 
 export type MockProviderConfig = z.input<typeof mockProviderConfigSchema>;
 
-/** A stable number in [0, 1) from a string (FNV-1a), so every decision is reproducible. */
+/** A stable number in [0, 1) from a string (FNV-1a, then mixed), so every decision is reproducible. */
 function unitHash(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  return hash / 0x1_0000_0000;
+  // Final avalanche (murmur3's fmix32): FNV-1a alone barely moves the high bits when only the
+  // last characters differ, and the high bits are what decide here.
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b) >>> 0;
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35) >>> 0;
+  hash ^= hash >>> 16;
+  return (hash >>> 0) / 0x1_0000_0000;
 }
 
 const countTokens = (text: string) => (text.trim() === '' ? 0 : text.trim().split(/\s+/).length);
@@ -91,6 +103,8 @@ export class MockProvider extends BaseProvider {
   readonly provider = 'mock';
   readonly model: string;
   private readonly settings: z.output<typeof mockProviderConfigSchema>;
+  /** Calls made per decision key, so transient failures differ from one attempt to the next. */
+  private readonly attempts = new Map<string, number>();
 
   constructor(model: string, config: unknown = {}) {
     super();
@@ -152,7 +166,14 @@ export class MockProvider extends BaseProvider {
   }
 
   private maybeFail(request: GenerateRequest): void {
-    if (this.settings.errorRate > 0 && unitHash(`error|${this.decisionKey(request)}`) < this.settings.errorRate) {
+    if (this.settings.errorRate <= 0) return;
+    let key = this.decisionKey(request);
+    if (this.settings.errorMode === 'transient') {
+      const attempt = this.attempts.get(key) ?? 0;
+      this.attempts.set(key, attempt + 1);
+      key = `${key}|attempt ${attempt}`;
+    }
+    if (unitHash(`error|${key}`) < this.settings.errorRate) {
       throw new ProviderError({
         kind: this.settings.errorKind,
         providerId: this.id,

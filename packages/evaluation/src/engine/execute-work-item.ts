@@ -30,6 +30,8 @@ export interface WorkContext {
   stream: boolean;
   timeoutMs: number | undefined;
   signal: AbortSignal | undefined;
+  /** Turns a case's raw row into the fields prompts and evaluators use (see RunEvaluationOptions.prepareCase). */
+  prepareCase?: ((vars: Record<string, unknown>) => Record<string, unknown>) | undefined;
 }
 
 /** `defaults` overridden by `overrides`; fields set to undefined do not erase a default. */
@@ -72,7 +74,16 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
  * cancelled: that item was not really done, and a resume must redo it.
  */
 export async function executeWorkItem(item: WorkItem, context: WorkContext): Promise<NewResult | undefined> {
-  const { datasetCase, prompt, provider, repeat } = item;
+  const { prompt, provider, repeat } = item;
+  let { datasetCase } = item;
+  let preparationError: unknown;
+  if (context.prepareCase) {
+    try {
+      datasetCase = { ...datasetCase, vars: context.prepareCase(datasetCase.vars) };
+    } catch (error) {
+      preparationError = error;
+    }
+  }
   const result: NewResult = {
     runId: context.runId,
     caseId: datasetCase.id,
@@ -97,6 +108,9 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
     warnings: [],
   };
 
+  if (preparationError !== undefined) {
+    return { ...result, errorKind: 'template', errorMessage: `could not prepare case ${datasetCase.id}: ${messageOf(preparationError)}` };
+  }
   let messages: ChatMessage[];
   try {
     messages = prompt.render(datasetCase.vars);
@@ -136,6 +150,9 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
     inputTokens: response.usage.inputTokens,
     outputTokens: response.usage.outputTokens,
     costUsd: response.cost?.totalUsd ?? null,
+    cached: response.cached ?? false,
+    attempts: response.attempts ?? 1,
+    answeredBy: response.answeredBy ?? null,
     warnings: response.warnings,
   });
 
