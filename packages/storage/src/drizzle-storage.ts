@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, getTableColumns, like } from 'drizzle-orm';
+import { and, asc, count, desc, eq, like } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { StorageError, sqlStateOf } from './errors.js';
 import { generateRunId } from './run-id.js';
@@ -18,10 +18,38 @@ import {
 /** A drizzle database over either driver (PGlite or node-postgres). */
 export type StorageDatabase = PgDatabase<PgQueryResultHKT, typeof schema>;
 
-/** PostgreSQL's limit on bind parameters in one statement. */
-const MAX_BIND_PARAMETERS = 65_535;
-/** Rows per INSERT: every column may become a parameter. */
-const RESULT_ROWS_PER_INSERT = Math.floor(MAX_BIND_PARAMETERS / Object.keys(getTableColumns(results)).length);
+const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+
+/** The columns insertResults writes, their SQL array types, and how each is read from a result. */
+const RESULT_INSERT_COLUMNS: ReadonlyArray<{ name: string; type: string; value: (result: NewResult) => unknown }> = [
+  { name: 'run_id', type: 'text', value: (result) => result.runId },
+  { name: 'case_id', type: 'text', value: (result) => result.caseId },
+  { name: 'case_index', type: 'int4', value: (result) => result.caseIndex },
+  { name: 'provider_id', type: 'text', value: (result) => result.providerId },
+  { name: 'prompt_id', type: 'text', value: (result) => result.promptId },
+  { name: 'repeat', type: 'int4', value: (result) => result.repeat },
+  { name: 'prompt', type: 'jsonb', value: (result) => json(result.prompt) },
+  { name: 'vars', type: 'jsonb', value: (result) => json(result.vars) },
+  { name: 'output', type: 'text', value: (result) => result.output },
+  { name: 'passed', type: 'bool', value: (result) => result.passed },
+  { name: 'scores', type: 'jsonb', value: (result) => json(result.scores) ?? '[]' },
+  { name: 'latency_ms', type: 'float8', value: (result) => result.latencyMs },
+  { name: 'ttft_ms', type: 'float8', value: (result) => result.timeToFirstTokenMs },
+  { name: 'input_tokens', type: 'int4', value: (result) => result.inputTokens },
+  { name: 'output_tokens', type: 'int4', value: (result) => result.outputTokens },
+  { name: 'cost_usd', type: 'float8', value: (result) => result.costUsd },
+  { name: 'cached', type: 'bool', value: (result) => result.cached },
+  { name: 'attempts', type: 'int4', value: (result) => result.attempts },
+  { name: 'answered_by', type: 'text', value: (result) => result.answeredBy ?? null },
+  { name: 'error_kind', type: 'text', value: (result) => result.errorKind },
+  { name: 'error_message', type: 'text', value: (result) => result.errorMessage },
+  { name: 'warnings', type: 'jsonb', value: (result) => json(result.warnings) },
+];
+
+const INSERT_RESULTS_SQL =
+  `WITH inserted AS (INSERT INTO results (${RESULT_INSERT_COLUMNS.map((column) => `"${column.name}"`).join(', ')}) ` +
+  `SELECT * FROM unnest(${RESULT_INSERT_COLUMNS.map((column, index) => `$${index + 1}::${column.type}[]`).join(', ')}) ` +
+  `ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::int AS inserted FROM inserted`;
 /** How many matches an ambiguous-prefix error names. */
 const AMBIGUOUS_MATCHES_SHOWN = 5;
 const UNIQUE_VIOLATION = '23505';
@@ -31,6 +59,8 @@ export interface DrizzleStorageOptions {
   location: string;
   schema: string | undefined;
   database: StorageDatabase;
+  /** Runs raw SQL with positional parameters on the same driver; returns the rows. */
+  query: (text: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>;
   /** Closes the driver (and releases any lock). */
   close: () => Promise<void>;
 }
@@ -46,6 +76,7 @@ export class DrizzleStorage implements Storage {
   readonly location: string;
   readonly schema: string | undefined;
   private readonly database: StorageDatabase;
+  private readonly query: DrizzleStorageOptions['query'];
   private readonly closeDriver: () => Promise<void>;
   private closing: Promise<void> | undefined;
 
@@ -54,6 +85,7 @@ export class DrizzleStorage implements Storage {
     this.location = options.location;
     this.schema = options.schema;
     this.database = options.database;
+    this.query = options.query;
     this.closeDriver = options.close;
   }
 
@@ -142,47 +174,22 @@ export class DrizzleStorage implements Storage {
     return deleted.length > 0;
   }
 
+  /**
+   * One statement whatever the batch size: each column travels as one array parameter and
+   * `unnest` turns them back into rows, so there is no bind-parameter limit to chunk around, the
+   * batch is atomic, and the cost per row is a fraction of a row-by-row VALUES list (this is the
+   * hot path of every run). Rows whose key exists are skipped.
+   */
   async insertResults(newResults: NewResult[]): Promise<number> {
     if (newResults.length === 0) return 0;
-    const rows = newResults.map((result) => ({
-      runId: result.runId,
-      caseId: result.caseId,
-      caseIndex: result.caseIndex,
-      providerId: result.providerId,
-      promptId: result.promptId,
-      repeat: result.repeat,
-      prompt: result.prompt ?? null,
-      vars: result.vars ?? null,
-      output: result.output,
-      passed: result.passed,
-      scores: result.scores,
-      latencyMs: result.latencyMs,
-      timeToFirstTokenMs: result.timeToFirstTokenMs,
-      inputTokens: result.inputTokens,
-      outputTokens: result.outputTokens,
-      costUsd: result.costUsd,
-      cached: result.cached,
-      attempts: result.attempts,
-      answeredBy: result.answeredBy ?? null,
-      errorKind: result.errorKind,
-      errorMessage: result.errorMessage,
-      warnings: result.warnings ?? null,
-    }));
-    const insertChunks = async (database: StorageDatabase): Promise<number> => {
-      let inserted = 0;
-      for (let start = 0; start < rows.length; start += RESULT_ROWS_PER_INSERT) {
-        const written = await database
-          .insert(results)
-          .values(rows.slice(start, start + RESULT_ROWS_PER_INSERT))
-          .onConflictDoNothing()
-          .returning({ id: results.id });
-        inserted += written.length;
-      }
-      return inserted;
-    };
-    // Several statements: all or nothing, so a failure never leaves half a batch behind.
-    if (rows.length <= RESULT_ROWS_PER_INSERT) return insertChunks(this.database);
-    return this.database.transaction((transaction) => insertChunks(transaction as unknown as StorageDatabase));
+    const columns = RESULT_INSERT_COLUMNS.map(() => new Array<unknown>(newResults.length));
+    newResults.forEach((result, row) => {
+      RESULT_INSERT_COLUMNS.forEach((column, index) => {
+        (columns[index] as unknown[])[row] = column.value(result);
+      });
+    });
+    const rows = await this.query(INSERT_RESULTS_SQL, columns);
+    return Number(rows[0]?.inserted ?? 0);
   }
 
   async listResults(runId: string, options: ListResultsOptions = {}): Promise<ResultRecord[]> {

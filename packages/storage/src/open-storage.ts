@@ -143,6 +143,7 @@ async function openPglite(folder: string, schemaName: string | undefined): Promi
       location: folder,
       schema: schemaName,
       database: database as unknown as StorageDatabase,
+      query: async (text, params) => (await openClient.query<Record<string, unknown>>(text, params)).rows,
       close: async () => {
         try {
           await openClient.close();
@@ -224,6 +225,7 @@ async function openPostgres(url: string, schemaName: string | undefined): Promis
         location,
         schema: schemaName,
         database: database as unknown as StorageDatabase,
+        query: async (text, params) => (await pool.query<Record<string, unknown>>(text, params)).rows,
         close: () => pool.end(),
       });
     } finally {
