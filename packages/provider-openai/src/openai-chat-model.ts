@@ -253,8 +253,25 @@ export class OpenAIChatModel extends BaseProvider {
     const deadline = new AbortController();
     // The call's own deadline covers a streamed answer to its end (the SDK's timeout stops at the headers).
     const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
-    return { signal, deadline: deadline.signal, timeoutMs, dispose: () => clearTimeout(timer) };
+    const outer = options.signal;
+    if (!outer) return { signal: deadline.signal, deadline: deadline.signal, timeoutMs, dispose: () => clearTimeout(timer) };
+    // One controller for both: the caller's cancel aborts it too. (Cheaper than AbortSignal.any,
+    // which keeps every combined signal alive until the caller's signal is collected.)
+    const call = new AbortController();
+    const onOuterAbort = () => call.abort(outer.reason);
+    const onDeadline = () => call.abort(deadline.signal.reason);
+    if (outer.aborted) call.abort(outer.reason);
+    else outer.addEventListener('abort', onOuterAbort, { once: true });
+    deadline.signal.addEventListener('abort', onDeadline, { once: true });
+    return {
+      signal: call.signal,
+      deadline: deadline.signal,
+      timeoutMs,
+      dispose: () => {
+        clearTimeout(timer);
+        outer.removeEventListener('abort', onOuterAbort);
+      },
+    };
   }
 
   private mapError(error: unknown, options: CallOptions, call: CallControl, phase: 'request' | 'stream'): ProviderError {

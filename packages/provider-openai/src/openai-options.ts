@@ -53,6 +53,11 @@ export const openaiConfigSchema = z
     project: z.string().min(1).optional(),
     /** Per-call timeout in milliseconds, covering a streamed answer to its end. Default 600,000 (10 minutes). */
     timeoutMs: z.number().int().positive().default(600_000),
+    /**
+     * How requests travel: `node` (default) through Node's http/https with keep-alive agents, a
+     * fraction of the CPU per call of `fetch` (Node's built-in fetch, or a global one you installed).
+     */
+    httpClient: z.enum(['node', 'fetch']).default('node'),
     /** Retries inside the SDK. Default 0: LLM Lab's provider manager owns retries. */
     maxRetries: z.number().int().min(0).max(10).default(0),
     /** Extra headers sent with every request. */

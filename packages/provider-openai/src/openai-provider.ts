@@ -1,5 +1,6 @@
 import { CONTRACT_VERSION, defineProvider, type EmbedOptions, type EmbedResult, type ProviderPlugin } from '@llm-lab/core';
 import OpenAI from 'openai';
+import { createNodeHttpFetch } from './node-http-fetch.js';
 import { OpenAIChatModel } from './openai-chat-model.js';
 import { OpenAIEmbeddingModel } from './openai-embedding-model.js';
 import { resolveOpenAISettings, type OpenAIProviderSettings, type ResolvedOpenAISettings } from './openai-options.js';
@@ -61,6 +62,7 @@ export function createOpenAI(settings: OpenAIProviderSettings = {}, options: Cre
     ...(resolved.headers ? { defaultHeaders: resolved.headers } : {}),
     // Failures are reported as ProviderErrors; the SDK's own console logging would repeat them.
     logLevel: 'off',
+    ...(resolved.httpClient === 'node' ? { fetch: createNodeHttpFetch() } : {}),
   });
   const { apiKey: _apiKey, ...visibleSettings } = resolved;
   const chat = (model: string) => new OpenAIChatModel(model, { client, settings: resolved, provider: name });
