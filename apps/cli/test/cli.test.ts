@@ -300,7 +300,7 @@ describe('llm-lab chat', () => {
       // Streamed, not buffered: the first words were printed well before the last.
       expect(arrivals.length).toBeGreaterThan(2);
       expect((arrivals.at(-1)?.at ?? 0) - (arrivals[0]?.at ?? 0)).toBeGreaterThan(200);
-      expect(stderr).toMatch(/openai:gpt-4o-mini · stop · first token \d+ ms/);
+      expect(stderr).toMatch(/openai:gpt-4o-mini · stop · first token [\d.]+ m?s/);
       const sent = server.requests.find((request) => request.path === '/v1/chat/completions')?.body as Record<string, unknown>;
       expect(sent).toMatchObject({ stream: true, messages: [{ role: 'user', content: 'count to four' }] });
     } finally {

@@ -7,5 +7,6 @@ export * from './prompts/index.js';
 export * from './evaluators/index.js';
 export * from './metrics/index.js';
 export * from './engine/index.js';
+export * from './suites/index.js';
 export { DatasetError, TemplateError, isDatasetError, isTemplateError } from './errors.js';
 export { resultKey, type NewResult, type ScoreRecord, type RunTotals, type ResultStore } from './storage-contract.js';

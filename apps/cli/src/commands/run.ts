@@ -1,4 +1,4 @@
-import type { RunReport } from '@llm-lab/lab';
+import type { Lab, RunOptions, RunReport } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
 import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, green, red, renderTable, useColour, yellow } from '../output/format.js';
 import { ProgressReporter } from '../output/progress.js';
@@ -17,7 +17,23 @@ export interface RunFlags extends StorageFlags {
 
 /** `llm-lab run <config>`: runs a benchmark, shows progress, prints the results table. */
 export async function runCommand(configPath: string, flags: RunFlags): Promise<number> {
-  const lab = await openLab(flags);
+  return runAndReport(await openLab(flags), configPath, flags);
+}
+
+/** Extra run options for {@link runAndReport}. */
+export interface RunAndReportOptions {
+  /** Row preparation of a benchmark suite. */
+  prepareCase?: RunOptions['prepareCase'];
+  /** The command that resumes a cancelled run, without `--resume <id>`. Default `llm-lab run <config>`. */
+  resumeCommand?: string;
+}
+
+/**
+ * Runs `source` through `lab.run` as `llm-lab run` does: progress on stderr, Ctrl-C stops and
+ * keeps finished results, then the results table (or JSON with `--json`). Closes the lab.
+ * Returns the exit code: 0, 1 (threshold missed), 130 (cancelled).
+ */
+export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], flags: RunFlags, extra: RunAndReportOptions = {}): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -30,8 +46,9 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<n
   process.on('SIGTERM', onSigint);
   const progress = flags.progress === false ? undefined : new ProgressReporter(process.stderr);
   try {
-    const report = await lab.run(configPath, {
+    const report = await lab.run(source, {
       signal: controller.signal,
+      ...(extra.prepareCase ? { prepareCase: extra.prepareCase } : {}),
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
       ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
       ...(flags.repeat !== undefined ? { repeat: flags.repeat } : {}),
@@ -49,7 +66,7 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<n
     });
     progress?.finish();
     if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else process.stdout.write(`${renderReport(report)}\n`);
+    else process.stdout.write(`${renderReport(report, extra.resumeCommand)}\n`);
     if (report.status === 'cancelled') return ExitCode.cancelled;
     return report.thresholds.met ? ExitCode.ok : ExitCode.failed;
   } finally {
@@ -61,7 +78,7 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<n
 }
 
 /** The human-readable end-of-run summary: a table per provider and any threshold failures. */
-export function renderReport(report: RunReport): string {
+export function renderReport(report: RunReport, resumeCommand = 'llm-lab run <config>'): string {
   const colour = useColour(process.stdout);
   const rows = report.providers.map((summary) => {
     const accuracy =
@@ -99,7 +116,7 @@ export function renderReport(report: RunReport): string {
   const notes = new Set(report.providers.flatMap((summary) => (summary.sampleSizeNote ? [summary.sampleSizeNote] : [])));
   for (const note of notes) lines.push(dim(`note: ${note}`, colour));
   for (const failure of report.thresholds.failures) lines.push(red(`threshold missed: ${failure}`, colour));
-  if (report.status === 'cancelled') lines.push(yellow(`Resume with: llm-lab run <config> --resume ${report.runId}`, colour));
+  if (report.status === 'cancelled') lines.push(yellow(`Resume with: ${resumeCommand} --resume ${report.runId}`, colour));
   lines.push(dim(`Details: llm-lab runs show ${report.runId}`, colour));
   return lines.join('\n');
 }

@@ -99,6 +99,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
     stream: options.stream ?? false,
     timeoutMs: config.run.timeoutMs,
     signal,
+    prepareCase: options.prepareCase,
   };
   const items = workItems();
   let readFailure: { error: unknown } | undefined;

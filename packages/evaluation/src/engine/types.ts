@@ -56,6 +56,13 @@ export interface RunEvaluationOptions {
   /** Use `streamGenerate` and record time to first token. Default false. */
   stream?: boolean;
   /**
+   * Turns each case's row into the fields its prompts and evaluators use (e.g. a benchmark
+   * suite's `prepare`). Applied after case ids are assigned (ids stay those of the raw row) and
+   * before prompts render; the prepared fields are what results store as `vars`. A throw makes
+   * that case a `template` error result; the run goes on.
+   */
+  prepareCase?: (vars: Record<string, unknown>) => Record<string, unknown>;
+  /**
    * Makes the judge (and baseline) providers of model-graded evaluators from `<provider>:<model>`
    * and a config block: pass core's `ProviderRegistry.create` bound to the registry. Without it,
    * a config using llm-rubric, g-eval, pairwise or a `judge` option fails with a ConfigError.

@@ -18,6 +18,13 @@ export { runProgram, sandboxSupport, type RunProgramOptions, type ProgramOutcome
 export { llmRubricEvaluator, parseRubricVerdict, type RubricVerdict } from './model-graded/llm-rubric.js';
 export { gEvalEvaluator, gEvalScore, parseOneToFive, weightedScoreFromLogprobs, type GEvalScore } from './model-graded/g-eval.js';
 export { pairwiseEvaluator, parsePairVerdict, combinePairVerdicts, type PairVerdict } from './model-graded/pairwise.js';
+export {
+  judgeRatingEvaluator,
+  parseBracketRating,
+  MT_BENCH_SINGLE_PROMPT,
+  MT_BENCH_SINGLE_REFERENCE_PROMPT,
+  MT_BENCH_JUDGE_SYSTEM,
+} from './model-graded/judge-rating.js';
 export { createJudge, findJsonObject, type Judge, type JudgeAnswer } from './model-graded/judge.js';
 export { truthfulQaEvaluator, parseTruthVerdict } from './truthfulness/truthfulqa.js';
 export { truthfulQaMc1Evaluator, truthfulQaMc2Evaluator, mc2Score } from './truthfulness/truthfulqa-mc.js';

@@ -7,6 +7,7 @@ import { equalsEvaluator } from './equals.js';
 import { isJsonEvaluator } from './is-json.js';
 import { jsonSchemaEvaluator } from './json-schema.js';
 import { gEvalEvaluator } from './model-graded/g-eval.js';
+import { judgeRatingEvaluator } from './model-graded/judge-rating.js';
 import { llmRubricEvaluator } from './model-graded/llm-rubric.js';
 import { pairwiseEvaluator } from './model-graded/pairwise.js';
 import { numericEvaluator } from './numeric.js';
@@ -65,6 +66,7 @@ export const builtInEvaluators: readonly EvaluatorDefinition[] = [
   llmRubricEvaluator,
   gEvalEvaluator,
   pairwiseEvaluator,
+  judgeRatingEvaluator,
   // Truthfulness
   truthfulQaEvaluator,
   truthfulQaMc1Evaluator,

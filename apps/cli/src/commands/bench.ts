@@ -1,0 +1,105 @@
+import { ConfigError } from '@llm-lab/core';
+import type { BenchmarkSuite, BuildSuiteConfigOptions, Lab } from '@llm-lab/lab';
+import { bold, dim, renderTable, useColour } from '../output/format.js';
+import { runAndReport, type RunFlags } from './run.js';
+import { openLab } from './shared.js';
+
+export interface BenchFlags extends RunFlags {
+  provider?: string[];
+  config?: string;
+  judge?: string;
+  data?: string;
+  subject?: string[];
+  shots?: number;
+  sample?: number;
+  seed?: number;
+  maxTokens?: number;
+}
+
+type ProviderInput = BuildSuiteConfigOptions['providers'][number];
+
+/** Provider entries for `--provider` values: the entry of `--config` with that label or id (keys, base URL, settings), else the bare id. */
+async function resolveProviderEntries(lab: Lab, flags: BenchFlags): Promise<{ providers: ProviderInput[]; judge?: BuildSuiteConfigOptions['judge']; plugins: string[] }> {
+  const requested = flags.provider ?? [];
+  if (requested.length === 0) {
+    throw new ConfigError({ path: 'provider', message: 'give at least one model to benchmark with --provider <id> (e.g. --provider openai:gpt-4o-mini); repeat it to compare models.' });
+  }
+  if (!flags.config) return { providers: requested, ...(flags.judge ? { judge: flags.judge } : {}), plugins: [] };
+  const { config } = await lab.loadConfig(flags.config);
+  const find = (wanted: string) =>
+    config.providers.find((entry) => (typeof entry === 'string' ? entry === wanted : entry.label === wanted || entry.id === wanted));
+  const providers = requested.map((wanted) => find(wanted) ?? wanted);
+  let judge: BuildSuiteConfigOptions['judge'];
+  if (flags.judge) {
+    const entry = find(flags.judge);
+    judge = entry && typeof entry !== 'string' ? { id: entry.id, config: entry.config, settings: {} } : flags.judge;
+  }
+  return { providers, ...(judge ? { judge } : {}), plugins: config.plugins };
+}
+
+/** The command line that reruns this benchmark, for the "Resume with:" hint. */
+function resumeCommand(suite: string, flags: BenchFlags): string {
+  const parts = ['llm-lab bench', suite, ...(flags.provider ?? []).map((provider) => `--provider ${provider}`)];
+  if (flags.config) parts.push(`--config ${flags.config}`);
+  if (flags.judge) parts.push(`--judge ${flags.judge}`);
+  if (flags.data) parts.push(`--data ${flags.data}`);
+  for (const subject of flags.subject ?? []) parts.push(`--subject ${subject}`);
+  if (flags.shots !== undefined) parts.push(`--shots ${flags.shots}`);
+  if (flags.sample !== undefined) parts.push(`--sample ${flags.sample} --seed ${flags.seed ?? 0}`);
+  if (flags.limit !== undefined) parts.push(`--limit ${flags.limit}`);
+  if (flags.repeat !== undefined) parts.push(`--repeat ${flags.repeat}`);
+  return parts.join(' ');
+}
+
+/**
+ * `llm-lab bench <suite>`: runs a built-in benchmark (see `llm-lab bench list`) on the given
+ * providers, on the suite's Hugging Face dataset or `--data`, stored like `llm-lab run`, and
+ * prints the same results table. `llm-lab bench list` lists the suites.
+ */
+export async function benchCommand(suiteName: string, flags: BenchFlags): Promise<number> {
+  const lab = await openLab(flags);
+  if (suiteName === 'list') {
+    const { listSuites } = await import('@llm-lab/lab');
+    process.stdout.write(`${flags.json ? JSON.stringify(listSuites(), null, 2) : renderSuiteList(listSuites())}\n`);
+    await lab.close();
+    return 0;
+  }
+  let prepared;
+  try {
+    const { buildSuiteConfig } = await import('@llm-lab/lab');
+    const { providers, judge, plugins } = await resolveProviderEntries(lab, flags);
+    const subjects = (flags.subject ?? []).flatMap((value) => value.split(',')).filter((value) => value.trim() !== '');
+    prepared = await buildSuiteConfig({
+      suite: suiteName,
+      providers,
+      plugins,
+      ...(judge !== undefined ? { judge } : {}),
+      ...(flags.data !== undefined ? { data: flags.data } : {}),
+      ...(subjects.length > 0 ? { subjects } : {}),
+      ...(flags.shots !== undefined ? { shots: flags.shots } : {}),
+      ...(flags.sample !== undefined ? { sample: { size: flags.sample, seed: flags.seed ?? 0 } } : {}),
+      ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
+    });
+  } catch (error) {
+    await lab.close();
+    throw error;
+  }
+  if (!flags.json) process.stderr.write(dim(`${prepared.suite.title} · data ${prepared.source}\n`, useColour(process.stderr)));
+  return runAndReport(lab, prepared.config, flags, { prepareCase: prepared.prepareCase, resumeCommand: resumeCommand(suiteName, flags) });
+}
+
+/** The suites as a table: name, title, what is scored, the default data. */
+export function renderSuiteList(suites: readonly BenchmarkSuite[]): string {
+  const colour = useColour(process.stdout);
+  const table = renderTable(
+    ['Suite', 'Benchmark', 'Default data (Hugging Face)', 'Scoring'],
+    suites.map((suite) => [
+      bold(suite.name, colour),
+      suite.title,
+      `${suite.hf.name} ${suite.hf.config}/${suite.hf.split}`,
+      suite.evaluators({ judge: '<--judge>' }).map((entry) => entry.type).join(', '),
+    ]),
+  );
+  const details = suites.map((suite) => `${bold(suite.name, colour)}: ${suite.description}\n  data: ${suite.data.citation} (${suite.data.url}, ${suite.data.license})\n  protocol: ${suite.protocol.citation} (${suite.protocol.url})`);
+  return [table, '', ...details, '', dim('Run one: llm-lab bench <suite> --provider <id> [--data <file or folder>] [--limit N]. See docs/benchmarks.md.', colour)].join('\n');
+}

@@ -1,0 +1,155 @@
+import { answerIndex, firstField, LETTERS, letteredChoices, listField, stringListField, textField } from './row-fields.js';
+import type { BenchmarkSuite, SuiteRow } from './types.js';
+
+const choiceEvaluators = () => [{ type: 'choice', value: '{{answer}}', choicesField: 'choices' }];
+
+/** The fields every lettered multiple-choice suite prepares. */
+function multipleChoiceFields(choices: string[], answer: number): SuiteRow {
+  return { choices, choices_text: letteredChoices(choices), answer: LETTERS[answer], answer_index: answer };
+}
+
+/** `abstract_algebra` → `abstract algebra`, as MMLU's `format_subject` does. */
+export function mmluSubjectName(subject: string): string {
+  return subject.split('_').filter(Boolean).join(' ');
+}
+
+/** One MMLU question in the original evaluation's format, with ` <letter>\n\n` appended for a few-shot example. */
+export function formatMmluExample(fields: SuiteRow, withAnswer: boolean): string {
+  const text = `${String(fields.question)}\n${String(fields.choices_text)}\nAnswer:`;
+  return withAnswer ? `${text} ${String(fields.answer)}\n\n` : text;
+}
+
+/** MMLU: `question`, `subject`, `choices` + `answer` 0–3 (Hugging Face), or `choice0`…`choice3` + `answer` (local CSVs). */
+function prepareMmlu(row: SuiteRow): SuiteRow {
+  const choices =
+    firstField(row, ['choices']) !== undefined
+      ? stringListField(row, ['choices'])
+      : ['choice0', 'choice1', 'choice2', 'choice3'].map((name) => textField(row, [name]));
+  const answer = answerIndex(firstField(row, ['answer']), choices.length, 'MMLU answer');
+  const subject = typeof row.subject === 'string' ? row.subject : '';
+  return {
+    question: textField(row, ['question']).trim(),
+    subject,
+    subject_name: subject ? mmluSubjectName(subject) : 'general knowledge',
+    few_shot: typeof row.few_shot === 'string' ? row.few_shot : '',
+    ...multipleChoiceFields(choices, answer),
+  };
+}
+
+export const mmluSuite: BenchmarkSuite = {
+  name: 'mmlu',
+  title: 'MMLU (Massive Multitask Language Understanding)',
+  description: '57-subject multiple choice (14,042 test questions); accuracy of the answer letter, 0-shot or --shots N from the dev split.',
+  data: {
+    citation: 'Hendrycks et al., "Measuring Massive Multitask Language Understanding", ICLR 2021',
+    url: 'https://github.com/hendrycks/test',
+    license: 'MIT',
+  },
+  protocol: {
+    citation: "The original MMLU evaluation (hendrycks/test evaluate.py: format_subject, format_example, gen_prompt)",
+    url: 'https://github.com/hendrycks/test/blob/master/evaluate.py',
+  },
+  hf: { name: 'cais/mmlu', config: 'all', split: 'test' },
+  localFiles: ['mmlu/test', 'test'],
+  prompts: [
+    {
+      id: 'mmlu',
+      template: 'The following are multiple choice questions (with answers) about {{subject_name}}.\n\n{{few_shot}}{{question}}\n{{choices_text}}\nAnswer:',
+    },
+  ],
+  evaluators: choiceEvaluators,
+  defaults: { temperature: 0, maxTokens: 32 },
+  prepare: prepareMmlu,
+};
+
+/** ARC: Hugging Face `question`, `choices: { text, label }`, `answerKey`; or the MosaicML layout `query`, `choices`, `gold`. */
+function prepareArc(row: SuiteRow): SuiteRow {
+  if (row.query !== undefined) {
+    const question = textField(row, ['query'])
+      .replace(/^\s*Question:\s*/, '')
+      .replace(/\s*Answer:\s*$/, '');
+    const choices = stringListField(row, ['choices']);
+    return { question, ...multipleChoiceFields(choices, answerIndex(row.gold, choices.length, 'ARC gold')) };
+  }
+  const raw = firstField(row, ['choices']);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new Error(`expected 'choices' as { text, label } (Hugging Face) or a 'query' field (MosaicML layout); the row has ${Object.keys(row).join(', ')}.`);
+  }
+  const group = raw as SuiteRow;
+  const choices = stringListField(group, ['text']);
+  const labels = stringListField(group, ['label']);
+  const key = textField(row, ['answerKey']).trim();
+  const index = labels.indexOf(key);
+  if (index < 0) throw new Error(`ARC answerKey '${key}' is not one of the choice labels ${labels.join(', ')}.`);
+  return { question: textField(row, ['question']).trim(), ...multipleChoiceFields(choices, index) };
+}
+
+export const arcSuite: BenchmarkSuite = {
+  name: 'arc',
+  title: 'ARC-Challenge (AI2 Reasoning Challenge)',
+  description: 'Grade-school science multiple choice, Challenge set (1,172 test questions); accuracy of the answer letter.',
+  data: {
+    citation: 'Clark et al., "Think you have Solved Question Answering? Try ARC, the AI2 Reasoning Challenge", 2018',
+    url: 'https://allenai.org/data/arc',
+    license: 'CC BY-SA 4.0',
+  },
+  protocol: {
+    citation: 'Lettered multiple choice scored by the answer letter, as in MMLU-style generative evaluation (not the log-likelihood ranking of lm-evaluation-harness)',
+    url: 'https://github.com/EleutherAI/lm-evaluation-harness/tree/main/lm_eval/tasks/arc',
+  },
+  hf: { name: 'allenai/ai2_arc', config: 'ARC-Challenge', split: 'test' },
+  localFiles: ['arc/arc_challenge_test.mosaic.jsonl', 'arc_challenge_test.mosaic.jsonl'],
+  prompts: [
+    {
+      id: 'arc',
+      template: 'Answer the following multiple choice question with the letter of the correct choice.\n\nQuestion: {{question}}\n{{choices_text}}\nAnswer:',
+    },
+  ],
+  evaluators: choiceEvaluators,
+  defaults: { temperature: 0, maxTokens: 32 },
+  prepare: prepareArc,
+};
+
+/** lm-evaluation-harness's HellaSwag `preprocess`: drops WikiHow's bracketed markers and doubled spaces. */
+export function cleanHellaswagText(text: string): string {
+  return text.trim().replace(/ \[title\]/g, '. ').replace(/\[.*?\]/g, '').replace(/ {2}/g, ' ').trim();
+}
+
+/** HellaSwag: Hugging Face `activity_label`, `ctx_a`, `ctx_b`, `endings`, `label`; or the MosaicML layout `query`, `choices`, `gold`. */
+function prepareHellaswag(row: SuiteRow): SuiteRow {
+  if (row.query !== undefined) {
+    const choices = stringListField(row, ['choices']).map((choice) => choice.trim());
+    return { context: textField(row, ['query']).trim(), ...multipleChoiceFields(choices, answerIndex(row.gold, choices.length, 'HellaSwag gold')) };
+  }
+  const contextB = textField(row, ['ctx_b']);
+  const context = `${textField(row, ['activity_label'])}: ${textField(row, ['ctx_a'])} ${contextB.charAt(0).toUpperCase()}${contextB.slice(1)}`;
+  const choices = listField(row, ['endings']).map((ending) => cleanHellaswagText(String(ending)));
+  return { context: cleanHellaswagText(context), ...multipleChoiceFields(choices, answerIndex(row.label, choices.length, 'HellaSwag label')) };
+}
+
+export const hellaswagSuite: BenchmarkSuite = {
+  name: 'hellaswag',
+  title: 'HellaSwag',
+  description: 'Commonsense sentence completion, 4 endings (10,042 validation items); scored as lettered multiple choice.',
+  data: {
+    citation: 'Zellers et al., "HellaSwag: Can a Machine Really Finish Your Sentence?", ACL 2019',
+    url: 'https://github.com/rowanz/hellaswag',
+    license: 'MIT',
+  },
+  protocol: {
+    citation: "Context built as lm-evaluation-harness does (activity_label: ctx_a + capitalised ctx_b, bracket markers removed), asked as lettered multiple choice instead of log-likelihood ranking",
+    url: 'https://github.com/EleutherAI/lm-evaluation-harness/blob/main/lm_eval/tasks/hellaswag/utils.py',
+  },
+  hf: { name: 'Rowan/hellaswag', config: 'default', split: 'validation' },
+  localFiles: ['hellaswag/hellaswag_small.mosaic.jsonl', 'hellaswag_small.mosaic.jsonl'],
+  prompts: [
+    {
+      id: 'hellaswag',
+      template:
+        'Choose the most plausible continuation of the text. Answer with the letter of the correct choice.\n\n{{context}}\n{{choices_text}}\nAnswer:',
+    },
+  ],
+  evaluators: choiceEvaluators,
+  defaults: { temperature: 0, maxTokens: 32 },
+  prepare: prepareHellaswag,
+};
