@@ -63,6 +63,41 @@ const PLUGIN_NAME = /^(?:@[a-z0-9][\w.-]*\/)?llm-lab-provider-[a-z0-9][\w.-]*$/;
 /** Holds the provider families LLM Lab knows, and makes providers from `<provider>:<model>` ids. */
 export class ProviderRegistry {
   private readonly entries = new Map<string, { plugin: ProviderPlugin; source: string }>();
+  /** Families whose code is imported on first use (see {@link registerLoader}). */
+  private readonly loaders = new Map<string, { load: () => Promise<ProviderPlugin | readonly ProviderPlugin[]>; loading?: Promise<void> }>();
+
+  /**
+   * Announces provider families whose package is imported only when one of them is needed, so a
+   * run that uses one vendor does not load every vendor's SDK. `load` resolves to the plugin (or
+   * the plugins, for a package serving several names). Call {@link load} before {@link create}.
+   */
+  registerLoader(names: string | string[], load: () => Promise<ProviderPlugin | readonly ProviderPlugin[]>): this {
+    const entry = { load };
+    for (const name of Array.isArray(names) ? names : [names]) {
+      if (!this.entries.has(name.toLowerCase())) this.loaders.set(name.toLowerCase(), entry);
+    }
+    return this;
+  }
+
+  /**
+   * Imports the families announced with {@link registerLoader} for the given provider names or
+   * `<provider>:<model>` ids (all of them when none are given). Names with no loader are ignored.
+   */
+  async load(namesOrIds?: Iterable<string>): Promise<void> {
+    const wanted = namesOrIds === undefined ? [...this.loaders.keys()] : [...namesOrIds].map((name) => name.split(':')[0]?.toLowerCase() ?? '');
+    const pending = new Set(wanted.map((name) => this.loaders.get(name)).filter((entry) => entry !== undefined));
+    await Promise.all(
+      [...pending].map((entry) => {
+        entry.loading ??= entry.load().then((loaded) => {
+          for (const plugin of (Array.isArray(loaded) ? loaded : [loaded]) as readonly ProviderPlugin[]) {
+            if (this.loaders.get(plugin.name.toLowerCase()) === entry) this.loaders.delete(plugin.name.toLowerCase());
+            if (!this.entries.has(plugin.name.toLowerCase())) this.register(plugin);
+          }
+        });
+        return entry.loading;
+      }),
+    );
+  }
 
   /**
    * Adds a provider family. Refuses one built for another contract major version, naming both.
@@ -89,26 +124,30 @@ export class ProviderRegistry {
     return this;
   }
 
-  /** True when a provider family of that name is registered. */
+  /** True when a provider family of that name is registered (or announced, to be loaded on use). */
   has(name: string): boolean {
-    return this.entries.has(name.toLowerCase());
+    return this.entries.has(name.toLowerCase()) || this.loaders.has(name.toLowerCase());
   }
 
   /** Makes a provider for `<provider>:<model>`; throws ConfigError for an unknown provider. */
   create(id: string, config: Record<string, unknown> = {}, logger?: Logger): LanguageModelProvider {
     const { provider, model } = parseProviderId(id);
     const entry = this.entries.get(provider);
+    if (!entry && this.loaders.has(provider)) {
+      throw new LLMLabError('provider_not_loaded', `Provider '${provider}' is known but not loaded yet: await registry.load(['${id}']) before create().`);
+    }
     if (!entry) {
+      const known = [...new Set([...this.entries.keys(), ...this.loaders.keys()])].sort();
       throw new ConfigError({
         message:
-          `Unknown provider '${provider}' in id '${id}'. Known providers: ${[...this.entries.keys()].sort().join(', ') || '(none)'}. ` +
+          `Unknown provider '${provider}' in id '${id}'. Known providers: ${known.join(', ') || '(none)'}. ` +
           `A third-party provider is loaded by listing its package under 'plugins:' in the config.`,
       });
     }
     return entry.plugin.create({ model, config, ...(logger ? { logger } : {}) });
   }
 
-  /** Every registered provider family, sorted by name. */
+  /** Every registered provider family, sorted by name (announced ones after {@link load}). */
   list(): RegisteredProvider[] {
     return [...this.entries.values()]
       .map(({ plugin, source }) => ({

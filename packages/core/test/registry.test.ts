@@ -58,6 +58,27 @@ describe('ProviderRegistry', () => {
   });
 });
 
+describe('lazily loaded families', () => {
+  it('imports a family only when asked, then creates from it', async () => {
+    let imports = 0;
+    const registry = new ProviderRegistry().registerLoader(['lazy', 'lazier'], async () => {
+      imports++;
+      return [
+        { ...mockProvider, name: 'lazy' },
+        { ...mockProvider, name: 'lazier' },
+      ];
+    });
+    expect(registry.has('lazy')).toBe(true);
+    expect(() => registry.create('lazy:x')).toThrow(/known but not loaded yet: await registry\.load/);
+    expect(() => registry.create('nope:x')).toThrow(/Known providers: lazier, lazy/);
+    await registry.load(['mock:ignored', 'lazy:model']);
+    await registry.load(['lazier:model']);
+    expect(imports).toBe(1);
+    expect(registry.create('lazy:x').id).toBe('mock:x');
+    expect(registry.list().map((entry) => entry.name)).toEqual(['lazier', 'lazy']);
+  });
+});
+
 describe('plugin loading', () => {
   let dir: string;
   beforeAll(async () => {

@@ -1,18 +1,16 @@
 import { ProviderRegistry, mockProvider } from '@llm-lab/core';
-import { anthropicProvider } from '@llm-lab/provider-anthropic';
-import { azureProvider } from '@llm-lab/provider-azure';
-import { googleProvider } from '@llm-lab/provider-google';
-import { localProviders } from '@llm-lab/provider-local';
-import { openaiProvider } from '@llm-lab/provider-openai';
 
-/** A registry holding every provider that ships with LLM Lab. */
+/**
+ * A registry holding every provider that ships with LLM Lab. Only the offline `mock` is loaded
+ * up front; each vendor's package (and its SDK) is imported when a run first needs it
+ * (`await registry.load(ids)`), which keeps start-up fast.
+ */
 export function createDefaultRegistry(): ProviderRegistry {
-  const registry = new ProviderRegistry()
+  return new ProviderRegistry()
     .register(mockProvider)
-    .register(openaiProvider)
-    .register(anthropicProvider)
-    .register(googleProvider)
-    .register(azureProvider);
-  for (const provider of localProviders) registry.register(provider);
-  return registry;
+    .registerLoader('openai', async () => (await import('@llm-lab/provider-openai')).openaiProvider)
+    .registerLoader('anthropic', async () => (await import('@llm-lab/provider-anthropic')).anthropicProvider)
+    .registerLoader('google', async () => (await import('@llm-lab/provider-google')).googleProvider)
+    .registerLoader('azure', async () => (await import('@llm-lab/provider-azure')).azureProvider)
+    .registerLoader(['ollama', 'openai-compatible', 'gguf'], async () => (await import('@llm-lab/provider-local')).localProviders);
 }

@@ -137,6 +137,7 @@ export class Lab {
     const loaded = await this.loadConfig(source);
     const { config, baseDir, file } = loaded;
     for (const plugin of config.plugins) await this.registry.loadPlugin(plugin, { cwd: baseDir });
+    await this.registry.load(providerReferencesIn(config));
     const resolved = resolveProviders(config, this.registry, { ...(file ? { file } : {}), ...(this.options.logger ? { logger: this.options.logger } : {}) });
     const storage = await this.openStorage(config.storage.url);
     let managed: ReturnType<typeof manageProviders>;
@@ -222,6 +223,7 @@ export class Lab {
       const { config, baseDir } = await this.loadConfig(source);
       for (const plugin of config.plugins) await this.registry.loadPlugin(plugin, { cwd: baseDir });
     }
+    await this.registry.load();
     return this.registry.list();
   }
 
@@ -231,9 +233,13 @@ export class Lab {
    * with that entry's config and the config's plugins loaded.
    */
   async createProvider(idOrLabel: string, source?: ConfigSource): Promise<ResolvedProvider> {
-    if (source === undefined) return { label: idOrLabel, provider: this.registry.create(idOrLabel, {}, this.options.logger), settings: {} };
+    if (source === undefined) {
+      await this.registry.load([idOrLabel]);
+      return { label: idOrLabel, provider: this.registry.create(idOrLabel, {}, this.options.logger), settings: {} };
+    }
     const { config, baseDir, file } = await this.loadConfig(source);
     for (const plugin of config.plugins) await this.registry.loadPlugin(plugin, { cwd: baseDir });
+    await this.registry.load(providerReferencesIn(config));
     const index = config.providers.findIndex((entry) =>
       typeof entry === 'string' ? entry === idOrLabel : entry.label === idOrLabel || entry.id === idOrLabel,
     );
@@ -318,6 +324,21 @@ function checkThresholds(minAccuracy: number | undefined, providers: ProviderSum
         `${summary.providerId}${summary.promptId === 'default' ? '' : ` (${summary.promptId})`}: accuracy ${summary.accuracy === null ? 'n/a' : summary.accuracy.toFixed(3)} is below the threshold ${minAccuracy}`,
     );
   return { met: failures.length === 0, failures };
+}
+
+/**
+ * Every string in a config that looks like a provider id (`openai:…`): providers, fallbacks,
+ * members and judges alike, so their families are loaded before anything is created.
+ */
+function providerReferencesIn(value: unknown, found: string[] = []): string[] {
+  if (typeof value === 'string') {
+    if (/^[a-z0-9][a-z0-9_.-]*:/i.test(value)) found.push(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) providerReferencesIn(item, found);
+  } else if (value !== null && typeof value === 'object') {
+    for (const item of Object.values(value)) providerReferencesIn(item, found);
+  }
+  return found;
 }
 
 /** Recomputes totals and per-provider summaries from every stored result of a run. */

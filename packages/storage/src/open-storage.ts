@@ -1,12 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres';
-import { migrate as migrateNodePostgres } from 'drizzle-orm/node-postgres/migrator';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import pg from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
 import { describeConnectionUrl, passwordOf, scrubSecret } from './connection-url.js';
 import { DrizzleStorage, type StorageDatabase } from './drizzle-storage.js';
 import { StorageError, messageOf } from './errors.js';
@@ -109,6 +105,12 @@ function checkIsDatabaseFolder(folder: string): void {
 async function openPglite(folder: string, schemaName: string | undefined): Promise<Storage> {
   prepareDataFolder(folder);
   const lock = acquireFolderLock(folder);
+  // Each backend's driver is imported only when that backend is used.
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ]);
   let client: PGlite | undefined;
   try {
     checkIsDatabaseFolder(folder);
@@ -117,7 +119,7 @@ async function openPglite(folder: string, schemaName: string | undefined): Promi
       // times faster than initdb); an existing one is opened as it is.
       const isNew = !existsSync(join(folder, 'PG_VERSION'));
       const template = isNew && existsSync(PGLITE_TEMPLATE) ? new Blob([readFileSync(PGLITE_TEMPLATE)]) : undefined;
-      client = await PGlite.create(folder, template ? { loadDataDir: template } : {});
+      client = await PGlite.create(folder, { relaxedDurability: true, ...(template ? { loadDataDir: template } : {}) });
     } catch (error) {
       throw new StorageError(
         'storage_open_failed',
@@ -196,7 +198,12 @@ async function openPostgres(url: string, schemaName: string | undefined): Promis
   const location = describeConnectionUrl(url);
   const password = passwordOf(url);
   const scrub = (text: string): string => scrubSecret(text, password);
-  const pool = new pg.Pool(poolConfig(url, schemaName));
+  const [{ default: pgDriver }, { drizzle: drizzleNodePostgres }, { migrate: migrateNodePostgres }] = await Promise.all([
+    import('pg'),
+    import('drizzle-orm/node-postgres'),
+    import('drizzle-orm/node-postgres/migrator'),
+  ]);
+  const pool = new pgDriver.Pool(poolConfig(url, schemaName));
   // An idle connection that drops (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
 

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
@@ -140,6 +139,7 @@ export async function loadConfig(path: string, options: { env?: NodeJS.ProcessEn
       throw new ConfigError({ file, message: `invalid JSON: ${(error as Error).message}`, cause: error });
     }
   } else {
+    const { parseDocument } = await import('yaml');
     const document = parseDocument(text, { prettyErrors: true });
     if (document.errors.length > 0) {
       const [first] = document.errors;

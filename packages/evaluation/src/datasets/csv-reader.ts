@@ -1,4 +1,4 @@
-import { parse, type CsvError } from 'csv-parse';
+import type { CsvError } from 'csv-parse';
 import { openByteStream } from './byte-source.js';
 import { LineEndTracker } from './line-end-tracker.js';
 import type { RawRecord } from './types.js';
@@ -23,6 +23,7 @@ interface LocatedError {
 async function openParser(file: string, onSkip: (rejected: LocatedError) => void) {
   const input = await openByteStream(file);
   const tracker = new LineEndTracker();
+  const { parse } = await import('csv-parse');
   const parser = parse({
     columns: true,
     bom: true,

@@ -1,6 +1,9 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
-import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type Compressors, type FileMetaData } from 'hyparquet';
+import type { AsyncBuffer, Compressors, FileMetaData } from 'hyparquet';
+
+/** hyparquet is loaded on first use: most runs read no Parquet. */
+const hyparquet = () => import('hyparquet');
 import type { RawRecord } from './types.js';
 
 /** An AsyncBuffer that reads byte ranges of an open file on demand (never the whole file). */
@@ -58,7 +61,7 @@ async function openParquet(file: string): Promise<{ buffer: AsyncBuffer; metadat
   try {
     const { size } = await handle.stat();
     const buffer = fileHandleBuffer(handle, size);
-    const metadata = await parquetMetadataAsync(buffer);
+    const metadata = await (await hyparquet()).parquetMetadataAsync(buffer);
     return { buffer, metadata, close: () => handle.close() };
   } catch (error) {
     await handle.close();
@@ -78,7 +81,7 @@ export async function* readParquet(file: string): AsyncGenerator<RawRecord> {
     let rowStart = 0;
     for (const rowGroup of metadata.row_groups) {
       const rowEnd = rowStart + Number(rowGroup.num_rows);
-      const rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd, compressors });
+      const rows = await (await hyparquet()).parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd, compressors });
       for (const [offset, row] of rows.entries()) {
         yield { kind: 'row', line: rowStart + offset + 1, row: plainValue(row) as Record<string, unknown> };
       }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from '@llm-lab/core';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { defineEvaluator } from './define-evaluator.js';
 import { parseJsonOutput } from './is-json.js';
 import { passFail } from './score.js';
@@ -45,6 +46,8 @@ export const jsonSchemaEvaluator = defineEvaluator({
         : (options.schema ?? context.fail('schema', "evaluator 'json-schema' needs 'schema' (an inline JSON Schema) or 'schemaFile' (a path to one)."));
     let validate: ValidateFunction;
     try {
+      // ajv (CommonJS) is loaded only when a json-schema evaluator is configured.
+      const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
       validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
     } catch (error) {
       context.fail(options.schemaFile !== undefined ? 'schemaFile' : 'schema', `the JSON Schema is invalid: ${(error as Error).message}.`, error);

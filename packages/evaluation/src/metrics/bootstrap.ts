@@ -21,7 +21,7 @@ export interface BootstrapOptions {
   seed?: number;
   /**
    * Above this sample size the normal approximation is used instead (the bootstrap's cost grows
-   * with n × resamples, and by the central limit theorem the two agree there). Default 5,000.
+   * with n × resamples, and by the central limit theorem the two agree there). Default 2,000.
    */
   maxBootstrapN?: number;
 }
@@ -53,7 +53,7 @@ export function bootstrapMean(values: ArrayLike<number>, options: BootstrapOptio
   const mean = sum / n;
   if (n === 1) return { mean, lower: mean, upper: mean, n, confidence, method: 'bootstrap' };
 
-  if (n > (options.maxBootstrapN ?? 5_000)) {
+  if (n > (options.maxBootstrapN ?? 2_000)) {
     let squares = 0;
     for (let i = 0; i < n; i++) squares += ((values[i] as number) - mean) ** 2;
     const standardError = Math.sqrt(squares / (n - 1) / n);

@@ -1,5 +1,6 @@
 import type { GenerateResponse } from '@llm-lab/core';
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import { storableResponse, type ResponseCache } from './response-cache.js';
 
 /** Options of {@link createRedisCache}. */
@@ -53,7 +54,9 @@ export class RedisResponseCache implements ResponseCache {
         connectTimeout: 5000,
         lazyConnect: false,
       };
-      this.client = new Redis(url, redisOptions);
+      // ioredis is loaded only when a Redis cache is made (start-up of runs without one stays lean).
+      const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+      this.client = new RedisClient(url, redisOptions);
       // Connection trouble shows up as failed commands (treated as misses); keep ioredis from logging it too.
       this.client.on('error', () => undefined);
       this.ownsClient = true;
