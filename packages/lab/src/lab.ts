@@ -136,10 +136,13 @@ export class Lab {
   async run(source: ConfigSource, options: RunOptions = {}): Promise<RunReport> {
     const loaded = await this.loadConfig(source);
     const { config, baseDir, file } = loaded;
+    // Storage opens (in its own thread, when embedded) while the providers' packages load.
+    const opening = this.openStorage(config.storage.url);
+    opening.catch(() => undefined);
     for (const plugin of config.plugins) await this.registry.loadPlugin(plugin, { cwd: baseDir });
     await this.registry.load(providerReferencesIn(config));
     const resolved = resolveProviders(config, this.registry, { ...(file ? { file } : {}), ...(this.options.logger ? { logger: this.options.logger } : {}) });
-    const storage = await this.openStorage(config.storage.url);
+    const storage = await opening;
     let managed: ReturnType<typeof manageProviders>;
     try {
       managed = manageProviders(config, resolved, {

@@ -16,10 +16,25 @@ const builtEntry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-describeStorageSuite('PGlite storage', { open: () => openStorage({ dataDir, env: {} }), openTimeoutMs: 60_000 });
+describeStorageSuite('PGlite storage (worker thread, the default)', { open: () => openStorage({ dataDir, env: {} }), openTimeoutMs: 60_000 });
+describeStorageSuite('PGlite storage (in the calling thread)', {
+  open: () => openStorage({ dataDir: join(workDir, 'db-in-thread'), env: {}, worker: false }),
+  openTimeoutMs: 60_000,
+});
 
 /** Opens the shared folder again (fast: no initdb). */
 const reopen = (extra: { schema?: string } = {}): Promise<Storage> => openStorage({ dataDir, env: {}, ...extra });
+
+describe('PGlite in a worker thread', () => {
+  it('reports a database that cannot open as a StorageError, and frees the folder', async () => {
+    const folder = join(workDir, 'broken');
+    const opened = await openStorage({ dataDir: folder, env: {} });
+    await opened.close();
+    writeFileSync(join(folder, 'PG_VERSION'), 'not a version\n');
+    await expect(openStorage({ dataDir: folder, env: {} })).rejects.toMatchObject({ code: 'storage_open_failed' });
+    expect(existsSync(join(folder, 'llm-lab.lock'))).toBe(false);
+  }, 60_000);
+});
 
 describe('PGlite data folder', () => {
   it('keeps data when an existing folder is reopened, and removes its lock on close', async () => {

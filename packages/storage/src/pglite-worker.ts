@@ -1,0 +1,44 @@
+/**
+ * The worker-thread side of the embedded database: opens PGlite here and answers the Storage
+ * calls the main thread posts (see worker-storage.ts). The main thread holds the folder's lock.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { DrizzleStorage } from './drizzle-storage.js';
+import { openPgliteInThread } from './open-pglite.js';
+import type { WorkerReply, WorkerRequest, WorkerStartup } from './worker-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('pglite-worker.js runs as a worker thread; use openStorage().');
+const { folder, schemaName } = workerData as WorkerStartup;
+
+function describe(error: unknown): WorkerReply['error'] {
+  const value = error as { name?: unknown; code?: unknown; message?: unknown } | null;
+  return {
+    name: typeof value?.name === 'string' ? value.name : 'Error',
+    ...(typeof value?.code === 'string' ? { code: value.code } : {}),
+    message: typeof value?.message === 'string' ? value.message : String(error),
+  };
+}
+
+let storage: DrizzleStorage | undefined;
+const opening = openPgliteInThread(folder, schemaName, () => undefined).then(
+  (opened) => {
+    storage = opened;
+    port.postMessage({ id: 0, ok: true } satisfies WorkerReply);
+  },
+  (error: unknown) => port.postMessage({ id: 0, ok: false, error: describe(error) } satisfies WorkerReply),
+);
+
+port.on('message', (request: WorkerRequest) => {
+  void opening.then(async () => {
+    try {
+      if (!storage) throw new Error('the embedded database did not open');
+      const method = storage[request.method] as (...args: unknown[]) => Promise<unknown>;
+      const value = await method.apply(storage, request.args);
+      port.postMessage({ id: request.id, ok: true, value } satisfies WorkerReply);
+      if (request.method === 'close') port.close();
+    } catch (error) {
+      port.postMessage({ id: request.id, ok: false, error: describe(error) } satisfies WorkerReply);
+    }
+  });
+});

@@ -1,0 +1,110 @@
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { StorageError, type StorageErrorCode } from './errors.js';
+import type { Storage } from './types.js';
+import type { WorkerMethod, WorkerReply, WorkerRequest, WorkerStartup } from './worker-protocol.js';
+
+/**
+ * The worker's script. Built code finds it beside this file; code run from TypeScript sources
+ * (this package's own tests) uses the built copy, which the build step makes first.
+ */
+function workerScript(): URL {
+  const beside = new URL('./pglite-worker.js', import.meta.url);
+  if (existsSync(beside)) return beside;
+  return new URL('../dist/pglite-worker.js', import.meta.url);
+}
+
+function toError(reply: WorkerReply['error']): Error {
+  if (reply?.name === 'StorageError' && reply.code) return new StorageError(reply.code as StorageErrorCode, reply.message);
+  const error = new Error(reply?.message ?? 'the embedded database worker failed');
+  if (reply?.name) error.name = reply.name;
+  return error;
+}
+
+/**
+ * Opens the embedded database in a worker thread and returns a {@link Storage} whose calls are
+ * answered there. Arguments and results cross the thread boundary by structured clone (Dates
+ * stay Dates). `close()` closes the database, ends the worker and releases the folder's lock.
+ */
+export async function openPgliteInWorker(folder: string, schemaName: string | undefined, releaseLock: () => void): Promise<Storage> {
+  // No inherited command-line flags (some, like --input-type, are invalid in a worker). V8 flags
+  // set at run time (the CLI's --liftoff-only) are process-wide and still apply.
+  const worker = new Worker(workerScript(), { workerData: { folder, schemaName } satisfies WorkerStartup, execArgv: [] });
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  let nextId = 1;
+  let failure: Error | undefined;
+  let closed = false;
+
+  const opened = new Promise<void>((resolve, reject) => pending.set(0, { resolve: () => resolve(), reject }));
+  worker.on('message', (reply: WorkerReply) => {
+    const waiter = pending.get(reply.id);
+    if (!waiter) return;
+    pending.delete(reply.id);
+    if (reply.ok) waiter.resolve(reply.value);
+    else waiter.reject(toError(reply.error));
+  });
+  const failAll = (error: Error) => {
+    failure ??= error;
+    for (const waiter of pending.values()) waiter.reject(error);
+    pending.clear();
+  };
+  worker.on('error', (error) => failAll(new StorageError('storage_open_failed', `the embedded database worker crashed: ${error.message}`)));
+  worker.on('exit', (code) => {
+    if (!closed) failAll(new StorageError('storage_open_failed', `the embedded database worker stopped unexpectedly (exit code ${code})`));
+  });
+
+  const call = (method: WorkerMethod, args: unknown[]): Promise<unknown> => {
+    if (failure) return Promise.reject(failure);
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, method, args } satisfies WorkerRequest);
+    });
+  };
+
+  try {
+    await opened;
+  } catch (error) {
+    closed = true;
+    await worker.terminate();
+    throw error;
+  }
+
+  // Values cloned from the worker are built in Node's main realm; rebuild Dates and Sets here so
+  // `instanceof` holds in every realm the caller may run in (a test runner's VM context, say).
+  const reviveRun = <T extends { startedAt: Date; finishedAt: Date | null } | undefined>(run: T): T =>
+    run && { ...run, startedAt: new Date(run.startedAt.getTime()), finishedAt: run.finishedAt && new Date(run.finishedAt.getTime()) };
+
+  let closing: Promise<void> | undefined;
+  const storage: Storage = {
+    kind: 'pglite',
+    location: folder,
+    schema: schemaName,
+    createRun: async (run) => reviveRun((await call('createRun', [run])) as Awaited<ReturnType<Storage['createRun']>>),
+    updateRun: (id, update) => call('updateRun', [id, update]) as ReturnType<Storage['updateRun']>,
+    getRun: async (idOrPrefix) => reviveRun((await call('getRun', [idOrPrefix])) as Awaited<ReturnType<Storage['getRun']>>),
+    listRuns: async (options) => ((await call('listRuns', [options])) as Awaited<ReturnType<Storage['listRuns']>>).map(reviveRun),
+    deleteRun: (id) => call('deleteRun', [id]) as ReturnType<Storage['deleteRun']>,
+    insertResults: (results) => call('insertResults', [results]) as ReturnType<Storage['insertResults']>,
+    listResults: async (runId, options) =>
+      ((await call('listResults', [runId, options])) as Awaited<ReturnType<Storage['listResults']>>).map((result) => ({
+        ...result,
+        createdAt: new Date(result.createdAt.getTime()),
+      })),
+    countResults: (runId) => call('countResults', [runId]) as ReturnType<Storage['countResults']>,
+    completedKeys: async (runId) => new Set((await call('completedKeys', [runId])) as Set<string>),
+    close: () => {
+      closing ??= (async () => {
+        try {
+          if (!failure) await call('close', []);
+        } finally {
+          closed = true;
+          await worker.terminate();
+          releaseLock();
+        }
+      })();
+      return closing;
+    },
+  };
+  return storage;
+}
