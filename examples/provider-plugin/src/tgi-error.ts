@@ -1,4 +1,4 @@
-import { ProviderError, isProviderError, kindForStatus, retryAfterFromHeaders, type ProviderErrorKind } from '@llm-lab/core';
+import { ProviderError, abortOutcomeOf, isProviderError, kindForStatus, retryAfterFromHeaders, type ProviderErrorKind } from '@llm-lab/core';
 import type { TgiErrorBody } from './tgi-wire.js';
 
 /** What {@link mapTgiError} needs to know about the failed call. */
@@ -83,16 +83,10 @@ export function mapTgiStreamError(body: TgiErrorBody, context: TgiErrorContext):
  */
 export function mapTgiTransportError(error: unknown, context: TgiErrorContext): ProviderError {
   if (isProviderError(error)) return error;
-  if (context.signal?.aborted) {
-    return new ProviderError({ kind: 'cancelled', providerId: context.providerId, message: `${context.providerId}: the call was cancelled.`, cause: error });
-  }
-  if (context.timedOut) {
-    return new ProviderError({
-      kind: 'timeout',
-      providerId: context.providerId,
-      message: `${context.providerId}: no complete answer from TGI at ${context.baseURL} within ${context.timeoutMs} ms. Raise timeoutMs in the provider's config (or the run's), or check the server's load.`,
-      cause: error,
-    });
+  const stopped = abortOutcomeOf(context, `TGI at ${context.baseURL}`);
+  if (stopped) {
+    const advice = stopped.kind === 'timeout' ? " Raise timeoutMs in the provider's config (or the run's), or check the server's load." : '';
+    return new ProviderError({ kind: stopped.kind, providerId: context.providerId, message: `${context.providerId}: ${stopped.what}${advice}`, cause: error });
   }
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
   const reason = [error instanceof Error ? error.message : String(error), cause?.message].filter(Boolean).join(': ');

@@ -1,6 +1,8 @@
 import {
   BaseProvider,
   ProviderError,
+  startCallDeadline,
+  type CallDeadline,
   type CallOptions,
   type GenerateRequest,
   type GenerateResponse,
@@ -24,14 +26,6 @@ export interface TgiModelOptions {
   settings: ResolvedTgiSettings;
   /** The provider name in ids. Default `tgi`. */
   provider?: string;
-}
-
-/** One call's cancellation: the caller's signal joined with the call's deadline. */
-interface CallControl {
-  signal: AbortSignal;
-  deadline: AbortSignal;
-  timeoutMs: number;
-  dispose(): void;
 }
 
 /** Reads a whole-number header such as `x-prompt-tokens`; undefined when absent or not a number. */
@@ -86,7 +80,7 @@ export class TgiModel extends BaseProvider {
    * ProviderError when the server cannot be reached or answers something else.
    */
   async fetchInfo(options: CallOptions = {}): Promise<TgiInfo> {
-    const call = this.startCall(options);
+    const call = startCallDeadline(options, this.settings.timeoutMs);
     const context = this.errorContext(options, call, 'request');
     try {
       let response: Response;
@@ -115,7 +109,7 @@ export class TgiModel extends BaseProvider {
   async generate(request: GenerateRequest, options: CallOptions = {}): Promise<GenerateResponse> {
     const startedAt = performance.now();
     const { body, warnings } = this.buildRequest(request);
-    const call = this.startCall(options);
+    const call = startCallDeadline(options, this.settings.timeoutMs);
     try {
       const response = await this.post('/generate', body, call, options);
       const text = await this.readText(response, this.errorContext(options, call, 'stream'));
@@ -143,7 +137,7 @@ export class TgiModel extends BaseProvider {
   async *streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
     const startedAt = performance.now();
     const { body, warnings } = this.buildRequest(request);
-    const call = this.startCall(options);
+    const call = startCallDeadline(options, this.settings.timeoutMs);
     const context = this.errorContext(options, call, 'stream');
     // A stop sequence at the end of the answer is removed, so the last characters are held back
     // until the finish reason says whether they are one.
@@ -261,7 +255,7 @@ export class TgiModel extends BaseProvider {
   }
 
   /** POSTs the body; resolves with a 2xx response, rejects with a classified ProviderError otherwise. */
-  private async post(path: string, body: unknown, call: CallControl, options: CallOptions): Promise<Response> {
+  private async post(path: string, body: unknown, call: CallDeadline, options: CallOptions): Promise<Response> {
     const context = this.errorContext(options, call, 'request');
     let response: Response;
     try {
@@ -305,15 +299,7 @@ export class TgiModel extends BaseProvider {
     });
   }
 
-  private startCall(options: CallOptions): CallControl {
-    const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs;
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
-    return { signal, deadline: deadline.signal, timeoutMs, dispose: () => clearTimeout(timer) };
-  }
-
-  private errorContext(options: CallOptions, call: CallControl, phase: TgiErrorContext['phase']): TgiErrorContext {
+  private errorContext(options: CallOptions, call: CallDeadline, phase: TgiErrorContext['phase']): TgiErrorContext {
     return {
       providerId: this.id,
       baseURL: this.settings.baseURL,

@@ -1,4 +1,4 @@
-import { parseProviderConfig, registerSecret, z } from '@llm-lab/core';
+import { parseProviderConfig, providerConfigFields, registerSecret, z } from '@llm-lab/core';
 import { PROMPT_FORMATS, type PromptFormat } from './format-prompt.js';
 
 const turnTemplatesSchema = z
@@ -16,14 +16,6 @@ const turnTemplatesSchema = z
   })
   .strict();
 
-const pricingSchema = z
-  .object({
-    inputPerMillion: z.number().min(0),
-    outputPerMillion: z.number().min(0),
-    cachedInputPerMillion: z.number().min(0).optional(),
-  })
-  .strict();
-
 /**
  * The `config:` block of a `tgi:<model>` provider (and the settings of `createTgi`). Only
  * `baseURL` is required.
@@ -32,10 +24,12 @@ export const tgiConfigSchema = z
   .object({
     /** The TGI server, e.g. `http://localhost:8080` (without `/generate`). */
     baseURL: z.url({ message: "baseURL must be the TGI server's URL, e.g. http://localhost:8080" }),
-    /** Sent as `Authorization: Bearer <apiKey>` (TGI's `--api-key`, or a Hugging Face Inference Endpoint token). */
-    apiKey: z.string().min(1).optional(),
-    /** Per-call timeout in milliseconds, to the last byte of a streamed answer. Default 600,000 (10 minutes). */
-    timeoutMs: z.number().int().positive().default(600_000),
+    /**
+     * `apiKey`: sent as `Authorization: Bearer <apiKey>` (TGI's `--api-key`, or a Hugging Face
+     * Inference Endpoint token); `timeoutMs`: per call, to the last byte of a streamed answer
+     * (default 600,000: 10 minutes). Both are core's common provider fields.
+     */
+    ...providerConfigFields('apiKey', 'timeoutMs'),
     /**
      * How chat messages become TGI's single `inputs` string: a preset (`plain`, `chatml`,
      * `llama3`, `mistral`, `raw`) or your own turn templates. Default `plain`.
@@ -43,12 +37,12 @@ export const tgiConfigSchema = z
     promptFormat: z.union([z.enum(Object.keys(PROMPT_FORMATS) as [keyof typeof PROMPT_FORMATS]), turnTemplatesSchema]).default('plain'),
     /** Remove a stop sequence that ends the answer (TGI includes it in `generated_text`). Default true. */
     trimStopSequence: z.boolean().default(true),
-    /** Context window in tokens (TGI's `max_total_tokens`), until `fetchInfo()` reads it from the server. Default 4096. */
-    contextWindow: z.number().int().positive().optional(),
-    /** Prices per million tokens; absent means cost is unknown (the usual case for a self-hosted server). */
-    pricing: pricingSchema.optional(),
-    /** Extra headers sent with every request. */
-    headers: z.record(z.string(), z.string()).optional(),
+    /**
+     * `contextWindow`: in tokens (TGI's `max_total_tokens`), until `fetchInfo()` reads it from the
+     * server (default 4096); `pricing`: absent means cost is unknown (the usual case for a
+     * self-hosted server); `headers`: sent with every request.
+     */
+    ...providerConfigFields('contextWindow', 'pricing', 'headers'),
   })
   .strict();
 

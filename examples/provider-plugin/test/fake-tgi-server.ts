@@ -3,11 +3,23 @@
  * packaging tests). It speaks TGI's native wire format (`POST /generate`, `POST /generate_stream`,
  * `GET /info`, `GET /health`), checks parameters the way TGI's router does, and implements the
  * testkit's vendor-neutral `FakeServerControl`, turning the testkit's `faults` into TGI's error
- * bodies — which is all `describeProviderConformance` needs to drive it.
+ * bodies — which is all `describeProviderConformance` needs to drive it. The HTTP plumbing
+ * (recording, counters, fault queue, streaming, `close()`) comes from the testkit's
+ * `createFakeHttpServer`; this file holds only TGI's wire format.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { countWords, type Fault, type FakeServerControl, type FakeServerStats, type RecordedRequest } from '@llm-lab/provider-testkit';
+import type { ServerResponse } from 'node:http';
+import {
+  countWords,
+  createFakeHttpServer,
+  fakeServerHandle,
+  messageOf,
+  writeBody,
+  writeHalfBody,
+  type Fault,
+  type FakeExchange,
+  type FakeServerControl,
+  type RecordedRequest,
+} from '@llm-lab/provider-testkit';
 
 /** TGI's finish reasons. */
 export type FakeTgiFinishReason = 'length' | 'eos_token' | 'stop_sequence';
@@ -104,17 +116,10 @@ export async function startFakeTgiServer(options: FakeTgiServerOptions = {}): Pr
   const maxTotal = options.maxTotalTokens ?? 8192;
   const echo: FakeTgiResponder = (body) => String(body.inputs ?? '');
   let responder = options.responder ?? echo;
-  const recorded: RecordedRequest[] = [];
-  const queued: FakeTgiFault[] = [];
-  const stats: FakeServerStats = { requests: 0, inFlight: 0, maxInFlight: 0, connections: 0 };
-  let closed = false;
+  const http = createFakeHttpServer<RecordedRequest, FakeTgiFault>({ host: '127.0.0.1' });
 
-  const sendJson = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    if (response.destroyed) return;
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
-    response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-    response.end(text);
-  };
+  const sendJson = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
+    writeBody(response, status, typeof body === 'string' ? body : JSON.stringify(body), { 'content-type': 'application/json', ...headers });
   const sendError = (response: ServerResponse, status: number, error: string, errorType: string, headers: Record<string, string> = {}) =>
     sendJson(response, status, { error, error_type: errorType }, headers);
 
@@ -151,9 +156,7 @@ export async function startFakeTgiServer(options: FakeTgiServerOptions = {}): Pr
       });
       const headers = { 'x-prompt-tokens': String(inputLength), 'x-generated-tokens': String(generatedTokens), 'x-compute-type': 'fake', 'x-model-id': modelId };
       if (fault?.type !== 'truncate-stream') return sendJson(response, 200, text, headers);
-      response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-      response.write(text.slice(0, Math.floor(text.length / 2)), () => response.socket?.destroy());
-      return;
+      return writeHalfBody(response, 200, text, { 'content-type': 'application/json', ...headers });
     }
     const details = { finish_reason: finish, generated_tokens: generatedTokens, ...(options.omitInputLength ? {} : { input_length: inputLength }), seed };
     const events = pieces.map((piece, index) => ({ index: index + 1, token: tokenEvent(index, piece), generated_text: null as string | null, details: null as unknown }));
@@ -167,18 +170,12 @@ export async function startFakeTgiServer(options: FakeTgiServerOptions = {}): Pr
       const error = { error: fault.message ?? 'Request failed during generation: Server error: CUDA out of memory', error_type: fault.errorType ?? 'generation' };
       lines = [...lines.slice(0, fault.afterTokens ?? 1), `data:${JSON.stringify(error)}\n\n`];
     }
-    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-compute-type': 'fake' });
-    for (const line of lines) {
-      if (options.streamChunkDelayMs) await new Promise((resolve) => setTimeout(resolve, options.streamChunkDelayMs));
-      if (response.destroyed || closed) return;
-      response.write(line);
-    }
-    if (fault?.type === 'truncate-stream') response.write('', () => response.socket?.destroy());
-    else response.end();
+    const headers = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-compute-type': 'fake' };
+    return http.writeStream(response, headers, lines, { delayMs: options.streamChunkDelayMs ?? 0, cut: fault?.type === 'truncate-stream' });
   };
 
   const handleGenerate = async (record: RecordedRequest, response: ServerResponse, stream: boolean) => {
-    const fault = queued.shift();
+    const fault = http.nextFault();
     if (fault?.type === 'hang') return;
     if (fault?.type === 'reset') return void response.socket?.destroy();
     if (fault?.type === 'http-error') {
@@ -196,26 +193,8 @@ export async function startFakeTgiServer(options: FakeTgiServerOptions = {}): Pr
     return answer(record, response, stream, fault);
   };
 
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    stats.requests += 1;
-    stats.inFlight += 1;
-    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-    response.on('close', () => {
-      stats.inFlight -= 1;
-    });
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const rawBody = Buffer.concat(chunks).toString('utf8');
-    let body: unknown;
-    try {
-      body = rawBody === '' ? undefined : JSON.parse(rawBody);
-    } catch {
-      body = undefined;
-    }
-    const path = (request.url ?? '/').split('?')[0] as string;
-    const method = request.method ?? 'GET';
-    const record: RecordedRequest = { method, path, headers: { ...request.headers }, body, rawBody, receivedAt: Date.now() };
-    recorded.push(record);
+  const handle = async ({ request, response, record }: FakeExchange) => {
+    const { method, path } = record;
     if (options.apiKey !== undefined && request.headers.authorization !== `Bearer ${options.apiKey}`) {
       return sendError(response, 401, 'Unauthorized', 'authentication');
     }
@@ -240,47 +219,10 @@ export async function startFakeTgiServer(options: FakeTgiServerOptions = {}): Pr
     return sendJson(response, 404, '');
   };
 
-  const server = createServer({ keepAlive: true }, (request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) sendError(response, 500, `The fake server failed: ${String(error)}`, 'incomplete_generation');
-    });
-  });
-  server.on('connection', () => {
-    stats.connections += 1;
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}`,
-    get requests() {
-      return recorded;
-    },
-    stats,
-    enqueueFault(fault: FakeTgiFault) {
-      queued.push(fault);
-    },
+  await http.listen(handle, (response, error) => sendError(response, 500, `The fake server failed: ${messageOf(error)}`, 'incomplete_generation'));
+  return fakeServerHandle(http, {
     setResponder(next: FakeTgiResponder | undefined) {
       responder = next ?? options.responder ?? echo;
     },
-    reset() {
-      recorded.length = 0;
-      queued.length = 0;
-      stats.requests = 0;
-      stats.maxInFlight = stats.inFlight;
-      stats.connections = 0;
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
-  };
+  });
 }

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { collectStream, providerErrorOf } from '@llm-lab/provider-testkit';
 import type { StreamPart } from '@llm-lab/core';
 import { createTgi, type TgiProvider } from '../src/index.js';
 import { startFakeTgiServer, type FakeTgiServer } from './fake-tgi-server.js';
-import { collect, providerErrorOf } from './helpers.js';
 
 const TOKEN = 'hf_model_test_token_0123456789';
 const ask = (content: string) => ({ messages: [{ role: 'user' as const, content }] });
@@ -103,18 +103,18 @@ describe('TgiModel against the fake TGI server', () => {
     const whole = await tgi('zephyr').generate(request);
     expect(whole.text).toBe('Paris.');
     expect(whole.finishReason).toBe('stop');
-    const parts = await collect(tgi('zephyr').streamGenerate(request));
+    const parts = await collectStream(tgi('zephyr').streamGenerate(request));
     expect(textOf(parts)).toBe('Paris.');
     expect(finishOf(parts).text).toBe('Paris.');
 
     const keeping = createTgi({ baseURL: server.url, apiKey: TOKEN, trimStopSequence: false })('zephyr');
     expect((await keeping.generate(request)).text).toBe('Paris.\nUser:');
-    expect(finishOf(await collect(keeping.streamGenerate(request))).text).toBe('Paris.\nUser:');
+    expect(finishOf(await collectStream(keeping.streamGenerate(request))).text).toBe('Paris.\nUser:');
   });
 
   it('streams token by token, skipping special tokens, with usage from the final event', async () => {
     server.setResponder(() => 'alpha beta gamma');
-    const parts = await collect(tgi('zephyr').streamGenerate(ask('go')));
+    const parts = await collectStream(tgi('zephyr').streamGenerate(ask('go')));
     expect(server.requests[0]?.path).toBe('/generate_stream');
     expect(server.requests[0]?.headers.accept).toBe('text/event-stream');
     expect(parts.filter((part) => part.type === 'text-delta').map((part) => (part.type === 'text-delta' ? part.text : ''))).toEqual(['alpha', ' beta', ' gamma']);
@@ -126,7 +126,7 @@ describe('TgiModel against the fake TGI server', () => {
 
   it('turns an error event inside the stream into a classified error', async () => {
     server.enqueueFault({ type: 'stream-error', errorType: 'generation', message: 'Request failed during generation: Server error: CUDA out of memory', afterTokens: 2 });
-    const error = await providerErrorOf(() => collect(tgi('zephyr').streamGenerate(ask('one two three four'))));
+    const error = await providerErrorOf(() => collectStream(tgi('zephyr').streamGenerate(ask('one two three four'))));
     expect(error.kind).toBe('server');
     expect(error.isRetryable).toBe(true);
     expect(error.vendorCode).toBe('generation');
@@ -146,7 +146,7 @@ describe('TgiModel against the fake TGI server', () => {
     expect(await providerErrorOf(() => tgi('zephyr').generate(ask('hi')))).toMatchObject({ kind: 'server', statusCode: 424, isRetryable: true });
 
     server.enqueueFault({ type: 'http-error', status: 503 });
-    expect(await providerErrorOf(() => collect(tgi('zephyr').streamGenerate(ask('hi'))))).toMatchObject({ kind: 'rate-limit', statusCode: 503 });
+    expect(await providerErrorOf(() => collectStream(tgi('zephyr').streamGenerate(ask('hi'))))).toMatchObject({ kind: 'rate-limit', statusCode: 503 });
   });
 
   it('a wrong API key is authentication, and the key never appears in the error', async () => {
@@ -180,7 +180,7 @@ describe('an older TGI without input_length in the stream', () => {
     const server = await startFakeTgiServer({ omitInputLength: true });
     try {
       const model = createTgi({ baseURL: server.url, pricing: { inputPerMillion: 1, outputPerMillion: 1 } })('old');
-      const response = finishOf(await collect(model.streamGenerate(ask('hello there'))));
+      const response = finishOf(await collectStream(model.streamGenerate(ask('hello there'))));
       expect(response.usage.inputTokens).toBe(0);
       expect(response.cost).toBeUndefined();
       expect(response.warnings).toEqual([expect.objectContaining({ message: expect.stringContaining('prompt token count') })]);

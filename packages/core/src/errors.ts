@@ -149,3 +149,22 @@ export class ConfigError extends LLMLabError {
     this.detail = options.message;
   }
 }
+
+/**
+ * `Name: message (cause message)` of any thrown value, for the parenthesis of an error message
+ * (e.g. `TypeError: fetch failed (connect ECONNREFUSED 127.0.0.1:8080)`). With `withCode`, a
+ * system error code of the cause is put first (`(ECONNRESET socket hang up)`). Values that are not
+ * errors are stringified.
+ */
+export function describeError(error: unknown, options: { withCode?: boolean } = {}): string {
+  if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
+    const { name, message, cause } = error as { name?: string; message?: string; cause?: unknown };
+    let causeText = '';
+    if (cause && typeof cause === 'object' && 'message' in cause) {
+      const code = options.withCode ? (cause as { code?: unknown }).code : undefined;
+      causeText = ` (${code ? `${String(code)} ` : ''}${String((cause as { message: unknown }).message)})`;
+    }
+    return `${name ?? 'Error'}: ${message ?? ''}${causeText}`;
+  }
+  return String(error);
+}

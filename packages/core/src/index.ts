@@ -2,6 +2,13 @@ export * from './contract/types.js';
 export { CONTRACT_VERSION, majorOf } from './contract/version.js';
 export { BaseProvider, costFromPricing } from './contract/base-provider.js';
 export {
+  startCallDeadline,
+  abortOutcomeOf,
+  type CallDeadline,
+  type CallAbortState,
+  type CallAbortOutcome,
+} from './contract/call-deadline.js';
+export {
   LLMLabError,
   ProviderError,
   ConfigError,
@@ -10,6 +17,7 @@ export {
   isRetryableError,
   kindForStatus,
   retryAfterFromHeaders,
+  describeError,
   type ProviderErrorKind,
   type ProviderErrorOptions,
 } from './errors.js';
@@ -25,6 +33,16 @@ export {
 export * from './config/schema.js';
 export { loadConfig, parseConfig, interpolateEnv, formatConfigPath, type LoadedConfig } from './config/load.js';
 export { parseProviderConfig } from './config/provider-config.js';
+export {
+  DEFAULT_CALL_TIMEOUT_MS,
+  pricingOverrideSchema,
+  providerConfigFields,
+  resolveApiKey,
+  resolveBaseURL,
+  isHostWithin,
+  type ApiKeyLookup,
+  type ProviderConfigFieldName,
+} from './config/provider-fields.js';
 /** The zod instance core validates with; provider packages build their `config:` schemas with it. */
 export { z } from 'zod';
 export { createLogger, type Logger, type CreateLoggerOptions } from './logging.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   ProviderError,
+  describeError,
   isLLMLabError,
   isProviderError,
   isRetryableError,
@@ -55,5 +56,18 @@ describe('retryAfterFromHeaders', () => {
     expect(retryAfterFromHeaders(from({ 'retry-after': 'Thu, 01 Jan 2026 00:00:03 GMT' }), now)).toBe(3000);
     expect(retryAfterFromHeaders(from({}))).toBeUndefined();
     expect(retryAfterFromHeaders(from({ 'retry-after': 'soon' }))).toBeUndefined();
+  });
+});
+
+describe('describeError', () => {
+  it('names the error, its message and its cause', () => {
+    const error = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }) });
+    expect(describeError(error)).toBe('TypeError: fetch failed (connect ECONNREFUSED 127.0.0.1:1)');
+    expect(describeError(error, { withCode: true })).toBe('TypeError: fetch failed (ECONNREFUSED connect ECONNREFUSED 127.0.0.1:1)');
+  });
+
+  it('stringifies what is not an error', () => {
+    expect(describeError('plain text')).toBe('plain text');
+    expect(describeError({ message: 'like an error' })).toBe('Error: like an error');
   });
 });

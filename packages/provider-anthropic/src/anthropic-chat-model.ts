@@ -1,8 +1,10 @@
 import {
   BaseProvider,
   ProviderError,
+  startCallDeadline,
   type BatchItemResult,
   type BatchOptions,
+  type CallDeadline,
   type CallOptions,
   type CostBreakdown,
   type GenerateRequest,
@@ -67,14 +69,6 @@ export function mapAnthropicUsage(usage: AnthropicUsageFields): AnthropicTokenUs
     cacheCreationInputTokens: cacheWrite,
     ...(typeof thinking === 'number' ? { reasoningTokens: thinking } : {}),
   };
-}
-
-/** One call's cancellation: the caller's signal joined with the call's deadline. */
-interface CallControl {
-  signal: AbortSignal;
-  deadline: AbortSignal;
-  timeoutMs: number;
-  dispose(): void;
 }
 
 /** Anthropic's Message Batches bill half the standard price for input and output. */
@@ -154,12 +148,12 @@ export class AnthropicChatModel extends BaseProvider {
   async generate(request: GenerateRequest, options: CallOptions = {}): Promise<GenerateResponse> {
     const startedAt = performance.now();
     const built = this.buildRequest(request);
-    const call = this.startCall(options);
+    const call = startCallDeadline(options, this.settings.timeoutMs);
     try {
       const message: unknown = await this.client.messages.create({ ...built.body, stream: false }, { signal: call.signal, timeout: call.timeoutMs });
       return this.toResponse(message, built, startedAt);
     } catch (error) {
-      throw this.mapError(error, options, call, 'request');
+      throw this.mapError(error, call, 'request');
     } finally {
       call.dispose();
     }
@@ -168,7 +162,7 @@ export class AnthropicChatModel extends BaseProvider {
   async *streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
     const startedAt = performance.now();
     const built = this.buildRequest(request);
-    const call = this.startCall(options);
+    const call = startCallDeadline(options, this.settings.timeoutMs);
     let text = '';
     let stopReason: string | null | undefined;
     let usage: AnthropicTokenUsage | undefined;
@@ -182,7 +176,7 @@ export class AnthropicChatModel extends BaseProvider {
       try {
         stream = await this.client.messages.create({ ...built.body, stream: true }, { signal: call.signal, timeout: call.timeoutMs });
       } catch (error) {
-        throw this.mapError(error, options, call, 'request');
+        throw this.mapError(error, call, 'request');
       }
       try {
         for await (const event of stream) {
@@ -217,10 +211,10 @@ export class AnthropicChatModel extends BaseProvider {
           }
         }
       } catch (error) {
-        throw this.mapError(error, options, call, 'stream');
+        throw this.mapError(error, call, 'stream');
       }
       // The SDK ends a stream quietly when it is aborted: say why it stopped.
-      if (call.signal.aborted) throw this.mapError(new Error('aborted'), options, call, 'stream');
+      if (call.signal.aborted) throw this.mapError(new Error('aborted'), call, 'stream');
       if (!stopped || stopReason === undefined) {
         throw new ProviderError({
           kind: 'invalid-response',
@@ -319,17 +313,8 @@ export class AnthropicChatModel extends BaseProvider {
     return { providerId: this.id, baseURL: this.settings.baseURL, isAnthropicHost: this.settings.isAnthropicHost };
   }
 
-  private startCall(options: CallOptions): CallControl {
-    const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs;
-    const deadline = new AbortController();
-    // The call's own deadline covers a streamed answer to its end (the SDK's timeout stops at the headers).
-    const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
-    return { signal, deadline: deadline.signal, timeoutMs, dispose: () => clearTimeout(timer) };
-  }
-
-  private mapError(error: unknown, options: CallOptions, call: CallControl, phase: 'request' | 'stream'): ProviderError {
-    return mapAnthropicError(error, { ...this.errorContext(), signal: options.signal, timedOut: call.deadline.aborted, timeoutMs: call.timeoutMs, phase });
+  private mapError(error: unknown, call: CallDeadline, phase: 'request' | 'stream'): ProviderError {
+    return mapAnthropicError(error, { ...this.errorContext(), ...call.abortState(), phase });
   }
 
   /** Warnings a stop reason calls for: a refusal, or an answer cut at the default `max_tokens`. */

@@ -1,20 +1,14 @@
-import { ProviderError, isProviderError, kindForStatus, retryAfterFromHeaders, type ProviderErrorKind } from '@llm-lab/core';
+import { ProviderError, describeError, isProviderError, kindForStatus, retryAfterFromHeaders, type ProviderErrorKind, abortOutcomeOf, type CallAbortState } from '@llm-lab/core';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 
 /** What {@link mapAnthropicError} needs to know about the failed call. */
-export interface AnthropicErrorContext {
+export interface AnthropicErrorContext extends CallAbortState {
   /** `<provider>:<model>` of the failing provider. */
   providerId: string;
   /** The server called, named in connection messages. */
   baseURL: string;
   /** Whether `baseURL` is Anthropic's own API (decides how the server is named). */
   isAnthropicHost: boolean;
-  /** The caller's signal: when it is aborted, the failure is `cancelled`. */
-  signal?: AbortSignal | undefined;
-  /** True when the call's own deadline fired. */
-  timedOut?: boolean;
-  /** The deadline in milliseconds, named in timeout messages. */
-  timeoutMs?: number;
   /** `stream` when the failure came while reading a streamed answer. */
   phase?: 'request' | 'stream';
 }
@@ -53,14 +47,6 @@ function serverName(context: Pick<AnthropicErrorContext, 'isAnthropicHost' | 'ba
   return context.isAnthropicHost ? 'the Anthropic API' : `the server at ${context.baseURL}`;
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
-    const { name, message, cause } = error as { name?: string; message?: string; cause?: unknown };
-    const causeText = cause && typeof cause === 'object' && 'message' in cause ? ` (${String((cause as { message: unknown }).message)})` : '';
-    return `${name ?? 'Error'}: ${message ?? ''}${causeText}`;
-  }
-  return String(error);
-}
 
 /**
  * The wait a 429 (or 529) asks for: `retry-after`, else the earliest `anthropic-ratelimit-*-reset`
@@ -149,14 +135,11 @@ export function mapAnthropicError(error: unknown, context: AnthropicErrorContext
   const make = (kind: ProviderErrorKind, what: string) =>
     new ProviderError({ kind, providerId, message: `${providerId}: ${what} ${ADVICE[kind]}`, cause: error });
 
-  if (context.signal?.aborted) return make('cancelled', 'the call was cancelled before it finished.');
-  if (context.timedOut || error instanceof APIConnectionTimeoutError) {
-    const limit = context.timeoutMs !== undefined ? ` within ${context.timeoutMs} ms` : '';
-    return make('timeout', `${serverName(context)} did not finish answering${limit}.`);
-  }
+  const stopped = abortOutcomeOf({ ...context, timedOut: context.timedOut || error instanceof APIConnectionTimeoutError }, serverName(context));
+  if (stopped) return make(stopped.kind, stopped.what);
   if (error instanceof APIUserAbortError) return make('cancelled', 'the call was aborted.');
   if (error instanceof APIConnectionError) {
-    return make('network', `could not reach ${serverName(context)} (${describe(error.cause ?? error)}).`);
+    return make('network', `could not reach ${serverName(context)} (${describeError(error.cause ?? error)}).`);
   }
   if (error instanceof APIError) {
     const status = typeof error.status === 'number' ? error.status : undefined;
@@ -185,10 +168,10 @@ export function mapAnthropicError(error: unknown, context: AnthropicErrorContext
     });
   }
   if ((error as { name?: unknown } | null)?.name === 'SyntaxError') {
-    return make('invalid-response', `${serverName(context)} answered with a body that is not valid JSON (${describe(error)}).`);
+    return make('invalid-response', `${serverName(context)} answered with a body that is not valid JSON (${describeError(error)}).`);
   }
   if (context.phase === 'stream') {
-    return make('network', `the connection broke before the streamed answer was complete (${describe(error)}).`);
+    return make('network', `the connection broke before the streamed answer was complete (${describeError(error)}).`);
   }
-  return make('unknown', `the call failed unexpectedly (${describe(error)}).`);
+  return make('unknown', `the call failed unexpectedly (${describeError(error)}).`);
 }

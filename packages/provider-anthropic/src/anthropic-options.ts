@@ -1,4 +1,4 @@
-import { ConfigError, parseProviderConfig, registerSecret, z } from '@llm-lab/core';
+import { ConfigError, isHostWithin, parseProviderConfig, pricingOverrideSchema, providerConfigFields, resolveApiKey, resolveBaseURL, z } from '@llm-lab/core';
 
 /** Anthropic's own API; a `baseURL` elsewhere is treated as an Anthropic-compatible server (a proxy or gateway). */
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
@@ -6,16 +6,11 @@ export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 /** Sent as the key to an Anthropic-compatible server when none is configured. */
 export const PLACEHOLDER_API_KEY = 'llm-lab-no-key';
 
-const pricingSchema = z
-  .object({
-    inputPerMillion: z.number().min(0),
-    outputPerMillion: z.number().min(0),
-    /** Price of prompt-cache reads (cache hits). */
-    cachedInputPerMillion: z.number().min(0).optional(),
-    /** Price of prompt-cache writes (5-minute cache). */
-    cacheWriteInputPerMillion: z.number().min(0).optional(),
-  })
-  .strict();
+/** Prices per million tokens; `cachedInputPerMillion` is the price of prompt-cache reads (cache hits). */
+const pricingSchema = pricingOverrideSchema.extend({
+  /** Price of prompt-cache writes (5-minute cache). */
+  cacheWriteInputPerMillion: z.number().min(0).optional(),
+});
 
 const batchSchema = z
   .object({
@@ -35,26 +30,21 @@ const batchSchema = z
 
 /**
  * The `config:` block of an `anthropic:<model>` provider (and the settings of `createAnthropic`).
- * Every field is optional.
+ * Every field is optional. `apiKey` defaults to the `ANTHROPIC_API_KEY` environment variable;
+ * `baseURL` to `ANTHROPIC_BASE_URL`, else `https://api.anthropic.com` (without `/v1`).
+ * `timeoutMs` (default 600,000), `maxRetries` (default 0: LLM Lab's provider manager owns
+ * retries), `headers` (e.g. `anthropic-beta`) and `contextWindow` are the common provider fields.
  */
 export const anthropicConfigSchema = z
   .object({
-    /** Default: the `ANTHROPIC_API_KEY` environment variable. */
-    apiKey: z.string().min(1).optional(),
-    /** Default: `ANTHROPIC_BASE_URL`, else `https://api.anthropic.com` (without `/v1`). */
-    baseURL: z.url().optional(),
-    /** Per-call timeout in milliseconds, covering a streamed answer to its end. Default 600,000 (10 minutes). */
-    timeoutMs: z.number().int().positive().default(600_000),
-    /** Retries inside the SDK. Default 0: LLM Lab's provider manager owns retries. */
-    maxRetries: z.number().int().min(0).max(10).default(0),
+    ...providerConfigFields('apiKey', 'baseURL', 'timeoutMs', 'maxRetries'),
     /**
      * The `anthropic-version` sent. Default `2026-10-21` (what the SDK sends), which removed
      * `temperature`, `top_p` and `top_k`: LLM Lab leaves them out with a warning. `2023-06-01` sends
      * them, for models that still accept them (Claude 4.6 and earlier).
      */
     apiVersion: z.enum(['2026-10-21', '2023-06-01']).default('2026-10-21'),
-    /** Extra headers sent with every request (e.g. `anthropic-beta`). */
-    headers: z.record(z.string(), z.string()).optional(),
+    ...providerConfigFields('headers'),
     /**
      * `max_tokens` sent when a request sets no `maxTokens` (Anthropic requires one). Default 4,096,
      * or the model's maximum output when that is lower.
@@ -62,8 +52,7 @@ export const anthropicConfigSchema = z
     defaultMaxTokens: z.number().int().positive().optional(),
     /** Prices per million tokens, for models LLM Lab does not know or to correct the built-in ones. */
     pricing: pricingSchema.optional(),
-    /** Context window in tokens, for models LLM Lab does not know. */
-    contextWindow: z.number().int().positive().optional(),
+    ...providerConfigFields('contextWindow'),
     /** Most output tokens of the model, for models LLM Lab does not know. */
     maxOutputTokens: z.number().int().positive().optional(),
     /** How `batchGenerate` runs. */
@@ -84,12 +73,7 @@ export interface ResolvedAnthropicSettings extends Omit<z.output<typeof anthropi
 
 /** True for `api.anthropic.com` and other `*.anthropic.com` hosts. */
 export function isAnthropicHost(baseURL: string): boolean {
-  try {
-    const host = new URL(baseURL).hostname.toLowerCase();
-    return host === 'anthropic.com' || host.endsWith('.anthropic.com');
-  } catch {
-    return false;
-  }
+  return isHostWithin(baseURL, 'anthropic.com');
 }
 
 /**
@@ -105,24 +89,23 @@ export function resolveAnthropicSettings(
   const providerId = options.providerId ?? 'anthropic';
   const env = options.env ?? process.env;
   const parsed = parseProviderConfig(anthropicConfigSchema, settings, providerId);
-  const baseURL = (parsed.baseURL ?? (env.ANTHROPIC_BASE_URL || undefined) ?? ANTHROPIC_DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const baseURL = resolveBaseURL(parsed.baseURL, ANTHROPIC_DEFAULT_BASE_URL, 'ANTHROPIC_BASE_URL', env);
   const anthropicHost = isAnthropicHost(baseURL);
-  const apiKey = parsed.apiKey ?? (env.ANTHROPIC_API_KEY || undefined);
-  if (apiKey === undefined && anthropicHost) {
-    throw new ConfigError({
-      path: 'config.apiKey',
-      message:
-        `No Anthropic API key for provider ${providerId}. Set the ANTHROPIC_API_KEY environment variable, ` +
-        `or set 'apiKey' in the provider's config (e.g. apiKey: \${ANTHROPIC_API_KEY}). Keys are created at https://console.anthropic.com/settings/keys.`,
-    });
-  }
+  const apiKey = resolveApiKey({
+    providerId,
+    configured: parsed.apiKey,
+    envVars: ['ANTHROPIC_API_KEY'],
+    env,
+    required: anthropicHost,
+    keyName: 'Anthropic API key',
+    hint: 'Keys are created at https://console.anthropic.com/settings/keys.',
+  });
   if (parsed.batch.maxPollIntervalMs < parsed.batch.pollIntervalMs) {
     throw new ConfigError({
       path: 'config.batch.maxPollIntervalMs',
       message: `maxPollIntervalMs (${parsed.batch.maxPollIntervalMs}) is below pollIntervalMs (${parsed.batch.pollIntervalMs}) (provider ${providerId}); raise it or lower pollIntervalMs.`,
     });
   }
-  registerSecret(apiKey);
   return { ...parsed, apiKey: apiKey ?? PLACEHOLDER_API_KEY, baseURL, isAnthropicHost: anthropicHost };
 }
 

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startFakeAnthropicServer, type FakeAnthropicServer } from '@llm-lab/provider-testkit';
+import { startFakeAnthropicServer, type FakeAnthropicServer, collectStream, providerErrorOf } from '@llm-lab/provider-testkit';
 import { createAnthropic, type AnthropicProvider, type AnthropicTokenUsage } from '../src/index.js';
-import { collect, providerErrorOf } from './helpers.js';
 
 const API_KEY = 'sk-ant-chat-model-test-0123456789abcdef';
 
@@ -170,7 +169,7 @@ describe('AnthropicChatModel against the fake Anthropic server', () => {
 
   it('streams text deltas, usage (with cache tokens) and the finish, through the SSE events', async () => {
     server.setResponder(() => ({ text: 'alpha beta gamma', usage: { inputTokens: 5, cacheReadInputTokens: 50, outputTokens: 3 } }));
-    const parts = await collect(anthropic.chat('claude-haiku-4-5').streamGenerate({ messages: [{ role: 'user', content: 'go' }], maxTokens: 20 }));
+    const parts = await collectStream(anthropic.chat('claude-haiku-4-5').streamGenerate({ messages: [{ role: 'user', content: 'go' }], maxTokens: 20 }));
     expect(server.requests[0]?.body).toMatchObject({ stream: true, max_tokens: 20 });
     expect(parts.filter((part) => part.type === 'text-delta').map((part) => (part.type === 'text-delta' ? part.text : ''))).toEqual(['alpha ', 'beta ', 'gamma']);
     const usagePart = parts.find((part) => part.type === 'usage');
@@ -190,7 +189,7 @@ describe('AnthropicChatModel against the fake Anthropic server', () => {
     expect(response.finishReason).toBe('content-filter');
     expect(response.text).toBe('I can’t help with that.');
     expect(response.warnings).toEqual([expect.objectContaining({ type: 'other', message: expect.stringContaining('declined') })]);
-    const streamed = await collect(anthropic.chat('claude-haiku-4-5').streamGenerate({ messages: [{ role: 'user', content: 'something bad' }] }));
+    const streamed = await collectStream(anthropic.chat('claude-haiku-4-5').streamGenerate({ messages: [{ role: 'user', content: 'something bad' }] }));
     const finish = streamed.at(-1);
     expect(finish?.type === 'finish' && finish.response.finishReason).toBe('content-filter');
   });

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { anthropicFaults, faults, startFakeAnthropicServer, type FakeAnthropicServer } from '@llm-lab/provider-testkit';
+import { anthropicFaults, faults, startFakeAnthropicServer, type FakeAnthropicServer, collectStream, providerErrorOf } from '@llm-lab/provider-testkit';
 import { anthropicRetryAfterMs, classifyAnthropicError, createAnthropic, type AnthropicChatModel } from '../src/index.js';
-import { collect, providerErrorOf } from './helpers.js';
 
 const API_KEY = 'sk-ant-error-test-0123456789abcdefgh';
 const request = { messages: [{ role: 'user' as const, content: 'one two three four five six' }] };
@@ -110,7 +109,7 @@ describe('Anthropic errors through the real SDK', () => {
     server.enqueueFault(faults.reset());
     expect((await providerErrorOf(() => model.generate(request))).kind).toBe('network');
     server.enqueueFault(faults.truncateStream(4));
-    const cut = await providerErrorOf(() => collect(model.streamGenerate(request)));
+    const cut = await providerErrorOf(() => collectStream(model.streamGenerate(request)));
     expect(['network', 'invalid-response']).toContain(cut.kind);
     expect(cut.isRetryable).toBe(true);
   });

@@ -1,4 +1,4 @@
-import { ConfigError, parseProviderConfig, registerSecret, z } from '@llm-lab/core';
+import { ConfigError, parseProviderConfig, providerConfigFields, registerSecret, resolveApiKey, z } from '@llm-lab/core';
 
 /**
  * The default `api-version`: 2024-10-21, the latest generally available (GA) version of Azure
@@ -8,19 +8,13 @@ import { ConfigError, parseProviderConfig, registerSecret, z } from '@llm-lab/co
  */
 export const AZURE_DEFAULT_API_VERSION = '2024-10-21';
 
-const pricingSchema = z
-  .object({
-    inputPerMillion: z.number().min(0),
-    outputPerMillion: z.number().min(0),
-    cachedInputPerMillion: z.number().min(0).optional(),
-  })
-  .strict();
-
 /**
  * The `config:` block of an `azure:<deployment>` provider (and the settings of `createAzure`).
  * Give the resource as `endpoint` or `resourceName` (or the `AZURE_OPENAI_ENDPOINT` variable),
  * and a credential: `apiKey` (or `AZURE_OPENAI_API_KEY`), a static Entra ID `bearerToken`, or,
- * from code, `azureADTokenProvider`.
+ * from code, `azureADTokenProvider`. `timeoutMs` (default 600,000), `maxRetries` (default 0:
+ * LLM Lab's provider manager owns retries), `headers`, `pricing` (overriding the model table, e.g.
+ * for a regional or provisioned price) and `contextWindow` are the common provider fields.
  */
 export const azureConfigSchema = z
   .object({
@@ -34,7 +28,7 @@ export const azureConfigSchema = z
     /** The `api-version` query parameter. Default {@link AZURE_DEFAULT_API_VERSION}. */
     apiVersion: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$|^preview$|^latest$/, 'an Azure OpenAI API version such as 2024-10-21').default(AZURE_DEFAULT_API_VERSION),
     /** Sent as `api-key`. Default: `AZURE_OPENAI_API_KEY`. Not used with a bearer token. */
-    apiKey: z.string().min(1).optional(),
+    ...providerConfigFields('apiKey'),
     /** A Microsoft Entra ID access token, sent as `Authorization: Bearer`. For long runs prefer `azureADTokenProvider` (from code), which refreshes. */
     bearerToken: z.string().min(1).optional(),
     /**
@@ -44,18 +38,10 @@ export const azureConfigSchema = z
     model: z.string().min(1).optional(),
     /** Deployment name → model, for a provider made in code that serves several deployments. */
     deployments: z.record(z.string(), z.string().min(1)).optional(),
-    /** Per-call timeout in milliseconds, covering a streamed answer to its end. Default 600,000 (10 minutes). */
-    timeoutMs: z.number().int().positive().default(600_000),
-    /** Retries inside the SDK. Default 0: LLM Lab's provider manager owns retries. */
-    maxRetries: z.number().int().min(0).max(10).default(0),
-    /** Extra headers sent with every request. */
-    headers: z.record(z.string(), z.string()).optional(),
+    ...providerConfigFields('timeoutMs', 'maxRetries', 'headers'),
     /** Which field carries `maxTokens`. Default `max_completion_tokens` (API versions from 2024-10-21; required by reasoning models). */
     maxTokensParameter: z.enum(['max_completion_tokens', 'max_tokens']).default('max_completion_tokens'),
-    /** Prices per million tokens, overriding the model table (e.g. for a regional or provisioned price). */
-    pricing: pricingSchema.optional(),
-    /** Context window in tokens, for models LLM Lab does not know. */
-    contextWindow: z.number().int().positive().optional(),
+    ...providerConfigFields('pricing', 'contextWindow'),
   })
   .strict();
 
@@ -116,17 +102,15 @@ export function resolveAzureSettings(
     registerSecret(bearerToken);
     credential = { type: 'bearer', tokenProvider: () => Promise.resolve(bearerToken) };
   } else {
-    const key = apiKey ?? (env.AZURE_OPENAI_API_KEY || undefined);
-    if (key === undefined) {
-      throw new ConfigError({
-        path: 'config.apiKey',
-        message:
-          `No Azure OpenAI credential for provider ${providerId}. Set the AZURE_OPENAI_API_KEY environment variable, ` +
-          `or 'apiKey' in the provider's config (e.g. apiKey: \${AZURE_OPENAI_API_KEY}), or a Microsoft Entra ID 'bearerToken' ` +
-          `(from code, pass azureADTokenProvider to createAzure).`,
-      });
-    }
-    registerSecret(key);
+    const key = resolveApiKey({
+      providerId,
+      configured: apiKey,
+      envVars: ['AZURE_OPENAI_API_KEY'],
+      env,
+      required: true,
+      keyName: 'Azure OpenAI credential',
+      hint: "Or give a Microsoft Entra ID 'bearerToken' (from code, pass azureADTokenProvider to createAzure).",
+    });
     credential = { type: 'api-key', apiKey: key };
   }
   return { ...rest, endpoint: resolvedEndpoint.replace(/\/+$/, ''), credential };

@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { ProviderRegistry } from '@llm-lab/core';
-import { faults, startFakeAzureOpenAIServer, type FakeAzureOpenAIServer } from '@llm-lab/provider-testkit';
+import { faults, startFakeAzureOpenAIServer, type FakeAzureOpenAIServer, collectStream, providerErrorOf } from '@llm-lab/provider-testkit';
 import { AZURE_DEFAULT_API_VERSION, azureProvider, createAzure } from '../src/index.js';
-import { collect, providerErrorOf } from './helpers.js';
 
 const API_KEY = 'azure-key-0123456789abcdef0123';
 const TOKEN = 'entra-token-abcdefghijklmnop';
@@ -102,14 +101,14 @@ describe('Azure OpenAI provider against the fake Azure server (real AzureOpenAI 
 
     server.setResponder(() => ({ text: 'partial', finishReason: 'content_filter' }));
     expect((await model.generate(ask)).finishReason).toBe('content-filter');
-    const parts = await collect(model.streamGenerate(ask));
+    const parts = await collectStream(model.streamGenerate(ask));
     const finish = parts[parts.length - 1];
     expect(finish?.type === 'finish' && finish.response.finishReason).toBe('content-filter');
   });
 
   it('streams through Azure SSE (prompt filter chunk first) with usage', async () => {
     const model = createAzure({ endpoint: server.url, apiKey: API_KEY, model: 'gpt-4o-mini' }).chat('chat-prod');
-    const parts = await collect(model.streamGenerate({ messages: [{ role: 'user', content: 'one two three' }] }));
+    const parts = await collectStream(model.streamGenerate({ messages: [{ role: 'user', content: 'one two three' }] }));
     expect(parts.filter((part) => part.type === 'text-delta').map((part) => (part.type === 'text-delta' ? part.text : ''))).toEqual(['one ', 'two ', 'three']);
     const finish = parts[parts.length - 1];
     if (finish?.type !== 'finish') throw new Error('no finish part');

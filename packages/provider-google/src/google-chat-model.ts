@@ -1,7 +1,9 @@
 import {
   BaseProvider,
   ProviderError,
+  startCallDeadline,
   costFromPricing,
+  type CallDeadline,
   type CallOptions,
   type CostBreakdown,
   type GenerateRequest,
@@ -26,14 +28,6 @@ export interface GoogleChatModelOptions {
   settings: ResolvedGoogleSettings;
   /** The provider name in ids. Default `google`. */
   provider?: string;
-}
-
-/** One call's cancellation: the caller's signal joined with the call's deadline. */
-interface CallControl {
-  signal: AbortSignal;
-  deadline: AbortSignal;
-  timeoutMs: number;
-  dispose(): void;
 }
 
 const NO_USAGE_WARNING = (providerId: string): ProviderWarning => ({
@@ -130,12 +124,12 @@ export class GoogleChatModel extends BaseProvider {
   async generate(request: GenerateRequest, options: CallOptions = {}): Promise<GenerateResponse> {
     const startedAt = performance.now();
     const { model, contents, config, warnings } = this.buildRequest(request);
-    const call = this.startCall(options);
+    const call = startCallDeadline(options, this.settings.timeoutMs);
     let response: GenerateContentResponse;
     try {
       response = await this.client.models.generateContent({ model, contents, config: { ...config, abortSignal: call.signal } });
     } catch (error) {
-      throw this.mapError(error, options, call, 'request');
+      throw this.mapError(error, call, 'request');
     } finally {
       call.dispose();
     }
@@ -145,7 +139,7 @@ export class GoogleChatModel extends BaseProvider {
   async *streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
     const startedAt = performance.now();
     const { model, contents, config, warnings } = this.buildRequest(request);
-    const call = this.startCall(options);
+    const call = startCallDeadline(options, this.settings.timeoutMs);
     let text = '';
     let finishReason: string | undefined;
     let usage: TokenUsage | undefined;
@@ -157,7 +151,7 @@ export class GoogleChatModel extends BaseProvider {
       try {
         stream = await this.client.models.generateContentStream({ model, contents, config: { ...config, abortSignal: call.signal } });
       } catch (error) {
-        throw this.mapError(error, options, call, 'request');
+        throw this.mapError(error, call, 'request');
       }
       try {
         for await (const chunk of stream) {
@@ -186,10 +180,10 @@ export class GoogleChatModel extends BaseProvider {
           }
         }
       } catch (error) {
-        throw this.mapError(error, options, call, 'stream');
+        throw this.mapError(error, call, 'stream');
       }
       // An aborted body can end the stream quietly: say why it stopped.
-      if (call.signal.aborted) throw this.mapError(new Error('aborted'), options, call, 'stream');
+      if (call.signal.aborted) throw this.mapError(new Error('aborted'), call, 'stream');
       if (finishReason === undefined) {
         throw new ProviderError({
           kind: 'invalid-response',
@@ -221,23 +215,12 @@ export class GoogleChatModel extends BaseProvider {
     };
   }
 
-  private startCall(options: CallOptions): CallControl {
-    const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs;
-    const deadline = new AbortController();
-    // The call's own deadline covers a streamed answer to its end.
-    const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
-    return { signal, deadline: deadline.signal, timeoutMs, dispose: () => clearTimeout(timer) };
-  }
-
-  private mapError(error: unknown, options: CallOptions, call: CallControl, phase: 'request' | 'stream'): ProviderError {
+  private mapError(error: unknown, call: CallDeadline, phase: 'request' | 'stream'): ProviderError {
     return mapGoogleError(error, {
       providerId: this.id,
       baseURL: this.settings.baseURL,
       isGoogleHost: this.settings.isGoogleHost,
-      signal: options.signal,
-      timedOut: call.deadline.aborted,
-      timeoutMs: call.timeoutMs,
+      ...call.abortState(),
       phase,
     });
   }

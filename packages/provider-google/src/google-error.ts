@@ -1,20 +1,14 @@
-import { ProviderError, isProviderError, kindForStatus, type ProviderErrorKind, type ProviderErrorOptions } from '@llm-lab/core';
+import { ProviderError, describeError, isProviderError, kindForStatus, type ProviderErrorKind, type ProviderErrorOptions, abortOutcomeOf, type CallAbortState } from '@llm-lab/core';
 import { ApiError } from '@google/genai';
 
 /** What {@link mapGoogleError} needs to know about the failed call. */
-export interface GoogleErrorContext {
+export interface GoogleErrorContext extends CallAbortState {
   /** `<provider>:<model>` of the failing provider. */
   providerId: string;
   /** The server called, named in connection messages. */
   baseURL: string;
   /** Whether `baseURL` is Google's own API (decides how the server is named). */
   isGoogleHost: boolean;
-  /** The caller's signal: when it is aborted, the failure is `cancelled`. */
-  signal?: AbortSignal | undefined;
-  /** True when the call's own deadline fired. */
-  timedOut?: boolean;
-  /** The deadline in milliseconds, named in timeout messages. */
-  timeoutMs?: number;
   /** `stream` when the failure came while reading a streamed answer. */
   phase?: 'request' | 'stream';
 }
@@ -118,14 +112,6 @@ function unwrapSdkError(error: unknown): unknown {
   return error;
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
-    const { name, message, cause } = error as { name?: string; message?: string; cause?: unknown };
-    const causeText = cause && typeof cause === 'object' && 'message' in cause ? ` (${String((cause as { message: unknown }).message)})` : '';
-    return `${name ?? 'Error'}: ${message ?? ''}${causeText}`;
-  }
-  return String(error);
-}
 
 /**
  * Classifies any failure of a `@google/genai` call as a core ProviderError: cancelled (the
@@ -142,11 +128,8 @@ export function mapGoogleError(error: unknown, context: GoogleErrorContext): Pro
   const make = (kind: ProviderErrorKind, what: string, extra: Partial<ProviderErrorOptions> = {}) =>
     new ProviderError({ kind, providerId, message: `${providerId}: ${what} ${ADVICE[kind]}`, cause: error, ...extra });
 
-  if (context.signal?.aborted) return make('cancelled', 'the call was cancelled before it finished.');
-  if (context.timedOut) {
-    const limit = context.timeoutMs !== undefined ? ` within ${context.timeoutMs} ms` : '';
-    return make('timeout', `${serverName(context)} did not finish answering${limit}.`);
-  }
+  const stopped = abortOutcomeOf(context, serverName(context));
+  if (stopped) return make(stopped.kind, stopped.what);
   if (error instanceof ApiError && typeof error.status === 'number') {
     const status = error.status;
     const parsed = parseGoogleErrorMessage(error.message);
@@ -173,15 +156,15 @@ export function mapGoogleError(error: unknown, context: GoogleErrorContext): Pro
   const message = inner instanceof Error || (typeof inner === 'object' && inner !== null) ? String((inner as { message?: unknown }).message ?? '') : String(inner);
   if (name === 'AbortError') return make('cancelled', 'the call was aborted.');
   if (name === 'SyntaxError' || /exception parsing stream chunk|Incomplete JSON segment/.test(message)) {
-    return make('invalid-response', `${serverName(context)} answered with a body that is not valid JSON (${describe(inner)}).`);
+    return make('invalid-response', `${serverName(context)} answered with a body that is not valid JSON (${describeError(inner)}).`);
   }
   if (name === 'TypeError' && /fetch failed/i.test(message)) {
-    return make('network', `could not reach ${serverName(context)} (${describe((inner as { cause?: unknown }).cause ?? inner)}).`);
+    return make('network', `could not reach ${serverName(context)} (${describeError((inner as { cause?: unknown }).cause ?? inner)}).`);
   }
   if (context.phase === 'stream') {
-    return make('network', `the connection broke before the streamed answer was complete (${describe(inner)}).`);
+    return make('network', `the connection broke before the streamed answer was complete (${describeError(inner)}).`);
   }
-  return make('unknown', `the call failed unexpectedly (${describe(inner)}).`);
+  return make('unknown', `the call failed unexpectedly (${describeError(inner)}).`);
 }
 
 /** Details of a Gemini safety block. */

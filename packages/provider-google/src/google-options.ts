@@ -1,4 +1,4 @@
-import { ConfigError, parseProviderConfig, registerSecret, z } from '@llm-lab/core';
+import { isHostWithin, parseProviderConfig, providerConfigFields, resolveApiKey, resolveBaseURL, z } from '@llm-lab/core';
 
 /** The Gemini API's own host; the SDK appends the API version (`/v1beta`). */
 export const GOOGLE_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
@@ -9,34 +9,20 @@ export const GOOGLE_DEFAULT_API_VERSION = 'v1beta';
 /** Sent as the key to a non-Google `baseURL` (a proxy or a fake) when none is configured. */
 export const PLACEHOLDER_GOOGLE_API_KEY = 'llm-lab-no-key';
 
-const pricingSchema = z
-  .object({
-    inputPerMillion: z.number().min(0),
-    outputPerMillion: z.number().min(0),
-    cachedInputPerMillion: z.number().min(0).optional(),
-  })
-  .strict();
-
 /**
  * The `config:` block of a `google:<model>` provider (and the settings of `createGoogle`).
- * Every field is optional.
+ * Every field is optional. `apiKey` defaults to the `GEMINI_API_KEY` environment variable, else
+ * `GOOGLE_API_KEY`; `baseURL` (passed to the SDK as `httpOptions.baseUrl`) to
+ * `GOOGLE_GEMINI_BASE_URL`, else `https://generativelanguage.googleapis.com`. `timeoutMs` (default
+ * 600,000), `headers`, `pricing` and `contextWindow` (replacing the built-in ones) are the common
+ * provider fields.
  */
 export const googleConfigSchema = z
   .object({
-    /** Default: the `GEMINI_API_KEY` environment variable, else `GOOGLE_API_KEY`. */
-    apiKey: z.string().min(1).optional(),
-    /** Passed to the SDK as `httpOptions.baseUrl`. Default: `GOOGLE_GEMINI_BASE_URL`, else `https://generativelanguage.googleapis.com`. */
-    baseURL: z.url().optional(),
+    ...providerConfigFields('apiKey', 'baseURL'),
     /** The Gemini API version in request paths. Default `v1beta` (what the SDK uses). */
     apiVersion: z.string().regex(/^v\d+(?:alpha|beta)?\d*$/, "an API version such as 'v1beta' or 'v1'").default(GOOGLE_DEFAULT_API_VERSION),
-    /** Per-call timeout in milliseconds, covering a streamed answer to its end. Default 600,000 (10 minutes). */
-    timeoutMs: z.number().int().positive().default(600_000),
-    /** Extra headers sent with every request. */
-    headers: z.record(z.string(), z.string()).optional(),
-    /** Prices per million tokens, replacing the built-in ones (or giving one to a model LLM Lab does not know). */
-    pricing: pricingSchema.optional(),
-    /** Context window in tokens, replacing the built-in one. */
-    contextWindow: z.number().int().positive().optional(),
+    ...providerConfigFields('timeoutMs', 'headers', 'pricing', 'contextWindow'),
   })
   .strict();
 
@@ -53,12 +39,7 @@ export interface ResolvedGoogleSettings extends Omit<z.output<typeof googleConfi
 
 /** True for `generativelanguage.googleapis.com` and other `*.googleapis.com` hosts. */
 export function isGoogleHost(baseURL: string): boolean {
-  try {
-    const host = new URL(baseURL).hostname.toLowerCase();
-    return host === 'googleapis.com' || host.endsWith('.googleapis.com');
-  } catch {
-    return false;
-  }
+  return isHostWithin(baseURL, 'googleapis.com');
 }
 
 /**
@@ -74,18 +55,17 @@ export function resolveGoogleSettings(
   const providerId = options.providerId ?? 'google';
   const env = options.env ?? process.env;
   const parsed = parseProviderConfig(googleConfigSchema, settings, providerId);
-  const baseURL = (parsed.baseURL ?? (env.GOOGLE_GEMINI_BASE_URL || undefined) ?? GOOGLE_DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const baseURL = resolveBaseURL(parsed.baseURL, GOOGLE_DEFAULT_BASE_URL, 'GOOGLE_GEMINI_BASE_URL', env);
   const googleHost = isGoogleHost(baseURL);
-  const apiKey = parsed.apiKey ?? (env.GEMINI_API_KEY || undefined) ?? (env.GOOGLE_API_KEY || undefined);
-  if (apiKey === undefined && googleHost) {
-    throw new ConfigError({
-      path: 'config.apiKey',
-      message:
-        `No Gemini API key for provider ${providerId}. Set the GEMINI_API_KEY (or GOOGLE_API_KEY) environment variable, ` +
-        `or set 'apiKey' in the provider's config (e.g. apiKey: \${GEMINI_API_KEY}). Keys are made at https://aistudio.google.com/apikey.`,
-    });
-  }
-  registerSecret(apiKey);
+  const apiKey = resolveApiKey({
+    providerId,
+    configured: parsed.apiKey,
+    envVars: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
+    env,
+    required: googleHost,
+    keyName: 'Gemini API key',
+    hint: 'Keys are made at https://aistudio.google.com/apikey.',
+  });
   return { ...parsed, apiKey: apiKey ?? PLACEHOLDER_GOOGLE_API_KEY, baseURL, isGoogleHost: googleHost };
 }
 

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startFakeGeminiServer, type FakeGeminiServer } from '@llm-lab/provider-testkit';
+import { startFakeGeminiServer, type FakeGeminiServer, collectStream, providerErrorOf } from '@llm-lab/provider-testkit';
 import { createGoogle, GoogleContentFilterError, type GoogleProvider } from '../src/index.js';
-import { collect, providerErrorOf } from './helpers.js';
 
 const API_KEY = 'AIzaSyChatModelTest0123456789abcdefghij';
 
@@ -165,7 +164,7 @@ describe('GoogleChatModel against the fake Gemini server, through @google/genai'
 
   it('streams over alt=sse and returns the whole response in finish', async () => {
     const model = google.chat('gemini-2.5-flash');
-    const parts = await collect(model.streamGenerate({ messages: [{ role: 'user', content: 'alpha beta gamma' }], temperature: 0 }));
+    const parts = await collectStream(model.streamGenerate({ messages: [{ role: 'user', content: 'alpha beta gamma' }], temperature: 0 }));
     const [sent] = server.requests;
     expect(sent?.path).toBe('/v1beta/models/gemini-2.5-flash:streamGenerateContent');
     expect(sent?.query).toEqual({ alt: 'sse' });
@@ -187,7 +186,7 @@ describe('GoogleChatModel against the fake Gemini server, through @google/genai'
 
   it('leaves thoughts out of a stream and counts them as reasoning tokens', async () => {
     server.setResponder(() => ({ text: 'answer here', thoughts: 'hmm hmm' }));
-    const parts = await collect(google.chat('gemini-2.5-pro').streamGenerate({ messages: [{ role: 'user', content: 'q' }] }));
+    const parts = await collectStream(google.chat('gemini-2.5-pro').streamGenerate({ messages: [{ role: 'user', content: 'q' }] }));
     expect(parts.filter((part) => part.type === 'text-delta').map((part) => (part.type === 'text-delta' ? part.text : ''))).toEqual(['answer ', 'here']);
     const finish = parts[parts.length - 1];
     if (finish?.type !== 'finish') throw new Error('no finish part');
@@ -198,7 +197,7 @@ describe('GoogleChatModel against the fake Gemini server, through @google/genai'
     const slow = await startFakeGeminiServer({ latencyMs: 30, streamChunkDelayMs: 30 });
     try {
       const model = createGoogle({ baseURL: slow.url }).chat('gemini-2.0-flash');
-      const parts = await collect(model.streamGenerate({ messages: [{ role: 'user', content: 'a b c' }] }));
+      const parts = await collectStream(model.streamGenerate({ messages: [{ role: 'user', content: 'a b c' }] }));
       const finish = parts[parts.length - 1];
       if (finish?.type !== 'finish') throw new Error('no finish part');
       expect(finish.response.timeToFirstTokenMs).toBeGreaterThanOrEqual(25);
@@ -220,7 +219,7 @@ describe('GoogleChatModel against the fake Gemini server, through @google/genai'
       expect(blocked.message).toContain('refused the prompt');
 
       server.enqueueSafetyBlock({ type: 'prompt', blockReason: 'PROHIBITED_CONTENT' });
-      const streamed = await providerErrorOf(() => collect(model.streamGenerate({ messages: [{ role: 'user', content: 'bad' }] })));
+      const streamed = await providerErrorOf(() => collectStream(model.streamGenerate({ messages: [{ role: 'user', content: 'bad' }] })));
       expect(streamed).toMatchObject({ kind: 'content-filter', vendorCode: 'PROHIBITED_CONTENT' });
     });
 

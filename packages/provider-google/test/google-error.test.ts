@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { faults, geminiFaults, startFakeGeminiServer, type FakeGeminiServer } from '@llm-lab/provider-testkit';
+import { faults, geminiFaults, startFakeGeminiServer, type FakeGeminiServer, collectStream, providerErrorOf } from '@llm-lab/provider-testkit';
 import { createServer } from 'node:net';
 import { createGoogle, parseGoogleDuration, parseGoogleErrorMessage, type GoogleChatModel } from '../src/index.js';
-import { collect, providerErrorOf } from './helpers.js';
 
 const API_KEY = 'AIzaSySECRETSECRETSECRET0123456789abcd';
 const ask = { messages: [{ role: 'user' as const, content: 'hello' }] };
@@ -114,7 +113,7 @@ describe('@google/genai errors mapped to ProviderError', () => {
       headers: { 'content-type': 'text/event-stream' },
       body: 'data: {"candidates": [{"content": {"parts": [{"text": "par"}],"role": "model"},"index": 0}],"modelVersion": "gemini-2.5-flash"}\r\n\r\n',
     });
-    const unfinished = await providerErrorOf(() => collect(model.streamGenerate(ask)));
+    const unfinished = await providerErrorOf(() => collectStream(model.streamGenerate(ask)));
     expect(unfinished.kind).toBe('invalid-response');
     expect(unfinished.message).toContain('without a finish reason');
   });
@@ -126,7 +125,7 @@ describe('@google/genai errors mapped to ProviderError', () => {
       headers: { 'content-type': 'text/event-stream' },
       body: 'data: {"error": {"code": 503, "message": "The model is overloaded. Please try again later.", "status": "UNAVAILABLE"}}\r\n\r\n',
     });
-    const error = await providerErrorOf(() => collect(model.streamGenerate(ask)));
+    const error = await providerErrorOf(() => collectStream(model.streamGenerate(ask)));
     expect(error).toMatchObject({ kind: 'server', statusCode: 503, vendorCode: 'UNAVAILABLE', isRetryable: true });
   });
 
@@ -160,7 +159,7 @@ describe('@google/genai errors mapped to ProviderError', () => {
     const slow = await startFakeGeminiServer({ streamChunkDelayMs: 60 });
     try {
       const streaming = createGoogle({ baseURL: slow.url, timeoutMs: 150 }).chat('gemini-2.5-flash');
-      const error = await providerErrorOf(() => collect(streaming.streamGenerate({ messages: [{ role: 'user', content: 'a b c d e f g h i j' }] })));
+      const error = await providerErrorOf(() => collectStream(streaming.streamGenerate({ messages: [{ role: 'user', content: 'a b c d e f g h i j' }] })));
       expect(error.kind).toBe('timeout');
     } finally {
       await slow.close();

@@ -37,7 +37,8 @@ export {
   type ResolvedOpenAICompatibleSettings,
 } from './openai-compatible/openai-compatible-options.js';
 export { mapOpenAICompatibleError, type OpenAICompatibleErrorContext } from './openai-compatible/openai-compatible-error.js';
-export { mapOpenAICompatibleFinishReason } from './openai-compatible/map-openai-compatible-finish-reason.js';
+/** OpenAI's finish-reason mapping (with `eos` as `stop`), which OpenAI-compatible servers share. */
+export { mapOpenAIFinishReason as mapOpenAICompatibleFinishReason } from '@llm-lab/provider-openai';
 
 // In-process GGUF (node-llama-cpp, optional)
 export { createGguf, ggufProvider, type GgufProvider } from './gguf/gguf-provider.js';

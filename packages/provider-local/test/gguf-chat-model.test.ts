@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { collectStream, providerErrorOf } from '@llm-lab/provider-testkit';
 import { isProviderError, ProviderRegistry, type ConfigError } from '@llm-lab/core';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGguf, flattenMessagesToPrompt, ggufProvider, loadedModelCount, readGgufMetadata, type GgufChatModel } from '../src/index.js';
-import { collect, nodeLlamaCppAvailable, providerErrorOf, skipNotice, STORIES_MODEL } from './helpers.js';
+import { nodeLlamaCppAvailable, skipNotice, STORIES_MODEL } from './helpers.js';
 
 /** Writes a minimal GGUF header (no tensors) with the given string and uint32 keys, plus a token array to skip. */
 function writeGgufFixture(path: string, entries: Array<[string, string | number]>): void {
@@ -114,7 +115,7 @@ describeReal('GgufChatModel on the real stories260K.gguf (../shared/models)', ()
   });
 
   it('stops at a stop sequence with finish reason stop, and streams deltas that add up to the text', async () => {
-    const parts = await collect(model.streamGenerate({ ...once, stop: ['.'], maxTokens: 64 }));
+    const parts = await collectStream(model.streamGenerate({ ...once, stop: ['.'], maxTokens: 64 }));
     const deltas = parts.filter((part) => part.type === 'text-delta').map((part) => part.text);
     const finish = parts[parts.length - 1];
     if (finish?.type !== 'finish') throw new Error('no finish part');

@@ -1,9 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { ProviderRegistry } from '@llm-lab/core';
-import { faults, startFakeOllamaServer, type FakeOllamaServer } from '@llm-lab/provider-testkit';
+import { faults, startFakeOllamaServer, type FakeOllamaServer, collectStream, providerErrorOf } from '@llm-lab/provider-testkit';
 import { createServer } from 'node:net';
 import { createOllama, localProviders, ollamaBaseURLFromHost, type OllamaProvider } from '../src/index.js';
-import { collect, providerErrorOf } from './helpers.js';
 
 const ask = { messages: [{ role: 'user' as const, content: 'hello there' }] };
 
@@ -75,7 +74,7 @@ describe('OllamaChatModel against the fake Ollama server', () => {
 
   it('streams NDJSON deltas and takes usage from the final done object', async () => {
     server.setResponder(() => ({ text: 'alpha beta gamma', promptEvalCount: 26, evalCount: 3 }));
-    const parts = await collect(ollama.chat('qwen2.5:0.5b').streamGenerate(ask));
+    const parts = await collectStream(ollama.chat('qwen2.5:0.5b').streamGenerate(ask));
     expect(server.requests[0]?.body).toMatchObject({ stream: true, model: 'qwen2.5:0.5b' });
     expect(parts.map((part) => part.type)).toEqual(['text-delta', 'text-delta', 'text-delta', 'usage', 'finish']);
     const finish = parts[4];
@@ -88,7 +87,7 @@ describe('OllamaChatModel against the fake Ollama server', () => {
     expect(error).toMatchObject({ kind: 'bad-request', statusCode: 404, isRetryable: false, vendorCode: 'model_not_found' });
     expect(error.message).toContain('ollama pull mistral');
     expect(JSON.parse(error.responseBody as string)).toEqual({ error: "model 'mistral' not found" });
-    const streamed = await providerErrorOf(() => collect(ollama.chat('mistral').streamGenerate(ask)));
+    const streamed = await providerErrorOf(() => collectStream(ollama.chat('mistral').streamGenerate(ask)));
     expect(streamed.message).toContain('ollama pull mistral');
   });
 
@@ -116,14 +115,14 @@ describe('OllamaChatModel against the fake Ollama server', () => {
     expect(error.message).toContain('out of memory');
 
     server.enqueueFault({ type: 'http-error', status: 200, headers: { 'content-type': 'application/x-ndjson' }, body: '{"model":"llama3.2","message":{"role":"assistant","content":"par"},"done":false}\n' });
-    const unfinished = await providerErrorOf(() => collect(ollama('llama3.2').streamGenerate(ask)));
+    const unfinished = await providerErrorOf(() => collectStream(ollama('llama3.2').streamGenerate(ask)));
     expect(unfinished.kind).toBe('invalid-response');
     expect(unfinished.message).toContain('"done": true');
   });
 
   it('a truncated NDJSON stream is a retryable network error', async () => {
     server.enqueueFault(faults.truncateStream(1));
-    const error = await providerErrorOf(() => collect(ollama('llama3.2').streamGenerate({ messages: [{ role: 'user', content: 'a b c d' }] })));
+    const error = await providerErrorOf(() => collectStream(ollama('llama3.2').streamGenerate({ messages: [{ role: 'user', content: 'a b c d' }] })));
     expect(error).toMatchObject({ kind: 'network', isRetryable: true });
   });
 

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ProviderRegistry, isLLMLabError, type ConfigError } from '@llm-lab/core';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
+import { startFakeOpenAIServer, type FakeOpenAIServer, providerErrorOf } from '@llm-lab/provider-testkit';
 import { createServer } from 'node:net';
 import { createOpenAICompatible, openaiCompatibleProvider } from '../src/index.js';
-import { providerErrorOf } from './helpers.js';
 
 describe('openai-compatible provider', () => {
   let server: FakeOpenAIServer;

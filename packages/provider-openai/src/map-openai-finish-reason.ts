@@ -1,9 +1,13 @@
 import type { FinishReason } from '@llm-lab/core';
 
-/** Maps OpenAI's `finish_reason` to the contract's {@link FinishReason}; unknown values become `other`. */
+/**
+ * Maps OpenAI's `finish_reason` to the contract's {@link FinishReason}; unknown values become
+ * `other`. `eos`, which some OpenAI-compatible servers send, is `stop`.
+ */
 export function mapOpenAIFinishReason(reason: string | null | undefined): FinishReason {
   switch (reason) {
     case 'stop':
+    case 'eos':
       return 'stop';
     case 'length':
       return 'length';

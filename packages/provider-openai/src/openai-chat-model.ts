@@ -1,7 +1,9 @@
 import {
   BaseProvider,
   ProviderError,
+  startCallDeadline,
   type BatchItemResult,
+  type CallDeadline,
   type CallOptions,
   type GenerateRequest,
   type GenerateResponse,
@@ -25,6 +27,8 @@ export interface OpenAIChatModelSettings
   extends Pick<ResolvedOpenAISettings, 'timeoutMs' | 'baseURL' | 'isOpenAIHost' | 'maxTokensParameter' | 'pricing' | 'contextWindow'> {
   /** Batch API settings; without them `batchGenerate` always runs concurrent calls. */
   batch?: OpenAIBatchSettings;
+  /** Ask for usage in streamed answers (`stream_options.include_usage`). Default true; false for servers that refuse it. */
+  streamUsage?: boolean;
 }
 
 /**
@@ -42,16 +46,10 @@ export interface OpenAIChatModelOptions {
    * is an alias such as an Azure deployment name. Default: the model name.
    */
   factsModel?: string;
+  /** The model's facts, given outright (e.g. by an OpenAI-compatible server's provider); replaces the lookup by `factsModel`. */
+  facts?: OpenAIModelFacts;
   /** Classifies SDK failures. Default {@link mapOpenAIError}. */
   mapError?: (error: unknown, context: OpenAIErrorContext) => ProviderError;
-}
-
-/** One call's cancellation: the caller's signal joined with the call's deadline. */
-interface CallControl {
-  signal: AbortSignal;
-  deadline: AbortSignal;
-  timeoutMs: number;
-  dispose(): void;
 }
 
 const NO_USAGE_WARNING = (providerId: string): ProviderWarning => ({
@@ -93,7 +91,7 @@ export class OpenAIChatModel extends BaseProvider {
     this.provider = options.provider ?? 'openai';
     this.client = options.client;
     this.settings = options.settings;
-    this.facts = findOpenAIModel(options.factsModel ?? model) ?? UNKNOWN_OPENAI_MODEL;
+    this.facts = options.facts ?? findOpenAIModel(options.factsModel ?? model) ?? UNKNOWN_OPENAI_MODEL;
     this.errorMapper = options.mapError ?? mapOpenAIError;
     const pricing = this.settings.pricing ?? this.facts.pricing;
     this.info = {
@@ -127,7 +125,7 @@ export class OpenAIChatModel extends BaseProvider {
   async generate(request: GenerateRequest, options: CallOptions = {}): Promise<GenerateResponse> {
     const startedAt = performance.now();
     const { body, warnings } = this.buildRequest(request);
-    const call = this.startCall(options);
+    const call = startCallDeadline(options, this.settings.timeoutMs);
     try {
       const completion: unknown = await this.client.chat.completions.create(
         { ...body, stream: false },
@@ -135,7 +133,7 @@ export class OpenAIChatModel extends BaseProvider {
       );
       return this.responseFromCompletion(completion, warnings, startedAt);
     } catch (error) {
-      throw this.mapError(error, options, call, 'request');
+      throw this.mapError(error, call, 'request');
     } finally {
       call.dispose();
     }
@@ -144,7 +142,7 @@ export class OpenAIChatModel extends BaseProvider {
   async *streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
     const startedAt = performance.now();
     const { body, warnings } = this.buildRequest(request);
-    const call = this.startCall(options);
+    const call = startCallDeadline(options, this.settings.timeoutMs);
     let text = '';
     let finishReason: string | null | undefined;
     let usage: TokenUsage | undefined;
@@ -156,11 +154,11 @@ export class OpenAIChatModel extends BaseProvider {
       let stream: AsyncIterable<OpenAI.ChatCompletionChunk>;
       try {
         stream = await this.client.chat.completions.create(
-          { ...body, stream: true, stream_options: { include_usage: true } },
+          { ...body, stream: true, ...(this.settings.streamUsage === false ? {} : { stream_options: { include_usage: true } }) },
           { signal: call.signal, timeout: call.timeoutMs },
         );
       } catch (error) {
-        throw this.mapError(error, options, call, 'request');
+        throw this.mapError(error, call, 'request');
       }
       try {
         for await (const chunk of stream) {
@@ -178,10 +176,10 @@ export class OpenAIChatModel extends BaseProvider {
           if (chunk.usage) usage = mapOpenAIUsage(chunk.usage);
         }
       } catch (error) {
-        throw this.mapError(error, options, call, 'stream');
+        throw this.mapError(error, call, 'stream');
       }
       // The SDK ends a stream quietly when it is aborted: say why it stopped.
-      if (call.signal.aborted) throw this.mapError(new Error('aborted'), options, call, 'stream');
+      if (call.signal.aborted) throw this.mapError(new Error('aborted'), call, 'stream');
       if (finishReason === undefined || finishReason === null) {
         throw new ProviderError({
           kind: 'invalid-response',
@@ -248,40 +246,12 @@ export class OpenAIChatModel extends BaseProvider {
     );
   }
 
-  private startCall(options: CallOptions): CallControl {
-    const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs;
-    const deadline = new AbortController();
-    // The call's own deadline covers a streamed answer to its end (the SDK's timeout stops at the headers).
-    const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    const outer = options.signal;
-    if (!outer) return { signal: deadline.signal, deadline: deadline.signal, timeoutMs, dispose: () => clearTimeout(timer) };
-    // One controller for both: the caller's cancel aborts it too. (Cheaper than AbortSignal.any,
-    // which keeps every combined signal alive until the caller's signal is collected.)
-    const call = new AbortController();
-    const onOuterAbort = () => call.abort(outer.reason);
-    const onDeadline = () => call.abort(deadline.signal.reason);
-    if (outer.aborted) call.abort(outer.reason);
-    else outer.addEventListener('abort', onOuterAbort, { once: true });
-    deadline.signal.addEventListener('abort', onDeadline, { once: true });
-    return {
-      signal: call.signal,
-      deadline: deadline.signal,
-      timeoutMs,
-      dispose: () => {
-        clearTimeout(timer);
-        outer.removeEventListener('abort', onOuterAbort);
-      },
-    };
-  }
-
-  private mapError(error: unknown, options: CallOptions, call: CallControl, phase: 'request' | 'stream'): ProviderError {
+  private mapError(error: unknown, call: CallDeadline, phase: 'request' | 'stream'): ProviderError {
     return this.errorMapper(error, {
       providerId: this.id,
       baseURL: this.settings.baseURL,
       isOpenAIHost: this.settings.isOpenAIHost,
-      signal: options.signal,
-      timedOut: call.deadline.aborted,
-      timeoutMs: call.timeoutMs,
+      ...call.abortState(),
       phase,
     });
   }

@@ -1,6 +1,7 @@
 import {
   ProviderError,
   costFromPricing,
+  startCallDeadline,
   type EmbedOptions,
   type EmbedResult,
   type EmbeddingProvider,
@@ -67,10 +68,7 @@ export class OpenAIEmbeddingModel implements EmbeddingProvider {
     if (options.dimensions !== undefined && (!Number.isInteger(options.dimensions) || options.dimensions < 1)) {
       throw invalid(`'dimensions' must be a positive integer, got ${JSON.stringify(options.dimensions)}.`);
     }
-    const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs;
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+    const call = startCallDeadline(options, this.settings.timeoutMs);
     const embeddings: number[][] = [];
     let inputTokens = 0;
     let model = this.model;
@@ -79,7 +77,7 @@ export class OpenAIEmbeddingModel implements EmbeddingProvider {
         const input = texts.slice(start, start + OPENAI_MAX_EMBEDDING_INPUTS);
         const response = await this.client.embeddings.create(
           { model: this.model, input, ...(options.dimensions !== undefined ? { dimensions: options.dimensions } : {}) },
-          { signal, timeout: timeoutMs },
+          { signal: call.signal, timeout: call.timeoutMs },
         );
         if (!Array.isArray(response.data) || response.data.length !== input.length) {
           throw new ProviderError({
@@ -97,12 +95,10 @@ export class OpenAIEmbeddingModel implements EmbeddingProvider {
         providerId: this.id,
         baseURL: this.settings.baseURL,
         isOpenAIHost: this.settings.isOpenAIHost,
-        signal: options.signal,
-        timedOut: deadline.signal.aborted,
-        timeoutMs,
+        ...call.abortState(),
       });
     } finally {
-      clearTimeout(timer);
+      call.dispose();
     }
     const usage = { inputTokens, totalTokens: inputTokens };
     const cost = costFromPricing(this.pricing, { inputTokens, outputTokens: 0, totalTokens: inputTokens });

@@ -1,20 +1,14 @@
-import { ProviderError, isProviderError, kindForStatus, retryAfterFromHeaders, type ProviderErrorKind } from '@llm-lab/core';
+import { ProviderError, describeError, abortOutcomeOf, isProviderError, kindForStatus, retryAfterFromHeaders, type CallAbortState, type ProviderErrorKind } from '@llm-lab/core';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 
 /** What {@link mapOpenAIError} needs to know about the failed call. */
-export interface OpenAIErrorContext {
+export interface OpenAIErrorContext extends CallAbortState {
   /** `<provider>:<model>` of the failing provider. */
   providerId: string;
   /** The server called, named in connection messages. */
   baseURL: string;
   /** Whether `baseURL` is OpenAI's own API (decides how the server is named). */
   isOpenAIHost: boolean;
-  /** The caller's signal: when it is aborted, the failure is `cancelled`. */
-  signal?: AbortSignal | undefined;
-  /** True when the call's own deadline fired. */
-  timedOut?: boolean;
-  /** The deadline in milliseconds, named in timeout messages. */
-  timeoutMs?: number;
   /** `stream` when the failure came while reading a streamed answer. */
   phase?: 'request' | 'stream';
 }
@@ -62,14 +56,6 @@ function serverName(context: OpenAIErrorContext): string {
   return context.isOpenAIHost ? 'the OpenAI API' : `the server at ${context.baseURL}`;
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
-    const { name, message, cause } = error as { name?: string; message?: string; cause?: unknown };
-    const causeText = cause && typeof cause === 'object' && 'message' in cause ? ` (${String((cause as { message: unknown }).message)})` : '';
-    return `${name ?? 'Error'}: ${message ?? ''}${causeText}`;
-  }
-  return String(error);
-}
 
 /**
  * Classifies any failure of an OpenAI SDK call as a core ProviderError: cancelled (the caller's
@@ -86,11 +72,8 @@ export function mapOpenAIError(error: unknown, context: OpenAIErrorContext): Pro
   const make = (kind: ProviderErrorKind, what: string, extra: Partial<ConstructorParameters<typeof ProviderError>[0]> = {}) =>
     new ProviderError({ kind, providerId, message: `${providerId}: ${what} ${ADVICE[kind]}`, cause: error, ...extra });
 
-  if (context.signal?.aborted) return make('cancelled', 'the call was cancelled before it finished.');
-  if (context.timedOut || error instanceof APIConnectionTimeoutError) {
-    const limit = context.timeoutMs !== undefined ? ` within ${context.timeoutMs} ms` : '';
-    return make('timeout', `${serverName(context)} did not finish answering${limit}.`);
-  }
+  const stopped = abortOutcomeOf({ ...context, timedOut: context.timedOut || error instanceof APIConnectionTimeoutError }, serverName(context));
+  if (stopped) return make(stopped.kind, stopped.what);
   if (error instanceof APIUserAbortError) return make('cancelled', 'the call was aborted.');
   if (error instanceof APIError && typeof error.status === 'number') {
     const status = error.status;
@@ -118,13 +101,13 @@ export function mapOpenAIError(error: unknown, context: OpenAIErrorContext): Pro
     });
   }
   if (error instanceof APIConnectionError) {
-    return make('network', `could not reach ${serverName(context)} (${describe(error.cause ?? error)}).`);
+    return make('network', `could not reach ${serverName(context)} (${describeError(error.cause ?? error)}).`);
   }
   if ((error as { name?: unknown } | null)?.name === 'SyntaxError') {
-    return make('invalid-response', `${serverName(context)} answered with a body that is not valid JSON (${describe(error)}).`);
+    return make('invalid-response', `${serverName(context)} answered with a body that is not valid JSON (${describeError(error)}).`);
   }
   if (context.phase === 'stream') {
-    return make('network', `the connection broke before the streamed answer was complete (${describe(error)}).`);
+    return make('network', `the connection broke before the streamed answer was complete (${describeError(error)}).`);
   }
-  return make('unknown', `the call failed unexpectedly (${describe(error)}).`);
+  return make('unknown', `the call failed unexpectedly (${describeError(error)}).`);
 }

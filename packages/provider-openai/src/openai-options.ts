@@ -1,18 +1,10 @@
-import { ConfigError, parseProviderConfig, registerSecret, z } from '@llm-lab/core';
+import { isHostWithin, parseProviderConfig, providerConfigFields, resolveApiKey, resolveBaseURL, z } from '@llm-lab/core';
 
 /** OpenAI's own API; a `baseURL` elsewhere is treated as an OpenAI-compatible server. */
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
 /** Sent as the key to an OpenAI-compatible server when none is configured (most local servers ignore it). */
 export const PLACEHOLDER_API_KEY = 'llm-lab-no-key';
-
-const pricingSchema = z
-  .object({
-    inputPerMillion: z.number().min(0),
-    outputPerMillion: z.number().min(0),
-    cachedInputPerMillion: z.number().min(0).optional(),
-  })
-  .strict();
 
 /**
  * How `batchGenerate` runs. `concurrent` (the default) makes one chat call per request, bounded
@@ -39,39 +31,33 @@ export type OpenAIBatchSettings = z.output<typeof openaiBatchConfigSchema>;
 
 /**
  * The `config:` block of an `openai:<model>` provider (and the settings of `createOpenAI`).
- * Every field is optional.
+ * Every field is optional. `apiKey` defaults to the `OPENAI_API_KEY` environment variable (not
+ * needed for a non-OpenAI `baseURL`); `baseURL` to `OPENAI_BASE_URL`, else
+ * `https://api.openai.com/v1` (point it at any OpenAI-compatible server). `timeoutMs` (default
+ * 600,000), `maxRetries` (default 0: LLM Lab's provider manager owns retries), `headers`,
+ * `pricing` and `contextWindow` (for models LLM Lab does not know) are the common provider fields.
  */
 export const openaiConfigSchema = z
   .object({
-    /** Default: the `OPENAI_API_KEY` environment variable. Not needed for a non-OpenAI `baseURL`. */
-    apiKey: z.string().min(1).optional(),
-    /** Default: `OPENAI_BASE_URL`, else `https://api.openai.com/v1`. Point it at any OpenAI-compatible server. */
-    baseURL: z.url().optional(),
+    ...providerConfigFields('apiKey', 'baseURL'),
     /** Sent as `OpenAI-Organization`. */
     organization: z.string().min(1).optional(),
     /** Sent as `OpenAI-Project`. */
     project: z.string().min(1).optional(),
-    /** Per-call timeout in milliseconds, covering a streamed answer to its end. Default 600,000 (10 minutes). */
-    timeoutMs: z.number().int().positive().default(600_000),
+    ...providerConfigFields('timeoutMs'),
     /**
      * How requests travel: `node` (default) through Node's http/https with keep-alive agents, a
      * fraction of the CPU per call of `fetch` (Node's built-in fetch, or a global one you installed).
      */
     httpClient: z.enum(['node', 'fetch']).default('node'),
-    /** Retries inside the SDK. Default 0: LLM Lab's provider manager owns retries. */
-    maxRetries: z.number().int().min(0).max(10).default(0),
-    /** Extra headers sent with every request. */
-    headers: z.record(z.string(), z.string()).optional(),
+    ...providerConfigFields('maxRetries', 'headers'),
     /**
      * Which field carries `maxTokens`. Default: `max_completion_tokens` for OpenAI (the only one
      * its reasoning models accept), `max_tokens` for any other `baseURL` (what vLLM, llama.cpp
      * and older OpenAI-compatible servers read).
      */
     maxTokensParameter: z.enum(['max_completion_tokens', 'max_tokens']).optional(),
-    /** Prices per million tokens, for models LLM Lab does not know (e.g. on a self-hosted server). */
-    pricing: pricingSchema.optional(),
-    /** Context window in tokens, for models LLM Lab does not know. */
-    contextWindow: z.number().int().positive().optional(),
+    ...providerConfigFields('pricing', 'contextWindow'),
     /** How `batchGenerate` runs: concurrent calls (default) or OpenAI's Batch API. See {@link openaiBatchConfigSchema}. */
     batch: openaiBatchConfigSchema.default({ mode: 'concurrent', pollIntervalMs: 5_000, maxPollIntervalMs: 60_000, maxWaitMs: 86_400_000, priceFactor: 0.5 }),
   })
@@ -91,12 +77,7 @@ export interface ResolvedOpenAISettings extends Omit<z.output<typeof openaiConfi
 
 /** True for `api.openai.com` and other `*.openai.com` hosts. */
 export function isOpenAIHost(baseURL: string): boolean {
-  try {
-    const host = new URL(baseURL).hostname.toLowerCase();
-    return host === 'openai.com' || host.endsWith('.openai.com');
-  } catch {
-    return false;
-  }
+  return isHostWithin(baseURL, 'openai.com');
 }
 
 /**
@@ -112,19 +93,17 @@ export function resolveOpenAISettings(
   const providerId = options.providerId ?? 'openai';
   const env = options.env ?? process.env;
   const parsed = parseProviderConfig(openaiConfigSchema, settings, providerId);
-  const baseURL = (parsed.baseURL ?? (env.OPENAI_BASE_URL || undefined) ?? OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const baseURL = resolveBaseURL(parsed.baseURL, OPENAI_DEFAULT_BASE_URL, 'OPENAI_BASE_URL', env);
   const openAIHost = isOpenAIHost(baseURL);
-  const apiKey = parsed.apiKey ?? (env.OPENAI_API_KEY || undefined);
-  if (apiKey === undefined && openAIHost) {
-    throw new ConfigError({
-      path: 'config.apiKey',
-      message:
-        `No OpenAI API key for provider ${providerId}. Set the OPENAI_API_KEY environment variable, ` +
-        `or set 'apiKey' in the provider's config (e.g. apiKey: \${OPENAI_API_KEY}). ` +
-        `For an OpenAI-compatible server, set 'baseURL' to it instead.`,
-    });
-  }
-  registerSecret(apiKey);
+  const apiKey = resolveApiKey({
+    providerId,
+    configured: parsed.apiKey,
+    envVars: ['OPENAI_API_KEY'],
+    env,
+    required: openAIHost,
+    keyName: 'OpenAI API key',
+    hint: "For an OpenAI-compatible server, set 'baseURL' to it instead.",
+  });
   return {
     ...parsed,
     apiKey: apiKey ?? PLACEHOLDER_API_KEY,

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
+import { startFakeOpenAIServer, type FakeOpenAIServer, collectStream, providerErrorOf } from '@llm-lab/provider-testkit';
 import { createOpenAI, type OpenAIProvider } from '../src/index.js';
-import { collect, providerErrorOf } from './helpers.js';
 
 const API_KEY = 'sk-chat-model-test-0123456789abcdef';
 
@@ -35,7 +34,7 @@ describe('OpenAIChatModel against the fake OpenAI server', () => {
       { token: 'Score: ', logprob: -0.01, topLogprobs: [{ token: 'Score: ', logprob: -0.01 }, { token: 'Rating: ', logprob: -4.6 }] },
       { token: '4', logprob: -0.36, topLogprobs: [{ token: '4', logprob: -0.36 }, { token: '5', logprob: -1.2 }] },
     ]);
-    const parts = await collect(model.streamGenerate(request));
+    const parts = await collectStream(model.streamGenerate(request));
     const finish = parts.at(-1);
     expect(finish?.type === 'finish' && finish.response.logprobs?.map((entry) => [entry.token, entry.logprob])).toEqual([
       ['Score: ', -0.01],
@@ -174,7 +173,7 @@ describe('OpenAIChatModel against the fake OpenAI server', () => {
 
   it('streams with include_usage and returns the whole response in finish', async () => {
     const model = openai.chat('gpt-4o-mini');
-    const parts = await collect(model.streamGenerate({ messages: [{ role: 'user', content: 'alpha beta gamma' }], temperature: 0 }));
+    const parts = await collectStream(model.streamGenerate({ messages: [{ role: 'user', content: 'alpha beta gamma' }], temperature: 0 }));
     expect(server.requests[0]?.body).toEqual({
       model: 'gpt-4o-mini',
       messages: [{ role: 'user', content: 'alpha beta gamma' }],
@@ -202,7 +201,7 @@ describe('OpenAIChatModel against the fake OpenAI server', () => {
     const slow = await startFakeOpenAIServer({ latencyMs: 30, streamChunkDelayMs: 30 });
     try {
       const model = createOpenAI({ baseURL: slow.url }).chat('gpt-4o');
-      const parts = await collect(model.streamGenerate({ messages: [{ role: 'user', content: 'a b c' }] }));
+      const parts = await collectStream(model.streamGenerate({ messages: [{ role: 'user', content: 'a b c' }] }));
       const finish = parts[parts.length - 1];
       if (finish?.type !== 'finish') throw new Error('no finish part');
       expect(finish.response.timeToFirstTokenMs).toBeGreaterThanOrEqual(50);

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { fakeEmbedding, startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
+import { fakeEmbedding, startFakeOpenAIServer, type FakeOpenAIServer, providerErrorOf } from '@llm-lab/provider-testkit';
 import { createOpenAI, type OpenAIProvider } from '../src/index.js';
-import { providerErrorOf } from './helpers.js';
 
 const API_KEY = 'sk-embed-test-0123456789abcdef';
 

@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { faults, startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
+import { faults, startFakeOpenAIServer, type FakeOpenAIServer, collectStream, providerErrorOf } from '@llm-lab/provider-testkit';
 import { createServer } from 'node:net';
 import { createOpenAI, parseOpenAIDuration, type OpenAIChatModel } from '../src/index.js';
-import { collect, providerErrorOf } from './helpers.js';
 
 const API_KEY = 'sk-proj-SECRETSECRETSECRET0123456789';
 const ask = { messages: [{ role: 'user' as const, content: 'hello' }] };
@@ -121,7 +120,7 @@ describe('OpenAI SDK errors mapped to ProviderError', () => {
       headers: { 'content-type': 'text/event-stream' },
       body: 'data: {"id":"chatcmpl-x","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"par"},"finish_reason":null}]}\n\n',
     });
-    const unfinished = await providerErrorOf(() => collect(model.streamGenerate(ask)));
+    const unfinished = await providerErrorOf(() => collectStream(model.streamGenerate(ask)));
     expect(unfinished.kind).toBe('invalid-response');
     expect(unfinished.message).toContain('without a finish reason');
   });
@@ -157,7 +156,7 @@ describe('OpenAI SDK errors mapped to ProviderError', () => {
     try {
       const streaming = createOpenAI({ baseURL: slow.url, timeoutMs: 150 }).chat('gpt-4o');
       const startedAt = performance.now();
-      const error = await providerErrorOf(() => collect(streaming.streamGenerate({ messages: [{ role: 'user', content: 'a b c d e f g h i j' }] })));
+      const error = await providerErrorOf(() => collectStream(streaming.streamGenerate({ messages: [{ role: 'user', content: 'a b c d e f g h i j' }] })));
       expect(error.kind).toBe('timeout');
       expect(performance.now() - startedAt).toBeLessThan(500);
     } finally {

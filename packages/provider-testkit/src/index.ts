@@ -1,6 +1,21 @@
 export type { FakeServerControl, FakeServerStats, RecordedRequest } from './fake-server-control.js';
 export { faults, seededRandom, type Fault, type HttpErrorFault, type RateLimitFaultOptions } from './faults.js';
 export {
+  createFakeHttpServer,
+  fakeServerHandle,
+  writeBody,
+  writeHalfBody,
+  headerOf,
+  messageOf,
+  RequestWindow,
+  type FakeExchange,
+  type FakeHttpServer,
+  type FakeHttpServerOptions,
+  type FakeServerBase,
+  type FaultAnswers,
+} from './fake-http-server.js';
+export { providerErrorOf, collectStream } from './test-helpers.js';
+export {
   startFakeOpenAIServer,
   type FakeOpenAIServer,
   type FakeOpenAIServerOptions,

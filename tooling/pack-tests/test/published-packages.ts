@@ -76,6 +76,8 @@ export const PUBLISHED_PROVIDERS: PublishedProvider[] = [
     model: 'llama3.2',
     fake: 'startFakeOllamaServer',
     config: (url) => ({ baseURL: url }),
+    // Its OpenAI-compatible model builds on the OpenAI provider's chat model (a dependency).
+    dependsOn: ['packages/provider-openai'],
   },
   {
     key: 'tgi',

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from '@llm-lab/core';
 import { createRequire } from 'node:module';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import { defineEvaluator } from './define-evaluator.js';
 import { parseJsonOutput } from './is-json.js';
 import { passFail } from './score.js';
@@ -47,7 +47,7 @@ export const jsonSchemaEvaluator = defineEvaluator({
     let validate: ValidateFunction;
     try {
       // ajv (CommonJS) is loaded only when a json-schema evaluator is configured.
-      const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+      const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
       validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
     } catch (error) {
       context.fail(options.schemaFile !== undefined ? 'schemaFile' : 'schema', `the JSON Schema is invalid: ${(error as Error).message}.`, error);

@@ -1,6 +1,9 @@
 import {
   BaseProvider,
   ProviderError,
+  abortOutcomeOf,
+  startCallDeadline,
+  type CallDeadline,
   type CallOptions,
   type GenerateRequest,
   type GenerateResponse,
@@ -10,7 +13,7 @@ import {
   type TokenUsage,
 } from '@llm-lab/core';
 import type { LlamaCompletion, LlamaCompletionGenerationOptions, LlamaContext, LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
-import { describeError, startCall, type CallControl } from '../shared/call-control.js';
+import { describeError } from '../shared/error-details.js';
 import { flattenMessagesToPrompt } from './flatten-messages-to-prompt.js';
 import type { GgufMetadata } from './gguf-metadata.js';
 import { ggufRequestOptionsSchema, type ResolvedGgufSettings } from './gguf-options.js';
@@ -101,7 +104,7 @@ export class GgufChatModel extends BaseProvider {
   async *streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
     const startedAt = performance.now();
     const prepared = this.prepare(request);
-    const call = startCall(options, this.settings.timeoutMs);
+    const call = startCallDeadline(options, this.settings.timeoutMs);
     const stopper = new AbortController();
     const signal = AbortSignal.any([call.signal, stopper.signal]);
     let slot: Slot | undefined;
@@ -163,7 +166,7 @@ export class GgufChatModel extends BaseProvider {
             wake?.();
           });
       } catch (error) {
-        throw this.mapError(error, options, call);
+        throw this.mapError(error, call);
       }
       for (;;) {
         const chunk = chunks.shift();
@@ -180,8 +183,8 @@ export class GgufChatModel extends BaseProvider {
         });
         wake = undefined;
       }
-      if (failure !== undefined) throw this.mapError(failure, options, call);
-      if (call.signal.aborted || stopReason === 'abort') throw this.mapError(new Error('aborted'), options, call);
+      if (failure !== undefined) throw this.mapError(failure, call);
+      if (call.signal.aborted || stopReason === 'abort') throw this.mapError(new Error('aborted'), call);
     } finally {
       if (!finished && running) {
         stopper.abort();
@@ -307,13 +310,12 @@ export class GgufChatModel extends BaseProvider {
     else this.idle.push(slot);
   }
 
-  private mapError(error: unknown, options: CallOptions, call: CallControl): ProviderError {
+  private mapError(error: unknown, call: CallDeadline): ProviderError {
     if (error instanceof ProviderError) return error;
     const make = (kind: ProviderError['kind'], message: string) => new ProviderError({ kind, providerId: this.id, message, cause: error });
-    if (options.signal?.aborted) return make('cancelled', `${this.id}: the call was cancelled.`);
-    if (call.deadline.aborted) {
-      return make('timeout', `${this.id}: the model did not finish within ${call.timeoutMs} ms. Raise timeoutMs, lower maxTokens, or raise config.threads if the machine has idle cores.`);
-    }
+    const stopped = abortOutcomeOf(call.abortState(), 'the model');
+    if (stopped?.kind === 'cancelled') return make('cancelled', `${this.id}: ${stopped.what}`);
+    if (stopped) return make('timeout', `${this.id}: ${stopped.what} Raise timeoutMs, lower maxTokens, or raise config.threads if the machine has idle cores.`);
     if (error instanceof NodeLlamaCppMissingError) return make('bad-request', `${this.id}: ${error.message}`);
     if (!this.lease) {
       return make('bad-request', `${this.id}: could not load the GGUF model at ${this.path} (${describeError(error)}). Check that the file is a complete GGUF model (re-download it with \`llm-lab models pull\` if in doubt).`);

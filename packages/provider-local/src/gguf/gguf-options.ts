@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { parseProviderConfig, z } from '@llm-lab/core';
-import { localPricingSchema } from '../shared/pricing.js';
+import { parseProviderConfig, providerConfigFields, z } from '@llm-lab/core';
 import { defaultModelsDir, expandHome } from './gguf-model-path.js';
 import { resolve } from 'node:path';
 
@@ -21,10 +20,8 @@ export const ggufConfigSchema = z
     maxTokens: z.number().int().positive().default(256),
     /** Stop sequences used when a request sets no `stop`. Default none. */
     stop: z.array(z.string().min(1)).optional(),
-    /** Per-call timeout in milliseconds, model loading included. Default 600,000. */
-    timeoutMs: z.number().int().positive().default(600_000),
-    /** Prices per million tokens, when you want local calls costed. Default: none. */
-    pricing: localPricingSchema.optional(),
+    /** `timeoutMs`: per call, model loading included (default 600,000); `pricing`: when you want local calls costed (default none). */
+    ...providerConfigFields('timeoutMs', 'pricing'),
   })
   .strict();
 

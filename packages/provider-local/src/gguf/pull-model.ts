@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LLMLabError } from '@llm-lab/core';
-import { describeError } from '../shared/call-control.js';
+import { describeError } from '../shared/error-details.js';
 import { defaultModelsDir } from './gguf-model-path.js';
 
 /** Progress of a download, reported as bytes arrive. */

@@ -1,6 +1,8 @@
 import {
   BaseProvider,
   ProviderError,
+  startCallDeadline,
+  type CallDeadline,
   type CallOptions,
   type GenerateRequest,
   type GenerateResponse,
@@ -9,7 +11,6 @@ import {
   type StreamPart,
   type TokenUsage,
 } from '@llm-lab/core';
-import { startCall, type CallControl } from '../shared/call-control.js';
 import { convertToOllamaMessages } from './convert-to-ollama-messages.js';
 import { readNdjson, type OllamaApi, type OllamaChatBody, type OllamaChatChunk } from './ollama-api.js';
 import { mapOllamaError, OllamaStreamError } from './ollama-error.js';
@@ -113,14 +114,14 @@ export class OllamaChatModel extends BaseProvider {
   async generate(request: GenerateRequest, options: CallOptions = {}): Promise<GenerateResponse> {
     const startedAt = performance.now();
     const { body, warnings } = this.buildRequest(request);
-    const call = startCall(options, this.settings.timeoutMs);
+    const call = startCallDeadline(options, this.settings.timeoutMs);
     try {
       const response = await this.api.chat({ ...body, stream: false }, call.signal);
       let parsed: unknown;
       try {
         parsed = JSON.parse(await response.text());
       } catch (error) {
-        throw this.mapError(error, options, call, 'stream');
+        throw this.mapError(error, call, 'stream');
       }
       const chunk = this.checkChunk(parsed);
       if (chunk.error !== undefined) throw new OllamaStreamError(chunk.error);
@@ -137,7 +138,7 @@ export class OllamaChatModel extends BaseProvider {
         model: chunk.model || this.model,
       };
     } catch (error) {
-      throw this.mapError(error, options, call, 'request');
+      throw this.mapError(error, call, 'request');
     } finally {
       call.dispose();
     }
@@ -146,7 +147,7 @@ export class OllamaChatModel extends BaseProvider {
   async *streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
     const startedAt = performance.now();
     const { body, warnings } = this.buildRequest(request);
-    const call = startCall(options, this.settings.timeoutMs);
+    const call = startCallDeadline(options, this.settings.timeoutMs);
     let text = '';
     let final: OllamaChatChunk | undefined;
     let firstTokenAt: number | undefined;
@@ -156,7 +157,7 @@ export class OllamaChatModel extends BaseProvider {
       try {
         response = await this.api.chat({ ...body, stream: true }, call.signal);
       } catch (error) {
-        throw this.mapError(error, options, call, 'request');
+        throw this.mapError(error, call, 'request');
       }
       if (!response.body) throw this.invalid('the answer has no body');
       try {
@@ -176,9 +177,9 @@ export class OllamaChatModel extends BaseProvider {
           }
         }
       } catch (error) {
-        throw this.mapError(error, options, call, 'stream');
+        throw this.mapError(error, call, 'stream');
       }
-      if (call.signal.aborted) throw this.mapError(new Error('aborted'), options, call, 'stream');
+      if (call.signal.aborted) throw this.mapError(new Error('aborted'), call, 'stream');
       if (!final) {
         throw new ProviderError({
           kind: 'invalid-response',
@@ -225,14 +226,12 @@ export class OllamaChatModel extends BaseProvider {
     });
   }
 
-  private mapError(error: unknown, options: CallOptions, call: CallControl, phase: 'request' | 'stream'): ProviderError {
+  private mapError(error: unknown, call: CallDeadline, phase: 'request' | 'stream'): ProviderError {
     return mapOllamaError(error, {
       providerId: this.id,
       model: this.model,
       baseURL: this.settings.baseURL,
-      signal: options.signal,
-      timedOut: call.deadline.aborted,
-      timeoutMs: call.timeoutMs,
+      ...call.abortState(),
       phase,
     });
   }

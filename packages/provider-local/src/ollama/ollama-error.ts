@@ -1,20 +1,14 @@
-import { ProviderError, isProviderError, kindForStatus, retryAfterFromHeaders, type ProviderErrorKind } from '@llm-lab/core';
-import { describeError, systemErrorCode } from '../shared/call-control.js';
+import { ProviderError, isProviderError, kindForStatus, retryAfterFromHeaders, type ProviderErrorKind, abortOutcomeOf, type CallAbortState } from '@llm-lab/core';
+import { describeError, systemErrorCode } from '../shared/error-details.js';
 
 /** What {@link mapOllamaError} needs to know about the failed call. */
-export interface OllamaErrorContext {
+export interface OllamaErrorContext extends CallAbortState {
   /** `<provider>:<model>` of the failing provider. */
   providerId: string;
   /** The Ollama model name, named in "not found" advice. */
   model: string;
   /** The Ollama server called. */
   baseURL: string;
-  /** The caller's signal: when it is aborted, the failure is `cancelled`. */
-  signal?: AbortSignal | undefined;
-  /** True when the call's own deadline fired. */
-  timedOut?: boolean;
-  /** The deadline in milliseconds, named in timeout messages. */
-  timeoutMs?: number;
   /** `stream` when the failure came while reading the answer. */
   phase?: 'request' | 'stream';
 }
@@ -79,10 +73,8 @@ export function mapOllamaError(error: unknown, context: OllamaErrorContext): Pro
   const make = (kind: ProviderErrorKind, what: string, extra: Partial<ConstructorParameters<typeof ProviderError>[0]> = {}) =>
     new ProviderError({ kind, providerId, message: `${providerId}: ${what} ${ADVICE[kind]}`, cause: error, ...extra });
 
-  if (context.signal?.aborted) return make('cancelled', 'the call was cancelled before it finished.');
-  if (context.timedOut) {
-    return make('timeout', `Ollama at ${baseURL} did not finish answering${context.timeoutMs !== undefined ? ` within ${context.timeoutMs} ms` : ''}.`);
-  }
+  const stopped = abortOutcomeOf(context, `Ollama at ${baseURL}`);
+  if (stopped) return make(stopped.kind, stopped.what);
   if (error instanceof OllamaHttpError) {
     const vendorMessage = ollamaErrorMessage(error.body);
     const status = error.status;

@@ -1,5 +1,4 @@
-import { parseProviderConfig, z } from '@llm-lab/core';
-import { localPricingSchema } from '../shared/pricing.js';
+import { parseProviderConfig, providerConfigFields, z } from '@llm-lab/core';
 
 /** Where Ollama listens by default. */
 export const OLLAMA_DEFAULT_BASE_URL = 'http://127.0.0.1:11434';
@@ -15,17 +14,17 @@ export const ollamaConfigSchema = z
     /** Ollama's address. Default: the `OLLAMA_HOST` environment variable, else `http://127.0.0.1:11434`. */
     baseURL: z.url().optional(),
     /** Per-call timeout in milliseconds, covering a streamed answer to its end. Default 600,000 (10 minutes: a first call may load the model). */
-    timeoutMs: z.number().int().positive().default(600_000),
+    ...providerConfigFields('timeoutMs'),
     /** How long Ollama keeps the model loaded after a call (`keep_alive`): a duration such as `5m`, seconds, or -1 for ever. Default: Ollama's (5m). */
     keepAlive: keepAliveSchema.optional(),
     /** The context window to run the model with (`options.num_ctx`); also reported as the model's context window. */
     numCtx: z.number().int().positive().optional(),
-    /** Reported context window when `numCtx` is not set. Default 4096. */
-    contextWindow: z.number().int().positive().optional(),
-    /** Extra headers sent with every request (e.g. for a proxy in front of Ollama). */
-    headers: z.record(z.string(), z.string()).optional(),
-    /** Prices per million tokens, when you want local calls costed. Default: none (cost is undefined). */
-    pricing: localPricingSchema.optional(),
+    /**
+     * `contextWindow`: reported when `numCtx` is not set (default 4096); `headers`: sent with every
+     * request (e.g. for a proxy in front of Ollama); `pricing`: when you want local calls costed
+     * (default none: cost is undefined).
+     */
+    ...providerConfigFields('contextWindow', 'headers', 'pricing'),
   })
   .strict();
 

@@ -1,14 +1,11 @@
-import { ProviderError, isProviderError, kindForStatus, retryAfterFromHeaders, type ProviderErrorKind } from '@llm-lab/core';
+import { ProviderError, abortOutcomeOf, isProviderError, kindForStatus, retryAfterFromHeaders, type CallAbortState, type ProviderErrorKind } from '@llm-lab/core';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import { describeError, systemErrorCode } from '../shared/call-control.js';
+import { describeError, systemErrorCode } from '../shared/error-details.js';
 
 /** What {@link mapOpenAICompatibleError} needs to know about the failed call. */
-export interface OpenAICompatibleErrorContext {
+export interface OpenAICompatibleErrorContext extends CallAbortState {
   providerId: string;
   baseURL: string;
-  signal?: AbortSignal | undefined;
-  timedOut?: boolean;
-  timeoutMs?: number;
   phase?: 'request' | 'stream';
 }
 
@@ -36,10 +33,8 @@ export function mapOpenAICompatibleError(error: unknown, context: OpenAICompatib
   const make = (kind: ProviderErrorKind, what: string, extra: Partial<ConstructorParameters<typeof ProviderError>[0]> = {}) =>
     new ProviderError({ kind, providerId, message: `${providerId}: ${what} ${ADVICE[kind]}`, cause: error, ...extra });
 
-  if (context.signal?.aborted) return make('cancelled', 'the call was cancelled before it finished.');
-  if (context.timedOut || error instanceof APIConnectionTimeoutError) {
-    return make('timeout', `the server at ${baseURL} did not finish answering${context.timeoutMs !== undefined ? ` within ${context.timeoutMs} ms` : ''}.`);
-  }
+  const stopped = abortOutcomeOf({ ...context, timedOut: context.timedOut || error instanceof APIConnectionTimeoutError }, `the server at ${baseURL}`);
+  if (stopped) return make(stopped.kind, stopped.what);
   if (error instanceof APIUserAbortError) return make('cancelled', 'the call was aborted.');
   if (error instanceof APIError && typeof error.status === 'number') {
     const status = error.status;

@@ -1,5 +1,4 @@
-import { ConfigError, parseProviderConfig, registerSecret, z } from '@llm-lab/core';
-import { localPricingSchema } from '../shared/pricing.js';
+import { ConfigError, parseProviderConfig, providerConfigFields, registerSecret, z } from '@llm-lab/core';
 
 /** Sent as the key when none is configured (vLLM, llama.cpp server and LM Studio ignore it unless started with a key). */
 export const NO_API_KEY = 'llm-lab-no-key';
@@ -12,20 +11,15 @@ export const openaiCompatibleConfigSchema = z
   .object({
     /** The server's OpenAI-compatible API root, usually ending in `/v1` (e.g. `http://127.0.0.1:8000/v1` for vLLM). Required. */
     baseURL: z.url().optional(),
-    /** Sent as `Authorization: Bearer …` when the server was started with a key. Optional. */
-    apiKey: z.string().min(1).optional(),
-    /** Per-call timeout in milliseconds, covering a streamed answer to its end. Default 600,000. */
-    timeoutMs: z.number().int().positive().default(600_000),
-    /** Retries inside the SDK. Default 0: LLM Lab's provider manager owns retries. */
-    maxRetries: z.number().int().min(0).max(10).default(0),
-    /** Extra headers sent with every request. */
-    headers: z.record(z.string(), z.string()).optional(),
+    /**
+     * `apiKey`: sent as `Authorization: Bearer …` when the server was started with a key (optional);
+     * `timeoutMs` (default 600,000), `maxRetries` (default 0) and `headers` as for every provider.
+     */
+    ...providerConfigFields('apiKey', 'timeoutMs', 'maxRetries', 'headers'),
     /** Ask for usage in streamed answers (`stream_options.include_usage`). Default true; turn off for servers that refuse it. */
     streamUsage: z.boolean().default(true),
-    /** Prices per million tokens. Default: none (cost is undefined). */
-    pricing: localPricingSchema.optional(),
-    /** Context window in tokens reported for the model. Default 8192. */
-    contextWindow: z.number().int().positive().optional(),
+    /** `pricing`: default none (cost is undefined); `contextWindow`: reported for the model, default 8192. */
+    ...providerConfigFields('pricing', 'contextWindow'),
   })
   .strict();
 

@@ -1,6 +1,8 @@
 import type { GenerateResponse } from '@llm-lab/core';
 import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
+
+type RedisModule = { Redis: new (url: string, options: RedisOptions) => Redis };
 import { storableResponse, type ResponseCache } from './response-cache.js';
 
 /** Options of {@link createRedisCache}. */
@@ -55,7 +57,7 @@ export class RedisResponseCache implements ResponseCache {
         lazyConnect: false,
       };
       // ioredis is loaded only when a Redis cache is made (start-up of runs without one stays lean).
-      const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+      const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as RedisModule;
       this.client = new RedisClient(url, redisOptions);
       // Connection trouble shows up as failed commands (treated as misses); keep ioredis from logging it too.
       this.client.on('error', () => undefined);

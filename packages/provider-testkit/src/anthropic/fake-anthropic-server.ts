@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { FakeServerControl, FakeServerStats, RecordedRequest } from '../fake-server-control.js';
-import { seededRandom, type Fault, type HttpErrorFault } from '../faults.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createFakeHttpServer, fakeServerHandle, headerOf, messageOf, RequestWindow, writeBody, writeHalfBody, type FakeExchange } from '../fake-http-server.js';
+import type { FakeServerControl, RecordedRequest } from '../fake-server-control.js';
+import type { Fault, HttpErrorFault } from '../faults.js';
 import { batchCreateError, batchWire, FakeBatchStore, type FakeBatch, type FakeBatchRequest } from './anthropic-batches.js';
 import type { AnthropicFault, AnthropicStreamErrorFault } from './anthropic-faults.js';
 import {
@@ -75,20 +75,6 @@ const DEFAULT_VERSIONS = ['2026-10-21', '2023-06-01', '2023-01-01'];
 /** API versions from which `temperature`, `top_p` and `top_k` are refused. */
 const NO_SAMPLING_VERSIONS = new Set(['2026-10-21']);
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
-const header = (request: IncomingMessage, name: string): string | undefined => {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-};
-
 /**
  * Checks a Messages body the way Anthropic does (model, max_tokens, messages and their roles,
  * `system` only as a top-level field, sampling parameters: refused from API version 2026-10-21,
@@ -153,38 +139,20 @@ export function messagesRequestError(body: MessagesRequestBody, options: { conte
 export async function startFakeAnthropicServer(options: FakeAnthropicServerOptions = {}): Promise<FakeAnthropicServer> {
   const latencyMs = options.latencyMs ?? 0;
   const chunkDelayMs = options.streamChunkDelayMs ?? 0;
-  const maxRecorded = options.maxRecordedRequests ?? 10_000;
   const versions = options.anthropicVersions ?? DEFAULT_VERSIONS;
   let responder: FakeAnthropicResponder = options.responder ?? echoLastAnthropicUserMessage;
-  let random = seededRandom(options.seed ?? 1);
-  const queuedFaults: AnthropicFault[] = [];
-  const recorded: RecordedRequest[] = [];
-  const stats: FakeServerStats = { requests: 0, inFlight: 0, maxInFlight: 0, connections: 0 };
-  const admitted: number[] = [];
-  const timers = new Map<NodeJS.Timeout, () => void>();
+  const http = createFakeHttpServer<RecordedRequest, AnthropicFault>(options);
+  const window = new RequestWindow(options.rpmLimit);
   const idPrefix = randomBytes(6).toString('hex');
   let counter = 0;
-  let closed = false;
-  let baseUrl = '';
-
-  const sleep = (ms: number): Promise<void> =>
-    ms <= 0
-      ? Promise.resolve()
-      : new Promise((resolve) => {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            resolve();
-          }, ms);
-          timers.set(timer, resolve);
-        });
 
   const nextId = (prefix: string) => `${prefix}_01${idPrefix}${(++counter).toString(36).padStart(10, '0')}`;
 
   const rateLimitHeaders = (now: number): Record<string, string> => {
     const limit = options.rpmLimit ?? 4_000;
-    const used = options.rpmLimit === undefined ? 1 : admitted.length;
-    const oldest = admitted[0];
-    const resetAt = options.rpmLimit !== undefined && oldest !== undefined ? oldest + 60_000 : now + 15;
+    const used = window.used;
+    const oldest = window.oldest;
+    const resetAt = options.rpmLimit !== undefined && oldest !== undefined ? oldest + window.windowMs : now + 15;
     const reset = new Date(Math.ceil(resetAt / 1000) * 1000).toISOString().replace('.000Z', 'Z');
     return {
       'anthropic-ratelimit-requests-limit': String(limit),
@@ -210,15 +178,8 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
   });
 
   const sendJson = (response: ServerResponse, status: number, body: unknown, requestId: string, extraHeaders: Record<string, string> = {}) => {
-    if (response.destroyed) return;
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    response.writeHead(status, {
-      'content-type': JSON_TYPE,
-      'content-length': Buffer.byteLength(text),
-      ...baseHeaders(requestId),
-      ...extraHeaders,
-    });
-    response.end(text);
+    writeBody(response, status, text, { 'content-type': JSON_TYPE, ...baseHeaders(requestId), ...extraHeaders });
   };
 
   const sendError = (response: ServerResponse, status: number, type: string, message: string, requestId: string, headers: Record<string, string> = {}) =>
@@ -227,8 +188,8 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
   const authorized = (request: IncomingMessage, response: ServerResponse, requestId: string): boolean => {
     if (options.apiKey === undefined) return true;
     // The API reads `x-api-key` first, then a bearer token.
-    const bearer = /^Bearer\s+(\S+)/i.exec(header(request, 'authorization') ?? '')?.[1];
-    const key = header(request, 'x-api-key') || bearer;
+    const bearer = /^Bearer\s+(\S+)/i.exec(headerOf(request, 'authorization') ?? '')?.[1];
+    const key = headerOf(request, 'x-api-key') || bearer;
     if (key === undefined || key === '') {
       sendError(response, 401, 'authentication_error', 'x-api-key header is required', requestId);
       return false;
@@ -241,7 +202,7 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
   };
 
   const versionAccepted = (request: IncomingMessage, response: ServerResponse, requestId: string): boolean => {
-    const version = header(request, 'anthropic-version');
+    const version = headerOf(request, 'anthropic-version');
     if (version === undefined || version === '') {
       sendError(response, 400, 'invalid_request_error', 'anthropic-version: header is required', requestId);
       return false;
@@ -251,15 +212,6 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
       return false;
     }
     return true;
-  };
-
-  const nextFault = (): AnthropicFault | undefined => {
-    const queued = queuedFaults.shift();
-    if (queued) return queued;
-    if (options.faultRate !== undefined && options.faultRate > 0 && random() < options.faultRate) {
-      return options.fault ?? { type: 'http-error', status: 500 };
-    }
-    return undefined;
   };
 
   /** The error body and status an HTTP-error fault (or a stream error on a plain call) answers with. */
@@ -288,41 +240,22 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
 
   /** Answers 429 and returns false when the requests-per-minute limit is used up. */
   const admit = (response: ServerResponse, requestId: string): boolean => {
-    if (options.rpmLimit === undefined) return true;
-    const now = Date.now();
-    while (admitted.length > 0 && (admitted[0] as number) <= now - 60_000) admitted.shift();
-    if (admitted.length < options.rpmLimit) {
-      admitted.push(now);
-      return true;
-    }
-    const seconds = Math.ceil(((admitted[0] as number) + 60_000 - now) / 1000);
+    const waitMs = window.admit();
+    if (waitMs === undefined) return true;
     sendError(
       response,
       429,
       'rate_limit_error',
       `This request would exceed the rate limit for your organization of ${options.rpmLimit} requests per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits.`,
       requestId,
-      { 'retry-after': String(seconds) },
+      { 'retry-after': String(Math.ceil(waitMs / 1000)) },
     );
     return false;
   };
 
-  /** Writes the events; with `cutAfter`, stops after that many and ends as `ending` says. */
-  const writeEvents = async (response: ServerResponse, requestId: string, events: string[], ending: { kind: 'end' } | { kind: 'destroy' }) => {
-    if (response.destroyed) return;
-    response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...baseHeaders(requestId) });
-    const finish = () => (ending.kind === 'end' ? response.end() : response.write('', () => response.socket?.destroy()));
-    if (chunkDelayMs <= 0) {
-      response.write(events.join(''));
-      return finish();
-    }
-    for (const [index, event] of events.entries()) {
-      if (index > 0) await sleep(chunkDelayMs);
-      if (response.destroyed || closed) return;
-      response.write(event);
-    }
-    finish();
-  };
+  /** Writes the events; with `cut`, the connection is lost after the last one instead of ending. */
+  const writeEvents = (response: ServerResponse, requestId: string, events: string[], cut = false) =>
+    http.writeStream(response, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...baseHeaders(requestId) }, events, { delayMs: chunkDelayMs, cut });
 
   /** Writes the answer to a valid Messages request, applying a truncating or mid-stream fault. */
   const answer = async (record: RecordedRequest, response: ServerResponse, requestId: string, fault?: Fault | AnthropicStreamErrorFault) => {
@@ -331,63 +264,48 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
     try {
       reply = await produceReply(body, record);
     } catch (error) {
-      return sendError(response, 500, 'api_error', `The fake server's responder failed: ${error instanceof Error ? error.message : String(error)}`, requestId);
+      return sendError(response, 500, 'api_error', `The fake server's responder failed: ${messageOf(error)}`, requestId);
     }
     const id = nextId('msg');
     if (body.stream !== true) {
       const text = JSON.stringify(messageWire(id, body, reply));
       if (fault?.type !== 'truncate-stream') return sendJson(response, 200, text, requestId);
-      response.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text), ...baseHeaders(requestId) });
-      response.write(text.slice(0, Math.floor(text.length / 2)), () => response.socket?.destroy());
-      return;
+      return writeHalfBody(response, 200, text, { 'content-type': JSON_TYPE, ...baseHeaders(requestId) });
     }
     const events = streamEventsWire(id, body, reply);
-    if (fault?.type === 'truncate-stream') return writeEvents(response, requestId, events.slice(0, fault.afterChunks ?? 2), { kind: 'destroy' });
+    if (fault?.type === 'truncate-stream') return writeEvents(response, requestId, events.slice(0, fault.afterChunks ?? 2), true);
     if (fault?.type === 'stream-error') {
       const error = anthropicErrorWire(fault.errorType ?? 'overloaded_error', fault.message ?? 'Overloaded', requestId);
-      return writeEvents(response, requestId, [...events.slice(0, fault.afterEvents ?? 3), sseEvent(error)], { kind: 'end' });
+      return writeEvents(response, requestId, [...events.slice(0, fault.afterEvents ?? 3), sseEvent(error)]);
     }
-    return writeEvents(response, requestId, events, { kind: 'end' });
+    return writeEvents(response, requestId, events);
   };
 
   const handleMessages = async (record: RecordedRequest, response: ServerResponse, requestId: string) => {
     const body = record.body as MessagesRequestBody;
     if (!admit(response, requestId)) return;
-    const fault = nextFault();
-    if (fault) {
-      switch (fault.type) {
-        case 'hang':
-          return; // the response stays open until the client gives up or close() ends it
-        case 'reset':
-          response.socket?.destroy();
-          return;
-        case 'invalid-json':
-          await sleep(latencyMs);
-          return sendJson(response, 200, '{"id": "msg_broken", "type": "message", "content": [{"type": "text", <html>upstream', requestId);
-        case 'http-error': {
-          await sleep(latencyMs);
-          const error = faultError(fault, body, requestId);
-          return sendJson(response, error.status, error.body, requestId, error.headers);
-        }
-        case 'stream-error':
-          if (body.stream !== true) {
-            await sleep(latencyMs);
-            const error = faultError(fault, body, requestId);
-            return sendJson(response, error.status, error.body, requestId);
-          }
-          break;
-        case 'truncate-stream':
-          break;
-        default: {
-          const exhaustive: never = fault;
-          return exhaustive;
-        }
-      }
+    const fault = http.nextFault();
+    if (fault?.type === 'stream-error' && body.stream !== true) {
+      await http.sleep(latencyMs);
+      const error = faultError(fault, body, requestId);
+      return sendJson(response, error.status, error.body, requestId);
+    }
+    // A stream error or a truncation is applied to a valid request's answer; the other faults answer now.
+    if (fault && fault.type !== 'stream-error' && fault.type !== 'truncate-stream') {
+      return http.applyFault(fault, response, {
+        latencyMs,
+        httpError: (httpFault) => {
+          const error = faultError(httpFault, body, requestId);
+          sendJson(response, error.status, error.body, requestId, error.headers);
+        },
+        invalidJson: () => sendJson(response, 200, '{"id": "msg_broken", "type": "message", "content": [{"type": "text", <html>upstream', requestId),
+        truncate: () => undefined, // not reached: a truncating fault is applied after validation, below
+      });
     }
     const invalid = messagesRequestError(body, { contextWindow: options.contextWindow, apiVersion: String(record.headers['anthropic-version']) });
     if (invalid !== undefined) return sendError(response, 400, 'invalid_request_error', invalid, requestId);
-    await sleep(latencyMs);
-    if (closed) return;
+    await http.sleep(latencyMs);
+    if (http.closed) return;
     return answer(record, response, requestId, fault);
   };
 
@@ -405,9 +323,9 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
 
   const handleBatchCreate = async (record: RecordedRequest, response: ServerResponse, requestId: string) => {
     // A fault that is not an HTTP error (hang, reset, invalid JSON) applies to the create call itself.
-    const first = queuedFaults[0];
+    const first = http.peekQueuedFault();
     if (first && first.type !== 'http-error' && first.type !== 'stream-error') {
-      queuedFaults.shift();
+      http.nextFault();
       if (first.type === 'hang') return;
       if (first.type === 'reset' || first.type === 'truncate-stream') {
         response.socket?.destroy();
@@ -425,10 +343,10 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
       createdAt,
       endsAt: createdAt + (options.batchProcessingMs ?? 0),
       apiVersion: String(record.headers['anthropic-version']),
-      itemFaults: requests.map(() => nextFault()),
+      itemFaults: requests.map(() => http.nextFault()),
     };
     batches.add(batch);
-    return sendJson(response, 200, batchWire({ ...batch }, baseUrl), requestId);
+    return sendJson(response, 200, batchWire({ ...batch }, http.url), requestId);
   };
 
   const handleBatchRoute = async (method: string, path: string, response: ServerResponse, requestId: string): Promise<boolean> => {
@@ -445,7 +363,7 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
     if (action === '/cancel' && !batch.results && batch.cancelInitiatedAt === undefined) batch.cancelInitiatedAt = Date.now();
     await batches.refresh(batch);
     if (action !== '/results') {
-      sendJson(response, 200, batchWire(batch, baseUrl), requestId);
+      sendJson(response, 200, batchWire(batch, http.url), requestId);
       return true;
     }
     if (!batch.results) {
@@ -459,34 +377,13 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
     return true;
   };
 
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    stats.requests += 1;
-    stats.inFlight += 1;
-    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-    response.on('close', () => {
-      stats.inFlight -= 1;
-    });
+  const handle = async ({ request, response, record, parseError }: FakeExchange) => {
     const requestId = nextId('req');
-    const rawBody = await readBody(request);
-    let body: unknown;
-    let parseFailed = false;
-    if (rawBody !== '') {
-      try {
-        body = JSON.parse(rawBody);
-      } catch {
-        parseFailed = true;
-      }
-    }
-    const path = (request.url ?? '/').split('?')[0] as string;
-    const method = request.method ?? 'GET';
-    const record: RecordedRequest = { method, path, headers: { ...request.headers }, body, rawBody, receivedAt: Date.now() };
-    recorded.push(record);
-    if (recorded.length > maxRecorded) recorded.splice(0, recorded.length - maxRecorded);
-
+    const { method, path, body } = record;
     if (!authorized(request, response, requestId)) return;
     if (!versionAccepted(request, response, requestId)) return;
     const isPost = method === 'POST' && (path === '/v1/messages' || path === '/v1/messages/batches');
-    if (isPost && (parseFailed || typeof body !== 'object' || body === null || Array.isArray(body))) {
+    if (isPost && (parseError !== undefined || typeof body !== 'object' || body === null || Array.isArray(body))) {
       return sendError(response, 400, 'invalid_request_error', 'There was an issue with your request body: it is not a valid JSON object.', requestId);
     }
     if (isPost && path === '/v1/messages') return handleMessages(record, response, requestId);
@@ -495,68 +392,17 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
     return sendError(response, 404, 'not_found_error', `Not Found: ${method} ${path}`, requestId);
   };
 
-  const server = createServer({ keepAlive: true }, (request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (response.headersSent || response.destroyed) return;
-      sendError(response, 500, 'api_error', `The fake server failed: ${error instanceof Error ? error.message : String(error)}`, 'req_fake_failure');
-    });
+  http.onReset(() => {
+    window.clear();
+    batches.clear();
   });
-  server.on('connection', () => {
-    stats.connections += 1;
-  });
-  // Longer than undici's default idle time so the client, not the server, closes idle sockets.
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 31_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  baseUrl = `http://${host}:${address.port}`;
-
-  return {
-    url: baseUrl,
-    port: address.port,
-    get requests() {
-      return recorded;
-    },
+  await http.listen(handle, (response, error) => sendError(response, 500, 'api_error', `The fake server failed: ${messageOf(error)}`, 'req_fake_failure'));
+  return fakeServerHandle(http, {
     get batches() {
       return batches.list();
-    },
-    stats,
-    enqueueFault(fault: AnthropicFault) {
-      queuedFaults.push(fault);
     },
     setResponder(next: FakeAnthropicResponder | undefined) {
       responder = next ?? options.responder ?? echoLastAnthropicUserMessage;
     },
-    reset() {
-      recorded.length = 0;
-      queuedFaults.length = 0;
-      admitted.length = 0;
-      batches.clear();
-      stats.requests = 0;
-      stats.maxInFlight = stats.inFlight;
-      stats.connections = 0;
-      random = seededRandom(options.seed ?? 1);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const [timer, resolve] of timers) {
-        clearTimeout(timer);
-        resolve();
-      }
-      timers.clear();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
-  };
+  });
 }

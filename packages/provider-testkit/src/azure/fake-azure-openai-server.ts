@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { fakeServerHandle } from '../fake-http-server.js';
 import type { FakeServerControl } from '../fake-server-control.js';
 import type { HttpErrorFault } from '../faults.js';
 import {
@@ -208,16 +209,5 @@ function azureDialect(options: FakeAzureOpenAIServerOptions, deployments: Record
  */
 export async function startFakeAzureOpenAIServer(options: FakeAzureOpenAIServerOptions = {}): Promise<FakeAzureOpenAIServer> {
   const engine = await startOpenAICompatibleServer(azureDialect(options, options.deployments ?? DEFAULT_DEPLOYMENTS), options);
-  return {
-    url: engine.url,
-    port: engine.port,
-    get requests() {
-      return engine.requests;
-    },
-    stats: engine.stats,
-    enqueueFault: (fault) => engine.enqueueFault(fault),
-    setResponder: (responder) => engine.setResponder(responder),
-    reset: () => engine.reset(),
-    close: () => engine.close(),
-  };
+  return fakeServerHandle(engine, { setResponder: (responder: FakeResponder | undefined) => engine.setResponder(responder) });
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { FakeServerControl, FakeServerStats, RecordedRequest } from '../fake-server-control.js';
-import { seededRandom, type Fault, type HttpErrorFault } from '../faults.js';
+import type { ServerResponse } from 'node:http';
+import { createFakeHttpServer, fakeServerHandle, messageOf, writeBody, writeHalfBody, type FakeExchange } from '../fake-http-server.js';
+import type { FakeServerControl, RecordedRequest } from '../fake-server-control.js';
+import type { Fault, HttpErrorFault } from '../faults.js';
 import {
   apiKeyInvalidWire,
   contentsOf,
@@ -92,15 +92,6 @@ const GENERATE_PATH = /^\/(v1beta|v1|v1alpha)\/models\/([^/:]+):(generateContent
 const MODELS_PATH = /^\/(v1beta|v1|v1alpha)\/models$/;
 const MODEL_PATH = /^\/(v1beta|v1|v1alpha)\/models\/([^/:]+)$/;
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
 /** The wait an HTTP-error fault asks for, from its `retry-after-ms` or `retry-after` header. */
 function faultRetryMs(fault: HttpErrorFault): number | undefined {
   const headers = fault.headers ?? {};
@@ -123,28 +114,21 @@ function faultRetryMs(fault: HttpErrorFault): number | undefined {
 export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {}): Promise<FakeGeminiServer> {
   const latencyMs = options.latencyMs ?? 0;
   const chunkDelayMs = options.streamChunkDelayMs ?? 0;
-  const maxRecorded = options.maxRecordedRequests ?? 10_000;
   const models = options.models ?? DEFAULT_MODELS;
   const blockedWords = (options.blockPromptsContaining ?? []).map((word) => word.toLowerCase());
   let responder: FakeGeminiResponder = options.responder ?? echoLastUserContent;
-  let random = seededRandom(options.seed ?? 1);
-  const queuedFaults: Fault[] = [];
   const queuedBlocks: GeminiSafetyBlock[] = [];
-  const recorded: GeminiRecordedRequest[] = [];
-  const stats: FakeServerStats = { requests: 0, inFlight: 0, maxInFlight: 0, connections: 0 };
-  const timers = new Map<NodeJS.Timeout, () => void>();
-  let closed = false;
-
-  const sleep = (ms: number): Promise<void> =>
-    ms <= 0
-      ? Promise.resolve()
-      : new Promise((resolve) => {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            resolve();
-          }, ms);
-          timers.set(timer, resolve);
-        });
+  const http = createFakeHttpServer<GeminiRecordedRequest>({
+    ...options,
+    describe: (record, url) => {
+      const path = decodeURIComponent(url.pathname);
+      const generate = GENERATE_PATH.exec(path);
+      return { ...record, path, query: Object.fromEntries(url.searchParams), ...(generate ? { model: generate[2] as string } : {}) };
+    },
+  });
+  http.onReset(() => {
+    queuedBlocks.length = 0;
+  });
 
   const baseHeaders = (startedAt: number): Record<string, string> => ({
     vary: 'Origin, X-Origin, Referer',
@@ -154,10 +138,8 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
   });
 
   const sendJson = (response: ServerResponse, status: number, body: unknown, startedAt: number, extraHeaders: Record<string, string> = {}) => {
-    if (response.destroyed) return;
     const text = typeof body === 'string' ? body : formatGoogleJson(body);
-    response.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text), ...baseHeaders(startedAt), ...extraHeaders });
-    response.end(text);
+    writeBody(response, status, text, { 'content-type': JSON_TYPE, ...baseHeaders(startedAt), ...extraHeaders });
   };
 
   const sendError = (response: ServerResponse, body: GoogleErrorBody, startedAt: number, headers: Record<string, string> = {}) =>
@@ -176,15 +158,6 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
       return false;
     }
     return true;
-  };
-
-  const nextFault = (): Fault | undefined => {
-    const queued = queuedFaults.shift();
-    if (queued) return queued;
-    if (options.faultRate !== undefined && options.faultRate > 0 && random() < options.faultRate) {
-      return options.fault ?? { type: 'http-error', status: 500 };
-    }
-    return undefined;
   };
 
   /** Checks the request the way the Gemini API does; answers 400 and returns false when it is invalid. */
@@ -245,28 +218,13 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
     sendJson(response, fault.status, typeof body === 'string' ? body : formatGoogleJson(body), startedAt, fault.headers);
   };
 
-  const applyFault = async (fault: Fault, record: GeminiRecordedRequest, response: ServerResponse, startedAt: number, stream: boolean) => {
-    switch (fault.type) {
-      case 'hang':
-        return; // the response stays open until the client gives up or close() ends it
-      case 'reset':
-        response.socket?.destroy();
-        return;
-      case 'http-error':
-        await sleep(latencyMs);
-        return sendHttpError(fault, record, response, startedAt);
-      case 'invalid-json':
-        await sleep(latencyMs);
-        return sendJson(response, 200, '{\n  "candidates": [\n    {\n      "content": <html>upstream', startedAt);
-      case 'truncate-stream':
-        await sleep(latencyMs);
-        return answer(record, response, startedAt, stream, fault.afterChunks ?? 2);
-      default: {
-        const exhaustive: never = fault;
-        return exhaustive;
-      }
-    }
-  };
+  const applyFault = (fault: Fault, record: GeminiRecordedRequest, response: ServerResponse, startedAt: number, stream: boolean) =>
+    http.applyFault(fault, response, {
+      latencyMs,
+      httpError: (httpFault) => sendHttpError(httpFault, record, response, startedAt),
+      invalidJson: () => sendJson(response, 200, '{\n  "candidates": [\n    {\n      "content": <html>upstream', startedAt),
+      truncate: (afterChunks) => answer(record, response, startedAt, stream, afterChunks),
+    });
 
   const produceReply = async (record: GeminiRecordedRequest): Promise<FakeGeminiReply> => {
     const body = record.body as GenerateContentRequestBody;
@@ -288,16 +246,14 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
     try {
       reply = await produceReply(record);
     } catch (error) {
-      const message = `The fake server's responder failed: ${error instanceof Error ? error.message : String(error)}`;
+      const message = `The fake server's responder failed: ${messageOf(error)}`;
       return sendError(response, googleErrorWire(500, message), startedAt);
     }
     const identity: GeminiResponseIdentity = { responseId: randomBytes(12).toString('base64url'), modelVersion: record.model ?? 'gemini-2.5-flash' };
     if (!stream) {
       const text = formatGoogleJson(generateContentResponseWire(identity, body, reply));
       if (truncateAfter === undefined) return sendJson(response, 200, text, startedAt);
-      response.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text), ...baseHeaders(startedAt) });
-      response.write(text.slice(0, Math.floor(text.length / 2)), () => response.socket?.destroy());
-      return;
+      return writeHalfBody(response, 200, text, { 'content-type': JSON_TYPE, ...baseHeaders(startedAt) });
     }
     const chunks = streamChunksWire(identity, body, reply);
     if (record.query.alt !== 'sse') {
@@ -306,28 +262,16 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
     }
     const frames = chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\r\n\r\n`);
     if (truncateAfter !== undefined) frames.splice(truncateAfter);
-    if (response.destroyed) return;
-    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...baseHeaders(startedAt) });
-    if (chunkDelayMs <= 0) {
-      if (truncateAfter === undefined) response.end(frames.join(''));
-      else response.write(frames.join(''), () => response.socket?.destroy());
-      return;
-    }
-    for (const [index, frame] of frames.entries()) {
-      if (index > 0) await sleep(chunkDelayMs);
-      if (response.destroyed || closed) return;
-      response.write(frame);
-    }
-    if (truncateAfter === undefined) response.end();
-    else response.write('', () => response.socket?.destroy());
+    const headers = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...baseHeaders(startedAt) };
+    return http.writeStream(response, headers, frames, { delayMs: chunkDelayMs, cut: truncateAfter !== undefined });
   };
 
   const handleGenerate = async (record: GeminiRecordedRequest, response: ServerResponse, startedAt: number, stream: boolean) => {
-    const fault = nextFault();
+    const fault = http.nextFault();
     if (fault) return applyFault(fault, record, response, startedAt, stream);
     if (!valid(record, response, startedAt)) return;
-    await sleep(latencyMs);
-    if (closed) return;
+    await http.sleep(latencyMs);
+    if (http.closed) return;
     return answer(record, response, startedAt, stream);
   };
 
@@ -339,45 +283,13 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
     return sendJson(response, 200, { models: page.map(modelWire), ...(next !== undefined ? { nextPageToken: next } : {}) }, startedAt);
   };
 
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    const startedAt = performance.now();
-    stats.requests += 1;
-    stats.inFlight += 1;
-    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-    response.on('close', () => {
-      stats.inFlight -= 1;
-    });
-    const rawBody = await readBody(request);
-    let body: unknown;
-    let parseFailed = false;
-    if (rawBody !== '') {
-      try {
-        body = JSON.parse(rawBody);
-      } catch {
-        parseFailed = true;
-      }
-    }
-    const url = new URL(request.url ?? '/', 'http://fake.invalid');
-    const path = decodeURIComponent(url.pathname);
-    const method = request.method ?? 'GET';
-    const generate = GENERATE_PATH.exec(path);
-    const record: GeminiRecordedRequest = {
-      method,
-      path,
-      query: Object.fromEntries(url.searchParams),
-      headers: { ...request.headers },
-      body,
-      rawBody,
-      receivedAt: Date.now(),
-      ...(generate ? { model: generate[2] as string } : {}),
-    };
-    recorded.push(record);
-    if (recorded.length > maxRecorded) recorded.splice(0, recorded.length - maxRecorded);
-
+  const handle = async ({ record, response, startedAt, parseError }: FakeExchange<GeminiRecordedRequest>) => {
+    const { method, path, body } = record;
     if (!authorized(record, response, startedAt)) return;
+    const generate = GENERATE_PATH.exec(path);
     if (method === 'POST' && generate) {
-      if (parseFailed || typeof body !== 'object' || body === null || Array.isArray(body)) {
-        return sendError(response, googleErrorWire(400, `Invalid JSON payload received. Unexpected token.\n${rawBody.slice(0, 40)}\n^`), startedAt);
+      if (parseError !== undefined || typeof body !== 'object' || body === null || Array.isArray(body)) {
+        return sendError(response, googleErrorWire(400, `Invalid JSON payload received. Unexpected token.\n${record.rawBody.slice(0, 40)}\n^`), startedAt);
       }
       return handleGenerate(record, response, startedAt, generate[3] === 'streamGenerateContent');
     }
@@ -394,67 +306,13 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
     });
   };
 
-  const server = createServer({ keepAlive: true }, (request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (response.headersSent || response.destroyed) return;
-      const message = `The fake server failed: ${error instanceof Error ? error.message : String(error)}`;
-      sendError(response, googleErrorWire(500, message), performance.now());
-    });
-  });
-  server.on('connection', () => {
-    stats.connections += 1;
-  });
-  // Longer than undici's default idle time so the client, not the server, closes idle sockets.
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 31_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-
-  return {
-    url: `http://${host}:${address.port}`,
-    port: address.port,
-    get requests() {
-      return recorded;
-    },
-    stats,
-    enqueueFault(fault: Fault) {
-      queuedFaults.push(fault);
-    },
+  await http.listen(handle, (response, error) => sendError(response, googleErrorWire(500, `The fake server failed: ${messageOf(error)}`), performance.now()));
+  return fakeServerHandle(http, {
     enqueueSafetyBlock(block: GeminiSafetyBlock) {
       queuedBlocks.push(block);
     },
     setResponder(next: FakeGeminiResponder | undefined) {
       responder = next ?? options.responder ?? echoLastUserContent;
     },
-    reset() {
-      recorded.length = 0;
-      queuedFaults.length = 0;
-      queuedBlocks.length = 0;
-      stats.requests = 0;
-      stats.maxInFlight = stats.inFlight;
-      stats.connections = 0;
-      random = seededRandom(options.seed ?? 1);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const [timer, resolve] of timers) {
-        clearTimeout(timer);
-        resolve();
-      }
-      timers.clear();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
-  };
+  });
 }

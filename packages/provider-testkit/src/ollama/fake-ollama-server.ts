@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { FakeServerControl, FakeServerStats, RecordedRequest } from '../fake-server-control.js';
-import { seededRandom, type Fault } from '../faults.js';
+import type { ServerResponse } from 'node:http';
+import { createFakeHttpServer, fakeServerHandle, messageOf, writeBody, writeHalfBody, type FakeExchange } from '../fake-http-server.js';
+import type { FakeServerControl, RecordedRequest } from '../fake-server-control.js';
+import type { Fault } from '../faults.js';
 import { countWords, splitIntoDeltas } from '../openai/openai-wire.js';
 import {
   defaultOllamaErrorMessage,
@@ -67,15 +67,6 @@ function withTag(name: string): string {
   return name.includes(':') ? name : `${name}:latest`;
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
 /** Cuts `text` at the first stop sequence, as Ollama does (the stop sequence is not returned). */
 function applyStop(text: string, stop: unknown): { text: string; stopped: boolean } {
   if (!Array.isArray(stop)) return { text, stopped: false };
@@ -101,42 +92,17 @@ export async function startFakeOllamaServer(options: FakeOllamaServerOptions = {
   const chunkDelayMs = options.streamChunkDelayMs ?? 0;
   const models = (options.models ?? DEFAULT_MODELS).map(withTag);
   let responder: FakeOllamaResponder = options.responder ?? echoLastOllamaUserMessage;
-  let random = seededRandom(options.seed ?? 1);
-  const queuedFaults: Fault[] = [];
   const streamErrors: Array<{ message: string; afterChunks: number }> = [];
-  const recorded: RecordedRequest[] = [];
-  const stats: FakeServerStats = { requests: 0, inFlight: 0, maxInFlight: 0, connections: 0 };
-  const timers = new Map<NodeJS.Timeout, () => void>();
-  let closed = false;
-
-  const sleep = (ms: number): Promise<void> =>
-    ms <= 0
-      ? Promise.resolve()
-      : new Promise((resolve) => {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            resolve();
-          }, ms);
-          timers.set(timer, resolve);
-        });
+  const http = createFakeHttpServer(options);
+  http.onReset(() => {
+    streamErrors.length = 0;
+  });
 
   const sendJson = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    if (response.destroyed) return;
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
-    response.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text), ...headers });
-    response.end(text);
+    writeBody(response, status, typeof body === 'string' ? body : JSON.stringify(body), { 'content-type': JSON_TYPE, ...headers });
   };
   const sendError = (response: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) =>
     sendJson(response, status, ollamaErrorWire(message), headers);
-
-  const nextFault = (): Fault | undefined => {
-    const queued = queuedFaults.shift();
-    if (queued) return queued;
-    if (options.faultRate !== undefined && options.faultRate > 0 && random() < options.faultRate) {
-      return options.fault ?? { type: 'http-error', status: 500 };
-    }
-    return undefined;
-  };
 
   /** Checks the body as Ollama does; answers with Ollama's error and returns false when it is invalid. */
   const valid = (body: OllamaChatRequestBody, response: ServerResponse): boolean => {
@@ -190,7 +156,7 @@ export async function startFakeOllamaServer(options: FakeOllamaServerOptions = {
       const produced = await responder(body, record);
       reply = typeof produced === 'string' ? { text: produced } : produced;
     } catch (error) {
-      return sendError(response, 500, `the fake server's responder failed: ${error instanceof Error ? error.message : String(error)}`);
+      return sendError(response, 500, `the fake server's responder failed: ${messageOf(error)}`);
     }
     const model = String(body.model);
     const requestOptions = (typeof body.options === 'object' && body.options !== null ? body.options : {}) as Record<string, unknown>;
@@ -207,9 +173,7 @@ export async function startFakeOllamaServer(options: FakeOllamaServerOptions = {
     if (body.stream === false) {
       const whole = JSON.stringify({ model, created_at: ollamaTimestamp(), message: { role: 'assistant', content: text }, ...final });
       if (truncateAfter === undefined) return sendJson(response, 200, whole);
-      response.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(whole) });
-      response.write(whole.slice(0, Math.floor(whole.length / 2)), () => response.socket?.destroy());
-      return;
+      return writeHalfBody(response, 200, whole, { 'content-type': JSON_TYPE });
     }
     const streamError = truncateAfter === undefined ? streamErrors.shift() : undefined;
     const lines = pieces.map((piece) => JSON.stringify({ model, created_at: ollamaTimestamp(), message: { role: 'assistant', content: piece }, done: false }));
@@ -220,57 +184,29 @@ export async function startFakeOllamaServer(options: FakeOllamaServerOptions = {
       lines.push(JSON.stringify({ model, created_at: ollamaTimestamp(), message: { role: 'assistant', content: '' }, ...final }));
     }
     if (truncateAfter !== undefined) lines.splice(truncateAfter);
-    if (response.destroyed) return;
-    response.writeHead(200, { 'content-type': NDJSON_TYPE });
     const framed = lines.map((line) => `${line}\n`);
-    if (chunkDelayMs <= 0) {
-      if (truncateAfter === undefined) response.end(framed.join(''));
-      else response.write(framed.join(''), () => response.socket?.destroy());
-      return;
-    }
-    for (const [index, line] of framed.entries()) {
-      if (index > 0) await sleep(chunkDelayMs);
-      if (response.destroyed || closed) return;
-      response.write(line);
-    }
-    if (truncateAfter === undefined) response.end();
-    else response.write('', () => response.socket?.destroy());
+    return http.writeStream(response, { 'content-type': NDJSON_TYPE }, framed, { delayMs: chunkDelayMs, cut: truncateAfter !== undefined });
   };
 
-  const applyFault = async (fault: Fault, record: RecordedRequest, response: ServerResponse) => {
-    const body = record.body as OllamaChatRequestBody;
-    switch (fault.type) {
-      case 'hang':
-        return;
-      case 'reset':
-        response.socket?.destroy();
-        return;
-      case 'http-error': {
-        await sleep(latencyMs);
-        if (fault.body !== undefined) return sendJson(response, fault.status, fault.body, fault.headers);
-        const model = typeof body.model === 'string' ? body.model : undefined;
-        return sendError(response, fault.status, fault.message ?? defaultOllamaErrorMessage(fault.status, model), fault.headers);
-      }
-      case 'invalid-json':
-        await sleep(latencyMs);
-        return sendJson(response, 200, '{"model":"broken","created_at":"2024-01-01T00:00:00Z","message":{"role":"assistant",<html>upstream');
-      case 'truncate-stream':
-        await sleep(latencyMs);
-        return answer(record, response, fault.afterChunks ?? 2);
-      default: {
-        const exhaustive: never = fault;
-        return exhaustive;
-      }
-    }
-  };
+  const applyFault = (fault: Fault, record: RecordedRequest, response: ServerResponse) =>
+    http.applyFault(fault, response, {
+      latencyMs,
+      httpError: (httpFault) => {
+        if (httpFault.body !== undefined) return sendJson(response, httpFault.status, httpFault.body, httpFault.headers);
+        const model = (record.body as OllamaChatRequestBody).model;
+        return sendError(response, httpFault.status, httpFault.message ?? defaultOllamaErrorMessage(httpFault.status, typeof model === 'string' ? model : undefined), httpFault.headers);
+      },
+      invalidJson: () => sendJson(response, 200, '{"model":"broken","created_at":"2024-01-01T00:00:00Z","message":{"role":"assistant",<html>upstream'),
+      truncate: (afterChunks) => answer(record, response, afterChunks),
+    });
 
   const handleChat = async (record: RecordedRequest, response: ServerResponse) => {
     const body = record.body as OllamaChatRequestBody;
-    const fault = nextFault();
+    const fault = http.nextFault();
     if (fault) return applyFault(fault, record, response);
     if (!valid(body, response)) return;
-    await sleep(latencyMs);
-    if (closed) return;
+    await http.sleep(latencyMs);
+    if (http.closed) return;
     const messages = ollamaMessagesOf(body);
     if (messages.length === 0) {
       // An empty conversation loads the model (or unloads it with keep_alive 0), as Ollama does.
@@ -295,30 +231,10 @@ export async function startFakeOllamaServer(options: FakeOllamaServerOptions = {
     }),
   });
 
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    stats.requests += 1;
-    stats.inFlight += 1;
-    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-    response.on('close', () => {
-      stats.inFlight -= 1;
-    });
-    const rawBody = await readBody(request);
-    let body: unknown;
-    let parseError: string | undefined;
-    if (rawBody !== '') {
-      try {
-        body = JSON.parse(rawBody);
-      } catch (error) {
-        parseError = error instanceof Error ? error.message : String(error);
-      }
-    }
-    const path = (request.url ?? '/').split('?')[0] as string;
-    const method = request.method ?? 'GET';
-    const record: RecordedRequest = { method, path, headers: { ...request.headers }, body, rawBody, receivedAt: Date.now() };
-    recorded.push(record);
-
+  const handle = async ({ record, response, parseError }: FakeExchange) => {
+    const { method, path, body } = record;
     if (method === 'POST' && path === '/api/chat') {
-      if (rawBody === '') return sendError(response, 400, 'missing request body');
+      if (record.rawBody === '') return sendError(response, 400, 'missing request body');
       if (parseError !== undefined || typeof body !== 'object' || body === null || Array.isArray(body)) {
         return sendError(response, 400, `invalid character in request body: ${parseError ?? 'expected a JSON object'}`);
       }
@@ -334,65 +250,13 @@ export async function startFakeOllamaServer(options: FakeOllamaServerOptions = {
     response.end('404 page not found');
   };
 
-  const server = createServer({ keepAlive: true }, (request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (response.headersSent || response.destroyed) return;
-      sendError(response, 500, `the fake server failed: ${error instanceof Error ? error.message : String(error)}`);
-    });
-  });
-  server.on('connection', () => {
-    stats.connections += 1;
-  });
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 31_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-
-  return {
-    url: `http://${host}:${address.port}`,
-    port: address.port,
-    get requests() {
-      return recorded;
-    },
-    stats,
-    enqueueFault(fault: Fault) {
-      queuedFaults.push(fault);
-    },
+  await http.listen(handle, (response, error) => sendError(response, 500, `the fake server failed: ${messageOf(error)}`));
+  return fakeServerHandle(http, {
     enqueueStreamError(message: string, afterChunks = 1) {
       streamErrors.push({ message, afterChunks });
     },
     setResponder(next: FakeOllamaResponder | undefined) {
       responder = next ?? options.responder ?? echoLastOllamaUserMessage;
     },
-    reset() {
-      recorded.length = 0;
-      queuedFaults.length = 0;
-      streamErrors.length = 0;
-      stats.requests = 0;
-      stats.maxInFlight = stats.inFlight;
-      stats.connections = 0;
-      random = seededRandom(options.seed ?? 1);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const [timer, resolve] of timers) {
-        clearTimeout(timer);
-        resolve();
-      }
-      timers.clear();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
-  };
+  });
 }

@@ -10,6 +10,7 @@ import {
   type WireDialect,
 } from './openai-compatible-server.js';
 import { defaultErrorFor, errorWire, maskApiKey } from './openai-wire.js';
+import { fakeServerHandle } from '../fake-http-server.js';
 import type { FakeServerControl } from '../fake-server-control.js';
 
 export type { FakeResponder } from './openai-compatible-server.js';
@@ -119,20 +120,11 @@ function openAIDialect(options: FakeOpenAIServerOptions, batches: ReturnType<typ
 export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {}): Promise<FakeOpenAIServer> {
   const batches = createFakeBatchStore(options.batch);
   const engine = await startOpenAICompatibleServer(openAIDialect(options, batches), options);
-  return {
-    url: engine.url,
-    port: engine.port,
-    get requests() {
-      return engine.requests;
-    },
-    stats: engine.stats,
+  return fakeServerHandle(engine, {
     get batches() {
       return batches.list();
     },
-    enqueueFault: (fault) => engine.enqueueFault(fault),
-    setResponder: (responder) => engine.setResponder(responder),
-    setBatchLineFault: (picker) => batches.setLineFault(picker),
-    reset: () => engine.reset(),
-    close: () => engine.close(),
-  };
+    setResponder: (responder: FakeResponder | undefined) => engine.setResponder(responder),
+    setBatchLineFault: (picker: BatchLineFaultPicker | undefined) => batches.setLineFault(picker),
+  });
 }

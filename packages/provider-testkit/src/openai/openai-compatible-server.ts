@@ -7,10 +7,10 @@
  * `startFakeAzureOpenAIServer`.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { FakeServerControl, FakeServerStats, RecordedRequest } from '../fake-server-control.js';
-import { seededRandom, type Fault, type HttpErrorFault } from '../faults.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createFakeHttpServer, fakeServerHandle, messageOf, RequestWindow, writeBody, writeHalfBody } from '../fake-http-server.js';
+import type { FakeServerControl, RecordedRequest } from '../fake-server-control.js';
+import type { Fault, HttpErrorFault } from '../faults.js';
 import {
   chunkWire,
   completionWire,
@@ -131,15 +131,6 @@ export function formatReset(ms: number): string {
   return minutes > 0 ? `${minutes}m${seconds % 60}s` : `${seconds}s`;
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
 const INVALID_JSON_MESSAGE =
   "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)";
 
@@ -152,42 +143,23 @@ export async function startOpenAICompatibleServer(
   options: OpenAICompatibleServerOptions = {},
 ): Promise<OpenAICompatibleServer> {
   const latencyMs = options.latencyMs ?? 0;
-  const rpmWindowMs = options.rpmWindowMs ?? 60_000;
   const chunkDelayMs = options.streamChunkDelayMs ?? 0;
-  const maxRecorded = options.maxRecordedRequests ?? 10_000;
+  const http = createFakeHttpServer(options);
+  const window = new RequestWindow(options.rpmLimit, options.rpmWindowMs ?? 60_000);
+  http.onReset(() => window.clear());
   let responder: FakeResponder = options.responder ?? echoLastUserMessage;
-  let random = seededRandom(options.seed ?? 1);
-  const queuedFaults: Fault[] = [];
-  const recorded: RecordedRequest[] = [];
-  const stats: FakeServerStats = { requests: 0, inFlight: 0, maxInFlight: 0, connections: 0 };
-  const admitted: number[] = [];
-  const timers = new Map<NodeJS.Timeout, () => void>();
-  const resetHooks: Array<() => void> = [];
   const idPrefix = randomBytes(8).toString('hex');
   let counter = 0;
-  let closed = false;
-
-  const sleep = (ms: number): Promise<void> =>
-    ms <= 0
-      ? Promise.resolve()
-      : new Promise((resolve) => {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            resolve();
-          }, ms);
-          timers.set(timer, resolve);
-        });
 
   const nextId = () => (++counter).toString(36).padStart(10, '0');
 
   const rateLimitHeaders = (now: number): Record<string, string> => {
     const limit = options.rpmLimit ?? 10_000;
-    const used = options.rpmLimit === undefined ? 1 : admitted.length;
-    const oldest = admitted[0];
-    const resetMs = options.rpmLimit !== undefined && oldest !== undefined ? oldest + rpmWindowMs - now : 6;
+    const oldest = window.oldest;
+    const resetMs = options.rpmLimit !== undefined && oldest !== undefined ? oldest + window.windowMs - now : 6;
     return {
       'x-ratelimit-limit-requests': String(limit),
-      'x-ratelimit-remaining-requests': String(Math.max(0, limit - used)),
+      'x-ratelimit-remaining-requests': String(Math.max(0, limit - window.used)),
       'x-ratelimit-reset-requests': formatReset(resetMs),
       'x-ratelimit-limit-tokens': '30000000',
       'x-ratelimit-remaining-tokens': '29999000',
@@ -198,26 +170,14 @@ export async function startOpenAICompatibleServer(
   const headersFor = (startedAt: number) => dialect.headers({ startedAt, rateLimit: rateLimitHeaders(Date.now()) });
 
   const sendJson = (response: ServerResponse, answer: WireAnswer, startedAt: number, contentType = JSON_TYPE) => {
-    if (response.destroyed) return;
     const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
     const noRetry = answer.status >= 400 && answer.status < 500 && answer.status !== 429 && answer.status !== 408;
-    response.writeHead(answer.status, {
+    writeBody(response, answer.status, text, {
       'content-type': contentType,
-      'content-length': Buffer.byteLength(text),
       ...headersFor(startedAt),
       ...(noRetry ? { 'x-should-retry': 'false' } : {}),
       ...answer.headers,
     });
-    response.end(text);
-  };
-
-  const nextFault = (): Fault | undefined => {
-    const queued = queuedFaults.shift();
-    if (queued) return queued;
-    if (options.faultRate !== undefined && options.faultRate > 0 && random() < options.faultRate) {
-      return options.fault ?? { type: 'http-error', status: 500 };
-    }
-    return undefined;
   };
 
   /** Checks a chat request the way OpenAI does; returns the 400 answer when it is invalid. */
@@ -261,14 +221,9 @@ export async function startOpenAICompatibleServer(
 
   /** Returns the 429 answer when the requests-per-minute limit is used up. */
   const admit = (model: string): WireAnswer | undefined => {
-    if (options.rpmLimit === undefined) return undefined;
-    const now = Date.now();
-    while (admitted.length > 0 && (admitted[0] as number) <= now - rpmWindowMs) admitted.shift();
-    if (admitted.length < options.rpmLimit) {
-      admitted.push(now);
-      return undefined;
-    }
-    return dialect.rateLimited({ model, limit: options.rpmLimit, used: admitted.length, waitMs: (admitted[0] as number) + rpmWindowMs - now });
+    const waitMs = window.admit();
+    if (waitMs === undefined || options.rpmLimit === undefined) return undefined;
+    return dialect.rateLimited({ model, limit: options.rpmLimit, used: window.used, waitMs });
   };
 
   const replyTo = async (body: ChatCompletionRequestBody, record: RecordedRequest): Promise<FakeReply | WireAnswer> => {
@@ -276,7 +231,7 @@ export async function startOpenAICompatibleServer(
       const produced = await responder(body, record);
       return typeof produced === 'string' ? { text: produced } : produced;
     } catch (error) {
-      const message = `The fake server's responder failed: ${error instanceof Error ? error.message : String(error)}`;
+      const message = `The fake server's responder failed: ${messageOf(error)}`;
       return { status: 500, body: errorWire({ message, type: 'server_error' }) };
     }
   };
@@ -302,9 +257,7 @@ export async function startOpenAICompatibleServer(
     if (body.stream !== true) {
       const text = JSON.stringify(wholeCompletion(identity, body, reply));
       if (truncateAfter === undefined) return sendJson(response, { status: 200, body: text }, startedAt);
-      response.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text), ...headersFor(startedAt) });
-      response.write(text.slice(0, Math.floor(text.length / 2)), () => response.socket?.destroy());
-      return;
+      return writeHalfBody(response, 200, text, { 'content-type': JSON_TYPE, ...headersFor(startedAt) });
     }
     const includeUsage = body.stream_options?.include_usage === true;
     const chunks = [
@@ -323,47 +276,22 @@ export async function startOpenAICompatibleServer(
     const lines = frames.map((frame) => `data: ${JSON.stringify(frame)}\n\n`);
     if (truncateAfter === undefined) lines.push('data: [DONE]\n\n');
     else lines.splice(truncateAfter);
-    if (response.destroyed) return;
-    response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headersFor(startedAt) });
-    if (chunkDelayMs <= 0) {
-      if (truncateAfter === undefined) response.end(lines.join(''));
-      else response.write(lines.join(''), () => response.socket?.destroy());
-      return;
-    }
-    for (const [index, line] of lines.entries()) {
-      if (index > 0) await sleep(chunkDelayMs);
-      if (response.destroyed || closed) return;
-      response.write(line);
-    }
-    if (truncateAfter === undefined) response.end();
-    else response.write('', () => response.socket?.destroy());
+    const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headersFor(startedAt) };
+    return http.writeStream(response, headers, lines, { delayMs: chunkDelayMs, cut: truncateAfter !== undefined });
   };
 
-  const applyFault = async (fault: Fault, record: RecordedRequest, model: string, response: ServerResponse, startedAt: number) => {
-    const body = record.body as ChatCompletionRequestBody;
-    switch (fault.type) {
-      case 'hang':
-        return; // the response stays open until the client gives up or close() ends it
-      case 'reset':
-        response.socket?.destroy();
-        return;
-      case 'http-error': {
-        await sleep(latencyMs);
-        const errorBody = fault.body ?? dialect.errorBody(fault, typeof body.model === 'string' ? body.model : model);
-        return sendJson(response, { status: fault.status, body: errorBody, ...(fault.headers ? { headers: fault.headers } : {}) }, startedAt);
-      }
-      case 'invalid-json':
-        await sleep(latencyMs);
-        return sendJson(response, { status: 200, body: '{"id": "chatcmpl-broken", "object": "chat.completion", "choices": [{"index": 0, <html>upstream' }, startedAt);
-      case 'truncate-stream':
-        await sleep(latencyMs);
-        return answer(record, model, response, startedAt, fault.afterChunks ?? 2);
-      default: {
-        const exhaustive: never = fault;
-        return exhaustive;
-      }
-    }
-  };
+  const applyFault = (fault: Fault, record: RecordedRequest, model: string, response: ServerResponse, startedAt: number) =>
+    http.applyFault(fault, response, {
+      latencyMs,
+      httpError: (httpFault) => {
+        const body = record.body as ChatCompletionRequestBody;
+        const errorBody = httpFault.body ?? dialect.errorBody(httpFault, typeof body.model === 'string' ? body.model : model);
+        sendJson(response, { status: httpFault.status, body: errorBody, ...(httpFault.headers ? { headers: httpFault.headers } : {}) }, startedAt);
+      },
+      invalidJson: () =>
+        sendJson(response, { status: 200, body: '{"id": "chatcmpl-broken", "object": "chat.completion", "choices": [{"index": 0, <html>upstream' }, startedAt),
+      truncate: (afterChunks) => answer(record, model, response, startedAt, afterChunks),
+    });
 
   const handleChat = async (route: { model?: string; requireModel?: boolean }, context: RouteContext) => {
     const { record, response, startedAt } = context;
@@ -374,12 +302,12 @@ export async function startOpenAICompatibleServer(
     const model = route.model ?? (typeof body.model === 'string' ? body.model : 'the model');
     const limited = admit(model);
     if (limited) return sendJson(response, limited, startedAt);
-    const fault = nextFault();
+    const fault = http.nextFault();
     if (fault) return applyFault(fault, record, model, response, startedAt);
     const invalid = validate(body, route.requireModel ?? true);
     if (invalid) return sendJson(response, invalid, startedAt);
-    await sleep(latencyMs);
-    if (closed) return;
+    await http.sleep(latencyMs);
+    if (http.closed) return;
     return answer(record, model, response, startedAt);
   };
 
@@ -391,122 +319,40 @@ export async function startOpenAICompatibleServer(
     return { status: 200, body: wholeCompletion(identityFor(model ?? String(body.model)), body, reply) };
   };
 
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    const startedAt = performance.now();
-    stats.requests += 1;
-    stats.inFlight += 1;
-    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-    response.on('close', () => {
-      stats.inFlight -= 1;
-    });
-    const rawBody = await readBody(request);
-    let body: unknown;
-    let parseFailed = false;
-    if (rawBody !== '') {
-      try {
-        body = JSON.parse(rawBody);
-      } catch {
-        parseFailed = true;
-      }
-    }
-    const url = new URL(request.url ?? '/', 'http://fake.invalid');
-    const method = request.method ?? 'GET';
-    const record: RecordedRequest = {
-      method,
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: { ...request.headers },
-      body,
-      rawBody,
-      receivedAt: Date.now(),
-    };
-    recorded.push(record);
-    if (recorded.length > maxRecorded) recorded.splice(0, recorded.length - maxRecorded);
-
-    const context: RouteContext = {
-      record,
-      request,
-      response,
-      startedAt,
-      parseFailed,
-      send: (answerToSend, contentType) => sendJson(response, answerToSend, startedAt, contentType),
-      complete: (chatBody, model) => complete(chatBody, record, model),
-    };
-    const refused = dialect.authorize(request);
-    if (refused) return sendJson(response, refused, startedAt);
-    const route = dialect.route(method, url.pathname, url.searchParams);
-    if (route === undefined) return sendJson(response, dialect.notFound(method, url.pathname), startedAt);
-    if ('status' in route) return sendJson(response, route, startedAt);
-    if (route.type === 'chat') return handleChat(route, context);
-    return route.handle(context);
-  };
-
-  const server = createServer({ keepAlive: true }, (request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (response.headersSent || response.destroyed) return;
-      const message = `The fake server failed: ${error instanceof Error ? error.message : String(error)}`;
-      sendJson(response, { status: 500, body: errorWire({ message, type: 'server_error' }) }, performance.now());
-    });
-  });
-  server.on('connection', () => {
-    stats.connections += 1;
-  });
-  // Longer than undici's default idle time so the client, not the server, closes idle sockets.
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 31_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const origin = `http://${host}:${address.port}`;
-
-  return {
-    url: `${origin}${dialect.urlPath}`,
-    origin,
-    port: address.port,
-    get requests() {
-      return recorded;
+  await http.listen(
+    async ({ request, response, record, url, startedAt, parseError }) => {
+      const context: RouteContext = {
+        record,
+        request,
+        response,
+        startedAt,
+        parseFailed: parseError !== undefined,
+        send: (answerToSend, contentType) => sendJson(response, answerToSend, startedAt, contentType),
+        complete: (chatBody, model) => complete(chatBody, record, model),
+      };
+      const refused = dialect.authorize(request);
+      if (refused) return sendJson(response, refused, startedAt);
+      const route = dialect.route(record.method, url.pathname, url.searchParams);
+      if (route === undefined) return sendJson(response, dialect.notFound(record.method, url.pathname), startedAt);
+      if ('status' in route) return sendJson(response, route, startedAt);
+      if (route.type === 'chat') return handleChat(route, context);
+      return route.handle(context);
     },
-    stats,
-    enqueueFault(fault: Fault) {
-      queuedFaults.push(fault);
+    (response, error) => sendJson(response, { status: 500, body: errorWire({ message: `The fake server failed: ${messageOf(error)}`, type: 'server_error' }) }, performance.now()),
+  );
+
+  return fakeServerHandle(http, {
+    get url() {
+      return `${http.url}${dialect.urlPath}`;
+    },
+    get origin() {
+      return http.url;
     },
     setResponder(next: FakeResponder | undefined) {
       responder = next ?? options.responder ?? echoLastUserMessage;
     },
-    onReset(hook: () => void) {
-      resetHooks.push(hook);
-    },
-    reset() {
-      recorded.length = 0;
-      queuedFaults.length = 0;
-      admitted.length = 0;
-      stats.requests = 0;
-      stats.maxInFlight = stats.inFlight;
-      stats.connections = 0;
-      random = seededRandom(options.seed ?? 1);
-      for (const hook of resetHooks) hook();
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const [timer, resolve] of timers) {
-        clearTimeout(timer);
-        resolve();
-      }
-      timers.clear();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
-  };
+    onReset: (hook: () => void) => http.onReset(hook),
+  });
 }
 
 /** The logprobs of one streamed piece: its own entry of the reply's logprobs, when they were asked for. */
