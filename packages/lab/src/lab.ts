@@ -20,7 +20,7 @@ import {
   type InvalidRow,
   type ProviderSummary,
 } from '@llm-lab/evaluation';
-import { openStorage, type ListRunsOptions, type ResultRecord, type RunRecord, type Storage } from '@llm-lab/storage';
+import { generateRunId, openStorage, type ListRunsOptions, type ResultRecord, type RunRecord, type Storage } from '@llm-lab/storage';
 import { createDefaultRegistry } from './builtin-providers.js';
 import { manageProviders } from './manage-providers.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
@@ -161,8 +161,9 @@ export class Lab {
     const managedByLabel = new Map(providers.map((entry) => [entry.label, entry.provider]));
 
     let runId: string;
+    let created: Promise<unknown>;
     try {
-      runId = await this.startRun(storage, loaded, source, options.resume);
+      ({ runId, created } = await this.startRun(storage, loaded, source, options.resume));
     } catch (error) {
       await manager.close();
       throw error;
@@ -184,7 +185,10 @@ export class Lab {
             : this.createJudge(config, id, providerConfig),
         ...pick(options, ['concurrency', 'limit', 'repeat', 'signal', 'onProgress', 'onInvalidRow', 'stream', 'prepareCase']),
       });
+      await created;
     } catch (error) {
+      // A run row that could not be written means storage is unusable: report that, not a second error.
+      await created;
       await storage.updateRun(runId, {
         status: 'failed',
         finishedAt: new Date(),
@@ -260,24 +264,41 @@ export class Lab {
     return { ...resolved, settings: { ...config.defaults, ...resolved.settings } };
   }
 
-  /** Creates the run row, or reopens a stopped run for `--resume`. Returns the run id. */
-  private async startRun(storage: Storage, loaded: LoadedConfig, source: ConfigSource, resume: string | undefined): Promise<string> {
+  /**
+   * Creates the run row, or reopens a stopped run for `--resume`. When storage runs calls in
+   * order (the embedded database's worker) the row is written without waiting: every result lands after it,
+   * which lets a run's first calls go out while the database is still opening; `created`
+   * settles when the row exists.
+   */
+  private async startRun(
+    storage: Storage,
+    loaded: LoadedConfig,
+    source: ConfigSource,
+    resume: string | undefined,
+  ): Promise<{ runId: string; created: Promise<unknown> }> {
     const { config, file } = loaded;
     if (resume) {
       const previous = await storage.getRun(resume);
       if (!previous) throw new LLMLabError('run_not_found', `No run '${resume}' to resume. List runs with 'llm-lab runs list'.`);
       assertSameShape(previous.resolvedConfig, config, previous.id);
       await storage.updateRun(previous.id, { status: 'running', finishedAt: null, error: null });
-      return previous.id;
+      return { runId: previous.id, created: Promise.resolve() };
     }
-    const run = await storage.createRun({
+    const id = generateRunId();
+    const creating = storage.createRun({
+      id,
       description: config.description ?? null,
       configFile: file ?? null,
       config: redactConfig(typeof source === 'object' && !isLoaded(source) ? source : config),
       resolvedConfig: redactConfig(config),
       createdBy: safeUserName(),
     });
-    return run.id;
+    if (!storage.ordered) {
+      const run = await creating;
+      return { runId: run.id, created: Promise.resolve() };
+    }
+    creating.catch(() => undefined);
+    return { runId: id, created: creating };
   }
 
   /**

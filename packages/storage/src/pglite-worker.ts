@@ -21,18 +21,25 @@ function describe(error: unknown): WorkerReply['error'] {
 }
 
 let storage: DrizzleStorage | undefined;
+let openError: unknown;
 const opening = openPgliteInThread(folder, schemaName, () => undefined).then(
   (opened) => {
     storage = opened;
     port.postMessage({ id: 0, ok: true } satisfies WorkerReply);
   },
-  (error: unknown) => port.postMessage({ id: 0, ok: false, error: describe(error) } satisfies WorkerReply),
+  (error: unknown) => {
+    openError = error;
+    port.postMessage({ id: 0, ok: false, error: describe(error) } satisfies WorkerReply);
+  },
 );
 
+// Calls run one after another in the order they were posted: a result insert never overtakes
+// the run row it belongs to (the caller may post both without waiting).
+let queue: Promise<void> = opening;
 port.on('message', (request: WorkerRequest) => {
-  void opening.then(async () => {
+  queue = queue.then(async () => {
     try {
-      if (!storage) throw new Error('the embedded database did not open');
+      if (!storage) throw openError ?? new Error('the embedded database did not open');
       const method = storage[request.method] as (...args: unknown[]) => Promise<unknown>;
       const value = await method.apply(storage, request.args);
       port.postMessage({ id: request.id, ok: true, value } satisfies WorkerReply);

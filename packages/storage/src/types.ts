@@ -142,6 +142,12 @@ export interface Storage {
   readonly location: string;
   /** The PostgreSQL schema holding the tables, when one was chosen (else the default search_path). */
   readonly schema?: string | undefined;
+  /**
+   * True when calls run strictly one after another in the order they were made (the embedded
+   * database in its worker thread): a caller may then issue a write without awaiting it and
+   * rely on later writes landing after it.
+   */
+  readonly ordered?: boolean;
   createRun(run: NewRun): Promise<RunRecord>;
   updateRun(id: string, update: RunUpdate): Promise<void>;
   /** Run by id, or by a unique id prefix. */

@@ -23,8 +23,10 @@ function toError(reply: WorkerReply['error']): Error {
 
 /**
  * Opens the embedded database in a worker thread and returns a {@link Storage} whose calls are
- * answered there. Arguments and results cross the thread boundary by structured clone (Dates
- * stay Dates). `close()` closes the database, ends the worker and releases the folder's lock.
+ * answered there, at once: opening continues in the background (calls queue behind it, in
+ * order), and a database that cannot open makes every call reject with the reason. Arguments
+ * and results cross the thread boundary by structured clone. `close()` closes the database,
+ * ends the worker and releases the folder's lock.
  */
 export async function openPgliteInWorker(folder: string, schemaName: string | undefined, releaseLock: () => void): Promise<Storage> {
   // No inherited command-line flags (some, like --input-type, are invalid in a worker). V8 flags
@@ -62,13 +64,12 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
     });
   };
 
-  try {
-    await opened;
-  } catch (error) {
-    closed = true;
-    await worker.terminate();
-    throw error;
-  }
+  // The database opens in the background: calls posted meanwhile wait in the worker's queue and
+  // run in order once it is open, so a caller can start its own work at once. A failure to open
+  // rejects every call with the reason.
+  opened.catch((error: unknown) => {
+    failure ??= error instanceof Error ? error : new Error(String(error));
+  });
 
   // Values cloned from the worker are built in Node's main realm; rebuild Dates and Sets here so
   // `instanceof` holds in every realm the caller may run in (a test runner's VM context, say).
@@ -80,6 +81,7 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
     kind: 'pglite',
     location: folder,
     schema: schemaName,
+    ordered: true,
     createRun: async (run) => reviveRun((await call('createRun', [run])) as Awaited<ReturnType<Storage['createRun']>>),
     updateRun: (id, update) => call('updateRun', [id, update]) as ReturnType<Storage['updateRun']>,
     getRun: async (idOrPrefix) => reviveRun((await call('getRun', [idOrPrefix])) as Awaited<ReturnType<Storage['getRun']>>),
@@ -96,6 +98,7 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
     close: () => {
       closing ??= (async () => {
         try {
+          await opened.catch(() => undefined);
           if (!failure) await call('close', []);
         } finally {
           closed = true;

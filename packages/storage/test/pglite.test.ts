@@ -26,12 +26,19 @@ describeStorageSuite('PGlite storage (in the calling thread)', {
 const reopen = (extra: { schema?: string } = {}): Promise<Storage> => openStorage({ dataDir, env: {}, ...extra });
 
 describe('PGlite in a worker thread', () => {
-  it('reports a database that cannot open as a StorageError, and frees the folder', async () => {
+  it('reports a database that cannot open as a StorageError on its calls, and frees the folder', async () => {
     const folder = join(workDir, 'broken');
     const opened = await openStorage({ dataDir: folder, env: {} });
     await opened.close();
     writeFileSync(join(folder, 'PG_VERSION'), 'not a version\n');
-    await expect(openStorage({ dataDir: folder, env: {} })).rejects.toMatchObject({ code: 'storage_open_failed' });
+    // Opening continues in the background: the first call reports the failure.
+    const broken = await openStorage({ dataDir: folder, env: {} });
+    await expect(broken.listRuns()).rejects.toMatchObject({ code: 'storage_open_failed' });
+    await expect(broken.createRun({ config: {}, resolvedConfig: {} })).rejects.toThrow(/could not open the embedded database/);
+    await broken.close();
+    expect(existsSync(join(folder, 'llm-lab.lock'))).toBe(false);
+    // In the calling thread, opening itself fails.
+    await expect(openStorage({ dataDir: folder, env: {}, worker: false })).rejects.toMatchObject({ code: 'storage_open_failed' });
     expect(existsSync(join(folder, 'llm-lab.lock'))).toBe(false);
   }, 60_000);
 });
