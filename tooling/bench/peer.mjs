@@ -39,6 +39,10 @@ const C = Number(args.c);
 const LATENCY = Number(args.latency);
 const ideal = (N * LATENCY) / C / 1000;
 
+if (!existsSync('/usr/bin/time')) {
+  console.error('The benchmark measures each tool with /usr/bin/time -v: install it (Debian: apt-get install time).');
+  process.exit(2);
+}
 if (!existsSync(cli)) {
   console.error(`Build first: ${cli} is missing (pnpm build).`);
   process.exit(2);
@@ -181,6 +185,7 @@ try {
   const warm = llmLabRun(work, config);
   const warmAgain = llmLabRun(work, config);
   const labStartup = startup();
+  const oneCase = llmLabRun(work, config, ['--limit', '1', '--no-cache']);
   const databaseUrl = args['database-url'] ?? process.env.DATABASE_URL;
   const server_ = databaseUrl ? llmLabRun(work, config, ['--no-cache'], databaseUrl) : undefined;
   const peer = haveShared && !args['skip-peer'] ? promptfooRun(server.url, ['--no-cache']) : undefined;
@@ -203,10 +208,11 @@ try {
     ['passed / failed', ...runs.map(([, figures]) => `${figures.passed} / ${figures.failed}`), ...(peer ? [`${peer.passed} / ${peer.failed}`] : [])],
     ['warm cache run, twice (s)', `${warm.wall_s.toFixed(2)}, ${warmAgain.wall_s.toFixed(2)}`],
     ['llm-lab --version (s)', labStartup.toFixed(3), ...(peer ? ['', '2.3 (reference)'] : [])],
+    ['a 1-case run (s)', oneCase.wall_s.toFixed(2)],
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => String(row[column] ?? '').length)));
   for (const row of rows) console.log(row.map((cell, column) => String(cell).padEnd(widths[column])).join('  '));
-  const figures = { n: N, concurrency: C, latency_ms: LATENCY, ideal_s: ideal, llmLab: lab, llmLabPostgres: server_, llmLabWarm: [warm, warmAgain], llmLabStartup_s: labStartup, promptfoo: peer };
+  const figures = { n: N, concurrency: C, latency_ms: LATENCY, ideal_s: ideal, llmLab: lab, llmLabPostgres: server_, llmLabWarm: [warm, warmAgain], llmLabStartup_s: labStartup, llmLabOneCase: oneCase, promptfoo: peer };
   if (args.json) writeFileSync(args.json, JSON.stringify(figures, null, 2));
 } finally {
   server.stop();
