@@ -48,3 +48,4 @@ export { z } from 'zod';
 export { createLogger, type Logger, type CreateLoggerOptions } from './logging.js';
 export { MockProvider, mockProvider, mockProviderConfigSchema, type MockProviderConfig } from './providers/mock-provider.js';
 export { mapConcurrent } from './util/map-concurrent.js';
+export { sleep } from './util/sleep.js';

@@ -1,7 +1,3 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach } from '@jest/globals';
 import {
   labConfigSchema,
   type BatchItemResult,
@@ -19,26 +15,9 @@ import {
 } from '@llm-lab/core';
 import { resultKey, type NewResult, type ResultStore } from '../src/index.js';
 
-const made: string[] = [];
+import { tempDir, writeTempFile } from './support/temp-files.js';
 
-/** A fresh temp folder, removed after the test. */
-export async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'llm-lab-evaluation-'));
-  made.push(dir);
-  return dir;
-}
-
-afterEach(async () => {
-  await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-/** Writes `content` to `name` in a fresh temp folder; returns the folder and the file path. */
-export async function writeTempFile(name: string, content: string | Buffer): Promise<{ dir: string; file: string }> {
-  const dir = await tempDir();
-  const file = join(dir, name);
-  await writeFile(file, content);
-  return { dir, file };
-}
+export { tempDir, writeTempFile };
 
 /** A config with defaults applied, as the CLI would pass it. */
 export function makeConfig(input: Omit<LabConfigInput, 'providers'> & Partial<Pick<LabConfigInput, 'providers'>>): LabConfig {

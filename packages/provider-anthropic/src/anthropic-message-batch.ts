@@ -1,4 +1,4 @@
-import { ProviderError } from '@llm-lab/core';
+import { ProviderError, sleep } from '@llm-lab/core';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageBatch, MessageBatchResult } from '@anthropic-ai/sdk/resources/messages/batches';
 import type { BuiltAnthropicRequest } from './build-anthropic-request.js';
@@ -18,22 +18,6 @@ export interface MessageBatchRun {
   signal?: AbortSignal | undefined;
   /** Called with each poll's batch, e.g. for logging progress. */
   onPoll?: (batch: MessageBatch) => void;
-}
-
-/** Waits `ms`, or rejects with the signal's reason when it is aborted first. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason ?? new Error('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**

@@ -12,6 +12,7 @@ import { CONTRACT_VERSION } from '../contract/version.js';
 import { parseProviderConfig } from '../config/provider-config.js';
 import { ProviderError } from '../errors.js';
 import { defineProvider } from '../registry.js';
+import { sleep } from '../util/sleep.js';
 
 const latencySchema = z.union([
   z.number().min(0),
@@ -76,22 +77,6 @@ function unitHash(text: string): number {
 }
 
 const countTokens = (text: string) => (text.trim() === '' ? 0 : text.trim().split(/\s+/).length);
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    // An already-aborted signal never fires 'abort' again, so check it before waiting.
-    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
-    if (ms <= 0) return resolve();
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason ?? new Error('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 /**
  * An offline, deterministic provider for dry runs, demos, tests and load tests. It is not a
