@@ -31,7 +31,14 @@ function toError(reply: WorkerReply['error']): Error {
 export async function openPgliteInWorker(folder: string, schemaName: string | undefined, releaseLock: () => void): Promise<Storage> {
   // No inherited command-line flags (some, like --input-type, are invalid in a worker). V8 flags
   // set at run time (the CLI's --liftoff-only) are process-wide and still apply.
-  const worker = new Worker(workerScript(), { workerData: { folder, schemaName } satisfies WorkerStartup, execArgv: [] });
+  // A small young generation: the worker's JavaScript is thin glue around PGlite's WebAssembly
+  // memory, and V8's default lets it grow to tens of MB of mostly garbage (measured: peak RSS of
+  // a 5,000-case run 436 MB with the default, 387 MB with 8 MB, at the same CPU time).
+  const worker = new Worker(workerScript(), {
+    workerData: { folder, schemaName } satisfies WorkerStartup,
+    execArgv: [],
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
+  });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   let failure: Error | undefined;
