@@ -29,6 +29,11 @@ export interface OpenAIChatModelSettings
   batch?: OpenAIBatchSettings;
   /** Ask for usage in streamed answers (`stream_options.include_usage`). Default true; false for servers that refuse it. */
   streamUsage?: boolean;
+  /**
+   * The client's `fetch` buffers whole non-streamed answers (the node:http transport), so the
+   * SDK's timeout covers the entire call and `generate` needs no deadline of its own.
+   */
+  bufferedTransport?: boolean;
 }
 
 /**
@@ -125,6 +130,7 @@ export class OpenAIChatModel extends BaseProvider {
   async generate(request: GenerateRequest, options: CallOptions = {}): Promise<GenerateResponse> {
     const startedAt = performance.now();
     const { body, warnings } = this.buildRequest(request);
+    if (this.settings.bufferedTransport) return this.generateBuffered(body, warnings, options, startedAt);
     const call = startCallDeadline(options, this.settings.timeoutMs);
     try {
       const completion: unknown = await this.client.chat.completions.create(
@@ -136,6 +142,39 @@ export class OpenAIChatModel extends BaseProvider {
       throw this.mapError(error, call, 'request');
     } finally {
       call.dispose();
+    }
+  }
+
+  /**
+   * `generate` over the node:http transport, which hands the SDK a whole buffered body: the
+   * SDK's own timeout then covers the entire call, so no second deadline (controller, timer and
+   * listeners per call) is needed on this hot path. A failure at or past the deadline, with the
+   * caller's signal still quiet, is the timeout.
+   */
+  private async generateBuffered(
+    body: BuiltOpenAIRequest['body'],
+    warnings: ProviderWarning[],
+    options: CallOptions,
+    startedAt: number,
+  ): Promise<GenerateResponse> {
+    const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs;
+    try {
+      const completion: unknown = await this.client.chat.completions.create(
+        { ...body, stream: false },
+        { ...(options.signal ? { signal: options.signal } : {}), timeout: timeoutMs },
+      );
+      return this.responseFromCompletion(completion, warnings, startedAt);
+    } catch (error) {
+      const timedOut = !options.signal?.aborted && performance.now() - startedAt >= timeoutMs;
+      throw this.errorMapper(error, {
+        providerId: this.id,
+        baseURL: this.settings.baseURL,
+        isOpenAIHost: this.settings.isOpenAIHost,
+        signal: options.signal,
+        timedOut,
+        timeoutMs,
+        phase: 'request',
+      });
     }
   }
 

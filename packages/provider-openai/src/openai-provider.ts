@@ -65,7 +65,8 @@ export function createOpenAI(settings: OpenAIProviderSettings = {}, options: Cre
     ...(resolved.httpClient === 'node' ? { fetch: createNodeHttpFetch() } : {}),
   });
   const { apiKey: _apiKey, ...visibleSettings } = resolved;
-  const chat = (model: string) => new OpenAIChatModel(model, { client, settings: resolved, provider: name });
+  const chatSettings = { ...resolved, bufferedTransport: resolved.httpClient === 'node' };
+  const chat = (model: string) => new OpenAIChatModel(model, { client, settings: chatSettings, provider: name });
   const embedding = (model: string) => new OpenAIEmbeddingModel(model, { client, settings: resolved, provider: name });
   const embed = (texts: string[], { model = DEFAULT_EMBEDDING_MODEL, ...embedOptions }: EmbedOptions & { model?: string } = {}) =>
     embedding(model).embed(texts, embedOptions);
