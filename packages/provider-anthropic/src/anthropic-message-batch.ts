@@ -32,9 +32,12 @@ export async function runMessageBatch(run: MessageBatchRun): Promise<Map<string,
   const { client, signal } = run;
   const requestOptions = { signal, timeout: run.callTimeoutMs } as const;
   const startedAt = Date.now();
+  // Creating the batch is not abortable: once Anthropic has it we must learn its id, or a cancel
+  // arriving mid-request would leave a paid batch running that nobody can cancel. An abort is
+  // handled right after, by cancelling the batch.
   let batch = await client.messages.batches.create(
     { requests: run.items.map((item) => ({ custom_id: item.customId, params: item.body })) },
-    requestOptions,
+    { timeout: run.callTimeoutMs },
   );
   const cancel = async () => {
     try {

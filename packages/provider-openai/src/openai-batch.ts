@@ -129,9 +129,12 @@ export async function runOpenAIBatch(
       { file: await toFile(Buffer.from(`${lines.join('\n')}\n`), 'llm-lab-batch.jsonl', { type: 'application/jsonl' }), purpose: 'batch' },
       call,
     );
+    // Creating the job is not abortable: once OpenAI has it we must learn its id, or a cancel
+    // arriving mid-request would leave a paid job running that nobody can cancel. An abort is
+    // handled right after, by cancelling the job.
     let batch = await client.batches.create(
       { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { source: 'llm-lab' } },
-      call,
+      { timeout: context.callTimeoutMs },
     );
     batchId = batch.id;
     let interval = options.pollIntervalMs ?? settings.pollIntervalMs;

@@ -112,8 +112,15 @@ describe('batchGenerate through the OpenAI Batch API (fake server, real SDK)', (
     try {
       const model = createOpenAI({ baseURL: slow.url }).chat('gpt-4o-mini');
       const controller = new AbortController();
-      setTimeout(() => controller.abort(), 100);
+      // Abort once the batch exists at OpenAI (a fixed delay can fire before it is created on a busy machine).
+      const watcher = setInterval(() => {
+        if (slow.batches.length > 0) {
+          clearInterval(watcher);
+          controller.abort();
+        }
+      }, 5);
       const results = await model.batchGenerate([ask('a'), ask('b')], { mode: 'api', ...fast, signal: controller.signal });
+      clearInterval(watcher);
       expect(results.map((result) => errorOf(result).kind)).toEqual(['cancelled', 'cancelled']);
       expect(slow.requests.some((request) => request.path.endsWith('/cancel'))).toBe(true);
     } finally {
