@@ -1,6 +1,6 @@
 export * from './contract/types.js';
 export { CONTRACT_VERSION, majorOf } from './contract/version.js';
-export { BaseProvider, costFromPricing } from './contract/base-provider.js';
+export { BaseProvider, costFromPricing, type AssembledResponseParts } from './contract/base-provider.js';
 export {
   startCallDeadline,
   abortOutcomeOf,

@@ -215,34 +215,21 @@ export class AnthropicChatModel extends BaseProvider {
       }
       // The SDK ends a stream quietly when it is aborted: say why it stopped.
       if (call.signal.aborted) throw this.mapError(new Error('aborted'), call, 'stream');
-      if (!stopped || stopReason === undefined) {
-        throw new ProviderError({
-          kind: 'invalid-response',
-          providerId: this.id,
-          message: `${this.id}: the stream ended without message_stop (after ${text.length} characters), so the answer may be cut short. Retrying usually helps.`,
-        });
-      }
+      if (!stopped || stopReason === undefined) throw this.streamCutShort(text.length, 'message_stop');
     } finally {
       call.dispose();
     }
-    const finalUsage = usage ?? mapAnthropicUsage(usageFields);
-    const cost = this.estimateCost(finalUsage);
-    yield { type: 'usage', usage: finalUsage };
-    yield {
-      type: 'finish',
-      response: {
-        text,
-        finishReason: mapAnthropicFinishReason(stopReason),
-        usage: finalUsage,
-        latencyMs: performance.now() - startedAt,
-        timeToFirstTokenMs: (firstTokenAt ?? performance.now()) - startedAt,
-        ...(cost ? { cost } : {}),
-        warnings: [...built.warnings, ...this.stopWarnings(stopReason, built)],
-        providerId: this.id,
-        model: model ?? this.model,
-        ...(rawId !== undefined ? { rawId } : {}),
-      },
-    };
+    // Anthropic always reports usage (message_start, then message_delta), so no usage warning applies.
+    yield* this.streamEnd({
+      text,
+      finishReason: mapAnthropicFinishReason(stopReason),
+      usage: usage ?? mapAnthropicUsage(usageFields),
+      startedAt,
+      firstTokenAt: firstTokenAt ?? null,
+      warnings: [...built.warnings, ...this.stopWarnings(stopReason, built)],
+      model,
+      rawId,
+    });
   }
 
   /**

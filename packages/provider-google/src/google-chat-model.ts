@@ -30,11 +30,6 @@ export interface GoogleChatModelOptions {
   provider?: string;
 }
 
-const NO_USAGE_WARNING = (providerId: string): ProviderWarning => ({
-  type: 'other',
-  message: `${providerId}: the server reported no token usage; usage counts are 0 and cost is unknown.`,
-});
-
 /**
  * Maps Gemini's `usageMetadata` to the contract's token counts. Output counts the answer and the
  * hidden thinking (`candidatesTokenCount + thoughtsTokenCount`, as Google bills it); thinking is
@@ -184,35 +179,20 @@ export class GoogleChatModel extends BaseProvider {
       }
       // An aborted body can end the stream quietly: say why it stopped.
       if (call.signal.aborted) throw this.mapError(new Error('aborted'), call, 'stream');
-      if (finishReason === undefined) {
-        throw new ProviderError({
-          kind: 'invalid-response',
-          providerId: this.id,
-          message: `${this.id}: the stream ended without a finish reason (after ${text.length} characters), so the answer may be cut short. Retrying usually helps.`,
-        });
-      }
+      if (finishReason === undefined) throw this.streamCutShort(text.length);
     } finally {
       call.dispose();
     }
-    const allWarnings = usage ? warnings : [...warnings, NO_USAGE_WARNING(this.id)];
-    const finalUsage = usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-    const cost = usage ? this.estimateCost(usage) : undefined;
-    yield { type: 'usage', usage: finalUsage };
-    yield {
-      type: 'finish',
-      response: {
-        text,
-        finishReason: mapGoogleFinishReason(finishReason),
-        usage: finalUsage,
-        latencyMs: performance.now() - startedAt,
-        timeToFirstTokenMs: (firstTokenAt ?? performance.now()) - startedAt,
-        ...(cost ? { cost } : {}),
-        warnings: allWarnings,
-        providerId: this.id,
-        model: modelVersion ?? this.model,
-        ...(rawId !== undefined ? { rawId } : {}),
-      },
-    };
+    yield* this.streamEnd({
+      text,
+      finishReason: mapGoogleFinishReason(finishReason),
+      usage,
+      startedAt,
+      firstTokenAt: firstTokenAt ?? null,
+      warnings,
+      model: modelVersion,
+      rawId,
+    });
   }
 
   private mapError(error: unknown, call: CallDeadline, phase: 'request' | 'stream'): ProviderError {
@@ -246,21 +226,14 @@ export class GoogleChatModel extends BaseProvider {
     if (isGoogleContentFilterReason(finishReason)) {
       throw new GoogleContentFilterError({ providerId: this.id, finishReason, blockedCategories: blockedCategoriesOf(response), partialText: text });
     }
-    const allWarnings = [...warnings];
-    const usage = response.usageMetadata ? mapGoogleUsage(response.usageMetadata) : undefined;
-    if (!usage) allWarnings.push(NO_USAGE_WARNING(this.id));
-    const finalUsage = usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-    const cost = usage ? this.estimateCost(usage) : undefined;
-    return {
+    return this.assembleResponse({
       text,
       finishReason: mapGoogleFinishReason(finishReason),
-      usage: finalUsage,
-      latencyMs: performance.now() - startedAt,
-      ...(cost ? { cost } : {}),
-      warnings: allWarnings,
-      providerId: this.id,
-      model: response.modelVersion || this.model,
-      ...(response.responseId !== undefined ? { rawId: response.responseId } : {}),
-    };
+      usage: response.usageMetadata ? mapGoogleUsage(response.usageMetadata) : undefined,
+      startedAt,
+      warnings,
+      model: response.modelVersion,
+      rawId: response.responseId,
+    });
   }
 }

@@ -57,11 +57,6 @@ export interface OpenAIChatModelOptions {
   mapError?: (error: unknown, context: OpenAIErrorContext) => ProviderError;
 }
 
-const NO_USAGE_WARNING = (providerId: string): ProviderWarning => ({
-  type: 'other',
-  message: `${providerId}: the server reported no token usage; usage counts are 0 and cost is unknown.`,
-});
-
 /** Maps OpenAI's `usage` to the contract's token counts. */
 export function mapOpenAIUsage(usage: CompletionUsage): TokenUsage {
   const inputTokens = usage.prompt_tokens ?? 0;
@@ -219,36 +214,21 @@ export class OpenAIChatModel extends BaseProvider {
       }
       // The SDK ends a stream quietly when it is aborted: say why it stopped.
       if (call.signal.aborted) throw this.mapError(new Error('aborted'), call, 'stream');
-      if (finishReason === undefined || finishReason === null) {
-        throw new ProviderError({
-          kind: 'invalid-response',
-          providerId: this.id,
-          message: `${this.id}: the stream ended without a finish reason (after ${text.length} characters), so the answer may be cut short. Retrying usually helps.`,
-        });
-      }
+      if (finishReason === undefined || finishReason === null) throw this.streamCutShort(text.length);
     } finally {
       call.dispose();
     }
-    const allWarnings = usage ? warnings : [...warnings, NO_USAGE_WARNING(this.id)];
-    const finalUsage = usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-    const cost = usage ? this.estimateCost(usage) : undefined;
-    yield { type: 'usage', usage: finalUsage };
-    yield {
-      type: 'finish',
-      response: {
-        text,
-        finishReason: mapOpenAIFinishReason(finishReason),
-        usage: finalUsage,
-        latencyMs: performance.now() - startedAt,
-        timeToFirstTokenMs: (firstTokenAt ?? performance.now()) - startedAt,
-        ...(cost ? { cost } : {}),
-        warnings: allWarnings,
-        providerId: this.id,
-        model: model ?? this.model,
-        ...(rawId !== undefined ? { rawId } : {}),
-        ...(request.logprobs !== undefined ? { logprobs } : {}),
-      },
-    };
+    yield* this.streamEnd({
+      text,
+      finishReason: mapOpenAIFinishReason(finishReason),
+      usage,
+      startedAt,
+      firstTokenAt: firstTokenAt ?? null,
+      warnings,
+      model,
+      rawId,
+      ...(request.logprobs !== undefined ? { extra: { logprobs } } : {}),
+    });
   }
 
   /**
@@ -317,23 +297,17 @@ export class OpenAIChatModel extends BaseProvider {
       text = choice.message.refusal;
       allWarnings.push({ type: 'other', message: `${this.id}: the model refused; the text is its refusal.` });
     }
-    const usage = parsed.usage ? mapOpenAIUsage(parsed.usage) : undefined;
-    if (!usage) allWarnings.push(NO_USAGE_WARNING(this.id));
     const logprobs = choice.logprobs?.content ? mapOpenAILogprobs(choice.logprobs.content) : undefined;
-    const finalUsage = usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-    const cost = usage ? this.estimateCost(usage) : undefined;
-    return {
+    return this.assembleResponse({
       text,
       finishReason: mapOpenAIFinishReason(choice.finish_reason),
-      usage: finalUsage,
-      latencyMs: performance.now() - startedAt,
-      ...(cost ? { cost } : {}),
+      usage: parsed.usage ? mapOpenAIUsage(parsed.usage) : undefined,
+      startedAt,
       warnings: allWarnings,
-      providerId: this.id,
-      model: typeof parsed.model === 'string' && parsed.model ? parsed.model : this.model,
-      ...(typeof parsed.id === 'string' ? { rawId: parsed.id } : {}),
-      ...(logprobs ? { logprobs } : {}),
-    };
+      model: typeof parsed.model === 'string' ? parsed.model : undefined,
+      rawId: typeof parsed.id === 'string' ? parsed.id : undefined,
+      ...(logprobs ? { extra: { logprobs } } : {}),
+    });
   }
 }
 

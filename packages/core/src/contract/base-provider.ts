@@ -104,6 +104,50 @@ export abstract class BaseProvider implements LanguageModelProvider {
       }));
   }
 
+  /**
+   * Assembles a response from what a call produced. Without usage from the server, counts are 0,
+   * cost is unknown and a warning says so; with it, cost comes from the model's prices.
+   * `timeToFirstTokenMs` is set when `firstTokenAt` is given (streamed calls).
+   */
+  protected assembleResponse(parts: AssembledResponseParts): GenerateResponse {
+    const { usage, startedAt, firstTokenAt, warnings, extra, ...rest } = parts;
+    const finalUsage = usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+    const cost = usage ? this.estimateCost(usage) : undefined;
+    const now = performance.now();
+    return {
+      ...rest,
+      usage: finalUsage,
+      latencyMs: now - startedAt,
+      ...(firstTokenAt !== undefined ? { timeToFirstTokenMs: (firstTokenAt ?? now) - startedAt } : {}),
+      ...(cost ? { cost } : {}),
+      warnings: usage
+        ? warnings
+        : [...warnings, { type: 'other', message: `${this.id}: the server reported no token usage; usage counts are 0 and cost is unknown.` }],
+      providerId: this.id,
+      model: rest.model || this.model,
+      ...(rest.rawId === undefined ? {} : { rawId: rest.rawId }),
+      ...extra,
+    };
+  }
+
+  /** The last parts of a stream: the usage, then `finish` with the whole response. */
+  protected streamEnd(parts: AssembledResponseParts): StreamPart[] {
+    const response = this.assembleResponse({ ...parts, firstTokenAt: parts.firstTokenAt ?? null });
+    return [
+      { type: 'usage', usage: response.usage },
+      { type: 'finish', response },
+    ];
+  }
+
+  /** The error for a stream that ended before the vendor said it was finished (`what`: e.g. `a finish reason`). */
+  protected streamCutShort(characters: number, what = 'a finish reason'): ProviderError {
+    return new ProviderError({
+      kind: 'invalid-response',
+      providerId: this.id,
+      message: `${this.id}: the stream ended without ${what} (after ${characters} characters), so the answer may be cut short. Retrying usually helps.`,
+    });
+  }
+
   /** Collects a stream into a whole response (for providers whose `generate` streams). */
   protected async collectStream(parts: AsyncIterable<StreamPart>): Promise<GenerateResponse> {
     for await (const part of parts) {
@@ -124,6 +168,24 @@ export abstract class BaseProvider implements LanguageModelProvider {
     }
     return error;
   }
+}
+
+/** What {@link BaseProvider.assembleResponse} builds a response from. */
+export interface AssembledResponseParts {
+  text: string;
+  finishReason: GenerateResponse['finishReason'];
+  /** Undefined when the server reported none. */
+  usage: TokenUsage | undefined;
+  /** `performance.now()` when the call started. */
+  startedAt: number;
+  /** `performance.now()` of the first text delta; `null` for a stream that produced none; absent for a whole answer. */
+  firstTokenAt?: number | null;
+  warnings: ProviderWarning[];
+  /** The model the vendor reported (default: the provider's). */
+  model?: string | undefined;
+  rawId?: string | undefined;
+  /** More response fields (e.g. `logprobs`). */
+  extra?: Partial<GenerateResponse>;
 }
 
 /** Cost of `usage` at `pricing` (US dollars per million tokens); undefined without pricing. */
