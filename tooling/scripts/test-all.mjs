@@ -18,7 +18,9 @@ const workspaceDirs = ['packages', 'apps', 'examples', 'tooling'].flatMap((group
 
 for (const dir of workspaceDirs) rmSync(join(dir, 'jest-results.json'), { force: true });
 
-const extraArgs = process.argv.slice(2);
+// `pnpm test -- --filter=x` passes a literal `--` first; turbo would forward what follows it to
+// every task instead of reading it as its own options.
+const extraArgs = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));
 const turbo = spawnSync(
   'pnpm',
   ['exec', 'turbo', 'run', 'build', 'lint', 'test', '--concurrency=2', ...extraArgs],
