@@ -39,6 +39,11 @@ it('kill -9 during a 5,000-case run, then --resume, gives exactly 5,000 results'
   };
   expect(partial.run.status).toBe('running'); // nobody was left to mark it otherwise
   expect(partial.results.length).toBeLessThan(5_000);
+  // People are told what happened and how to finish it.
+  const listed = await runCli(['runs', 'list', '--data-dir', dataDir]);
+  expect(listed.stdout).toMatch(new RegExp(`${runId}\\s+interrupted`));
+  const shown = await runCli(['runs', 'show', runId as string, '--data-dir', dataDir]);
+  expect(shown.stdout).toContain(`Finish it with: llm-lab run ${config} --resume ${runId}`);
 
   const resumed = await runCli(['run', config, '--resume', runId as string, '--json', '--data-dir', dataDir]);
   expect(resumed.stderr).not.toMatch(/^error/m);

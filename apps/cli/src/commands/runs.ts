@@ -19,6 +19,15 @@ function accuracyOf(totals: RunTotals | null): number | null {
   return totals.passed / (totals.passed + totals.failed);
 }
 
+/**
+ * The status to show. The embedded database admits one process at a time, so while this command
+ * holds it no other process can be running anything: a run still marked `running` was stopped
+ * without a chance to say so (killed, or the machine went down) and can be resumed.
+ */
+function shownStatus(run: RunRecord, embedded: boolean): string {
+  return embedded && run.status === 'running' ? 'interrupted' : run.status;
+}
+
 function providersOf(run: RunRecord): string {
   const config = run.resolvedConfig as { providers?: Array<string | { id: string; label?: string }> } | null;
   return (config?.providers ?? []).map((entry) => (typeof entry === 'string' ? entry : (entry.label ?? entry.id))).join(', ');
@@ -29,6 +38,7 @@ export async function runsListCommand(flags: RunsListFlags): Promise<number> {
   const lab = await openLab(flags);
   try {
     const runs = await lab.listRuns({ limit: flags.limit ?? 20 });
+    const embedded = (await lab.openStorage()).kind === 'pglite';
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
       return ExitCode.ok;
@@ -39,7 +49,7 @@ export async function runsListCommand(flags: RunsListFlags): Promise<number> {
     }
     const rows = runs.map((run) => [
       run.id,
-      run.status,
+      shownStatus(run, embedded),
       run.startedAt.toISOString().replace('T', ' ').slice(0, 19),
       formatMs(run.durationMs),
       formatCount(run.totals?.results),
@@ -66,6 +76,7 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
   const lab = await openLab(flags);
   try {
     const found = await lab.getRun(id);
+    const embedded = (await lab.openStorage()).kind === 'pglite';
     if (!found) {
       process.stderr.write(`No run '${id}'. List runs with: llm-lab runs list\n`);
       return ExitCode.badInput;
@@ -77,11 +88,14 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
     }
     const colour = useColour(process.stdout);
     const lines = [
-      `${bold(run.id, colour)}  ${run.status}${run.description ? `  ${run.description}` : ''}`,
+      `${bold(run.id, colour)}  ${shownStatus(run, embedded)}${run.description ? `  ${run.description}` : ''}`,
       `started ${run.startedAt.toISOString()}${run.finishedAt ? ` · finished ${run.finishedAt.toISOString()}` : ''} · ${formatMs(run.durationMs)}`,
       `config ${run.configFile ?? '(built in code)'}${run.createdBy ? ` · by ${run.createdBy}` : ''}`,
     ];
     if (run.error) lines.push(red(`error: ${run.error}`, colour));
+    if (shownStatus(run, embedded) === 'interrupted' || run.status === 'cancelled') {
+      lines.push(dim(`Finish it with: llm-lab run ${run.configFile ?? '<config>'} --resume ${run.id}`, colour));
+    }
     const summary = (run.summary ?? {}) as StoredSummary;
     if (summary.providers?.length) {
       lines.push(
