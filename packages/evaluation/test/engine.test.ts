@@ -1,5 +1,6 @@
+import { getMaxListeners } from 'node:events';
 import { describe, expect, it } from '@jest/globals';
-import { MockProvider, type MockProviderConfig } from '@llm-lab/core';
+import { MockProvider, type CallOptions, type GenerateRequest, type MockProviderConfig } from '@llm-lab/core';
 import { DatasetError, runEvaluation, type EngineProvider, type EvaluationProgress, type RunEvaluationOptions } from '../src/index.js';
 import { makeConfig, MemoryStore, ObservedProvider, writeQuestions, writeTempFile } from './helpers.js';
 
@@ -159,6 +160,41 @@ describe('runEvaluation', () => {
     expect(resumed.status).toBe('completed');
     expect(resumed.skipped).toBe(stored.length);
     expect(store.results('run-1')).toHaveLength(40);
+  });
+
+  it("shares the run's signal with every call in flight without Node's listener-leak warning", async () => {
+    const { dir } = await writeQuestions(64);
+    const controller = new AbortController();
+    const inner = student(1, { latencyMs: 5 });
+    // Like a real transport: each call listens to the signal while it is in flight.
+    const listening: EngineProvider = {
+      ...inner,
+      provider: Object.assign(Object.create(inner.provider) as ObservedProvider, {
+        generate: async (request: GenerateRequest, options?: CallOptions) => {
+          const onAbort = () => undefined;
+          options?.signal?.addEventListener('abort', onAbort);
+          try {
+            return await inner.provider.generate(request, options);
+          } finally {
+            options?.signal?.removeEventListener('abort', onAbort);
+          }
+        },
+      }),
+    };
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const { outcome } = await run({ baseDir: dir, providers: [listening], concurrency: 32, signal: controller.signal });
+      expect(outcome.totals.results).toBe(64);
+      expect(inner.provider.maxInFlight).toBeGreaterThan(10);
+      // Node warns once a signal has more listeners than its limit (10 by default).
+      expect(getMaxListeners(controller.signal)).toBeGreaterThanOrEqual(inner.provider.maxInFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('never has more than `concurrency` calls in flight, and writes in batches', async () => {

@@ -1,37 +1,46 @@
-import http from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
+
+/**
+ * The `RequestInit` key through which a caller's AbortSignal reaches this fetch (pass it in the
+ * SDK's `fetchOptions`). The SDK links a `signal` request option to its own controller with a
+ * listener it never removes, so a run-long signal handed to thousands of calls would collect
+ * thousands of listeners; this fetch listens to the caller's signal itself and lets go after
+ * every call.
+ */
+export const CALLER_SIGNAL = 'llmLabCallerSignal';
+
+type NodeFetchInit = RequestInit & { [CALLER_SIGNAL]?: AbortSignal };
 
 /**
  * A `fetch` for the openai SDK built on Node's http/https modules with keep-alive agents. The
  * SDK stays the client (it builds every request, parses every answer and maps errors); this
  * only moves bytes. It exists for speed: Node's built-in fetch (undici behind WHATWG streams)
  * costs about 0.6 ms of CPU per call, which dominates a benchmark of thousands of short calls;
- * this costs a fraction of that. JSON answers are buffered whole (so the SDK's timeout covers
- * the body too); event streams are handed over as they arrive. Request bodies that are not
- * strings or bytes (multipart uploads for the Batch API) go to the built-in fetch.
+ * this costs a fraction of that. Whole answers are buffered (so the SDK's timeout covers the
+ * body too) and handed over as a {@link BufferedResponse}; event streams are handed over as they
+ * arrive, in a standard `Response`. Request bodies that are not strings or bytes (multipart
+ * uploads for the Batch API) go to the built-in fetch.
  */
 export function createNodeHttpFetch(options: { maxSockets?: number } = {}): typeof fetch {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256, scheduling: 'lifo' as const };
   const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
 
-  return function nodeHttpFetch(input: string | URL | Request, requestInit: RequestInit = {}): Promise<Response> {
-    const init = requestInit;
+  return function nodeHttpFetch(input: string | URL | Request, requestInit: NodeFetchInit = {}): Promise<Response> {
+    const { [CALLER_SIGNAL]: callerSignal, ...init } = requestInit;
     const body = init.body;
     if (input instanceof Request || (body != null && typeof body !== 'string' && !(body instanceof Uint8Array))) {
-      return fetch(input, init);
+      return fetch(input, { ...init, ...(callerSignal ? { signal: anySignal(init.signal, callerSignal) } : {}) });
     }
     const url = typeof input === 'string' ? new URL(input) : input;
-    const signal = init.signal ?? undefined;
+    const signals = [init.signal, callerSignal].filter((signal): signal is AbortSignal => signal != null);
     return new Promise<Response>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(abortError(signal));
+      const aborted = signals.find((signal) => signal.aborted);
+      if (aborted) {
+        reject(abortError(aborted));
         return;
       }
-      const headers: Record<string, string> = {};
-      new Headers(init.headers).forEach((value, name) => {
-        headers[name] = value;
-      });
       const secure = url.protocol === 'https:';
       const request = (secure ? https : http).request(
         {
@@ -41,60 +50,231 @@ export function createNodeHttpFetch(options: { maxSockets?: number } = {}): type
           port: url.port,
           path: `${url.pathname}${url.search}`,
           method: init.method ?? 'GET',
-          headers,
+          headers: plainHeaders(init.headers),
         },
         (response) => {
-          const responseHeaders = new Headers();
-          for (const [name, value] of Object.entries(response.headers)) {
-            if (value === undefined) continue;
-            if (Array.isArray(value)) for (const item of value) responseHeaders.append(name, item);
-            else responseHeaders.set(name, value);
-          }
           const status = response.statusCode ?? 0;
-          const init = { status, statusText: response.statusMessage ?? '', headers: responseHeaders };
-          const nullBody = status === 204 || status === 304 || (requestInit.method ?? 'GET').toUpperCase() === 'HEAD';
+          const statusText = response.statusMessage ?? '';
+          const nullBody = status === 204 || status === 304 || (init.method ?? 'GET').toUpperCase() === 'HEAD';
           if (nullBody) {
             response.resume();
-            resolve(new Response(null, init));
+            settle();
+            resolve(new BufferedResponse(url.href, status, statusText, response.headers, null) as unknown as Response);
             return;
           }
           if ((response.headers['content-type'] ?? '').includes('text/event-stream')) {
-            signal?.removeEventListener('abort', onAbort);
-            const onStreamAbort = () => response.destroy(abortError(signal));
-            signal?.addEventListener('abort', onStreamAbort, { once: true });
-            response.once('close', () => signal?.removeEventListener('abort', onStreamAbort));
-            resolve(new Response(Readable.toWeb(response) as ReadableStream<Uint8Array>, init));
+            // The body is read later, by the SDK's stream: keep listening until it ends.
+            unlisten();
+            const onStreamAbort = (event: Event) => response.destroy(abortError(event.target as AbortSignal));
+            for (const signal of signals) signal.addEventListener('abort', onStreamAbort, { once: true });
+            response.once('close', () => {
+              for (const signal of signals) signal.removeEventListener('abort', onStreamAbort);
+            });
+            resolve(new Response(Readable.toWeb(response) as ReadableStream<Uint8Array>, { status, statusText, headers: fetchHeaders(response.headers) }));
             return;
           }
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.once('end', () => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve(new Response(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), init));
+            settle();
+            const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+            resolve(new BufferedResponse(url.href, status, statusText, response.headers, bytes) as unknown as Response);
           });
           response.once('error', (error) => {
-            signal?.removeEventListener('abort', onAbort);
+            settle();
             reject(new TypeError('fetch failed', { cause: error }));
           });
           response.once('aborted', () => {
-            signal?.removeEventListener('abort', onAbort);
+            settle();
             reject(new TypeError('fetch failed', { cause: new Error('the connection closed before the answer was complete') }));
           });
         },
       );
-      const onAbort = () => {
+      let done = false;
+      const onAbort = (event: Event) => {
+        if (done) return;
+        settle();
         request.destroy();
-        reject(abortError(signal));
+        reject(abortError(event.target as AbortSignal));
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const unlisten = () => {
+        for (const signal of signals) signal.removeEventListener('abort', onAbort);
+      };
+      const settle = () => {
+        done = true;
+        unlisten();
+      };
+      for (const signal of signals) signal.addEventListener('abort', onAbort, { once: true });
       request.once('error', (error) => {
-        signal?.removeEventListener('abort', onAbort);
+        if (done) return;
+        settle();
         // Like the built-in fetch: connection failures are a TypeError whose cause says why.
-        reject(signal?.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: error }));
+        const abortedBy = signals.find((signal) => signal.aborted);
+        reject(abortedBy ? abortError(abortedBy) : new TypeError('fetch failed', { cause: error }));
       });
       request.end(body ?? undefined);
     });
   };
+}
+
+/** Request headers as node:http takes them; the SDK hands over a `Headers`, walked without a copy. */
+function plainHeaders(headers: RequestInit['headers']): Record<string, string> {
+  const plain: Record<string, string> = {};
+  if (headers === undefined) return plain;
+  const source = headers instanceof Headers ? headers : new Headers(headers);
+  source.forEach((value, name) => {
+    plain[name] = value;
+  });
+  return plain;
+}
+
+/** A standard `Headers` from node:http's (for the streaming path, which hands over a real `Response`). */
+function fetchHeaders(raw: IncomingHttpHeaders): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.set(name, value);
+  }
+  return headers;
+}
+
+/**
+ * The read-only `Headers` surface over node:http's parsed headers (names already lower case;
+ * repeated headers joined with ", " as `Headers.get` does). Making a WHATWG `Headers` per answer
+ * validates and copies every header again, a measurable share of a short call.
+ */
+export class ResponseHeaders implements Iterable<[string, string]> {
+  readonly #raw: IncomingHttpHeaders;
+
+  constructor(raw: IncomingHttpHeaders) {
+    this.#raw = raw;
+  }
+
+  get(name: string): string | null {
+    const value = this.#raw[name.toLowerCase()];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  has(name: string): boolean {
+    return this.#raw[name.toLowerCase()] !== undefined;
+  }
+
+  getSetCookie(): string[] {
+    const value = this.#raw['set-cookie'];
+    return value === undefined ? [] : Array.isArray(value) ? [...value] : [value];
+  }
+
+  forEach(callback: (value: string, name: string, headers: ResponseHeaders) => void): void {
+    for (const [name, value] of this) callback(value, name, this);
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    const names = Object.keys(this.#raw).sort();
+    for (const name of names) {
+      const value = this.get(name);
+      if (value !== null) yield [name, value];
+    }
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [name] of this.entries()) yield name;
+  }
+
+  *values(): IterableIterator<string> {
+    for (const [, value] of this.entries()) yield value;
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+}
+
+/**
+ * The `Response` surface the SDK reads (status, ok, headers, url, text/json/arrayBuffer, body),
+ * over a body that has already arrived whole. The body is read once, as with fetch.
+ */
+export class BufferedResponse {
+  readonly ok: boolean;
+  readonly headers: ResponseHeaders;
+  readonly redirected = false;
+  readonly type = 'basic';
+  #bytes: Buffer | null;
+  #used = false;
+  #stream: ReadableStream<Uint8Array> | null | undefined;
+
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly statusText: string,
+    headers: IncomingHttpHeaders,
+    bytes: Buffer | null,
+  ) {
+    this.ok = status >= 200 && status < 300;
+    this.headers = new ResponseHeaders(headers);
+    this.#bytes = bytes;
+  }
+
+  get bodyUsed(): boolean {
+    return this.#used;
+  }
+
+  /** The body as a stream (made on first use; the SDK only asks for it to cancel a retried answer). */
+  get body(): ReadableStream<Uint8Array> | null {
+    if (this.#stream === undefined) {
+      if (this.#bytes === null || this.#used) this.#stream = null;
+      else {
+        const bytes = this.#take();
+        this.#stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+            controller.close();
+          },
+        });
+      }
+    }
+    return this.#stream;
+  }
+
+  async text(): Promise<string> {
+    return this.#take().toString('utf8');
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(this.#take().toString('utf8'));
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const bytes = this.#take();
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+
+  async bytes(): Promise<Uint8Array> {
+    return new Uint8Array(await this.arrayBuffer());
+  }
+
+  async blob(): Promise<Blob> {
+    return new Blob([await this.arrayBuffer()], { type: this.headers.get('content-type') ?? '' });
+  }
+
+  clone(): BufferedResponse {
+    if (this.#used) throw new TypeError('Response.clone: Body has already been consumed.');
+    const raw: IncomingHttpHeaders = {};
+    for (const [name, value] of this.headers) raw[name] = value;
+    return new BufferedResponse(this.url, this.status, this.statusText, raw, this.#bytes);
+  }
+
+  #take(): Buffer {
+    if (this.#used) throw new TypeError('Body is unusable: Body has already been read');
+    this.#used = true;
+    return this.#bytes ?? Buffer.alloc(0);
+  }
+}
+
+/** A signal that aborts when either does (for the built-in fetch fallback). */
+function anySignal(first: AbortSignal | null | undefined, second: AbortSignal): AbortSignal {
+  return first ? AbortSignal.any([first, second]) : second;
 }
 
 function abortError(signal: AbortSignal | undefined): Error {

@@ -21,6 +21,7 @@ import { mapOpenAIError, type OpenAIErrorContext } from './openai-error.js';
 import { findOpenAIModel, UNKNOWN_OPENAI_MODEL, type OpenAIModelFacts } from './openai-models.js';
 import type { OpenAIBatchSettings, ResolvedOpenAISettings } from './openai-options.js';
 import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
+import { CALLER_SIGNAL } from './node-http-fetch.js';
 
 /** The settings an {@link OpenAIChatModel} reads (a subset of the resolved `config:` block). */
 export interface OpenAIChatModelSettings
@@ -156,7 +157,9 @@ export class OpenAIChatModel extends BaseProvider {
     try {
       const completion: unknown = await this.client.chat.completions.create(
         { ...body, stream: false },
-        { ...(options.signal ? { signal: options.signal } : {}), timeout: timeoutMs },
+        // The caller's signal goes to the transport (see CALLER_SIGNAL), not to the SDK, which
+        // would leave a listener on it after every call.
+        { ...(options.signal ? { fetchOptions: { [CALLER_SIGNAL]: options.signal } as unknown as OpenAI.RequestOptions['fetchOptions'] } : {}), timeout: timeoutMs },
       );
       return this.responseFromCompletion(completion, warnings, startedAt);
     } catch (error) {

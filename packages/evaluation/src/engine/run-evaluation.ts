@@ -1,3 +1,4 @@
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { ConfigError } from '@llm-lab/core';
 import { openDataset } from '../datasets/open-dataset.js';
 import { loadEvaluators } from '../evaluators/load-evaluators.js';
@@ -45,6 +46,9 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const { config, runId, signal } = options;
   assertDistinctLabels(options);
   const concurrency = positiveInteger(options.concurrency ?? config.run.concurrency, 'run.concurrency');
+  // Every call in flight listens to the run's signal (and a judge or fallback call may add one
+  // more each): lift Node's leak warning, set at 10 listeners, to what the run legitimately uses.
+  if (signal && getMaxListeners(signal) < concurrency * 4) setMaxListeners(concurrency * 4, signal);
   const repeat = positiveInteger(options.repeat ?? config.run.repeat, 'run.repeat');
   const limit = options.limit ?? config.run.limit;
   const prompts = compilePrompts(config.prompts);
