@@ -1,10 +1,12 @@
 import {
   BaseProvider,
+  costFromPricing,
   ProviderError,
   startCallDeadline,
   type BatchItemResult,
   type CallDeadline,
   type CallOptions,
+  type CostBreakdown,
   type GenerateRequest,
   type GenerateResponse,
   type ModelInfo,
@@ -108,6 +110,11 @@ export class OpenAIChatModel extends BaseProvider {
 
   getModelInfo(): ModelInfo {
     return { ...this.info, capabilities: { ...this.info.capabilities }, ...(this.info.pricing ? { pricing: { ...this.info.pricing } } : {}) };
+  }
+
+  /** Cost at this model's prices (read without copying the model facts: this runs once per call). */
+  override estimateCost(usage: TokenUsage): CostBreakdown | undefined {
+    return costFromPricing(this.info.pricing, usage);
   }
 
   /** Validates the request and builds the chat-completions body (exposed for inspection and tests). */

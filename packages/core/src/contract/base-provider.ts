@@ -25,8 +25,12 @@ export abstract class BaseProvider implements LanguageModelProvider {
   abstract readonly provider: string;
   abstract readonly model: string;
 
+  #id: string | undefined;
+
+  /** `provider:model` (made once: provider and model do not change). */
   get id(): string {
-    return `${this.provider}:${this.model}`;
+    this.#id ??= `${this.provider}:${this.model}`;
+    return this.#id;
   }
 
   abstract generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResponse>;
@@ -110,24 +114,25 @@ export abstract class BaseProvider implements LanguageModelProvider {
    * `timeToFirstTokenMs` is set when `firstTokenAt` is given (streamed calls).
    */
   protected assembleResponse(parts: AssembledResponseParts): GenerateResponse {
-    const { usage, startedAt, firstTokenAt, warnings, extra, ...rest } = parts;
-    const finalUsage = usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-    const cost = usage ? this.estimateCost(usage) : undefined;
+    const { usage, startedAt, firstTokenAt, warnings, extra } = parts;
     const now = performance.now();
-    return {
-      ...rest,
-      usage: finalUsage,
+    // Built field by field (no rest/spread of the parts): this runs once per call.
+    const response: GenerateResponse = {
+      text: parts.text,
+      finishReason: parts.finishReason,
+      usage: usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
       latencyMs: now - startedAt,
-      ...(firstTokenAt !== undefined ? { timeToFirstTokenMs: (firstTokenAt ?? now) - startedAt } : {}),
-      ...(cost ? { cost } : {}),
       warnings: usage
         ? warnings
         : [...warnings, { type: 'other', message: `${this.id}: the server reported no token usage; usage counts are 0 and cost is unknown.` }],
       providerId: this.id,
-      model: rest.model || this.model,
-      ...(rest.rawId === undefined ? {} : { rawId: rest.rawId }),
-      ...extra,
+      model: parts.model || this.model,
     };
+    if (firstTokenAt !== undefined) response.timeToFirstTokenMs = (firstTokenAt ?? now) - startedAt;
+    const cost = usage ? this.estimateCost(usage) : undefined;
+    if (cost) response.cost = cost;
+    if (parts.rawId !== undefined) response.rawId = parts.rawId;
+    return extra ? Object.assign(response, extra) : response;
   }
 
   /** The last parts of a stream: the usage, then `finish` with the whole response. */

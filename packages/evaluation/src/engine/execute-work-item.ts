@@ -43,6 +43,16 @@ export function mergeSampling(defaults: SamplingConfig, overrides: SamplingConfi
   return merged as SamplingConfig;
 }
 
+/** mergeSampling of run defaults and each provider's settings, made once per provider (both are fixed for a run). */
+const mergedSampling = new WeakMap<SamplingConfig, { defaults: SamplingConfig; merged: SamplingConfig }>();
+function samplingFor(defaults: SamplingConfig, settings: SamplingConfig): SamplingConfig {
+  const known = mergedSampling.get(settings);
+  if (known?.defaults === defaults) return known.merged;
+  const merged = mergeSampling(defaults, settings);
+  mergedSampling.set(settings, { defaults, merged });
+  return merged;
+}
+
 /** Calls the provider, streaming when asked; fills in time to first token if the provider did not. */
 async function call(item: WorkItem, request: GenerateRequest, callOptions: CallOptions, stream: boolean): Promise<GenerateResponse> {
   const { provider } = item.provider;
@@ -120,7 +130,7 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
   result.prompt = messages;
 
   const request: GenerateRequest = {
-    ...mergeSampling(context.defaults, provider.settings),
+    ...samplingFor(context.defaults, provider.settings),
     messages,
     context: { caseId: datasetCase.id, vars: datasetCase.vars, repeat, runId: context.runId },
   };
