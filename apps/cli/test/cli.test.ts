@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -242,19 +243,27 @@ describe('stopping and resuming', () => {
 });
 
 describe('on a PostgreSQL server', () => {
-  it('DATABASE_URL switches storage to PostgreSQL with the same commands', async () => {
+  it('DATABASE_URL switches storage to PostgreSQL with the same commands, and a second run is warm', async () => {
     const schema = `cli_test_${process.pid}_${Date.now().toString(36)}`;
     const env = cleanEnv({
       DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
       LLM_LAB_DB_SCHEMA: schema,
     });
+    const cwd = await mkdtemp(join(work, 'pg-'));
     try {
-      const run = await runCli(['run', QUICKSTART, '--json'], { env, cwd: work });
+      const run = await runCli(['run', QUICKSTART, '--json'], { env, cwd });
       expect(run.code).toBe(0);
       const { runId, storage } = JSON.parse(run.stdout) as { runId: string; storage: string };
       expect(storage).toMatch(/^postgres(ql)?:\/\/postgres@127\.0\.0\.1:5432\/test/);
       const listed = JSON.parse((await runCli(['runs', 'list', '--json'], { env })).stdout) as Array<{ id: string }>;
       expect(listed.map((item) => item.id)).toEqual([runId]);
+      // Without Redis, the response cache is on disk in the working directory's .llm-lab/cache.
+      const again = await runCli(['run', QUICKSTART, '--json'], { env, cwd });
+      const secondId = (JSON.parse(again.stdout) as { runId: string }).runId;
+      const shown = JSON.parse((await runCli(['runs', 'show', secondId, '--json'], { env })).stdout) as { results: Array<{ cached: boolean }> };
+      expect(shown.results.length).toBeGreaterThan(0);
+      expect(shown.results.every((result) => result.cached)).toBe(true);
+      expect(existsSync(join(cwd, '.llm-lab', 'cache'))).toBe(true);
     } finally {
       const pg = await import('pg');
       const client = new pg.default.Client({ connectionString: env.DATABASE_URL });

@@ -22,14 +22,14 @@ export interface ManageProvidersOptions {
 
 /**
  * The run-wide cache when the config names none: Redis when REDIS_URL is set (shared by every
- * worker), else a disk cache beside the embedded database (so a second run is warm), else
- * in-process memory.
+ * worker), else a disk cache beside the embedded database, or in `.llm-lab/cache` of the working
+ * directory when results go to a PostgreSQL server, so that a second run is warm either way.
  */
 function defaultCache(options: ManageProvidersOptions): Record<string, unknown> {
   const env = options.env ?? process.env;
   if (env.REDIS_URL) return { kind: 'redis', url: env.REDIS_URL };
-  if (options.embeddedDataDir) return { kind: 'disk', dir: join(dirname(options.embeddedDataDir), 'cache') };
-  return { kind: 'memory' };
+  const dir = options.embeddedDataDir ? join(dirname(options.embeddedDataDir), 'cache') : join(options.cwd, '.llm-lab', 'cache');
+  return { kind: 'disk', dir };
 }
 
 /**
