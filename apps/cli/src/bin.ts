@@ -10,6 +10,11 @@ import { reportError } from './errors.js';
 // 1.1 s of CPU and 389 MB against 2.0 s and 456 MB. Set before any module is compiled.
 // LLM_LAB_WASM_TIERUP=1 keeps V8's default.
 if (process.env.LLM_LAB_WASM_TIERUP !== '1') setFlagsFromString('--liftoff-only');
+// A run of thousands of short calls keeps little alive (~25 MB of a 5,000-case run's heap
+// survives a full collection) but makes garbage fast; V8's default lets the old generation grow
+// several times past what is live before collecting it. Growing it by a quarter instead cut the
+// peak memory of that run from ~185 MB to ~125 MB, measured side by side, for a few % of CPU.
+setFlagsFromString('--heap-growing-percent=25');
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
