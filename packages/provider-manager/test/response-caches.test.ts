@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,24 @@ describe('disk cache', () => {
     expect((await second.get('k1'))?.text).toBe('persisted');
     expect(await second.get('k2')).toBeUndefined();
     await second.close();
+  });
+
+  it('answers the same from segments kept in memory and from segments past the memory budget', async () => {
+    const dir = await tempDir();
+    for (const run of [0, 1, 2]) {
+      const writer = createDiskCache({ dir });
+      for (let index = 0; index < 20; index++) await writer.set(`run${run}-${index}`, answer(`run ${run} answer ${index}`));
+      await writer.close();
+    }
+    const sizes = await Promise.all((await readdir(dir)).sort().map(async (name) => (await stat(join(dir, name))).size));
+    // Room for the first segment only: the other two are read line by line from their files.
+    for (const residentBytes of [0, sizes[0] as number, 1024 * 1024]) {
+      const reader = createDiskCache({ dir, residentBytes });
+      for (const run of [0, 1, 2]) {
+        for (const index of [0, 19]) expect((await reader.get(`run${run}-${index}`))?.text).toBe(`run ${run} answer ${index}`);
+      }
+      await reader.close();
+    }
   });
 
   it('batches writes: they reach the disk after the flush interval, not per call', async () => {
