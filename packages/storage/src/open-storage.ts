@@ -41,7 +41,7 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  *
  * - With a URL (option, else env `DATABASE_URL`): PostgreSQL through a `pg` pool.
  * - Otherwise: embedded PGlite in `<cwd>/.llm-lab/db` (or `dataDir`), locked against a second
- *   process. The first open of a new folder initialises a database and takes a few seconds.
+ *   process. The first open of a new folder unpacks a migrated empty database (under a second).
  *
  * Throws a {@link StorageError} that says what to do when the folder is locked, is not a
  * database, or the server cannot be reached. Messages and `location` never contain a password.
@@ -67,7 +67,7 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
-/** Checks that `folder` is usable as a PGlite data folder before anything is written to it. */
+/** A driver error's text: `pg` reports some network failures as an AggregateError with no message. */
 function describeDriverError(error: unknown): string {
   const inner = (error as { errors?: unknown } | null)?.errors;
   if (Array.isArray(inner) && inner.length > 0 && messageOf(error) === '') {

@@ -161,6 +161,39 @@ describe('PGlite data folder', () => {
     expect(existsSync(join(project, '.llm-lab', 'db', 'llm-lab.lock'))).toBe(false);
   });
 
+  it('starts a new database over when its creation was cut short (the process died while unpacking)', async () => {
+    const folder = join(workDir, 'interrupted');
+    mkdirSync(join(folder, 'llm-lab.unpacking', 'base'), { recursive: true });
+    mkdirSync(join(folder, 'global'));
+    writeFileSync(join(folder, 'postgresql.conf'), '# half of a database\n');
+    const storage = await openStorage({ dataDir: folder, env: {} });
+    try {
+      const run = await storage.createRun({ config: {}, resolvedConfig: {} });
+      expect(await storage.insertResults([sampleResult(run.id)])).toBe(1);
+    } finally {
+      await storage.close();
+    }
+    expect(existsSync(join(folder, 'llm-lab.unpacking'))).toBe(false);
+    expect(existsSync(join(folder, 'PG_VERSION'))).toBe(true);
+    expect(readFileSync(join(folder, 'postgresql.conf'), 'utf8')).not.toContain('half of a database');
+  }, 60_000);
+
+  it('opens a database that PGlite made itself (initdb: 16 MB WAL segments, default settings), as older versions did', async () => {
+    const folder = join(workDir, 'made-by-initdb');
+    const { PGlite } = await import('@electric-sql/pglite');
+    await (await PGlite.create(folder)).close();
+    const first = await openStorage({ dataDir: folder, env: {} });
+    const run = await first.createRun({ config: {}, resolvedConfig: {} });
+    expect(await first.insertResults([sampleResult(run.id)])).toBe(1);
+    await first.close();
+    const second = await openStorage({ dataDir: folder, env: {}, worker: false });
+    try {
+      expect(await second.countResults(run.id)).toBe(1);
+    } finally {
+      await second.close();
+    }
+  }, 60_000);
+
   it('refuses a data path that is a file', async () => {
     const file = join(workDir, 'a-file');
     writeFileSync(file, 'x');
