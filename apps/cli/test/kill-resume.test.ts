@@ -2,7 +2,7 @@ import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from '@jest/globals';
-import { runCli } from './helpers.js';
+import { cleanEnv, runCli } from './helpers.js';
 
 // The promise of resume: after the process is killed outright (kill -9: no handler runs, nothing
 // is flushed on the way out), `--resume` finishes the run with every case exactly once.
@@ -59,3 +59,59 @@ it('kill -9 during a 5,000-case run, then --resume, gives exactly 5,000 results'
   expect(final.results).toHaveLength(5_000);
   expect(new Set(final.results.map((result) => result.caseId)).size).toBe(5_000);
 }, 180_000);
+
+// On a PostgreSQL server several processes share the database, so "still marked running" is not
+// enough to call a run interrupted: the running process holds its run, and the server lets go of
+// that hold when the process dies.
+it('on PostgreSQL: running while its process lives, interrupted once it is killed, then resumed', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'llm-lab-kill-pg-'));
+  const schema = `cli_kill_${process.pid}_${Date.now().toString(36)}`;
+  const env = cleanEnv({ DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', LLM_LAB_DB_SCHEMA: schema });
+  const rows = Array.from({ length: 400 }, (_, i) => JSON.stringify({ id: `case-${i}`, q: `question ${i}`, a: `question ${i}` }));
+  await writeFile(join(work, 'cases.jsonl'), `${rows.join('\n')}\n`);
+  const config = join(work, 'llm-lab.yaml');
+  await writeFile(
+    config,
+    'providers: [{ id: "mock:steady", config: { latencyMs: 20 } }]\nprompts: ["{{q}}"]\n' +
+      'dataset: { path: cases.jsonl, idField: id }\nevaluators: [{ type: equals, value: "{{a}}" }]\nrun: { concurrency: 2 }\n',
+  );
+  try {
+    let whileRunning: Promise<string> | undefined;
+    let killed = false;
+    const first = await runCli(['run', config, '--no-cache'], {
+      env,
+      cwd: work,
+      onStderr: (text, child) => {
+        const done = [...text.matchAll(/progress\s+\d+% (\d+)\/400/g)].map((match) => Number(match[1]));
+        if (!whileRunning && done.some((count) => count >= 20)) {
+          // Listed by another process while the run goes on: running.
+          whileRunning = runCli(['runs', 'list'], { env }).then((listed) => {
+            child.kill('SIGKILL');
+            killed = true;
+            return listed.stdout;
+          });
+        }
+      },
+    });
+    expect(first.signal).toBe('SIGKILL');
+    expect(killed).toBe(true);
+    const runId = /run (run-\S+) ·/.exec(first.stderr)?.[1] as string;
+    expect(await whileRunning).toMatch(new RegExp(`${runId}\\s+running`));
+
+    const listed = await runCli(['runs', 'list'], { env });
+    expect(listed.stdout).toMatch(new RegExp(`${runId}\\s+interrupted`));
+    const shown = await runCli(['runs', 'show', runId], { env });
+    expect(shown.stdout).toContain(`Finish it with: llm-lab run ${config} --resume ${runId}`);
+
+    const resumed = await runCli(['run', config, '--resume', runId, '--json', '--no-cache'], { env, cwd: work });
+    expect(resumed.code).toBe(0);
+    expect((JSON.parse(resumed.stdout) as { totals: { results: number } }).totals.results).toBe(400);
+    expect((await runCli(['runs', 'list'], { env })).stdout).toMatch(new RegExp(`${runId}\\s+completed`));
+  } finally {
+    const pg = await import('pg');
+    const client = new pg.default.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  }
+}, 120_000);

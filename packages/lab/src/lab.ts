@@ -20,7 +20,8 @@ import {
   type InvalidRow,
   type ProviderSummary,
 } from '@llm-lab/evaluation';
-import { generateRunId, openStorage, type ListRunsOptions, type ResultRecord, type RunRecord, type Storage } from '@llm-lab/storage';
+import { generateRunId, openStorage, type ListRunsOptions, type ResultRecord, type RunHold, type RunRecord, type Storage } from '@llm-lab/storage';
+import type { ProviderManager } from '@llm-lab/provider-manager';
 import { createDefaultRegistry } from './builtin-providers.js';
 import { manageProviders } from './manage-providers.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
@@ -162,12 +163,42 @@ export class Lab {
 
     let runId: string;
     let created: Promise<unknown>;
+    let hold: RunHold;
     try {
-      ({ runId, created } = await this.startRun(storage, loaded, source, options.resume));
+      ({ runId, created, hold } = await this.startRun(storage, loaded, source, options.resume));
     } catch (error) {
       await manager.close();
       throw error;
     }
+    try {
+      return await this.finishRun({ storage, config, baseDir, providers, manager, managedByLabel, runId, created, options });
+    } finally {
+      await hold.release();
+    }
+  }
+
+  /** Runs the evaluation of a started run, then records how it ended. */
+  private async finishRun({
+    storage,
+    config,
+    baseDir,
+    providers,
+    manager,
+    managedByLabel,
+    runId,
+    created,
+    options,
+  }: {
+    storage: Storage;
+    config: LoadedConfig['config'];
+    baseDir: string;
+    providers: ResolvedProvider[];
+    manager: ProviderManager;
+    managedByLabel: Map<string, LanguageModelProvider>;
+    runId: string;
+    created: Promise<unknown>;
+    options: RunOptions;
+  }): Promise<RunReport> {
     options.onStart?.({ id: runId, storage: storage.location, providers: providers.map((provider) => provider.label) });
 
     let outcome: EvaluationOutcome;
@@ -275,16 +306,24 @@ export class Lab {
     loaded: LoadedConfig,
     source: ConfigSource,
     resume: string | undefined,
-  ): Promise<{ runId: string; created: Promise<unknown> }> {
+  ): Promise<{ runId: string; created: Promise<unknown>; hold: RunHold }> {
     const { config, file } = loaded;
     if (resume) {
       const previous = await storage.getRun(resume);
       if (!previous) throw new LLMLabError('run_not_found', `No run '${resume}' to resume. List runs with 'llm-lab runs list'.`);
       assertSameShape(previous.resolvedConfig, config, previous.id);
-      await storage.updateRun(previous.id, { status: 'running', finishedAt: null, error: null });
-      return { runId: previous.id, created: Promise.resolve() };
+      // Refused while another process is still running it (two resumes at once would race).
+      const hold = await storage.holdRun(previous.id);
+      try {
+        await storage.updateRun(previous.id, { status: 'running', finishedAt: null, error: null });
+      } catch (error) {
+        await hold.release();
+        throw error;
+      }
+      return { runId: previous.id, created: Promise.resolve(), hold };
     }
     const id = generateRunId();
+    const hold = await storage.holdRun(id);
     const creating = storage.createRun({
       id,
       description: config.description ?? null,
@@ -294,11 +333,14 @@ export class Lab {
       createdBy: safeUserName(),
     });
     if (!storage.ordered) {
-      const run = await creating;
-      return { runId: run.id, created: Promise.resolve() };
+      const run = await creating.catch(async (error: unknown) => {
+        await hold.release();
+        throw error;
+      });
+      return { runId: run.id, created: Promise.resolve(), hold };
     }
     creating.catch(() => undefined);
-    return { runId: id, created: creating };
+    return { runId: id, created: creating, hold };
   }
 
   /**

@@ -33,8 +33,9 @@ function quizConfig(overrides: Partial<LabConfigInput> = {}): LabConfigInput {
 
 describe('Lab on PostgreSQL', () => {
   let lab: Lab;
-  beforeAll(() => {
-    lab = createLab({ databaseUrl: DATABASE_URL, databaseSchema: schema });
+  beforeAll(async () => {
+    // A working directory of its own: the response cache goes to <cwd>/.llm-lab/cache.
+    lab = createLab({ cwd: await mkdtemp(join(tmpdir(), 'llm-lab-lab-')), databaseUrl: DATABASE_URL, databaseSchema: schema });
   });
   afterAll(async () => {
     await lab.close();
@@ -162,7 +163,7 @@ describe('Lab with a judge', () => {
         return prompt.includes('PASSME') ? '{"reason":"names the city","pass":true,"score":0.9}' : '{"reason":"wrong","pass":false,"score":0.1}';
       },
     });
-    const lab = createLab({ databaseUrl: DATABASE_URL, databaseSchema: schema });
+    const lab = createLab({ cwd: await mkdtemp(join(tmpdir(), 'llm-lab-judge-')), databaseUrl: DATABASE_URL, databaseSchema: schema });
     try {
       const report = await lab.run({
         providers: [

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, like } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { createLocalRunHolds, type RunHold, type RunHolds } from './run-holds.js';
 import { StorageError, sqlStateOf } from './errors.js';
 import { generateRunId } from './run-id.js';
 import { results, runs, type schema } from './schema.js';
@@ -63,6 +64,8 @@ export interface DrizzleStorageOptions {
   query: (text: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>;
   /** Closes the driver (and releases any lock). */
   close: () => Promise<void>;
+  /** Who is running which run (default: this process only, as for the embedded database). */
+  runHolds?: RunHolds;
 }
 
 /** Escapes `%`, `_` and `\` so a user's text matches literally in LIKE. */
@@ -78,6 +81,7 @@ export class DrizzleStorage implements Storage {
   private readonly database: StorageDatabase;
   private readonly query: DrizzleStorageOptions['query'];
   private readonly closeDriver: () => Promise<void>;
+  private readonly runHolds: RunHolds;
   private closing: Promise<void> | undefined;
 
   constructor(options: DrizzleStorageOptions) {
@@ -87,6 +91,15 @@ export class DrizzleStorage implements Storage {
     this.database = options.database;
     this.query = options.query;
     this.closeDriver = options.close;
+    this.runHolds = options.runHolds ?? createLocalRunHolds();
+  }
+
+  holdRun(runId: string): Promise<RunHold> {
+    return this.runHolds.hold(runId);
+  }
+
+  heldRuns(runIds: readonly string[]): Promise<Set<string>> {
+    return this.runHolds.held(runIds);
   }
 
   async createRun(run: NewRun): Promise<RunRecord> {
@@ -228,7 +241,10 @@ export class DrizzleStorage implements Storage {
 
   /** Closes the connection; later calls are no-ops. */
   close(): Promise<void> {
-    this.closing ??= this.closeDriver();
+    this.closing ??= this.runHolds.releaseAll().then(
+      () => this.closeDriver(),
+      () => this.closeDriver(),
+    );
     return this.closing;
   }
 }

@@ -9,7 +9,8 @@ export type StorageErrorCode =
   | 'storage_invalid_option'
   | 'run_not_found'
   | 'run_exists'
-  | 'run_id_ambiguous';
+  | 'run_id_ambiguous'
+  | 'run_in_progress';
 
 /**
  * An error the storage layer throws on purpose. It carries the same cross-package marker as

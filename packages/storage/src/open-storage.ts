@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type pg from 'pg';
 import { describeConnectionUrl, passwordOf, scrubSecret } from './connection-url.js';
+import { createPostgresRunHolds } from './run-holds.js';
 import { DrizzleStorage, type StorageDatabase } from './drizzle-storage.js';
 import { StorageError, messageOf } from './errors.js';
 import { migrationConfig } from './migrations.js';
@@ -140,6 +141,7 @@ async function openPostgres(url: string, schemaName: string | undefined): Promis
         database: database as unknown as StorageDatabase,
         query: async (text, params) => (await pool.query<Record<string, unknown>>(text, params)).rows,
         close: () => pool.end(),
+        runHolds: createPostgresRunHolds(pool, schemaName),
       });
     } finally {
       await lockClient.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);

@@ -1,3 +1,5 @@
+import type { RunHold } from './run-holds.js';
+
 /**
  * The shape of stored data, shared by the engine that writes it and the CLI, library and
  * dashboard that read it. Timestamps are Date objects; money is US dollars; times are ms.
@@ -163,5 +165,16 @@ export interface Storage {
   deleteRun(id: string): Promise<boolean>;
   /** The {@link resultKey}s of results already stored for a run. */
   completedKeys(runId: string): Promise<Set<string>>;
+  /**
+   * Claims a run for this process while it runs it (release when done). On a PostgreSQL server
+   * the claim is a session advisory lock that the server drops when the process dies; a second
+   * process claiming the same run is refused with `run_in_progress`.
+   */
+  holdRun(runId: string): Promise<RunHold>;
+  /**
+   * Of `runIds`, those a live process is running. A run whose status is still `running` but which
+   * nobody holds was interrupted (killed, or its machine went down) and can be resumed.
+   */
+  heldRuns(runIds: readonly string[]): Promise<Set<string>>;
   close(): Promise<void>;
 }

@@ -7,7 +7,7 @@ export interface WorkerStartup {
 }
 
 /** The Storage methods the worker answers. */
-export type WorkerMethod = Exclude<keyof Storage, 'kind' | 'location' | 'schema' | 'ordered'>;
+export type WorkerMethod = Exclude<keyof Storage, 'kind' | 'location' | 'schema' | 'ordered' | 'holdRun' | 'heldRuns'>;
 
 /** A call posted to the worker. */
 export interface WorkerRequest {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorCode } from './errors.js';
+import { createLocalRunHolds } from './run-holds.js';
 import type { Storage } from './types.js';
 import type { WorkerMethod, WorkerReply, WorkerRequest, WorkerStartup } from './worker-protocol.js';
 
@@ -83,6 +84,8 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
   const reviveRun = <T extends { startedAt: Date; finishedAt: Date | null } | undefined>(run: T): T =>
     run && { ...run, startedAt: new Date(run.startedAt.getTime()), finishedAt: run.finishedAt && new Date(run.finishedAt.getTime()) };
 
+  // Only this process can have the folder open, so holds are kept here, beside the worker.
+  const runHolds = createLocalRunHolds();
   let closing: Promise<void> | undefined;
   const storage: Storage = {
     kind: 'pglite',
@@ -102,9 +105,12 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
       })),
     countResults: (runId) => call('countResults', [runId]) as ReturnType<Storage['countResults']>,
     completedKeys: async (runId) => new Set((await call('completedKeys', [runId])) as Set<string>),
+    holdRun: (runId) => runHolds.hold(runId),
+    heldRuns: (runIds) => runHolds.held(runIds),
     close: () => {
       closing ??= (async () => {
         try {
+          await runHolds.releaseAll();
           await opened.catch(() => undefined);
           if (!failure) await call('close', []);
         } finally {

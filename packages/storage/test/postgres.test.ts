@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -108,6 +109,54 @@ describePostgres('PostgreSQL connection and schema', () => {
       await reopened.close();
     }
   });
+
+  it("sees another process's hold on a run, and its release when that process is killed", async () => {
+    const schemaName = freshSchema();
+    const storage = await openTestStorage(schemaName);
+    const runId = 'run-held-elsewhere';
+    // Another process claims the run and keeps running until killed (kill -9: nothing runs on the way out).
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { openStorage } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+         const storage = await openStorage({ url: ${JSON.stringify(url)}, schema: ${JSON.stringify(schemaName)} });
+         await storage.holdRun(${JSON.stringify(runId)});
+         console.log('held');
+         setInterval(() => undefined, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('held') && resolve());
+        child.once('exit', (code) => reject(new Error(`the holding process exited (${code})`)));
+      });
+      expect(await storage.heldRuns([runId, 'run-nobody-holds'])).toEqual(new Set([runId]));
+      await expect(storage.holdRun(runId)).rejects.toMatchObject({ code: 'run_in_progress' });
+      // Another schema is another namespace: the same run id there is free.
+      const other = await openTestStorage(freshSchema());
+      try {
+        expect(await other.heldRuns([runId])).toEqual(new Set());
+      } finally {
+        await other.close();
+      }
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      // The server drops the dead session's lock with its connection.
+      let held = await storage.heldRuns([runId]);
+      for (let attempt = 0; attempt < 50 && held.size > 0; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        held = await storage.heldRuns([runId]);
+      }
+      expect(held).toEqual(new Set());
+      await (await storage.holdRun(runId)).release();
+    } finally {
+      child.kill('SIGKILL');
+      await storage.close();
+    }
+  }, 60_000);
 
   it('never shows the password: not in location, not in errors', async () => {
     const secret = 'S3cr3t-pa55word';

@@ -1,4 +1,4 @@
-import type { ProviderSummary, ResultRecord, RunRecord, RunTotals } from '@llm-lab/lab';
+import type { ProviderSummary, ResultRecord, RunRecord, RunTotals, Storage } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
 import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, red, renderTable, useColour } from '../output/format.js';
 import { openLab, type StorageFlags } from './shared.js';
@@ -20,12 +20,17 @@ function accuracyOf(totals: RunTotals | null): number | null {
 }
 
 /**
- * The status to show. The embedded database admits one process at a time, so while this command
- * holds it no other process can be running anything: a run still marked `running` was stopped
- * without a chance to say so (killed, or the machine went down) and can be resumed.
+ * The status to show. A run still marked `running` that no live process holds (see
+ * `Storage.holdRun`) was stopped without a chance to say so (killed, or its machine went down)
+ * and can be resumed: it is shown as `interrupted`.
  */
-function shownStatus(run: RunRecord, embedded: boolean): string {
-  return embedded && run.status === 'running' ? 'interrupted' : run.status;
+function shownStatus(run: RunRecord, held: ReadonlySet<string>): string {
+  return run.status === 'running' && !held.has(run.id) ? 'interrupted' : run.status;
+}
+
+/** The runs among `runs` still marked running that a live process holds. */
+async function heldOf(storage: Storage, runs: RunRecord[]): Promise<Set<string>> {
+  return storage.heldRuns(runs.filter((run) => run.status === 'running').map((run) => run.id));
 }
 
 function providersOf(run: RunRecord): string {
@@ -38,7 +43,7 @@ export async function runsListCommand(flags: RunsListFlags): Promise<number> {
   const lab = await openLab(flags);
   try {
     const runs = await lab.listRuns({ limit: flags.limit ?? 20 });
-    const embedded = (await lab.openStorage()).kind === 'pglite';
+    const held = await heldOf(await lab.openStorage(), runs);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
       return ExitCode.ok;
@@ -49,7 +54,7 @@ export async function runsListCommand(flags: RunsListFlags): Promise<number> {
     }
     const rows = runs.map((run) => [
       run.id,
-      shownStatus(run, embedded),
+      shownStatus(run, held),
       run.startedAt.toISOString().replace('T', ' ').slice(0, 19),
       formatMs(run.durationMs),
       formatCount(run.totals?.results),
@@ -76,24 +81,24 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
   const lab = await openLab(flags);
   try {
     const found = await lab.getRun(id);
-    const embedded = (await lab.openStorage()).kind === 'pglite';
     if (!found) {
       process.stderr.write(`No run '${id}'. List runs with: llm-lab runs list\n`);
       return ExitCode.badInput;
     }
     const { run, results } = found;
+    const held = await heldOf(await lab.openStorage(), [run]);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ run, results }, null, 2)}\n`);
       return ExitCode.ok;
     }
     const colour = useColour(process.stdout);
     const lines = [
-      `${bold(run.id, colour)}  ${shownStatus(run, embedded)}${run.description ? `  ${run.description}` : ''}`,
+      `${bold(run.id, colour)}  ${shownStatus(run, held)}${run.description ? `  ${run.description}` : ''}`,
       `started ${run.startedAt.toISOString()}${run.finishedAt ? ` · finished ${run.finishedAt.toISOString()}` : ''} · ${formatMs(run.durationMs)}`,
       `config ${run.configFile ?? '(built in code)'}${run.createdBy ? ` · by ${run.createdBy}` : ''}`,
     ];
     if (run.error) lines.push(red(`error: ${run.error}`, colour));
-    if (shownStatus(run, embedded) === 'interrupted' || run.status === 'cancelled') {
+    if (shownStatus(run, held) === 'interrupted' || run.status === 'cancelled') {
       lines.push(dim(`Finish it with: llm-lab run ${run.configFile ?? '<config>'} --resume ${run.id}`, colour));
     }
     const summary = (run.summary ?? {}) as StoredSummary;

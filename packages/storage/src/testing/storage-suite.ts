@@ -198,6 +198,28 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
       });
     });
 
+    describe('run holds', () => {
+      it('tells a run being run from one left running by a process that is gone', async () => {
+        const live = await newRun('held');
+        const orphan = await newRun('orphaned');
+        const hold = await storage.holdRun(live.id);
+        expect(await storage.heldRuns([live.id, orphan.id])).toEqual(new Set([live.id]));
+        // One process per run: a second claim is refused with a clear reason.
+        const second = await storage.holdRun(live.id).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(isStorageError(second) && second.code).toBe('run_in_progress');
+        expect(String((second as Error).message)).toContain(live.id);
+        await hold.release();
+        await hold.release();
+        expect(await storage.heldRuns([live.id, orphan.id])).toEqual(new Set());
+        // Released, it can be claimed again (a resume).
+        await (await storage.holdRun(live.id)).release();
+        expect(await storage.heldRuns([])).toEqual(new Set());
+      });
+    });
+
     describe('results', () => {
       it('inserts idempotently: the same key twice is stored once', async () => {
         const run = await newRun('idempotent');

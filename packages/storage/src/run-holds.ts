@@ -1,0 +1,118 @@
+import type pg from 'pg';
+import { StorageError } from './errors.js';
+
+/** A claim on a run by the process running it; see {@link RunHolds}. */
+export interface RunHold {
+  /** Gives the claim up (idempotent). */
+  release(): Promise<void>;
+}
+
+/**
+ * Which process is running which run. A run row says `running` until its process says otherwise;
+ * a process that is killed never does. Holds tell a live run from an interrupted one: the
+ * running process holds its run, and a `running` run that nobody holds was interrupted.
+ */
+export interface RunHolds {
+  /** Claims `runId` for this process; rejects with `run_in_progress` when another process holds it. */
+  hold(runId: string): Promise<RunHold>;
+  /** Of `runIds`, those held by a live process (this one included). */
+  held(runIds: readonly string[]): Promise<Set<string>>;
+  /** Releases every hold of this process. */
+  releaseAll(): Promise<void>;
+}
+
+function inProgress(runId: string): StorageError {
+  return new StorageError(
+    'run_in_progress',
+    `run ${runId} is being run by another process right now. Wait for it to finish (llm-lab runs list shows it as running), or stop that process first.`,
+  );
+}
+
+/**
+ * Holds within this process only: the embedded database admits one process at a time, so no
+ * other process can be running anything in it while this one has it open.
+ */
+export function createLocalRunHolds(): RunHolds {
+  const mine = new Set<string>();
+  return {
+    async hold(runId) {
+      if (mine.has(runId)) throw inProgress(runId);
+      mine.add(runId);
+      return {
+        release: async () => {
+          mine.delete(runId);
+        },
+      };
+    },
+    async held(runIds) {
+      return new Set(runIds.filter((id) => mine.has(id)));
+    },
+    async releaseAll() {
+      mine.clear();
+    },
+  };
+}
+
+/** The advisory-lock class key of run holds (the run's key is the second half of the pair). */
+const HOLD_NAMESPACE = 'llm-lab-run';
+
+/**
+ * Holds on a PostgreSQL server, shared by every process and machine using it: a session
+ * advisory lock on a connection kept for the run. When the process dies, the server closes the
+ * connection and the lock goes with it, so no heartbeat or clean-up is needed. Runs of another
+ * schema on the same server are told apart by the schema in the key.
+ */
+export function createPostgresRunHolds(pool: pg.Pool, schemaName: string | undefined): RunHolds {
+  const mine = new Map<string, RunHold>();
+  const keyOf = (runId: string) => `${schemaName ?? ''}:${runId}`;
+  return {
+    async hold(runId) {
+      if (mine.has(runId)) throw inProgress(runId);
+      const client = await pool.connect();
+      let locked = false;
+      try {
+        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS locked', [
+          HOLD_NAMESPACE,
+          keyOf(runId),
+        ]);
+        locked = rows[0]?.locked === true;
+      } finally {
+        if (!locked) client.release();
+      }
+      if (!locked) throw inProgress(runId);
+      let released: Promise<void> | undefined;
+      const hold: RunHold = {
+        release: () => {
+          released ??= (async () => {
+            mine.delete(runId);
+            try {
+              await client.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [HOLD_NAMESPACE, keyOf(runId)]);
+              client.release();
+            } catch (error) {
+              // A connection that failed lost its lock with it; do not return it to the pool.
+              client.release(error instanceof Error ? error : true);
+            }
+          })();
+          return released;
+        },
+      };
+      mine.set(runId, hold);
+      return hold;
+    },
+    async held(runIds) {
+      if (runIds.length === 0) return new Set();
+      // Taking a free lock and giving it straight back, in one statement (so on one connection):
+      // the ones that cannot be taken are held elsewhere.
+      const { rows } = await pool.query<{ id: string }>(
+        `SELECT id FROM unnest($1::text[]) AS id
+          WHERE NOT (CASE WHEN pg_try_advisory_lock(hashtext($2), hashtext($3 || id))
+                          THEN pg_advisory_unlock(hashtext($2), hashtext($3 || id)) ELSE false END)`,
+        [runIds, HOLD_NAMESPACE, `${schemaName ?? ''}:`],
+      );
+      return new Set([...rows.map((row) => row.id), ...runIds.filter((id) => mine.has(id))]);
+    },
+    async releaseAll() {
+      await Promise.all([...mine.values()].map((hold) => hold.release()));
+    },
+  };
+}
