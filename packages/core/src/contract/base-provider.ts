@@ -25,12 +25,14 @@ export abstract class BaseProvider implements LanguageModelProvider {
   abstract readonly provider: string;
   abstract readonly model: string;
 
-  #id: string | undefined;
+  // Not a #private field: providers are often wrapped in a Proxy (plugins, tests), and a Proxy
+  // cannot reach a wrapped object's #private fields.
+  private idText: string | undefined;
 
   /** `provider:model` (made once: provider and model do not change). */
   get id(): string {
-    this.#id ??= `${this.provider}:${this.model}`;
-    return this.#id;
+    this.idText ??= `${this.provider}:${this.model}`;
+    return this.idText;
   }
 
   abstract generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResponse>;
