@@ -39,6 +39,11 @@ export const azureConfigSchema = z
     /** Deployment name → model, for a provider made in code that serves several deployments. */
     deployments: z.record(z.string(), z.string().min(1)).optional(),
     ...providerConfigFields('timeoutMs', 'maxRetries', 'headers'),
+    /**
+     * How requests travel: `node` (default) through Node's http/https with keep-alive agents, a
+     * fraction of the CPU per call of `fetch` (Node's built-in fetch, or a global one you installed).
+     */
+    httpClient: z.enum(['node', 'fetch']).default('node'),
     /** Which field carries `maxTokens`. Default `max_completion_tokens` (API versions from 2024-10-21; required by reasoning models). */
     maxTokensParameter: z.enum(['max_completion_tokens', 'max_tokens']).default('max_completion_tokens'),
     ...providerConfigFields('pricing', 'contextWindow'),

@@ -1,5 +1,5 @@
 import { CONTRACT_VERSION, defineProvider, type ProviderPlugin } from '@llm-lab/core';
-import { OpenAIChatModel } from '@llm-lab/provider-openai';
+import { createNodeHttpFetch, OpenAIChatModel } from '@llm-lab/provider-openai';
 import { AzureOpenAI } from 'openai';
 import { mapAzureError } from './azure-error.js';
 import {
@@ -72,6 +72,7 @@ export function createAzure(settings: AzureProviderSettings = {}, options: Creat
     ...(resolved.headers ? { defaultHeaders: resolved.headers } : {}),
     // Failures are reported as ProviderErrors; the SDK's own console logging would repeat them.
     logLevel: 'off',
+    ...(resolved.httpClient === 'node' ? { fetch: createNodeHttpFetch() } : {}),
   });
   const chat = (deployment: string) =>
     new OpenAIChatModel(deployment, {
@@ -85,6 +86,7 @@ export function createAzure(settings: AzureProviderSettings = {}, options: Creat
         maxTokensParameter: resolved.maxTokensParameter,
         pricing: resolved.pricing,
         contextWindow: resolved.contextWindow,
+        bufferedTransport: resolved.httpClient === 'node',
       },
       mapError: (error, context) => mapAzureError(error, { ...context, deployment, apiVersion: resolved.apiVersion }),
     });

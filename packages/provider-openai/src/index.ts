@@ -15,6 +15,7 @@ export {
   type OpenAIRequestOptions,
   type ResolvedOpenAISettings,
 } from './openai-options.js';
+export { createNodeHttpFetch, BufferedResponse, ResponseHeaders, CALLER_SIGNAL } from './node-http-fetch.js';
 export { mapOpenAIError, parseOpenAIDuration, type OpenAIErrorContext } from './openai-error.js';
 export { convertToOpenAIMessages } from './convert-to-openai-messages.js';
 export { mapOpenAIFinishReason } from './map-openai-finish-reason.js';

@@ -49,6 +49,7 @@ export class OpenAICompatibleChatModel extends OpenAIChatModel {
         pricing: settings.pricing,
         contextWindow: settings.contextWindow,
         streamUsage: settings.streamUsage,
+        bufferedTransport: settings.httpClient === 'node',
       },
       provider: options.provider ?? 'openai-compatible',
       facts: compatibleFacts(settings),

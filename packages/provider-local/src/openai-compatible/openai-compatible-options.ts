@@ -16,6 +16,11 @@ export const openaiCompatibleConfigSchema = z
      * `timeoutMs` (default 600,000), `maxRetries` (default 0) and `headers` as for every provider.
      */
     ...providerConfigFields('apiKey', 'timeoutMs', 'maxRetries', 'headers'),
+    /**
+     * How requests travel: `node` (default) through Node's http/https with keep-alive agents, a
+     * fraction of the CPU per call of `fetch` (Node's built-in fetch, or a global one you installed).
+     */
+    httpClient: z.enum(['node', 'fetch']).default('node'),
     /** Ask for usage in streamed answers (`stream_options.include_usage`). Default true; turn off for servers that refuse it. */
     streamUsage: z.boolean().default(true),
     /** `pricing`: default none (cost is undefined); `contextWindow`: reported for the model, default 8192. */

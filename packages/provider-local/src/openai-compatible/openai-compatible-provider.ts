@@ -1,4 +1,5 @@
 import { CONTRACT_VERSION, defineProvider, type ProviderPlugin } from '@llm-lab/core';
+import { createNodeHttpFetch } from '@llm-lab/provider-openai';
 import OpenAI from 'openai';
 import { OpenAICompatibleChatModel } from './openai-compatible-chat-model.js';
 import {
@@ -38,6 +39,7 @@ export function createOpenAICompatible(
     maxRetries: resolved.maxRetries,
     ...(resolved.headers ? { defaultHeaders: resolved.headers } : {}),
     logLevel: 'off',
+    ...(resolved.httpClient === 'node' ? { fetch: createNodeHttpFetch() } : {}),
   });
   const { apiKey: _apiKey, ...visible } = resolved;
   const chat = (model: string) => new OpenAICompatibleChatModel(model, { client, settings: resolved, provider: name });
