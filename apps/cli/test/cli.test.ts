@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
-import { QUICKSTART, cleanEnv, runCli } from './helpers.js';
+import { QUICKSTART, cleanEnv, dropSchema, runCli } from './helpers.js';
 
 // One embedded database for the whole file: PGlite's first start (initdb) is the slow part,
 // reopening it is ~0.5 s per command.
@@ -265,11 +265,7 @@ describe('on a PostgreSQL server', () => {
       expect(shown.results.every((result) => result.cached)).toBe(true);
       expect(existsSync(join(cwd, '.llm-lab', 'cache'))).toBe(true);
     } finally {
-      const pg = await import('pg');
-      const client = new pg.default.Client({ connectionString: env.DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
+      await dropSchema(env.DATABASE_URL as string, schema);
     }
   }, 60_000);
 });

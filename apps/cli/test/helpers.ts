@@ -24,6 +24,18 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return env;
 }
 
+/** Drops a test's PostgreSQL schema and everything in it. */
+export async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
+  const pg = await import('pg');
+  const client = new pg.default.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Runs the built `llm-lab` in a child process, as a user would. */
 export function runCli(
   args: string[],

@@ -2,7 +2,7 @@ import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from '@jest/globals';
-import { cleanEnv, runCli } from './helpers.js';
+import { cleanEnv, dropSchema, runCli } from './helpers.js';
 
 // The promise of resume: after the process is killed outright (kill -9: no handler runs, nothing
 // is flushed on the way out), `--resume` finishes the run with every case exactly once.
@@ -108,10 +108,6 @@ it('on PostgreSQL: running while its process lives, interrupted once it is kille
     expect((JSON.parse(resumed.stdout) as { totals: { results: number } }).totals.results).toBe(400);
     expect((await runCli(['runs', 'list'], { env })).stdout).toMatch(new RegExp(`${runId}\\s+completed`));
   } finally {
-    const pg = await import('pg');
-    const client = new pg.default.Client({ connectionString: env.DATABASE_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropSchema(env.DATABASE_URL as string, schema);
   }
 }, 120_000);
