@@ -15,7 +15,7 @@ import {
   type StreamPart,
   type TokenUsage,
 } from '@llm-lab/core';
-import { cacheKeyOf } from './cache/cache-key.js';
+import { cacheKeyOf, requestIdentity } from './cache/cache-key.js';
 import type { ResponseCache } from './cache/response-cache.js';
 import type { BalancingStrategy, RetrySettings } from './config-schema.js';
 import type { ManagerEmitter } from './events.js';
@@ -221,7 +221,8 @@ export class ManagedProvider implements LanguageModelProvider {
     const singleFlight = this.context.singleFlight;
     if (cache === undefined && !singleFlight) return this.attempts(target, request, options);
     const startedAt = performance.now();
-    const key = cacheKeyOf(target.id, request);
+    // Without a cache, single flight needs only the request's identity, not its sha256.
+    const key = cache !== undefined ? cacheKeyOf(target.id, request) : requestIdentity(target.id, request);
     if (cache !== undefined && mode === 'use') {
       const hit = await this.readCache(cache, key, target);
       if (hit !== undefined) return this.fromCache(hit, target, startedAt);

@@ -153,18 +153,17 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
       errorMessage: messageOf(error),
     };
   }
-  Object.assign(result, {
-    output: response.text,
-    latencyMs: response.latencyMs,
-    timeToFirstTokenMs: response.timeToFirstTokenMs ?? null,
-    inputTokens: response.usage.inputTokens,
-    outputTokens: response.usage.outputTokens,
-    costUsd: response.cost?.totalUsd ?? null,
-    cached: response.cached ?? false,
-    attempts: response.attempts ?? 1,
-    answeredBy: response.answeredBy ?? null,
-    warnings: response.warnings,
-  });
+  // Set field by field on the one result object (this runs once per case).
+  result.output = response.text;
+  result.latencyMs = response.latencyMs;
+  result.timeToFirstTokenMs = response.timeToFirstTokenMs ?? null;
+  result.inputTokens = response.usage.inputTokens;
+  result.outputTokens = response.usage.outputTokens;
+  result.costUsd = response.cost?.totalUsd ?? null;
+  result.cached = response.cached ?? false;
+  result.attempts = response.attempts ?? 1;
+  result.answeredBy = response.answeredBy ?? null;
+  result.warnings = response.warnings;
 
   const scores: ScoreRecord[] = [];
   for (const evaluator of context.evaluators) {
@@ -195,5 +194,7 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
       };
     }
   }
-  return { ...result, scores, passed: scores.every((score) => score.passed) };
+  result.scores = scores;
+  result.passed = scores.every((score) => score.passed);
+  return result;
 }

@@ -42,6 +42,15 @@ const optional = (value: unknown): string => (value === undefined ? '' : JSON.st
  * is the same request.
  */
 export function cacheKeyOf(providerId: string, request: GenerateRequest): string {
+  return createHash('sha256').update(requestIdentity(providerId, request)).digest('hex');
+}
+
+/**
+ * The canonical text that {@link cacheKeyOf} hashes: two requests are the same call exactly
+ * when their texts are equal. Single flight keys its in-process map by it directly (a Map hashes
+ * strings itself; sha256 is only needed for keys that are stored).
+ */
+export function requestIdentity(providerId: string, request: GenerateRequest): string {
   let text = `${KEY_VERSION}\u0000${providerId}\u0000`;
   for (const message of request.messages) {
     // Length-prefixed, so no content can imitate a message boundary.
@@ -55,5 +64,5 @@ export function cacheKeyOf(providerId: string, request: GenerateRequest): string
     `|${request.responseFormat === undefined ? '' : canonicalJson(request.responseFormat)}` +
     `|${request.providerOptions === undefined ? '' : canonicalJson(request.providerOptions)}` +
     `|${request.context?.repeat ?? 0}`;
-  return createHash('sha256').update(text).digest('hex');
+  return text;
 }
