@@ -26,6 +26,17 @@ type NodeFetchInit = RequestInit & { [CALLER_SIGNAL]?: AbortSignal };
 export function createNodeHttpFetch(options: { maxSockets?: number } = {}): typeof fetch {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256, scheduling: 'lifo' as const };
   const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+  // A client calls a handful of URLs thousands of times: parse each once (only read, never changed).
+  const parsed = new Map<string, URL>();
+  const parse = (input: string): URL => {
+    let url = parsed.get(input);
+    if (url === undefined) {
+      url = new URL(input);
+      if (parsed.size >= 64) parsed.clear();
+      parsed.set(input, url);
+    }
+    return url;
+  };
 
   return function nodeHttpFetch(input: string | URL | Request, requestInit: NodeFetchInit = {}): Promise<Response> {
     const { [CALLER_SIGNAL]: callerSignal, ...init } = requestInit;
@@ -33,7 +44,7 @@ export function createNodeHttpFetch(options: { maxSockets?: number } = {}): type
     if (input instanceof Request || (body != null && typeof body !== 'string' && !(body instanceof Uint8Array))) {
       return fetch(input, { ...init, ...(callerSignal ? { signal: anySignal(init.signal, callerSignal) } : {}) });
     }
-    const url = typeof input === 'string' ? new URL(input) : input;
+    const url = typeof input === 'string' ? parse(input) : input;
     const signals = [init.signal, callerSignal].filter((signal): signal is AbortSignal => signal != null);
     return new Promise<Response>((resolve, reject) => {
       const aborted = signals.find((signal) => signal.aborted);
