@@ -9,18 +9,15 @@
 // (wall, user + system CPU, peak resident memory). promptfoo is installed and run by
 // ../shared/bench/promptfoo.sh. Without ../shared (a user's clone), the peer side is skipped and
 // LLM Lab runs against the testkit's fake server on cases generated here.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { haveShared, root, sharedBench, startBenchServer } from './bench-server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..', '..');
-const shared = process.env.LLM_LAB_SHARED_DIR ?? resolve(root, '..', 'shared');
-const sharedBench = join(shared, 'bench');
 const cli = join(root, 'apps', 'cli', 'dist', 'bin.js');
 
 const { values: args } = parseArgs({
@@ -47,37 +44,7 @@ if (!existsSync(cli)) {
   console.error(`Build first: ${cli} is missing (pnpm build).`);
   process.exit(2);
 }
-const haveShared = existsSync(join(sharedBench, 'fake-openai-server.mjs'));
 if (!haveShared) console.error(`note: ${sharedBench} not found: promptfoo is skipped and LLM Lab runs against the testkit fake server.`);
-
-const freePort = () =>
-  new Promise((resolvePort) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-
-async function startServer() {
-  const port = await freePort();
-  const script = haveShared
-    ? join(sharedBench, 'fake-openai-server.mjs')
-    : join(here, 'testkit-server.mjs');
-  const child = spawn(process.execPath, [script], {
-    env: { ...process.env, PORT: String(port), LATENCY_MS: String(LATENCY) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${url}/v1/models`)).ok) return { url: `${url}/v1`, stop: () => child.kill() };
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  child.kill();
-  throw new Error('the benchmark server did not start');
-}
 
 function generateCases(dir) {
   if (haveShared) {
@@ -173,7 +140,7 @@ function startup() {
   return times[Math.floor(runs / 2)] / 1000;
 }
 
-const server = await startServer();
+const server = await startBenchServer(LATENCY);
 const work = mkdtempSync(join(tmpdir(), 'llm-lab-bench-'));
 try {
   const casesFile = generateCases(work);
