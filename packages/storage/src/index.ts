@@ -1,8 +1,6 @@
 export * from './types.js';
 export { openStorage, DEFAULT_DATA_DIR, MIGRATIONS_FOLDER, type OpenStorageOptions } from './open-storage.js';
 export { StorageError, isStorageError, type StorageErrorCode } from './errors.js';
-export { DrizzleStorage } from './drizzle-storage.js';
 export { generateRunId } from './run-id.js';
 export type { RunHold } from './run-holds.js';
 export { describeConnectionUrl } from './connection-url.js';
-export { runs, results, schema } from './schema.js';

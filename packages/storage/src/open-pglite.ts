@@ -2,12 +2,11 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
-import { DrizzleStorage, type StorageDatabase } from './drizzle-storage.js';
+import type { DrizzleStorage, StorageDatabase } from './drizzle-storage.js';
 import { StorageError, messageOf } from './errors.js';
 import { UNPACKING_DIR_NAME, recoverInterruptedUnpack, unpackTemplate } from './extract-template.js';
 import { migrationConfig } from './migrations.js';
 import { LOCK_FILE_NAME, acquireFolderLock } from './pglite-lock.js';
-import { schema as tables } from './schema.js';
 import type { Storage } from './types.js';
 import { openPgliteInWorker } from './worker-storage.js';
 
@@ -108,12 +107,21 @@ export async function openPgliteInThread(folder: string, schemaName: string | un
   // new database is unpacked. Both are awaited before anything is thrown, so nothing is still
   // writing to the folder once the caller releases its lock.
   const [loaded, prepared] = await Promise.allSettled([
-    Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')]),
+    // One after another: these graphs overlap (drizzle-orm), and jest's ESM loader trips over
+    // overlapping dynamic imports in flight at once; in Node the order costs nothing.
+    (async () =>
+      [
+        await import('@electric-sql/pglite'),
+        await import('drizzle-orm/pglite'),
+        await import('drizzle-orm/pglite/migrator'),
+        await import('./drizzle-storage.js'),
+        await import('./schema.js'),
+      ] as const)(),
     prepareDatabaseFolder(folder),
   ]);
   if (prepared.status === 'rejected') throw prepared.reason;
   if (loaded.status === 'rejected') throw loaded.reason;
-  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = loaded.value;
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }, { DrizzleStorage }, { schema: tables }] = loaded.value;
   let client: PGlite | undefined;
   try {
     try {

@@ -2,11 +2,10 @@ import { resolve } from 'node:path';
 import type pg from 'pg';
 import { describeConnectionUrl, passwordOf, scrubSecret } from './connection-url.js';
 import { createPostgresRunHolds } from './run-holds.js';
-import { DrizzleStorage, type StorageDatabase } from './drizzle-storage.js';
+import type { StorageDatabase } from './drizzle-storage.js';
 import { StorageError, messageOf } from './errors.js';
 import { migrationConfig } from './migrations.js';
 import { openPglite } from './open-pglite.js';
-import { schema as tables } from './schema.js';
 import type { Storage } from './types.js';
 
 export { MIGRATIONS_FOLDER } from './migrations.js';
@@ -105,11 +104,13 @@ async function openPostgres(url: string, schemaName: string | undefined): Promis
   const location = describeConnectionUrl(url);
   const password = passwordOf(url);
   const scrub = (text: string): string => scrubSecret(text, password);
-  const [{ default: pgDriver }, { drizzle: drizzleNodePostgres }, { migrate: migrateNodePostgres }] = await Promise.all([
-    import('pg'),
-    import('drizzle-orm/node-postgres'),
-    import('drizzle-orm/node-postgres/migrator'),
-  ]);
+  // One after another: these graphs overlap (drizzle-orm), and jest's ESM loader trips over
+  // overlapping dynamic imports in flight at once; in Node the order costs nothing.
+  const { default: pgDriver } = await import('pg');
+  const { drizzle: drizzleNodePostgres } = await import('drizzle-orm/node-postgres');
+  const { migrate: migrateNodePostgres } = await import('drizzle-orm/node-postgres/migrator');
+  const { DrizzleStorage } = await import('./drizzle-storage.js');
+  const { schema: tables } = await import('./schema.js');
   const pool = new pgDriver.Pool(poolConfig(url, schemaName));
   // An idle connection that drops (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
