@@ -77,6 +77,7 @@ it('on PostgreSQL: running while its process lives, interrupted once it is kille
   );
   try {
     let whileRunning: Promise<string> | undefined;
+    let secondResume: Promise<{ code: number | null; stderr: string }> | undefined;
     let killed = false;
     const first = await runCli(['run', config, '--no-cache'], {
       env,
@@ -84,8 +85,10 @@ it('on PostgreSQL: running while its process lives, interrupted once it is kille
       onStderr: (text, child) => {
         const done = [...text.matchAll(/progress\s+\d+% (\d+)\/400/g)].map((match) => Number(match[1]));
         if (!whileRunning && done.some((count) => count >= 20)) {
-          // Listed by another process while the run goes on: running.
-          whileRunning = runCli(['runs', 'list'], { env }).then((listed) => {
+          const runId = /run (run-\S+) ·/.exec(text)?.[1] as string;
+          // Another process, while the run goes on: it is listed as running, and cannot be resumed.
+          secondResume = runCli(['run', config, '--resume', runId, '--no-cache'], { env, cwd: work });
+          whileRunning = Promise.all([runCli(['runs', 'list'], { env }), secondResume]).then(([listed]) => {
             child.kill('SIGKILL');
             killed = true;
             return listed.stdout;
@@ -97,6 +100,9 @@ it('on PostgreSQL: running while its process lives, interrupted once it is kille
     expect(killed).toBe(true);
     const runId = /run (run-\S+) ·/.exec(first.stderr)?.[1] as string;
     expect(await whileRunning).toMatch(new RegExp(`${runId}\\s+running`));
+    const refused = await secondResume;
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr).toContain(`run ${runId} is being run by another process right now`);
 
     const listed = await runCli(['runs', 'list'], { env });
     expect(listed.stdout).toMatch(new RegExp(`${runId}\\s+interrupted`));
