@@ -1,6 +1,6 @@
 export * from './contract/types.js';
 export { CONTRACT_VERSION, majorOf } from './contract/version.js';
-export { BaseProvider, costFromPricing, type AssembledResponseParts } from './contract/base-provider.js';
+export { BaseProvider, batchThroughGenerate, costFromPricing, type AssembledResponseParts } from './contract/base-provider.js';
 export {
   startCallDeadline,
   abortOutcomeOf,
@@ -49,3 +49,4 @@ export { createLogger, type Logger, type CreateLoggerOptions } from './logging.j
 export { MockProvider, mockProvider, mockProviderConfigSchema, type MockProviderConfig } from './providers/mock-provider.js';
 export { mapConcurrent } from './util/map-concurrent.js';
 export { sleep } from './util/sleep.js';
+export { raceAbort } from './util/race-abort.js';

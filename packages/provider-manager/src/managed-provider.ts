@@ -1,6 +1,7 @@
 import {
   CONTRACT_VERSION,
-  mapConcurrent,
+  batchThroughGenerate,
+  raceAbort,
   ProviderError,
   type BatchItemResult,
   type BatchOptions,
@@ -167,14 +168,7 @@ export class ManagedProvider implements LanguageModelProvider {
 
   /** Many calls, at most `options.concurrency` (default 8) at once; each item says how it went. */
   async batchGenerate(requests: GenerateRequest[], options: BatchOptions & ManagedCallOptions = {}): Promise<BatchItemResult[]> {
-    const { concurrency = 8, ...callOptions } = options;
-    return mapConcurrent(requests, concurrency, async (request): Promise<BatchItemResult> => {
-      try {
-        return { ok: true, response: await this.generate(request, callOptions) };
-      } catch (error) {
-        return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
-      }
-    });
+    return batchThroughGenerate(requests, options, (request, callOptions) => this.generate(request, callOptions));
   }
 
   /** The first member's model facts, under this provider's id. */
@@ -254,7 +248,9 @@ export class ManagedProvider implements LanguageModelProvider {
     options: ManagedCallOptions,
   ): Promise<GenerateResponse> {
     try {
-      return await (options.signal ? raceSignal(running, options.signal, target.id) : running);
+      return await (options.signal
+        ? raceAbort(running, options.signal, (reason) => cancelledError(target.id, 'waiting for an identical call in flight', reason))
+        : running);
     } catch (error) {
       const failure = toProviderError(error, target.id);
       if (failure.kind !== 'cancelled' || options.signal?.aborted) throw failure;
@@ -486,25 +482,6 @@ async function* replay(response: GenerateResponse): AsyncIterable<StreamPart> {
   for (const text of pieces) yield { type: 'text-delta', text };
   yield { type: 'usage', usage: response.usage };
   yield { type: 'finish', response: { ...response, timeToFirstTokenMs: 0 } };
-}
-
-/** Rejects with a `cancelled` error as soon as `signal` fires; otherwise settles like `promise`. */
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal, providerId: string): Promise<T> {
-  if (signal.aborted) return Promise.reject(cancelledError(providerId, 'waiting for an identical call in flight', signal.reason));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(cancelledError(providerId, 'waiting for an identical call in flight', signal.reason));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** Settles like `call`, or rejects with a `timeout` error when it has not settled `timeoutMs` + grace after it started. */

@@ -41,14 +41,7 @@ export abstract class BaseProvider implements LanguageModelProvider {
 
   /** Runs the requests as concurrent calls (bounded by `options.concurrency`, default 8). */
   async batchGenerate(requests: GenerateRequest[], options: BatchOptions = {}): Promise<BatchItemResult[]> {
-    const { concurrency = 8, ...callOptions } = options;
-    return mapConcurrent(requests, concurrency, async (request): Promise<BatchItemResult> => {
-      try {
-        return { ok: true, response: await this.generate(request, callOptions) };
-      } catch (error) {
-        return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
-      }
-    });
+    return batchThroughGenerate(requests, options, (request, callOptions) => this.generate(request, callOptions));
   }
 
   estimateCost(usage: TokenUsage): CostBreakdown | undefined {
@@ -175,6 +168,25 @@ export abstract class BaseProvider implements LanguageModelProvider {
     }
     return error;
   }
+}
+
+/**
+ * A batch as concurrent `generate` calls (at most `options.concurrency`, default 8, at once); each
+ * item says how its call went. What a provider without a vendor batch API offers as `batchGenerate`.
+ */
+export function batchThroughGenerate<O extends CallOptions>(
+  requests: GenerateRequest[],
+  options: O & { concurrency?: number },
+  generate: (request: GenerateRequest, options: O) => Promise<GenerateResponse>,
+): Promise<BatchItemResult[]> {
+  const { concurrency = 8, ...callOptions } = options;
+  return mapConcurrent(requests, concurrency, async (request): Promise<BatchItemResult> => {
+    try {
+      return { ok: true, response: await generate(request, callOptions as unknown as O) };
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  });
 }
 
 /** What {@link BaseProvider.assembleResponse} builds a response from. */

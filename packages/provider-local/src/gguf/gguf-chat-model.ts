@@ -1,5 +1,6 @@
 import {
   BaseProvider,
+  raceAbort,
   ProviderError,
   abortOutcomeOf,
   startCallDeadline,
@@ -271,7 +272,7 @@ export class GgufChatModel extends BaseProvider {
         this.lease = undefined;
       });
     }
-    return raceAbort(this.lease, signal);
+    return raceAbort(this.lease, signal, (reason) => (reason instanceof Error ? reason : new Error('aborted')));
   }
 
   private async acquireSlot(lease: ModelLease, signal: AbortSignal): Promise<Slot> {
@@ -324,21 +325,3 @@ export class GgufChatModel extends BaseProvider {
   }
 }
 
-/** Resolves with `promise`, or rejects as soon as `signal` aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
