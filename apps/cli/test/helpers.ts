@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../dist/llm-lab.js', import.meta.url));
 export const QUICKSTART = fileURLToPath(new URL('../../../examples/quickstart/llm-lab.yaml', import.meta.url));
 
 export interface CliResult {

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,7 +84,7 @@ export async function tarballManifest(tarball: string): Promise<Record<string, u
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 
-/** Every relative file path an `exports` map (or `main`/`types`) points at. */
+/** Every relative file path an `exports` map (or `main`, `types`, `bin`) points at. */
 export function exportTargets(manifest: Record<string, unknown>): string[] {
   const targets = new Set<string>();
   const walk = (value: unknown) => {
@@ -93,21 +94,38 @@ export function exportTargets(manifest: Record<string, unknown>): string[] {
   walk(manifest.exports);
   walk(manifest.main);
   walk(manifest.types);
+  walk(manifest.bin);
   return [...targets];
 }
 
 /**
  * Makes an empty ES-module project under the system temp folder (outside the workspace, so no
  * workspace package can be found by walking up) and installs the tarballs into it with npm,
- * sharing npm's cache (`LLM_LAB_PACK_NPM_CACHE`, else npm's default) across installs.
+ * sharing npm's cache (`LLM_LAB_PACK_NPM_CACHE`, else npm's default) across installs. `npmArgs`
+ * go to `npm install` (say, `--omit=optional`).
  */
-export async function installIntoEmptyProject(name: string, tarballs: string[]): Promise<string> {
+export async function installIntoEmptyProject(name: string, tarballs: string[], npmArgs: string[] = []): Promise<string> {
   const project = mkdtempSync(join(tmpdir(), `llm-lab-pack-${name}-`));
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: `pack-test-${name}`, version: '1.0.0', private: true, type: 'module' }, null, 2));
   const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_loglevel: 'error' };
   if (process.env.LLM_LAB_PACK_NPM_CACHE) env.npm_config_cache = process.env.LLM_LAB_PACK_NPM_CACHE;
   // pnpm sets these for its child processes; they would point npm at the workspace.
   for (const variable of Object.keys(env)) if (/^(npm_package_|npm_config_(?!cache|update_notifier|loglevel))/.test(variable)) delete env[variable];
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs], { cwd: project, env, timeoutMs: 300_000 });
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...npmArgs, ...tarballs], { cwd: project, env, timeoutMs: 300_000 });
   return project;
+}
+
+/** The checks every published tarball must pass. */
+export function expectPublishable(what: string, files: string[], manifest: Record<string, unknown>): void {
+  expect(files).toContain('package.json');
+  expect(files).toContain('README.md');
+  expect(files.some((file) => file.startsWith('dist/') && file.endsWith('.js'))).toBe(true);
+  const misplaced = files.filter((file) => /(^|\/)(test|tests|__tests__|src)\//.test(file) || /\.test\.[cm]?[jt]s$/.test(file) || file === 'jest-results.json');
+  expect({ what, misplaced }).toEqual({ what, misplaced: [] });
+  const missingTargets = exportTargets(manifest).filter((target) => !files.includes(target));
+  expect({ what, missingTargets }).toEqual({ what, missingTargets: [] });
+  const ranges = ['dependencies', 'peerDependencies', 'optionalDependencies'].flatMap((field) =>
+    Object.entries((manifest[field] ?? {}) as Record<string, string>).map(([name, range]) => `${field}.${name}: ${range}`),
+  );
+  expect({ what, unresolved: ranges.filter((range) => /workspace:|catalog:/.test(range)) }).toEqual({ what, unresolved: [] });
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startFakeTgiServer } from '../../../examples/provider-plugin/test/fake-tgi-server.js';
 import {
   REPO_ROOT,
-  exportTargets,
+  expectPublishable,
   installIntoEmptyProject,
   mapWithLimit,
   pnpmPack,
@@ -88,7 +88,8 @@ describe('@llm-lab/core tarball', () => {
   });
 });
 
-describe.each(rows.map((row) => [row.key, row] as const))('%s', (_key, row) => {
+// LLM_LAB_PACK_ONLY=cli selects no provider row (and jest refuses an empty table).
+if (rows.length > 0) describe.each(rows.map((row) => [row.key, row] as const))('%s', (_key, row) => {
   it(`${row.dir} packs with dist and README.md, no tests, exports that exist, and real dependency ranges`, async () => {
     const { files, manifest } = await packed(row.dir);
     expectPublishable(row.dir, files, manifest);
@@ -163,14 +164,14 @@ if (rows.some((row) => row.key === 'tgi')) {
           );
           const env = { ...process.env };
           delete env.DATABASE_URL; // the embedded database, in the project folder
-          const { stdout } = await run('node', [join(REPO_ROOT, 'apps/cli/dist/bin.js'), 'run', 'llm-lab.yaml', '--no-progress', '--no-cache'], {
+          const { stdout } = await run('node', [join(REPO_ROOT, 'apps/cli/dist/llm-lab.js'), 'run', 'llm-lab.yaml', '--no-progress', '--no-cache'], {
             cwd: project,
             env: { ...env, NO_COLOR: '1', FORCE_COLOR: '0' },
             timeoutMs: 180_000,
           });
           expect(stdout).toContain('tgi:zephyr');
           expect(stdout).toMatch(/100(\.0)?\s*%/);
-          const listed = await run('node', [join(REPO_ROOT, 'apps/cli/dist/bin.js'), 'providers', 'list', '--config', 'llm-lab.yaml', '--json'], {
+          const listed = await run('node', [join(REPO_ROOT, 'apps/cli/dist/llm-lab.js'), 'providers', 'list', '--config', 'llm-lab.yaml', '--json'], {
             cwd: project,
             env,
             timeoutMs: 60_000,
@@ -185,19 +186,4 @@ if (rows.some((row) => row.key === 'tgi')) {
       300_000,
     );
   });
-}
-
-/** The checks every published tarball must pass. */
-function expectPublishable(what: string, files: string[], manifest: Record<string, unknown>): void {
-  expect(files).toContain('package.json');
-  expect(files).toContain('README.md');
-  expect(files.some((file) => file.startsWith('dist/') && file.endsWith('.js'))).toBe(true);
-  const misplaced = files.filter((file) => /(^|\/)(test|tests|__tests__|src)\//.test(file) || /\.test\.[cm]?[jt]s$/.test(file) || file === 'jest-results.json');
-  expect({ what, misplaced }).toEqual({ what, misplaced: [] });
-  const missingTargets = exportTargets(manifest).filter((target) => !files.includes(target));
-  expect({ what, missingTargets }).toEqual({ what, missingTargets: [] });
-  const ranges = ['dependencies', 'peerDependencies', 'optionalDependencies'].flatMap((field) =>
-    Object.entries((manifest[field] ?? {}) as Record<string, string>).map(([name, range]) => `${field}.${name}: ${range}`),
-  );
-  expect({ what, unresolved: ranges.filter((range) => /workspace:|catalog:/.test(range)) }).toEqual({ what, unresolved: [] });
 }

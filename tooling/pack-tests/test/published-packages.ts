@@ -90,13 +90,26 @@ export const PUBLISHED_PROVIDERS: PublishedProvider[] = [
   },
 ];
 
+/** Keys of packed packages that are not provider rows: `cli` is the `llm-lab` command (packed-cli.test.ts). */
+export const OTHER_PACKED = ['cli'] as const;
+
+/** The keys named in `LLM_LAB_PACK_ONLY` (comma-separated), or undefined for all. */
+function onlyKeys(only: string | undefined): string[] | undefined {
+  if (!only?.trim()) return undefined;
+  const keys = only.split(',').map((key) => key.trim()).filter(Boolean);
+  const known = [...PUBLISHED_PROVIDERS.map((row) => row.key), ...OTHER_PACKED];
+  const unknown = keys.filter((key) => !known.includes(key));
+  if (unknown.length > 0) throw new Error(`LLM_LAB_PACK_ONLY names unknown packages: ${unknown.join(', ')}. Known: ${known.join(', ')}.`);
+  return keys;
+}
+
 /** The rows to run: all, or those named in `LLM_LAB_PACK_ONLY` (comma-separated keys). */
 export function selectedProviders(only: string | undefined = process.env.LLM_LAB_PACK_ONLY): PublishedProvider[] {
-  if (!only?.trim()) return PUBLISHED_PROVIDERS;
-  const keys = only.split(',').map((key) => key.trim()).filter(Boolean);
-  const unknown = keys.filter((key) => !PUBLISHED_PROVIDERS.some((row) => row.key === key));
-  if (unknown.length > 0) {
-    throw new Error(`LLM_LAB_PACK_ONLY names unknown packages: ${unknown.join(', ')}. Known: ${PUBLISHED_PROVIDERS.map((row) => row.key).join(', ')}.`);
-  }
-  return PUBLISHED_PROVIDERS.filter((row) => keys.includes(row.key));
+  const keys = onlyKeys(only);
+  return keys ? PUBLISHED_PROVIDERS.filter((row) => keys.includes(row.key)) : PUBLISHED_PROVIDERS;
+}
+
+/** Whether `key` (one of {@link OTHER_PACKED}) is selected by `LLM_LAB_PACK_ONLY`. */
+export function packSelected(key: (typeof OTHER_PACKED)[number], only: string | undefined = process.env.LLM_LAB_PACK_ONLY): boolean {
+  return onlyKeys(only)?.includes(key) ?? true;
 }

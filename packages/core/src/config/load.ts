@@ -139,8 +139,10 @@ export async function loadConfig(path: string, options: { env?: NodeJS.ProcessEn
       throw new ConfigError({ file, message: `invalid JSON: ${(error as Error).message}`, cause: error });
     }
   } else {
-    const { parseDocument } = await import('yaml');
-    const document = parseDocument(text, { prettyErrors: true });
+    // yaml is CommonJS: its exports object is the default export in Node, in jest and in the
+    // bundled CLI alike (a bundler's dynamic import of CommonJS gives only the default).
+    const { default: yaml } = await import('yaml');
+    const document = yaml.parseDocument(text, { prettyErrors: true });
     if (document.errors.length > 0) {
       const [first] = document.errors;
       const position = first?.linePos?.[0];
