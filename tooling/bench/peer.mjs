@@ -18,9 +18,13 @@ import { parseArgs } from 'node:util';
 import { haveShared, root, sharedBench, startBenchServer } from './bench-server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(root, 'apps', 'cli', 'dist', 'bin.js');
+const cli = join(root, 'apps', 'cli', 'dist', 'llm-lab.js');
 
+// `pnpm bench -- --n 1000` hands the script a leading `--`: drop it.
+const argv = process.argv.slice(2);
+if (argv[0] === '--') argv.shift();
 const { values: args } = parseArgs({
+  args: argv,
   options: {
     n: { type: 'string', default: '5000' },
     c: { type: 'string', default: '64' },

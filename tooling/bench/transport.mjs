@@ -15,7 +15,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { root, startBenchServer } from './bench-server.mjs';
 
+// `pnpm bench -- --n 1000` hands the script a leading `--`: drop it.
+const argv = process.argv.slice(2);
+if (argv[0] === '--') argv.shift();
 const { values: args } = parseArgs({
+  args: argv,
   options: {
     n: { type: 'string', default: '5000' },
     c: { type: 'string', default: '64' },
