@@ -51,6 +51,24 @@ const INSERT_RESULTS_SQL =
   `WITH inserted AS (INSERT INTO results (${RESULT_INSERT_COLUMNS.map((column) => `"${column.name}"`).join(', ')}) ` +
   `SELECT * FROM unnest(${RESULT_INSERT_COLUMNS.map((column, index) => `$${index + 1}::${column.type}[]`).join(', ')}) ` +
   `ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::int AS inserted FROM inserted`;
+/** The same columns loaded by COPY (PGlite): text format, read from the blob passed with the query. */
+const COPY_RESULTS_SQL = `COPY results (${RESULT_INSERT_COLUMNS.map((column) => `"${column.name}"`).join(', ')}) FROM '/dev/blob'`;
+
+/** A value in COPY's text format: `\N` is null; backslash, tab, newline and carriage return are escaped. */
+function copyField(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'string') return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, escapeCopyCharacter) : value;
+  return String(value);
+}
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const escapeCopyCharacter = (character: string) => COPY_ESCAPES[character] as string;
+
+/** The rows of `results` as COPY text: one line per result, its columns separated by tabs. */
+function copyText(newResults: readonly NewResult[]): string {
+  const lines = newResults.map((result) => RESULT_INSERT_COLUMNS.map((column) => copyField(column.value(result))).join('\t'));
+  return `${lines.join('\n')}\n`;
+}
+
 /** How many matches an ambiguous-prefix error names. */
 const AMBIGUOUS_MATCHES_SHOWN = 5;
 const UNIQUE_VIOLATION = '23505';
@@ -62,6 +80,12 @@ export interface DrizzleStorageOptions {
   database: StorageDatabase;
   /** Runs raw SQL with positional parameters on the same driver; returns the rows. */
   query: (text: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>;
+  /**
+   * Runs a `COPY … FROM '/dev/blob'` statement with `text` as the data; returns the rows loaded.
+   * Given (PGlite), results are loaded this way: about a third less work than `unnest` of array
+   * parameters, which PGlite first writes as array literals and PostgreSQL parses back.
+   */
+  copyFromText?: (statement: string, text: string) => Promise<number>;
   /** Closes the driver (and releases any lock). */
   close: () => Promise<void>;
   /** Who is running which run (default: this process only, as for the embedded database). */
@@ -80,6 +104,7 @@ export class DrizzleStorage implements Storage {
   readonly schema: string | undefined;
   private readonly database: StorageDatabase;
   private readonly query: DrizzleStorageOptions['query'];
+  private readonly copyFromText: DrizzleStorageOptions['copyFromText'];
   private readonly closeDriver: () => Promise<void>;
   private readonly runHolds: RunHolds;
   private closing: Promise<void> | undefined;
@@ -90,6 +115,7 @@ export class DrizzleStorage implements Storage {
     this.schema = options.schema;
     this.database = options.database;
     this.query = options.query;
+    this.copyFromText = options.copyFromText;
     this.closeDriver = options.close;
     this.runHolds = options.runHolds ?? createLocalRunHolds();
   }
@@ -195,6 +221,15 @@ export class DrizzleStorage implements Storage {
    */
   async insertResults(newResults: NewResult[]): Promise<number> {
     if (newResults.length === 0) return 0;
+    if (this.copyFromText) {
+      // COPY has no ON CONFLICT: a batch holding a stored key fails whole (nothing is loaded) and
+      // goes the unnest way below, which skips the stored rows. Runs that are not resumed never do.
+      try {
+        return await this.copyFromText(COPY_RESULTS_SQL, copyText(newResults));
+      } catch (error) {
+        if (sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
+      }
+    }
     const columns = RESULT_INSERT_COLUMNS.map(() => new Array<unknown>(newResults.length));
     newResults.forEach((result, row) => {
       RESULT_INSERT_COLUMNS.forEach((column, index) => {

@@ -152,6 +152,7 @@ export async function openPgliteInThread(folder: string, schemaName: string | un
       schema: schemaName,
       database: database as unknown as StorageDatabase,
       query: async (text, params) => (await openClient.query<Record<string, unknown>>(text, params)).rows,
+      copyFromText: async (statement, text) => (await openClient.query(statement, [], { blob: new Blob([text]) })).affectedRows ?? 0,
       close: async () => {
         try {
           await openClient.close();

@@ -342,6 +342,30 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
         expect(typeof (await storage.countResults(run.id))).toBe('number');
       });
 
+      it('round-trips text holding what a bulk load escapes: tabs, newlines, backslashes, \\N and \\. lines', async () => {
+        const run = await newRun('escapes');
+        const awkward = 'tab\there\nnew line\r\ncarriage \\ back \\N \\t literal\n\\.\nend "quoted" ✓';
+        const result = sampleResult(run.id, {
+          caseId: 'case\twith tab',
+          output: awkward,
+          errorMessage: '\\N',
+          answeredBy: '',
+          prompt: [{ role: 'user', content: awkward }],
+          vars: { text: awkward, path: 'C:\\data\\new' },
+          scores: [{ name: 'check', type: 'custom', passed: false, score: 0, reason: `expected\t"x"\nnot ${awkward}` }],
+        });
+        const empty = sampleResult(run.id, { caseId: 'case-empty', caseIndex: 1, output: '', errorMessage: null });
+        expect(await storage.insertResults([result, empty])).toBe(2);
+        const [first, second] = await storage.listResults(run.id);
+        expect(first).toEqual({ ...result, id: expect.any(Number), createdAt: expect.any(Date) });
+        expect(second?.output).toBe('');
+        expect(second?.errorMessage).toBeNull();
+        // A batch mixing a stored key with new ones stores the new ones only.
+        const later = sampleResult(run.id, { caseId: 'case-later', caseIndex: 2, output: awkward });
+        expect(await storage.insertResults([result, later])).toBe(1);
+        expect((await storage.listResults(run.id)).map((stored) => stored.output)).toEqual([awkward, '', awkward]);
+      });
+
       it('reports completed keys with resultKey()', async () => {
         const run = await newRun('keys');
         const batch = [
