@@ -6,12 +6,15 @@ import type { Storage } from './types.js';
 import type { WorkerMethod, WorkerReply, WorkerRequest, WorkerStartup } from './worker-protocol.js';
 
 /**
- * The worker's script. Built code finds it beside this file; code run from TypeScript sources
- * (this package's own tests) uses the built copy, which the build step makes first.
+ * The worker's script: the build's bundle of it (scripts/bundle-worker.mjs), else tsc's output.
+ * Built code finds it beside this file; code run from TypeScript sources (this package's own
+ * tests) uses the built copy, which the build step makes first.
  */
 function workerScript(): URL {
-  const beside = new URL('./pglite-worker.js', import.meta.url);
-  if (existsSync(beside)) return beside;
+  for (const candidate of ['./pglite-worker.bundle.js', './pglite-worker.js', '../dist/pglite-worker.bundle.js']) {
+    const url = new URL(candidate, import.meta.url);
+    if (existsSync(url)) return url;
+  }
   return new URL('../dist/pglite-worker.js', import.meta.url);
 }
 
