@@ -24,10 +24,19 @@ const positiveInteger = (name: string) => (value: string) => {
   return number;
 };
 
+// A command that stores runs starts the embedded database's worker before anything else, unless
+// a PostgreSQL URL is given: the worker loads PGlite (~0.25 s) while the command loads itself.
 const storageOptions = (command: Command) =>
   command
     .addOption(new Option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL, else the embedded database in ./.llm-lab)'))
-    .addOption(new Option('--data-dir <dir>', 'folder of the embedded database (default ./.llm-lab/db)'));
+    .addOption(new Option('--data-dir <dir>', 'folder of the embedded database (default ./.llm-lab/db)'))
+    .hook('preAction', (_command, action) => {
+      if ((action.opts() as { databaseUrl?: string }).databaseUrl) return;
+      import('@llm-lab/storage').then(
+        (storage) => storage.prestartEmbeddedDatabase(),
+        () => undefined,
+      );
+    });
 
 async function exitWith(code: Promise<number>): Promise<void> {
   try {

@@ -1,5 +1,5 @@
 export * from './types.js';
-export { openStorage, DEFAULT_DATA_DIR, MIGRATIONS_FOLDER, type OpenStorageOptions } from './open-storage.js';
+export { openStorage, prestartEmbeddedDatabase, DEFAULT_DATA_DIR, MIGRATIONS_FOLDER, type OpenStorageOptions } from './open-storage.js';
 export { StorageError, isStorageError, type StorageErrorCode } from './errors.js';
 export { generateRunId } from './run-id.js';
 export type { RunHold } from './run-holds.js';

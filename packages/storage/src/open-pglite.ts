@@ -98,6 +98,25 @@ async function prepareDatabaseFolder(folder: string): Promise<void> {
   }
 }
 
+/** The embedded backend's modules, imported once (a prestarted worker imports them before it knows its folder). */
+let pgliteModules: ReturnType<typeof importPgliteModules> | undefined;
+export function loadPgliteModules(): ReturnType<typeof importPgliteModules> {
+  pgliteModules ??= importPgliteModules();
+  return pgliteModules;
+}
+
+// One after another: these graphs overlap (drizzle-orm), and jest's ESM loader trips over
+// overlapping dynamic imports in flight at once; in Node the order costs nothing.
+async function importPgliteModules() {
+  return [
+    await import('@electric-sql/pglite'),
+    await import('drizzle-orm/pglite'),
+    await import('drizzle-orm/pglite/migrator'),
+    await import('./drizzle-storage.js'),
+    await import('./schema.js'),
+  ] as const;
+}
+
 /**
  * Opens the embedded database in this thread. The caller holds the folder's lock; `close()`
  * releases it through `releaseLock`.
@@ -106,19 +125,7 @@ export async function openPgliteInThread(folder: string, schemaName: string | un
   // Each backend's driver is imported only when that backend is used; the imports run while a
   // new database is unpacked. Both are awaited before anything is thrown, so nothing is still
   // writing to the folder once the caller releases its lock.
-  const [loaded, prepared] = await Promise.allSettled([
-    // One after another: these graphs overlap (drizzle-orm), and jest's ESM loader trips over
-    // overlapping dynamic imports in flight at once; in Node the order costs nothing.
-    (async () =>
-      [
-        await import('@electric-sql/pglite'),
-        await import('drizzle-orm/pglite'),
-        await import('drizzle-orm/pglite/migrator'),
-        await import('./drizzle-storage.js'),
-        await import('./schema.js'),
-      ] as const)(),
-    prepareDatabaseFolder(folder),
-  ]);
+  const [loaded, prepared] = await Promise.allSettled([loadPgliteModules(), prepareDatabaseFolder(folder)]);
   if (prepared.status === 'rejected') throw prepared.reason;
   if (loaded.status === 'rejected') throw loaded.reason;
   const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }, { DrizzleStorage }, { schema: tables }] = loaded.value;

@@ -6,6 +6,7 @@ import type { StorageDatabase } from './drizzle-storage.js';
 import { StorageError, messageOf } from './errors.js';
 import { migrationConfig } from './migrations.js';
 import { openPglite } from './open-pglite.js';
+import { prestartPgliteWorker } from './worker-storage.js';
 import type { Storage } from './types.js';
 
 export { MIGRATIONS_FOLDER } from './migrations.js';
@@ -61,6 +62,17 @@ export async function openStorage(options: OpenStorageOptions = {}): Promise<Sto
   const cwd = options.cwd ?? process.cwd();
   const inWorker = options.worker ?? env.LLM_LAB_STORAGE_WORKER !== '0';
   return openPglite(resolve(cwd, options.dataDir ?? DEFAULT_DATA_DIR), schemaName, { worker: inWorker });
+}
+
+/**
+ * Starts the embedded database's worker thread ahead of {@link openStorage}, when the storage
+ * will be embedded as far as `env` tells (no `DATABASE_URL`, the worker not turned off): it
+ * loads PGlite while the caller loads the rest of itself. Nothing changes if the storage turns
+ * out to be a server after all (a URL in a config file): the unused worker goes away.
+ */
+export function prestartEmbeddedDatabase(env: Record<string, string | undefined> = process.env): void {
+  if (nonEmpty(env.DATABASE_URL) !== undefined || env.LLM_LAB_STORAGE_WORKER === '0') return;
+  prestartPgliteWorker();
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,9 +1,20 @@
 import type { Storage } from './types.js';
 
-/** What the embedded-database worker is started with. */
+/** Which database the embedded-database worker opens. */
 export interface WorkerStartup {
   folder: string;
   schemaName: string | undefined;
+}
+
+/**
+ * What the worker is started with: the database to open, or `prestart` (it loads PGlite and
+ * waits for an {@link OpenRequest} naming the database).
+ */
+export type WorkerData = WorkerStartup | { prestart: true };
+
+/** Tells a prestarted worker which database to open; always the first message it gets. */
+export interface OpenRequest {
+  open: WorkerStartup;
 }
 
 /** The Storage methods the worker answers. */

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorCode } from './errors.js';
 import { createLocalRunHolds } from './run-holds.js';
 import type { Storage } from './types.js';
-import type { WorkerMethod, WorkerReply, WorkerRequest, WorkerStartup } from './worker-protocol.js';
+import type { OpenRequest, WorkerData, WorkerMethod, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 /**
  * The worker's script: the build's bundle of it (scripts/bundle-worker.mjs), else tsc's output.
@@ -25,6 +25,47 @@ function toError(reply: WorkerReply['error']): Error {
   return error;
 }
 
+// No inherited command-line flags (some, like --input-type, are invalid in a worker). V8 flags
+// set at run time (the CLI's --liftoff-only) are process-wide and still apply.
+// A small young generation: the worker's JavaScript is thin glue around PGlite's WebAssembly
+// memory, and V8's default lets it grow to tens of MB of mostly garbage (measured: peak RSS of
+// a 5,000-case run 436 MB with the default, 387 MB with 8 MB, at the same CPU time).
+const startWorker = (workerData: WorkerData) =>
+  new Worker(workerScript(), { workerData, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+
+/** A worker started ahead of time, not yet given a database (see {@link prestartPgliteWorker}). */
+let prestarted: Worker | undefined;
+
+/**
+ * Starts the embedded database's worker thread now, before anything knows which database it
+ * will open: it loads its modules and PGlite meanwhile, and the next {@link openPgliteInWorker}
+ * takes it. A command calls this first thing when it will likely use the embedded database, so
+ * that this start-up (~0.25 s) runs beside its own. A worker nobody takes keeps nothing alive
+ * and goes away with the process. Calling it again while one waits does nothing.
+ */
+export function prestartPgliteWorker(): void {
+  if (prestarted) return;
+  const worker = startWorker({ prestart: true });
+  worker.unref();
+  // A prestarted worker that failed is dropped; the open starts a new one (and reports why).
+  const drop = () => {
+    if (prestarted === worker) prestarted = undefined;
+  };
+  worker.once('error', drop);
+  worker.once('exit', drop);
+  prestarted = worker;
+}
+
+/** The prestarted worker, told which database to open; else a new worker that opens it. */
+function workerFor(folder: string, schemaName: string | undefined): Worker {
+  const worker = prestarted;
+  prestarted = undefined;
+  if (!worker) return startWorker({ folder, schemaName });
+  worker.ref();
+  worker.postMessage({ open: { folder, schemaName } } satisfies OpenRequest);
+  return worker;
+}
+
 /**
  * Opens the embedded database in a worker thread and returns a {@link Storage} whose calls are
  * answered there, at once: opening continues in the background (calls queue behind it, in
@@ -33,16 +74,7 @@ function toError(reply: WorkerReply['error']): Error {
  * ends the worker and releases the folder's lock.
  */
 export async function openPgliteInWorker(folder: string, schemaName: string | undefined, releaseLock: () => void): Promise<Storage> {
-  // No inherited command-line flags (some, like --input-type, are invalid in a worker). V8 flags
-  // set at run time (the CLI's --liftoff-only) are process-wide and still apply.
-  // A small young generation: the worker's JavaScript is thin glue around PGlite's WebAssembly
-  // memory, and V8's default lets it grow to tens of MB of mostly garbage (measured: peak RSS of
-  // a 5,000-case run 436 MB with the default, 387 MB with 8 MB, at the same CPU time).
-  const worker = new Worker(workerScript(), {
-    workerData: { folder, schemaName } satisfies WorkerStartup,
-    execArgv: [],
-    resourceLimits: { maxYoungGenerationSizeMb: 8 },
-  });
+  const worker = workerFor(folder, schemaName);
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   let failure: Error | undefined;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { openStorage, type Storage } from '../src/index.js';
+import { openStorage, prestartEmbeddedDatabase, type Storage } from '../src/index.js';
 import { describeStorageSuite, sampleResult } from '../src/testing/storage-suite.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'llm-lab-storage-'));
@@ -40,6 +40,38 @@ describe('PGlite in a worker thread', () => {
     // In the calling thread, opening itself fails.
     await expect(openStorage({ dataDir: folder, env: {}, worker: false })).rejects.toMatchObject({ code: 'storage_open_failed' });
     expect(existsSync(join(folder, 'llm-lab.lock'))).toBe(false);
+  }, 60_000);
+
+  it('opens the database in a prestarted worker, in order, and a second open gets a worker of its own', async () => {
+    prestartEmbeddedDatabase({});
+    const first = await openStorage({ dataDir: join(workDir, 'prestarted-1'), env: {} });
+    prestartEmbeddedDatabase({});
+    prestartEmbeddedDatabase({}); // one waits already: nothing more is started
+    const second = await openStorage({ dataDir: join(workDir, 'prestarted-2'), env: {} });
+    const third = await openStorage({ dataDir: join(workDir, 'prestarted-3'), env: {} });
+    try {
+      for (const [index, storage] of [first, second, third].entries()) {
+        // Posted without waiting: the worker runs them in order once the database is open.
+        const created = storage.createRun({ id: `prestarted-${index}`, config: {}, resolvedConfig: {} });
+        const inserted = storage.insertResults([sampleResult(`prestarted-${index}`)]);
+        await Promise.all([created, inserted]);
+        expect(await storage.countResults(`prestarted-${index}`)).toBe(1);
+        expect((await storage.listRuns()).map((run) => run.id)).toEqual([`prestarted-${index}`]);
+      }
+    } finally {
+      await Promise.all([first.close(), second.close(), third.close()]);
+    }
+  }, 60_000);
+
+  it('lets a process end while a prestarted worker waits unused (the storage turned out to be a server)', async () => {
+    expect(existsSync(builtEntry)).toBe(true); // run `pnpm run build` first: the child process uses dist/
+    // execFile fails if the process is still running after the timeout.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', `import { prestartEmbeddedDatabase } from ${JSON.stringify(builtEntry)}; prestartEmbeddedDatabase({}); console.log('done');`],
+      { timeout: 30_000 },
+    );
+    expect(stdout.trim()).toBe('done');
   }, 60_000);
 });
 
