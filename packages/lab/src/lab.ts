@@ -31,7 +31,7 @@ export interface LabOptions {
   cwd?: string;
   /** A PostgreSQL URL. Default: the config's `storage.url`, else DATABASE_URL, else embedded PGlite. */
   databaseUrl?: string;
-  /** Folder of the embedded database. Default `<cwd>/.llm-lab/db`. */
+  /** Folder of the embedded database. Default: the config's `storage.dataDir`, else `<cwd>/.llm-lab/db`. */
   dataDir?: string;
   /** PostgreSQL schema to keep the tables in (isolation on a shared server). */
   databaseSchema?: string;
@@ -101,7 +101,6 @@ export class Lab {
   readonly registry: ProviderRegistry;
   private readonly options: LabOptions;
   private storage: Promise<Storage> | undefined;
-  private storageUrl: string | undefined;
 
   constructor(options: LabOptions = {}) {
     this.options = options;
@@ -115,14 +114,17 @@ export class Lab {
     return parseConfig(source, { baseDir: this.options.cwd ?? process.cwd() });
   }
 
-  /** Opens (once) and returns the storage this lab writes to. */
-  async openStorage(url?: string): Promise<Storage> {
+  /**
+   * Opens (once) and returns the storage this lab writes to. `configured` is a config's
+   * `storage:` block (its `dataDir` already resolved); the lab's own options come first.
+   */
+  async openStorage(configured: { url?: string; dataDir?: string } = {}): Promise<Storage> {
     if (!this.storage) {
-      this.storageUrl = url ?? this.options.databaseUrl;
-      const databaseUrl = this.storageUrl ?? process.env.DATABASE_URL;
+      const databaseUrl = this.options.databaseUrl ?? configured.url ?? process.env.DATABASE_URL;
+      const dataDir = this.options.dataDir ?? configured.dataDir;
       this.storage = openStorage({
         ...(databaseUrl ? { url: databaseUrl } : {}),
-        ...(this.options.dataDir ? { dataDir: this.options.dataDir } : {}),
+        ...(dataDir ? { dataDir } : {}),
         ...(this.options.databaseSchema ? { schema: this.options.databaseSchema } : {}),
         cwd: this.options.cwd ?? process.cwd(),
       });
@@ -138,7 +140,10 @@ export class Lab {
     const loaded = await this.loadConfig(source);
     const { config, baseDir, file } = loaded;
     // Storage opens (in its own thread, when embedded) while the providers' packages load.
-    const opening = this.openStorage(config.storage.url);
+    const opening = this.openStorage({
+      ...(config.storage.url ? { url: config.storage.url } : {}),
+      ...(config.storage.dataDir ? { dataDir: resolve(baseDir, config.storage.dataDir) } : {}),
+    });
     opening.catch(() => undefined);
     for (const plugin of config.plugins) await this.registry.loadPlugin(plugin, { cwd: baseDir });
     await this.registry.load(providerReferencesIn(config));

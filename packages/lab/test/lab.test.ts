@@ -1,4 +1,5 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -207,6 +208,32 @@ describe('Lab on the embedded database', () => {
     } finally {
       if (previous !== undefined) process.env.DATABASE_URL = previous;
       await lab.close();
+    }
+  }, 90_000);
+
+  it("keeps the database in the config's storage.dataDir (relative to the config file), unless the lab is given one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'llm-lab-lab-'));
+    const configDir = join(dir, 'configs');
+    await mkdir(configDir);
+    await writeFile(join(configDir, 'data.jsonl'), rows.slice(0, 3).map((row) => JSON.stringify(row)).join('\n'));
+    await writeFile(
+      join(configDir, 'llm-lab.yaml'),
+      'providers: [mock:echo]\nprompts: ["{{question}}"]\ndataset: { path: data.jsonl, idField: id }\nevaluators: [{ type: contains, value: "+" }]\nstorage: { dataDir: ../kept-here }\n',
+    );
+    const previous = process.env.DATABASE_URL;
+    delete process.env.DATABASE_URL;
+    const fromConfig = createLab({ cwd: dir });
+    const given = createLab({ cwd: dir, dataDir: join(dir, 'given') });
+    try {
+      const report = await fromConfig.run('configs/llm-lab.yaml');
+      expect(report.storage).toBe(join(dir, 'kept-here'));
+      expect(existsSync(join(dir, 'kept-here', 'PG_VERSION'))).toBe(true);
+      expect(existsSync(join(dir, '.llm-lab'))).toBe(false);
+      await fromConfig.close();
+      expect((await given.run('configs/llm-lab.yaml')).storage).toBe(join(dir, 'given'));
+    } finally {
+      if (previous !== undefined) process.env.DATABASE_URL = previous;
+      await Promise.all([fromConfig.close(), given.close()]);
     }
   }, 90_000);
 });
