@@ -129,3 +129,12 @@ export function expectPublishable(what: string, files: string[], manifest: Recor
   );
   expect({ what, unresolved: ranges.filter((range) => /workspace:|catalog:/.test(range)) }).toEqual({ what, unresolved: [] });
 }
+
+/**
+ * Writes `llm-lab.yaml` in `folder`: the given head (description, plugins, providers) and two
+ * cases, "ping one" and "ping two", each passing when the answer echoes its question.
+ */
+export function writeEchoConfig(folder: string, head: string[]): void {
+  const cases = ['prompts: ["{{question}}"]', 'dataset:', '  idField: id', '  rows:', '    - { id: one, question: "ping one" }', '    - { id: two, question: "ping two" }'];
+  writeFileSync(join(folder, 'llm-lab.yaml'), [...head, ...cases, 'evaluators:', '  - { type: equals, value: "{{question}}" }', ''].join('\n'));
+}

@@ -5,10 +5,10 @@
 // GGUF support (node-llama-cpp, an optional dependency) is left out of the install.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startFakeOpenAIServer } from '@llm-lab/provider-testkit';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, expectPublishable, installIntoEmptyProject, pnpmPack, run, tarballFiles, tarballManifest } from './pack-helpers.js';
+import { REPO_ROOT, expectPublishable, installIntoEmptyProject, pnpmPack, run, tarballFiles, tarballManifest, writeEchoConfig } from './pack-helpers.js';
 import { packSelected } from './published-packages.js';
 
 const KEY = 'sk-pack-test-key-0123456789abcdef';
@@ -57,24 +57,12 @@ afterAll(async () => {
 
       const server = await startFakeOpenAIServer({ apiKey: KEY });
       try {
-        writeFileSync(
-          join(folder, 'llm-lab.yaml'),
-          [
-            'description: pack test - the installed command',
-            'providers:',
-            '  - id: openai:gpt-4o-mini',
-            `    config: { baseURL: "${server.url}", apiKey: "${KEY}" }`,
-            'prompts: ["{{question}}"]',
-            'dataset:',
-            '  idField: id',
-            '  rows:',
-            '    - { id: one, question: "ping one" }',
-            '    - { id: two, question: "ping two" }',
-            'evaluators:',
-            '  - { type: equals, value: "{{question}}" }',
-            '',
-          ].join('\n'),
-        );
+        writeEchoConfig(folder, [
+          'description: pack test - the installed command',
+          'providers:',
+          '  - id: openai:gpt-4o-mini',
+          `    config: { baseURL: "${server.url}", apiKey: "${KEY}" }`,
+        ]);
         const { stdout } = await run(bin, ['run', 'llm-lab.yaml', '--json', '--no-progress', '--no-cache'], { cwd: folder, env, timeoutMs: 180_000 });
         const report = JSON.parse(stdout) as { runId: string; status: string; providers: Array<{ passed: number; failed: number; errors: number }> };
         expect(report.status).toBe('completed');

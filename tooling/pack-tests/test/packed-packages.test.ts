@@ -19,6 +19,7 @@ import {
   run,
   tarballFiles,
   tarballManifest,
+  writeEchoConfig,
 } from './pack-helpers.js';
 import { selectedProviders, type PublishedProvider } from './published-packages.js';
 import { SMOKE_SCRIPT } from './smoke-script.js';
@@ -143,25 +144,13 @@ if (rows.some((row) => row.key === 'tgi')) {
         if (!project) throw new Error('no project for tgi');
         const server = await startFakeTgiServer();
         try {
-          writeFileSync(
-            join(project, 'llm-lab.yaml'),
-            [
-              'description: pack test - a third-party provider plugin',
-              'plugins: [llm-lab-provider-tgi]',
-              'providers:',
-              '  - id: tgi:zephyr',
-              `    config: { baseURL: "${server.url}", promptFormat: raw }`,
-              'prompts: ["{{question}}"]',
-              'dataset:',
-              '  idField: id',
-              '  rows:',
-              '    - { id: one, question: "ping one" }',
-              '    - { id: two, question: "ping two" }',
-              'evaluators:',
-              '  - { type: equals, value: "{{question}}" }',
-              '',
-            ].join('\n'),
-          );
+          writeEchoConfig(project, [
+            'description: pack test - a third-party provider plugin',
+            'plugins: [llm-lab-provider-tgi]',
+            'providers:',
+            '  - id: tgi:zephyr',
+            `    config: { baseURL: "${server.url}", promptFormat: raw }`,
+          ]);
           const env = { ...process.env };
           delete env.DATABASE_URL; // the embedded database, in the project folder
           const { stdout } = await run('node', [join(REPO_ROOT, 'apps/cli/dist/llm-lab.js'), 'run', 'llm-lab.yaml', '--no-progress', '--no-cache'], {
