@@ -69,6 +69,16 @@ describe('loadConfig', () => {
     expect(() => parseConfig({ providers: ['mock:a'], dataset: { rows: [] }, concurency: 3 })).toThrow(/concurency/);
   });
 
+  it('refuses a prompt with both messages and template or system, instead of dropping one', () => {
+    const messages = [{ role: 'user', content: '{{question}}' }];
+    for (const extra of [{ template: 'Q: {{question}}' }, { system: 'Be brief.' }]) {
+      expect(() => parseConfig({ providers: ['mock:a'], dataset: { rows: [] }, prompts: [{ id: 'p', messages, ...extra }] })).toThrow(
+        /prompts\[0\]: a prompt takes either messages or template\/system, not both/,
+      );
+    }
+    expect(parseConfig({ providers: ['mock:a'], dataset: { rows: [] }, prompts: [{ id: 'p', system: 'Be brief.', template: '{{question}}' }] }).config.prompts).toHaveLength(1);
+  });
+
   it('needs exactly one of dataset.path and dataset.rows', () => {
     expect(() => parseConfig({ providers: ['mock:a'], dataset: {} })).toThrow(/dataset: a dataset needs exactly one of path or rows/);
   });

@@ -73,6 +73,9 @@ export const promptEntrySchema = z.union([
     .strict()
     .refine((prompt) => prompt.template !== undefined || prompt.messages !== undefined, {
       message: 'a prompt needs either template or messages',
+    })
+    .refine((prompt) => prompt.messages === undefined || (prompt.template === undefined && prompt.system === undefined), {
+      message: 'a prompt takes either messages or template/system, not both: put the system and user turns in messages',
     }),
 ]);
 
