@@ -1,5 +1,5 @@
-import { dirname, join } from 'node:path';
-import { ConfigError, formatConfigPath, type LabConfig, type LanguageModelProvider, type Logger, type ProviderRegistry } from '@llm-lab/core';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError, formatConfigPath, isLLMLabError, type LabConfig, type LanguageModelProvider, type Logger, type ProviderRegistry } from '@llm-lab/core';
 import { createProviderManagerFromConfig, providerManagerConfigSchema, type ProviderManager } from '@llm-lab/provider-manager';
 import type { ResolvedProvider } from './resolve-providers.js';
 
@@ -10,8 +10,10 @@ export interface ManageProvidersOptions {
   registry: ProviderRegistry;
   /** Where the config came from, for error messages. */
   file?: string;
-  /** Working directory: base of a relative cache `dir`. */
+  /** Working directory: where the default disk cache goes when results go to a PostgreSQL server. */
   cwd: string;
+  /** Base of a relative cache `dir`, like every path of a config. Default the config file's folder, else `cwd`. */
+  baseDir?: string;
   /** The embedded database's folder, when storage is embedded: the disk cache goes beside it. */
   embeddedDataDir?: string;
   /** Skip the response cache for this run (`--no-cache`). */
@@ -28,8 +30,34 @@ export interface ManageProvidersOptions {
 function defaultCache(options: ManageProvidersOptions): Record<string, unknown> {
   const env = options.env ?? process.env;
   if (env.REDIS_URL) return { kind: 'redis', url: env.REDIS_URL };
-  const dir = options.embeddedDataDir ? join(dirname(options.embeddedDataDir), 'cache') : join(options.cwd, '.llm-lab', 'cache');
-  return { kind: 'disk', dir };
+  return { kind: 'disk', dir: defaultCacheDir(options) };
+}
+
+function defaultCacheDir(options: ManageProvidersOptions): string {
+  return options.embeddedDataDir ? join(dirname(options.embeddedDataDir), 'cache') : join(options.cwd, '.llm-lab', 'cache');
+}
+
+/**
+ * The run-wide cache settings: none with `--no-cache`; the default without a `cache:` block. A
+ * block without `kind` gets the default kind too (the provider manager's own default, an
+ * in-process cache, would forget everything between runs and ignore `dir`), keeping its other
+ * keys. A relative `dir` is resolved against the config's folder, like every path of a config.
+ */
+function cacheSettings(config: LabConfig, options: ManageProvidersOptions): Record<string, unknown> {
+  if (options.noCache) return { kind: 'none' };
+  const written = config.cache;
+  if (written === undefined) return defaultCache(options);
+  const settings: Record<string, unknown> = { ...written, kind: written.kind ?? defaultCache(options).kind };
+  if (settings.kind === 'disk') {
+    // A `dir` that is not a non-empty string is left for the schema to refuse with its place in the file.
+    if (settings.dir === undefined) settings.dir = defaultCacheDir(options);
+    else if (typeof settings.dir === 'string' && settings.dir !== '') settings.dir = resolve(baseDirOf(options), settings.dir);
+  }
+  return settings;
+}
+
+function baseDirOf(options: ManageProvidersOptions): string {
+  return options.baseDir ?? (options.file ? dirname(options.file) : options.cwd);
 }
 
 /**
@@ -44,16 +72,18 @@ export function manageProviders(
 ): { providers: ResolvedProvider[]; manager: ProviderManager } {
   const policies: Record<string, Record<string, unknown>> = {};
   const indexOfLabel = new Map<string, number>();
+  const idOfLabel = new Map<string, string>();
   config.providers.forEach((entry, index) => {
     const label = typeof entry === 'string' ? entry : (entry.label ?? entry.id);
     indexOfLabel.set(label, index);
+    idOfLabel.set(label, typeof entry === 'string' ? entry : entry.id);
     if (typeof entry === 'string') return;
     const policy: Record<string, unknown> = {};
     for (const key of POLICY_KEYS) if (entry[key] !== undefined) policy[key] = entry[key];
     if (Object.keys(policy).length > 0) policies[label] = policy;
   });
   const settings = {
-    cache: options.noCache ? { kind: 'none' } : (config.cache ?? defaultCache(options)),
+    cache: cacheSettings(config, options),
     singleFlight: config.singleFlight ?? true,
     providers: policies,
   };
@@ -69,13 +99,38 @@ export function manageProviders(
   }
 
   const byLabel = new Map<string, LanguageModelProvider>(resolved.map((entry) => [entry.label, entry.provider]));
-  const manager = createProviderManagerFromConfig(parsed.data, {
-    providers: byLabel,
-    createProvider: (reference) => options.registry.create(reference.id, reference.config, options.logger),
-    cacheContext: { cwd: options.cwd, ...(options.env ? { env: options.env } : {}) },
-  });
+  let manager: ProviderManager;
+  try {
+    manager = createProviderManagerFromConfig(parsed.data, {
+      providers: byLabel,
+      ids: idOfLabel,
+      createProvider: (reference) => options.registry.create(reference.id, reference.config, options.logger),
+      // The engine sends `run.timeoutMs` with every call: it is the default, a provider entry's own `timeoutMs` wins.
+      callTimeout: 'default',
+      cacheContext: { cwd: baseDirOf(options), ...(options.env ? { env: options.env } : {}) },
+    });
+  } catch (error) {
+    throw placedInFile(error, indexOfLabel, options.file);
+  }
   return {
     providers: resolved.map((entry) => ({ ...entry, provider: manager.get(entry.label) })),
     manager,
   };
+}
+
+/**
+ * A ConfigError of the manager about one provider's policy (`providers.<label>.fallbacks[0]`),
+ * placed at that entry of the file (`providers[2].fallbacks[0]`). Other errors are returned as they are.
+ */
+function placedInFile(error: unknown, indexOfLabel: ReadonlyMap<string, number>, file: string | undefined): unknown {
+  if (!isLLMLabError(error) || error.code !== 'config_invalid') return error;
+  const inner = error as ConfigError;
+  for (const [label, index] of indexOfLabel) {
+    const prefix = formatConfigPath(['providers', label]);
+    if (inner.path === undefined || !inner.path.startsWith(prefix)) continue;
+    const rest = inner.path.slice(prefix.length);
+    if (rest !== '' && !rest.startsWith('.') && !rest.startsWith('[')) continue;
+    return new ConfigError({ ...(file ? { file } : {}), path: `providers[${index}]${rest}`, message: inner.detail, cause: error });
+  }
+  return error;
 }

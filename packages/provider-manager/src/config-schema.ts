@@ -5,7 +5,7 @@ import { z } from '@llm-lab/core';
  * has a documented default (see README.md, "Defaults"); `parse` fills them in.
  */
 
-const providerIdSchema = z
+export const providerIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_.-]*:.+$/i, 'a provider id of the form <provider>:<model>, e.g. openai:gpt-4o-mini');
 
@@ -112,10 +112,16 @@ export const providerPolicySchema = z
     }),
     rateLimit: rateLimitSettingsSchema.default({ burstSeconds: 0 }),
     concurrency: concurrencySettingsSchema.default({ max: 256, adaptive: true }),
-    /** Per-call timeout in milliseconds (the call's own `timeoutMs` wins). Default: the provider's. */
+    /**
+     * Per-call timeout in milliseconds. The call's own `timeoutMs` wins, unless the manager was made
+     * with `callTimeout: 'default'` (as the lab does: then this wins over `run.timeoutMs`). Default: the provider's.
+     */
     timeoutMs: z.number().int().positive().optional(),
-    /** Provider ids tried in order when this provider fails (or its breaker is open). Default none. */
-    fallbacks: z.array(providerIdSchema).default([]),
+    /**
+     * Providers tried in order when this provider fails (or its breaker is open), each named by
+     * its label, or by its id when no label matches (see createProviderManagerFromConfig). Default none.
+     */
+    fallbacks: z.array(z.string().min(1, 'a provider label or id')).default([]),
     /** Deployments or keys behind this one logical provider. Default: the provider alone. */
     members: z.array(memberEntrySchema).min(1).optional(),
     /** How members are picked. Default `round-robin`. */
@@ -126,9 +132,12 @@ export const providerPolicySchema = z
 /** The run-wide response cache. */
 export const managerCacheSchema = z
   .object({
-    /** `memory` (in-process LRU), `disk` (persists between runs), `redis`, or `none`. Default `memory`. */
+    /**
+     * `memory` (in-process LRU), `disk` (persists between runs), `redis`, or `none`. Default
+     * `memory` here; the lab fills in its own default (`redis` with REDIS_URL, else `disk`) before parsing.
+     */
     kind: z.enum(['memory', 'disk', 'redis', 'none']).default('memory'),
-    /** Folder of the disk cache. Default `.llm-lab/cache` under the working directory. */
+    /** Folder of the disk cache, relative to the cache context's `cwd`. Default `.llm-lab/cache` there. */
     dir: z.string().min(1).optional(),
     /** Redis URL. Default the `REDIS_URL` environment variable, else `redis://127.0.0.1:6379`. */
     url: z.string().min(1).optional(),

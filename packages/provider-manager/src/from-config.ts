@@ -1,8 +1,8 @@
-import type { LanguageModelProvider } from '@llm-lab/core';
+import { ConfigError, formatConfigPath, type LanguageModelProvider } from '@llm-lab/core';
 import type { CreateCacheContext } from './cache/create-cache.js';
-import { providerManagerConfigSchema, type MemberEntry, type ProviderManagerConfigInput } from './config-schema.js';
+import { providerIdSchema, providerManagerConfigSchema, type MemberEntry, type ProviderManagerConfigInput } from './config-schema.js';
 import type { ManagerObserver } from './events.js';
-import { createProviderManager, type ManagedProviderDefinition, type ProviderManager } from './provider-manager.js';
+import { createProviderManager, type ManagedProviderDefinition, type ProviderManager, type ProviderManagerOptions } from './provider-manager.js';
 
 /** A provider entry as the manager asks for it: an id and the `config:` block it was given. */
 export interface ProviderReference {
@@ -17,6 +17,13 @@ export interface ManagerFromConfigOptions {
   providers: ReadonlyMap<string, LanguageModelProvider>;
   /** Makes a provider the run did not list: a load-balanced member or a fallback. */
   createProvider(reference: ProviderReference): LanguageModelProvider;
+  /**
+   * The provider id of each run provider, keyed like `providers`, so that a fallback can name a
+   * labelled provider by its id. Default each provider's own `id`.
+   */
+  ids?: ReadonlyMap<string, string>;
+  /** How a call's own `timeoutMs` relates to a policy's (see ProviderManagerOptions.callTimeout). Default `override`. */
+  callTimeout?: ProviderManagerOptions['callTimeout'];
   observer?: ManagerObserver;
   cacheContext?: CreateCacheContext;
 }
@@ -26,10 +33,35 @@ function referenceOf(entry: MemberEntry): ProviderReference {
 }
 
 /**
+ * The key of the run provider a fallback names: its label, else the id of exactly one run
+ * provider (a labelled entry keeps its config — apiKey, baseURL — where a provider made from the
+ * id alone would have none), else the name itself, an id (a provider made with `createProvider`).
+ * Throws a ConfigError when the id is shared by several run providers (only a label tells them
+ * apart), or when the name is neither a label nor an id.
+ */
+function resolveFallback(name: string, owner: string, index: number, options: ManagerFromConfigOptions): string {
+  if (options.providers.has(name)) return name;
+  const labels = [...options.providers].filter(([label, provider]) => (options.ids?.get(label) ?? provider.id) === name).map(([label]) => label);
+  if (labels.length === 1) return labels[0] as string;
+  const path = formatConfigPath(['providers', owner, 'fallbacks', index]);
+  if (labels.length > 1) {
+    throw new ConfigError({ path, message: `${name} is the id of several providers (${labels.join(', ')}); name one by its label in fallbacks.` });
+  }
+  if (!providerIdSchema.safeParse(name).success) {
+    throw new ConfigError({
+      path,
+      message: `${name} is neither the label of a provider (${[...options.providers.keys()].join(', ')}) nor a provider id of the form <provider>:<model>; name a provider of the run, or give an id.`,
+    });
+  }
+  return name;
+}
+
+/**
  * Builds a manager from the `providerManager`-style settings of a config file (validated with
  * {@link providerManagerConfigSchema}): each run provider gets the policy listed under its id
  * (or the defaults); `members:` and fallbacks not among the run's providers are made with
- * `createProvider`. Throws a ConfigError for invalid settings.
+ * `createProvider`. A fallback names a run provider by its label, or by its id when no label
+ * matches. Throws a ConfigError for invalid settings or a fallback id shared by several providers.
  */
 export function createProviderManagerFromConfig(settings: ProviderManagerConfigInput, options: ManagerFromConfigOptions): ProviderManager {
   const config = providerManagerConfigSchema.parse(settings);
@@ -47,7 +79,8 @@ export function createProviderManagerFromConfig(settings: ProviderManagerConfigI
   const add = (id: string, provider: LanguageModelProvider | undefined) => {
     if (defined.has(id)) return;
     defined.add(id);
-    const entry = config.providers[id];
+    const written = config.providers[id];
+    const entry = written && { ...written, fallbacks: written.fallbacks.map((name, index) => resolveFallback(name, id, index, options)) };
     const members = entry?.members?.map((member) => {
       const reference = referenceOf(member);
       return { provider: providerFor(reference), name: reference.label ?? reference.id };
@@ -64,6 +97,7 @@ export function createProviderManagerFromConfig(settings: ProviderManagerConfigI
     providers: definitions,
     cache: config.cache,
     singleFlight: config.singleFlight,
+    ...(options.callTimeout ? { callTimeout: options.callTimeout } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
     ...(options.cacheContext ? { cacheContext: options.cacheContext } : {}),
   });

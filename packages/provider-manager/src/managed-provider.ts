@@ -53,6 +53,8 @@ export interface ManagerContext {
   readonly emitter: ManagerEmitter;
   readonly cache: ResponseCache | undefined;
   readonly singleFlight: boolean;
+  /** A call's own `timeoutMs` wins over the target's (else it applies only to targets without one). */
+  readonly callTimeoutWins: boolean;
   readonly inFlight: Map<string, Promise<GenerateResponse>>;
   target(id: string): Target;
   closeMember(member: Member): Promise<void>;
@@ -367,8 +369,10 @@ export class ManagedProvider implements LanguageModelProvider {
     return timeoutMs === undefined ? call : withBackstop(call, timeoutMs, member.provider.id);
   }
 
+  /** The call's options with the timeout that applies: the call's or the target's, as `callTimeoutWins` orders them. */
   private callOptionsFor(target: Target, options: ManagedCallOptions): CallOptions {
-    if (options.timeoutMs !== undefined || target.timeoutMs === undefined) return options;
+    if (target.timeoutMs === undefined) return options;
+    if (options.timeoutMs !== undefined && this.context.callTimeoutWins) return options;
     return { ...options, timeoutMs: target.timeoutMs };
   }
 

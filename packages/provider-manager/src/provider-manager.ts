@@ -41,6 +41,13 @@ export interface ProviderManagerOptions {
   cacheTtlMs?: number;
   /** Identical calls in flight at once are sent once. Default true. */
   singleFlight?: boolean;
+  /**
+   * How a call's own `timeoutMs` relates to a provider's policy `timeoutMs`. `override` (default):
+   * the call's wins, for a call site that needs another limit. `default`: the policy's wins, and
+   * the call's applies to providers whose policy sets none — for a caller that sends one run-wide
+   * timeout with every call (the lab's `run.timeoutMs`), where a provider's own is more specific.
+   */
+  callTimeout?: 'override' | 'default';
   /** Listeners subscribed from the start. */
   observer?: ManagerObserver;
   /** Where a disk cache's relative `dir` and `REDIS_URL` are resolved. */
@@ -181,6 +188,7 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
     emitter,
     cache,
     singleFlight: options.singleFlight ?? true,
+    callTimeoutWins: options.callTimeout !== 'default',
     inFlight: new Map<string, Promise<GenerateResponse>>(),
     target: (id) => targets.get(id) as Target,
     closeMember(member) {

@@ -84,7 +84,8 @@ describe('configuration', () => {
     expect(providerPolicySchema.safeParse({ retry: { maxAttempt: 3 } }).success).toBe(false);
     expect(providerPolicySchema.safeParse({ breaker: { failureRate: 2 } }).success).toBe(false);
     expect(providerPolicySchema.safeParse({ strategy: 'random' }).success).toBe(false);
-    expect(providerPolicySchema.safeParse({ fallbacks: ['not-an-id'] }).success).toBe(false);
+    // A fallback may be a label (any text); only an empty name is refused here.
+    expect(providerPolicySchema.safeParse({ fallbacks: [''] }).success).toBe(false);
     expect(() => createProviderManager({ providers: [{ provider: {} as LanguageModelProvider, retry: { maxAttempts: 0 } }] })).toThrow(ConfigError);
   });
 
