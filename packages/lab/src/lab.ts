@@ -2,7 +2,6 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import {
   ConfigError,
-  LLMLabError,
   loadConfig,
   parseConfig,
   redactSecrets,
@@ -14,7 +13,6 @@ import {
   type RegisteredProvider,
 } from '@llm-lab/core';
 import {
-  RunStatsCollector,
   runEvaluation,
   type EvaluationOutcome,
   type InvalidRow,
@@ -22,6 +20,7 @@ import {
 } from '@llm-lab/evaluation';
 import { generateRunId, openStorage, type ListRunsOptions, type ResultRecord, type RunHold, type RunRecord, type Storage } from '@llm-lab/storage';
 import type { ProviderManager } from '@llm-lab/provider-manager';
+import { effectiveRunOptions, findRunToResume, summariseStoredRun, type RecordedRunOptions } from './resume.js';
 import { createDefaultRegistry } from './builtin-providers.js';
 import { manageProviders } from './manage-providers.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
@@ -40,16 +39,30 @@ export interface LabOptions {
   logger?: Logger;
 }
 
-/** Per-run overrides of the config's `run:` block and hooks. */
+/**
+ * Per-run overrides of the config's `run:` block and hooks. `limit`, `repeat`, `stream` and
+ * `noCache` are recorded with the run (see {@link RecordedRunOptions}) and apply again when it is
+ * resumed, so they need not be given twice; `concurrency` only sets the pace and is not recorded.
+ */
 export interface RunOptions {
+  /** Calls in flight at once. Free to change on resume. Default `config.run.concurrency`. */
   concurrency?: number;
+  /** Only the first N cases. Default `config.run.limit`. On resume: the run's own (a different value is refused). */
   limit?: number;
+  /** Times each case is sent to each provider. Default `config.run.repeat`. On resume: the run's own (a different value is refused). */
   repeat?: number;
-  /** Use streamed calls (records time to first token). */
+  /** Use streamed calls (records time to first token). On resume: the run's own (a different value is refused). */
   stream?: boolean;
-  /** Bypass the response cache (accepted now; meaningful once caching lands). */
+  /**
+   * Neither read nor write the response cache (`--no-cache`): every answer is a fresh call. On
+   * resume it may be turned on; turning it off for a run started with it is refused, since
+   * cached answers would then mix into a run meant to hold fresh ones.
+   */
   noCache?: boolean;
-  /** Continue an earlier run by id: only the missing (case, provider, prompt, repeat) results are run. */
+  /**
+   * Continue an earlier run by id: only the missing (case, provider, prompt, repeat) results are
+   * run, with the limit, repeat, stream and cache setting the run was started with.
+   */
   resume?: string;
   /** Stops the run; everything finished so far is kept and the run is marked cancelled. */
   signal?: AbortSignal;
@@ -148,15 +161,22 @@ export class Lab {
     for (const plugin of config.plugins) await this.registry.loadPlugin(plugin, { cwd: baseDir });
     await this.registry.load(providerReferencesIn(config));
     const resolved = resolveProviders(config, this.registry, { ...(file ? { file } : {}), ...(this.options.logger ? { logger: this.options.logger } : {}) });
-    const storage = await opening;
+    let storage: Storage;
+    let previous: RunRecord | undefined;
+    let effective: RecordedRunOptions;
     let managed: ReturnType<typeof manageProviders>;
     try {
+      storage = await opening;
+      // A resumed run's recorded options are needed before the providers are managed: they say
+      // whether the cache is bypassed.
+      previous = options.resume !== undefined ? await findRunToResume(storage, options.resume, config) : undefined;
+      effective = effectiveRunOptions(config, options, previous);
       managed = manageProviders(config, resolved, {
         registry: this.registry,
         cwd: this.options.cwd ?? process.cwd(),
         ...(file ? { file } : {}),
         ...(storage.kind === 'pglite' ? { embeddedDataDir: storage.location } : {}),
-        ...(options.noCache ? { noCache: true } : {}),
+        ...(effective.noCache ? { noCache: true } : {}),
         ...(this.options.logger ? { logger: this.options.logger } : {}),
       });
     } catch (error) {
@@ -170,13 +190,13 @@ export class Lab {
     let created: Promise<unknown>;
     let hold: RunHold;
     try {
-      ({ runId, created, hold } = await this.startRun(storage, loaded, source, options.resume));
+      ({ runId, created, hold } = await this.startRun(storage, loaded, source, previous, effective));
     } catch (error) {
       await manager.close();
       throw error;
     }
     try {
-      return await this.finishRun({ storage, config, baseDir, providers, manager, managedByLabel, runId, created, options });
+      return await this.finishRun({ storage, config, baseDir, providers, manager, managedByLabel, runId, created, options, effective });
     } finally {
       await hold.release();
     }
@@ -193,6 +213,7 @@ export class Lab {
     runId,
     created,
     options,
+    effective,
   }: {
     storage: Storage;
     config: LoadedConfig['config'];
@@ -203,6 +224,7 @@ export class Lab {
     runId: string;
     created: Promise<unknown>;
     options: RunOptions;
+    effective: RecordedRunOptions;
   }): Promise<RunReport> {
     options.onStart?.({ id: runId, storage: storage.location, providers: providers.map((provider) => provider.label) });
 
@@ -219,7 +241,10 @@ export class Lab {
           Object.keys(providerConfig).length === 0 && managedByLabel.has(id)
             ? (managedByLabel.get(id) as LanguageModelProvider)
             : this.createJudge(config, id, providerConfig),
-        ...pick(options, ['concurrency', 'limit', 'repeat', 'signal', 'onProgress', 'onInvalidRow', 'stream', 'prepareCase']),
+        ...pick(options, ['concurrency', 'signal', 'onProgress', 'onInvalidRow', 'prepareCase']),
+        repeat: effective.repeat,
+        ...(effective.limit !== null ? { limit: effective.limit } : {}),
+        stream: effective.stream,
       });
       await created;
     } catch (error) {
@@ -236,7 +261,8 @@ export class Lab {
     }
 
     // A resumed run's engine only saw the missing results: summarise the whole run from storage.
-    if (options.resume !== undefined) outcome = await summariseStoredRun(storage, runId, outcome, config.run.repeat);
+    // With the run's repeat, not the config's: `--repeat 5` on a `repeat: 1` config has pass@k too.
+    if (options.resume !== undefined) outcome = await summariseStoredRun(storage, runId, outcome, effective.repeat);
 
     const thresholds = checkThresholds(config.thresholds.minAccuracy, outcome.providers);
     await storage.updateRun(runId, {
@@ -301,22 +327,20 @@ export class Lab {
   }
 
   /**
-   * Creates the run row, or reopens a stopped run for `--resume`. When storage runs calls in
-   * order (the embedded database's worker) the row is written without waiting: every result lands after it,
-   * which lets a run's first calls go out while the database is still opening; `created`
-   * settles when the row exists.
+   * Creates the run row (recording `effective` in its resolved config), or reopens `previous`, a
+   * stopped run, for `--resume`. When storage runs calls in order (the embedded database's
+   * worker) the row is written without waiting: every result lands after it, which lets a run's
+   * first calls go out while the database is still opening; `created` settles when the row exists.
    */
   private async startRun(
     storage: Storage,
     loaded: LoadedConfig,
     source: ConfigSource,
-    resume: string | undefined,
+    previous: RunRecord | undefined,
+    effective: RecordedRunOptions,
   ): Promise<{ runId: string; created: Promise<unknown>; hold: RunHold }> {
     const { config, file } = loaded;
-    if (resume) {
-      const previous = await storage.getRun(resume);
-      if (!previous) throw new LLMLabError('run_not_found', `No run '${resume}' to resume. List runs with 'llm-lab runs list'.`);
-      assertSameShape(previous.resolvedConfig, config, previous.id);
+    if (previous) {
       // Refused while another process is still running it (two resumes at once would race).
       const hold = await storage.holdRun(previous.id);
       try {
@@ -334,7 +358,7 @@ export class Lab {
       description: config.description ?? null,
       configFile: file ?? null,
       config: redactConfig(typeof source === 'object' && !isLoaded(source) ? source : config),
-      resolvedConfig: redactConfig(config),
+      resolvedConfig: { ...(redactConfig(config) as Record<string, unknown>), runOptions: effective },
       createdBy: safeUserName(),
     });
     if (!storage.ordered) {
@@ -410,47 +434,6 @@ function providerReferencesIn(value: unknown, found: string[] = []): string[] {
     for (const item of Object.values(value)) providerReferencesIn(item, found);
   }
   return found;
-}
-
-/** Recomputes totals and per-provider summaries from every stored result of a run. */
-async function summariseStoredRun(storage: Storage, runId: string, outcome: EvaluationOutcome, repeats: number): Promise<EvaluationOutcome> {
-  const stats = new RunStatsCollector(
-    outcome.providers.map((summary) => ({ providerId: summary.providerId, promptId: summary.promptId })),
-    { repeats },
-  );
-  const cases = new Set<string>();
-  const pageSize = 5_000;
-  for (let offset = 0; ; offset += pageSize) {
-    const page = await storage.listResults(runId, { limit: pageSize, offset });
-    for (const result of page) {
-      stats.add(result);
-      cases.add(result.caseId);
-    }
-    if (page.length < pageSize) break;
-  }
-  return {
-    ...outcome,
-    totals: stats.runTotals({ cases: Math.max(cases.size, outcome.totals.cases), invalidRows: outcome.totals.invalidRows }),
-    providers: stats.summaries(),
-  };
-}
-
-/** Refuses to resume a run with a config whose providers or dataset differ from the run's own. */
-function assertSameShape(stored: unknown, config: LoadedConfig['config'], runId: string): void {
-  const shape = (value: unknown) => {
-    const candidate = value as { providers?: Array<string | { id: string; label?: string }>; dataset?: { path?: string } } | null;
-    return JSON.stringify({
-      providers: (candidate?.providers ?? []).map((entry) => (typeof entry === 'string' ? entry : (entry.label ?? entry.id))),
-      dataset: candidate?.dataset?.path ?? null,
-    });
-  };
-  if (shape(stored) !== shape(config)) {
-    throw new LLMLabError(
-      'config_resume_mismatch',
-      `Cannot resume ${runId} with this config: its providers or dataset differ from the run's (${shape(stored)} vs ${shape(config)}). ` +
-        `Resume with the config the run was started with ('llm-lab runs show ${runId}' names it).`,
-    );
-  }
 }
 
 function safeUserName(): string | null {

@@ -37,7 +37,7 @@ async function resolveProviderEntries(lab: Lab, flags: BenchFlags): Promise<{ pr
   return { providers, ...(judge ? { judge } : {}), plugins: config.plugins };
 }
 
-/** The command line that reruns this benchmark, for the "Resume with:" hint. */
+/** The command line that reruns this benchmark, for the "Resume with:" hint (`runAndReport` adds `--resume <id>` and the storage flags). */
 function resumeCommand(suite: string, flags: BenchFlags): string {
   const parts = ['llm-lab bench', suite, ...(flags.provider ?? []).map((provider) => `--provider ${provider}`)];
   if (flags.config) parts.push(`--config ${flags.config}`);
@@ -46,6 +46,8 @@ function resumeCommand(suite: string, flags: BenchFlags): string {
   for (const subject of flags.subject ?? []) parts.push(`--subject ${subject}`);
   if (flags.shots !== undefined) parts.push(`--shots ${flags.shots}`);
   if (flags.sample !== undefined) parts.push(`--sample ${flags.sample} --seed ${flags.seed ?? 0}`);
+  // Part of the suite's config, not a recorded run option: without it the rest would be asked differently.
+  if (flags.maxTokens !== undefined) parts.push(`--max-tokens ${flags.maxTokens}`);
   if (flags.limit !== undefined) parts.push(`--limit ${flags.limit}`);
   if (flags.repeat !== undefined) parts.push(`--repeat ${flags.repeat}`);
   return parts.join(' ');

@@ -17,14 +17,44 @@ export interface RunFlags extends StorageFlags {
 
 /** `llm-lab run <config>`: runs a benchmark, shows progress, prints the results table. */
 export async function runCommand(configPath: string, flags: RunFlags): Promise<number> {
-  return runAndReport(await openLab(flags), configPath, flags);
+  return runAndReport(await openLab(flags), configPath, flags, { resumeCommand: `llm-lab run ${shellWord(configPath)}` });
+}
+
+/** `value` as one word of a POSIX shell command: as is when plainly safe, else single-quoted. */
+export function shellWord(value: string): string {
+  return /^[\w./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command that finishes stopped run `runId`: `command` (naming the config, or the suite and
+ * its options) with `--resume <id>` and the storage flags given to this process, since a resume
+ * looking in another database would not find the run. The run recorded its limit, repeat,
+ * stream and cache options when it started, and a resume applies them, so they are not repeated.
+ * A password in a database URL is not printed: the hint names where it goes instead.
+ */
+export function resumeHint(command: string, runId: string, flags: StorageFlags): string {
+  const parts = [command, '--resume', runId];
+  if (flags.databaseUrl) parts.push('--database-url', shellWord(withoutPassword(flags.databaseUrl)));
+  if (flags.dataDir) parts.push('--data-dir', shellWord(flags.dataDir));
+  return parts.join(' ');
+}
+
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = 'PASSWORD';
+    return parsed.toString().replace(':PASSWORD@', ':<password>@');
+  } catch {
+    return '<database-url>';
+  }
 }
 
 /** Extra run options for {@link runAndReport}. */
 export interface RunAndReportOptions {
   /** Row preparation of a benchmark suite. */
   prepareCase?: RunOptions['prepareCase'];
-  /** The command that resumes a cancelled run, without `--resume <id>`. Default `llm-lab run <config>`. */
+  /** The command that resumes a cancelled run, without `--resume <id>` and storage flags. Default `llm-lab run <config>`. */
   resumeCommand?: string;
 }
 
@@ -53,8 +83,9 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
       ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
       ...(flags.repeat !== undefined ? { repeat: flags.repeat } : {}),
       ...(flags.resume !== undefined ? { resume: flags.resume } : {}),
+      // Only what was given: on resume, an option left out means the run's recorded one.
       ...(flags.stream ? { stream: true } : {}),
-      noCache: flags.cache === false,
+      ...(flags.cache === false ? { noCache: true } : {}),
       onStart: (run) => {
         progress?.start();
         if (!flags.json) process.stderr.write(dim(`run ${run.id} · ${run.providers.join(', ')} · stored in ${run.storage}\n`, useColour(process.stderr)));
@@ -66,7 +97,7 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
     });
     progress?.finish();
     if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else process.stdout.write(`${renderReport(report, extra.resumeCommand)}\n`);
+    else process.stdout.write(`${renderReport(report, resumeHint(extra.resumeCommand ?? 'llm-lab run <config>', report.runId, flags))}\n`);
     if (report.status === 'cancelled') return ExitCode.cancelled;
     return report.thresholds.met ? ExitCode.ok : ExitCode.failed;
   } finally {
@@ -77,8 +108,11 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
   }
 }
 
-/** The human-readable end-of-run summary: a table per provider and any threshold failures. */
-export function renderReport(report: RunReport, resumeCommand = 'llm-lab run <config>'): string {
+/**
+ * The human-readable end-of-run summary: a table per provider and any threshold failures.
+ * `resume` is the whole command that finishes a cancelled run (see {@link resumeHint}).
+ */
+export function renderReport(report: RunReport, resume = `llm-lab run <config> --resume ${report.runId}`): string {
   const colour = useColour(process.stdout);
   const rows = report.providers.map((summary) => {
     const accuracy =
@@ -116,7 +150,7 @@ export function renderReport(report: RunReport, resumeCommand = 'llm-lab run <co
   const notes = new Set(report.providers.flatMap((summary) => (summary.sampleSizeNote ? [summary.sampleSizeNote] : [])));
   for (const note of notes) lines.push(dim(`note: ${note}`, colour));
   for (const failure of report.thresholds.failures) lines.push(red(`threshold missed: ${failure}`, colour));
-  if (report.status === 'cancelled') lines.push(yellow(`Resume with: ${resumeCommand} --resume ${report.runId}`, colour));
+  if (report.status === 'cancelled') lines.push(yellow(`Resume with: ${resume}`, colour));
   lines.push(dim(`Details: llm-lab runs show ${report.runId}`, colour));
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 import type { ProviderSummary, ResultRecord, RunRecord, RunTotals, Storage } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
 import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, red, renderTable, useColour } from '../output/format.js';
+import { resumeHint, shellWord } from './run.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface RunsListFlags extends StorageFlags {
@@ -36,6 +37,21 @@ async function heldOf(storage: Storage, runs: RunRecord[]): Promise<Set<string>>
 function providersOf(run: RunRecord): string {
   const config = run.resolvedConfig as { providers?: Array<string | { id: string; label?: string }> } | null;
   return (config?.providers ?? []).map((entry) => (typeof entry === 'string' ? entry : (entry.label ?? entry.id))).join(', ');
+}
+
+/**
+ * The options a run recorded when it started (`runOptions` in its resolved config, written by
+ * the lab), in words; undefined for runs stored before they were recorded.
+ */
+function runOptionsOf(run: RunRecord): string | undefined {
+  const recorded = (run.resolvedConfig as { runOptions?: { repeat?: unknown; limit?: unknown; stream?: unknown; noCache?: unknown } } | null)?.runOptions;
+  if (!recorded || typeof recorded.repeat !== 'number') return undefined;
+  return [
+    `repeat ${recorded.repeat}`,
+    typeof recorded.limit === 'number' ? `limit ${recorded.limit}` : 'every case',
+    ...(recorded.stream === true ? ['streamed'] : []),
+    ...(recorded.noCache === true ? ['no cache'] : []),
+  ].join(' · ');
 }
 
 /** `llm-lab runs list`: stored runs, newest first. */
@@ -97,9 +113,13 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
       `started ${run.startedAt.toISOString()}${run.finishedAt ? ` · finished ${run.finishedAt.toISOString()}` : ''} · ${formatMs(run.durationMs)}`,
       `config ${run.configFile ?? '(built in code)'}${run.createdBy ? ` · by ${run.createdBy}` : ''}`,
     ];
+    const options = runOptionsOf(run);
+    if (options) lines.push(`options ${options}`);
     if (run.error) lines.push(red(`error: ${run.error}`, colour));
     if (shownStatus(run, held) === 'interrupted' || run.status === 'cancelled') {
-      lines.push(dim(`Finish it with: llm-lab run ${run.configFile ?? '<config>'} --resume ${run.id}`, colour));
+      // The run's limit, repeat, stream and cache options were recorded with it: the config is enough.
+      const command = `llm-lab run ${run.configFile ? shellWord(run.configFile) : '<config>'}`;
+      lines.push(dim(`Finish it with: ${resumeHint(command, run.id, flags)}`, colour));
     }
     const summary = (run.summary ?? {}) as StoredSummary;
     if (summary.providers?.length) {

@@ -1,0 +1,123 @@
+import { LLMLabError, type LoadedConfig } from '@llm-lab/core';
+import { RunStatsCollector, type EvaluationOutcome } from '@llm-lab/evaluation';
+import type { RunRecord, Storage } from '@llm-lab/storage';
+import type { RunOptions } from './lab.js';
+
+// Resuming a stopped run: finding it, checking the config against it, the options it was
+// started with, and summarising the whole run from what is stored.
+
+/**
+ * The options that decide which results a run is made of and how they are produced, as the run
+ * started with them (its flags over the config's `run:` block). Stored with the run, as
+ * `runOptions` in its resolved config, so that a resume finishes exactly the work the run set
+ * out to do even when the flags are not given again, or the config's `run:` block has changed.
+ */
+export interface RecordedRunOptions {
+  repeat: number;
+  /** Null when every case runs. */
+  limit: number | null;
+  stream: boolean;
+  noCache: boolean;
+}
+
+/** Recomputes totals and per-provider summaries from every stored result of a run. */
+export async function summariseStoredRun(storage: Storage, runId: string, outcome: EvaluationOutcome, repeats: number): Promise<EvaluationOutcome> {
+  const stats = new RunStatsCollector(
+    outcome.providers.map((summary) => ({ providerId: summary.providerId, promptId: summary.promptId })),
+    { repeats },
+  );
+  const cases = new Set<string>();
+  const pageSize = 5_000;
+  for (let offset = 0; ; offset += pageSize) {
+    const page = await storage.listResults(runId, { limit: pageSize, offset });
+    for (const result of page) {
+      stats.add(result);
+      cases.add(result.caseId);
+    }
+    if (page.length < pageSize) break;
+  }
+  return {
+    ...outcome,
+    totals: stats.runTotals({ cases: Math.max(cases.size, outcome.totals.cases), invalidRows: outcome.totals.invalidRows }),
+    providers: stats.summaries(),
+  };
+}
+
+/** The stopped run `idOrPrefix` names, checked against the config it is resumed with. */
+export async function findRunToResume(storage: Storage, idOrPrefix: string, config: LoadedConfig['config']): Promise<RunRecord> {
+  const previous = await storage.getRun(idOrPrefix);
+  if (!previous) throw new LLMLabError('run_not_found', `No run '${idOrPrefix}' to resume. List runs with 'llm-lab runs list'.`);
+  assertSameShape(previous.resolvedConfig, config, previous.id);
+  return previous;
+}
+
+/** The options a stored run recorded when it started; undefined for runs stored before they were recorded. */
+function recordedRunOptions(resolvedConfig: unknown): RecordedRunOptions | undefined {
+  const recorded = (resolvedConfig as { runOptions?: Partial<Record<keyof RecordedRunOptions, unknown>> } | null)?.runOptions;
+  if (typeof recorded !== 'object' || recorded === null) return undefined;
+  const { repeat, limit, stream, noCache } = recorded;
+  const count = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value > 0;
+  if (!count(repeat) || !(limit === null || count(limit)) || typeof stream !== 'boolean' || typeof noCache !== 'boolean') return undefined;
+  return { repeat, limit, stream, noCache };
+}
+
+/**
+ * The options a run goes by: for a new run, its flags over the config's `run:` block; for a
+ * resumed run, the options it recorded when it started. A flag given on resume that contradicts
+ * a recorded option is refused rather than obeyed: a different repeat or limit changes which
+ * results make up the run, and a different stream or cache setting how they were produced, so
+ * the run would end up neither the one started nor the one asked for. Runs stored before
+ * options were recorded resume as they always did, with the flags given over the config.
+ */
+export function effectiveRunOptions(config: LoadedConfig['config'], options: RunOptions, previous: RunRecord | undefined): RecordedRunOptions {
+  const recorded = previous ? recordedRunOptions(previous.resolvedConfig) : undefined;
+  if (!previous || !recorded) {
+    return {
+      repeat: options.repeat ?? config.run.repeat,
+      limit: options.limit ?? config.run.limit ?? null,
+      stream: options.stream ?? false,
+      noCache: options.noCache ?? false,
+    };
+  }
+  const describe = {
+    repeat: (value: number) => `--repeat ${value}`,
+    limit: (value: number | null) => (value === null ? 'no --limit (every case)' : `--limit ${value}`),
+    stream: (value: boolean) => (value ? '--stream' : 'no --stream'),
+    noCache: (value: boolean) => (value ? '--no-cache' : 'the cache on'),
+  };
+  const conflicts: string[] = [];
+  if (options.repeat !== undefined && options.repeat !== recorded.repeat) conflicts.push(`${describe.repeat(options.repeat)} (the run has ${describe.repeat(recorded.repeat)})`);
+  if (options.limit !== undefined && options.limit !== recorded.limit) conflicts.push(`${describe.limit(options.limit)} (the run has ${describe.limit(recorded.limit)})`);
+  if (options.stream !== undefined && options.stream !== recorded.stream) conflicts.push(`${describe.stream(options.stream)} (the run has ${describe.stream(recorded.stream)})`);
+  // Bypassing the cache on resume only makes the remaining answers fresh calls; using it for a
+  // run started with --no-cache would mix cached answers in.
+  if (options.noCache === false && recorded.noCache) conflicts.push(`${describe.noCache(false)} (the run has ${describe.noCache(true)})`);
+  if (conflicts.length > 0) {
+    throw new LLMLabError(
+      'config_resume_options_mismatch',
+      `Cannot resume ${previous.id} with ${conflicts.join(', ')}: a resume finishes the work the run was started with. ` +
+        (conflicts.length > 1
+          ? `Resume without these options (the run's own apply), or start a new run (without --resume) to use the new values.`
+          : `Resume without it (the run's own applies), or start a new run (without --resume) to use the new value.`),
+    );
+  }
+  return { ...recorded, noCache: recorded.noCache || options.noCache === true };
+}
+
+/** Refuses to resume a run with a config whose providers or dataset differ from the run's own. */
+function assertSameShape(stored: unknown, config: LoadedConfig['config'], runId: string): void {
+  const shape = (value: unknown) => {
+    const candidate = value as { providers?: Array<string | { id: string; label?: string }>; dataset?: { path?: string } } | null;
+    return JSON.stringify({
+      providers: (candidate?.providers ?? []).map((entry) => (typeof entry === 'string' ? entry : (entry.label ?? entry.id))),
+      dataset: candidate?.dataset?.path ?? null,
+    });
+  };
+  if (shape(stored) !== shape(config)) {
+    throw new LLMLabError(
+      'config_resume_mismatch',
+      `Cannot resume ${runId} with this config: its providers or dataset differ from the run's (${shape(stored)} vs ${shape(config)}). ` +
+        `Resume with the config the run was started with ('llm-lab runs show ${runId}' names it).`,
+    );
+  }
+}
