@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ConfigError, LabConfigInput } from '@llm-lab/core';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
-import pg from 'pg';
+import { dropSchema } from './helpers.js';
 import { createLab, type Lab } from '../src/index.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -40,10 +40,7 @@ describe('Lab on PostgreSQL', () => {
   });
   afterAll(async () => {
     await lab.close();
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropSchema(DATABASE_URL, schema);
   });
 
   it('runs a config built in code and stores every result', async () => {

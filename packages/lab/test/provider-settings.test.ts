@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/glo
 import type { ConfigError, LabConfigInput } from '@llm-lab/core';
 import { createRedisCache } from '@llm-lab/provider-manager';
 import { faults, startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
-import pg from 'pg';
+import { dropSchema } from './helpers.js';
 import { createLab, type Lab } from '../src/index.js';
 
 /**
@@ -75,10 +75,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 afterAll(async () => {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await client.end();
+  await dropSchema(DATABASE_URL, schema);
 });
 
 describe('a cache: block without kind', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { LabConfigInput } from '@llm-lab/core';
-import pg from 'pg';
+import { dropSchema } from './helpers.js';
 import { createLab, type Lab, type RunOptions, type RunReport } from '../src/index.js';
 
 // A resume must finish exactly the work the run set out to do, with the options it was started
@@ -30,10 +30,7 @@ describe('resuming a run', () => {
   });
   afterAll(async () => {
     await lab.close();
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropSchema(DATABASE_URL, schema);
   });
 
   /** Starts a run with `options` and stops it once `stopAfter` results are in. */
