@@ -59,3 +59,21 @@ it('a --repeat 2 run stopped by Ctrl-C is finished by the printed resume command
   expect(keys).toHaveLength(20);
   expect(new Set(keys)).toEqual(new Set(Array.from({ length: 10 }, (_, i) => [`case-${i}#0`, `case-${i}#1`]).flat()));
 }, 60_000);
+
+it("prints hints that find a run stored in the config's storage.dataDir, which runs show reads no config to know", async () => {
+  const work = await mkdtemp(join(tmpdir(), 'llm-lab-config-datadir-'));
+  await writeFile(
+    join(work, 'llm-lab.yaml'),
+    'providers: [mock:echo]\nprompts: ["{{q}}"]\ndataset: { rows: [{ id: one, q: "question one" }] }\n' +
+      'evaluators: [{ type: contains, value: "question" }]\nstorage: { dataDir: kept/db }\n',
+  );
+  const run = await runCli(['run', 'llm-lab.yaml', '--no-progress'], { cwd: work });
+  expect(run.code).toBe(0);
+  const details = /Details: llm-lab (runs show \S+ --data-dir kept\/db)$/m.exec(run.stdout)?.[1];
+  expect(details).toBeDefined();
+  const shown = await runCli((details as string).split(' '), { cwd: work });
+  expect(shown.code).toBe(0);
+  expect(shown.stdout).toContain('mock:echo');
+  // Without the flag, the default folder holds no such run.
+  expect((await runCli(['runs', 'list', '--json'], { cwd: work })).stdout.trim()).toBe('[]');
+});

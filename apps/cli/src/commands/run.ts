@@ -1,3 +1,4 @@
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Lab, RunOptions, RunReport } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
 import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, green, red, renderTable, useColour, yellow } from '../output/format.js';
@@ -33,10 +34,29 @@ export function shellWord(value: string): string {
  * A password in a database URL is not printed: the hint names where it goes instead.
  */
 export function resumeHint(command: string, runId: string, flags: StorageFlags): string {
-  const parts = [command, '--resume', runId];
-  if (flags.databaseUrl) parts.push('--database-url', shellWord(withoutPassword(flags.databaseUrl)));
-  if (flags.dataDir) parts.push('--data-dir', shellWord(flags.dataDir));
-  return parts.join(' ');
+  return [command, '--resume', runId, ...storageWords(flags)].join(' ');
+}
+
+/** `--database-url <url>` (password hidden) and `--data-dir <dir>`, as given, quoted for a shell. */
+function storageWords(flags: StorageFlags): string[] {
+  const words: string[] = [];
+  if (flags.databaseUrl) words.push('--database-url', shellWord(withoutPassword(flags.databaseUrl)));
+  if (flags.dataDir) words.push('--data-dir', shellWord(flags.dataDir));
+  return words;
+}
+
+/**
+ * The storage flags that find `report`'s run again: those given to this process, plus the
+ * embedded folder when the run went to another one than the default (a config's
+ * `storage.dataDir`), which `runs show` and a resume, reading no config, would not look in.
+ */
+export function storageFlagsOf(report: RunReport, flags: StorageFlags, cwd = process.cwd()): StorageFlags {
+  // An embedded run's storage is its folder; a server's is its described URL.
+  if (flags.databaseUrl || flags.dataDir || !isAbsolute(report.storage)) return flags;
+  // The storage package's DEFAULT_DATA_DIR (not imported: --version would load the package).
+  if (resolve(report.storage) === resolve(cwd, join('.llm-lab', 'db'))) return flags;
+  const inside = relative(cwd, report.storage);
+  return { ...flags, dataDir: inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? inside : report.storage };
 }
 
 function withoutPassword(url: string): string {
@@ -97,7 +117,11 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
     });
     progress?.finish();
     if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else process.stdout.write(`${renderReport(report, resumeHint(extra.resumeCommand ?? 'llm-lab run <config>', report.runId, flags))}\n`);
+    else {
+      const found = storageFlagsOf(report, flags);
+      const details = ['llm-lab runs show', report.runId, ...storageWords(found)].join(' ');
+      process.stdout.write(`${renderReport(report, resumeHint(extra.resumeCommand ?? 'llm-lab run <config>', report.runId, found), details)}\n`);
+    }
     if (report.status === 'cancelled') return ExitCode.cancelled;
     return report.thresholds.met ? ExitCode.ok : ExitCode.failed;
   } finally {
@@ -110,9 +134,14 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
 
 /**
  * The human-readable end-of-run summary: a table per provider and any threshold failures.
- * `resume` is the whole command that finishes a cancelled run (see {@link resumeHint}).
+ * `resume` is the whole command that finishes a cancelled run (see {@link resumeHint}); `details`
+ * the one that shows the run.
  */
-export function renderReport(report: RunReport, resume = `llm-lab run <config> --resume ${report.runId}`): string {
+export function renderReport(
+  report: RunReport,
+  resume = `llm-lab run <config> --resume ${report.runId}`,
+  details = `llm-lab runs show ${report.runId}`,
+): string {
   const colour = useColour(process.stdout);
   const rows = report.providers.map((summary) => {
     const accuracy =
@@ -151,6 +180,6 @@ export function renderReport(report: RunReport, resume = `llm-lab run <config> -
   for (const note of notes) lines.push(dim(`note: ${note}`, colour));
   for (const failure of report.thresholds.failures) lines.push(red(`threshold missed: ${failure}`, colour));
   if (report.status === 'cancelled') lines.push(yellow(`Resume with: ${resume}`, colour));
-  lines.push(dim(`Details: llm-lab runs show ${report.runId}`, colour));
+  lines.push(dim(`Details: ${details}`, colour));
   return lines.join('\n');
 }
