@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type pg from 'pg';
 import { describeConnectionUrl, passwordOf, scrubSecret } from './connection-url.js';
@@ -7,6 +8,7 @@ import { StorageError, messageOf } from './errors.js';
 import { migrationConfig } from './migrations.js';
 import { openPglite } from './open-pglite.js';
 import { prestartPgliteWorker } from './worker-storage.js';
+import type * as PostgresBackend from './postgres-backend.js';
 import type { Storage } from './types.js';
 
 export { MIGRATIONS_FOLDER } from './migrations.js';
@@ -112,17 +114,18 @@ function poolConfig(url: string, schemaName: string | undefined): pg.PoolConfig 
   return config;
 }
 
+/** The server backend's modules: the build's bundle of them when it is there (see postgres-backend.ts). */
+async function loadPostgresBackend(): Promise<typeof PostgresBackend> {
+  const bundle = new URL('./postgres-backend.bundle.js', import.meta.url);
+  if (existsSync(bundle)) return (await import(bundle.href)) as typeof PostgresBackend;
+  return import('./postgres-backend.js');
+}
+
 async function openPostgres(url: string, schemaName: string | undefined): Promise<Storage> {
   const location = describeConnectionUrl(url);
   const password = passwordOf(url);
   const scrub = (text: string): string => scrubSecret(text, password);
-  // One after another: these graphs overlap (drizzle-orm), and jest's ESM loader trips over
-  // overlapping dynamic imports in flight at once; in Node the order costs nothing.
-  const { default: pgDriver } = await import('pg');
-  const { drizzle: drizzleNodePostgres } = await import('drizzle-orm/node-postgres');
-  const { migrate: migrateNodePostgres } = await import('drizzle-orm/node-postgres/migrator');
-  const { DrizzleStorage } = await import('./drizzle-storage.js');
-  const { schema: tables } = await import('./schema.js');
+  const { pgDriver, drizzleNodePostgres, migrateNodePostgres, DrizzleStorage, schema: tables } = await loadPostgresBackend();
   const pool = new pgDriver.Pool(poolConfig(url, schemaName));
   // An idle connection that drops (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);

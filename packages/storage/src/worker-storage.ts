@@ -6,7 +6,7 @@ import type { Storage } from './types.js';
 import type { OpenRequest, WorkerData, WorkerMethod, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 /**
- * The worker's script: the build's bundle of it (scripts/bundle-worker.mjs), else tsc's output.
+ * The worker's script: the build's bundle of it (scripts/bundle.mjs), else tsc's output.
  * Built code finds it beside this file; code run from TypeScript sources (this package's own
  * tests) uses the built copy, which the build step makes first.
  */
