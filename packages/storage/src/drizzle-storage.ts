@@ -19,19 +19,42 @@ import {
 /** A drizzle database over either driver (PGlite or node-postgres). */
 export type StorageDatabase = PgDatabase<PgQueryResultHKT, typeof schema>;
 
-const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+/**
+ * PostgreSQL's text and jsonb cannot hold U+0000, so a NUL from a model's answer, a dataset or a
+ * config would fail the whole statement (a batch of results with it). It is stored as U+FFFD,
+ * the replacement character, instead.
+ */
+const NUL = '\u0000';
+const REPLACEMENT = '\uFFFD';
+function storableText<T extends string | null | undefined>(value: T): T {
+  return (value?.includes(NUL) ? value.replaceAll(NUL, REPLACEMENT) : value) as T;
+}
+const storableStrings = (_key: string, value: unknown) => (typeof value === 'string' ? storableText(value) : value);
+
+/** JSON text for a jsonb column; only JSON that holds an escaped NUL is made again without it. */
+function json(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  const text = JSON.stringify(value);
+  return text.includes('\\u0000') ? JSON.stringify(value, storableStrings) : text;
+}
+
+/** A value for a jsonb column written through drizzle (a run's config, totals, summary), without NUL. */
+function storableJson<T>(value: T): T {
+  if (value === undefined || value === null) return value;
+  return JSON.stringify(value).includes('\\u0000') ? (JSON.parse(JSON.stringify(value, storableStrings)) as T) : value;
+}
 
 /** The columns insertResults writes, their SQL array types, and how each is read from a result. */
 const RESULT_INSERT_COLUMNS: ReadonlyArray<{ name: string; type: string; value: (result: NewResult) => unknown }> = [
   { name: 'run_id', type: 'text', value: (result) => result.runId },
-  { name: 'case_id', type: 'text', value: (result) => result.caseId },
+  { name: 'case_id', type: 'text', value: (result) => storableText(result.caseId) },
   { name: 'case_index', type: 'int4', value: (result) => result.caseIndex },
   { name: 'provider_id', type: 'text', value: (result) => result.providerId },
   { name: 'prompt_id', type: 'text', value: (result) => result.promptId },
   { name: 'repeat', type: 'int4', value: (result) => result.repeat },
   { name: 'prompt', type: 'jsonb', value: (result) => json(result.prompt) },
   { name: 'vars', type: 'jsonb', value: (result) => json(result.vars) },
-  { name: 'output', type: 'text', value: (result) => result.output },
+  { name: 'output', type: 'text', value: (result) => storableText(result.output) },
   { name: 'passed', type: 'bool', value: (result) => result.passed },
   { name: 'scores', type: 'jsonb', value: (result) => json(result.scores) ?? '[]' },
   { name: 'latency_ms', type: 'float8', value: (result) => result.latencyMs },
@@ -43,7 +66,7 @@ const RESULT_INSERT_COLUMNS: ReadonlyArray<{ name: string; type: string; value: 
   { name: 'attempts', type: 'int4', value: (result) => result.attempts },
   { name: 'answered_by', type: 'text', value: (result) => result.answeredBy ?? null },
   { name: 'error_kind', type: 'text', value: (result) => result.errorKind },
-  { name: 'error_message', type: 'text', value: (result) => result.errorMessage },
+  { name: 'error_message', type: 'text', value: (result) => storableText(result.errorMessage) },
   { name: 'warnings', type: 'jsonb', value: (result) => json(result.warnings) },
 ];
 
@@ -130,11 +153,11 @@ export class DrizzleStorage implements Storage {
 
   async createRun(run: NewRun): Promise<RunRecord> {
     const values = {
-      description: run.description ?? null,
+      description: storableText(run.description ?? null),
       status: run.status ?? 'running',
       configFile: run.configFile ?? null,
-      config: run.config ?? null,
-      resolvedConfig: run.resolvedConfig ?? null,
+      config: storableJson(run.config ?? null),
+      resolvedConfig: storableJson(run.resolvedConfig ?? null),
       createdBy: run.createdBy ?? null,
       startedAt: run.startedAt ?? new Date(),
     };
@@ -164,8 +187,8 @@ export class DrizzleStorage implements Storage {
     if (update.finishedAt !== undefined) changes.finishedAt = update.finishedAt;
     if (update.durationMs !== undefined) changes.durationMs = update.durationMs;
     if (update.totals !== undefined) changes.totals = update.totals;
-    if (update.summary !== undefined) changes.summary = update.summary;
-    if (update.error !== undefined) changes.error = update.error;
+    if (update.summary !== undefined) changes.summary = storableJson(update.summary);
+    if (update.error !== undefined) changes.error = storableText(update.error);
 
     const matched =
       Object.keys(changes).length === 0

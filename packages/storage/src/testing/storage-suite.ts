@@ -366,6 +366,35 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
         expect((await storage.listResults(run.id)).map((stored) => stored.output)).toEqual([awkward, '', awkward]);
       });
 
+      it('stores a NUL character (which PostgreSQL text and jsonb refuse) as U+FFFD instead of failing the batch', async () => {
+        const run = await storage.createRun({
+          id: uniqueRunId('nul'),
+          description: 'a NUL \u0000 here',
+          config: { text: 'fixed \u0000 answer', literal: 'C:\\u0000 is not a NUL' },
+          resolvedConfig: {},
+        });
+        expect(run.description).toBe('a NUL \uFFFD here');
+        expect(run.config).toEqual({ text: 'fixed \uFFFD answer', literal: 'C:\\u0000 is not a NUL' });
+        const garbled = sampleResult(run.id, {
+          output: 'before\u0000after',
+          vars: { question: 'q\u0000', nested: [{ deep: '\u0000' }] },
+          scores: [{ name: 'contains', type: 'contains', passed: false, score: 0, reason: 'no "x" in before\u0000after' }],
+          errorMessage: 'garbage \u0000',
+        });
+        const clean = sampleResult(run.id, { caseId: 'case-clean', caseIndex: 1 });
+        expect(await storage.insertResults([garbled, clean])).toBe(2);
+        const [first, second] = await storage.listResults(run.id);
+        expect(first?.output).toBe('before\uFFFDafter');
+        expect(first?.vars).toEqual({ question: 'q\uFFFD', nested: [{ deep: '\uFFFD' }] });
+        expect(first?.scores[0]?.reason).toBe('no "x" in before\uFFFDafter');
+        expect(first?.errorMessage).toBe('garbage \uFFFD');
+        expect(second).toEqual({ ...clean, id: expect.any(Number), createdAt: expect.any(Date) });
+        await storage.updateRun(run.id, { status: 'failed', error: 'stopped \u0000', summary: { note: '\u0000' } });
+        const updated = await storage.getRun(run.id);
+        expect(updated?.error).toBe('stopped \uFFFD');
+        expect(updated?.summary).toEqual({ note: '\uFFFD' });
+      });
+
       it('reports completed keys with resultKey()', async () => {
         const run = await newRun('keys');
         const batch = [
