@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, like } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { createLocalRunHolds, type RunHold, type RunHolds } from './run-holds.js';
-import { StorageError, sqlStateOf } from './errors.js';
+import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js';
 import { generateRunId } from './run-id.js';
 import { results, runs, type schema } from './schema.js';
 import {
@@ -143,6 +143,21 @@ export class DrizzleStorage implements Storage {
     this.runHolds = options.runHolds ?? createLocalRunHolds();
   }
 
+  /**
+   * Runs one call's database work. A failure that is not already a {@link StorageError} (the
+   * driver's, which quotes the whole statement and its parameters) becomes one that says what
+   * was being done, where, and the database's own reason.
+   */
+  private async attempt<T>(what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isStorageError(error)) throw error;
+      const reason = messageOf((error as { cause?: unknown }).cause ?? error) || messageOf(error);
+      throw new StorageError('storage_query_failed', `${what} in ${this.location} failed: ${reason}`, { cause: error });
+    }
+  }
+
   holdRun(runId: string): Promise<RunHold> {
     return this.runHolds.hold(runId);
   }
@@ -152,88 +167,98 @@ export class DrizzleStorage implements Storage {
   }
 
   async createRun(run: NewRun): Promise<RunRecord> {
-    const values = {
-      description: storableText(run.description ?? null),
-      status: run.status ?? 'running',
-      configFile: run.configFile ?? null,
-      config: storableJson(run.config ?? null),
-      resolvedConfig: storableJson(run.resolvedConfig ?? null),
-      createdBy: run.createdBy ?? null,
-      startedAt: run.startedAt ?? new Date(),
-    };
-    // A generated id can collide (same second, same 4 random characters): draw again.
-    for (let attempt = 0; ; attempt += 1) {
-      const id = run.id ?? generateRunId(values.startedAt);
-      try {
-        const [row] = await this.database
-          .insert(runs)
-          .values({ id, ...values })
-          .returning();
-        if (!row) throw new Error(`inserting run ${id} returned no row`);
-        return row;
-      } catch (error) {
-        if (sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
-        if (run.id === undefined && attempt < 5) continue;
-        throw new StorageError('run_exists', `a run with id "${id}" already exists in ${this.location}; choose another id`, {
-          cause: error,
-        });
+    return this.attempt(`storing a new run`, async () => {
+      const values = {
+        description: storableText(run.description ?? null),
+        status: run.status ?? 'running',
+        configFile: run.configFile ?? null,
+        config: storableJson(run.config ?? null),
+        resolvedConfig: storableJson(run.resolvedConfig ?? null),
+        createdBy: run.createdBy ?? null,
+        startedAt: run.startedAt ?? new Date(),
+      };
+      // A generated id can collide (same second, same 4 random characters): draw again.
+      for (let attempt = 0; ; attempt += 1) {
+        const id = run.id ?? generateRunId(values.startedAt);
+        try {
+          const [row] = await this.database
+            .insert(runs)
+            .values({ id, ...values })
+            .returning();
+          if (!row) throw new Error(`inserting run ${id} returned no row`);
+          return row;
+        } catch (error) {
+          if (sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
+          if (run.id === undefined && attempt < 5) continue;
+          throw new StorageError('run_exists', `a run with id "${id}" already exists in ${this.location}; choose another id`, {
+            cause: error,
+          });
+        }
       }
-    }
+    });
   }
 
   async updateRun(id: string, update: RunUpdate): Promise<void> {
-    const changes: Partial<typeof runs.$inferInsert> = {};
-    if (update.status !== undefined) changes.status = update.status;
-    if (update.finishedAt !== undefined) changes.finishedAt = update.finishedAt;
-    if (update.durationMs !== undefined) changes.durationMs = update.durationMs;
-    if (update.totals !== undefined) changes.totals = update.totals;
-    if (update.summary !== undefined) changes.summary = storableJson(update.summary);
-    if (update.error !== undefined) changes.error = storableText(update.error);
+    return this.attempt(`updating run ${id}`, async () => {
+      const changes: Partial<typeof runs.$inferInsert> = {};
+      if (update.status !== undefined) changes.status = update.status;
+      if (update.finishedAt !== undefined) changes.finishedAt = update.finishedAt;
+      if (update.durationMs !== undefined) changes.durationMs = update.durationMs;
+      if (update.totals !== undefined) changes.totals = update.totals;
+      if (update.summary !== undefined) changes.summary = storableJson(update.summary);
+      if (update.error !== undefined) changes.error = storableText(update.error);
 
-    const matched =
-      Object.keys(changes).length === 0
-        ? await this.database.select({ id: runs.id }).from(runs).where(eq(runs.id, id))
-        : await this.database.update(runs).set(changes).where(eq(runs.id, id)).returning({ id: runs.id });
-    if (matched.length === 0) {
-      throw new StorageError('run_not_found', `cannot update run "${id}": no such run in ${this.location}`);
-    }
+      const matched =
+        Object.keys(changes).length === 0
+          ? await this.database.select({ id: runs.id }).from(runs).where(eq(runs.id, id))
+          : await this.database.update(runs).set(changes).where(eq(runs.id, id)).returning({ id: runs.id });
+      if (matched.length === 0) {
+        throw new StorageError('run_not_found', `cannot update run "${id}": no such run in ${this.location}`);
+      }
+    });
   }
 
   async getRun(idOrPrefix: string): Promise<RunRecord | undefined> {
-    if (idOrPrefix === '') return undefined;
-    const [exact] = await this.database.select().from(runs).where(eq(runs.id, idOrPrefix));
-    if (exact) return exact;
-    const matches = await this.database
-      .select()
-      .from(runs)
-      .where(like(runs.id, `${escapeLike(idOrPrefix)}%`))
-      .orderBy(desc(runs.startedAt), desc(runs.id))
-      .limit(AMBIGUOUS_MATCHES_SHOWN + 1);
-    if (matches.length <= 1) return matches[0];
-    const shown = matches.slice(0, AMBIGUOUS_MATCHES_SHOWN).map((match) => match.id);
-    const more = matches.length > AMBIGUOUS_MATCHES_SHOWN ? ', …' : '';
-    throw new StorageError(
-      'run_id_ambiguous',
-      `run id prefix "${idOrPrefix}" matches several runs (${shown.join(', ')}${more}); give more characters of the id`,
-    );
+    return this.attempt(`reading run ${idOrPrefix}`, async () => {
+      if (idOrPrefix === '') return undefined;
+      const [exact] = await this.database.select().from(runs).where(eq(runs.id, idOrPrefix));
+      if (exact) return exact;
+      const matches = await this.database
+        .select()
+        .from(runs)
+        .where(like(runs.id, `${escapeLike(idOrPrefix)}%`))
+        .orderBy(desc(runs.startedAt), desc(runs.id))
+        .limit(AMBIGUOUS_MATCHES_SHOWN + 1);
+      if (matches.length <= 1) return matches[0];
+      const shown = matches.slice(0, AMBIGUOUS_MATCHES_SHOWN).map((match) => match.id);
+      const more = matches.length > AMBIGUOUS_MATCHES_SHOWN ? ', …' : '';
+      throw new StorageError(
+        'run_id_ambiguous',
+        `run id prefix "${idOrPrefix}" matches several runs (${shown.join(', ')}${more}); give more characters of the id`,
+      );
+    });
   }
 
   async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
-    const query = this.database
-      .select()
-      .from(runs)
-      .where(options.status === undefined ? undefined : eq(runs.status, options.status))
-      .orderBy(desc(runs.startedAt), desc(runs.id))
-      .$dynamic();
-    if (options.limit !== undefined) query.limit(options.limit);
-    if (options.offset !== undefined) query.offset(options.offset);
-    return query;
+    return this.attempt(`listing runs`, async () => {
+      const query = this.database
+        .select()
+        .from(runs)
+        .where(options.status === undefined ? undefined : eq(runs.status, options.status))
+        .orderBy(desc(runs.startedAt), desc(runs.id))
+        .$dynamic();
+      if (options.limit !== undefined) query.limit(options.limit);
+      if (options.offset !== undefined) query.offset(options.offset);
+      return query;
+    });
   }
 
   /** Deletes a run and (by cascade) its results. Returns whether the run existed. */
   async deleteRun(id: string): Promise<boolean> {
-    const deleted = await this.database.delete(runs).where(eq(runs.id, id)).returning({ id: runs.id });
-    return deleted.length > 0;
+    return this.attempt(`deleting run ${id}`, async () => {
+      const deleted = await this.database.delete(runs).where(eq(runs.id, id)).returning({ id: runs.id });
+      return deleted.length > 0;
+    });
   }
 
   /**
@@ -243,58 +268,66 @@ export class DrizzleStorage implements Storage {
    * hot path of every run). Rows whose key exists are skipped.
    */
   async insertResults(newResults: NewResult[]): Promise<number> {
-    if (newResults.length === 0) return 0;
-    if (this.copyFromText) {
-      // COPY has no ON CONFLICT: a batch holding a stored key fails whole (nothing is loaded) and
-      // goes the unnest way below, which skips the stored rows. Runs that are not resumed never do.
-      try {
-        return await this.copyFromText(COPY_RESULTS_SQL, copyText(newResults));
-      } catch (error) {
-        if (sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
+    return this.attempt(`storing ${newResults.length} results`, async () => {
+      if (newResults.length === 0) return 0;
+      if (this.copyFromText) {
+        // COPY has no ON CONFLICT: a batch holding a stored key fails whole (nothing is loaded) and
+        // goes the unnest way below, which skips the stored rows. Runs that are not resumed never do.
+        try {
+          return await this.copyFromText(COPY_RESULTS_SQL, copyText(newResults));
+        } catch (error) {
+          if (sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
+        }
       }
-    }
-    const columns = RESULT_INSERT_COLUMNS.map(() => new Array<unknown>(newResults.length));
-    newResults.forEach((result, row) => {
-      RESULT_INSERT_COLUMNS.forEach((column, index) => {
-        (columns[index] as unknown[])[row] = column.value(result);
+      const columns = RESULT_INSERT_COLUMNS.map(() => new Array<unknown>(newResults.length));
+      newResults.forEach((result, row) => {
+        RESULT_INSERT_COLUMNS.forEach((column, index) => {
+          (columns[index] as unknown[])[row] = column.value(result);
+        });
       });
+      const rows = await this.query(INSERT_RESULTS_SQL, columns);
+      return Number(rows[0]?.inserted ?? 0);
     });
-    const rows = await this.query(INSERT_RESULTS_SQL, columns);
-    return Number(rows[0]?.inserted ?? 0);
   }
 
   async listResults(runId: string, options: ListResultsOptions = {}): Promise<ResultRecord[]> {
-    const query = this.database
-      .select()
-      .from(results)
-      .where(
-        options.providerId === undefined
-          ? eq(results.runId, runId)
-          : and(eq(results.runId, runId), eq(results.providerId, options.providerId)),
-      )
-      .orderBy(asc(results.caseIndex), asc(results.providerId), asc(results.promptId), asc(results.repeat), asc(results.id))
-      .$dynamic();
-    if (options.limit !== undefined) query.limit(options.limit);
-    if (options.offset !== undefined) query.offset(options.offset);
-    return query;
+    return this.attempt(`reading the results of run ${runId}`, async () => {
+      const query = this.database
+        .select()
+        .from(results)
+        .where(
+          options.providerId === undefined
+            ? eq(results.runId, runId)
+            : and(eq(results.runId, runId), eq(results.providerId, options.providerId)),
+        )
+        .orderBy(asc(results.caseIndex), asc(results.providerId), asc(results.promptId), asc(results.repeat), asc(results.id))
+        .$dynamic();
+      if (options.limit !== undefined) query.limit(options.limit);
+      if (options.offset !== undefined) query.offset(options.offset);
+      return query;
+    });
   }
 
   async countResults(runId: string): Promise<number> {
-    const [row] = await this.database.select({ total: count() }).from(results).where(eq(results.runId, runId));
-    return row?.total ?? 0;
+    return this.attempt(`counting the results of run ${runId}`, async () => {
+      const [row] = await this.database.select({ total: count() }).from(results).where(eq(results.runId, runId));
+      return row?.total ?? 0;
+    });
   }
 
   async completedKeys(runId: string): Promise<Set<string>> {
-    const rows = await this.database
-      .select({
-        caseId: results.caseId,
-        providerId: results.providerId,
-        promptId: results.promptId,
-        repeat: results.repeat,
-      })
-      .from(results)
-      .where(eq(results.runId, runId));
-    return new Set(rows.map(resultKey));
+    return this.attempt(`reading the finished results of run ${runId}`, async () => {
+      const rows = await this.database
+        .select({
+          caseId: results.caseId,
+          providerId: results.providerId,
+          promptId: results.promptId,
+          repeat: results.repeat,
+        })
+        .from(results)
+        .where(eq(results.runId, runId));
+      return new Set(rows.map(resultKey));
+    });
   }
 
   /** Closes the connection; later calls are no-ops. */

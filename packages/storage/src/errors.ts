@@ -7,6 +7,7 @@ export type StorageErrorCode =
   | 'storage_open_failed'
   | 'storage_unreachable'
   | 'storage_invalid_option'
+  | 'storage_query_failed'
   | 'run_not_found'
   | 'run_exists'
   | 'run_id_ambiguous'

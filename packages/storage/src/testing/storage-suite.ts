@@ -395,6 +395,17 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
         expect(updated?.summary).toEqual({ note: '\uFFFD' });
       });
 
+      it("reports a failed query as a StorageError saying what failed and the database's reason, not the statement", async () => {
+        const orphan = storage.insertResults([sampleResult(uniqueRunId('no-such-run'))]);
+        await expect(orphan).rejects.toMatchObject({ name: 'StorageError', code: 'storage_query_failed' });
+        await expect(orphan).rejects.toThrow(/^storing 1 results in .+ failed: .*foreign key/);
+        // A query drizzle builds (its own error quotes the statement and every parameter).
+        const garbled = storage.getRun('run-\u0000');
+        await expect(garbled).rejects.toMatchObject({ code: 'storage_query_failed' });
+        await expect(garbled).rejects.toThrow(/^reading run run-\u0000 in .+ failed: invalid byte sequence for encoding "UTF8": 0x00$/);
+        await expect(garbled).rejects.not.toThrow(/Failed query|params:/);
+      });
+
       it('reports completed keys with resultKey()', async () => {
         const run = await newRun('keys');
         const batch = [
