@@ -1,4 +1,4 @@
-import { LLMLabError, type LoadedConfig } from '@llm-lab/core';
+import { LLMLabError, redactSecrets, type LoadedConfig } from '@llm-lab/core';
 import { RunStatsCollector, type EvaluationOutcome } from '@llm-lab/evaluation';
 import type { RunRecord, Storage } from '@llm-lab/storage';
 import type { RunOptions } from './lab.js';
@@ -104,20 +104,61 @@ export function effectiveRunOptions(config: LoadedConfig['config'], options: Run
   return { ...recorded, noCache: recorded.noCache || options.noCache === true };
 }
 
-/** Refuses to resume a run with a config whose providers or dataset differ from the run's own. */
+/** Keys of a provider's `config:` that only set the pace: the SDK's timeout and retries, how requests travel, a mock's latency. */
+const PACE_CONFIG_KEYS = new Set(['timeoutMs', 'maxRetries', 'httpClient', 'latencyMs']);
+
+/**
+ * The parts of a config that decide which results a run produces and how they are scored: a
+ * resume with any of them changed would mix two setups into one run. Each is reduced to what
+ * matters: a provider entry's reliability policy (retries, breaker, rate limit, concurrency,
+ * cache, timeouts, members, fallbacks) and its {@link PACE_CONFIG_KEYS} only set the pace,
+ * and `dataset.onInvalidRow` only what happens to a row that cannot be read, so they may change.
+ */
+const RUN_IDENTITY: Record<string, (config: Record<string, unknown>) => unknown> = {
+  providers: (config) =>
+    ((config.providers as unknown[] | undefined) ?? []).map((entry) => {
+      if (typeof entry === 'string') return { id: entry, label: entry, config: {}, settings: {} };
+      const { id, label, config: providerConfig, settings } = entry as { id: string; label?: string; config?: Record<string, unknown>; settings?: unknown };
+      const modelConfig = Object.fromEntries(Object.entries(providerConfig ?? {}).filter(([key]) => !PACE_CONFIG_KEYS.has(key)));
+      return { id, label: label ?? id, config: modelConfig, settings: settings ?? {} };
+    }),
+  prompts: (config) => config.prompts ?? [],
+  evaluators: (config) => config.evaluators ?? [],
+  defaults: (config) => config.defaults ?? {},
+  dataset: (config) => {
+    const { onInvalidRow: _onInvalidRow, ...dataset } = (config.dataset as Record<string, unknown> | undefined) ?? {};
+    return dataset;
+  },
+};
+
+/**
+ * A config part as canonical JSON (keys sorted), with secrets left out: the stored config had
+ * them redacted, and a new API key must not block a resume. Strings under a secret-like key are
+ * dropped (as the lab redacts them when it stores a run), others redacted by value.
+ */
+function canonical(value: unknown): string {
+  const secretKey = /key|token|secret|password/i;
+  const sorted = JSON.parse(redactSecrets(JSON.stringify(value ?? null)), (key, item: unknown) => {
+    if (typeof item === 'string' && secretKey.test(key)) return undefined;
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) return item;
+    return Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }) as unknown;
+  return JSON.stringify(sorted);
+}
+
+/** Refuses to resume a run with a config whose providers, prompts, evaluators, defaults or dataset differ from the run's own. */
 function assertSameShape(stored: unknown, config: LoadedConfig['config'], runId: string): void {
-  const shape = (value: unknown) => {
-    const candidate = value as { providers?: Array<string | { id: string; label?: string }>; dataset?: { path?: string } } | null;
-    return JSON.stringify({
-      providers: (candidate?.providers ?? []).map((entry) => (typeof entry === 'string' ? entry : (entry.label ?? entry.id))),
-      dataset: candidate?.dataset?.path ?? null,
-    });
-  };
-  if (shape(stored) !== shape(config)) {
+  const before = (stored ?? {}) as Record<string, unknown>;
+  const now = config as unknown as Record<string, unknown>;
+  const differing = Object.entries(RUN_IDENTITY)
+    .filter(([, part]) => canonical(part(before)) !== canonical(part(now)))
+    .map(([name]) => name);
+  if (differing.length > 0) {
+    const parts = differing.length > 1 ? `${differing.slice(0, -1).join(', ')} and ${differing.at(-1)}` : differing[0];
     throw new LLMLabError(
       'config_resume_mismatch',
-      `Cannot resume ${runId} with this config: its providers or dataset differ from the run's (${shape(stored)} vs ${shape(config)}). ` +
-        `Resume with the config the run was started with ('llm-lab runs show ${runId}' names it).`,
+      `Cannot resume ${runId} with this config: its ${parts} ${parts === 'dataset' ? 'differs' : 'differ'} from the run's, and the run would mix two setups. ` +
+        `Resume with the config the run was started with ('llm-lab runs show ${runId}' names it), or start a new run (without --resume) to use this config.`,
     );
   }
 }

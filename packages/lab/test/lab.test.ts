@@ -121,7 +121,7 @@ describe('Lab on PostgreSQL', () => {
     expect(resumed.totals.results).toBe(40);
     expect(resumed.providers[0]).toMatchObject({ providerId: 'mock:slow', results: 40 });
     await expect(lab.run(quizConfig({ providers: ['mock:other'] }), { resume: report.runId })).rejects.toThrow(
-      /Cannot resume run-\S+ with this config: its providers or dataset differ/,
+      /Cannot resume run-\S+ with this config: its providers differ from the run.s/,
     );
     expect((await lab.getRun(report.runId))?.results).toHaveLength(40);
   });

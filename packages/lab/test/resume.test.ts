@@ -2,9 +2,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { LabConfigInput } from '@llm-lab/core';
+import { parseConfig, type LabConfigInput } from '@llm-lab/core';
+import type { RunRecord, Storage } from '@llm-lab/storage';
 import { dropSchema } from './helpers.js';
 import { createLab, type Lab, type RunOptions, type RunReport } from '../src/index.js';
+import { findRunToResume } from '../src/resume.js';
 
 // A resume must finish exactly the work the run set out to do, with the options it was started
 // with (--repeat, --limit, --stream), even when they are not given again.
@@ -14,7 +16,7 @@ const schema = `lab_resume_${process.pid}_${Date.now().toString(36)}`;
 
 const rows = Array.from({ length: 12 }, (_, i) => ({ id: `q${i}`, question: `What is ${i} + ${i}?`, answer: String(2 * i) }));
 
-function config(): LabConfigInput {
+function config(): LabConfigInput & { dataset: { rows: Array<Record<string, unknown>> } } {
   return {
     providers: [{ id: 'mock:slow', config: { mode: 'field', field: 'answer', accuracy: 0.7, seed: 3, latencyMs: 5 } }],
     prompts: ['{{question}}'],
@@ -34,9 +36,9 @@ describe('resuming a run', () => {
   });
 
   /** Starts a run with `options` and stops it once `stopAfter` results are in. */
-  async function stoppedRun(options: RunOptions, stopAfter: number): Promise<RunReport> {
+  async function stoppedRun(options: RunOptions, stopAfter: number, input: LabConfigInput = config()): Promise<RunReport> {
     const controller = new AbortController();
-    const report = await lab.run(config(), {
+    const report = await lab.run(input, {
       ...options,
       concurrency: 2,
       noCache: true,
@@ -114,5 +116,74 @@ describe('resuming a run', () => {
     const report = await lab.run(config(), { repeat: 3 });
     expect(report.totals.results).toBe(36);
     expect(report.providers[0]?.repeats).toMatchObject({ repeats: 3, cases: 12 });
+  });
+
+  describe('with an edited config', () => {
+    const edits: Array<[string, (input: ReturnType<typeof config>) => LabConfigInput, RegExp]> = [
+      ['a changed prompt template', (input) => ({ ...input, prompts: ['Answer briefly: {{question}}'] }), /its prompts differ from the run's/],
+      ['a changed evaluator', (input) => ({ ...input, evaluators: [{ type: 'contains', value: '{{answer}}' }] }), /its evaluators differ from the run's/],
+      [
+        'changed inline dataset rows',
+        (input) => ({ ...input, dataset: { ...input.dataset, rows: input.dataset.rows.map((row) => ({ ...row, answer: '0' })) } }),
+        /its dataset differs from the run's/,
+      ],
+      [
+        'a changed prompt and evaluator',
+        (input) => ({ ...input, prompts: ['Q: {{question}}'], evaluators: [{ type: 'contains', value: '{{answer}}' }] }),
+        /its prompts and evaluators differ from the run's/,
+      ],
+    ];
+
+    it.each(edits)('refuses %s, naming it, and runs nothing', async (_name, edit, message) => {
+      const stopped = await stoppedRun({}, 3);
+      const before = await storedKeys(stopped.runId);
+      const refusal = lab.run(edit(config()), { resume: stopped.runId });
+      await expect(refusal).rejects.toMatchObject({ code: 'config_resume_mismatch', message: expect.stringMatching(message) });
+      await expect(refusal).rejects.toThrow(`Resume with the config the run was started with ('llm-lab runs show ${stopped.runId}' names it), or start a new run`);
+      expect(await storedKeys(stopped.runId)).toEqual(before);
+      expect((await lab.getRun(stopped.runId))?.run.status).toBe('cancelled');
+    });
+
+    it('accepts a changed run.concurrency, thresholds, description, onInvalidRow and provider pace settings, and completes', async () => {
+      const stopped = await stoppedRun({}, 3);
+      const edited = config();
+      const provider = edited.providers[0] as { id: string; config: Record<string, unknown> };
+      const resumed = await lab.run(
+        {
+          ...edited,
+          providers: [{ ...provider, config: { ...provider.config, latencyMs: 1 }, retry: { maxAttempts: 5 }, rateLimit: { rpm: 10_000 }, timeoutMs: 30_000 }],
+          dataset: { ...edited.dataset, onInvalidRow: 'fail' },
+          run: { concurrency: 3 },
+          thresholds: { minAccuracy: 0.1 },
+          description: 'resumed with a new description',
+        },
+        { resume: stopped.runId },
+      );
+      expect(resumed.status).toBe('completed');
+      expect(await storedKeys(stopped.runId)).toHaveLength(12);
+    });
+
+    it('accepts a changed API key and provider timeout, but not a changed model setting', async () => {
+      const input = (apiKey: string, extra: Record<string, unknown> = {}): LabConfigInput => ({
+        ...config(),
+        providers: [{ id: 'openai:gpt-4o-mini', config: { apiKey, baseURL: 'http://127.0.0.1:9/v1', ...extra }, settings: { temperature: 0 } }],
+      });
+      // As the lab stores it: parsed, secrets redacted, with its recorded options.
+      const stored = parseConfig(input('sk-old-key-0123456789abcdefghij')).config;
+      const provider = stored.providers[0] as { config: Record<string, unknown> };
+      provider.config.apiKey = '[REDACTED]';
+      const run = { id: 'run-keyed', resolvedConfig: { ...stored, runOptions: { repeat: 1, limit: null, stream: false, noCache: false } } } as unknown as RunRecord;
+      const storage = { getRun: async () => run } as unknown as Storage;
+
+      const newKey = parseConfig(input('sk-new-key-9876543210zyxwvutsrq', { timeoutMs: 5_000, maxRetries: 2 })).config;
+      await expect(findRunToResume(storage, run.id, newKey)).resolves.toBe(run);
+      const noKey = parseConfig({ ...input('x'), providers: [{ id: 'openai:gpt-4o-mini', config: { baseURL: 'http://127.0.0.1:9/v1' }, settings: { temperature: 0 } }] }).config;
+      await expect(findRunToResume(storage, run.id, noKey)).resolves.toBe(run);
+
+      const hotter = parseConfig({ ...input('sk-new-key-9876543210zyxwvutsrq'), defaults: { temperature: 1 } }).config;
+      await expect(findRunToResume(storage, run.id, hotter)).rejects.toThrow(/its defaults differ from the run's/);
+      const otherServer = parseConfig(input('sk-old-key-0123456789abcdefghij', { baseURL: 'http://127.0.0.1:10/v1' })).config;
+      await expect(findRunToResume(storage, run.id, otherServer)).rejects.toThrow(/its providers differ from the run's/);
+    });
   });
 });
