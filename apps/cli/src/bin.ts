@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { reportError } from './errors.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ExitCode, reportError } from './errors.js';
 
 // The embedded database (PGlite) is a large WebAssembly module. V8's optimising tier recompiles
 // its hot functions in the background, which for a command that lives seconds costs more CPU
@@ -21,6 +21,13 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 const positiveInteger = (name: string) => (value: string) => {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError(`${name} must be a positive whole number.`);
+  return number;
+};
+/** Calls in flight at once: at most what a config's run.concurrency accepts (each is a worker of the run). */
+const MAX_CONCURRENCY = 10_000;
+const concurrency = (value: string) => {
+  const number = positiveInteger('--concurrency')(value);
+  if (number > MAX_CONCURRENCY) throw new InvalidArgumentError(`--concurrency must be at most ${MAX_CONCURRENCY.toLocaleString('en')}.`);
   return number;
 };
 
@@ -50,7 +57,10 @@ const program = new Command()
   .name('llm-lab')
   .description('Benchmark, evaluate and monitor large language models across providers.')
   .version(version, '-v, --version')
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  // Commander exits 1 on a bad argument; this command's code for bad input is 2 (see errors.ts).
+  // Subcommands made after this inherit it.
+  .exitOverride();
 
 storageOptions(
   program
@@ -58,7 +68,7 @@ storageOptions(
     .description('run a benchmark config: every case through every provider, scored and stored')
     .argument('<config>', 'the config file (YAML or JSON)')
     .option('--json', 'print a machine-readable summary instead of the table')
-    .option('-c, --concurrency <n>', 'calls in flight at once (overrides run.concurrency)', positiveInteger('--concurrency'))
+    .option('-c, --concurrency <n>', 'calls in flight at once (overrides run.concurrency)', concurrency)
     .option('-l, --limit <n>', 'run only the first N cases', positiveInteger('--limit'))
     .option('-r, --repeat <n>', 'send each case N times (overrides run.repeat)', positiveInteger('--repeat'))
     .option('--stream', 'stream responses (records time to first token)')
@@ -88,7 +98,7 @@ storageOptions(
     .option('-l, --limit <n>', 'run only the first N cases', positiveInteger('--limit'))
     .option('--sample <n>', 'a seeded random sample of N cases', positiveInteger('--sample'))
     .option('--seed <n>', 'the seed of --sample (default 0)', nonNegativeInteger('--seed'))
-    .option('-c, --concurrency <n>', 'calls in flight at once', positiveInteger('--concurrency'))
+    .option('-c, --concurrency <n>', 'calls in flight at once', concurrency)
     .option('-r, --repeat <n>', 'send each case N times (e.g. pass@k for humaneval)', positiveInteger('--repeat'))
     .option('--max-tokens <n>', "override the suite's maxTokens", positiveInteger('--max-tokens'))
     .option('--json', 'print a machine-readable summary instead of the table')
@@ -157,4 +167,10 @@ program
   .option('--json', 'print JSON')
   .action((flags) => exitWith(import('./commands/providers.js').then((m) => m.providersListCommand(flags))));
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Commander has printed what was wrong; --help and --version end here too, with code 0.
+  if (!(error instanceof CommanderError)) throw error;
+  process.exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+}

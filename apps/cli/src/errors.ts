@@ -12,7 +12,7 @@ export const ExitCode = {
   cancelled: 130,
 } as const;
 
-const INPUT_ERROR = /^(config|dataset|template|run_not_found|provider_contract|provider_invalid|storage_locked|evaluator)/;
+const INPUT_ERROR = /^(config|dataset|template|run_not_found|run_id_ambiguous|provider_contract|provider_invalid|storage_locked|storage_not_a_database|evaluator)/;
 
 /** Prints an error a person can act on and returns the exit code it deserves. */
 export function reportError(error: unknown): number {

@@ -156,10 +156,53 @@ describe('bad input', () => {
     expect(result.stdout).toMatch(/threshold missed: mock:weak: accuracy 0\.000 is below the threshold 0\.5/);
   });
 
-  it('bad flags are refused before anything runs', async () => {
-    const result = await runCli(['run', QUICKSTART, '--concurrency', 'lots', ...db()]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/--concurrency must be a positive whole number/);
+  it('bad flags and commands are refused before anything runs, with exit code 2 (bad input)', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['run', QUICKSTART, '--concurrency', 'lots'], /--concurrency must be a positive whole number/],
+      [['run', QUICKSTART, '--concurrency', '1000000000'], /--concurrency must be at most 10,000/],
+      [['run', QUICKSTART, '--limit', '-1'], /--limit must be a positive whole number/],
+      [['run', QUICKSTART, '--bogus'], /unknown option '--bogus'/],
+      [['run'], /missing required argument 'config'/],
+      [['rnu', QUICKSTART], /unknown command 'rnu'/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli([...args, ...db()]);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).toMatch(message);
+    }
+    for (const flag of ['--help', '--version']) expect((await runCli([flag])).code).toBe(0);
+  });
+
+  it('an ambiguous run id prefix and a data folder that is a file are bad input (exit code 2), naming what to change', async () => {
+    const ambiguous = await runCli(['runs', 'show', 'run-', ...db()]);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toMatch(/run id prefix "run-" matches several runs .*give more characters of the id/);
+    const file = join(work, 'not-a-folder');
+    await writeFile(file, 'x');
+    const notFolder = await runCli(['runs', 'list', '--data-dir', file]);
+    expect(notFolder.code).toBe(2);
+    expect(notFolder.stderr).toContain(`${file} is a file, not a database folder: give a folder instead (--data-dir, or storage.dataDir in the config)`);
+  });
+
+  it('a run that scored nothing exits 1 and says why: every call failed, or every row was invalid', async () => {
+    const failing = await writeConfig(
+      'all-fail.yaml',
+      'providers: [{ id: "mock:down", config: { errorRate: 1, errorMode: persistent } }]\nprompts: ["{{q}}"]\n' +
+        'dataset: { rows: [{ q: a }, { q: b }] }\nevaluators: [{ type: equals, value: "{{q}}" }]\n',
+    );
+    const failed = await runCli(['run', failing, '--no-progress', ...db()]);
+    expect(failed.code).toBe(1);
+    const runId = /Run (run-\S+) completed/.exec(failed.stdout)?.[1];
+    expect(failed.stderr).toContain(`error the run ${runId} scored nothing: every call failed (2 server); see why with 'llm-lab runs show ${runId} --data-dir ${dataDir} --failures'.`);
+
+    const invalid = await writeConfig(
+      'all-invalid.yaml',
+      'providers: [mock:echo]\nprompts: ["{{q}}"]\ndataset: { path: rows.jsonl }\nevaluators: [{ type: equals, value: "{{q}}" }]\n',
+      { 'rows.jsonl': '{"q": "a"\nnot json\n' },
+    );
+    const skipped = await runCli(['run', invalid, '--no-progress', ...db()]);
+    expect(skipped.code).toBe(1);
+    expect(skipped.stderr).toMatch(/scored nothing: every dataset row \(2\) was skipped as invalid; see the reasons above\./);
   });
 });
 
@@ -193,9 +236,11 @@ describe('llm-lab run against an OpenAI-compatible server', () => {
     const wrong = 'sk-wrong-zyxwvutsrqponmlkjihgfedcba';
     // --no-cache: the same requests were answered (and cached) in the test before.
     const result = await runCli(['run', join(work, 'openai.yaml'), '--json', '--no-cache', ...db()], { env: cleanEnv({ OPENAI_API_KEY: wrong }) });
-    expect(result.code).toBe(0);
+    // Every call failed: the run scored nothing, which is a failed run (exit 1), said on stderr.
+    expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as { runId: string; providers: Array<{ errors: number; errorKinds: Record<string, number> }> };
     expect(report.providers[0]).toMatchObject({ errors: 2, errorKinds: { authentication: 2 } });
+    expect(result.stderr).toContain(`the run ${report.runId} scored nothing: every call failed (2 authentication)`);
     const shown = await runCli(['runs', 'show', report.runId, '--json', ...db()]);
     for (const text of [result.stdout, result.stderr, shown.stdout]) expect(text).not.toContain(wrong);
   });

@@ -36,7 +36,7 @@ export function prepareDataFolder(folder: string): void {
   if (existsSync(folder) && !statSync(folder).isDirectory()) {
     throw new StorageError(
       'storage_not_a_database',
-      `${folder} is a file, not a database folder; point dataDir elsewhere or set DATABASE_URL`,
+      `${folder} is a file, not a database folder: give a folder instead (--data-dir, or storage.dataDir in the config), or set DATABASE_URL`,
     );
   }
   try {

@@ -116,13 +116,16 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
       },
     });
     progress?.finish();
+    const found = storageFlagsOf(report, flags);
+    const details = ['llm-lab runs show', report.runId, ...storageWords(found)].join(' ');
     if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else {
-      const found = storageFlagsOf(report, flags);
-      const details = ['llm-lab runs show', report.runId, ...storageWords(found)].join(' ');
-      process.stdout.write(`${renderReport(report, resumeHint(extra.resumeCommand ?? 'llm-lab run <config>', report.runId, found), details)}\n`);
-    }
+    else process.stdout.write(`${renderReport(report, resumeHint(extra.resumeCommand ?? 'llm-lab run <config>', report.runId, found), details)}\n`);
     if (report.status === 'cancelled') return ExitCode.cancelled;
+    const unscored = whyNothingScored(report, details);
+    if (unscored) {
+      process.stderr.write(`${red('error', useColour(process.stderr))} the run ${report.runId} scored nothing: ${unscored}\n`);
+      return ExitCode.failed;
+    }
     return report.thresholds.met ? ExitCode.ok : ExitCode.failed;
   } finally {
     progress?.finish();
@@ -130,6 +133,24 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
     process.off('SIGTERM', onSigint);
     await lab.close();
   }
+}
+
+/**
+ * Why a finished run has no answer to score (it failed, though no threshold says so), or
+ * undefined when at least one case was answered: every call errored (a wrong key, a server
+ * down, a template naming a missing field), every dataset row was invalid, or there were none.
+ */
+export function whyNothingScored(report: RunReport, details = `llm-lab runs show ${report.runId}`): string | undefined {
+  const { results, errors, invalidRows } = report.totals;
+  if (results === 0) {
+    return invalidRows > 0 ? `every dataset row (${formatCount(invalidRows)}) was skipped as invalid; see the reasons above.` : 'the dataset has no rows.';
+  }
+  if (errors < results) return undefined;
+  const kinds = report.providers.flatMap((summary) => Object.entries(summary.errorKinds ?? {}));
+  const byKind = new Map<string, number>();
+  for (const [kind, count] of kinds) byKind.set(kind, (byKind.get(kind) ?? 0) + count);
+  const shown = [...byKind].sort((a, b) => b[1] - a[1]).map(([kind, count]) => `${formatCount(count)} ${kind}`).join(', ');
+  return `every call failed (${shown || `${formatCount(errors)} errors`}); see why with '${details} --failures'.`;
 }
 
 /**
