@@ -115,6 +115,17 @@ describe('custom evaluators', () => {
     await expect(Promise.resolve(evaluate(odd, 'x'))).rejects.toThrow(/the custom evaluator returned '"yes"'; return true\/false/);
   });
 
+  it('refuses a score outside 0–1 instead of counting it as a pass', async () => {
+    const { dir } = await writeTempFile('scores.js', 'export const seven = () => 7;\nexport const object = () => ({ score: -0.5 });\nexport const edge = () => ({ score: 1 });\n');
+    const [seven, object, edge] = await loadEvaluators(
+      ['seven', 'object', 'edge'].map((name) => ({ type: 'custom', module: './scores.js', export: name })),
+      { baseDir: dir },
+    );
+    await expect(Promise.resolve(evaluate(seven, 'x'))).rejects.toThrow('the custom evaluator returned the score 7, outside 0–1; scale it to 0–1 (or return passed: true/false).');
+    await expect(Promise.resolve(evaluate(object, 'x'))).rejects.toThrow(/returned the score -0\.5, outside 0–1/);
+    expect(await evaluate(edge, 'x')).toMatchObject({ passed: true, score: 1 });
+  });
+
   it('custom modules run inside an engine run, resolved from baseDir', async () => {
     const { dir } = await writeTempFile('has-two.js', "export default ({ output }) => output.split(' ').length === 2;\n");
     const results = await runWith([{ type: 'custom', module: './has-two.js' }], { baseDir: dir });

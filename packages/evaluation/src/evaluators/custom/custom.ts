@@ -38,6 +38,11 @@ export function findCustomExport(exports: Record<string, unknown>, exportName?: 
 /** Turns a custom function's return value into a ScoreRecord; throws on a shape it cannot read. */
 export function toScoreRecord(result: unknown, name: string, type: string, threshold: number): ScoreRecord {
   if (typeof result === 'boolean') return { name, type, passed: result, score: result ? 1 : 0, reason: result ? 'custom check passed' : 'custom check failed' };
+  // Scores are 0–1 everywhere (means, intervals, thresholds): a 7 would count as a pass and skew every figure.
+  const score = typeof result === 'number' ? result : (result as { score?: unknown } | null)?.score;
+  if (typeof score === 'number' && Number.isFinite(score) && (score < 0 || score > 1)) {
+    throw new Error(`the custom evaluator returned the score ${formatNumber(score)}, outside 0–1; scale it to 0–1 (or return passed: true/false).`);
+  }
   if (typeof result === 'number' && Number.isFinite(result)) {
     const passed = result >= threshold;
     return { name, type, passed, score: result, reason: `custom score ${formatNumber(result)} ${passed ? '≥' : '<'} threshold ${formatNumber(threshold)}` };
