@@ -1,6 +1,7 @@
 // The benchmark server, shared by the benchmarks here: ../shared/bench's fast OpenAI-compatible
 // server when it is beside the repository, else the testkit's fake server answering the same way.
 import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -38,4 +39,11 @@ export async function startBenchServer(latencyMs) {
   }
   child.kill();
   throw new Error('the benchmark server did not start');
+}
+
+/** The script's options, parsed; `pnpm bench -- --n 1000` hands it a leading `--`, dropped here. */
+export function benchArgs(options) {
+  const args = process.argv.slice(2);
+  if (args[0] === '--') args.shift();
+  return parseArgs({ args, options }).values;
 }

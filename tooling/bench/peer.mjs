@@ -14,26 +14,19 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { haveShared, root, sharedBench, startBenchServer } from './bench-server.mjs';
+import { benchArgs, haveShared, root, sharedBench, startBenchServer } from './bench-server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(root, 'apps', 'cli', 'dist', 'llm-lab.js');
 
-// `pnpm bench -- --n 1000` hands the script a leading `--`: drop it.
-const argv = process.argv.slice(2);
-if (argv[0] === '--') argv.shift();
-const { values: args } = parseArgs({
-  args: argv,
-  options: {
-    n: { type: 'string', default: '5000' },
-    c: { type: 'string', default: '64' },
-    latency: { type: 'string', default: '20' },
-    'skip-peer': { type: 'boolean', default: false },
-    /** Also run LLM Lab with storage on this PostgreSQL server (default DATABASE_URL, when set). */
-    'database-url': { type: 'string' },
-    json: { type: 'string' },
-  },
+const args = benchArgs({
+  n: { type: 'string', default: '5000' },
+  c: { type: 'string', default: '64' },
+  latency: { type: 'string', default: '20' },
+  'skip-peer': { type: 'boolean', default: false },
+  /** Also run LLM Lab with storage on this PostgreSQL server (default DATABASE_URL, when set). */
+  'database-url': { type: 'string' },
+  json: { type: 'string' },
 });
 const N = Number(args.n);
 const C = Number(args.c);

@@ -12,21 +12,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { root, startBenchServer } from './bench-server.mjs';
+import { benchArgs, root, startBenchServer } from './bench-server.mjs';
 
-// `pnpm bench -- --n 1000` hands the script a leading `--`: drop it.
-const argv = process.argv.slice(2);
-if (argv[0] === '--') argv.shift();
-const { values: args } = parseArgs({
-  args: argv,
-  options: {
-    n: { type: 'string', default: '5000' },
-    c: { type: 'string', default: '64' },
-    latency: { type: 'string', default: '20' },
-    mode: { type: 'string' },
-    url: { type: 'string' },
-  },
+const args = benchArgs({
+  n: { type: 'string', default: '5000' },
+  c: { type: 'string', default: '64' },
+  latency: { type: 'string', default: '20' },
+  mode: { type: 'string' },
+  url: { type: 'string' },
 });
 const N = Number(args.n);
 const C = Number(args.c);

@@ -1,5 +1,5 @@
 export { Lab, createLab, type LabOptions, type RunOptions, type RunReport } from './lab.js';
-export type { RecordedRunOptions } from './resume.js';
+export { recordedRunOptions, type RecordedRunOptions } from './resume.js';
 export { createDefaultRegistry } from './builtin-providers.js';
 export { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
 export type { ProviderSummary, InvalidRow, EvaluationOutcome } from '@llm-lab/evaluation';

@@ -52,8 +52,8 @@ export async function findRunToResume(storage: Storage, idOrPrefix: string, conf
 }
 
 /** The options a stored run recorded when it started; undefined for runs stored before they were recorded. */
-function recordedRunOptions(resolvedConfig: unknown): RecordedRunOptions | undefined {
-  const recorded = (resolvedConfig as { runOptions?: Partial<Record<keyof RecordedRunOptions, unknown>> } | null)?.runOptions;
+export function recordedRunOptions(run: Pick<RunRecord, 'resolvedConfig'>): RecordedRunOptions | undefined {
+  const recorded = (run.resolvedConfig as { runOptions?: Partial<Record<keyof RecordedRunOptions, unknown>> } | null)?.runOptions;
   if (typeof recorded !== 'object' || recorded === null) return undefined;
   const { repeat, limit, stream, noCache } = recorded;
   const count = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value > 0;
@@ -70,7 +70,7 @@ function recordedRunOptions(resolvedConfig: unknown): RecordedRunOptions | undef
  * options were recorded resume as they always did, with the flags given over the config.
  */
 export function effectiveRunOptions(config: LoadedConfig['config'], options: RunOptions, previous: RunRecord | undefined): RecordedRunOptions {
-  const recorded = previous ? recordedRunOptions(previous.resolvedConfig) : undefined;
+  const recorded = previous ? recordedRunOptions(previous) : undefined;
   if (!previous || !recorded) {
     return {
       repeat: options.repeat ?? config.run.repeat,

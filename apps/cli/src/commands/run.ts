@@ -59,12 +59,14 @@ export function storageFlagsOf(report: RunReport, flags: StorageFlags, cwd = pro
   return { ...flags, dataDir: inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? inside : report.storage };
 }
 
-function withoutPassword(url: string): string {
+/** `url` with its password, in the user part or a `password` parameter, shown as `<password>` to fill in. */
+export function withoutPassword(url: string): string {
   try {
     const parsed = new URL(url);
-    if (!parsed.password) return url;
-    parsed.password = 'PASSWORD';
-    return parsed.toString().replace(':PASSWORD@', ':<password>@');
+    const hidden = 'llm-lab-hidden-password';
+    if (parsed.password) parsed.password = hidden;
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', hidden);
+    return parsed.toString().replaceAll(hidden, '<password>');
   } catch {
     return '<database-url>';
   }

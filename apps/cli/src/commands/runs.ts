@@ -1,4 +1,4 @@
-import type { ProviderSummary, ResultRecord, RunRecord, RunTotals, Storage } from '@llm-lab/lab';
+import { recordedRunOptions, type ProviderSummary, type ResultRecord, type RunRecord, type RunTotals, type Storage } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
 import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, red, renderTable, useColour } from '../output/format.js';
 import { resumeHint, shellWord } from './run.js';
@@ -39,18 +39,15 @@ function providersOf(run: RunRecord): string {
   return (config?.providers ?? []).map((entry) => (typeof entry === 'string' ? entry : (entry.label ?? entry.id))).join(', ');
 }
 
-/**
- * The options a run recorded when it started (`runOptions` in its resolved config, written by
- * the lab), in words; undefined for runs stored before they were recorded.
- */
+/** The options a run recorded when it started, in words; undefined for runs stored before they were recorded. */
 function runOptionsOf(run: RunRecord): string | undefined {
-  const recorded = (run.resolvedConfig as { runOptions?: { repeat?: unknown; limit?: unknown; stream?: unknown; noCache?: unknown } } | null)?.runOptions;
-  if (!recorded || typeof recorded.repeat !== 'number') return undefined;
+  const recorded = recordedRunOptions(run);
+  if (!recorded) return undefined;
   return [
     `repeat ${recorded.repeat}`,
-    typeof recorded.limit === 'number' ? `limit ${recorded.limit}` : 'every case',
-    ...(recorded.stream === true ? ['streamed'] : []),
-    ...(recorded.noCache === true ? ['no cache'] : []),
+    recorded.limit !== null ? `limit ${recorded.limit}` : 'every case',
+    ...(recorded.stream ? ['streamed'] : []),
+    ...(recorded.noCache ? ['no cache'] : []),
   ].join(' · ');
 }
 
