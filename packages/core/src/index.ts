@@ -33,6 +33,7 @@ export {
 export * from './config/schema.js';
 export { loadConfig, parseConfig, interpolateEnv, formatConfigPath, type LoadedConfig } from './config/load.js';
 export { parseProviderConfig } from './config/provider-config.js';
+export { closestName, describeUnknownKeys, editDistance, unknownKeyErrors } from './config/suggest-key.js';
 export {
   DEFAULT_CALL_TIMEOUT_MS,
   pricingOverrideSchema,

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, isLLMLabError, loadConfig, parseConfig, redactSecrets } from '../src/index.js';
+import { closestName, ConfigError, editDistance, isLLMLabError, loadConfig, mockProviderConfigSchema, parseConfig, parseProviderConfig, redactSecrets } from '../src/index.js';
 
 async function writeTemp(name: string, text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'llm-lab-config-'));
@@ -69,6 +69,19 @@ describe('loadConfig', () => {
     expect(() => parseConfig({ providers: ['mock:a'], dataset: { rows: [] }, concurency: 3 })).toThrow(/concurency/);
   });
 
+  it('suggests the allowed key nearest to an unknown one, at any depth', () => {
+    const base = { providers: ['mock:a'], dataset: { rows: [] } };
+    expect(() => parseConfig({ ...base, prompt: ['{{q}}'] })).toThrow(/prompt.*did you mean "prompts"\?/);
+    expect(() => parseConfig({ ...base, run: { concurency: 2 } })).toThrow(/run: .*"concurency".*did you mean "concurrency"\?/);
+    expect(() => parseConfig({ ...base, providers: [{ id: 'mock:a', lable: 'x' }] })).toThrow(/providers\[0\]: .*"lable".*did you mean "label"\?/);
+    // Nothing close: the allowed keys are listed instead of a guess.
+    expect(() => parseConfig({ ...base, thresholds: { zzzzzz: 1 } })).toThrow(/thresholds: .*"zzzzzz".*allowed: minAccuracy/);
+  });
+
+  it('suggests the nearest key of a provider config block', () => {
+    expect(() => parseProviderConfig(mockProviderConfigSchema, { acuracy: 0.5 }, 'mock:a')).toThrow(/config: .*"acuracy".*did you mean "accuracy"\?.*\(provider mock:a\)/);
+  });
+
   it('refuses a prompt with both messages and template or system, instead of dropping one', () => {
     const messages = [{ role: 'user', content: '{{question}}' }];
     for (const extra of [{ template: 'Q: {{question}}' }, { system: 'Be brief.' }]) {
@@ -112,5 +125,14 @@ describe('environment interpolation', () => {
     expect(() =>
       parseConfig({ providers: [{ id: 'x:y', config: { apiKey: '${NOT_SET_ANYWHERE}' } }], dataset: { rows: [] } }, { env: {} }),
     ).toThrow(/providers\[0\]\.config\.apiKey: environment variable NOT_SET_ANYWHERE is not set/);
+  });
+});
+
+describe('key suggestions', () => {
+  it('counts insertions, deletions, substitutions and swapped neighbours as one edit each', () => {
+    expect([editDistance('prompt', 'prompts'), editDistance('concurency', 'concurrency'), editDistance('lable', 'label'), editDistance('seed', 'sed')]).toEqual([1, 1, 1, 1]);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(closestName('Temprature', ['temperature', 'topP'])).toBe('temperature');
+    expect(closestName('colour', ['id', 'label'])).toBeUndefined();
   });
 });

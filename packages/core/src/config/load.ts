@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { labConfigSchema, type LabConfig, type LabConfigInput } from './schema.js';
+import { unknownKeyErrors } from './suggest-key.js';
 
 /** A validated config and where it came from. */
 export interface LoadedConfig {
@@ -95,7 +96,7 @@ export function parseConfig(input: LabConfigInput | unknown, options: { file?: s
     throw new ConfigError({ file: options.file, message: 'the config must be a mapping (an object) at the top level.' });
   }
   const interpolated = interpolateEnv(input, { ...(options.env ? { env: options.env } : {}), ...(options.file ? { file: options.file } : {}) });
-  const result = labConfigSchema.safeParse(interpolated);
+  const result = labConfigSchema.safeParse(interpolated, { error: unknownKeyErrors });
   if (!result.success) {
     const { path, message } = describeIssues(result.error.issues);
     throw new ConfigError({ file: options.file, path: path || undefined, message });
