@@ -90,6 +90,25 @@ describe('bad input', () => {
     expect(result.stderr).toMatch(/broken\.yaml: invalid YAML at line \d+/);
   });
 
+  it('a YAML alias bomb: exit 2, naming the file, without expanding it', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let level = 1; level < 9; level += 1) {
+      const [name, previous] = [String.fromCharCode(97 + level), String.fromCharCode(96 + level)];
+      levels.push(`${name}: &${name} [${Array.from({ length: 9 }, () => `*${previous}`).join(', ')}]`);
+    }
+    const config = await writeConfig('bomb.yaml', `${levels.join('\n')}\n`);
+    const result = await runCli(['run', config, ...db()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${config}: too many YAML aliases`);
+  });
+
+  it('an unknown key: exit 2, suggesting the key that was meant', async () => {
+    const config = await writeConfig('typo.yaml', 'providers: [mock:a]\nprompt: ["{{q}}"]\ndataset: { rows: [{ q: a }] }\n');
+    const result = await runCli(['run', config, ...db()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${config}: unknown key "prompt" (did you mean "prompts"?)`);
+  });
+
   it('an unknown provider id: exit 2, listing the known ones', async () => {
     const config = await writeConfig('unknown.yaml', 'providers: [acme:big-model]\ndataset: { rows: [{ prompt: hi }] }\n');
     const result = await runCli(['run', config, ...db()]);

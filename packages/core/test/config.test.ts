@@ -47,6 +47,31 @@ describe('loadConfig', () => {
     expect((error as Error).message).toMatch(/bad\.yaml: invalid YAML at line \d+, column \d+/);
   });
 
+  it('refuses a YAML alias bomb as bad input naming the file, instead of expanding it', async () => {
+    // Each level repeats the one before nine times: 9^9 strings if expanded.
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let level = 1; level < 9; level += 1) {
+      const name = String.fromCharCode(97 + level);
+      const previous = String.fromCharCode(96 + level);
+      levels.push(`${name}: &${name} [${Array.from({ length: 9 }, () => `*${previous}`).join(', ')}]`);
+    }
+    const file = await writeTemp('bomb.yaml', `${levels.join('\n')}\n`);
+    const error = await loadConfig(file).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).file).toBe(file);
+    expect((error as Error).message).toMatch(/bomb\.yaml: too many YAML aliases: .*write the repeated values out/);
+  });
+
+  it('still reads a config that uses a few anchors and aliases', async () => {
+    const file = await writeTemp(
+      'anchors.yaml',
+      'defaults: &d { temperature: 0 }\nproviders:\n  - { id: "mock:a", settings: *d }\n  - { id: "mock:b", settings: *d }\ndataset: { rows: [{ prompt: hi }] }\n',
+    );
+    const { config } = await loadConfig(file);
+    expect(config.defaults).toEqual({ temperature: 0 });
+    expect(config.providers).toEqual([expect.objectContaining({ settings: { temperature: 0 } }), expect.objectContaining({ settings: { temperature: 0 } })]);
+  });
+
   it('names the file and the path inside it for a schema error', async () => {
     const file = await writeTemp(
       'cfg.yaml',

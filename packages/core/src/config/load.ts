@@ -115,6 +115,13 @@ export function parseConfig(input: LabConfigInput | unknown, options: { file?: s
   };
 }
 
+/**
+ * How far YAML aliases may expand (yaml's `maxAliasCount`: alias uses weighted by the aliases
+ * inside what they copy). A config reusing a settings block a few times is far below it; a
+ * document of nested aliases that would grow exponentially (a "billion laughs") is refused.
+ */
+const MAX_YAML_ALIASES = 100;
+
 /** Reads, parses (YAML or JSON by extension) and validates a config file. */
 export async function loadConfig(path: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<LoadedConfig> {
   const file = resolve(path);
@@ -150,7 +157,20 @@ export async function loadConfig(path: string, options: { env?: NodeJS.ProcessEn
       const where = position ? ` at line ${position.line}, column ${position.col}` : '';
       throw new ConfigError({ file, message: `invalid YAML${where}: ${first?.message.split('\n')[0] ?? 'parse error'}` });
     }
-    parsed = document.toJS();
+    try {
+      parsed = document.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    } catch (error) {
+      // yaml throws a ReferenceError when aliases would expand past the limit (a "billion laughs").
+      const excessive = error instanceof Error && /excessive alias count/i.test(error.message);
+      throw new ConfigError({
+        file,
+        message: excessive
+          ? `too many YAML aliases: its anchors and aliases (&name, *name) would expand past ${MAX_YAML_ALIASES} copies, so it is refused ` +
+            'rather than expanded. Use fewer aliases (or none nested inside another) and write the repeated values out.'
+          : `invalid YAML: ${error instanceof Error ? error.message : String(error)}`,
+        cause: error,
+      });
+    }
   }
   return parseConfig(parsed, { file, ...(options.env ? { env: options.env } : {}) });
 }
