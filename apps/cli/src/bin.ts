@@ -119,7 +119,7 @@ storageOptions(
   runs
     .command('show')
     .description('one run: settings, per-provider figures, results')
-    .argument('<id>', 'run id or a unique prefix of it')
+    .argument('<id>', 'run id, or a unique start or end of it')
     .option('--json', 'print the run and every result as JSON')
     .option('--failures', 'list failed and errored results')
     .option('--results', 'list every result'),

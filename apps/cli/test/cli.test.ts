@@ -58,6 +58,15 @@ describe('llm-lab run (quickstart)', () => {
     expect(json.results).toHaveLength(60);
   });
 
+  it('shows a run by the end of its id (its random part)', async () => {
+    const suffix = runId.slice(-4);
+    const result = await runCli(['runs', 'show', suffix, ...db()]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(runId);
+    expect(result.stdout).toContain('60 results stored.');
+  });
+
   it('prints a machine-readable summary with --json', async () => {
     const result = await runCli(['run', QUICKSTART, '--json', '--limit', '5', ...db()]);
     expect(result.code).toBe(0);

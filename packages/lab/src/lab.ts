@@ -389,7 +389,7 @@ export class Lab {
     return (await this.openStorage()).listRuns(options);
   }
 
-  /** A stored run by id or unique id prefix, with its results. */
+  /** A stored run by id or a unique start or end of its id, with its results. */
   async getRun(idOrPrefix: string): Promise<{ run: RunRecord; results: ResultRecord[] } | undefined> {
     const storage = await this.openStorage();
     const run = await storage.getRun(idOrPrefix);
