@@ -131,6 +131,7 @@ program
   .argument('<provider>', 'a provider id (openai:gpt-4o-mini) or the id/label of an entry in --config')
   .argument('[message]', 'what to say (default: read standard input, or a conversation on a terminal)')
   .option('--config <file>', 'take the provider\'s config (keys, base URL, settings, plugins) from this config file')
+  .option('--models-dir <dir>', 'where gguf:<name> models are looked up, as in \'models list --dir\' (default: LLM_LAB_MODELS_DIR, else ~/.cache/llm-lab/models)')
   .option('-s, --system <text>', 'a system message')
   .option('-t, --temperature <t>', 'sampling temperature', (value: string) => {
     const number = Number(value);
