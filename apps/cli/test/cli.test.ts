@@ -37,8 +37,12 @@ describe('llm-lab run (quickstart)', () => {
     const match = /Run (run-\S+) completed/.exec(result.stdout);
     expect(match).not.toBeNull();
     runId = match?.[1] ?? '';
-    // Not a terminal: progress comes as plain lines on stderr, ending at 100%.
+    // Not a terminal: progress comes as plain lines on stderr, one at the start and at every
+    // 10% step, ending at 100%.
     expect(result.stderr).toMatch(/progress 100% 60\/60/);
+    expect(result.stderr.match(/^progress +\d+% /gm)?.map((line) => line.replace(/\s+/g, ' '))).toEqual(
+      ['0', '10', '20', '30', '40', '50', '60', '70', '80', '90', '100'].map((percent) => `progress ${percent}% `),
+    );
   }, 120_000);
 
   it('lists the stored run as JSON', async () => {
@@ -204,7 +208,7 @@ describe('bad input', () => {
   it('an ambiguous run id prefix and a data folder that is a file are bad input (exit code 2), naming what to change', async () => {
     const ambiguous = await runCli(['runs', 'show', 'run-', ...db()]);
     expect(ambiguous.code).toBe(2);
-    expect(ambiguous.stderr).toMatch(/run id prefix "run-" matches several runs .*give more characters of the id/);
+    expect(ambiguous.stderr).toMatch(/run id "run-" matches several runs by its start or end \(run-\S+, run-\S+.*\); give more characters of the id/);
     const file = join(work, 'not-a-folder');
     await writeFile(file, 'x');
     const notFolder = await runCli(['runs', 'list', '--data-dir', file]);

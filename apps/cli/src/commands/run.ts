@@ -109,12 +109,14 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
       ...(flags.stream ? { stream: true } : {}),
       ...(flags.cache === false ? { noCache: true } : {}),
       onStart: (run) => {
-        progress?.start();
         if (!flags.json) process.stderr.write(dim(`run ${run.id} · ${run.providers.join(', ')} · stored in ${run.storage}\n`, useColour(process.stderr)));
+        progress?.start();
       },
       ...(progress ? { onProgress: (state) => progress.update(state) } : {}),
       onInvalidRow: (row) => {
-        process.stderr.write(`${yellow('skipped', useColour(process.stderr))} ${row.file}:${row.line}: ${row.reason}\n`);
+        const line = `${yellow('skipped', useColour(process.stderr))} ${row.file}:${row.line}: ${row.reason}\n`;
+        if (progress) progress.print(line);
+        else process.stderr.write(line);
       },
     });
     progress?.finish();

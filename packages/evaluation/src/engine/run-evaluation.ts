@@ -72,6 +72,8 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   );
   const progress: EvaluationProgress = { done: 0, total, passed: 0, failed: 0, errors: 0, skipped: 0 };
   const report = () => options.onProgress?.({ ...progress });
+  // Once before any call: a display can show 0/total at once rather than wait for a first answer.
+  report();
   let cases = 0;
 
   async function* workItems(): AsyncGenerator<WorkItem> {

@@ -14,7 +14,7 @@ export interface EngineProvider {
   settings: SamplingConfig;
 }
 
-/** Progress after each result (and each work item skipped on resume). */
+/** Progress once the work is counted (done 0), then after each result (and each work item skipped on resume). */
 export interface EvaluationProgress {
   /** Work items finished, including those skipped on resume. */
   done: number;
