@@ -58,7 +58,7 @@ describe('progress on a terminal', () => {
     progress.update(state(0, 10));
     jest.advanceTimersByTime(4000);
     progress.update(state(2, 10, { passed: 1, errors: 1 }));
-    expect(shown(stream.writes)).toBe('[█████░░░░░░░░░░░░░░░░░░░]  20% 2/10 · 1 passed · 0 failed · 1 errors · 4.00 s · 30/min · ETA 16.0 s');
+    expect(shown(stream.writes)).toBe('[█████░░░░░░░░░░░░░░░░░░░]  20% 2/10 · 1 passed · 0 failed · 1 errors · 4.00 s · 0.5/s · ETA 16.0 s');
     jest.advanceTimersByTime(1000);
     expect(shown(stream.writes)).toMatch(/ 20% 2\/10 · .* · 5\.00 s · 24\/min · ETA 20\.0 s$/);
     jest.advanceTimersByTime(1000);

@@ -141,15 +141,17 @@ export class ProgressReporter {
 
 /**
  * ` · 2.5/s · ETA 40.0 s`: results answered in this process per second (or per minute when
- * slower than one a second) and the time left at that rate. Results skipped on resume are in
- * `done` but not in the rate: they took no time.
+ * slower than one every two seconds) and the time left at that rate. Results skipped on resume
+ * are in `done` but not in the rate: they took no time.
  */
 function pace(state: ProgressState, elapsedMs: number): string {
   const answered = state.passed + state.failed + state.errors;
   if (answered === 0 || elapsedMs <= 0) return '';
   const perSecond = answered / (elapsedMs / 1000);
   const figure = (value: number) => value.toFixed(value < 10 ? 1 : 0);
-  const rate = perSecond >= 1 ? `${figure(perSecond)}/s` : `${figure(perSecond * 60)}/min`;
+  // Per minute only when slow (below one every two seconds), so the unit does not flip back and
+  // forth around one a second.
+  const rate = perSecond >= 0.5 ? `${figure(perSecond)}/s` : `${figure(perSecond * 60)}/min`;
   if (!state.total || state.done >= state.total) return ` · ${rate}`;
   return ` · ${rate} · ETA ${formatMs(((state.total - state.done) / perSecond) * 1000)}`;
 }
