@@ -55,7 +55,7 @@ async function exitWith(code: Promise<number>): Promise<void> {
 
 const program = new Command()
   .name('llm-lab')
-  .description('Benchmark, evaluate and monitor large language models across providers.')
+  .description('Benchmark and evaluate large language models across providers.')
   .version(version, '-v, --version')
   .showHelpAfterError('(run with --help for usage)')
   // Commander exits 1 on a bad argument; this command's code for bad input is 2 (see errors.ts).
@@ -154,8 +154,8 @@ models
   .action((source: string, flags) => exitWith(import('./commands/models.js').then((m) => m.modelsPullCommand(source, flags))));
 models
   .command('list')
-  .description('downloaded models')
-  .option('--dir <dir>', 'where models live')
+  .description('downloaded models, with the chat command that uses them')
+  .option('--dir <dir>', 'where models live (default: LLM_LAB_MODELS_DIR, else ~/.cache/llm-lab/models)')
   .option('--json', 'print JSON')
   .action((flags) => exitWith(import('./commands/models.js').then((m) => m.modelsListCommand(flags))));
 
