@@ -21,7 +21,15 @@ export {
   type ProviderErrorKind,
   type ProviderErrorOptions,
 } from './errors.js';
-export { registerSecret, redactSecrets, REDACTED } from './redact.js';
+export {
+  registerSecret,
+  registerSecretsIn,
+  hasRegisteredSecrets,
+  redactSecrets,
+  redactKnownSecrets,
+  containsKeyShapedText,
+  REDACTED,
+} from './redact.js';
 export {
   ProviderRegistry,
   defineProvider,

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { registerSecret, registerSecretsIn } from '../redact.js';
 import { labConfigSchema, type LabConfig, type LabConfigInput } from './schema.js';
 import { unknownKeyErrors } from './suggest-key.js';
 
@@ -108,6 +108,10 @@ export function parseConfig(input: LabConfigInput | unknown, options: { file?: s
       }
     }
   }
+  // A password in a URL (storage.url, a cache's Redis URL, a base URL) and a key written into the
+  // config are secrets too. Inline dataset rows are the user's data, not configuration.
+  const { dataset: _dataset, ...settings } = result.data;
+  registerSecretsIn(settings);
   return {
     config: result.data,
     file: options.file,
