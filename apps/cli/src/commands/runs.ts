@@ -104,7 +104,8 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
     if (run.error) lines.push(red(`error: ${run.error}`, colour));
     // The run's limit, repeat, stream and cache options were recorded with it: the config is enough.
     const resume = () => resumeHint(`llm-lab run ${run.configFile ? shellWord(run.configFile) : '<config>'}`, run.id, flags);
-    const errors = run.totals?.errors ?? 0;
+    // Counted from the stored results: an interrupted run has no totals yet.
+    const errors = results.filter((result) => result.errorKind !== null || result.passed === null).length;
     if (run.status === 'interrupted' || run.status === 'cancelled') {
       lines.push(dim(`Finish it with: ${resume()}${errors > 0 ? ` (its ${formatCount(errors)} errored results are run again too)` : ''}`, colour));
     } else if (run.status !== 'running' && errors > 0) {
