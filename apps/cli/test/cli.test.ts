@@ -158,7 +158,9 @@ describe('bad input', () => {
       'providers: [mock:echo]\nprompts: ["{{question}}"]\ndataset: { rows: [{ question: a }, { q: b }, { question: c }] }\n',
     );
     const result = await runCli(['run', config, '--json', ...db()]);
-    expect(result.code).toBe(0);
+    // The run went on, but one error in three is more than thresholds.maxErrorRate (0.1) allows.
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('mock:echo: 1 of 3 results (33.3%) are errors, above the threshold maxErrorRate 0.1');
     const report = JSON.parse(result.stdout) as { runId: string; providers: Array<{ passed: number; errors: number; errorKinds: Record<string, number> }> };
     expect(report.providers[0]).toMatchObject({ passed: 2, errors: 1, errorKinds: { template: 1 } });
     const shown = await runCli(['runs', 'show', report.runId, '--failures', ...db()]);

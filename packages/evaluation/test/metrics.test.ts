@@ -111,4 +111,20 @@ describe('ProviderStatsAccumulator', () => {
   it('reports null accuracy with nothing scored', () => {
     expect(new ProviderStatsAccumulator('p', 'default').summary()).toMatchObject({ results: 0, accuracy: null, accuracyInterval: null, errorRate: null, latencyMs: null });
   });
+
+  it('counts who answered, marking answers from outside the provider’s own answerers as a fallback’s', () => {
+    const stats = new ProviderStatsAccumulator('fast', 'default', 0.95, { answerers: ['key-1', 'key-2'] });
+    for (let i = 0; i < 3; i++) stats.add(result({ providerId: 'fast', answeredBy: 'key-1' }));
+    stats.add(result({ providerId: 'fast', answeredBy: 'key-2', passed: false }));
+    for (let i = 0; i < 5; i++) stats.add(result({ providerId: 'fast', answeredBy: 'openai:gpt-4o' }));
+    // A cached answer that names no answerer is the provider's own; an error is nobody's answer.
+    stats.add(result({ providerId: 'fast', answeredBy: null }));
+    stats.add(result({ providerId: 'fast', passed: null, output: null, errorKind: 'server' }));
+    expect(stats.summary().answeredBy).toEqual([
+      { name: 'openai:gpt-4o', answers: 5, fallback: true },
+      { name: 'key-1', answers: 3, fallback: false },
+      { name: 'fast', answers: 1, fallback: false },
+      { name: 'key-2', answers: 1, fallback: false },
+    ]);
+  });
 });

@@ -113,7 +113,10 @@ export function manageProviders(
     throw placedInFile(error, indexOfLabel, options.file);
   }
   return {
-    providers: resolved.map((entry) => ({ ...entry, provider: manager.get(entry.label) })),
+    providers: resolved.map((entry) => {
+      const managed = manager.get(entry.label);
+      return { ...entry, provider: managed, answerers: [...managed.members, entry.provider.id] };
+    }),
     manager,
   };
 }

@@ -81,7 +81,7 @@ export interface RunUpdate {
   error?: string | null;
 }
 
-/** One result: a (case, provider, prompt, repeat) of a run. Written once, never rewritten. */
+/** One result: a (case, provider, prompt, repeat) of a run. Written once, never rewritten (an errored one may be deleted to be run again). */
 export interface NewResult {
   runId: string;
   caseId: string;
@@ -165,6 +165,12 @@ export interface Storage {
   deleteRun(id: string): Promise<boolean>;
   /** The {@link resultKey}s of results already stored for a run. */
   completedKeys(runId: string): Promise<Set<string>>;
+  /**
+   * Deletes a run's errored results (a failed call, template or evaluator: `errorKind` set, or
+   * `passed` null), so that they can be run again and their new results stored under the same
+   * keys. Returns how many were deleted.
+   */
+  deleteErroredResults(runId: string): Promise<number>;
   /**
    * Claims a run for this process while it runs it (release when done). On a PostgreSQL server
    * the claim is a session advisory lock that the server drops when the process dies; a second

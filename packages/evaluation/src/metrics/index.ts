@@ -6,6 +6,7 @@ export {
   MIN_CONFIDENT_SAMPLE,
   type ProviderSummary,
   type LatencySummary,
+  type AnswererCount,
 } from './provider-stats.js';
 export { bootstrapMean, seededRandom, type MeanEstimate, type BootstrapOptions } from './bootstrap.js';
 export { passAtK, passHatK } from './pass-at-k.js';

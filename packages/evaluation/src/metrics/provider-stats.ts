@@ -47,8 +47,23 @@ export interface ProviderSummary {
   costPerCaseUsd: MeanEstimate | null;
   /** With `run.repeat` > 1: pass@k, pass^k, per-case variance and flaky cases. */
   repeats: RepeatSummary | null;
+  /**
+   * Who produced the answers (results without an error), most answers first: the provider itself
+   * (its label, or the member names of a load-balanced provider) or, with `fallback: true`,
+   * another provider it fell back to. A result that names no answerer counts as the provider's own.
+   */
+  answeredBy: AnswererCount[];
   /** Present when fewer than 30 results were scored: say so before drawing conclusions. */
   sampleSizeNote?: string;
+}
+
+/** How many of a provider's answers one answerer produced. */
+export interface AnswererCount {
+  /** The answerer as results record it (`answeredBy`): a provider id, or a load-balanced member's name. */
+  name: string;
+  answers: number;
+  /** True when the answerer is not the provider asked (nor one of its members): a fallback answered. */
+  fallback: boolean;
 }
 
 function summariseLatency(samples: number[]): LatencySummary | null {
@@ -80,14 +95,22 @@ export class ProviderStatsAccumulator {
   private readonly costs: number[] = [];
   private readonly repeatTracker: RepeatTracker | undefined;
   private readonly errorKinds: Record<string, number> = {};
+  private readonly answerers = new Map<string, number>();
+  private readonly ownAnswerers: ReadonlySet<string>;
 
+  /**
+   * `answerers` are the names the provider's own answers carry in `answeredBy` (a managed
+   * provider's members, its id); an answer under any other name came from a fallback. The label
+   * is always one of them.
+   */
   constructor(
     readonly providerId: string,
     readonly promptId: string,
     private readonly confidence = 0.95,
-    options: { trackRepeats?: boolean } = {},
+    options: { trackRepeats?: boolean; answerers?: readonly string[] } = {},
   ) {
     this.repeatTracker = options.trackRepeats ? new RepeatTracker() : undefined;
+    this.ownAnswerers = new Set([providerId, ...(options.answerers ?? [])]);
   }
 
   /** Counts one result. */
@@ -96,10 +119,11 @@ export class ProviderStatsAccumulator {
       this.errors++;
       const kind = result.errorKind ?? 'unknown';
       this.errorKinds[kind] = (this.errorKinds[kind] ?? 0) + 1;
-    } else if (result.passed) {
-      this.passed++;
     } else {
-      this.failed++;
+      if (result.passed) this.passed++;
+      else this.failed++;
+      const answerer = result.answeredBy || this.providerId;
+      this.answerers.set(answerer, (this.answerers.get(answerer) ?? 0) + 1);
     }
     this.inputTokens += result.inputTokens ?? 0;
     this.outputTokens += result.outputTokens ?? 0;
@@ -136,6 +160,9 @@ export class ProviderStatsAccumulator {
       latencyMeanMs: bootstrapMean(this.latencies, { confidence: this.confidence }),
       costPerCaseUsd: this.priced ? bootstrapMean(this.costs, { confidence: this.confidence }) : null,
       repeats: this.repeatTracker?.summary() ?? null,
+      answeredBy: [...this.answerers]
+        .map(([name, answers]) => ({ name, answers, fallback: !this.ownAnswerers.has(name) }))
+        .sort((a, b) => b.answers - a.answers || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     };
     if (scored < MIN_CONFIDENT_SAMPLE) {
       summary.sampleSizeNote = `only ${scored} scored result${scored === 1 ? '' : 's'}: too few cases for a confident claim (aim for at least ${MIN_CONFIDENT_SAMPLE}).`;
@@ -161,12 +188,19 @@ export class RunStatsCollector {
 
   private readonly trackRepeats: boolean;
 
+  private readonly answerers = new Map<string, readonly string[]>();
+
   /**
    * Creates the accumulators up front so summaries list every pair in this order, even with no
    * results. With `repeats` > 1, per-case consistency (pass@k, pass^k, flaky cases) is tracked.
+   * A pair's `answerers` are the names its provider's own answers carry (see {@link ProviderStatsAccumulator}).
    */
-  constructor(pairs: ReadonlyArray<{ providerId: string; promptId: string }> = [], options: { repeats?: number } = {}) {
+  constructor(
+    pairs: ReadonlyArray<{ providerId: string; promptId: string; answerers?: readonly string[] }> = [],
+    options: { repeats?: number } = {},
+  ) {
     this.trackRepeats = (options.repeats ?? 1) > 1;
+    for (const pair of pairs) if (pair.answerers) this.answerers.set(pair.providerId, pair.answerers);
     for (const pair of pairs) this.accumulatorFor(pair.providerId, pair.promptId);
   }
 
@@ -174,7 +208,8 @@ export class RunStatsCollector {
     const key = `${providerId}\u0000${promptId}`;
     let accumulator = this.accumulators.get(key);
     if (!accumulator) {
-      accumulator = new ProviderStatsAccumulator(providerId, promptId, 0.95, { trackRepeats: this.trackRepeats });
+      const answerers = this.answerers.get(providerId);
+      accumulator = new ProviderStatsAccumulator(providerId, promptId, 0.95, { trackRepeats: this.trackRepeats, ...(answerers ? { answerers } : {}) });
       this.accumulators.set(key, accumulator);
     }
     return accumulator;

@@ -438,6 +438,25 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
         expect(await storage.completedKeys(run.id)).toEqual(new Set(batch.map(resultKey)));
       });
 
+      it("deletes only a run's errored results, so that a retry can store new ones under their keys", async () => {
+        const run = await newRun('errored');
+        const other = await newRun('errored-other');
+        const failedCall = { output: null, passed: null, scores: [], errorKind: 'server', errorMessage: '500' };
+        await storage.insertResults([
+          sampleResult(run.id, { caseId: 'ok' }),
+          sampleResult(run.id, { caseId: 'wrong', caseIndex: 1, passed: false }),
+          sampleResult(run.id, { caseId: 'call', caseIndex: 2, ...failedCall }),
+          sampleResult(run.id, { caseId: 'evaluator', caseIndex: 3, passed: null, errorKind: 'evaluator', errorMessage: 'bad regex' }),
+          sampleResult(other.id, { caseId: 'call', ...failedCall }),
+        ]);
+        expect(await storage.deleteErroredResults(run.id)).toBe(2);
+        expect((await storage.listResults(run.id)).map((result) => result.caseId)).toEqual(['ok', 'wrong']);
+        expect(await storage.countResults(other.id)).toBe(1);
+        // The retried result is stored under the key the errored one had.
+        expect(await storage.insertResults([sampleResult(run.id, { caseId: 'call', caseIndex: 2 })])).toBe(1);
+        expect(await storage.deleteErroredResults(run.id)).toBe(0);
+      });
+
       it('deletes a run together with its results', async () => {
         const run = await newRun('delete');
         await storage.insertResults([sampleResult(run.id), sampleResult(run.id, { caseId: 'case-1', caseIndex: 1 })]);
