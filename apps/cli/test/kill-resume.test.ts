@@ -72,9 +72,11 @@ it('on PostgreSQL: running while its process lives, interrupted once it is kille
   const config = join(work, 'llm-lab.yaml');
   await writeFile(
     config,
-    'providers: [{ id: "mock:steady", config: { latencyMs: 20 } }]\nprompts: ["{{q}}"]\n' +
+    'providers: [{ id: "mock:steady", config: { latencyMs: 60 } }]\nprompts: ["{{q}}"]\n' +
       'dataset: { path: cases.jsonl, idField: id }\nevaluators: [{ type: equals, value: "{{a}}" }]\nrun: { concurrency: 2 }\n',
   );
+  // The first run must still be going while two more processes start, list and try to resume it:
+  // at 60 ms a call, two at a time, ~10 s are left when they start, even on a busy machine.
   try {
     let whileRunning: Promise<string> | undefined;
     let secondResume: Promise<{ code: number | null; stderr: string }> | undefined;
@@ -109,7 +111,7 @@ it('on PostgreSQL: running while its process lives, interrupted once it is kille
     const shown = await runCli(['runs', 'show', runId], { env });
     expect(shown.stdout).toContain(`Finish it with: llm-lab run ${config} --resume ${runId}`);
 
-    const resumed = await runCli(['run', config, '--resume', runId, '--json', '--no-cache'], { env, cwd: work });
+    const resumed = await runCli(['run', config, '--resume', runId, '--json', '--no-cache', '--concurrency', '32'], { env, cwd: work });
     expect(resumed.code).toBe(0);
     expect((JSON.parse(resumed.stdout) as { totals: { results: number } }).totals.results).toBe(400);
     expect((await runCli(['runs', 'list'], { env })).stdout).toMatch(new RegExp(`${runId}\\s+completed`));

@@ -14,10 +14,11 @@ it('a --repeat 2 run stopped by Ctrl-C is finished by the printed resume command
   const config = join(work, 'llm-lab.yaml');
   await writeFile(
     config,
-    'providers: [{ id: "mock:slow", config: { latencyMs: 30 } }]\nprompts: ["{{q}}"]\n' +
+    'providers: [{ id: "mock:slow", config: { latencyMs: 150 } }]\nprompts: ["{{q}}"]\n' +
       'dataset: { path: cases.jsonl, idField: id }\nevaluators: [{ type: contains, value: "question" }]\nrun: { concurrency: 2 }\n',
   );
 
+  // Ctrl-C goes at 4 of 20; the 16 calls left (150 ms each, two at a time) give a busy machine over a second to deliver it.
   let sent = false;
   const stopped = await runCli(['run', config, '--repeat', '2', '--data-dir', dataDir], {
     onStderr: (text, child) => {
