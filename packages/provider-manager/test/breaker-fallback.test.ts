@@ -1,21 +1,12 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { faults } from '@llm-lab/provider-testkit';
 import { CircuitBreaker, createProviderManager, type ManagerEvents } from '../src/index.js';
-import { ask, chatRequests, closeServers, FAST_RETRY, openaiAt, providerErrorOf, startServer } from './helpers.js';
+import { ask, chatRequests, closeServers, FAST_RETRY, freezeDate, openaiAt, providerErrorOf, startServer } from './helpers.js';
 
 afterEach(closeServers);
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-/** Fakes only `Date` (it stands still); timers and I/O stay real. */
-function freezeDate(): void {
-  jest.useFakeTimers({
-    doNotFake: [
-      'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback',
-      'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout',
-    ],
-  });
-}
 
 describe('circuit breaker and fallbacks through the real OpenAI SDK', () => {
   it('a provider that is down: the breaker opens, calls go to the fallback, and responses say so', async () => {
