@@ -351,7 +351,7 @@ describe('fake OpenAI server behaviour under options', () => {
     const server = await startFakeOpenAIServer({ latencyMs: 2 });
     try {
       const client = clientFor(server);
-      const total = 400;
+      const total = 200;
       const concurrency = 16;
       let next = 0;
       await Promise.all(
