@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
-import { QUICKSTART, cleanEnv, dropSchema, runCli } from './helpers.js';
+import { DURATION, QUICKSTART, cleanEnv, dropSchema, runCli } from './helpers.js';
 
 // One embedded database for the whole file: PGlite's first start (initdb) is the slow part,
 // reopening it is ~0.5 s per command.
@@ -354,7 +354,7 @@ describe('llm-lab chat', () => {
       // Streamed, not buffered: the first words were printed while the server was still sending the
       // rest (150 ms a word), whatever the pace of a busy machine.
       expect(answerOpenAtFirstWord).toBe(true);
-      expect(stderr).toMatch(/openai:gpt-4o-mini · stop · first token [\d.]+ m?s/);
+      expect(stderr).toMatch(new RegExp(`openai:gpt-4o-mini · stop · first token ${DURATION}`));
       const sent = server.requests.find((request) => request.path === '/v1/chat/completions')?.body as Record<string, unknown>;
       expect(sent).toMatchObject({ stream: true, messages: [{ role: 'user', content: 'count to four' }] });
     } finally {
