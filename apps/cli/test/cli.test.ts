@@ -39,7 +39,7 @@ describe('llm-lab run (quickstart)', () => {
     runId = match?.[1] ?? '';
     // Not a terminal: progress comes as plain lines on stderr, ending at 100%.
     expect(result.stderr).toMatch(/progress 100% 60\/60/);
-  }, 120_000);
+  });
 
   it('lists the stored run as JSON', async () => {
     const result = await runCli(['runs', 'list', '--json', ...db()]);
@@ -284,7 +284,7 @@ describe('stopping and resuming', () => {
     expect(done.run.status).toBe('completed');
     expect(done.results).toHaveLength(100);
     expect(new Set(done.results.map((result) => result.caseId)).size).toBe(100);
-  }, 60_000);
+  });
 });
 
 describe('on a PostgreSQL server', () => {
@@ -312,7 +312,7 @@ describe('on a PostgreSQL server', () => {
     } finally {
       await dropSchema(env.DATABASE_URL as string, schema);
     }
-  }, 60_000);
+  });
 });
 
 describe('llm-lab --version and providers', () => {

@@ -58,7 +58,7 @@ it('kill -9 during a 5,000-case run, then --resume, gives exactly 5,000 results'
   expect(final.run.status).toBe('completed');
   expect(final.results).toHaveLength(5_000);
   expect(new Set(final.results.map((result) => result.caseId)).size).toBe(5_000);
-}, 180_000);
+});
 
 // On a PostgreSQL server several processes share the database, so "still marked running" is not
 // enough to call a run interrupted: the running process holds its run, and the server lets go of
@@ -118,4 +118,4 @@ it('on PostgreSQL: running while its process lives, interrupted once it is kille
   } finally {
     await dropSchema(env.DATABASE_URL as string, schema);
   }
-}, 120_000);
+});

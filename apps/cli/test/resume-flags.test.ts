@@ -59,7 +59,7 @@ it('a --repeat 2 run stopped by Ctrl-C is finished by the printed resume command
   const keys = final.results.map((result) => `${result.caseId}#${result.repeat}`);
   expect(keys).toHaveLength(20);
   expect(new Set(keys)).toEqual(new Set(Array.from({ length: 10 }, (_, i) => [`case-${i}#0`, `case-${i}#1`]).flat()));
-}, 60_000);
+});
 
 it("prints hints that find a run stored in the config's storage.dataDir, which runs show reads no config to know", async () => {
   const work = await mkdtemp(join(tmpdir(), 'llm-lab-config-datadir-'));
