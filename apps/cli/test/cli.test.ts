@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
-import { QUICKSTART, cleanEnv, dropSchema, runCli } from './helpers.js';
+import { DURATION, QUICKSTART, cleanEnv, dropSchema, runCli } from './helpers.js';
 
 // One embedded database for the whole file: PGlite's first start (initdb) is the slow part,
 // reopening it is ~0.5 s per command.
@@ -43,7 +43,7 @@ describe('llm-lab run (quickstart)', () => {
     expect(result.stderr.match(/^progress +\d+% /gm)?.map((line) => line.replace(/\s+/g, ' '))).toEqual(
       ['0', '10', '20', '30', '40', '50', '60', '70', '80', '90', '100'].map((percent) => `progress ${percent}% `),
     );
-  }, 120_000);
+  });
 
   it('lists the stored run as JSON', async () => {
     const result = await runCli(['runs', 'list', '--json', ...db()]);
@@ -318,7 +318,7 @@ describe('stopping and resuming', () => {
     expect(done.run.status).toBe('completed');
     expect(done.results).toHaveLength(100);
     expect(new Set(done.results.map((result) => result.caseId)).size).toBe(100);
-  }, 60_000);
+  });
 });
 
 describe('on a PostgreSQL server', () => {
@@ -346,7 +346,7 @@ describe('on a PostgreSQL server', () => {
     } finally {
       await dropSchema(env.DATABASE_URL as string, schema);
     }
-  }, 60_000);
+  });
 });
 
 describe('llm-lab --version and providers', () => {
@@ -371,20 +371,24 @@ describe('llm-lab chat', () => {
         'chat.yaml',
         `providers:\n  - id: openai:gpt-4o-mini\n    label: local\n    config: { baseURL: "${server.url}", apiKey: sk-local-test-000000000000 }\ndataset: { rows: [] }\n`,
       );
-      const arrivals: Array<{ at: number; text: string }> = [];
+      const arrivals: string[] = [];
+      let answerOpenAtFirstWord: boolean | undefined;
       const { spawn } = await import('node:child_process');
       const { BIN } = await import('./helpers.js');
       const child = spawn(process.execPath, [BIN, 'chat', 'local', 'count to four', '--config', config], { env: cleanEnv() });
-      child.stdout.on('data', (chunk: Buffer) => arrivals.push({ at: performance.now(), text: chunk.toString() }));
+      child.stdout.on('data', (chunk: Buffer) => {
+        answerOpenAtFirstWord ??= server.stats.inFlight === 1;
+        arrivals.push(chunk.toString());
+      });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       expect(code).toBe(0);
-      expect(arrivals.map((arrival) => arrival.text).join('')).toBe('one two three four\n');
-      // Streamed, not buffered: the first words were printed well before the last.
-      expect(arrivals.length).toBeGreaterThan(2);
-      expect((arrivals.at(-1)?.at ?? 0) - (arrivals[0]?.at ?? 0)).toBeGreaterThan(200);
-      expect(stderr).toMatch(/openai:gpt-4o-mini · stop · first token [\d.]+ m?s/);
+      expect(arrivals.join('')).toBe('one two three four\n');
+      // Streamed, not buffered: the first words were printed while the server was still sending the
+      // rest (150 ms a word), whatever the pace of a busy machine.
+      expect(answerOpenAtFirstWord).toBe(true);
+      expect(stderr).toMatch(new RegExp(`openai:gpt-4o-mini · stop · first token ${DURATION}`));
       const sent = server.requests.find((request) => request.path === '/v1/chat/completions')?.body as Record<string, unknown>;
       expect(sent).toMatchObject({ stream: true, messages: [{ role: 'user', content: 'count to four' }] });
     } finally {

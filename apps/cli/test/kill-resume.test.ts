@@ -59,7 +59,7 @@ it('kill -9 during a 5,000-case run, then --resume, gives exactly 5,000 results'
   expect(final.run.status).toBe('completed');
   expect(final.results).toHaveLength(5_000);
   expect(new Set(final.results.map((result) => result.caseId)).size).toBe(5_000);
-}, 180_000);
+});
 
 // Nothing of a run is shown before its row is stored: killed the moment its first progress line
 // appears, on a new data folder (whose database is still being created while the first calls
@@ -109,9 +109,11 @@ it('on PostgreSQL: running while its process lives, interrupted once it is kille
   const config = join(work, 'llm-lab.yaml');
   await writeFile(
     config,
-    'providers: [{ id: "mock:steady", config: { latencyMs: 20 } }]\nprompts: ["{{q}}"]\n' +
+    'providers: [{ id: "mock:steady", config: { latencyMs: 60 } }]\nprompts: ["{{q}}"]\n' +
       'dataset: { path: cases.jsonl, idField: id }\nevaluators: [{ type: equals, value: "{{a}}" }]\nrun: { concurrency: 2 }\n',
   );
+  // The first run must still be going while two more processes start, list and try to resume it:
+  // at 60 ms a call, two at a time, ~10 s are left when they start, even on a busy machine.
   try {
     let whileRunning: Promise<string> | undefined;
     let secondResume: Promise<{ code: number | null; stderr: string }> | undefined;
@@ -146,11 +148,11 @@ it('on PostgreSQL: running while its process lives, interrupted once it is kille
     const shown = await runCli(['runs', 'show', runId], { env });
     expect(shown.stdout).toContain(`Finish it with: llm-lab run ${config} --resume ${runId}`);
 
-    const resumed = await runCli(['run', config, '--resume', runId, '--json', '--no-cache'], { env, cwd: work });
+    const resumed = await runCli(['run', config, '--resume', runId, '--json', '--no-cache', '--concurrency', '32'], { env, cwd: work });
     expect(resumed.code).toBe(0);
     expect((JSON.parse(resumed.stdout) as { totals: { results: number } }).totals.results).toBe(400);
     expect((await runCli(['runs', 'list'], { env })).stdout).toMatch(new RegExp(`${runId}\\s+completed`));
   } finally {
     await dropSchema(env.DATABASE_URL as string, schema);
   }
-}, 120_000);
+});

@@ -1,11 +1,12 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { faults } from '@llm-lab/provider-testkit';
 import { CircuitBreaker, createProviderManager, type ManagerEvents } from '../src/index.js';
-import { ask, chatRequests, closeServers, FAST_RETRY, openaiAt, providerErrorOf, startServer } from './helpers.js';
+import { ask, chatRequests, closeServers, FAST_RETRY, freezeDate, openaiAt, providerErrorOf, startServer } from './helpers.js';
 
 afterEach(closeServers);
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
 
 describe('circuit breaker and fallbacks through the real OpenAI SDK', () => {
   it('a provider that is down: the breaker opens, calls go to the fallback, and responses say so', async () => {
@@ -55,14 +56,19 @@ describe('circuit breaker and fallbacks through the real OpenAI SDK', () => {
       cache: false,
     });
     const provider = manager.get('openai:gpt-4o-mini');
-    await providerErrorOf(() => provider.generate(ask('one')));
-    await providerErrorOf(() => provider.generate(ask('two')));
-    const startedAt = performance.now();
-    const error = await providerErrorOf(() => provider.generate(ask('three')));
-    expect(performance.now() - startedAt).toBeLessThan(50);
-    expect(error.message).toMatch(/^circuit open for openai:gpt-4o-mini after 2 consecutive failures; retrying in 2[78] s/);
-    expect(error.isRetryable).toBe(false);
-    expect(chatRequests(down)).toBe(2);
+    // The wall clock stands still (timers and I/O stay real), so the cooldown left is exact however slow the calls are.
+    freezeDate();
+    try {
+      await providerErrorOf(() => provider.generate(ask('one')));
+      await providerErrorOf(() => provider.generate(ask('two')));
+      const error = await providerErrorOf(() => provider.generate(ask('three')));
+      expect(error.message).toMatch(/^circuit open for openai:gpt-4o-mini after 2 consecutive failures; retrying in 28 s/);
+      expect(error.isRetryable).toBe(false);
+      // Failing fast: the third call never reached the server.
+      expect(chatRequests(down)).toBe(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('half-opens after the cooldown, lets one probe through, and closes when it succeeds', async () => {

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import { faults } from '@llm-lab/provider-testkit';
 import { createProviderManager, createRedisCache, type ManagerCacheInput, type ManagerEvents } from '../src/index.js';
-import { ask, chatRequests, closeServers, collect, FAST_RETRY, openaiAt, providerErrorOf, startServer } from './helpers.js';
+import { ask, chatRequests, closeServers, collect, FAST_RETRY, freezeDate, openaiAt, providerErrorOf, startServer } from './helpers.js';
 
 afterEach(closeServers);
 const dirs: string[] = [];
@@ -90,10 +90,17 @@ describe('cache policy', () => {
     const server = await startServer();
     const manager = createProviderManager({ providers: [{ provider: openaiAt(server), cache: { ttlMs: 100 } }] });
     const provider = manager.get('openai:gpt-4o-mini');
-    await provider.generate(ask('short-lived'));
-    expect((await provider.generate(ask('short-lived'))).cached).toBe(true);
-    await new Promise((done) => setTimeout(done, 200));
-    expect((await provider.generate(ask('short-lived'))).cached).toBe(false);
+    // The clock moves only when told to, so the entry cannot expire early on a busy machine.
+    freezeDate();
+    try {
+      await provider.generate(ask('short-lived'));
+      jest.setSystemTime(Date.now() + 50);
+      expect((await provider.generate(ask('short-lived'))).cached).toBe(true);
+      jest.setSystemTime(Date.now() + 100);
+      expect((await provider.generate(ask('short-lived'))).cached).toBe(false);
+    } finally {
+      jest.useRealTimers();
+    }
     expect(chatRequests(server)).toBe(2);
   });
 

@@ -146,7 +146,8 @@ describePostgres('PostgreSQL connection and schema', () => {
       await new Promise((resolve) => child.once('exit', resolve));
       // The server drops the dead session's lock with its connection.
       let held = await storage.heldRuns([runId]);
-      for (let attempt = 0; attempt < 50 && held.size > 0; attempt++) {
+      // Up to 30 s: a loaded server can take a while to notice the dead session.
+      for (let attempt = 0; attempt < 300 && held.size > 0; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         held = await storage.heldRuns([runId]);
       }

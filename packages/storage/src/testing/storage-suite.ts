@@ -14,7 +14,10 @@ export interface StorageSuiteBackend {
   open(): Promise<Storage>;
   /** Runs after the storage is closed, e.g. to drop the test schema or remove the folder. */
   cleanup?(): Promise<void>;
-  /** Time allowed for `open` (PGlite's first start runs initdb). Default 60 s. */
+  /**
+   * Time allowed for `open` (PGlite's first start runs initdb), and for each of the suite's slow
+   * steps. A safety net: default 5 minutes, since a busy machine can take minutes.
+   */
   openTimeoutMs?: number;
 }
 
@@ -56,17 +59,18 @@ export function sampleResult(runId: string, overrides: Partial<NewResult> = {}):
 
 /** Registers the shared storage behaviour tests under `describe(name)`. */
 export function describeStorageSuite(name: string, backend: StorageSuiteBackend): void {
+  const slowTimeoutMs = backend.openTimeoutMs ?? 300_000;
   describe(name, () => {
     let storage: Storage;
 
     beforeAll(async () => {
       storage = await backend.open();
-    }, backend.openTimeoutMs ?? 60_000);
+    }, slowTimeoutMs);
 
     afterAll(async () => {
       await storage?.close();
       await backend.cleanup?.();
-    }, 30_000);
+    }, slowTimeoutMs);
 
     const newRun = (label: string, extra: Partial<Parameters<Storage['createRun']>[0]> = {}): Promise<RunRecord> =>
       storage.createRun({ id: uniqueRunId(label), config: { label }, resolvedConfig: { label }, ...extra });
@@ -275,7 +279,7 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
         const page = await storage.listResults(run.id, { offset: 19_998, limit: 5 });
         expect(page.map((result) => result.caseIndex)).toEqual([19_998, 19_999]);
         expect(page[1]?.vars).toEqual({ index: 19_999 });
-      }, 60_000);
+      }, slowTimeoutMs);
 
       it('rolls back a multi-statement batch that fails part-way', async () => {
         const run = await newRun('atomic');
@@ -286,7 +290,7 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
         batch.push(sampleResult('no-such-run', { caseId: 'orphan' }));
         await expect(storage.insertResults(batch)).rejects.toThrow();
         expect(await storage.countResults(run.id)).toBe(0);
-      }, 60_000);
+      }, slowTimeoutMs);
 
       it('lists results ordered by case index, provider, prompt and repeat, with filter and paging', async () => {
         const run = await newRun('order');
