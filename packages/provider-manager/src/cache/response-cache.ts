@@ -19,9 +19,9 @@ export interface ResponseCache {
   close(): Promise<void>;
 }
 
-/** The fields a cache stores: the answer without the per-call marks the manager adds. */
+/** The fields a cache stores: the answer without the per-call marks the manager adds (or the wait for a slot it had). */
 export function storableResponse(response: GenerateResponse): GenerateResponse {
-  const { cached: _cached, attempts: _attempts, ...rest } = response;
+  const { cached: _cached, attempts: _attempts, queueMs: _queueMs, ...rest } = response;
   return rest;
 }
 

@@ -1,0 +1,152 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { GenerateResponse } from '@llm-lab/core';
+import type { FakeOpenAIServer } from '@llm-lab/provider-testkit';
+import { createProviderManager, type ManagerEvents } from '../src/index.js';
+import { ask, chatRequests, closeServers, collect, openaiAt, providerErrorOf, startServer } from './helpers.js';
+
+afterEach(closeServers);
+
+/**
+ * A fake OpenAI server whose answers fail (500) while `down` is true, and echo the question
+ * otherwise, counting both: a fault burst the test ends when it chooses to.
+ */
+async function burstServer(): Promise<{ server: FakeOpenAIServer; state: { down: boolean; failed: number; answered: number } }> {
+  const server = await startServer();
+  const state = { down: true, failed: 0, answered: 0 };
+  server.setResponder((body) => {
+    if (state.down) {
+      state.failed += 1;
+      throw new Error('a burst of server errors');
+    }
+    state.answered += 1;
+    const last = body.messages[body.messages.length - 1] as { content: string };
+    return last.content;
+  });
+  return { server, state };
+}
+
+const RETRY = { maxAttempts: 5, baseDelayMs: 5, maxDelayMs: 20, maxTotalMs: 30_000 };
+
+/** The breaker's states as events report them, and how many requests reached the server while it was half-open. */
+function watchBreaker(manager: ReturnType<typeof createProviderManager>, server: FakeOpenAIServer, onChange: (event: ManagerEvents['breaker-state-change']) => void = () => undefined) {
+  const states: string[] = [];
+  const halfOpenRequests: number[] = [];
+  let requestsAtHalfOpen = 0;
+  manager.on('breaker-state-change', (event) => {
+    states.push(event.to);
+    if (event.to === 'half-open') requestsAtHalfOpen = chatRequests(server);
+    if (event.from === 'half-open') halfOpenRequests.push(chatRequests(server) - requestsAtHalfOpen);
+    onChange(event);
+  });
+  return { states, halfOpenRequests };
+}
+
+const questions = (count: number) => Array.from({ length: count }, (_, index) => ask(`case ${index}`));
+
+describe('a call with no fallback waits for the open breaker within its retry budget', () => {
+  it('a fault burst opens the breaker; all 300 cases are answered after the cooldown, through one probe', async () => {
+    const { server, state } = await burstServer();
+    const manager = createProviderManager({
+      providers: [{ provider: openaiAt(server), retry: RETRY, breaker: { failureThreshold: 5, cooldownMs: 150 } }],
+      cache: false,
+    });
+    // The burst ends when the breaker opens: what matters is what the calls do while it is open.
+    const { states, halfOpenRequests } = watchBreaker(manager, server, (event) => {
+      if (event.to === 'open') state.down = false;
+    });
+
+    const items = await manager.get('openai:gpt-4o-mini').batchGenerate(questions(300), { concurrency: 8 });
+
+    const errors = items.filter((item) => !item.ok);
+    expect(errors.map((item) => (item.ok ? '' : item.error.message)).slice(0, 3)).toEqual([]);
+    items.forEach((item, index) => expect(item.ok && item.response.text).toBe(`case ${index}`));
+    expect(states).toEqual(['open', 'half-open', 'closed']);
+    // One probe went through while half-open; everyone else waited for its outcome.
+    expect(halfOpenRequests).toEqual([1]);
+    expect(state.answered).toBe(300);
+    // 5 consecutive failures opened it; at most the other 7 calls in flight then failed too.
+    expect(state.failed).toBeGreaterThanOrEqual(5);
+    expect(state.failed).toBeLessThanOrEqual(12);
+    expect(chatRequests(server)).toBe(state.failed + state.answered);
+    // Every request the server saw is an attempt of some answer.
+    const attempts = items.reduce((sum, item) => sum + (item.ok ? (item.response.attempts ?? 0) : 0), 0);
+    expect(attempts).toBe(chatRequests(server));
+  });
+
+  it('a failed probe opens it again: the waiting calls wait for the next probe, which succeeds', async () => {
+    const { server, state } = await burstServer();
+    const manager = createProviderManager({
+      providers: [{ provider: openaiAt(server), retry: RETRY, breaker: { failureThreshold: 5, cooldownMs: 100 } }],
+      cache: false,
+    });
+    let opened = 0;
+    // The first probe still meets the burst; it ends when the breaker opens the second time.
+    const { states, halfOpenRequests } = watchBreaker(manager, server, (event) => {
+      if (event.to === 'open' && ++opened === 2) state.down = false;
+    });
+
+    const items = await manager.get('openai:gpt-4o-mini').batchGenerate(questions(100), { concurrency: 8 });
+
+    expect(items.filter((item) => !item.ok)).toEqual([]);
+    expect(states).toEqual(['open', 'half-open', 'open', 'half-open', 'closed']);
+    expect(halfOpenRequests).toEqual([1, 1]);
+    expect(state.answered).toBe(100);
+  });
+
+  it('a streamed call waits too, then streams the answer', async () => {
+    const { server, state } = await burstServer();
+    const manager = createProviderManager({
+      providers: [{ provider: openaiAt(server), retry: { ...RETRY, maxAttempts: 1 }, breaker: { failureThreshold: 1, cooldownMs: 100 } }],
+      cache: false,
+    });
+    const provider = manager.get('openai:gpt-4o-mini');
+    const opening = await providerErrorOf(() => provider.generate(ask('opens it')));
+    expect(opening.kind).toBe('server');
+    state.down = false;
+    const parts = await collect(provider.streamGenerate(ask('streamed after the cooldown')));
+    const finish = parts[parts.length - 1] as { type: 'finish'; response: GenerateResponse };
+    expect(finish.response.text).toBe('streamed after the cooldown');
+    expect(finish.response.attempts).toBe(1);
+    expect(finish.response.queueMs).toBeGreaterThan(0);
+    expect(chatRequests(server)).toBe(2);
+  });
+
+  it('when the cooldown does not fit in the retry budget, calls fail with the circuit-open error without waiting', async () => {
+    const { server, state } = await burstServer();
+    const manager = createProviderManager({
+      // A minute's cooldown, two seconds of budget: waiting cannot help (the test's timeout would catch a wait).
+      providers: [{ provider: openaiAt(server), retry: { ...RETRY, maxTotalMs: 2_000 }, breaker: { failureThreshold: 5, cooldownMs: 60_000 } }],
+      cache: false,
+    });
+    const items = await manager.get('openai:gpt-4o-mini').batchGenerate(questions(300), { concurrency: 8 });
+
+    expect(items.every((item) => !item.ok)).toBe(true);
+    const open = items.flatMap((item) => (!item.ok && item.error.vendorCode === 'circuit_open' ? [item.error] : []));
+    // Each case either met the open breaker at once or retried into it.
+    expect(open).toHaveLength(300);
+    expect(open[open.length - 1]?.message).toMatch(/^circuit open for openai:gpt-4o-mini after 5 consecutive failures; retrying in (59|60) s\. .*retry\.maxTotalMs/);
+    // Calls refused before they made any attempt say so.
+    expect(open[open.length - 1]?.attempts).toBe(0);
+    expect(chatRequests(server)).toBe(state.failed);
+    expect(state.failed).toBeLessThanOrEqual(12);
+  }, 20_000);
+
+  it('a call waiting for the breaker is cancelled by its signal', async () => {
+    const { server } = await burstServer();
+    const manager = createProviderManager({
+      providers: [
+        { provider: openaiAt(server), retry: { ...RETRY, maxAttempts: 1, maxTotalMs: 120_000 }, breaker: { failureThreshold: 1, cooldownMs: 60_000 } },
+      ],
+      cache: false,
+    });
+    const provider = manager.get('openai:gpt-4o-mini');
+    await providerErrorOf(() => provider.generate(ask('opens it')));
+    const controller = new AbortController();
+    const waiting = providerErrorOf(() => provider.generate(ask('waits'), { signal: controller.signal }));
+    setTimeout(() => controller.abort(new Error('stop')), 20);
+    const error = await waiting;
+    expect(error.kind).toBe('cancelled');
+    expect(error.attempts).toBe(0);
+    expect(chatRequests(server)).toBe(1);
+  }, 20_000);
+});
