@@ -52,7 +52,12 @@ export interface Target {
 /** What every managed provider of one manager shares. */
 export interface ManagerContext {
   readonly emitter: ManagerEmitter;
+  /** The cache calls use now (the manager may give it up: see CacheGuard). */
   readonly cache: ResponseCache | undefined;
+  /** A lookup was answered. */
+  cacheAnswered(): void;
+  /** An operation of `cache` failed. */
+  cacheFailed(cache: ResponseCache, error: unknown): void;
   readonly singleFlight: boolean;
   /** A call's own `timeoutMs` wins over the target's (else it applies only to targets without one). */
   readonly callTimeoutWins: boolean;
@@ -512,6 +517,7 @@ export class ManagedProvider implements LanguageModelProvider {
   private async readCache(cache: ResponseCache, key: string, target: Target): Promise<GenerateResponse | undefined> {
     try {
       const hit = await cache.get(key);
+      this.context.cacheAnswered();
       if (hit !== undefined && this.context.emitter.active['cache-hit']) {
         this.context.emitter.emit('cache-hit', { providerId: target.id, key, cache: cache.name });
       }
@@ -524,6 +530,8 @@ export class ManagedProvider implements LanguageModelProvider {
 
   /** Stores an answer without waiting; a failure is an event, never a failed call. Errors are never stored. */
   private writeCache(cache: ResponseCache, key: string, response: GenerateResponse, target: Target): void {
+    // The manager gave this cache up while the call ran.
+    if (cache !== this.context.cache) return;
     let write: Promise<void>;
     try {
       write = cache.set(key, response, target.cacheTtlMs);
@@ -537,6 +545,7 @@ export class ManagedProvider implements LanguageModelProvider {
   private cacheFailed(cache: ResponseCache, target: Target, operation: 'get' | 'set', error: unknown): void {
     const emitter = this.context.emitter;
     if (emitter.active['cache-error']) emitter.emit('cache-error', { providerId: target.id, operation, cache: cache.name, error });
+    this.context.cacheFailed(cache, error);
   }
 
   private fromCache(hit: GenerateResponse, target: Target, startedAt: number): GenerateResponse {

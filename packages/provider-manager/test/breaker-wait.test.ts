@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { GenerateResponse } from '@llm-lab/core';
+import type { GenerateResponse, ProviderError } from '@llm-lab/core';
 import type { FakeOpenAIServer } from '@llm-lab/provider-testkit';
 import { createProviderManager, type ManagerEvents } from '../src/index.js';
 import { ask, chatRequests, closeServers, collect, openaiAt, providerErrorOf, startServer } from './helpers.js';
@@ -19,8 +19,8 @@ async function burstServer(): Promise<{ server: FakeOpenAIServer; state: { down:
       throw new Error('a burst of server errors');
     }
     state.answered += 1;
-    const last = body.messages[body.messages.length - 1] as { content: string };
-    return last.content;
+    const messages = body.messages as Array<{ content: string }>;
+    return (messages[messages.length - 1] as { content: string }).content;
   });
   return { server, state };
 }
@@ -121,7 +121,7 @@ describe('a call with no fallback waits for the open breaker within its retry bu
     const items = await manager.get('openai:gpt-4o-mini').batchGenerate(questions(300), { concurrency: 8 });
 
     expect(items.every((item) => !item.ok)).toBe(true);
-    const open = items.flatMap((item) => (!item.ok && item.error.vendorCode === 'circuit_open' ? [item.error] : []));
+    const open = items.flatMap((item) => (!item.ok && (item.error as ProviderError).vendorCode === 'circuit_open' ? [item.error as ProviderError] : []));
     // Each case either met the open breaker at once or retried into it.
     expect(open).toHaveLength(300);
     expect(open[open.length - 1]?.message).toMatch(/^circuit open for openai:gpt-4o-mini after 5 consecutive failures; retrying in (59|60) s\. .*retry\.maxTotalMs/);

@@ -1,4 +1,4 @@
-import type { GenerateResponse } from '@llm-lab/core';
+import { isLLMLabError, LLMLabError, type GenerateResponse } from '@llm-lab/core';
 
 /**
  * One place to keep answers. Every implementation (memory, disk, Redis) behaves the same way:
@@ -17,6 +17,19 @@ export interface ResponseCache {
   clear(): Promise<void>;
   /** Writes out anything buffered and releases files or connections. */
   close(): Promise<void>;
+}
+
+/** The error code of a cache that cannot be used at all any more (not one failed lookup): the manager stops using it. */
+export const CACHE_UNAVAILABLE = 'cache_unavailable';
+
+/** The error a cache fails every operation with once it knows it cannot be reached (e.g. Redis gave up connecting). */
+export function cacheUnavailableError(message: string, cause?: unknown): LLMLabError {
+  return new LLMLabError(CACHE_UNAVAILABLE, message, { cause });
+}
+
+/** True for a {@link cacheUnavailableError}. */
+export function isCacheUnavailable(error: unknown): boolean {
+  return isLLMLabError(error) && error.code === CACHE_UNAVAILABLE;
 }
 
 /** The fields a cache stores: the answer without the per-call marks the manager adds (or the wait for a slot it had). */

@@ -50,10 +50,9 @@ function breakerChange(members: readonly Member[], timeoutMs: number, signal: Ab
   if (signal?.aborted) return Promise.reject(cancelledError(providerId, waiting, signal.reason));
   return new Promise<void>((resolve, reject) => {
     const removers: Array<() => void> = [];
-    let timer: NodeJS.Timeout | undefined;
     const finish = () => {
       for (const remove of removers) remove();
-      if (timer !== undefined) clearTimeout(timer);
+      clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     };
     const onChange = () => {
@@ -65,7 +64,7 @@ function breakerChange(members: readonly Member[], timeoutMs: number, signal: Ab
       reject(cancelledError(providerId, waiting, signal?.reason));
     };
     for (const member of members) removers.push(member.breaker.onNextChange(onChange));
-    timer = setTimeout(onChange, Math.min(Math.ceil(timeoutMs), MAX_TIMER_MS));
+    const timer = setTimeout(onChange, Math.min(Math.ceil(timeoutMs), MAX_TIMER_MS));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
