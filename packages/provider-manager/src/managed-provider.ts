@@ -247,7 +247,7 @@ export class ManagedProvider implements LanguageModelProvider {
     }
     if (!singleFlight) {
       const response = await this.attempts(target, request, options, waitForBreaker);
-      if (cache !== undefined) this.writeCache(cache, key, response, target);
+      if (cache !== undefined) this.writeCache(key, response, target);
       return response;
     }
     const inFlight = this.context.inFlight;
@@ -260,7 +260,7 @@ export class ManagedProvider implements LanguageModelProvider {
     };
     leader.then(forget, forget);
     const response = await leader;
-    if (cache !== undefined) this.writeCache(cache, key, response, target);
+    if (cache !== undefined) this.writeCache(key, response, target);
     return response;
   }
 
@@ -389,7 +389,7 @@ export class ManagedProvider implements LanguageModelProvider {
             answeredBy: member.name,
             queueMs: queuedMs + (part.response.queueMs ?? 0),
           };
-          if (cache !== undefined && key !== undefined) this.writeCache(cache, key, response, target);
+          if (cache !== undefined && key !== undefined) this.writeCache(key, response, target);
           yield { type: 'finish', response };
           return;
         }
@@ -524,14 +524,17 @@ export class ManagedProvider implements LanguageModelProvider {
       return hit;
     } catch (error) {
       this.cacheFailed(cache, target, 'get', error);
-      return undefined;
+      // The manager gave the cache up on this failure (or while it ran): ask its fallback instead.
+      const fallback = this.context.cache;
+      return fallback !== undefined && fallback !== cache ? this.readCache(fallback, key, target) : undefined;
     }
   }
 
   /** Stores an answer without waiting; a failure is an event, never a failed call. Errors are never stored. */
-  private writeCache(cache: ResponseCache, key: string, response: GenerateResponse, target: Target): void {
-    // The manager gave this cache up while the call ran.
-    if (cache !== this.context.cache) return;
+  private writeCache(key: string, response: GenerateResponse, target: Target): void {
+    // The manager gave the cache up while the call ran: the answer goes to its fallback, if any.
+    const cache = this.context.cache;
+    if (cache === undefined) return;
     let write: Promise<void>;
     try {
       write = cache.set(key, response, target.cacheTtlMs);

@@ -82,6 +82,10 @@ export class RedisResponseCache implements ResponseCache {
         // `times` counts the attempts to reconnect since the connection was lost: stop after the last allowed one.
         retryStrategy: (times) => (times > maxConnectAttempts ? null : Math.min(100 * 2 ** (times - 1), 1000)),
         lazyConnect: false,
+        // How long a disconnect waits for the socket to close before destroying it; that timer
+        // (2 s by default) is never cleared when the socket had already closed, and would hold
+        // the process open after a run that gave Redis up.
+        disconnectTimeout: 100,
       };
       // ioredis is loaded only when a Redis cache is made (start-up of runs without one stays lean).
       const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as RedisModule;
@@ -94,6 +98,10 @@ export class RedisResponseCache implements ResponseCache {
       });
       this.client.on('ready', () => {
         this.connected = true;
+      });
+      // The first connection failed: stop here rather than reconnect (whether or not a command is waiting).
+      this.client.on('reconnecting', () => {
+        if (!this.connected && !this.closing) this.giveUp();
       });
       this.client.on('end', () => {
         if (!this.closing) this.giveUp(` after ${maxConnectAttempts} connection attempt${maxConnectAttempts === 1 ? '' : 's'} in a row`);
@@ -167,6 +175,11 @@ export class RedisResponseCache implements ResponseCache {
     if (!this.ownsClient) return;
     this.closing = true;
     if (this.client.status === 'end') return;
+    // Not connected (given up, or reconnecting): a QUIT would wait in the offline queue for its timeout.
+    if (this.client.status !== 'ready') {
+      this.client.disconnect();
+      return;
+    }
     try {
       await this.client.quit();
     } catch {
