@@ -76,6 +76,12 @@ export interface RunOptions {
   prepareCase?: (vars: Record<string, unknown>) => Record<string, unknown>;
   /** Called once the run row exists, before any call is made. */
   onStart?: (run: { id: string; storage: string; providers: string[] }) => void;
+  /**
+   * Something the user should know that does not stop the run, e.g. the response cache (Redis)
+   * cannot be reached and the run goes on with the disk cache. Called once per problem. Default:
+   * the lab's logger, if any.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** What a finished (or cancelled) run reports. */
@@ -184,6 +190,8 @@ export class Lab {
       throw error;
     }
     const { providers, manager } = managed;
+    const warn = options.onWarning ?? ((message: string) => this.options.logger?.warn(message));
+    manager.on('cache-unavailable', (event) => warn(event.message));
     const managedByLabel = new Map(providers.map((entry) => [entry.label, entry.provider]));
 
     let runId: string;
