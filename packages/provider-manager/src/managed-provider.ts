@@ -426,7 +426,7 @@ export class ManagedProvider implements LanguageModelProvider {
     const member = target.balancer.pick();
     if (member === undefined) {
       if (breakerDeadline === undefined) throw this.openError(target);
-      return waitForMember(target.members, target.balancer, breakerDeadline, signal, target.id).then((available) => {
+      return waitForMember(target.members, target.balancer, breakerDeadline, target.retry.maxTotalMs, signal, target.id).then((available) => {
         if (available === undefined) throw this.openError(target);
         return this.enterMember(target, available.member, available.permit, tokens, signal);
       });

@@ -42,6 +42,9 @@ export class CircuitBreaker {
   private stateValue: BreakerState = 'closed';
   private consecutiveFailures = 0;
   private openedAt = 0;
+  /** When it last opened from closed: the start of the outage, through failed probes, until it closes. */
+  private outageStart = 0;
+  private answered = false;
   private probesInFlight = 0;
   private reason: string | undefined;
   private readonly bucketMs: number;
@@ -83,6 +86,16 @@ export class CircuitBreaker {
     return this.stateValue === 'open' ? this.openedAt + this.settings.cooldownMs : undefined;
   }
 
+  /** When the breaker opened from closed (ms since the epoch), kept through failed probes; undefined while closed. */
+  get outageStartedAt(): number | undefined {
+    return this.stateValue === 'closed' ? undefined : this.outageStart;
+  }
+
+  /** Whether the provider has answered at least once (a success, or a failure that is not about its health). */
+  get hasAnswered(): boolean {
+    return this.answered;
+  }
+
   /**
    * Calls `listener` once, at the next state change or when a probe's permit comes back (its
    * outcome is known, or it was cancelled): the moments a call refused now may be let through.
@@ -110,6 +123,7 @@ export class CircuitBreaker {
   recordSuccess(permit: BreakerPermit, now: number = Date.now()): void {
     if (permit === 'probe') this.probesInFlight = Math.max(0, this.probesInFlight - 1);
     this.consecutiveFailures = 0;
+    this.answered = true;
     this.count(now, false);
     if (this.stateValue === 'half-open' && permit === 'probe') {
       this.resetWindow();
@@ -175,6 +189,7 @@ export class CircuitBreaker {
   }
 
   private open(now: number, reason: string): void {
+    if (this.stateValue === 'closed') this.outageStart = now;
     this.openedAt = now;
     this.reason = reason;
     this.transition('open');
