@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -433,6 +434,49 @@ describe('the response cache', () => {
       // --repeat samples each case again: repeats 1 and 2 are new cache keys.
       expect((await runCli(['run', config, '--repeat', '3', ...cacheDb])).code).toBe(0);
       expect(calls()).toBe(12);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('REDIS_URL at a closed port: one warning on stderr, the run completes with the disk cache, and queue times are stored', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as { port: number };
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const server = await startFakeOpenAIServer({ responder: () => 'Lima' });
+    try {
+      const config = await writeConfig(
+        'redis-down.yaml',
+        `providers:\n  - id: openai:gpt-4o-mini\n    config: { baseURL: "${server.url}", apiKey: sk-cache-test-0000000000000 }\n` +
+          'prompts: ["Capital of {{country}}?"]\ndataset: { rows: [{ country: Peru }, { country: Chile }, { country: Bolivia }] }\n',
+      );
+      const folder = join(work, 'redis-down');
+      const env = cleanEnv({ REDIS_URL: `redis://127.0.0.1:${port}` });
+      const first = await runCli(['run', config, '--json', '--data-dir', join(folder, 'db')], { env });
+      expect(first.code).toBe(0);
+      const warnings = first.stderr.split('\n').filter((line) => line.startsWith('warning'));
+      expect(warnings).toEqual([
+        `warning the Redis cache at redis://127.0.0.1:${port} cannot be reached (connect ECONNREFUSED 127.0.0.1:${port}); this run goes on with the disk cache in ${join(folder, 'cache')}.`,
+      ]);
+      const report = JSON.parse(first.stdout) as { runId: string; providers: Array<{ passed: number; queueMs: { p50: number } | null }> };
+      expect(report.providers[0]?.passed).toBe(3);
+      expect(report.providers[0]?.queueMs?.p50).toBe(0);
+      const shown = JSON.parse((await runCli(['runs', 'show', report.runId, '--json', '--data-dir', join(folder, 'db')], { env })).stdout) as {
+        run: { summary: { providers: Array<{ queueMs: { p50: number } | null }> } };
+        results: Array<{ queueMs: number | null; attempts: number }>;
+      };
+      expect(shown.results.map((result) => [result.queueMs, result.attempts])).toEqual([
+        [0, 1],
+        [0, 1],
+        [0, 1],
+      ]);
+      expect(shown.run.summary.providers[0]?.queueMs).toEqual(report.providers[0]?.queueMs);
+      // The second run is answered from the disk cache.
+      const second = await runCli(['run', config, '--data-dir', join(folder, 'db')], { env });
+      expect(second.code).toBe(0);
+      expect(second.stderr.split('\n').filter((line) => line.startsWith('warning'))).toHaveLength(1);
+      expect(server.requests.filter((request) => request.path === '/v1/chat/completions')).toHaveLength(3);
     } finally {
       await server.close();
     }

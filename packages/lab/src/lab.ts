@@ -91,6 +91,12 @@ export interface RunOptions {
    * run, it can be found and resumed.
    */
   onStart?: (run: { id: string; storage: string; providers: string[] }) => void;
+  /**
+   * Something the user should know that does not stop the run, e.g. the response cache (Redis)
+   * cannot be reached and the run goes on with the disk cache. Called once per problem. Default:
+   * the lab's logger, if any.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** What a finished (or cancelled) run reports. */
@@ -218,6 +224,8 @@ export class Lab {
       throw error;
     }
     const { providers, manager } = managed;
+    const warn = options.onWarning ?? ((message: string) => this.options.logger?.warn(message));
+    manager.on('cache-unavailable', (event) => warn(event.message));
     const managedByLabel = new Map(providers.map((entry) => [entry.label, entry.provider]));
 
     let runId: string;

@@ -146,3 +146,36 @@ describe('rate limits against a fake server that enforces an RPM limit', () => {
     expect(changes[0]?.limit).toBeLessThanOrEqual(16);
   });
 });
+
+describe('time waiting for a slot is queueMs, apart from the call’s latency', () => {
+  it('8 calls at once through a concurrency of 1: each latency is its own call, and 7 of them queued', async () => {
+    const server = await startServer({ latencyMs: 25 });
+    const manager = createProviderManager({ providers: [{ provider: openaiAt(server), concurrency: { max: 1, adaptive: false } }], cache: false });
+    const provider = manager.get('openai:gpt-4o-mini');
+    const startedAt = performance.now();
+    const responses = await Promise.all(Array.from({ length: 8 }, (_, index) => provider.generate(ask(`q${index}`))));
+    const elapsedMs = performance.now() - startedAt;
+    expect(server.stats.maxInFlight).toBe(1);
+    // The calls ran one after another, so their latencies cannot add up to more than the whole
+    // batch took; with the wait for the slot counted in, they would add up to about 4.5 times it.
+    const latencies = responses.map((response) => response.latencyMs);
+    expect(latencies.reduce((sum, latency) => sum + latency, 0)).toBeLessThanOrEqual(elapsedMs);
+    const queued = responses.map((response) => response.queueMs ?? -1).sort((a, b) => a - b);
+    expect(queued[0]).toBe(0);
+    expect(queued.slice(1).every((queueMs) => queueMs > 0)).toBe(true);
+    // The last call waited for the seven before it.
+    expect(queued[7]).toBeGreaterThanOrEqual(latencies.sort((a, b) => a - b).slice(0, 7).reduce((sum, latency) => sum + latency, 0) * 0.9);
+  });
+
+  it('a wait for the requests-per-minute budget is queueMs too', async () => {
+    const server = await startServer();
+    const manager = createProviderManager({ providers: [{ provider: openaiAt(server), rateLimit: { rpm: 600 } }], cache: false });
+    const provider = manager.get('openai:gpt-4o-mini');
+    const responses = await Promise.all(Array.from({ length: 3 }, (_, index) => provider.generate(ask(`r${index}`))));
+    const queued = responses.map((response) => response.queueMs ?? -1).sort((a, b) => a - b);
+    expect(queued[0]).toBe(0);
+    // 600 per minute: one every 100 ms.
+    expect(queued[2]).toBeGreaterThan(queued[1] as number);
+    expect(queued[1]).toBeGreaterThan(0);
+  });
+});

@@ -68,13 +68,14 @@ describe.each(factories)('%s cache: the ResponseCache contract', (_kind, make) =
     const cache = await make();
     try {
       expect(await cache.get('a')).toBeUndefined();
-      await cache.set('a', { ...answer('one'), cached: true, attempts: 3 });
+      await cache.set('a', { ...answer('one'), cached: true, attempts: 3, queueMs: 40 });
       await cache.set('b', answer('two'));
       const read = await cache.get('a');
       expect(read?.text).toBe('one');
       expect(read?.answeredBy).toBe('openai:gpt-4o-mini');
       expect(read).not.toHaveProperty('cached');
       expect(read).not.toHaveProperty('attempts');
+      expect(read).not.toHaveProperty('queueMs');
       await cache.set('a', answer('one, again'));
       expect((await cache.get('a'))?.text).toBe('one, again');
       await cache.delete('a');

@@ -65,6 +65,7 @@ describe('retries through the real OpenAI SDK against the fake server', () => {
     expect(error.kind).toBe('server');
     expect(error.statusCode).toBe(500);
     expect(error.message).toMatch(/gave up after 3 attempts/);
+    expect(error.attempts).toBe(3);
     expect(chatRequests(server)).toBe(3);
   });
 

@@ -59,6 +59,7 @@ const RESULT_INSERT_COLUMNS: ReadonlyArray<{ name: string; type: string; value: 
   { name: 'scores', type: 'jsonb', value: (result) => json(result.scores) ?? '[]' },
   { name: 'latency_ms', type: 'float8', value: (result) => result.latencyMs },
   { name: 'ttft_ms', type: 'float8', value: (result) => result.timeToFirstTokenMs },
+  { name: 'queue_ms', type: 'float8', value: (result) => result.queueMs ?? null },
   { name: 'input_tokens', type: 'int4', value: (result) => result.inputTokens },
   { name: 'output_tokens', type: 'int4', value: (result) => result.outputTokens },
   { name: 'cost_usd', type: 'float8', value: (result) => result.costUsd },

@@ -100,8 +100,15 @@ export interface NewResult {
   /** All evaluators passed (null when the call failed). */
   passed: boolean | null;
   scores: ScoreRecord[];
+  /** The provider call alone, in milliseconds (a cached answer: the lookup). */
   latencyMs: number | null;
   timeToFirstTokenMs: number | null;
+  /**
+   * Milliseconds the call waited before it could start: for a concurrency slot, a rate limiter,
+   * an open circuit breaker, or a provider's own lock (a local model running one call at a time).
+   * Null (or absent) when not measured.
+   */
+  queueMs?: number | null;
   inputTokens: number | null;
   outputTokens: number | null;
   costUsd: number | null;

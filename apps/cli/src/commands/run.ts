@@ -137,6 +137,10 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
         if (progress) progress.print(line);
         else process.stderr.write(line);
       },
+      // On a line of its own, clearing a progress bar being drawn (it is redrawn on the next update).
+      onWarning: (message) => {
+        process.stderr.write(`${process.stderr.isTTY ? '\r\u001b[2K' : ''}${yellow('warning', useColour(process.stderr))} ${message}\n`);
+      },
     });
     progress?.finish();
     const found = storageFlagsOf(report, flags);

@@ -31,10 +31,15 @@ export interface ProviderSummary {
   accuracy: number | null;
   /** Wilson score interval of the accuracy; null with nothing scored. */
   accuracyInterval: ProportionInterval | null;
-  /** Latency of successful calls; null with none. */
+  /** Latency of successful calls (the provider call alone, not the wait before it: see `queueMs`); null with none. */
   latencyMs: LatencySummary | null;
   /** Time to first token of successful streamed calls; null with none. */
   timeToFirstTokenMs: LatencySummary | null;
+  /**
+   * Time successful calls waited before they could start (a concurrency slot, a rate limiter, an
+   * open breaker, a local model's turn), kept apart from `latencyMs`; null when none was measured.
+   */
+  queueMs: LatencySummary | null;
   inputTokens: number;
   outputTokens: number;
   /** Total cost in US dollars; null when no result carried a cost (the model has no known price). */
@@ -92,6 +97,7 @@ export class ProviderStatsAccumulator {
   private priced = false;
   private readonly latencies: number[] = [];
   private readonly timesToFirstToken: number[] = [];
+  private readonly queueTimes: number[] = [];
   private readonly costs: number[] = [];
   private readonly repeatTracker: RepeatTracker | undefined;
   private readonly errorKinds: Record<string, number> = {};
@@ -135,6 +141,7 @@ export class ProviderStatsAccumulator {
     if (this.repeatTracker && result.errorKind === null && result.passed !== null) this.repeatTracker.add(result.caseId, result.passed);
     if (result.errorKind === null && result.latencyMs !== null) this.latencies.push(result.latencyMs);
     if (result.errorKind === null && result.timeToFirstTokenMs !== null) this.timesToFirstToken.push(result.timeToFirstTokenMs);
+    if (result.errorKind === null && result.queueMs != null) this.queueTimes.push(result.queueMs);
   }
 
   /** The metrics so far. */
@@ -153,6 +160,7 @@ export class ProviderStatsAccumulator {
       accuracyInterval: scored === 0 ? null : wilsonInterval(this.passed, scored, { confidence: this.confidence }),
       latencyMs: summariseLatency(this.latencies),
       timeToFirstTokenMs: summariseLatency(this.timesToFirstToken),
+      queueMs: summariseLatency(this.queueTimes),
       inputTokens: this.inputTokens,
       outputTokens: this.outputTokens,
       costUsd: this.priced ? this.costUsd : null,

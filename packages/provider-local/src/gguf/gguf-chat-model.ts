@@ -55,7 +55,9 @@ interface PreparedCall {
  * LLM Lab provider contract. Small base models have no chat template, so the messages are
  * flattened into a plain-text prompt (see `flattenMessagesToPrompt`) and run as a text
  * completion. The loaded model is shared per process and path; each call runs in its own context
- * sequence from a pool of `parallelism` contexts; further calls wait their turn.
+ * sequence from a pool of `parallelism` contexts; further calls wait their turn. A response's
+ * `latencyMs` is its own generation; the wait for the model to load and for a free context is
+ * its `queueMs`.
  */
 export class GgufChatModel extends BaseProvider {
   readonly provider: string;
@@ -120,10 +122,14 @@ export class GgufChatModel extends BaseProvider {
     let firstTokenAt: number | undefined;
     let text = '';
     let running: Promise<void> | undefined;
+    // When the call has its context: waiting for the model to load and for a free context (calls
+    // beyond `parallelism` take turns) is queueMs, not the call's latency.
+    let callStartedAt = startedAt;
     try {
       try {
         lease = await this.loadModel(signal);
         slot = await this.acquireSlot(lease, signal);
+        callStartedAt = performance.now();
         await slot.sequence.clearHistory();
         inputTokens = lease.model.tokenize(prepared.prompt).length;
         if (inputTokens >= this.contextSize) {
@@ -203,8 +209,9 @@ export class GgufChatModel extends BaseProvider {
         text,
         finishReason: mapGgufFinishReason(stopReason ?? 'eogToken'),
         usage,
-        latencyMs: performance.now() - startedAt,
-        timeToFirstTokenMs: (firstTokenAt ?? performance.now()) - startedAt,
+        latencyMs: performance.now() - callStartedAt,
+        timeToFirstTokenMs: (firstTokenAt ?? performance.now()) - callStartedAt,
+        queueMs: callStartedAt - startedAt,
         ...(cost ? { cost } : {}),
         warnings: prepared.warnings,
         providerId: this.id,

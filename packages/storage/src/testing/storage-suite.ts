@@ -44,6 +44,7 @@ export function sampleResult(runId: string, overrides: Partial<NewResult> = {}):
     scores: [{ name: 'contains', type: 'contains', passed: true, score: 1, reason: 'found "hi"' }],
     latencyMs: 12.5,
     timeToFirstTokenMs: 3.25,
+    queueMs: 40.75,
     inputTokens: 5,
     outputTokens: 1,
     costUsd: 0.000_012_5,
@@ -347,6 +348,7 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
           scores: [],
           latencyMs: null,
           timeToFirstTokenMs: null,
+          queueMs: null,
           inputTokens: null,
           outputTokens: null,
           costUsd: null,
@@ -364,6 +366,24 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
         expect(typeof first?.id).toBe('number');
         expect(first?.createdAt.getTime()).toBeGreaterThanOrEqual(before - 5_000);
         expect(typeof (await storage.countResults(run.id))).toBe('number');
+      });
+
+      it('stores the time a call queued apart from its latency, and null when it was not measured (bulk load and fallback insert)', async () => {
+        const run = await newRun('queue');
+        const queued = sampleResult(run.id, { latencyMs: 5500, queueMs: 34_500.125 });
+        const { queueMs: _absent, ...unmeasured } = sampleResult(run.id, { caseId: 'case-1', caseIndex: 1 });
+        const none = sampleResult(run.id, { caseId: 'case-2', caseIndex: 2, queueMs: null });
+        const zero = sampleResult(run.id, { caseId: 'case-3', caseIndex: 3, queueMs: 0, attempts: 0, cached: true });
+        expect(await storage.insertResults([queued, unmeasured])).toBe(2);
+        // A batch holding a stored key is inserted another way (see insertResults): the column goes that way too.
+        expect(await storage.insertResults([queued, none, zero])).toBe(2);
+        const stored = await storage.listResults(run.id);
+        expect(stored.map((result) => [result.caseId, result.latencyMs, result.queueMs])).toEqual([
+          ['case-0', 5500, 34_500.125],
+          ['case-1', 12.5, null],
+          ['case-2', 12.5, null],
+          ['case-3', 12.5, 0],
+        ]);
       });
 
       it('round-trips text holding what a bulk load escapes: tabs, newlines, backslashes, \\N and \\. lines', async () => {
