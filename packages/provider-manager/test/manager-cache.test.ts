@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import { faults } from '@llm-lab/provider-testkit';
-import { createProviderManager, createRedisCache, type ManagerCacheInput, type ManagerEvents, type ResponseCache } from '../src/index.js';
+import { createProviderManager, type ManagerCacheInput, type ManagerEvents, type ResponseCache } from '../src/index.js';
 import { ask, chatRequests, closeServers, collect, FAST_RETRY, freezeDate, openaiAt, providerErrorOf, startServer } from './helpers.js';
 
 afterEach(closeServers);
