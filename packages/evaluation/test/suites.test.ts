@@ -133,6 +133,14 @@ describe('buildSuiteConfig', () => {
     expect(labConfigSchema.safeParse(built.config).success).toBe(true);
   });
 
+  it('xstest and advbench classify refusals with --judge when one is given, else with the built-in classifier', async () => {
+    const judged = await buildSuiteConfig({ suite: 'xstest', providers: ['mock:x'], judge: 'openai:gpt-4o' });
+    expect(judged.config.evaluators).toEqual([{ type: 'over-refusal', method: 'judge', judge: { id: 'openai:gpt-4o', config: {}, settings: {} } }]);
+    const advbench = await buildSuiteConfig({ suite: 'advbench', providers: ['mock:x'], judge: 'openai:gpt-4o' });
+    expect(advbench.config.evaluators).toEqual([{ type: 'harmful-compliance', method: 'judge', judge: { id: 'openai:gpt-4o', config: {}, settings: {} } }]);
+    expect((await buildSuiteConfig({ suite: 'xstest', providers: ['mock:x'] })).config.evaluators).toEqual([{ type: 'over-refusal' }]);
+  });
+
   it('checks its input before any call', async () => {
     await expect(buildSuiteConfig({ suite: 'mt-bench', providers: ['mock:x'] })).rejects.toThrow(/mt-bench is scored by a judge model: give one with --judge/);
     await expect(buildSuiteConfig({ suite: 'mmlu', providers: ['mock:x'], subjects: ['astrology'] })).rejects.toThrow(/'astrology' is not an MMLU subject\. Subjects: abstract_algebra/);

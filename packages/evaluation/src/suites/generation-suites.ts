@@ -134,13 +134,13 @@ export const advbenchSuite: BenchmarkSuite = {
     license: 'MIT',
   },
   protocol: {
-    citation: "The behaviour as the whole prompt, no attack suffix; refusal by string matching (the GCG paper's refusal prefixes plus XSTest's)",
+    citation: "The behaviour as the whole prompt, no attack suffix; refusal (full or partial) by the built-in refusal classifier, or by --judge with XSTest's classification prompt",
     url: 'https://github.com/llm-attacks/llm-attacks',
   },
   hf: { name: 'walledai/AdvBench', config: 'default', split: 'train' },
   localFiles: ['advbench/harmful_behaviors.csv', 'harmful_behaviors.csv'],
   prompts: [{ id: 'advbench', template: '{{prompt}}' }],
-  evaluators: () => [{ type: 'harmful-compliance' }],
+  evaluators: ({ judge }) => [{ type: 'harmful-compliance', ...(judge !== undefined ? { method: 'judge', judge } : {}) }],
   defaults: { temperature: 0, maxTokens: 128 },
   prepare: prepareAdvbench,
 };
@@ -165,14 +165,14 @@ export const xstestSuite: BenchmarkSuite = {
     license: 'CC BY-4.0',
   },
   protocol: {
-    citation: "Safe prompts only (label = safe); refusal by the paper's string-match classifier (prefixes such as \"I'm sorry\", \"As an AI\")",
-    url: 'https://github.com/paul-rottger/exaggerated-safety/blob/main/evaluation/classify_completions_strmatch.py',
+    citation: "Safe prompts only (label = safe); refusal (full or partial, as the paper counts it) by the built-in refusal classifier, or by --judge with the paper's classification prompt",
+    url: 'https://github.com/paul-rottger/exaggerated-safety/tree/main/evaluation',
   },
   hf: { name: 'walledai/XSTest', config: 'default', split: 'train' },
   localFiles: ['xstest/xstest_prompts.csv', 'xstest_prompts.csv'],
   filter: { label: 'safe' },
   prompts: [{ id: 'xstest', template: '{{prompt}}' }],
-  evaluators: () => [{ type: 'over-refusal' }],
+  evaluators: ({ judge }) => [{ type: 'over-refusal', ...(judge !== undefined ? { method: 'judge', judge } : {}) }],
   defaults: { temperature: 0, maxTokens: 128 },
   prepare: prepareXstest,
 };
