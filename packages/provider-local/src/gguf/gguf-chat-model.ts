@@ -1,5 +1,6 @@
 import {
   BaseProvider,
+  flattenMessagesToPrompt,
   raceAbort,
   ProviderError,
   abortOutcomeOf,
@@ -17,7 +18,6 @@ import {
 } from '@llm-lab/core';
 import type { LlamaCompletion, LlamaCompletionGenerationOptions, LlamaContext, LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
 import { describeError } from '../shared/error-details.js';
-import { flattenMessagesToPrompt } from './flatten-messages-to-prompt.js';
 import type { GgufMetadata } from './gguf-metadata.js';
 import { ggufRequestOptionsSchema, type ResolvedGgufSettings } from './gguf-options.js';
 import { acquireModel, NodeLlamaCppMissingError, type ModelLease } from './llama-runtime.js';
