@@ -152,4 +152,33 @@ if (!haveModel) console.warn(`bench.test.ts: the real-model test is skipped, no 
     expect(report.providers[0]?.errors).toBe(0);
     expect(report.providers[0]?.outputTokens).toBeGreaterThan(0);
   });
+
+  it.each([
+    ['arc', [], 'acc_norm'],
+    ['hellaswag', [], 'acc_norm'],
+    ['mmlu', ['--subject', 'anatomy'], 'acc'],
+  ])('bench %s --scoring loglikelihood ranks the choices by their log-likelihood on stories260K.gguf', async (suite, extra, metric) => {
+    const result = await runCli(
+      ['bench', suite, '--provider', `gguf:${STORIES}`, '--data', join(SHARED, 'datasets'), ...extra, '--scoring', 'loglikelihood', '--limit', '3', '--concurrency', '1', '--json', ...db()],
+      { cwd: work },
+    );
+    expect(result.stderr).not.toMatch(/^error/m);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { runId: string; description: string; providers: Array<{ results: number; errors: number; passed: number }> };
+    expect(report.description).toContain(`log-likelihood ${metric}`);
+    expect(report.providers[0]).toMatchObject({ results: 3, errors: 0 });
+    const shown = JSON.parse((await runCli(['runs', 'show', report.runId, '--json', ...db()])).stdout) as {
+      results: Array<{ vars: { answer_index: number; continuations: string[] }; passed: boolean; scores: Array<{ name: string; passed: boolean; reason: string }> }>;
+    };
+    for (const row of shown.results) {
+      expect(row.vars.continuations.every((continuation) => continuation.startsWith(' '))).toBe(true);
+      const score = row.scores[0];
+      expect(score?.name).toBe(metric);
+      // The pick named in the reason decides the result: right exactly when it is the answer.
+      const pick = Number(new RegExp(`^${metric} picks (\\d+)`).exec(score?.reason ?? '')?.[1]);
+      expect(Number.isInteger(pick)).toBe(true);
+      expect(row.passed).toBe(pick === row.vars.answer_index);
+    }
+    expect(report.providers[0]?.passed).toBe(shown.results.filter((row) => row.passed).length);
+  });
 });

@@ -11,6 +11,9 @@ export interface BenchFlags extends RunFlags {
   data?: string;
   subject?: string[];
   shots?: number;
+  shotsData?: string;
+  scoring?: 'generate' | 'loglikelihood';
+  metric?: 'acc' | 'acc_norm';
   sample?: number;
   seed?: number;
   maxTokens?: number;
@@ -45,6 +48,9 @@ function resumeCommand(suite: string, flags: BenchFlags): string {
   if (flags.data) parts.push(`--data ${flags.data}`);
   for (const subject of flags.subject ?? []) parts.push(`--subject ${subject}`);
   if (flags.shots !== undefined) parts.push(`--shots ${flags.shots}`);
+  if (flags.shotsData !== undefined) parts.push(`--shots-data ${flags.shotsData}`);
+  if (flags.scoring !== undefined) parts.push(`--scoring ${flags.scoring}`);
+  if (flags.metric !== undefined) parts.push(`--metric ${flags.metric}`);
   if (flags.sample !== undefined) parts.push(`--sample ${flags.sample} --seed ${flags.seed ?? 0}`);
   // Part of the suite's config, not a recorded run option: without it the rest would be asked differently.
   if (flags.maxTokens !== undefined) parts.push(`--max-tokens ${flags.maxTokens}`);
@@ -79,6 +85,9 @@ export async function benchCommand(suiteName: string, flags: BenchFlags): Promis
       ...(flags.data !== undefined ? { data: flags.data } : {}),
       ...(subjects.length > 0 ? { subjects } : {}),
       ...(flags.shots !== undefined ? { shots: flags.shots } : {}),
+      ...(flags.shotsData !== undefined ? { shotsData: flags.shotsData } : {}),
+      ...(flags.scoring !== undefined ? { scoring: flags.scoring } : {}),
+      ...(flags.metric !== undefined ? { metric: flags.metric } : {}),
       ...(flags.sample !== undefined ? { sample: { size: flags.sample, seed: flags.seed ?? 0 } } : {}),
       ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
     });

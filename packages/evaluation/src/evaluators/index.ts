@@ -27,6 +27,7 @@ export {
 } from './model-graded/judge-rating.js';
 export { createJudge, findJsonObject, type Judge, type JudgeAnswer } from './model-graded/judge.js';
 export { truthfulQaEvaluator, parseTruthVerdict } from './truthfulness/truthfulqa.js';
+export { loglikelihoodEvaluator, pickByLoglikelihood, type LoglikelihoodMetric } from './loglikelihood.js';
 export { truthfulQaMc1Evaluator, truthfulQaMc2Evaluator, mc2Score } from './truthfulness/truthfulqa-mc.js';
 export {
   refusalEvaluator,

@@ -1,3 +1,4 @@
+import { formatGsm8kCotExemplar, GSM8K_COT_EXEMPLARS } from './gsm8k-cot-exemplars.js';
 import { firstField, stringListField, textField } from './row-fields.js';
 import type { BenchmarkSuite, SuiteRow } from './types.js';
 
@@ -6,7 +7,7 @@ function prepareGsm8k(row: SuiteRow): SuiteRow {
   const answer = textField(row, ['answer']);
   const final = /####\s*(.+)\s*$/.exec(answer)?.[1]?.trim();
   if (final === undefined) throw new Error(`the GSM8K answer has no final "#### <n>" line: ${JSON.stringify(answer.slice(-80))}.`);
-  return { question: textField(row, ['question']).trim(), answer, final_answer: final };
+  return { question: textField(row, ['question']).trim(), answer, final_answer: final, few_shot: '' };
 }
 
 export const gsm8kSuite: BenchmarkSuite = {
@@ -33,6 +34,14 @@ export const gsm8kSuite: BenchmarkSuite = {
   ],
   evaluators: () => [{ type: 'numeric', value: '{{final_answer}}' }],
   defaults: { temperature: 0, maxTokens: 512 },
+  fewShot: {
+    // lm-evaluation-harness gsm8k_cot: Wei et al.'s 8 exemplars (first N), "Q: …\nA:", stop at the next "Q:", strict-match "The answer is N".
+    standard: 8,
+    fixed: GSM8K_COT_EXEMPLARS.map(formatGsm8kCotExemplar),
+    prompt: { id: 'gsm8k-cot', template: '{{few_shot}}Q: {{question}}\nA:' },
+    evaluators: () => [{ type: 'numeric', value: '{{final_answer}}', pattern: 'The answer is (-?[0-9.,]+)' }],
+    defaults: { stop: ['Q:', '</s>', '<|im_end|>'] },
+  },
   prepare: prepareGsm8k,
 };
 
