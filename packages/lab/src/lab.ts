@@ -76,11 +76,6 @@ export interface RunOptions {
   onProgress?: (progress: { done: number; total: number | undefined; passed: number; failed: number; errors: number }) => void;
   onInvalidRow?: (row: InvalidRow) => void;
   /**
-   * Called when the run ends with each of its warnings (see {@link RunReport.warnings}). Without
-   * it they go to the lab's logger.
-   */
-  onWarning?: (message: string) => void;
-  /**
    * Turns each case's raw row into the fields its prompts and evaluators use (a benchmark
    * suite's `prepare`); applied after case ids are assigned. Not stored with the run: pass it
    * again when resuming.
@@ -92,9 +87,10 @@ export interface RunOptions {
    */
   onStart?: (run: { id: string; storage: string; providers: string[] }) => void;
   /**
-   * Something the user should know that does not stop the run, e.g. the response cache (Redis)
-   * cannot be reached and the run goes on with the disk cache. Called once per problem. Default:
-   * the lab's logger, if any.
+   * Something the user should know that does not stop the run, called once per problem: the
+   * response cache (Redis) cannot be reached and the run goes on with the disk cache (as it
+   * happens), or, when the run ends, each of its warnings (see {@link RunReport.warnings}).
+   * Default: the lab's logger, if any.
    */
   onWarning?: (message: string) => void;
 }

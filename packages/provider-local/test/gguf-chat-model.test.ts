@@ -154,12 +154,13 @@ describeReal('GgufChatModel on the real stories260K.gguf (../shared/models)', ()
     const startedAt = performance.now();
     const responses = await Promise.all(Array.from({ length: 8 }, () => model.generate({ ...once, maxTokens: 48 })));
     const elapsedMs = performance.now() - startedAt;
-    // The calls ran one at a time: their own times cannot add up to more than the batch took
-    // (with each wait for the context counted in, they add up to about 4.5 times it).
-    expect(responses.reduce((sum, response) => sum + response.latencyMs, 0)).toBeLessThanOrEqual(elapsedMs);
+    // The calls ran one at a time: their own times add up to about what the batch took (the
+    // edges of each call's clock overlap its neighbours' by a little), while with each wait for
+    // the context counted in they add up to about 4.5 times it. The bound sits between the two.
+    expect(responses.reduce((sum, response) => sum + response.latencyMs, 0)).toBeLessThan(elapsedMs * 1.5);
     const queued = responses.map((response) => response.queueMs ?? -1);
     expect(queued.filter((queueMs) => queueMs > 0).length).toBeGreaterThanOrEqual(7);
-    for (const response of responses) expect((response.queueMs as number) + response.latencyMs).toBeLessThanOrEqual(elapsedMs);
+    for (const response of responses) expect((response.queueMs as number) + response.latencyMs).toBeLessThanOrEqual(elapsedMs + 5);
   });
 
   it('constrains output to JSON with a grammar when asked for JSON', async () => {

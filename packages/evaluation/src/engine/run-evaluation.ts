@@ -92,8 +92,6 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   );
   const progress: EvaluationProgress = { done: 0, total, passed: 0, failed: 0, errors: 0, skipped: 0 };
   const report = () => options.onProgress?.({ ...progress });
-  // Once before any call: a display can show 0/total at once rather than wait for a first answer.
-  report();
   let cases = 0;
   // Rows holding key-shaped strings: how many, and the first few ids to name.
   const keyShaped = { count: 0, firstIds: [] as string[] };
@@ -159,6 +157,9 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   writer.start();
   try {
     if (options.startAfter) await options.startAfter;
+    // Once before any call (and once the run is stored): a display can show 0/total at once
+    // rather than wait for a first answer.
+    report();
     await Promise.all(Array.from({ length: concurrency }, worker));
   } finally {
     // Closes the dataset file when the run stopped early; a no-op when it was read to the end.
