@@ -13,6 +13,7 @@ export interface BenchFlags extends RunFlags {
   shots?: number;
   sample?: number;
   seed?: number;
+  choiceSeed?: number;
   maxTokens?: number;
 }
 
@@ -46,6 +47,7 @@ function resumeCommand(suite: string, flags: BenchFlags): string {
   for (const subject of flags.subject ?? []) parts.push(`--subject ${subject}`);
   if (flags.shots !== undefined) parts.push(`--shots ${flags.shots}`);
   if (flags.sample !== undefined) parts.push(`--sample ${flags.sample} --seed ${flags.seed ?? 0}`);
+  if (flags.choiceSeed !== undefined) parts.push(`--choice-seed ${flags.choiceSeed}`);
   // Part of the suite's config, not a recorded run option: without it the rest would be asked differently.
   if (flags.maxTokens !== undefined) parts.push(`--max-tokens ${flags.maxTokens}`);
   if (flags.limit !== undefined) parts.push(`--limit ${flags.limit}`);
@@ -81,6 +83,7 @@ export async function benchCommand(suiteName: string, flags: BenchFlags): Promis
       ...(flags.shots !== undefined ? { shots: flags.shots } : {}),
       ...(flags.sample !== undefined ? { sample: { size: flags.sample, seed: flags.seed ?? 0 } } : {}),
       ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
+      ...(flags.choiceSeed !== undefined ? { choiceSeed: flags.choiceSeed } : {}),
     });
   } catch (error) {
     await lab.close();

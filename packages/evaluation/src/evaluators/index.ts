@@ -10,6 +10,7 @@ export { regexEvaluator } from './regex.js';
 export { isJsonEvaluator, parseJsonOutput } from './is-json.js';
 export { jsonSchemaEvaluator } from './json-schema.js';
 export { numericEvaluator, extractFinalNumber, numbersIn } from './numeric.js';
+export { DEFAULT_CHOICE_SEED, shuffledOrder } from './choice-order.js';
 export { choiceEvaluator, describeAmbiguity, extractChoice, type AmbiguousChoice, type ChoiceRule, type ExtractedChoice } from './choice.js';
 export { rougeLEvaluator, bleuEvaluator, levenshteinEvaluator } from './similarity.js';
 export { codeExecEvaluator } from './code/code-exec.js';

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, type LabConfigInput } from '@llm-lab/core';
 import type { HubOptions } from '../datasets/hf-hub.js';
+import { DEFAULT_CHOICE_SEED } from '../evaluators/choice-order.js';
 import type { ProviderReference } from '../evaluators/schemas.js';
 import {
   combineMmluFiles,
@@ -11,7 +12,7 @@ import {
   mmluSubjectOfFile,
   normalizeMmluSubjects,
 } from './mmlu-data.js';
-import { getSuite } from './registry.js';
+import { getSuite, listSuites } from './registry.js';
 import type { BenchmarkSuite, SuiteRow } from './types.js';
 
 type ProviderInput = LabConfigInput['providers'][number];
@@ -45,6 +46,8 @@ export interface BuildSuiteConfigOptions {
   plugins?: readonly string[];
   /** Hub endpoint, token and cache folder for MMLU's few-shot examples and combined files. Default: the environment. */
   hub?: HubOptions;
+  /** Suites that shuffle their choices (truthfulqa-mc1): the seed of the order. Default `DEFAULT_CHOICE_SEED` (1234); recorded in the config. */
+  choiceSeed?: number;
 }
 
 /** A suite made runnable: the config for `lab.run`, and the row preparation to pass along with it. */
@@ -148,6 +151,14 @@ export async function buildSuiteConfig(options: BuildSuiteConfigOptions): Promis
   if (suite.name !== 'mmlu' && (options.subjects?.length || options.shots)) {
     throw new ConfigError({ path: options.shots ? 'shots' : 'subject', message: `--subject and --shots apply to mmlu only, not ${suite.name}.` });
   }
+  if (options.choiceSeed !== undefined && !suite.shufflesChoices) {
+    const shuffling = listSuites().filter((candidate) => candidate.shufflesChoices).map((candidate) => candidate.name);
+    throw new ConfigError({ path: 'choiceSeed', message: `--choice-seed applies to suites that shuffle their choices (${shuffling.join(', ')}), not ${suite.name}.` });
+  }
+  if (options.choiceSeed !== undefined && !(Number.isInteger(options.choiceSeed) && options.choiceSeed >= 0 && options.choiceSeed <= 2 ** 32 - 1)) {
+    throw new ConfigError({ path: 'choiceSeed', message: `expected a seed from 0 to 4294967295, got ${options.choiceSeed}.` });
+  }
+  const choiceSeed = suite.shufflesChoices ? (options.choiceSeed ?? DEFAULT_CHOICE_SEED) : undefined;
   if (options.shots !== undefined && (!Number.isInteger(options.shots) || options.shots < 0 || options.shots > 5)) {
     throw new ConfigError({ path: 'shots', message: `expected 0 to 5 few-shot examples (MMLU's dev split has 5 per subject), got ${options.shots}.` });
   }
@@ -168,7 +179,7 @@ export async function buildSuiteConfig(options: BuildSuiteConfigOptions): Promis
   }
 
   const prepareCase = (vars: SuiteRow): SuiteRow => {
-    const prepared = suite.prepare({ ...rowDefaults, ...vars });
+    const prepared = suite.prepare({ ...rowDefaults, ...vars }, choiceSeed !== undefined ? { choiceSeed } : {});
     if (!shotsBySubject) return prepared;
     const examples = shotsBySubject.get(String(prepared.subject ?? ''));
     if (examples === undefined) throw new Error(`no dev examples for MMLU subject '${String(prepared.subject)}' to build the ${shots}-shot prompt.`);
@@ -177,12 +188,12 @@ export async function buildSuiteConfig(options: BuildSuiteConfigOptions): Promis
 
   const judge = options.judge === undefined ? undefined : asReference(options.judge);
   const config: LabConfigInput = {
-    description: `${suite.title}${shots > 0 ? `, ${shots}-shot` : ''}${subjects.length > 0 ? ` (${subjects.join(', ')})` : ''} · ${source}`,
+    description: `${suite.title}${shots > 0 ? `, ${shots}-shot` : ''}${subjects.length > 0 ? ` (${subjects.join(', ')})` : ''}${choiceSeed !== undefined ? `, choices shuffled with seed ${choiceSeed}` : ''} · ${source}`,
     ...(options.plugins && options.plugins.length > 0 ? { plugins: [...options.plugins] } : {}),
     providers: [...options.providers],
     prompts: [...suite.prompts],
     dataset,
-    evaluators: suite.evaluators(judge ? { judge } : {}),
+    evaluators: suite.evaluators({ ...(judge ? { judge } : {}), ...(choiceSeed !== undefined ? { choiceSeed } : {}) }),
     defaults: { ...suite.defaults, ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}) },
     run: {
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
