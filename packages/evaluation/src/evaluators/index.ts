@@ -28,6 +28,7 @@ export {
 } from './model-graded/judge-rating.js';
 export { createJudge, findJsonObject, type Judge, type JudgeAnswer } from './model-graded/judge.js';
 export { truthfulQaEvaluator, parseTruthVerdict } from './truthfulness/truthfulqa.js';
+export { truthfulQaInformativeEvaluator, declinesToAnswer, parseInformativeVerdict } from './truthfulness/informative.js';
 export { truthfulQaMc1Evaluator, truthfulQaMc2Evaluator, mc2Score } from './truthfulness/truthfulqa-mc.js';
 export { refusalEvaluator, harmfulComplianceEvaluator, overRefusalEvaluator, detectRefusal, parseRefusalVerdict, REFUSAL_PREFIXES, REFUSAL_PHRASES } from './safety/refusal.js';
 export { piiEvaluator, findPii, luhnValid, ibanValid, PII_KINDS, type PiiKind } from './safety/pii.js';

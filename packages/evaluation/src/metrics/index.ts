@@ -5,6 +5,7 @@ export {
   RunStatsCollector,
   MIN_CONFIDENT_SAMPLE,
   type ProviderSummary,
+  type EvaluatorSummary,
   type LatencySummary,
 } from './provider-stats.js';
 export { bootstrapMean, seededRandom, type MeanEstimate, type BootstrapOptions } from './bootstrap.js';

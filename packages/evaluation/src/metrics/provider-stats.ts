@@ -14,6 +14,19 @@ export interface LatencySummary {
   mean: number;
 }
 
+/** One evaluator's pass rate over a provider's scored results (TruthfulQA: truthful, informative). */
+export interface EvaluatorSummary {
+  /** The evaluator's name (its scores' `name`). */
+  name: string;
+  type: string;
+  passed: number;
+  failed: number;
+  /** passed / (passed + failed); null with nothing scored. */
+  accuracy: number | null;
+  /** Wilson score interval of that rate. */
+  accuracyInterval: ProportionInterval | null;
+}
+
 /** The metrics of one provider (label) with one prompt. */
 export interface ProviderSummary {
   /** The provider's label. */
@@ -47,6 +60,12 @@ export interface ProviderSummary {
   costPerCaseUsd: MeanEstimate | null;
   /** With `run.repeat` > 1: pass@k, pass^k, per-case variance and flaky cases. */
   repeats: RepeatSummary | null;
+  /**
+   * Each evaluator's own pass rate over the scored results, in the order first seen. A result
+   * passes (`accuracy`) only when every evaluator passed, so with two evaluators `accuracy` is the
+   * rate of both at once (TruthfulQA's "true and informative") and these give each alone.
+   */
+  evaluators: EvaluatorSummary[];
   /** Present when fewer than 30 results were scored: say so before drawing conclusions. */
   sampleSizeNote?: string;
 }
@@ -80,6 +99,7 @@ export class ProviderStatsAccumulator {
   private readonly costs: number[] = [];
   private readonly repeatTracker: RepeatTracker | undefined;
   private readonly errorKinds: Record<string, number> = {};
+  private readonly byEvaluator = new Map<string, { name: string; type: string; passed: number; failed: number }>();
 
   constructor(
     readonly providerId: string,
@@ -96,10 +116,18 @@ export class ProviderStatsAccumulator {
       this.errors++;
       const kind = result.errorKind ?? 'unknown';
       this.errorKinds[kind] = (this.errorKinds[kind] ?? 0) + 1;
-    } else if (result.passed) {
-      this.passed++;
     } else {
-      this.failed++;
+      if (result.passed) this.passed++;
+      else this.failed++;
+      for (const score of result.scores) {
+        let tally = this.byEvaluator.get(score.name);
+        if (!tally) {
+          tally = { name: score.name, type: score.type, passed: 0, failed: 0 };
+          this.byEvaluator.set(score.name, tally);
+        }
+        if (score.passed) tally.passed++;
+        else tally.failed++;
+      }
     }
     this.inputTokens += result.inputTokens ?? 0;
     this.outputTokens += result.outputTokens ?? 0;
@@ -136,6 +164,14 @@ export class ProviderStatsAccumulator {
       latencyMeanMs: bootstrapMean(this.latencies, { confidence: this.confidence }),
       costPerCaseUsd: this.priced ? bootstrapMean(this.costs, { confidence: this.confidence }) : null,
       repeats: this.repeatTracker?.summary() ?? null,
+      evaluators: [...this.byEvaluator.values()].map(({ name, type, passed, failed }) => ({
+        name,
+        type,
+        passed,
+        failed,
+        accuracy: passed + failed === 0 ? null : passed / (passed + failed),
+        accuracyInterval: passed + failed === 0 ? null : wilsonInterval(passed, passed + failed, { confidence: this.confidence }),
+      })),
     };
     if (scored < MIN_CONFIDENT_SAMPLE) {
       summary.sampleSizeNote = `only ${scored} scored result${scored === 1 ? '' : 's'}: too few cases for a confident claim (aim for at least ${MIN_CONFIDENT_SAMPLE}).`;
