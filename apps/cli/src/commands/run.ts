@@ -1,7 +1,7 @@
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import type { Lab, RunOptions, RunReport } from '@llm-lab/lab';
+import type { EvaluatorSummary, Lab, ProviderSummary, RunOptions, RunReport } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
-import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, green, red, renderTable, useColour, yellow } from '../output/format.js';
+import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, green, red, renderTable, useColour, yellow } from '../output/format.js';
 import { ProgressReporter } from '../output/progress.js';
 import { openLab, type StorageFlags } from './shared.js';
 
@@ -156,6 +156,19 @@ export function whyNothingScored(report: RunReport, details = `llm-lab runs show
 }
 
 /**
+ * Each evaluator's own pass rate, a line per provider, when results are scored by more than one
+ * evaluator (a case passes only when every one passes: TruthfulQA's truthful and informative).
+ */
+export function renderEvaluatorRates(summaries: ReadonlyArray<Pick<ProviderSummary, 'providerId' | 'promptId'> & { evaluators?: EvaluatorSummary[] }>, colour: boolean): string | undefined {
+  const several = summaries.filter((summary) => (summary.evaluators?.length ?? 0) > 1);
+  if (several.length === 0) return undefined;
+  const rate = (entry: EvaluatorSummary) => `${entry.name} ${formatPercent(entry.accuracy)} ${dim(formatInterval(entry.accuracyInterval), colour)}`;
+  const prompts = new Set(summaries.map((summary) => summary.promptId)).size > 1;
+  const lines = several.map((summary) => `  ${summary.providerId}${prompts ? ` (${summary.promptId})` : ''}: ${(summary.evaluators ?? []).map(rate).join(' · ')}`);
+  return ['Passed per evaluator (a case passes when every evaluator passes):', ...lines].join('\n');
+}
+
+/**
  * The human-readable end-of-run summary: a table per provider and any threshold failures.
  * `resume` is the whole command that finishes a cancelled run (see {@link resumeHint}); `details`
  * the one that shows the run.
@@ -170,7 +183,7 @@ export function renderReport(
     const accuracy =
       summary.accuracy === null
         ? '-'
-        : `${formatPercent(summary.accuracy)} ${dim(`[${formatPercent(summary.accuracyInterval?.lower)}, ${formatPercent(summary.accuracyInterval?.upper)}]`, colour)}`;
+        : `${formatPercent(summary.accuracy)} ${dim(formatInterval(summary.accuracyInterval), colour)}`;
     return [
       summary.promptId && report.providers.some((other) => other.promptId !== summary.promptId)
         ? `${summary.providerId} ${dim(`(${summary.promptId})`, colour)}`
@@ -193,6 +206,8 @@ export function renderReport(
   const lines = [''];
   if (report.description) lines.push(bold(report.description, colour));
   lines.push(table, '');
+  const rates = renderEvaluatorRates(report.providers, colour);
+  if (rates) lines.push(rates, '');
   const status =
     report.status === 'completed' ? green('completed', colour) : yellow(report.status, colour);
   lines.push(

@@ -1,7 +1,7 @@
 import { recordedRunOptions, type ProviderSummary, type ResultRecord, type RunRecord, type RunTotals, type Storage } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
-import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, red, renderTable, useColour } from '../output/format.js';
-import { resumeHint, shellWord } from './run.js';
+import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, red, renderTable, useColour } from '../output/format.js';
+import { renderEvaluatorRates, resumeHint, shellWord } from './run.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface RunsListFlags extends StorageFlags {
@@ -132,7 +132,7 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
             formatCount(provider.errors),
             provider.accuracy === null
               ? '-'
-              : `${formatPercent(provider.accuracy)} [${formatPercent(provider.accuracyInterval?.lower)}, ${formatPercent(provider.accuracyInterval?.upper)}]`,
+              : `${formatPercent(provider.accuracy)} ${formatInterval(provider.accuracyInterval)}`,
             formatMs(provider.latencyMs?.p50),
             formatMs(provider.latencyMs?.p95),
             formatUsd(provider.costUsd),
@@ -141,6 +141,8 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
         ),
       );
     }
+    const rates = summary.providers?.length ? renderEvaluatorRates(summary.providers, colour) : undefined;
+    if (rates) lines.push('', rates);
     for (const failure of summary.thresholds?.failures ?? []) lines.push(red(`threshold missed: ${failure}`, colour));
     lines.push('', `${formatCount(results.length)} results stored.`);
     const shown = flags.results ? results : flags.failures ? results.filter((result) => result.passed !== true) : [];
