@@ -1,5 +1,6 @@
-import { ConfigError } from '@llm-lab/core';
-import type { BenchmarkSuite, BuildSuiteConfigOptions, Lab } from '@llm-lab/lab';
+import { resolve } from 'node:path';
+import { ConfigError, loadProviderEntries } from '@llm-lab/core';
+import type { BenchmarkSuite, BuildSuiteConfigOptions } from '@llm-lab/lab';
 import { bold, dim, renderTable, useColour } from '../output/format.js';
 import { runAndReport, type RunFlags } from './run.js';
 import { openLab } from './shared.js';
@@ -19,14 +20,18 @@ export interface BenchFlags extends RunFlags {
 
 type ProviderInput = BuildSuiteConfigOptions['providers'][number];
 
-/** Provider entries for `--provider` values: the entry of `--config` with that label or id (keys, base URL, settings), else the bare id. */
-async function resolveProviderEntries(lab: Lab, flags: BenchFlags): Promise<{ providers: ProviderInput[]; judge?: BuildSuiteConfigOptions['judge']; plugins: string[] }> {
+/**
+ * Provider entries for `--provider` values: the entry of `--config` with that label or id (keys,
+ * base URL, settings), else the bare id. Only the file's `providers:` and `plugins:` are read, so
+ * a file holding just those works.
+ */
+async function resolveProviderEntries(flags: BenchFlags): Promise<{ providers: ProviderInput[]; judge?: BuildSuiteConfigOptions['judge']; plugins: string[] }> {
   const requested = flags.provider ?? [];
   if (requested.length === 0) {
     throw new ConfigError({ path: 'provider', message: 'give at least one model to benchmark with --provider <id> (e.g. --provider openai:gpt-4o-mini); repeat it to compare models.' });
   }
   if (!flags.config) return { providers: requested, ...(flags.judge ? { judge: flags.judge } : {}), plugins: [] };
-  const { config } = await lab.loadConfig(flags.config);
+  const config = await loadProviderEntries(resolve(process.cwd(), flags.config));
   const find = (wanted: string) =>
     config.providers.find((entry) => (typeof entry === 'string' ? entry === wanted : entry.label === wanted || entry.id === wanted));
   const providers = requested.map((wanted) => find(wanted) ?? wanted);
@@ -71,7 +76,7 @@ export async function benchCommand(suiteName: string, flags: BenchFlags): Promis
   let prepared;
   try {
     const { buildSuiteConfig } = await import('@llm-lab/lab');
-    const { providers, judge, plugins } = await resolveProviderEntries(lab, flags);
+    const { providers, judge, plugins } = await resolveProviderEntries(flags);
     const subjects = (flags.subject ?? []).flatMap((value) => value.split(',')).filter((value) => value.trim() !== '');
     prepared = await buildSuiteConfig({
       suite: suiteName,
