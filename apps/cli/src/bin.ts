@@ -55,7 +55,7 @@ async function exitWith(code: Promise<number>): Promise<void> {
 
 const program = new Command()
   .name('llm-lab')
-  .description('Benchmark, evaluate and monitor large language models across providers.')
+  .description('Benchmark and evaluate large language models across providers.')
   .version(version, '-v, --version')
   .showHelpAfterError('(run with --help for usage)')
   // Commander exits 1 on a bad argument; this command's code for bad input is 2 (see errors.ts).
@@ -120,7 +120,7 @@ storageOptions(
   runs
     .command('show')
     .description('one run: settings, per-provider figures, results')
-    .argument('<id>', 'run id or a unique prefix of it')
+    .argument('<id>', 'run id, or a unique start or end of it')
     .option('--json', 'print the run and every result as JSON')
     .option('--failures', 'list failed and errored results')
     .option('--results', 'list every result'),
@@ -132,6 +132,7 @@ program
   .argument('<provider>', 'a provider id (openai:gpt-4o-mini) or the id/label of an entry in --config')
   .argument('[message]', 'what to say (default: read standard input, or a conversation on a terminal)')
   .option('--config <file>', 'take the provider\'s config (keys, base URL, settings, plugins) from this config file')
+  .option('--models-dir <dir>', 'where gguf:<name> models are looked up, as in \'models list --dir\' (default: LLM_LAB_MODELS_DIR, else ~/.cache/llm-lab/models)')
   .option('-s, --system <text>', 'a system message')
   .option('-t, --temperature <t>', 'sampling temperature', (value: string) => {
     const number = Number(value);
@@ -154,8 +155,8 @@ models
   .action((source: string, flags) => exitWith(import('./commands/models.js').then((m) => m.modelsPullCommand(source, flags))));
 models
   .command('list')
-  .description('downloaded models')
-  .option('--dir <dir>', 'where models live')
+  .description('downloaded models, with the chat command that uses them')
+  .option('--dir <dir>', 'where models live (default: LLM_LAB_MODELS_DIR, else ~/.cache/llm-lab/models)')
   .option('--json', 'print JSON')
   .action((flags) => exitWith(import('./commands/models.js').then((m) => m.modelsListCommand(flags))));
 

@@ -1,5 +1,5 @@
 import { isLLMLabError, redactSecrets } from '@llm-lab/core';
-import { red, useColour } from './output/format.js';
+import { printable, red, useColour } from './output/format.js';
 
 /** Exit codes of the `llm-lab` command. */
 export const ExitCode = {
@@ -17,10 +17,11 @@ const INPUT_ERROR = /^(config|dataset|template|run_not_found|run_id_ambiguous|pr
 /** Prints an error a person can act on and returns the exit code it deserves. */
 export function reportError(error: unknown): number {
   const colour = useColour(process.stderr);
-  const message = redactSecrets(error instanceof Error ? error.message : String(error));
+  // A message can quote user data (a dataset row, a model's answer): escaped before it is shown.
+  const message = printable(redactSecrets(error instanceof Error ? error.message : String(error)));
   process.stderr.write(`${red('error', colour)} ${message}\n`);
   if (process.env.LLM_LAB_DEBUG && error instanceof Error && error.stack) {
-    process.stderr.write(`${redactSecrets(error.stack)}\n`);
+    process.stderr.write(`${printable(redactSecrets(error.stack))}\n`);
   }
   if (isLLMLabError(error) && INPUT_ERROR.test(error.code)) return ExitCode.badInput;
   return ExitCode.failed;

@@ -37,8 +37,12 @@ describe('llm-lab run (quickstart)', () => {
     const match = /Run (run-\S+) completed/.exec(result.stdout);
     expect(match).not.toBeNull();
     runId = match?.[1] ?? '';
-    // Not a terminal: progress comes as plain lines on stderr, ending at 100%.
+    // Not a terminal: progress comes as plain lines on stderr, one at the start and at every
+    // 10% step, ending at 100%.
     expect(result.stderr).toMatch(/progress 100% 60\/60/);
+    expect(result.stderr.match(/^progress +\d+% /gm)?.map((line) => line.replace(/\s+/g, ' '))).toEqual(
+      ['0', '10', '20', '30', '40', '50', '60', '70', '80', '90', '100'].map((percent) => `progress ${percent}% `),
+    );
   }, 120_000);
 
   it('lists the stored run as JSON', async () => {
@@ -56,6 +60,15 @@ describe('llm-lab run (quickstart)', () => {
     expect(result.stdout).toMatch(/capital-\d+\s+mock:\w+\s+0\s+fail\s+equals: expected/);
     const json = JSON.parse((await runCli(['runs', 'show', runId, '--json', ...db()])).stdout) as { results: unknown[] };
     expect(json.results).toHaveLength(60);
+  });
+
+  it('shows a run by the end of its id (its random part)', async () => {
+    const suffix = runId.slice(-4);
+    const result = await runCli(['runs', 'show', suffix, ...db()]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(runId);
+    expect(result.stdout).toContain('60 results stored.');
   });
 
   it('prints a machine-readable summary with --json', async () => {
@@ -88,6 +101,25 @@ describe('bad input', () => {
     const result = await runCli(['run', config, ...db()]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/broken\.yaml: invalid YAML at line \d+/);
+  });
+
+  it('a YAML alias bomb: exit 2, naming the file, without expanding it', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let level = 1; level < 9; level += 1) {
+      const [name, previous] = [String.fromCharCode(97 + level), String.fromCharCode(96 + level)];
+      levels.push(`${name}: &${name} [${Array.from({ length: 9 }, () => `*${previous}`).join(', ')}]`);
+    }
+    const config = await writeConfig('bomb.yaml', `${levels.join('\n')}\n`);
+    const result = await runCli(['run', config, ...db()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${config}: too many YAML aliases`);
+  });
+
+  it('an unknown key: exit 2, suggesting the key that was meant', async () => {
+    const config = await writeConfig('typo.yaml', 'providers: [mock:a]\nprompt: ["{{q}}"]\ndataset: { rows: [{ q: a }] }\n');
+    const result = await runCli(['run', config, ...db()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${config}: unknown key "prompt" (did you mean "prompts"?)`);
   });
 
   it('an unknown provider id: exit 2, listing the known ones', async () => {
@@ -176,7 +208,7 @@ describe('bad input', () => {
   it('an ambiguous run id prefix and a data folder that is a file are bad input (exit code 2), naming what to change', async () => {
     const ambiguous = await runCli(['runs', 'show', 'run-', ...db()]);
     expect(ambiguous.code).toBe(2);
-    expect(ambiguous.stderr).toMatch(/run id prefix "run-" matches several runs .*give more characters of the id/);
+    expect(ambiguous.stderr).toMatch(/run id "run-" matches several runs by its start or end \(run-\S+, run-\S+.*\); give more characters of the id/);
     const file = join(work, 'not-a-folder');
     await writeFile(file, 'x');
     const notFolder = await runCli(['runs', 'list', '--data-dir', file]);

@@ -21,7 +21,15 @@ export {
   type ProviderErrorKind,
   type ProviderErrorOptions,
 } from './errors.js';
-export { registerSecret, redactSecrets, REDACTED } from './redact.js';
+export {
+  registerSecret,
+  registerSecretsIn,
+  hasRegisteredSecrets,
+  redactSecrets,
+  redactKnownSecrets,
+  containsKeyShapedText,
+  REDACTED,
+} from './redact.js';
 export {
   ProviderRegistry,
   defineProvider,
@@ -33,6 +41,7 @@ export {
 export * from './config/schema.js';
 export { loadConfig, loadProviderEntries, parseConfig, interpolateEnv, formatConfigPath, type LoadedConfig, type LoadedProviderEntries } from './config/load.js';
 export { parseProviderConfig } from './config/provider-config.js';
+export { closestName, describeUnknownKeys, editDistance, unknownKeyErrors } from './config/suggest-key.js';
 export {
   DEFAULT_CALL_TIMEOUT_MS,
   pricingOverrideSchema,

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, isLLMLabError, loadConfig, loadProviderEntries, parseConfig, redactSecrets } from '../src/index.js';
+import { closestName, ConfigError, editDistance, isLLMLabError, loadConfig, loadProviderEntries, mockProviderConfigSchema, parseConfig, parseProviderConfig, redactSecrets } from '../src/index.js';
 
 async function writeTemp(name: string, text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'llm-lab-config-'));
@@ -73,6 +73,31 @@ describe('loadConfig', () => {
     expect((error as Error).message).toMatch(/bad\.yaml: invalid YAML at line \d+, column \d+/);
   });
 
+  it('refuses a YAML alias bomb as bad input naming the file, instead of expanding it', async () => {
+    // Each level repeats the one before nine times: 9^9 strings if expanded.
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let level = 1; level < 9; level += 1) {
+      const name = String.fromCharCode(97 + level);
+      const previous = String.fromCharCode(96 + level);
+      levels.push(`${name}: &${name} [${Array.from({ length: 9 }, () => `*${previous}`).join(', ')}]`);
+    }
+    const file = await writeTemp('bomb.yaml', `${levels.join('\n')}\n`);
+    const error = await loadConfig(file).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).file).toBe(file);
+    expect((error as Error).message).toMatch(/bomb\.yaml: too many YAML aliases: .*write the repeated values out/);
+  });
+
+  it('still reads a config that uses a few anchors and aliases', async () => {
+    const file = await writeTemp(
+      'anchors.yaml',
+      'defaults: &d { temperature: 0 }\nproviders:\n  - { id: "mock:a", settings: *d }\n  - { id: "mock:b", settings: *d }\ndataset: { rows: [{ prompt: hi }] }\n',
+    );
+    const { config } = await loadConfig(file);
+    expect(config.defaults).toEqual({ temperature: 0 });
+    expect(config.providers).toEqual([expect.objectContaining({ settings: { temperature: 0 } }), expect.objectContaining({ settings: { temperature: 0 } })]);
+  });
+
   it('names the file and the path inside it for a schema error', async () => {
     const file = await writeTemp(
       'cfg.yaml',
@@ -93,6 +118,19 @@ describe('loadConfig', () => {
 
   it('rejects unknown keys instead of ignoring them', () => {
     expect(() => parseConfig({ providers: ['mock:a'], dataset: { rows: [] }, concurency: 3 })).toThrow(/concurency/);
+  });
+
+  it('suggests the allowed key nearest to an unknown one, at any depth', () => {
+    const base = { providers: ['mock:a'], dataset: { rows: [] } };
+    expect(() => parseConfig({ ...base, prompt: ['{{q}}'] })).toThrow(/prompt.*did you mean "prompts"\?/);
+    expect(() => parseConfig({ ...base, run: { concurency: 2 } })).toThrow(/run: .*"concurency".*did you mean "concurrency"\?/);
+    expect(() => parseConfig({ ...base, providers: [{ id: 'mock:a', lable: 'x' }] })).toThrow(/providers\[0\]: .*"lable".*did you mean "label"\?/);
+    // Nothing close: the allowed keys are listed instead of a guess.
+    expect(() => parseConfig({ ...base, thresholds: { zzzzzz: 1 } })).toThrow(/thresholds: .*"zzzzzz".*allowed: minAccuracy/);
+  });
+
+  it('suggests the nearest key of a provider config block', () => {
+    expect(() => parseProviderConfig(mockProviderConfigSchema, { acuracy: 0.5 }, 'mock:a')).toThrow(/config: .*"acuracy".*did you mean "accuracy"\?.*\(provider mock:a\)/);
   });
 
   it('refuses a prompt with both messages and template or system, instead of dropping one', () => {
@@ -138,5 +176,14 @@ describe('environment interpolation', () => {
     expect(() =>
       parseConfig({ providers: [{ id: 'x:y', config: { apiKey: '${NOT_SET_ANYWHERE}' } }], dataset: { rows: [] } }, { env: {} }),
     ).toThrow(/providers\[0\]\.config\.apiKey: environment variable NOT_SET_ANYWHERE is not set/);
+  });
+});
+
+describe('key suggestions', () => {
+  it('counts insertions, deletions, substitutions and swapped neighbours as one edit each', () => {
+    expect([editDistance('prompt', 'prompts'), editDistance('concurency', 'concurrency'), editDistance('lable', 'label'), editDistance('seed', 'sed')]).toEqual([1, 1, 1, 1]);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(closestName('Temprature', ['temperature', 'topP'])).toBe('temperature');
+    expect(closestName('colour', ['id', 'label'])).toBeUndefined();
   });
 });

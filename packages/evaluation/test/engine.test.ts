@@ -92,6 +92,8 @@ describe('runEvaluation', () => {
       'mock:student/terse:30',
       'mock:other/terse:30',
     ]);
+    // The first report comes before any call, so a display shows 0/120 at once.
+    expect(progress[0]).toMatchObject({ done: 0, total: 120 });
     expect(progress.at(-1)).toMatchObject({ done: 120, total: 120 });
     expect(progress.every((update) => update.total === 120)).toBe(true);
   });

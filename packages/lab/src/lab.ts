@@ -4,7 +4,9 @@ import {
   ConfigError,
   loadConfig,
   parseConfig,
+  redactKnownSecrets,
   redactSecrets,
+  registerSecretsIn,
   type LabConfigInput,
   type LanguageModelProvider,
   type LoadedConfig,
@@ -69,6 +71,11 @@ export interface RunOptions {
   onProgress?: (progress: { done: number; total: number | undefined; passed: number; failed: number; errors: number }) => void;
   onInvalidRow?: (row: InvalidRow) => void;
   /**
+   * Called when the run ends with each of its warnings (see {@link RunReport.warnings}). Without
+   * it they go to the lab's logger.
+   */
+  onWarning?: (message: string) => void;
+  /**
    * Turns each case's raw row into the fields its prompts and evaluators use (a benchmark
    * suite's `prepare`); applied after case ids are assigned. Not stored with the run: pass it
    * again when resuming.
@@ -86,6 +93,12 @@ export interface RunReport {
   totals: EvaluationOutcome['totals'];
   providers: ProviderSummary[];
   invalidRows: InvalidRow[];
+  /**
+   * What the user should know that did not stop the run, e.g. that dataset rows hold strings
+   * shaped like API keys (stored as they are: they are the dataset's data). Also stored in the
+   * run's summary.
+   */
+  warnings: string[];
   durationMs: number;
   /** Thresholds from the config's `thresholds:` block. */
   thresholds: { met: boolean; failures: string[] };
@@ -99,7 +112,11 @@ function isLoaded(source: ConfigSource): source is LoadedConfig {
   return typeof source === 'object' && source !== null && 'config' in source && 'baseDir' in source;
 }
 
-/** Replaces secret-looking values so a stored config never holds a key. */
+/**
+ * Replaces secret-looking values so a stored or shown config never holds a key or a password:
+ * registered secrets, key-shaped strings, the password of a URL (`storage.url`), and any string
+ * under a key named like a secret.
+ */
 function redactConfig(value: unknown): unknown {
   return JSON.parse(redactSecrets(JSON.stringify(value ?? null)), (key, item: unknown) =>
     typeof item === 'string' && /key|token|secret|password/i.test(key) && item !== '' ? '[REDACTED]' : item,
@@ -134,6 +151,8 @@ export class Lab {
   async openStorage(configured: { url?: string; dataDir?: string } = {}): Promise<Storage> {
     if (!this.storage) {
       const databaseUrl = this.options.databaseUrl ?? configured.url ?? process.env.DATABASE_URL;
+      // Its password is a secret wherever it came from (a flag, the environment, the config).
+      registerSecretsIn(databaseUrl);
       const dataDir = this.options.dataDir ?? configured.dataDir;
       this.storage = openStorage({
         ...(databaseUrl ? { url: databaseUrl } : {}),
@@ -242,6 +261,7 @@ export class Lab {
             ? (managedByLabel.get(id) as LanguageModelProvider)
             : this.createJudge(config, id, providerConfig),
         ...pick(options, ['concurrency', 'signal', 'onProgress', 'onInvalidRow', 'prepareCase']),
+        onWarning: options.onWarning ?? ((message) => this.options.logger?.warn(message)),
         repeat: effective.repeat,
         ...(effective.limit !== null ? { limit: effective.limit } : {}),
         stream: effective.stream,
@@ -270,7 +290,13 @@ export class Lab {
       finishedAt: new Date(),
       durationMs: Math.round(outcome.durationMs),
       totals: outcome.totals,
-      summary: { providers: outcome.providers, thresholds, invalidRows: outcome.invalidRows.slice(0, 100) },
+      // Invalid rows quote the dataset, which may hold a registered secret.
+      summary: redactKnownSecrets({
+        providers: outcome.providers,
+        thresholds,
+        invalidRows: outcome.invalidRows.slice(0, 100),
+        warnings: outcome.warnings,
+      }),
       error: outcome.status === 'cancelled' ? 'cancelled by the user' : null,
     });
     return {
@@ -280,6 +306,7 @@ export class Lab {
       totals: outcome.totals,
       providers: outcome.providers,
       invalidRows: outcome.invalidRows,
+      warnings: outcome.warnings,
       durationMs: outcome.durationMs,
       thresholds,
       storage: storage.location,
@@ -355,7 +382,7 @@ export class Lab {
     const hold = await storage.holdRun(id);
     const creating = storage.createRun({
       id,
-      description: config.description ?? null,
+      description: config.description === undefined ? null : redactSecrets(config.description),
       configFile: file ?? null,
       config: redactConfig(typeof source === 'object' && !isLoaded(source) ? source : config),
       resolvedConfig: { ...(redactConfig(config) as Record<string, unknown>), runOptions: effective },
@@ -384,17 +411,17 @@ export class Lab {
     return this.registry.create(id, providerConfig, this.options.logger);
   }
 
-  /** Stored runs, newest first. */
+  /** Stored runs, newest first (configs redacted again, for runs stored by older versions). */
   async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
-    return (await this.openStorage()).listRuns(options);
+    return (await (await this.openStorage()).listRuns(options)).map(redactedRun);
   }
 
-  /** A stored run by id or unique id prefix, with its results. */
+  /** A stored run by id or a unique start or end of its id, with its results. */
   async getRun(idOrPrefix: string): Promise<{ run: RunRecord; results: ResultRecord[] } | undefined> {
     const storage = await this.openStorage();
     const run = await storage.getRun(idOrPrefix);
     if (!run) return undefined;
-    return { run, results: await storage.listResults(run.id) };
+    return { run: redactedRun(run), results: await storage.listResults(run.id) };
   }
 
   /** Closes the storage connection. */
@@ -434,6 +461,11 @@ function providerReferencesIn(value: unknown, found: string[] = []): string[] {
     for (const item of Object.values(value)) providerReferencesIn(item, found);
   }
   return found;
+}
+
+/** `run` with its configs redacted: a run stored before URL passwords were redacted shows none either. */
+function redactedRun(run: RunRecord): RunRecord {
+  return { ...run, config: redactConfig(run.config), resolvedConfig: redactConfig(run.resolvedConfig) };
 }
 
 function safeUserName(): string | null {

@@ -48,6 +48,10 @@ describe('GGUF helpers (no inference)', () => {
     expect(error?.message).toContain(join(dir, 'no-such-model.gguf'));
     expect(error?.message).toContain('llm-lab models pull');
     expect(error?.message).toContain('bogus.gguf'); // lists what the folder has
+    // A name is looked up in one folder: say how to point at another.
+    expect(error?.message).toContain('`--models-dir <folder>` (llm-lab chat), `config: { modelsDir: <folder> }` on the provider entry, or LLM_LAB_MODELS_DIR=<folder>');
+    // A path is not looked up in the models folder, so that advice would mislead.
+    expect(() => gguf.chat(join(dir, 'missing.gguf'))).toThrow(/^(?!.*--models-dir).*No GGUF model/);
   });
 
   it('finds a model by name in the models folder (LLM_LAB_MODELS_DIR) and reports its context length', () => {

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { GenerateResponse } from '@llm-lab/core';
+import { registerSecret, type GenerateResponse } from '@llm-lab/core';
 import { Redis } from 'ioredis';
 import { createDiskCache, createMemoryCache, createRedisCache, type ResponseCache } from '../src/index.js';
 
@@ -46,6 +46,24 @@ const factories: Array<[string, () => Promise<ResponseCache>]> = [
 ];
 
 describe.each(factories)('%s cache: the ResponseCache contract', (_kind, make) => {
+  it('keeps no registered secret: an answer quoting the key it was sent is stored without it', async () => {
+    const secret = 'cache-test-secret-value-0042';
+    registerSecret(secret);
+    const cache = await make();
+    try {
+      const live: GenerateResponse = { ...answer(`your key is ${secret}`), warnings: [{ type: 'other', message: `sent ${secret}` }] };
+      await cache.set('quoted', live);
+      // The caller's answer is its own; what the cache keeps (and serves) is redacted.
+      expect(live.text).toBe(`your key is ${secret}`);
+      const read = await cache.get('quoted');
+      expect(read?.text).toBe('your key is [REDACTED]');
+      expect(read?.warnings).toEqual([{ type: 'other', message: 'sent [REDACTED]' }]);
+    } finally {
+      await cache.clear();
+      await cache.close();
+    }
+  });
+
   it('stores, reads, deletes and clears answers; strips per-call marks', async () => {
     const cache = await make();
     try {

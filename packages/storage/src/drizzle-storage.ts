@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, like } from 'drizzle-orm';
+import { and, asc, count, desc, eq, like, or } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { createLocalRunHolds, type RunHold, type RunHolds } from './run-holds.js';
 import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js';
@@ -223,10 +223,13 @@ export class DrizzleStorage implements Storage {
       if (idOrPrefix === '') return undefined;
       const [exact] = await this.database.select().from(runs).where(eq(runs.id, idOrPrefix));
       if (exact) return exact;
+      // The start of an id (`run-20261128-18`) or its end (the random `alre` of
+      // `run-20261128-181128-alre`, the part a person remembers).
+      const escaped = escapeLike(idOrPrefix);
       const matches = await this.database
         .select()
         .from(runs)
-        .where(like(runs.id, `${escapeLike(idOrPrefix)}%`))
+        .where(or(like(runs.id, `${escaped}%`), like(runs.id, `%${escaped}`)))
         .orderBy(desc(runs.startedAt), desc(runs.id))
         .limit(AMBIGUOUS_MATCHES_SHOWN + 1);
       if (matches.length <= 1) return matches[0];
@@ -234,7 +237,7 @@ export class DrizzleStorage implements Storage {
       const more = matches.length > AMBIGUOUS_MATCHES_SHOWN ? ', …' : '';
       throw new StorageError(
         'run_id_ambiguous',
-        `run id prefix "${idOrPrefix}" matches several runs (${shown.join(', ')}${more}); give more characters of the id`,
+        `run id "${idOrPrefix}" matches several runs by its start or end (${shown.join(', ')}${more}); give more characters of the id`,
       );
     });
   }

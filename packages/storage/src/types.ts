@@ -152,7 +152,7 @@ export interface Storage {
   readonly ordered?: boolean;
   createRun(run: NewRun): Promise<RunRecord>;
   updateRun(id: string, update: RunUpdate): Promise<void>;
-  /** Run by id, or by a unique id prefix. */
+  /** Run by id, or by a unique start or end of its id; several matches are a `run_id_ambiguous` error. */
   getRun(idOrPrefix: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   listRuns(options?: ListRunsOptions): Promise<RunRecord[]>;

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { ChatMessage, GenerateRequest, SamplingConfig } from '@llm-lab/core';
 import { ExitCode } from '../errors.js';
@@ -6,6 +7,7 @@ import { openLab } from './shared.js';
 
 export interface ChatFlags {
   config?: string;
+  modelsDir?: string;
   system?: string;
   temperature?: number;
   maxTokens?: number;
@@ -17,6 +19,9 @@ export interface ChatFlags {
  * on a terminal, it keeps a conversation going until an empty line or Ctrl-D.
  */
 export async function chatCommand(providerRef: string, message: string | undefined, flags: ChatFlags): Promise<number> {
+  // The folder gguf:<name> is looked up in, for this command: the variable the gguf provider
+  // reads, so a config entry's own `modelsDir` still wins.
+  if (flags.modelsDir !== undefined) process.env.LLM_LAB_MODELS_DIR = resolve(flags.modelsDir);
   const lab = await openLab({});
   const { provider, settings } = await lab.createProvider(providerRef, flags.config);
   const sampling: SamplingConfig = {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { isLLMLabError } from '@llm-lab/core';
 import { defaultModelsDir, listModels, pullModel, type PullProgress } from '@llm-lab/provider-local';
 import { ExitCode, reportError } from '../errors.js';
@@ -60,7 +61,7 @@ export async function modelsPullCommand(source: string, flags: { dir?: string; s
       const resumed = result.resumedFromBytes > 0 ? ` (resumed from ${formatBytes(result.resumedFromBytes)})` : '';
       process.stderr.write(`${green('downloaded', colour)} ${result.fileName}, ${formatBytes(result.sizeBytes)}${resumed}\n`);
     }
-    process.stdout.write(`${result.path}\nsha256 ${result.sha256}\nuse it as: gguf:${name}\n`);
+    process.stdout.write(`${result.path}\nsha256 ${result.sha256}\n${usage(`gguf:${name}`, dir)}\n`);
     return ExitCode.ok;
   } catch (error) {
     progress.done();
@@ -73,6 +74,20 @@ export async function modelsPullCommand(source: string, flags: { dir?: string; s
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/**
+ * How to use a listed model: the `chat` command and the config entry that find it. A name is
+ * looked up in the default models folder only, so a folder given with `--dir` is passed on.
+ */
+function usage(id: string, dir: string): string {
+  const folder = resolve(dir);
+  const elsewhere = folder !== defaultModelsDir();
+  const quoted = /^[\w./~:@%+=,-]+$/.test(folder) ? folder : `'${folder.replace(/'/g, `'\\''`)}'`;
+  return [
+    `Chat with it:  llm-lab chat ${id}${elsewhere ? ` --models-dir ${quoted}` : ''} "Once upon a time"`,
+    `In a config:   - { id: "${id}"${elsewhere ? `, config: { modelsDir: ${JSON.stringify(folder)} }` : ''} }`,
+  ].join('\n');
 }
 
 /** `llm-lab models list`: the GGUF models in the models folder (name, size, modified), or JSON with `--json`. */
@@ -89,5 +104,6 @@ export async function modelsListCommand(flags: { dir?: string; json?: boolean })
   }
   const rows = models.map((model) => [`gguf:${model.name.replace(/\.gguf$/i, '')}`, formatBytes(model.sizeBytes), model.modifiedAt.toISOString().slice(0, 19).replace('T', ' '), model.path]);
   process.stdout.write(`${renderTable(['Provider id', 'Size', 'Modified', 'Path'], rows, { right: [1] })}\n`);
+  process.stdout.write(`\n${usage(rows[0]?.[0] ?? 'gguf:<name>', dir)}\n`);
   return ExitCode.ok;
 }

@@ -1,7 +1,7 @@
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { EvaluatorSummary, Lab, ProviderSummary, RunOptions, RunReport } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
-import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, green, red, renderTable, useColour, yellow } from '../output/format.js';
+import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, green, printable, red, renderTable, useColour, yellow } from '../output/format.js';
 import { ProgressReporter } from '../output/progress.js';
 import { openLab, type StorageFlags } from './shared.js';
 
@@ -72,6 +72,9 @@ export function withoutPassword(url: string): string {
   }
 }
 
+/** Invalid dataset rows shown one by one; the rest are counted in one line at the end. */
+const SKIPS_SHOWN = 5;
+
 /** Extra run options for {@link runAndReport}. */
 export interface RunAndReportOptions {
   /** Row preparation of a benchmark suite. */
@@ -97,6 +100,13 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   const progress = flags.progress === false ? undefined : new ProgressReporter(process.stderr);
+  const colour = useColour(process.stderr);
+  let skipped = 0;
+  /** One line for the invalid rows not shown, and `where` they are recorded (then the count is forgotten: said once). */
+  const summariseSkipped = (where = '') => {
+    if (skipped > SKIPS_SHOWN) process.stderr.write(`${yellow('skipped', colour)} … and ${formatCount(skipped - SKIPS_SHOWN)} more invalid rows${where}\n`);
+    skipped = 0;
+  };
   try {
     const report = await lab.run(source, {
       signal: controller.signal,
@@ -109,17 +119,28 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
       ...(flags.stream ? { stream: true } : {}),
       ...(flags.cache === false ? { noCache: true } : {}),
       onStart: (run) => {
-        progress?.start();
         if (!flags.json) process.stderr.write(dim(`run ${run.id} · ${run.providers.join(', ')} · stored in ${run.storage}\n`, useColour(process.stderr)));
+        progress?.start();
       },
       ...(progress ? { onProgress: (state) => progress.update(state) } : {}),
       onInvalidRow: (row) => {
-        process.stderr.write(`${yellow('skipped', useColour(process.stderr))} ${row.file}:${row.line}: ${row.reason}\n`);
+        // The reason quotes the row, which may be binary: escaped, cut, and only the first few.
+        if (++skipped <= SKIPS_SHOWN) {
+          const line = `${yellow('skipped', colour)} ${printable(`${row.file ?? 'dataset.rows'}:${row.line}: ${row.reason}`, { max: 240, oneLine: true })}\n`;
+          if (progress) progress.print(line);
+          else process.stderr.write(line);
+        }
+      },
+      onWarning: (message) => {
+        const line = `${yellow('warning', colour)} ${printable(message)}\n`;
+        if (progress) progress.print(line);
+        else process.stderr.write(line);
       },
     });
     progress?.finish();
     const found = storageFlagsOf(report, flags);
     const details = ['llm-lab runs show', report.runId, ...storageWords(found)].join(' ');
+    summariseSkipped(` (the first 100 are recorded with the run: ${details} --json)`);
     if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else process.stdout.write(`${renderReport(report, resumeHint(extra.resumeCommand ?? 'llm-lab run <config>', report.runId, found), details)}\n`);
     if (report.status === 'cancelled') return ExitCode.cancelled;
@@ -131,6 +152,7 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
     return report.thresholds.met ? ExitCode.ok : ExitCode.failed;
   } finally {
     progress?.finish();
+    summariseSkipped();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     await lab.close();
@@ -162,9 +184,9 @@ export function whyNothingScored(report: RunReport, details = `llm-lab runs show
 export function renderEvaluatorRates(summaries: ReadonlyArray<Pick<ProviderSummary, 'providerId' | 'promptId'> & { evaluators?: EvaluatorSummary[] }>, colour: boolean): string | undefined {
   const several = summaries.filter((summary) => (summary.evaluators?.length ?? 0) > 1);
   if (several.length === 0) return undefined;
-  const rate = (entry: EvaluatorSummary) => `${entry.name} ${formatPercent(entry.accuracy)} ${dim(formatInterval(entry.accuracyInterval), colour)}`;
+  const rate = (entry: EvaluatorSummary) => `${printable(entry.name, { oneLine: true })} ${formatPercent(entry.accuracy)} ${dim(formatInterval(entry.accuracyInterval), colour)}`;
   const prompts = new Set(summaries.map((summary) => summary.promptId)).size > 1;
-  const lines = several.map((summary) => `  ${summary.providerId}${prompts ? ` (${summary.promptId})` : ''}: ${(summary.evaluators ?? []).map(rate).join(' · ')}`);
+  const lines = several.map((summary) => `  ${printable(summary.providerId, { oneLine: true })}${prompts ? ` (${printable(summary.promptId, { oneLine: true })})` : ''}: ${(summary.evaluators ?? []).map(rate).join(' · ')}`);
   return ['Passed per evaluator (a case passes when every evaluator passes):', ...lines].join('\n');
 }
 

@@ -1,6 +1,6 @@
 import { recordedRunOptions, type ProviderSummary, type ResultRecord, type RunRecord, type RunTotals, type Storage } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
-import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, red, renderTable, useColour } from '../output/format.js';
+import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, printable, red, renderTable, useColour, yellow } from '../output/format.js';
 import { renderEvaluatorRates, resumeHint, shellWord } from './run.js';
 import { openLab, type StorageFlags } from './shared.js';
 
@@ -72,8 +72,8 @@ export async function runsListCommand(flags: RunsListFlags): Promise<number> {
       formatMs(run.durationMs),
       formatCount(run.totals?.results),
       formatPercent(accuracyOf(run.totals)),
-      providersOf(run),
-      run.description ?? '',
+      printable(providersOf(run), { max: 60, oneLine: true }),
+      printable(run.description ?? '', { max: 60, oneLine: true }),
     ]);
     process.stdout.write(
       `${renderTable(['Run', 'Status', 'Started (UTC)', 'Duration', 'Results', 'Accuracy', 'Providers', 'Description'], rows, { right: [3, 4, 5] })}\n`,
@@ -87,6 +87,7 @@ export async function runsListCommand(flags: RunsListFlags): Promise<number> {
 interface StoredSummary {
   providers?: ProviderSummary[];
   thresholds?: { met: boolean; failures: string[] };
+  warnings?: string[];
 }
 
 /** `llm-lab runs show <id>`: one run's settings, per-provider figures, and (optionally) its results. */
@@ -95,7 +96,7 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
   try {
     const found = await lab.getRun(id);
     if (!found) {
-      process.stderr.write(`No run '${id}'. List runs with: llm-lab runs list\n`);
+      process.stderr.write(`No run '${printable(id, { max: 80, oneLine: true })}'. List runs with: llm-lab runs list\n`);
       return ExitCode.badInput;
     }
     const { run, results } = found;
@@ -106,13 +107,13 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
     }
     const colour = useColour(process.stdout);
     const lines = [
-      `${bold(run.id, colour)}  ${shownStatus(run, held)}${run.description ? `  ${run.description}` : ''}`,
+      `${bold(run.id, colour)}  ${shownStatus(run, held)}${run.description ? `  ${printable(run.description, { oneLine: true })}` : ''}`,
       `started ${run.startedAt.toISOString()}${run.finishedAt ? ` · finished ${run.finishedAt.toISOString()}` : ''} · ${formatMs(run.durationMs)}`,
-      `config ${run.configFile ?? '(built in code)'}${run.createdBy ? ` · by ${run.createdBy}` : ''}`,
+      `config ${run.configFile ? printable(run.configFile, { oneLine: true }) : '(built in code)'}${run.createdBy ? ` · by ${run.createdBy}` : ''}`,
     ];
     const options = runOptionsOf(run);
     if (options) lines.push(`options ${options}`);
-    if (run.error) lines.push(red(`error: ${run.error}`, colour));
+    if (run.error) lines.push(red(`error: ${printable(run.error)}`, colour));
     if (shownStatus(run, held) === 'interrupted' || run.status === 'cancelled') {
       // The run's limit, repeat, stream and cache options were recorded with it: the config is enough.
       const command = `llm-lab run ${run.configFile ? shellWord(run.configFile) : '<config>'}`;
@@ -143,7 +144,8 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
     }
     const rates = summary.providers?.length ? renderEvaluatorRates(summary.providers, colour) : undefined;
     if (rates) lines.push('', rates);
-    for (const failure of summary.thresholds?.failures ?? []) lines.push(red(`threshold missed: ${failure}`, colour));
+    for (const failure of summary.thresholds?.failures ?? []) lines.push(red(`threshold missed: ${printable(failure)}`, colour));
+    for (const warning of summary.warnings ?? []) lines.push(yellow(`warning: ${printable(warning)}`, colour));
     lines.push('', `${formatCount(results.length)} results stored.`);
     const shown = flags.results ? results : flags.failures ? results.filter((result) => result.passed !== true) : [];
     if (shown.length > 0) lines.push('', renderResults(shown));
@@ -157,10 +159,10 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
   }
 }
 
+/** A table cell of user data (a case id, an answer, an error quoting them): one line, escaped, cut to `width`. */
 function clip(text: string | null, width: number): string {
   if (text === null) return '';
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+  return printable(text.replace(/[ \t\n]+/g, ' ').trim(), { max: width, oneLine: true });
 }
 
 function renderResults(results: ResultRecord[]): string {
@@ -168,7 +170,7 @@ function renderResults(results: ResultRecord[]): string {
     ['Case', 'Provider', 'Repeat', 'Verdict', 'Output / error', 'Latency'],
     results.map((result) => [
       clip(result.caseId, 24),
-      result.providerId,
+      clip(result.providerId, 40),
       String(result.repeat),
       result.errorKind ? `error (${result.errorKind})` : result.passed ? 'pass' : 'fail',
       clip(result.errorMessage ?? (result.passed === false ? failureReason(result) : result.output), 70),

@@ -10,6 +10,46 @@ export const red = paint(31);
 export const green = paint(32);
 export const yellow = paint(33);
 
+/**
+ * Characters a terminal acts on instead of showing: C0 controls (tab and newline apart), DEL, C1
+ * controls (`\u009b` is a CSI, like ESC [) and Unicode's invisible direction and line-separator
+ * marks, which can make a line read other than it is.
+ */
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE_ON_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const SHOWN_AS: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+
+function escapeCharacter(character: string): string {
+  const code = character.charCodeAt(0);
+  return SHOWN_AS[character] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * `text` from user data (a dataset row, a case id, a model's answer, an error quoting them), made
+ * safe to print: control characters are shown as escapes (`\x1b`, `\u202e`) so the data cannot
+ * move the cursor, recolour or clear the screen, and text longer than `max` characters (escapes
+ * counted) is cut with `…`. With `oneLine`, newlines and tabs are shown as `\n` and `\t` too.
+ * Every place that echoes user data to a terminal goes through this.
+ */
+export function printable(text: string, options: { max?: number; oneLine?: boolean } = {}): string {
+  const max = options.max ?? Number.POSITIVE_INFINITY;
+  const unsafe = options.oneLine ? UNSAFE_ON_ONE_LINE : UNSAFE;
+  if (text.length <= max && !unsafe.test(text)) return text;
+  const pieces: string[] = [];
+  let length = 0;
+  for (const character of text) {
+    const piece = unsafe.test(character) ? escapeCharacter(character) : character;
+    if (length + piece.length > max) {
+      // Whole pieces only (an escape is never split), leaving room for the ellipsis.
+      while (length > max - 1 && pieces.length > 0) length -= (pieces.pop() as string).length;
+      return `${pieces.join('')}…`;
+    }
+    pieces.push(piece);
+    length += piece.length;
+  }
+  return pieces.join('');
+}
+
 /** Visible width of a string (ANSI colour codes do not count). */
 export function visibleLength(text: string): number {
   return text.replace(/\u001b\[[0-9;]*m/g, '').length;

@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { registerSecret, registerSecretsIn } from '../redact.js';
 import { labConfigSchema, type LabConfig, type LabConfigInput } from './schema.js';
+import { unknownKeyErrors } from './suggest-key.js';
 
 /** A validated config and where it came from. */
 export interface LoadedConfig {
@@ -94,7 +95,7 @@ function validate<T extends { providers: LabConfig['providers'] }>(schema: z.Zod
     throw new ConfigError({ file: options.file, message: 'the config must be a mapping (an object) at the top level.' });
   }
   const interpolated = interpolateEnv(input, { ...(options.env ? { env: options.env } : {}), ...(options.file ? { file: options.file } : {}) });
-  const result = schema.safeParse(interpolated);
+  const result = schema.safeParse(interpolated, { error: unknownKeyErrors });
   if (!result.success) {
     const { path, message } = describeIssues(result.error.issues);
     throw new ConfigError({ file: options.file, path: path || undefined, message });
@@ -106,6 +107,10 @@ function validate<T extends { providers: LabConfig['providers'] }>(schema: z.Zod
       }
     }
   }
+  // A password in a URL (storage.url, a cache's Redis URL, a base URL) and a key written into the
+  // config are secrets too. Inline dataset rows are the user's data, not configuration.
+  const { dataset: _dataset, ...settings } = result.data as T & { dataset?: unknown };
+  registerSecretsIn(settings);
   return result.data;
 }
 
@@ -149,6 +154,13 @@ export async function loadProviderEntries(path: string, options: { env?: NodeJS.
   return { providers, plugins, file, baseDir: dirname(file) };
 }
 
+/**
+ * How far YAML aliases may expand (yaml's `maxAliasCount`: alias uses weighted by the aliases
+ * inside what they copy). A config reusing a settings block a few times is far below it; a
+ * document of nested aliases that would grow exponentially (a "billion laughs") is refused.
+ */
+const MAX_YAML_ALIASES = 100;
+
 /** Reads, parses (YAML or JSON by extension) and validates a config file. */
 export async function loadConfig(path: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<LoadedConfig> {
   const file = resolve(path);
@@ -189,7 +201,20 @@ async function readConfigFile(file: string): Promise<unknown> {
       const where = position ? ` at line ${position.line}, column ${position.col}` : '';
       throw new ConfigError({ file, message: `invalid YAML${where}: ${first?.message.split('\n')[0] ?? 'parse error'}` });
     }
-    parsed = document.toJS();
+    try {
+      parsed = document.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    } catch (error) {
+      // yaml throws a ReferenceError when aliases would expand past the limit (a "billion laughs").
+      const excessive = error instanceof Error && /excessive alias count/i.test(error.message);
+      throw new ConfigError({
+        file,
+        message: excessive
+          ? `too many YAML aliases: its anchors and aliases (&name, *name) would expand past ${MAX_YAML_ALIASES} copies, so it is refused ` +
+            'rather than expanded. Use fewer aliases (or none nested inside another) and write the repeated values out.'
+          : `invalid YAML: ${error instanceof Error ? error.message : String(error)}`,
+        cause: error,
+      });
+    }
   }
   return parsed;
 }

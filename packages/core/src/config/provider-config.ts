@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { formatConfigPath } from './load.js';
+import { unknownKeyErrors } from './suggest-key.js';
 
 /**
  * Validates a provider's `config:` block against its zod schema. Throws a ConfigError whose path
@@ -8,7 +9,7 @@ import { formatConfigPath } from './load.js';
  * prefix it (`providers[1].config.baseURL`).
  */
 export function parseProviderConfig<S extends z.ZodType>(schema: S, config: unknown, providerId: string): z.output<S> {
-  const result = schema.safeParse(config ?? {});
+  const result = schema.safeParse(config ?? {}, { error: unknownKeyErrors });
   if (result.success) return result.data;
   const [issue] = result.error.issues;
   throw new ConfigError({

@@ -1,5 +1,5 @@
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { ConfigError } from '@llm-lab/core';
+import { ConfigError, containsKeyShapedText } from '@llm-lab/core';
 import { openDataset } from '../datasets/open-dataset.js';
 import { loadEvaluators } from '../evaluators/load-evaluators.js';
 import { RunStatsCollector } from '../metrics/provider-stats.js';
@@ -30,6 +30,19 @@ function assertDistinctLabels(options: RunEvaluationOptions): void {
     }
     seen.add(label);
   }
+}
+
+/**
+ * The one warning of a run whose dataset holds strings shaped like API keys (or URL passwords)
+ * that are not the run's own secrets: they are the user's data, stored and shown as they are.
+ */
+function keyShapedWarning(count: number, firstIds: string[]): string {
+  const rows = count === 1 ? '1 dataset row contains' : `${count.toLocaleString('en-US')} dataset rows contain`;
+  const shown = firstIds.join(', ') + (count > firstIds.length ? ', …' : '');
+  return (
+    `${rows} strings shaped like API keys or passwords (${count === 1 ? 'case' : 'cases'} ${shown}); ` +
+    'they are the dataset\'s own data and were stored as they are. Keys the run itself uses are always redacted.'
+  );
 }
 
 /**
@@ -72,11 +85,16 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   );
   const progress: EvaluationProgress = { done: 0, total, passed: 0, failed: 0, errors: 0, skipped: 0 };
   const report = () => options.onProgress?.({ ...progress });
+  // Once before any call: a display can show 0/total at once rather than wait for a first answer.
+  report();
   let cases = 0;
+  // Rows holding key-shaped strings: how many, and the first few ids to name.
+  const keyShaped = { count: 0, firstIds: [] as string[] };
 
   async function* workItems(): AsyncGenerator<WorkItem> {
     for await (const datasetCase of dataset.cases) {
       cases++;
+      if (containsKeyShapedText(datasetCase.vars) && ++keyShaped.count <= 3) keyShaped.firstIds.push(datasetCase.id);
       for (const prompt of prompts) {
         for (const provider of options.providers) {
           for (let repeatIndex = 0; repeatIndex < repeat; repeatIndex++) {
@@ -141,11 +159,14 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   }
   if (readFailure) throw readFailure.error;
 
+  const warnings = keyShaped.count > 0 ? [keyShapedWarning(keyShaped.count, keyShaped.firstIds)] : [];
+  for (const warning of warnings) options.onWarning?.(warning);
   return {
     status: signal?.aborted ? 'cancelled' : 'completed',
     totals: stats.runTotals({ cases, invalidRows: dataset.invalidRows.length }),
     providers: stats.summaries(),
     invalidRows: dataset.invalidRows,
+    warnings,
     skipped: progress.skipped,
     written: writer.written,
     durationMs: performance.now() - startedAt,

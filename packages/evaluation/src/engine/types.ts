@@ -14,7 +14,7 @@ export interface EngineProvider {
   settings: SamplingConfig;
 }
 
-/** Progress after each result (and each work item skipped on resume). */
+/** Progress once the work is counted (done 0), then after each result (and each work item skipped on resume). */
 export interface EvaluationProgress {
   /** Work items finished, including those skipped on resume. */
   done: number;
@@ -53,6 +53,11 @@ export interface RunEvaluationOptions {
   onProgress?: (progress: EvaluationProgress) => void;
   /** Called for each dataset row skipped as invalid (with `onInvalidRow: skip`). */
   onInvalidRow?: (row: InvalidRow) => void;
+  /**
+   * Called with each of the run's warnings (also in the outcome's `warnings`) when the run ends:
+   * e.g. how many dataset rows hold strings shaped like API keys, which are stored as they are.
+   */
+  onWarning?: (message: string) => void;
   /** Use `streamGenerate` and record time to first token. Default false. */
   stream?: boolean;
   /**
@@ -84,6 +89,8 @@ export interface EvaluationOutcome {
   providers: ProviderSummary[];
   /** Rows skipped as invalid. */
   invalidRows: InvalidRow[];
+  /** Things the user should know about the run that did not stop it (each also given to `onWarning`). */
+  warnings: string[];
   /** Work items skipped because their result was already stored (resume). */
   skipped: number;
   /** Results the store reported as inserted. */

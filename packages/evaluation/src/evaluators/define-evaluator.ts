@@ -1,4 +1,4 @@
-import type { z } from '@llm-lab/core';
+import { closestName, type z } from '@llm-lab/core';
 import { compileTemplate, type CompiledTemplate } from '../prompts/template.js';
 import { isTemplateError } from '../errors.js';
 import type { Evaluator, EvaluatorContext, EvaluatorDefinition } from './types.js';
@@ -46,9 +46,11 @@ export function defineEvaluator<Schema extends z.ZodObject>(spec: {
       const issue = parsed.error.issues[0] as z.core.$ZodIssue;
       if (issue.code === 'unrecognized_keys') {
         const field = String(issue.keys[0]);
+        const accepted = ['name', ...fields];
+        const guess = closestName(field, accepted);
         context.fail(
           field,
-          `unknown field '${field}' for evaluator type '${spec.type}' (it accepts: ${['name', ...fields].join(', ')}). Remove it or fix its spelling.`,
+          `unknown field '${field}' for evaluator type '${spec.type}' (${guess ? `did you mean '${guess}'? ` : ''}it accepts: ${accepted.join(', ')}). Remove it or fix its spelling.`,
         );
       }
       const field = issue.path.map(String).join('.');

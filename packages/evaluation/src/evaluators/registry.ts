@@ -1,4 +1,4 @@
-import { ConfigError, type EvaluatorEntry } from '@llm-lab/core';
+import { closestName, ConfigError, type EvaluatorEntry } from '@llm-lab/core';
 import { choiceEvaluator } from './choice.js';
 import { codeExecEvaluator } from './code/code-exec.js';
 import { containsEvaluator } from './contains.js';
@@ -137,7 +137,7 @@ export function createEvaluators(entries: readonly EvaluatorEntry[], options: Cr
       throw new ConfigError({
         file: options.file,
         path: `${path}.type`,
-        message: `unknown evaluator type '${entry.type}'. Known types: ${registry.types().join(', ')}. A custom evaluator is 'type: custom' with 'module: ./file.js', or the name of an installed evaluator package.`,
+        message: `unknown evaluator type '${entry.type}'${didYouMean(entry.type, registry.types())}. Known types: ${registry.types().join(', ')}. A custom evaluator is 'type: custom' with 'module: ./file.js', or the name of an installed evaluator package.`,
       });
     }
     let name = entry.name;
@@ -158,4 +158,10 @@ export function createEvaluators(entries: readonly EvaluatorEntry[], options: Cr
       },
     });
   });
+}
+
+/** ` (did you mean 'bleu'?)` when a known name is close to the one given, else nothing. */
+function didYouMean(name: string, known: readonly string[]): string {
+  const guess = closestName(name, known);
+  return guess ? ` (did you mean '${guess}'?)` : '';
 }

@@ -1,7 +1,7 @@
 import { ConfigError, CONTRACT_VERSION, defineProvider, type ProviderPlugin } from '@llm-lab/core';
 import { GgufChatModel } from './gguf-chat-model.js';
 import { readGgufMetadata } from './gguf-metadata.js';
-import { resolveGgufModelPath } from './gguf-model-path.js';
+import { looksLikePath, resolveGgufModelPath } from './gguf-model-path.js';
 import { resolveGgufSettings, type GgufProviderSettings, type ResolvedGgufSettings } from './gguf-options.js';
 import { listModels } from './list-models.js';
 
@@ -34,6 +34,9 @@ export function createGguf(settings: GgufProviderSettings = {}, options: { name?
         message:
           `No GGUF model '${model}' for provider ${name}:${model}: looked for ${found.tried.join(' and ')}. ` +
           (available.length > 0 ? `Models in ${resolved.modelsDir}: ${available.join(', ')}. ` : `The models folder ${resolved.modelsDir} has no models. `) +
+          (looksLikePath(model)
+            ? ''
+            : 'If the model is in another folder, point at it: `--models-dir <folder>` (llm-lab chat), `config: { modelsDir: <folder> }` on the provider entry, or LLM_LAB_MODELS_DIR=<folder>. ') +
           'Give a path to a .gguf file, or download one with `llm-lab models pull <url | owner/repo/file.gguf>`.',
       });
     }

@@ -1,4 +1,4 @@
-import type { GenerateResponse } from '@llm-lab/core';
+import { redactKnownSecrets, type GenerateResponse } from '@llm-lab/core';
 
 /**
  * One place to keep answers. Every implementation (memory, disk, Redis) behaves the same way:
@@ -19,10 +19,14 @@ export interface ResponseCache {
   close(): Promise<void>;
 }
 
-/** The fields a cache stores: the answer without the per-call marks the manager adds. */
+/**
+ * The fields a cache stores: the answer without the per-call marks the manager adds, and with
+ * registered secrets (API keys, database passwords) replaced, as in stored results: an answer
+ * that quotes the key it was sent is kept, and served from the cache, without it.
+ */
 export function storableResponse(response: GenerateResponse): GenerateResponse {
   const { cached: _cached, attempts: _attempts, ...rest } = response;
-  return rest;
+  return redactKnownSecrets(rest);
 }
 
 /** Milliseconds since the epoch at which an entry written now with `ttlMs` expires; 0 = never. */

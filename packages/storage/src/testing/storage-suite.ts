@@ -169,6 +169,26 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
         expect((error as Error).message).toContain(second.id);
       });
 
+      it('finds a run by a unique end of its id, and names the matches of an ambiguous end', async () => {
+        // Ids end in a random part (run-20261128-181128-alre): the part a person remembers.
+        const tail = uniqueRunId('tail').replace(/^test-/, '');
+        const first = await storage.createRun({ id: `run-a-${tail}x`, config: {}, resolvedConfig: {} });
+        const second = await storage.createRun({ id: `run-b-${tail}yx`, config: {}, resolvedConfig: {} });
+        expect((await storage.getRun(`${tail}x`))?.id).toBe(first.id);
+        expect((await storage.getRun(`${tail}yx`))?.id).toBe(second.id);
+        expect(await storage.getRun(`${tail}z`)).toBeUndefined();
+        // Neither the start nor the end: not a match.
+        expect(await storage.getRun(tail)).toBeUndefined();
+
+        const ambiguous = await storage.getRun('x').catch((caught: unknown) => caught);
+        expect(ambiguous).toMatchObject({ code: 'run_id_ambiguous' });
+        expect((ambiguous as Error).message).toMatch(/run id "x" matches several runs by its start or end \(.*\); give more characters of the id/);
+        expect((ambiguous as Error).message).toContain(second.id);
+        // A suffix with LIKE wildcards is literal too.
+        expect(await storage.getRun(`%${tail}x`)).toBeUndefined();
+        expect(await storage.getRun(`_${tail}yx`)).toBeUndefined();
+      });
+
       it('treats LIKE wildcards in a prefix literally', async () => {
         const stem = uniqueRunId('wild');
         const run = await storage.createRun({ id: `${stem}_x%y`, config: {}, resolvedConfig: {} });
