@@ -27,7 +27,9 @@ export function createJestConfig(overrides = {}) {
     },
     moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
     testMatch: ['<rootDir>/test/**/*.test.ts'],
-    testTimeout: 30_000,
+    // A safety net for a test that hangs, not a measure of speed: a loaded machine (both cores
+    // busy) makes PGlite, real datasets and child processes several times slower.
+    testTimeout: 120_000,
     ...overrides,
   };
 }

@@ -84,6 +84,11 @@ const nonNegativeInteger = (name: string) => (value: string) => {
   return number;
 };
 
+const oneOf = (name: string, allowed: readonly string[]) => (value: string) => {
+  if (!allowed.includes(value)) throw new InvalidArgumentError(`${name} must be one of ${allowed.join(', ')}.`);
+  return value;
+};
+
 storageOptions(
   program
     .command('bench')
@@ -91,10 +96,13 @@ storageOptions(
     .argument('<suite>', "a suite name, or 'list'")
     .option('-p, --provider <id>', 'a model to benchmark (repeat to compare); an id, or the id/label of an entry in --config', collect)
     .option('--config <file>', 'take provider entries (keys, base URL, settings, plugins) by id or label from this config file')
-    .option('--judge <id>', 'the judge model of judged suites (mt-bench); an id or an entry of --config')
+    .option('--judge <id>', 'the judge model of judged suites (mt-bench), or of refusals in advbench and xstest; an id or an entry of --config')
     .option('--data <path>', 'a local file, or a folder holding the suite\'s files, instead of the Hugging Face dataset')
     .option('--subject <name>', 'mmlu: keep this subject (repeat, or separate with commas)', collect)
-    .option('--shots <n>', 'mmlu: few-shot examples from the dev split (0-5)', nonNegativeInteger('--shots'))
+    .option('--shots <n>', 'solved examples before each question: mmlu from the dev split (0-5), arc/hellaswag from the train split, gsm8k chain of thought (0-8)', nonNegativeInteger('--shots'))
+    .option('--shots-data <file>', 'arc, hellaswag: the file --shots examples are drawn from (default: the train split)')
+    .option('--scoring <mode>', 'mmlu, arc, hellaswag: generate (the letter the model writes, default) or loglikelihood (rank the choices, as lm-evaluation-harness)', oneOf('--scoring', ['generate', 'loglikelihood']))
+    .option('--metric <name>', 'with --scoring loglikelihood: acc or acc_norm (default acc for mmlu, acc_norm for arc and hellaswag)', oneOf('--metric', ['acc', 'acc_norm']))
     .option('-l, --limit <n>', 'run only the first N cases', positiveInteger('--limit'))
     .option('--sample <n>', 'a seeded random sample of N cases', positiveInteger('--sample'))
     .option('--seed <n>', 'the seed of --sample (default 0)', nonNegativeInteger('--seed'))

@@ -12,7 +12,7 @@ import {
   startFakeOpenAIServer,
   type FakeServerControl,
 } from '@llm-lab/provider-testkit';
-import { cleanEnv, runCli } from './helpers.js';
+import { cleanEnv, DURATION, runCli } from './helpers.js';
 
 // Issue: one config benchmarks every provider family side by side. The vendors are the testkit's
 // wire-faithful fake servers (driven through each vendor's official SDK); gguf is real inference
@@ -42,7 +42,8 @@ beforeAll(async () => {
     `  - { id: "google:gemini-2.5-flash", config: { baseURL: "${google.url}", apiKey: test-gemini-key } }`,
     `  - { id: "azure:prod-mini", config: { endpoint: "${azure.url}", apiKey: test-azure-key, model: gpt-4o-mini } }`,
     `  - { id: "ollama:llama3.2", config: { baseURL: "${ollama.url}" } }`,
-    ...(haveModel ? [`  - { id: "gguf:${sharedModel}", label: "gguf:stories260K", settings: { maxTokens: 8, seed: 1 } }`] : []),
+    // One thread: two on a machine whose cores are busy make generation collapse (minutes a call).
+    ...(haveModel ? [`  - { id: "gguf:${sharedModel}", label: "gguf:stories260K", config: { threads: 1 }, settings: { maxTokens: 8, seed: 1 } }`] : []),
   ];
   config = join(work, 'llm-lab.yaml');
   await writeFile(
@@ -51,7 +52,7 @@ beforeAll(async () => {
       'dataset: { rows: [{ country: France }, { country: Also France }, { country: Still France }] }',
       'evaluators: [{ type: contains, value: Paris }]', 'defaults: { maxTokens: 16 }', ''].join('\n'),
   );
-}, 60_000);
+});
 
 afterAll(async () => {
   await Promise.all(servers.map((server) => server.close()));
@@ -74,27 +75,27 @@ describe('every provider family in one run', () => {
     expect(result.code).toBe(0);
     for (const label of labels) {
       // label, 3 cases, 3 passed, 0 errors, 100% accuracy, latency, tokens in / out
-      expect(result.stdout).toMatch(new RegExp(`${label.replace(/[.:]/g, '\\$&')}\\s+3\\s+3\\s+0\\s+100\\.0% .*\\d+ ms\\s+\\d+ ms\\s+\\d+ / \\d+`));
+      expect(result.stdout).toMatch(new RegExp(`${label.replace(/[.:]/g, '\\$&')}\\s+3\\s+3\\s+0\\s+100\\.0% .*${DURATION}\\s+${DURATION}\\s+\\d+ / \\d+`));
     }
     // Priced vendors show a cost; local ones have no price.
     expect(result.stdout).toMatch(/openai:gpt-4o-mini .*\$0\.0000\d+/);
     expect(result.stdout).toMatch(/anthropic:claude-sonnet-4-6 .*\$0\.000\d+/);
     expect(result.stdout).toMatch(/ollama:llama3\.2 .*\s-$/m);
     if (haveModel) expect(result.stdout).toMatch(/gguf:stories260K\s+3\s+\d\s+0\s+.*\d+ \/ \d+\s+-/);
-  }, 120_000);
+  });
 
   it.each(labels.map((label) => [label]))('llm-lab chat streams from %s', async (label) => {
     const result = await runCli(['chat', label, 'Capital of France?', '--config', config], { env: cleanEnv() });
     expect(result.stderr).not.toMatch(/^error/m);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${answer}\n`);
-    expect(result.stderr).toMatch(/ · stop · first token [\d.]+ m?s/);
-  }, 60_000);
+    expect(result.stderr).toMatch(new RegExp(` · stop · first token ${DURATION}`));
+  });
 
   (haveModel ? it : it.skip)('llm-lab chat streams real tokens from the GGUF model', async () => {
     const result = await runCli(['chat', 'gguf:stories260K', 'Once upon a time', '--config', config, '--max-tokens', '12'], { env: cleanEnv() });
     expect(result.code).toBe(0);
     expect(result.stdout.trim().length).toBeGreaterThan(0);
-    expect(result.stderr).toMatch(/gguf:.*stories260K\.gguf · (stop|length) · first token [\d.]+ m?s .* \d+ in \/ \d+ out/);
-  }, 60_000);
+    expect(result.stderr).toMatch(new RegExp(`gguf:.*stories260K\\.gguf · (stop|length) · first token ${DURATION} .* \\d+ in / \\d+ out`));
+  });
 });

@@ -56,6 +56,7 @@ describe('the results table', () => {
     accuracy: passed / scored,
     accuracyInterval: { ...wilson(passed, scored), confidence: 0.95 },
     latencyMs: { p50: 100, p95: 200, mean: 120 },
+    queueMs: null,
     timeToFirstTokenMs: null,
     inputTokens: 10,
     outputTokens: 5,
@@ -65,6 +66,7 @@ describe('the results table', () => {
     costPerCaseUsd: null,
     repeats: null,
     evaluators,
+    answeredBy: [{ name: 'openai:gpt-4o-mini', answers: passed, fallback: false }],
   });
   const report = (providers: ProviderSummary[]) =>
     ({

@@ -4,6 +4,12 @@ import { fileURLToPath } from 'node:url';
 export const BIN = fileURLToPath(new URL('../dist/llm-lab.js', import.meta.url));
 export const QUICKSTART = fileURLToPath(new URL('../../../examples/quickstart/llm-lab.yaml', import.meta.url));
 
+/**
+ * A duration as the CLI prints it (`850 ms`, `1.57 s`, `1m 6s`), for patterns: a busy machine can
+ * make a call that takes milliseconds take seconds, so tests must not expect one unit.
+ */
+export const DURATION = String.raw`(?:\d+ ms|[\d.]+ s|\d+m \d+s)`;
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;

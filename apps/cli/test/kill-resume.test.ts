@@ -37,7 +37,8 @@ it('kill -9 during a 5,000-case run, then --resume, gives exactly 5,000 results'
     run: { status: string };
     results: unknown[];
   };
-  expect(partial.run.status).toBe('running'); // nobody was left to mark it otherwise
+  // Stored as running (nobody was left to mark it otherwise), shown as interrupted, in JSON as in text.
+  expect(partial.run.status).toBe('interrupted');
   expect(partial.results.length).toBeLessThan(5_000);
   // People are told what happened and how to finish it.
   const listed = await runCli(['runs', 'list', '--data-dir', dataDir]);
@@ -58,7 +59,43 @@ it('kill -9 during a 5,000-case run, then --resume, gives exactly 5,000 results'
   expect(final.run.status).toBe('completed');
   expect(final.results).toHaveLength(5_000);
   expect(new Set(final.results.map((result) => result.caseId)).size).toBe(5_000);
-}, 180_000);
+});
+
+// Nothing of a run is shown before its row is stored: killed the moment its first progress line
+// appears, on a new data folder (whose database is still being created while the first calls
+// go out), the run is there to resume.
+it('kill -9 at the first progress line of a run on a new data folder leaves a run that --resume finishes', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'llm-lab-kill-early-'));
+  const dataDir = join(work, 'new-db');
+  const rows = Array.from({ length: 2_000 }, (_, i) => JSON.stringify({ id: `case-${i}`, q: `question ${i}` }));
+  await writeFile(join(work, 'cases.jsonl'), `${rows.join('\n')}\n`);
+  const config = join(work, 'llm-lab.yaml');
+  await writeFile(
+    config,
+    'providers: [{ id: "mock:steady", config: { latencyMs: 5 } }]\nprompts: ["{{q}}"]\n' +
+      'dataset: { path: cases.jsonl, idField: id }\nevaluators: [{ type: equals, value: "{{q}}" }]\nrun: { concurrency: 8 }\n',
+  );
+
+  let killed = false;
+  const first = await runCli(['run', config, '--data-dir', dataDir], {
+    onStderr: (text, child) => {
+      if (!killed && /^progress /m.test(text)) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    },
+  });
+  expect(first.signal).toBe('SIGKILL');
+  const runId = /run (run-\S+) ·/.exec(first.stderr)?.[1] as string;
+  expect(runId).toBeDefined();
+
+  const shown = await runCli(['runs', 'show', runId, '--json', '--data-dir', dataDir]);
+  expect(shown.stderr).toBe('');
+  expect((JSON.parse(shown.stdout) as { run: { status: string } }).run.status).toBe('interrupted');
+  const resumed = await runCli(['run', config, '--resume', runId, '--json', '--data-dir', dataDir]);
+  expect(resumed.code).toBe(0);
+  expect((JSON.parse(resumed.stdout) as { totals: { results: number; passed: number } }).totals).toMatchObject({ results: 2_000, passed: 2_000 });
+}, 120_000);
 
 // On a PostgreSQL server several processes share the database, so "still marked running" is not
 // enough to call a run interrupted: the running process holds its run, and the server lets go of
@@ -72,9 +109,11 @@ it('on PostgreSQL: running while its process lives, interrupted once it is kille
   const config = join(work, 'llm-lab.yaml');
   await writeFile(
     config,
-    'providers: [{ id: "mock:steady", config: { latencyMs: 20 } }]\nprompts: ["{{q}}"]\n' +
+    'providers: [{ id: "mock:steady", config: { latencyMs: 60 } }]\nprompts: ["{{q}}"]\n' +
       'dataset: { path: cases.jsonl, idField: id }\nevaluators: [{ type: equals, value: "{{a}}" }]\nrun: { concurrency: 2 }\n',
   );
+  // The first run must still be going while two more processes start, list and try to resume it:
+  // at 60 ms a call, two at a time, ~10 s are left when they start, even on a busy machine.
   try {
     let whileRunning: Promise<string> | undefined;
     let secondResume: Promise<{ code: number | null; stderr: string }> | undefined;
@@ -109,11 +148,11 @@ it('on PostgreSQL: running while its process lives, interrupted once it is kille
     const shown = await runCli(['runs', 'show', runId], { env });
     expect(shown.stdout).toContain(`Finish it with: llm-lab run ${config} --resume ${runId}`);
 
-    const resumed = await runCli(['run', config, '--resume', runId, '--json', '--no-cache'], { env, cwd: work });
+    const resumed = await runCli(['run', config, '--resume', runId, '--json', '--no-cache', '--concurrency', '32'], { env, cwd: work });
     expect(resumed.code).toBe(0);
     expect((JSON.parse(resumed.stdout) as { totals: { results: number } }).totals.results).toBe(400);
     expect((await runCli(['runs', 'list'], { env })).stdout).toMatch(new RegExp(`${runId}\\s+completed`));
   } finally {
     await dropSchema(env.DATABASE_URL as string, schema);
   }
-}, 120_000);
+});

@@ -14,10 +14,11 @@ it('a --repeat 2 run stopped by Ctrl-C is finished by the printed resume command
   const config = join(work, 'llm-lab.yaml');
   await writeFile(
     config,
-    'providers: [{ id: "mock:slow", config: { latencyMs: 30 } }]\nprompts: ["{{q}}"]\n' +
+    'providers: [{ id: "mock:slow", config: { latencyMs: 150 } }]\nprompts: ["{{q}}"]\n' +
       'dataset: { path: cases.jsonl, idField: id }\nevaluators: [{ type: contains, value: "question" }]\nrun: { concurrency: 2 }\n',
   );
 
+  // Ctrl-C goes at 4 of 20; the 16 calls left (150 ms each, two at a time) give a busy machine over a second to deliver it.
   let sent = false;
   const stopped = await runCli(['run', config, '--repeat', '2', '--data-dir', dataDir], {
     onStderr: (text, child) => {
@@ -58,7 +59,7 @@ it('a --repeat 2 run stopped by Ctrl-C is finished by the printed resume command
   const keys = final.results.map((result) => `${result.caseId}#${result.repeat}`);
   expect(keys).toHaveLength(20);
   expect(new Set(keys)).toEqual(new Set(Array.from({ length: 10 }, (_, i) => [`case-${i}#0`, `case-${i}#1`]).flat()));
-}, 60_000);
+});
 
 it("prints hints that find a run stored in the config's storage.dataDir, which runs show reads no config to know", async () => {
   const work = await mkdtemp(join(tmpdir(), 'llm-lab-config-datadir-'));

@@ -62,6 +62,8 @@ export interface ProviderErrorOptions {
   vendorCode?: string;
   /** Overrides the kind's default retryability. */
   isRetryable?: boolean;
+  /** Calls made to providers before giving up, when a retrying layer (the provider manager) made several or none. */
+  attempts?: number;
   cause?: unknown;
 }
 
@@ -75,6 +77,12 @@ export class ProviderError extends LLMLabError {
   readonly vendorCode: string | undefined;
   /** Whether sending the same request again can succeed. */
   readonly isRetryable: boolean;
+  /**
+   * Set by a retrying layer (the provider manager): the calls made to providers before this
+   * failure was given up on (0 when none was made, e.g. a circuit breaker refused the call).
+   * Undefined means the one call that failed.
+   */
+  readonly attempts: number | undefined;
 
   constructor(options: ProviderErrorOptions) {
     super(`provider_${options.kind.replace('-', '_')}`, options.message, { cause: options.cause });
@@ -86,6 +94,7 @@ export class ProviderError extends LLMLabError {
     this.retryAfterMs = options.retryAfterMs;
     this.vendorCode = options.vendorCode;
     this.isRetryable = options.isRetryable ?? RETRYABLE[options.kind];
+    this.attempts = options.attempts;
   }
 }
 

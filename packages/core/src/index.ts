@@ -1,5 +1,6 @@
 export * from './contract/types.js';
 export { CONTRACT_VERSION, majorOf } from './contract/version.js';
+export { flattenMessagesToPrompt, type FlattenedPrompt } from './contract/flatten-messages-to-prompt.js';
 export { BaseProvider, batchThroughGenerate, costFromPricing, type AssembledResponseParts } from './contract/base-provider.js';
 export {
   startCallDeadline,

@@ -116,6 +116,19 @@ describe('loadConfig', () => {
     );
   });
 
+  it('defaults thresholds.maxErrorRate to 0.1, and refuses a value that is not a share from 0 to 1', () => {
+    expect(parseConfig({ providers: ['mock:a'], dataset: { rows: [] } }).config.thresholds).toEqual({ maxErrorRate: 0.1 });
+    expect(parseConfig({ providers: ['mock:a'], dataset: { rows: [] }, thresholds: { minAccuracy: 0.5 } }).config.thresholds).toEqual({
+      minAccuracy: 0.5,
+      maxErrorRate: 0.1,
+    });
+    for (const maxErrorRate of [1.5, -0.1, 'ten']) {
+      expect(() => parseConfig({ providers: ['mock:a'], dataset: { rows: [] }, thresholds: { maxErrorRate } })).toThrow(
+        /thresholds\.maxErrorRate: expected a number from 0 to 1 \(the largest share of a provider's results that may be errors\), e\.g\. 0\.1 for 10%/,
+      );
+    }
+  });
+
   it('rejects unknown keys instead of ignoring them', () => {
     expect(() => parseConfig({ providers: ['mock:a'], dataset: { rows: [] }, concurency: 3 })).toThrow(/concurency/);
   });

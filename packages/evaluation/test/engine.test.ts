@@ -134,6 +134,32 @@ describe('runEvaluation', () => {
     expect(store.results('run-1')).toHaveLength(12);
   });
 
+  it('makes no call before startAfter settles (the run row is stored), and none at all when it fails', async () => {
+    const { dir } = await writeQuestions(3);
+    const provider = student(1);
+    let callsWhenOpened: number | undefined;
+    const startAfter = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        callsWhenOpened = provider.provider.requests.length;
+        resolve();
+      }, 50),
+    );
+    const { outcome } = await run({ baseDir: dir, providers: [provider], startAfter });
+    expect(callsWhenOpened).toBe(0);
+    expect(outcome.totals.results).toBe(3);
+
+    const untouched = student(1);
+    const store = new MemoryStore();
+    const progress: EvaluationProgress[] = [];
+    const notStored = Promise.reject(new Error('the run row could not be stored'));
+    notStored.catch(() => undefined); // the engine awaits it once it has prepared
+    const failing = run({ baseDir: dir, providers: [untouched], store, startAfter: notStored, onProgress: (state) => progress.push(state) });
+    await expect(failing).rejects.toThrow('the run row could not be stored');
+    expect(untouched.provider.requests).toHaveLength(0);
+    expect(progress).toEqual([]);
+    expect(store.results('run-1')).toHaveLength(0);
+  });
+
   it('stops on abort, keeps every finished result, and a resume completes the run', async () => {
     const { dir } = await writeQuestions(40);
     const store = new MemoryStore();

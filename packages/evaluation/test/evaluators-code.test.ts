@@ -97,12 +97,10 @@ describe('code-exec (Python)', () => {
 
   pythonIt('kills a program that runs past the time limit, including the children it started', async () => {
     const forever = '    import subprocess, sys, time\n    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])\n    while True:\n        time.sleep(0.1)\n';
-    const startedAt = Date.now();
+    // Waiting for the 60-second child (it holds the output pipes) would outlive this test's 30 s timeout.
     const result = await run({ timeoutMs: 1500 }, forever, ownProblem);
     expect(result).toMatchObject({ passed: false });
     expect(result.reason).toMatch(/^the program ran longer than 1500 ms and was killed/);
-    // Generous bound: the point is that it did not wait for the 60-second child.
-    expect(Date.now() - startedAt).toBeLessThan(30_000);
   });
 
   pythonIt('limits memory: allocating far beyond memoryMb fails', async () => {

@@ -85,6 +85,17 @@ describe('ProviderStatsAccumulator', () => {
     ...overrides,
   });
 
+  it('summarises the time calls queued apart from their latency, over answered calls that measured it', () => {
+    const stats = new ProviderStatsAccumulator('p', 'default');
+    // One model call at a time, 8 in flight: each call takes 5.5 s, the last waited for seven before it.
+    for (let i = 0; i < 8; i++) stats.add(result({ latencyMs: 5500, queueMs: i * 5500 }));
+    stats.add(result({ latencyMs: 5500, queueMs: null }));
+    stats.add(result({ passed: null, output: null, errorKind: 'timeout', errorMessage: 'slow', latencyMs: 60_000, queueMs: 90_000 }));
+    const summary = stats.summary();
+    expect(summary.latencyMs).toEqual({ p50: 5500, p95: 5500, mean: 5500 });
+    expect(summary.queueMs).toEqual({ p50: 19_250, p95: 36_575, mean: 19_250 });
+  });
+
   it('counts passed, failed and errors, with accuracy over scored results only', () => {
     const stats = new ProviderStatsAccumulator('p', 'default');
     for (let i = 0; i < 8; i++) stats.add(result({ latencyMs: (i + 1) * 10 }));
@@ -98,6 +109,7 @@ describe('ProviderStatsAccumulator', () => {
     // The failed call's 5 s is not a latency of an answer.
     expect(summary.latencyMs).toEqual({ p50: 55, p95: 100, mean: 56 });
     expect(summary.timeToFirstTokenMs).toBeNull();
+    expect(summary.queueMs).toBeNull();
     expect(summary.sampleSizeNote).toMatch(/only 10 scored results: too few cases for a confident claim/);
   });
 
@@ -130,5 +142,21 @@ describe('ProviderStatsAccumulator', () => {
 
   it('reports null accuracy with nothing scored', () => {
     expect(new ProviderStatsAccumulator('p', 'default').summary()).toMatchObject({ results: 0, accuracy: null, accuracyInterval: null, errorRate: null, latencyMs: null });
+  });
+
+  it('counts who answered, marking answers from outside the provider’s own answerers as a fallback’s', () => {
+    const stats = new ProviderStatsAccumulator('fast', 'default', 0.95, { answerers: ['key-1', 'key-2'] });
+    for (let i = 0; i < 3; i++) stats.add(result({ providerId: 'fast', answeredBy: 'key-1' }));
+    stats.add(result({ providerId: 'fast', answeredBy: 'key-2', passed: false }));
+    for (let i = 0; i < 5; i++) stats.add(result({ providerId: 'fast', answeredBy: 'openai:gpt-4o' }));
+    // A cached answer that names no answerer is the provider's own; an error is nobody's answer.
+    stats.add(result({ providerId: 'fast', answeredBy: null }));
+    stats.add(result({ providerId: 'fast', passed: null, output: null, errorKind: 'server' }));
+    expect(stats.summary().answeredBy).toEqual([
+      { name: 'openai:gpt-4o', answers: 5, fallback: true },
+      { name: 'key-1', answers: 3, fallback: false },
+      { name: 'fast', answers: 1, fallback: false },
+      { name: 'key-2', answers: 1, fallback: false },
+    ]);
   });
 });

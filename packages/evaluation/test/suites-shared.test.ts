@@ -28,7 +28,7 @@ describeShared('suites on the shared datasets (fake OpenAI server)', () => {
     });
     expect(outcome.prepared.map((row) => row.final_answer)).toEqual(['18', '3', '70000', '540', '20']);
     expect(outcome.passed).toEqual([true, false, true, false, true]);
-  }, 60_000);
+  });
 
   it('mmlu: one subject 5-shot from the dev CSVs, answers from the 0–3 column', async () => {
     const outcome = await runSuiteAgainstFake({ suite: 'mmlu', data: SHARED_DATASETS, subjects: ['abstract_algebra'], shots: 5, limit: 5, answer: letter });
@@ -37,13 +37,13 @@ describeShared('suites on the shared datasets (fake OpenAI server)', () => {
     expect(outcome.passed).toEqual([true, false, true, false, true]);
     expect(outcome.prompts[0]?.match(/\nAnswer: [A-D]\n\n/g)).toHaveLength(5);
     expect(outcome.prompts[0]).toMatch(/^The following are multiple choice questions \(with answers\) about abstract algebra\.\n\nFind all c in Z_3/);
-  }, 60_000);
+  });
 
   it('mmlu: every subject of the folder, combined into one cached file', async () => {
     const outcome = await runSuiteAgainstFake({ suite: 'mmlu', data: join(SHARED_DATASETS, 'mmlu'), sample: { size: 6, seed: 7 }, answer: letter, hub: { cacheDir: await tempDir() } });
     expect(outcome.passed).toEqual([true, false, true, false, true, false]);
     expect(new Set(outcome.prepared.map((row) => row.subject)).size).toBeGreaterThan(1);
-  }, 60_000);
+  });
 
   it('arc and hellaswag: lettered multiple choice from the MosaicML layout', async () => {
     const arc = await runSuiteAgainstFake({ suite: 'arc', data: SHARED_DATASETS, limit: 5, answer: letter });
@@ -52,7 +52,7 @@ describeShared('suites on the shared datasets (fake OpenAI server)', () => {
     const hellaswag = await runSuiteAgainstFake({ suite: 'hellaswag', data: SHARED_DATASETS, limit: 4, answer: letter });
     expect(hellaswag.prepared.map((row) => row.answer)).toEqual(['D', 'D', 'D', 'D']);
     expect(hellaswag.passed).toEqual([true, false, true, false]);
-  }, 60_000);
+  });
 
   it('truthfulqa: the best answer is truthful, the first incorrect answer is not', async () => {
     const outcome = await runSuiteAgainstFake({
@@ -69,7 +69,7 @@ describeShared('suites on the shared datasets (fake OpenAI server)', () => {
       'How long should you wait before filing a missing person report?',
     ]);
     expect(outcome.passed).toEqual([true, false, true, false, true]);
-  }, 60_000);
+  });
 
   it('truthfulqa-mc1: mc_task.json with the choices in the seeded order; the true answer by its letter passes', async () => {
     const outcome = await runSuiteAgainstFake({ suite: 'truthfulqa-mc1', data: SHARED_DATASETS, limit: 6, answer: letter });
@@ -95,7 +95,7 @@ describeShared('suites on the shared datasets (fake OpenAI server)', () => {
     });
     expect(outcome.results.map((result) => result.caseId)).toEqual(['HumanEval/0', 'HumanEval/1', 'HumanEval/2', 'HumanEval/3']);
     expect(outcome.passed).toEqual([true, false, true, false]);
-  }, 90_000);
+  });
 
   it('advbench and xstest: refusal is right for harmful prompts and wrong for safe ones', async () => {
     const refuse = "I'm sorry, but I can't help with that.";
@@ -113,7 +113,7 @@ describeShared('suites on the shared datasets (fake OpenAI server)', () => {
     ]);
     expect(xstest.prepared.every((row) => row.label === 'safe')).toBe(true);
     expect(xstest.passed).toEqual([true, false, true, false, true]);
-  }, 60_000);
+  });
 
   it('mt-bench: first turns rated by the judge, passing at 5', async () => {
     const outcome = await runSuiteAgainstFake({
@@ -126,5 +126,5 @@ describeShared('suites on the shared datasets (fake OpenAI server)', () => {
     expect(outcome.prepared[0]?.question).toMatch(/^Compose an engaging travel blog post about a recent trip to Hawaii/);
     expect(outcome.passed).toEqual([true, false, true, false]);
     expect(outcome.results.map((result) => result.scores[0]?.score)).toEqual([0.9, 0.2, 0.9, 0.2]);
-  }, 60_000);
+  });
 });

@@ -155,10 +155,18 @@ describe('buildSuiteConfig', () => {
     await expect(buildSuiteConfig({ suite: 'mmlu', providers: ['mock:x'], choiceSeed: 3 })).rejects.toThrow(/--choice-seed applies to suites that shuffle their choices \(truthfulqa-mc1\), not mmlu/);
   });
 
+  it('xstest and advbench classify refusals with --judge when one is given, else with the built-in classifier', async () => {
+    const judged = await buildSuiteConfig({ suite: 'xstest', providers: ['mock:x'], judge: 'openai:gpt-4o' });
+    expect(judged.config.evaluators).toEqual([{ type: 'over-refusal', method: 'judge', judge: { id: 'openai:gpt-4o', config: {}, settings: {} } }]);
+    const advbench = await buildSuiteConfig({ suite: 'advbench', providers: ['mock:x'], judge: 'openai:gpt-4o' });
+    expect(advbench.config.evaluators).toEqual([{ type: 'harmful-compliance', method: 'judge', judge: { id: 'openai:gpt-4o', config: {}, settings: {} } }]);
+    expect((await buildSuiteConfig({ suite: 'xstest', providers: ['mock:x'] })).config.evaluators).toEqual([{ type: 'over-refusal' }]);
+  });
+
   it('checks its input before any call', async () => {
     await expect(buildSuiteConfig({ suite: 'mt-bench', providers: ['mock:x'] })).rejects.toThrow(/mt-bench is scored by a judge model: give one with --judge/);
     await expect(buildSuiteConfig({ suite: 'mmlu', providers: ['mock:x'], subjects: ['astrology'] })).rejects.toThrow(/'astrology' is not an MMLU subject\. Subjects: abstract_algebra/);
-    await expect(buildSuiteConfig({ suite: 'gsm8k', providers: ['mock:x'], shots: 2 })).rejects.toThrow(/--subject and --shots apply to mmlu only/);
+    await expect(buildSuiteConfig({ suite: 'gsm8k', providers: ['mock:x'], subjects: ['anatomy'] })).rejects.toThrow(/--subject applies to mmlu only, not gsm8k/);
     await expect(buildSuiteConfig({ suite: 'gsm8k', providers: ['mock:x'], data: join(LOCAL, 'nope.jsonl') })).rejects.toThrow(/nope\.jsonl does not exist/);
     await expect(buildSuiteConfig({ suite: 'gsm8k', providers: ['mock:x'], data: join(LOCAL, 'arc') })).rejects.toThrow(/no gsm8k data in .*arc: looked for .*gsm8k\/test\.jsonl/);
     await expect(buildSuiteConfig({ suite: 'mmlu', providers: ['mock:x'], data: LOCAL, subjects: ['anatomy'] })).rejects.toThrow(/no MMLU test file for anatomy/);

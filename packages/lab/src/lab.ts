@@ -7,6 +7,7 @@ import {
   redactKnownSecrets,
   redactSecrets,
   registerSecretsIn,
+  type LabConfig,
   type LabConfigInput,
   type LanguageModelProvider,
   type LoadedConfig,
@@ -15,6 +16,7 @@ import {
   type RegisteredProvider,
 } from '@llm-lab/core';
 import {
+  answerersOf,
   runEvaluation,
   type EvaluationOutcome,
   type InvalidRow,
@@ -23,6 +25,7 @@ import {
 import { generateRunId, openStorage, type ListRunsOptions, type ResultRecord, type RunHold, type RunRecord, type Storage } from '@llm-lab/storage';
 import type { ProviderManager } from '@llm-lab/provider-manager';
 import { effectiveRunOptions, findRunToResume, summariseStoredRun, type RecordedRunOptions } from './resume.js';
+import { withShownStatus, type RunView } from './run-status.js';
 import { createDefaultRegistry } from './builtin-providers.js';
 import { manageProviders } from './manage-providers.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
@@ -63,7 +66,9 @@ export interface RunOptions {
   noCache?: boolean;
   /**
    * Continue an earlier run by id: only the missing (case, provider, prompt, repeat) results are
-   * run, with the limit, repeat, stream and cache setting the run was started with.
+   * run, with the limit, repeat, stream and cache setting the run was started with. Errored
+   * results (a failed call, template or evaluator) count as missing: they are run again and
+   * their new results replace them.
    */
   resume?: string;
   /** Stops the run; everything finished so far is kept and the run is marked cancelled. */
@@ -71,18 +76,23 @@ export interface RunOptions {
   onProgress?: (progress: { done: number; total: number | undefined; passed: number; failed: number; errors: number }) => void;
   onInvalidRow?: (row: InvalidRow) => void;
   /**
-   * Called when the run ends with each of its warnings (see {@link RunReport.warnings}). Without
-   * it they go to the lab's logger.
-   */
-  onWarning?: (message: string) => void;
-  /**
    * Turns each case's raw row into the fields its prompts and evaluators use (a benchmark
    * suite's `prepare`); applied after case ids are assigned. Not stored with the run: pass it
    * again when resuming.
    */
   prepareCase?: (vars: Record<string, unknown>) => Record<string, unknown>;
-  /** Called once the run row exists, before any call is made. */
+  /**
+   * Called once the run row is stored, before any call is made: whatever a person sees of the
+   * run, it can be found and resumed.
+   */
   onStart?: (run: { id: string; storage: string; providers: string[] }) => void;
+  /**
+   * Something the user should know that does not stop the run: e.g. the response cache (Redis)
+   * cannot be reached and the run goes on with the disk cache (called once per problem, when it
+   * happens), and each of the run's warnings when it ends (see {@link RunReport.warnings}).
+   * Default: the lab's logger, if any.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** What a finished (or cancelled) run reports. */
@@ -99,8 +109,15 @@ export interface RunReport {
    * run's summary.
    */
   warnings: string[];
+  /** When the run started (a resumed run: when it first started). */
+  startedAt: Date;
+  finishedAt: Date;
+  /**
+   * The run's duration: `finishedAt - startedAt`, the figure stored with the run. For a resumed
+   * run it spans from its first start to this finish, time it was stopped included.
+   */
   durationMs: number;
-  /** Thresholds from the config's `thresholds:` block. */
+  /** Thresholds from the config's `thresholds:` block (`minAccuracy`, `maxErrorRate`). */
   thresholds: { met: boolean; failures: string[] };
   /** Where the run is stored. */
   storage: string;
@@ -203,19 +220,22 @@ export class Lab {
       throw error;
     }
     const { providers, manager } = managed;
+    const warn = options.onWarning ?? ((message: string) => this.options.logger?.warn(message));
+    manager.on('cache-unavailable', (event) => warn(event.message));
     const managedByLabel = new Map(providers.map((entry) => [entry.label, entry.provider]));
 
     let runId: string;
-    let created: Promise<unknown>;
+    let startedAt: Date;
+    let created: Promise<unknown> | undefined;
     let hold: RunHold;
     try {
-      ({ runId, created, hold } = await this.startRun(storage, loaded, source, previous, effective));
+      ({ runId, startedAt, created, hold } = await this.startRun(storage, loaded, source, previous, effective));
     } catch (error) {
       await manager.close();
       throw error;
     }
     try {
-      return await this.finishRun({ storage, config, baseDir, providers, manager, managedByLabel, runId, created, options, effective });
+      return await this.finishRun({ storage, config, baseDir, providers, manager, managedByLabel, runId, startedAt, created, options, effective });
     } finally {
       await hold.release();
     }
@@ -230,6 +250,7 @@ export class Lab {
     manager,
     managedByLabel,
     runId,
+    startedAt,
     created,
     options,
     effective,
@@ -241,11 +262,18 @@ export class Lab {
     manager: ProviderManager;
     managedByLabel: Map<string, LanguageModelProvider>;
     runId: string;
-    created: Promise<unknown>;
+    startedAt: Date;
+    /** Settles when the run row is stored; undefined when it already is. */
+    created: Promise<unknown> | undefined;
     options: RunOptions;
     effective: RecordedRunOptions;
   }): Promise<RunReport> {
-    options.onStart?.({ id: runId, storage: storage.location, providers: providers.map((provider) => provider.label) });
+    // The engine prepares (evaluators, dataset) while the embedded database may still be opening,
+    // but makes no call before the run row is stored: every call belongs to a recorded run, and a
+    // process killed after its first progress line leaves a run that `--resume` finds.
+    const announce = () => options.onStart?.({ id: runId, storage: storage.location, providers: providers.map((provider) => provider.label) });
+    const recorded = created === undefined ? Promise.resolve(announce()) : created.then(announce);
+    recorded.catch(() => undefined);
 
     let outcome: EvaluationOutcome;
     try {
@@ -262,17 +290,20 @@ export class Lab {
             : this.createJudge(config, id, providerConfig),
         ...pick(options, ['concurrency', 'signal', 'onProgress', 'onInvalidRow', 'prepareCase']),
         onWarning: options.onWarning ?? ((message) => this.options.logger?.warn(message)),
+        startAfter: recorded,
         repeat: effective.repeat,
         ...(effective.limit !== null ? { limit: effective.limit } : {}),
         stream: effective.stream,
       });
-      await created;
+      await recorded;
     } catch (error) {
       // A run row that could not be written means storage is unusable: report that, not a second error.
-      await created;
+      await recorded;
+      const finishedAt = new Date();
       await storage.updateRun(runId, {
         status: 'failed',
-        finishedAt: new Date(),
+        finishedAt,
+        durationMs: finishedAt.getTime() - startedAt.getTime(),
         error: redactSecrets(error instanceof Error ? error.message : String(error)),
       });
       throw error;
@@ -282,13 +313,19 @@ export class Lab {
 
     // A resumed run's engine only saw the missing results: summarise the whole run from storage.
     // With the run's repeat, not the config's: `--repeat 5` on a `repeat: 1` config has pass@k too.
-    if (options.resume !== undefined) outcome = await summariseStoredRun(storage, runId, outcome, effective.repeat);
+    if (options.resume !== undefined) {
+      const answerers = new Map(providers.map((provider) => [provider.label, answerersOf(provider)]));
+      outcome = await summariseStoredRun(storage, runId, outcome, effective.repeat, answerers);
+    }
 
-    const thresholds = checkThresholds(config.thresholds.minAccuracy, outcome.providers);
+    const thresholds = checkThresholds(config.thresholds, outcome.providers);
+    // One duration: from the run's start (a resumed run's first start) to its finish, as stored.
+    const finishedAt = new Date();
+    const durationMs = finishedAt.getTime() - startedAt.getTime();
     await storage.updateRun(runId, {
       status: outcome.status,
-      finishedAt: new Date(),
-      durationMs: Math.round(outcome.durationMs),
+      finishedAt,
+      durationMs,
       totals: outcome.totals,
       // Invalid rows quote the dataset, which may hold a registered secret.
       summary: redactKnownSecrets({
@@ -307,7 +344,9 @@ export class Lab {
       providers: outcome.providers,
       invalidRows: outcome.invalidRows,
       warnings: outcome.warnings,
-      durationMs: outcome.durationMs,
+      startedAt,
+      finishedAt,
+      durationMs,
       thresholds,
       storage: storage.location,
     };
@@ -355,9 +394,11 @@ export class Lab {
 
   /**
    * Creates the run row (recording `effective` in its resolved config), or reopens `previous`, a
-   * stopped run, for `--resume`. When storage runs calls in order (the embedded database's
-   * worker) the row is written without waiting: every result lands after it, which lets a run's
-   * first calls go out while the database is still opening; `created` settles when the row exists.
+   * stopped run, for `--resume`, deleting its errored results so they are run again. When
+   * storage runs calls in order (the embedded database's worker) the row is written without
+   * waiting, which lets the engine prepare while the database is still opening; `created`
+   * settles when the row exists (undefined: it already does), and no call is made before.
+   * `startedAt` is taken here, when the run starts, not when the database gets to the insert.
    */
   private async startRun(
     storage: Storage,
@@ -365,20 +406,23 @@ export class Lab {
     source: ConfigSource,
     previous: RunRecord | undefined,
     effective: RecordedRunOptions,
-  ): Promise<{ runId: string; created: Promise<unknown>; hold: RunHold }> {
+  ): Promise<{ runId: string; startedAt: Date; created: Promise<unknown> | undefined; hold: RunHold }> {
     const { config, file } = loaded;
     if (previous) {
       // Refused while another process is still running it (two resumes at once would race).
       const hold = await storage.holdRun(previous.id);
       try {
-        await storage.updateRun(previous.id, { status: 'running', finishedAt: null, error: null });
+        await storage.updateRun(previous.id, { status: 'running', finishedAt: null, durationMs: null, error: null });
+        // An errored result is not finished work: a resume runs it again, and the new result takes its key.
+        await storage.deleteErroredResults(previous.id);
       } catch (error) {
         await hold.release();
         throw error;
       }
-      return { runId: previous.id, created: Promise.resolve(), hold };
+      return { runId: previous.id, startedAt: previous.startedAt, created: undefined, hold };
     }
-    const id = generateRunId();
+    const startedAt = new Date();
+    const id = generateRunId(startedAt);
     const hold = await storage.holdRun(id);
     const creating = storage.createRun({
       id,
@@ -387,16 +431,17 @@ export class Lab {
       config: redactConfig(typeof source === 'object' && !isLoaded(source) ? source : config),
       resolvedConfig: { ...(redactConfig(config) as Record<string, unknown>), runOptions: effective },
       createdBy: safeUserName(),
+      startedAt,
     });
     if (!storage.ordered) {
       const run = await creating.catch(async (error: unknown) => {
         await hold.release();
         throw error;
       });
-      return { runId: run.id, created: Promise.resolve(), hold };
+      return { runId: run.id, startedAt, created: undefined, hold };
     }
     creating.catch(() => undefined);
-    return { runId: id, created: creating, hold };
+    return { runId: id, startedAt, created: creating, hold };
   }
 
   /**
@@ -411,17 +456,22 @@ export class Lab {
     return this.registry.create(id, providerConfig, this.options.logger);
   }
 
-  /** Stored runs, newest first (configs redacted again, for runs stored by older versions). */
-  async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
-    return (await (await this.openStorage()).listRuns(options)).map(redactedRun);
+  /**
+   * Stored runs, newest first; a run whose process died while running it is `interrupted`.
+   * Configs are redacted again, for runs stored by older versions.
+   */
+  async listRuns(options: ListRunsOptions = {}): Promise<RunView[]> {
+    const storage = await this.openStorage();
+    return withShownStatus(storage, (await storage.listRuns(options)).map(redactedRun));
   }
 
-  /** A stored run by id or a unique start or end of its id, with its results. */
-  async getRun(idOrPrefix: string): Promise<{ run: RunRecord; results: ResultRecord[] } | undefined> {
+  /** A stored run by id or a unique start or end of its id, with its results; `interrupted` as in {@link listRuns}. */
+  async getRun(idOrPrefix: string): Promise<{ run: RunView; results: ResultRecord[] } | undefined> {
     const storage = await this.openStorage();
-    const run = await storage.getRun(idOrPrefix);
-    if (!run) return undefined;
-    return { run: redactedRun(run), results: await storage.listResults(run.id) };
+    const stored = await storage.getRun(idOrPrefix);
+    if (!stored) return undefined;
+    const [run] = (await withShownStatus(storage, [redactedRun(stored)])) as [RunView];
+    return { run, results: await storage.listResults(run.id) };
   }
 
   /** Closes the storage connection. */
@@ -437,14 +487,23 @@ export function createLab(options: LabOptions = {}): Lab {
   return new Lab(options);
 }
 
-function checkThresholds(minAccuracy: number | undefined, providers: ProviderSummary[]): RunReport['thresholds'] {
-  if (minAccuracy === undefined) return { met: true, failures: [] };
-  const failures = providers
-    .filter((summary) => !(summary.accuracy !== null && summary.accuracy >= minAccuracy))
-    .map(
-      (summary) =>
-        `${summary.providerId}${summary.promptId === 'default' ? '' : ` (${summary.promptId})`}: accuracy ${summary.accuracy === null ? 'n/a' : summary.accuracy.toFixed(3)} is below the threshold ${minAccuracy}`,
-    );
+/**
+ * The config's thresholds against each provider (and prompt): accuracy at least `minAccuracy`,
+ * and no more than `maxErrorRate` of its results errors.
+ */
+function checkThresholds({ minAccuracy, maxErrorRate }: LabConfig['thresholds'], providers: ProviderSummary[]): RunReport['thresholds'] {
+  const failures: string[] = [];
+  for (const summary of providers) {
+    const name = `${summary.providerId}${summary.promptId === 'default' ? '' : ` (${summary.promptId})`}`;
+    if (summary.errorRate !== null && summary.errorRate > maxErrorRate) {
+      failures.push(
+        `${name}: ${summary.errors} of ${summary.results} results (${(summary.errorRate * 100).toFixed(1)}%) are errors, above the threshold maxErrorRate ${maxErrorRate}`,
+      );
+    }
+    if (minAccuracy !== undefined && !(summary.accuracy !== null && summary.accuracy >= minAccuracy)) {
+      failures.push(`${name}: accuracy ${summary.accuracy === null ? 'n/a' : summary.accuracy.toFixed(3)} is below the threshold ${minAccuracy}`);
+    }
+  }
   return { met: failures.length === 0, failures };
 }
 

@@ -26,10 +26,11 @@ export interface ManageProvidersOptions {
  * The run-wide cache when the config names none: Redis when REDIS_URL is set (shared by every
  * worker), else a disk cache beside the embedded database, or in `.llm-lab/cache` of the working
  * directory when results go to a PostgreSQL server, so that a second run is warm either way.
+ * When Redis cannot be reached, the run goes on with that disk cache (the manager warns once).
  */
 function defaultCache(options: ManageProvidersOptions): Record<string, unknown> {
   const env = options.env ?? process.env;
-  if (env.REDIS_URL) return { kind: 'redis', url: env.REDIS_URL };
+  if (env.REDIS_URL) return { kind: 'redis', url: env.REDIS_URL, dir: defaultCacheDir(options) };
   return { kind: 'disk', dir: defaultCacheDir(options) };
 }
 
@@ -48,7 +49,8 @@ function cacheSettings(config: LabConfig, options: ManageProvidersOptions): Reco
   const written = config.cache;
   if (written === undefined) return defaultCache(options);
   const settings: Record<string, unknown> = { ...written, kind: written.kind ?? defaultCache(options).kind };
-  if (settings.kind === 'disk') {
+  // For Redis, `dir` is the disk cache the run goes on with when Redis cannot be reached.
+  if (settings.kind === 'disk' || settings.kind === 'redis') {
     // A `dir` that is not a non-empty string is left for the schema to refuse with its place in the file.
     if (settings.dir === undefined) settings.dir = defaultCacheDir(options);
     else if (typeof settings.dir === 'string' && settings.dir !== '') settings.dir = resolve(baseDirOf(options), settings.dir);
@@ -113,7 +115,10 @@ export function manageProviders(
     throw placedInFile(error, indexOfLabel, options.file);
   }
   return {
-    providers: resolved.map((entry) => ({ ...entry, provider: manager.get(entry.label) })),
+    providers: resolved.map((entry) => {
+      const managed = manager.get(entry.label);
+      return { ...entry, provider: managed, answerers: [...managed.members, entry.provider.id] };
+    }),
     manager,
   };
 }

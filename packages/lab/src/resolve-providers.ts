@@ -13,6 +13,11 @@ export interface ResolvedProvider {
   label: string;
   provider: LanguageModelProvider;
   settings: SamplingConfig;
+  /**
+   * The names this provider's own answers carry in a result's `answeredBy` (its load-balanced
+   * members); an answer under another name came from a fallback. Set for managed providers.
+   */
+  answerers?: readonly string[];
 }
 
 /**

@@ -20,10 +20,22 @@ export interface RecordedRunOptions {
   noCache: boolean;
 }
 
-/** Recomputes totals and per-provider summaries from every stored result of a run. */
-export async function summariseStoredRun(storage: Storage, runId: string, outcome: EvaluationOutcome, repeats: number): Promise<EvaluationOutcome> {
+/**
+ * Recomputes totals and per-provider summaries from every stored result of a run. `answerers`
+ * names, per provider label, who answers as that provider itself (see `EngineProvider.answerers`).
+ */
+export async function summariseStoredRun(
+  storage: Storage,
+  runId: string,
+  outcome: EvaluationOutcome,
+  repeats: number,
+  answerers: ReadonlyMap<string, readonly string[]>,
+): Promise<EvaluationOutcome> {
   const stats = new RunStatsCollector(
-    outcome.providers.map((summary) => ({ providerId: summary.providerId, promptId: summary.promptId })),
+    outcome.providers.map((summary) => {
+      const own = answerers.get(summary.providerId);
+      return { providerId: summary.providerId, promptId: summary.promptId, ...(own ? { answerers: own } : {}) };
+    }),
     { repeats },
   );
   const cases = new Set<string>();

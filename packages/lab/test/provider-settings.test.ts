@@ -1,5 +1,7 @@
+import diagnostics from 'node:diagnostics_channel';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -201,6 +203,8 @@ describe('fallbacks', () => {
     expect(report.providers.find((summary) => summary.providerId === 'primary')).toMatchObject({ results: 3, passed: 3, errors: 0 });
     const answered = (await storedResults(lab, report.runId)).filter((result) => result.providerId === 'primary');
     expect(answered.map((result) => result.answeredBy)).toEqual(['openai:gpt-4o-mini', 'openai:gpt-4o-mini', 'openai:gpt-4o-mini']);
+    // One call to the primary that failed, one to the fallback that answered.
+    expect(answered.map((result) => result.attempts)).toEqual([2, 2, 2]);
     expect(chatRequests(down)).toBeGreaterThan(0);
     // Three calls of `main` itself and three fallbacks of `primary`.
     expect(chatRequests(backup)).toBe(6);
@@ -221,5 +225,117 @@ describe('fallbacks', () => {
     expect(error.message).toMatch(/providers\[0\]\.fallbacks\[0\]: openai:gpt-4o-mini is the id of several providers \(cold, warm\)/);
     expect(error.message).toMatch(/name one by its label/);
     expect(chatRequests(server)).toBe(0);
+  });
+});
+
+describe('attempts', () => {
+  it('a failed result stores the attempts the manager made; a fallback answer those of the whole chain', async () => {
+    const down = await newServer({ faultRate: 1, fault: faults.serverError() });
+    const backup = await newServer();
+    const { lab } = await newLab();
+    const retry = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
+    const report = await lab.run(
+      echoConfig(down, {
+        providers: [
+          { id: 'openai:gpt-4o-mini', label: 'alone', config: { baseURL: down.url, apiKey: API_KEY }, retry, breaker: { enabled: false } },
+          {
+            id: 'openai:gpt-4o-mini',
+            label: 'with-backup',
+            config: { baseURL: down.url, apiKey: API_KEY },
+            retry: { ...retry, maxAttempts: 2 },
+            breaker: { enabled: false },
+            fallbacks: ['backup'],
+          },
+          { id: 'openai:gpt-4o', label: 'backup', config: { baseURL: backup.url, apiKey: API_KEY } },
+        ],
+        cache: { kind: 'none' },
+        singleFlight: false,
+      }),
+    );
+    const results = await storedResults(lab, report.runId);
+    const of = (label: string) => results.filter((result) => result.providerId === label);
+    // Three calls reached the server for each case, and the error says so.
+    expect(of('alone').map((result) => [result.errorKind, result.attempts])).toEqual([
+      ['server', 3],
+      ['server', 3],
+      ['server', 3],
+    ]);
+    expect(of('alone')[0]?.errorMessage).toMatch(/gave up after 3 attempts/);
+    // Two calls to the primary, one to the fallback.
+    expect(of('with-backup').map((result) => [result.passed, result.answeredBy, result.attempts])).toEqual([
+      [true, 'openai:gpt-4o', 3],
+      [true, 'openai:gpt-4o', 3],
+      [true, 'openai:gpt-4o', 3],
+    ]);
+    expect(chatRequests(down)).toBe(3 * 3 + 3 * 2);
+    expect(chatRequests(backup)).toBe(3 + 3);
+  });
+});
+
+describe('queue time', () => {
+  it('with one call at a time and 8 in flight, latency is each call’s own and the wait is queue_ms', async () => {
+    const server = await newServer({ latencyMs: 20 });
+    const { lab } = await newLab();
+    const questions = Array.from({ length: 8 }, (_, index) => ({ id: `q${index}`, question: `question ${index}` }));
+    const report = await lab.run(
+      echoConfig(server, {
+        providers: [{ id: 'openai:gpt-4o-mini', config: { baseURL: server.url, apiKey: API_KEY }, concurrency: { max: 1, adaptive: false } }],
+        dataset: { rows: questions, idField: 'id' },
+        run: { concurrency: 8 },
+        cache: { kind: 'none' },
+      }),
+    );
+    expect(server.stats.maxInFlight).toBe(1);
+    const results = await storedResults(lab, report.runId);
+    expect(results).toHaveLength(8);
+    // The calls ran one after another within the run: their latencies cannot add up to more than it took.
+    expect(results.reduce((sum, result) => sum + (result.latencyMs ?? 0), 0)).toBeLessThanOrEqual(report.durationMs);
+    const queued = results.map((result) => result.queueMs ?? -1).sort((a, b) => a - b);
+    expect(queued[0]).toBe(0);
+    expect(queued.slice(1).every((queueMs) => queueMs > 0)).toBe(true);
+    expect(report.providers[0]?.queueMs?.p50).toBeGreaterThan(0);
+    // The summary stored with the run (what `runs show --json` prints) has it too.
+    const stored = (await lab.getRun(report.runId))?.run.summary as { providers: Array<{ queueMs: { p50: number } | null }> };
+    expect(stored.providers[0]?.queueMs?.p50).toBe(report.providers[0]?.queueMs?.p50);
+  });
+});
+
+describe('REDIS_URL pointing at a closed port', () => {
+  it('the run warns once and goes on with the disk cache; a second run is answered from it', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as { port: number };
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    let connections = 0;
+    const onSocket = (message: unknown) => {
+      (message as { socket: Socket }).socket.on('connectionAttempt', (_ip: string, attemptPort: number) => {
+        if (attemptPort === port) connections += 1;
+      });
+    };
+    diagnostics.subscribe('net.client.socket', onSocket);
+    process.env.REDIS_URL = `redis://127.0.0.1:${port}`;
+    try {
+      const server = await newServer();
+      const { lab, cwd } = await newLab();
+      const warnings: string[] = [];
+      const first = await lab.run(echoConfig(server), { onWarning: (message) => warnings.push(message) });
+      expect(first.providers[0]).toMatchObject({ results: 3, passed: 3, errors: 0 });
+      const cacheDir = join(cwd, '.llm-lab', 'cache');
+      expect(warnings).toEqual([
+        `the Redis cache at redis://127.0.0.1:${port} cannot be reached (connect ECONNREFUSED 127.0.0.1:${port}); this run goes on with the disk cache in ${cacheDir}.`,
+      ]);
+      expect(connections).toBe(1);
+
+      const again: string[] = [];
+      const second = await lab.run(echoConfig(server), { onWarning: (message) => again.push(message) });
+      expect(again).toHaveLength(1);
+      expect(connections).toBe(2);
+      // The first run's answers went to the disk cache: the second run is answered from it.
+      expect((await storedResults(lab, second.runId)).map((result) => result.cached)).toEqual([true, true, true]);
+      expect(chatRequests(server)).toBe(3);
+      expect(existsSync(cacheDir)).toBe(true);
+    } finally {
+      diagnostics.unsubscribe('net.client.socket', onSocket);
+    }
   });
 });

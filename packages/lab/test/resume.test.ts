@@ -73,6 +73,11 @@ describe('resuming a run', () => {
     const stored = await lab.getRun(resumed.runId);
     expect(stored?.run.status).toBe('completed');
     expect((stored?.run.summary as { providers: RunReport['providers'] }).providers[0]?.repeats?.repeats).toBe(3);
+    // One duration: from the run's first start to its last finish, as stored and as reported.
+    const started = stored?.run.startedAt.getTime() as number;
+    expect(stored?.run.durationMs).toBe((stored?.run.finishedAt?.getTime() as number) - started);
+    expect(resumed).toMatchObject({ startedAt: stored?.run.startedAt, finishedAt: stored?.run.finishedAt, durationMs: stored?.run.durationMs });
+    expect(started).toBe(stopped.startedAt.getTime());
     expect((stored?.run.resolvedConfig as { runOptions: unknown }).runOptions).toEqual({ repeat: 3, limit: null, stream: false, noCache: true });
   });
 

@@ -72,10 +72,20 @@ describe('batchGenerate on Message Batches', () => {
   it('cancels the batch when the caller aborts, and when it outlives maxWaitMs', async () => {
     const slow = await startFakeAnthropicServer({ apiKey: API_KEY, batchProcessingMs: 60_000 });
     try {
-      const client = createAnthropic({ baseURL: slow.url, apiKey: API_KEY, batch: { pollIntervalMs: 20, maxPollIntervalMs: 40, maxWaitMs: 200 } }).chat('claude-haiku-4-5');
+      const batch = { pollIntervalMs: 20, maxPollIntervalMs: 40 };
+      // A patient client for the abort, so a slow start on a busy machine cannot run into maxWaitMs first.
+      const patient = createAnthropic({ baseURL: slow.url, apiKey: API_KEY, batch: { ...batch, maxWaitMs: 600_000 } }).chat('claude-haiku-4-5');
+      const client = createAnthropic({ baseURL: slow.url, apiKey: API_KEY, batch: { ...batch, maxWaitMs: 200 } }).chat('claude-haiku-4-5');
       const controller = new AbortController();
-      setTimeout(() => controller.abort(), 60);
-      const aborted = await client.batchGenerate([ask('a')], { signal: controller.signal });
+      // Abort once the batch exists at Anthropic (a fixed delay can fire before it is created on a busy machine).
+      const watcher = setInterval(() => {
+        if (slow.batches.length > 0) {
+          clearInterval(watcher);
+          controller.abort();
+        }
+      }, 5);
+      const aborted = await patient.batchGenerate([ask('a')], { signal: controller.signal });
+      clearInterval(watcher);
       expect(aborted[0]?.ok).toBe(false);
       if (aborted[0] && !aborted[0].ok) expect((aborted[0].error as ProviderError).kind).toBe('cancelled');
       expect(slow.requests.filter((request) => request.path.endsWith('/cancel'))).toHaveLength(1);

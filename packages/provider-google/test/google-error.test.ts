@@ -132,7 +132,14 @@ describe('@google/genai errors mapped to ProviderError', () => {
   it('an aborted call is cancelled (before the answer and mid-stream)', async () => {
     server.enqueueFault(faults.hang());
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 30);
+    // Abort once the server holds the call: a fixed delay could beat the request there on a busy
+    // machine, and the request, arriving later, would take the fault queued by the next test.
+    const watcher = setInterval(() => {
+      if (server.requests.length > 0) {
+        clearInterval(watcher);
+        controller.abort();
+      }
+    }, 5);
     expect(await providerErrorOf(() => model.generate(ask, { signal: controller.signal }))).toMatchObject({ kind: 'cancelled', isRetryable: false });
 
     const slow = await startFakeGeminiServer({ streamChunkDelayMs: 40 });

@@ -44,7 +44,7 @@ export { mapOpenAIFinishReason as mapOpenAICompatibleFinishReason } from '@llm-l
 export { createGguf, ggufProvider, type GgufProvider } from './gguf/gguf-provider.js';
 export { GgufChatModel, type GgufChatModelOptions } from './gguf/gguf-chat-model.js';
 export { ggufConfigSchema, ggufRequestOptionsSchema, resolveGgufSettings, type GgufProviderSettings, type ResolvedGgufSettings } from './gguf/gguf-options.js';
-export { flattenMessagesToPrompt, type FlattenedPrompt } from './gguf/flatten-messages-to-prompt.js';
+export { flattenMessagesToPrompt, type FlattenedPrompt } from '@llm-lab/core';
 export { readGgufMetadata, type GgufMetadata } from './gguf/gguf-metadata.js';
 export { defaultModelsDir, resolveGgufModelPath, expandHome } from './gguf/gguf-model-path.js';
 export { pullModel, resolveModelSource, type PullModelOptions, type PullModelResult, type PullProgress } from './gguf/pull-model.js';

@@ -149,6 +149,19 @@ describeReal('GgufChatModel on the real stories260K.gguf (../shared/models)', ()
     expect(concurrent.map((response) => response.text)).toEqual(sequential);
   });
 
+  it('with 8 calls at once and one context, each latency is its own generation and the turn it waited is queueMs', async () => {
+    await model.generate({ ...once, maxTokens: 2 }); // the model is loaded
+    const startedAt = performance.now();
+    const responses = await Promise.all(Array.from({ length: 8 }, () => model.generate({ ...once, maxTokens: 48 })));
+    const elapsedMs = performance.now() - startedAt;
+    // The calls ran one at a time: their own times cannot add up to more than the batch took
+    // (with each wait for the context counted in, they add up to about 4.5 times it).
+    expect(responses.reduce((sum, response) => sum + response.latencyMs, 0)).toBeLessThanOrEqual(elapsedMs);
+    const queued = responses.map((response) => response.queueMs ?? -1);
+    expect(queued.filter((queueMs) => queueMs > 0).length).toBeGreaterThanOrEqual(7);
+    for (const response of responses) expect((response.queueMs as number) + response.latencyMs).toBeLessThanOrEqual(elapsedMs);
+  });
+
   it('constrains output to JSON with a grammar when asked for JSON', async () => {
     const response = await model.generate({ ...once, responseFormat: { type: 'json' }, maxTokens: 24 });
     expect(response.text.trimStart().startsWith('{')).toBe(true);

@@ -137,7 +137,11 @@ export const managerCacheSchema = z
      * `memory` here; the lab fills in its own default (`redis` with REDIS_URL, else `disk`) before parsing.
      */
     kind: z.enum(['memory', 'disk', 'redis', 'none']).default('memory'),
-    /** Folder of the disk cache, relative to the cache context's `cwd`. Default `.llm-lab/cache` there. */
+    /**
+     * Folder of the disk cache, relative to the cache context's `cwd`. Default `.llm-lab/cache`
+     * there. With `redis`: the disk cache used instead when Redis cannot be reached (default none:
+     * the run goes on without a cache).
+     */
     dir: z.string().min(1).optional(),
     /** Redis URL. Default the `REDIS_URL` environment variable, else `redis://127.0.0.1:6379`. */
     url: z.string().min(1).optional(),

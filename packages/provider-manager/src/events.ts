@@ -26,6 +26,12 @@ export interface ManagerEvents {
   'cache-hit': { providerId: string; key: string; cache: string };
   /** The cache failed to read or write; the call went on as a miss. */
   'cache-error': { providerId: string; operation: 'get' | 'set'; cache: string; error: unknown };
+  /**
+   * The cache cannot be used (Redis cannot be reached, or it failed again and again), so the
+   * manager stopped using it and went on with `fallback` (a disk cache) or without a cache.
+   * Emitted once per manager; `message` says all of it, for a warning to the user.
+   */
+  'cache-unavailable': { cache: string; fallback?: string; error: unknown; message: string };
   /** A member's circuit breaker changed state. */
   'breaker-state-change': { member: string; from: BreakerState; to: BreakerState; snapshot: BreakerSnapshot };
   /** A provider failed (or its breakers are open) and the call moves on to a fallback. */
@@ -53,6 +59,7 @@ export class ManagerEmitter {
     retry: false,
     'cache-hit': false,
     'cache-error': false,
+    'cache-unavailable': false,
     'breaker-state-change': false,
     fallback: false,
     'concurrency-change': false,

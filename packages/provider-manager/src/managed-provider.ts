@@ -23,8 +23,9 @@ import type { ManagerEmitter } from './events.js';
 import type { LoadBalancer } from './load-balancer.js';
 import { estimateTokens, type Member } from './member.js';
 import { abortableSleep, cancelledError } from './resilience/abortable-sleep.js';
-import type { BreakerPermit } from './resilience/circuit-breaker.js';
-import { isHealthFailure, shouldFallBack, toProviderError, withAttempts } from './resilience/failure-policy.js';
+import { waitForMember } from './resilience/breaker-wait.js';
+import { OPEN_ADVICE, type BreakerPermit } from './resilience/circuit-breaker.js';
+import { isHealthFailure, shouldFallBack, toProviderError, withAttemptCount, withAttempts } from './resilience/failure-policy.js';
 import { retryDelayMs } from './resilience/retry-policy.js';
 
 /** Per-call options of a managed provider: the contract's, plus how to use the cache. */
@@ -51,7 +52,12 @@ export interface Target {
 /** What every managed provider of one manager shares. */
 export interface ManagerContext {
   readonly emitter: ManagerEmitter;
+  /** The cache calls use now (the manager may give it up: see CacheGuard). */
   readonly cache: ResponseCache | undefined;
+  /** A lookup was answered. */
+  cacheAnswered(): void;
+  /** An operation of `cache` failed. */
+  cacheFailed(cache: ResponseCache, error: unknown): void;
   readonly singleFlight: boolean;
   /** A call's own `timeoutMs` wins over the target's (else it applies only to targets without one). */
   readonly callTimeoutWins: boolean;
@@ -75,8 +81,9 @@ const BACKSTOP_GRACE_MS = 1000;
  * A provider that runs every call through the manager: response cache, single flight, load
  * balancing, rate limits and adaptive concurrency, circuit breakers, retries with backoff, and
  * fallbacks. It implements the provider contract, so the engine uses it like any other provider;
- * its answers say whether they were `cached`, how many `attempts` they took and who answered
- * (`answeredBy`).
+ * its answers say whether they were `cached`, how many `attempts` they took (calls made to
+ * providers, across fallbacks; 0 from the cache), who answered (`answeredBy`) and how long they
+ * waited before their call could start (`queueMs`). A failure carries its `attempts` too.
  */
 export class ManagedProvider implements LanguageModelProvider {
   readonly contractVersion: string = CONTRACT_VERSION;
@@ -144,19 +151,26 @@ export class ManagedProvider implements LanguageModelProvider {
     if (emitter.active['request-start']) emitter.emit('request-start', { providerId: this.id, request, stream: true });
     const chain = this.targets();
     let final: GenerateResponse | undefined;
+    // Calls made by the providers of the chain that failed before the one answering.
+    let spent = 0;
     try {
       for (let index = 0; ; index++) {
         const target = chain[index] as Target;
+        const next = chain[index + 1];
         try {
-          for await (const part of this.streamOn(target, request, options)) {
-            if (part.type === 'finish') final = part.response;
+          for await (const part of this.streamOn(target, request, options, next === undefined)) {
+            if (part.type === 'finish') {
+              final = spent === 0 ? part.response : { ...part.response, attempts: (part.response.attempts ?? 1) + spent };
+              yield spent === 0 ? part : { type: 'finish', response: final };
+              continue;
+            }
             yield part;
           }
           break;
         } catch (error) {
           const failure = toProviderError(error, target.id);
-          const next = chain[index + 1];
-          if (next === undefined || final !== undefined || !shouldFallBack(failure) || options.signal?.aborted) throw failure;
+          spent += failure.attempts ?? 1;
+          if (next === undefined || final !== undefined || !shouldFallBack(failure) || options.signal?.aborted) throw withAttemptCount(failure, spent);
           this.emitFallback(target, next, failure);
         }
       }
@@ -194,28 +208,36 @@ export class ManagedProvider implements LanguageModelProvider {
     return this.chain;
   }
 
+  /**
+   * The provider, then its fallbacks in order. The last of the chain may wait for its circuit
+   * breaker (within its retry budget); the others fall back at once. An answer's `attempts`, and
+   * a failure's, count the calls made by every provider of the chain that was tried.
+   */
   private async generateThroughChain(request: GenerateRequest, options: ManagedCallOptions): Promise<GenerateResponse> {
     const chain = this.targets();
-    if (chain.length === 1) return this.generateOn(this.primary, request, options);
+    if (chain.length === 1) return this.generateOn(this.primary, request, options, true);
+    let spent = 0;
     for (let index = 0; ; index++) {
       const target = chain[index] as Target;
+      const next = chain[index + 1];
       try {
-        return await this.generateOn(target, request, options);
+        const response = await this.generateOn(target, request, options, next === undefined);
+        return spent === 0 ? response : { ...response, attempts: (response.attempts ?? 1) + spent };
       } catch (error) {
         const failure = toProviderError(error, target.id);
-        const next = chain[index + 1];
-        if (next === undefined || !shouldFallBack(failure) || options.signal?.aborted) throw failure;
+        spent += failure.attempts ?? 1;
+        if (next === undefined || !shouldFallBack(failure) || options.signal?.aborted) throw withAttemptCount(failure, spent);
         this.emitFallback(target, next, failure);
       }
     }
   }
 
-  /** Cache, then single flight, then the attempts. */
-  private async generateOn(target: Target, request: GenerateRequest, options: ManagedCallOptions): Promise<GenerateResponse> {
+  /** Cache, then single flight, then the attempts. `waitForBreaker`: see {@link attempts}. */
+  private async generateOn(target: Target, request: GenerateRequest, options: ManagedCallOptions, waitForBreaker: boolean): Promise<GenerateResponse> {
     const mode = options.cache ?? 'use';
     const cache = target.cacheEnabled && mode !== 'bypass' ? this.context.cache : undefined;
     const singleFlight = this.context.singleFlight;
-    if (cache === undefined && !singleFlight) return this.attempts(target, request, options);
+    if (cache === undefined && !singleFlight) return this.attempts(target, request, options, waitForBreaker);
     const startedAt = performance.now();
     // Without a cache, single flight needs only the request's identity, not its sha256.
     const key = cache !== undefined ? cacheKeyOf(target.id, request) : requestIdentity(target.id, request);
@@ -224,21 +246,21 @@ export class ManagedProvider implements LanguageModelProvider {
       if (hit !== undefined) return this.fromCache(hit, target, startedAt);
     }
     if (!singleFlight) {
-      const response = await this.attempts(target, request, options);
-      if (cache !== undefined) this.writeCache(cache, key, response, target);
+      const response = await this.attempts(target, request, options, waitForBreaker);
+      if (cache !== undefined) this.writeCache(key, response, target);
       return response;
     }
     const inFlight = this.context.inFlight;
     const running = inFlight.get(key);
-    if (running !== undefined) return this.follow(running, target, request, options);
-    const leader = this.attempts(target, request, options);
+    if (running !== undefined) return this.follow(running, target, request, options, waitForBreaker);
+    const leader = this.attempts(target, request, options, waitForBreaker);
     inFlight.set(key, leader);
     const forget = () => {
       if (inFlight.get(key) === leader) inFlight.delete(key);
     };
     leader.then(forget, forget);
     const response = await leader;
-    if (cache !== undefined) this.writeCache(cache, key, response, target);
+    if (cache !== undefined) this.writeCache(key, response, target);
     return response;
   }
 
@@ -248,6 +270,7 @@ export class ManagedProvider implements LanguageModelProvider {
     target: Target,
     request: GenerateRequest,
     options: ManagedCallOptions,
+    waitForBreaker: boolean,
   ): Promise<GenerateResponse> {
     try {
       return await (options.signal
@@ -256,17 +279,38 @@ export class ManagedProvider implements LanguageModelProvider {
     } catch (error) {
       const failure = toProviderError(error, target.id);
       if (failure.kind !== 'cancelled' || options.signal?.aborted) throw failure;
-      return this.attempts(target, request, options);
+      return this.attempts(target, request, options, waitForBreaker);
     }
   }
 
-  /** The retry loop of a whole (not streamed) call. */
-  private async attempts(target: Target, request: GenerateRequest, options: ManagedCallOptions): Promise<GenerateResponse> {
+  /**
+   * The retry loop of a whole (not streamed) call. With `waitForBreaker` (the provider has no
+   * fallback left to go to), a call that finds every member's breaker open waits for a probe to
+   * be let through, as long as that fits in the retry budget (`maxTotalMs` from the first
+   * attempt; the wait uses no attempt), instead of failing at once. Time spent waiting for the
+   * breaker and for a slot under the member's limits is the answer's `queueMs`, with the
+   * provider's own; its `latencyMs` is the provider's, the call alone. A failure carries the
+   * attempts made.
+   */
+  private async attempts(target: Target, request: GenerateRequest, options: ManagedCallOptions, waitForBreaker: boolean): Promise<GenerateResponse> {
     const firstStartedAt = performance.now();
+    const deadline = waitForBreaker ? firstStartedAt + target.retry.maxTotalMs : undefined;
     const tokens = (target.members[0] as Member).limitsTokens ? estimateTokens(request) : 0;
+    let queuedMs = 0;
     for (let attempt = 1; ; attempt++) {
-      const leased = this.lease(target, tokens, options.signal);
-      const lease = leased instanceof Promise ? await leased : leased;
+      let lease: Lease;
+      try {
+        const leased = this.lease(target, tokens, options.signal, deadline);
+        if (leased instanceof Promise) {
+          const waitStartedAt = performance.now();
+          lease = await leased;
+          queuedMs += performance.now() - waitStartedAt;
+        } else {
+          lease = leased;
+        }
+      } catch (error) {
+        throw withAttempts(toProviderError(error, target.id), attempt - 1, performance.now() - firstStartedAt);
+      }
       const member = lease.member;
       const startedAt = performance.now();
       let response: GenerateResponse;
@@ -276,17 +320,26 @@ export class ManagedProvider implements LanguageModelProvider {
         const failure = toProviderError(error, member.provider.id);
         const delay = this.settleFailure(target, lease, attempt, failure, startedAt, firstStartedAt, options.signal);
         if (delay === undefined) throw withAttempts(failure, attempt, performance.now() - firstStartedAt);
-        await abortableSleep(delay, options.signal, target.id, `waiting to retry ${member.name}`);
+        await this.backOff(delay, options.signal, target, member, attempt, firstStartedAt);
         continue;
       }
       const latencyMs = performance.now() - startedAt;
       this.settleSuccess(target, lease, attempt, latencyMs, response.usage);
-      return { ...response, cached: false, attempts: attempt, answeredBy: member.name };
+      return { ...response, cached: false, attempts: attempt, answeredBy: member.name, queueMs: queuedMs + (response.queueMs ?? 0) };
     }
   }
 
-  /** The retry loop of a streamed call: retries only while no text has been delivered. */
-  private async *streamOn(target: Target, request: GenerateRequest, options: ManagedCallOptions): AsyncIterable<StreamPart> {
+  /** The wait before a retry; a cancellation during it carries the attempts made. */
+  private async backOff(delayMs: number, signal: AbortSignal | undefined, target: Target, member: Member, attempt: number, firstStartedAt: number): Promise<void> {
+    try {
+      await abortableSleep(delayMs, signal, target.id, `waiting to retry ${member.name}`);
+    } catch (error) {
+      throw withAttempts(toProviderError(error, target.id), attempt, performance.now() - firstStartedAt);
+    }
+  }
+
+  /** The retry loop of a streamed call: retries only while no text has been delivered. Otherwise as {@link attempts}. */
+  private async *streamOn(target: Target, request: GenerateRequest, options: ManagedCallOptions, waitForBreaker: boolean): AsyncIterable<StreamPart> {
     const mode = options.cache ?? 'use';
     const cache = target.cacheEnabled && mode !== 'bypass' ? this.context.cache : undefined;
     const firstStartedAt = performance.now();
@@ -300,9 +353,22 @@ export class ManagedProvider implements LanguageModelProvider {
     }
     const tokens = (target.members[0] as Member).limitsTokens ? estimateTokens(request) : 0;
     const callOptions = this.callOptionsFor(target, options);
+    const deadline = waitForBreaker ? firstStartedAt + target.retry.maxTotalMs : undefined;
+    let queuedMs = 0;
     for (let attempt = 1; ; attempt++) {
-      const leased = this.lease(target, tokens, options.signal);
-      const lease = leased instanceof Promise ? await leased : leased;
+      let lease: Lease;
+      try {
+        const leased = this.lease(target, tokens, options.signal, deadline);
+        if (leased instanceof Promise) {
+          const waitStartedAt = performance.now();
+          lease = await leased;
+          queuedMs += performance.now() - waitStartedAt;
+        } else {
+          lease = leased;
+        }
+      } catch (error) {
+        throw withAttempts(toProviderError(error, target.id), attempt - 1, performance.now() - firstStartedAt);
+      }
       const member = lease.member;
       const startedAt = performance.now();
       let delivered = false;
@@ -316,8 +382,14 @@ export class ManagedProvider implements LanguageModelProvider {
           }
           settled = true;
           this.settleSuccess(target, lease, attempt, performance.now() - startedAt, part.response.usage);
-          const response: GenerateResponse = { ...part.response, cached: false, attempts: attempt, answeredBy: member.name };
-          if (cache !== undefined && key !== undefined) this.writeCache(cache, key, response, target);
+          const response: GenerateResponse = {
+            ...part.response,
+            cached: false,
+            attempts: attempt,
+            answeredBy: member.name,
+            queueMs: queuedMs + (part.response.queueMs ?? 0),
+          };
+          if (cache !== undefined && key !== undefined) this.writeCache(key, response, target);
           yield { type: 'finish', response };
           return;
         }
@@ -332,7 +404,7 @@ export class ManagedProvider implements LanguageModelProvider {
         const failure = toProviderError(error, member.provider.id);
         const delay = this.settleFailure(target, lease, attempt, failure, startedAt, firstStartedAt, options.signal);
         if (delay === undefined || delivered) throw withAttempts(failure, attempt, performance.now() - firstStartedAt);
-        await abortableSleep(delay, options.signal, target.id, `waiting to retry ${member.name}`);
+        await this.backOff(delay, options.signal, target, member, attempt, firstStartedAt);
       } finally {
         // The consumer stopped reading early: free the slot without judging the provider.
         if (!settled) {
@@ -345,12 +417,25 @@ export class ManagedProvider implements LanguageModelProvider {
 
   /**
    * Picks a member, takes its breaker permit and a slot under its limits: synchronously when
-   * nothing holds the call back (the common case, no promise), else a promise that waits.
+   * nothing holds the call back (the common case, no promise), else a promise that waits. When
+   * every member's breaker refuses calls: with a `breakerDeadline`, waits for one to let a call
+   * through before then (see {@link waitForMember}); without one, or when that cannot happen in
+   * time, fails with the circuit-open error.
    */
-  private lease(target: Target, tokens: number, signal: AbortSignal | undefined): Lease | Promise<Lease> {
+  private lease(target: Target, tokens: number, signal: AbortSignal | undefined, breakerDeadline: number | undefined): Lease | Promise<Lease> {
     const member = target.balancer.pick();
-    if (member === undefined) throw this.openError(target);
-    const permit = member.breaker.acquire() as BreakerPermit;
+    if (member === undefined) {
+      if (breakerDeadline === undefined) throw this.openError(target);
+      return waitForMember(target.members, target.balancer, breakerDeadline, target.retry.maxTotalMs, signal, target.id).then((available) => {
+        if (available === undefined) throw this.openError(target);
+        return this.enterMember(target, available.member, available.permit, tokens, signal);
+      });
+    }
+    return this.enterMember(target, member, member.breaker.acquire() as BreakerPermit, tokens, signal);
+  }
+
+  /** With `member`'s breaker permit taken: a slot under its limits. */
+  private enterMember(target: Target, member: Member, permit: BreakerPermit, tokens: number, signal: AbortSignal | undefined): Lease | Promise<Lease> {
     if (member.tryEnter(tokens)) return { member, permit, generation: member.concurrency.generation, tokens };
     return member.enter(tokens, signal, target.id).then(
       () => ({ member, permit, generation: member.concurrency.generation, tokens }),
@@ -425,25 +510,31 @@ export class ManagedProvider implements LanguageModelProvider {
       isRetryable: false,
       vendorCode: 'circuit_open',
       retryAfterMs: seconds * 1000,
-      message: `circuit open for every member of ${target.id} (${members.map((member) => member.name).join(', ')}); retrying in ${seconds} s. Check the providers' status, or configure fallbacks.`,
+      message: `circuit open for every member of ${target.id} (${members.map((member) => member.name).join(', ')}); retrying in ${seconds} s. ${OPEN_ADVICE}`,
     });
   }
 
   private async readCache(cache: ResponseCache, key: string, target: Target): Promise<GenerateResponse | undefined> {
     try {
       const hit = await cache.get(key);
+      this.context.cacheAnswered();
       if (hit !== undefined && this.context.emitter.active['cache-hit']) {
         this.context.emitter.emit('cache-hit', { providerId: target.id, key, cache: cache.name });
       }
       return hit;
     } catch (error) {
       this.cacheFailed(cache, target, 'get', error);
-      return undefined;
+      // The manager gave the cache up on this failure (or while it ran): ask its fallback instead.
+      const fallback = this.context.cache;
+      return fallback !== undefined && fallback !== cache ? this.readCache(fallback, key, target) : undefined;
     }
   }
 
   /** Stores an answer without waiting; a failure is an event, never a failed call. Errors are never stored. */
-  private writeCache(cache: ResponseCache, key: string, response: GenerateResponse, target: Target): void {
+  private writeCache(key: string, response: GenerateResponse, target: Target): void {
+    // The manager gave the cache up while the call ran: the answer goes to its fallback, if any.
+    const cache = this.context.cache;
+    if (cache === undefined) return;
     let write: Promise<void>;
     try {
       write = cache.set(key, response, target.cacheTtlMs);
@@ -457,10 +548,11 @@ export class ManagedProvider implements LanguageModelProvider {
   private cacheFailed(cache: ResponseCache, target: Target, operation: 'get' | 'set', error: unknown): void {
     const emitter = this.context.emitter;
     if (emitter.active['cache-error']) emitter.emit('cache-error', { providerId: target.id, operation, cache: cache.name, error });
+    this.context.cacheFailed(cache, error);
   }
 
   private fromCache(hit: GenerateResponse, target: Target, startedAt: number): GenerateResponse {
-    return { ...hit, cached: true, attempts: 0, answeredBy: hit.answeredBy ?? target.id, latencyMs: performance.now() - startedAt };
+    return { ...hit, cached: true, attempts: 0, queueMs: 0, answeredBy: hit.answeredBy ?? target.id, latencyMs: performance.now() - startedAt };
   }
 
   private emitFallback(from: Target, to: Target, error: ProviderError): void {

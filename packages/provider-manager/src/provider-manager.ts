@@ -1,5 +1,6 @@
 import { ConfigError, parseProviderId, type GenerateResponse, type LanguageModelProvider } from '@llm-lab/core';
-import { createCacheFromSettings, type CreateCacheContext } from './cache/create-cache.js';
+import { CacheGuard } from './cache/cache-guard.js';
+import { createCacheFromSettings, fallbackCacheFor, type CreateCacheContext } from './cache/create-cache.js';
 import type { ResponseCache } from './cache/response-cache.js';
 import {
   managerCacheSchema,
@@ -58,7 +59,7 @@ export interface ProviderManagerOptions {
 export interface ProviderManager {
   /** Every managed provider, in definition order. */
   readonly providers: readonly ManagedProvider[];
-  /** The response cache in use, if any. */
+  /** The response cache in use, if any (after a `cache-unavailable` event: its fallback, or none). */
   readonly cache: ResponseCache | undefined;
   /** The managed provider with this id; throws a ConfigError listing the known ids otherwise. */
   get(id: string): ManagedProvider;
@@ -113,6 +114,7 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
 
   let cache: ResponseCache | undefined;
   let ownsCache = false;
+  let fallbackCache: (() => ResponseCache) | undefined;
   let defaultTtlMs = options.cacheTtlMs;
   if (options.cache === false) cache = undefined;
   else if (options.cache !== undefined && isCache(options.cache)) cache = options.cache;
@@ -123,6 +125,7 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
       throw new ConfigError({ message: `invalid cache settings: ${issue?.message ?? parsed.error.message}`, path: `cache.${issue?.path.join('.') ?? ''}` });
     }
     cache = createCacheFromSettings(parsed.data, options.cacheContext);
+    fallbackCache = fallbackCacheFor(parsed.data, options.cacheContext);
     ownsCache = cache !== undefined;
     defaultTtlMs ??= parsed.data.ttlMs;
   }
@@ -184,9 +187,14 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
   }
 
   const closedMembers = new Map<Member, Promise<void>>();
+  const caches = new CacheGuard(cache, fallbackCache, emitter, ownsCache);
   const context: ManagerContext = {
     emitter,
-    cache,
+    get cache() {
+      return caches.current;
+    },
+    cacheAnswered: () => caches.answered(),
+    cacheFailed: (failed, error) => caches.failed(failed, error),
     singleFlight: options.singleFlight ?? true,
     callTimeoutWins: options.callTimeout !== 'default',
     inFlight: new Map<string, Promise<GenerateResponse>>(),
@@ -205,7 +213,9 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
 
   return {
     providers,
-    cache,
+    get cache() {
+      return caches.current;
+    },
     get(id) {
       const provider = byId.get(id);
       if (!provider) throw new ConfigError({ message: `no managed provider has the id ${id} (known: ${[...byId.keys()].join(', ')})` });
@@ -217,7 +227,7 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
     breakers: () => [...membersByProvider.values()].map((member) => member.breaker.snapshot()),
     async close() {
       await Promise.all([...membersByProvider.values()].map((member) => context.closeMember(member)));
-      if (ownsCache) await cache?.close();
+      await caches.close();
     },
   };
 }

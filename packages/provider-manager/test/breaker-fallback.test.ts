@@ -1,11 +1,12 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { faults } from '@llm-lab/provider-testkit';
 import { CircuitBreaker, createProviderManager, type ManagerEvents } from '../src/index.js';
-import { ask, chatRequests, closeServers, FAST_RETRY, openaiAt, providerErrorOf, startServer } from './helpers.js';
+import { ask, chatRequests, closeServers, FAST_RETRY, freezeDate, openaiAt, providerErrorOf, startServer } from './helpers.js';
 
 afterEach(closeServers);
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
 
 describe('circuit breaker and fallbacks through the real OpenAI SDK', () => {
   it('a provider that is down: the breaker opens, calls go to the fallback, and responses say so', async () => {
@@ -41,11 +42,29 @@ describe('circuit breaker and fallbacks through the real OpenAI SDK', () => {
     // 2 attempts for case 0, 1 more for case 1 opens the breaker (3 consecutive failures); after that, none.
     expect(chatRequests(down)).toBe(3);
     expect(chatRequests(backup)).toBe(6);
+    // attempts count the calls to the primary and to the fallback.
+    expect(responses.map((response) => response.attempts)).toEqual([3, 2, 1, 1, 1, 1]);
     expect(changes).toEqual([expect.objectContaining({ member: 'openai:gpt-4o-mini', from: 'closed', to: 'open' })]);
     expect(fallbacks).toHaveLength(6);
     expect(fallbacks[5]?.error.vendorCode).toBe('circuit_open');
     expect(fallbacks[5]?.error.message).toMatch(/circuit open for openai:gpt-4o-mini after 3 consecutive failures; retrying in \d+ s/);
     expect(manager.breakers().find((breaker) => breaker.name === 'openai:gpt-4o-mini')?.state).toBe('open');
+  });
+
+  it('a failure after the fallbacks too carries the attempts of the whole chain', async () => {
+    const down = await startServer({ faultRate: 1, fault: faults.serverError() });
+    const alsoDown = await startServer({ faultRate: 1, fault: faults.unavailable() });
+    const manager = createProviderManager({
+      providers: [
+        { provider: openaiAt(down), retry: { ...FAST_RETRY, maxAttempts: 3 }, breaker: { enabled: false }, fallbacks: ['openai:gpt-4o'] },
+        { provider: openaiAt(alsoDown, 'gpt-4o'), retry: { ...FAST_RETRY, maxAttempts: 2 }, breaker: { enabled: false } },
+      ],
+      cache: false,
+    });
+    const error = await providerErrorOf(() => manager.get('openai:gpt-4o-mini').generate(ask('nobody answers')));
+    expect(error.statusCode).toBe(503);
+    expect(error.attempts).toBe(5);
+    expect(chatRequests(down) + chatRequests(alsoDown)).toBe(5);
   });
 
   it('without a fallback, an open breaker fails fast with a clear error', async () => {
@@ -55,14 +74,21 @@ describe('circuit breaker and fallbacks through the real OpenAI SDK', () => {
       cache: false,
     });
     const provider = manager.get('openai:gpt-4o-mini');
-    await providerErrorOf(() => provider.generate(ask('one')));
-    await providerErrorOf(() => provider.generate(ask('two')));
-    const startedAt = performance.now();
-    const error = await providerErrorOf(() => provider.generate(ask('three')));
-    expect(performance.now() - startedAt).toBeLessThan(50);
-    expect(error.message).toMatch(/^circuit open for openai:gpt-4o-mini after 2 consecutive failures; retrying in 2[78] s/);
-    expect(error.isRetryable).toBe(false);
-    expect(chatRequests(down)).toBe(2);
+    // The wall clock stands still (timers and I/O stay real), so the cooldown left is exact however slow the calls are.
+    freezeDate();
+    try {
+      await providerErrorOf(() => provider.generate(ask('one')));
+      await providerErrorOf(() => provider.generate(ask('two')));
+      // The 28 s cooldown does not fit in the 20 s retry budget: no wait (the test's timeout would catch one).
+      const error = await providerErrorOf(() => provider.generate(ask('three')));
+      expect(error.message).toMatch(/^circuit open for openai:gpt-4o-mini after 2 consecutive failures; retrying in 28 s/);
+      expect(error.attempts).toBe(0);
+      expect(error.isRetryable).toBe(false);
+      // Failing fast: the third call never reached the server.
+      expect(chatRequests(down)).toBe(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('half-opens after the cooldown, lets one probe through, and closes when it succeeds', async () => {

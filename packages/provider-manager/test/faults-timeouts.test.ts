@@ -44,10 +44,10 @@ describe('broken answers are classified errors, within the timeout', () => {
     server.enqueueFault(faults.hang());
     const startedAt = performance.now();
     const error = await providerErrorOf(() => manager.get('openai:gpt-4o-mini').generate(ask('hello?')));
-    const elapsed = performance.now() - startedAt;
     expect(error.kind).toBe('timeout');
-    expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(3000);
+    // The policy's 300 ms fired, not the SDK's own 10 s (a busy machine may only notice it later).
+    expect(error.message).toContain('300 ms');
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(290);
   });
 
   it('a hang is retried and the next attempt answers; the per-call timeoutMs wins over the policy', async () => {
@@ -68,7 +68,13 @@ describe('broken answers are classified errors, within the timeout', () => {
     const manager = createProviderManager({ providers: [{ provider: openaiAt(server), retry: FAST_RETRY }], cache: false });
     server.enqueueFault(faults.hang());
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
+    // Abort once the server holds the call (a fixed delay could fire before it arrives on a busy machine).
+    const watcher = setInterval(() => {
+      if (server.stats.inFlight > 0) {
+        clearInterval(watcher);
+        controller.abort();
+      }
+    }, 5);
     const error = await providerErrorOf(() => manager.get('openai:gpt-4o-mini').generate(ask('cancel'), { signal: controller.signal }));
     expect(error.kind).toBe('cancelled');
     expect(chatRequests(server)).toBe(1);
@@ -96,10 +102,8 @@ describe('broken answers are classified errors, within the timeout', () => {
       }
     }
     const manager = createProviderManager({ providers: [{ provider: new StuckProvider(), timeoutMs: 100, retry: { maxAttempts: 1 } }], cache: false });
-    const startedAt = performance.now();
     const error = await providerErrorOf(() => manager.get('stuck:forever').generate(ask('anyone?')));
     expect(error.kind).toBe('timeout');
-    expect(error.message).toMatch(/ignored its timeout/);
-    expect(performance.now() - startedAt).toBeLessThan(3000);
+    expect(error.message).toMatch(/did not answer within 100 ms and ignored its timeout/);
   });
 });

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { isProviderError, type GenerateRequest, type ProviderError, type StreamPart } from '@llm-lab/core';
 import { createOpenAI, type OpenAIChatModel } from '@llm-lab/provider-openai';
 import { startFakeOpenAIServer, type FakeOpenAIServer, type FakeOpenAIServerOptions } from '@llm-lab/provider-testkit';
@@ -50,3 +51,16 @@ export async function collect(parts: AsyncIterable<StreamPart>): Promise<StreamP
 
 /** Fast retries for tests: tiny backoff, many attempts. */
 export const FAST_RETRY = { maxAttempts: 8, baseDelayMs: 5, maxDelayMs: 40, maxTotalMs: 20_000 } as const;
+
+/**
+ * Fakes only `Date`, which then stands still until `jest.setSystemTime` moves it; timers and I/O
+ * stay real. Undo with `jest.useRealTimers()`.
+ */
+export function freezeDate(): void {
+  jest.useFakeTimers({
+    doNotFake: [
+      'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback',
+      'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout',
+    ],
+  });
+}

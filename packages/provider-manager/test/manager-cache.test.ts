@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import { faults } from '@llm-lab/provider-testkit';
-import { createProviderManager, createRedisCache, type ManagerCacheInput, type ManagerEvents } from '../src/index.js';
-import { ask, chatRequests, closeServers, collect, FAST_RETRY, openaiAt, providerErrorOf, startServer } from './helpers.js';
+import { createProviderManager, type ManagerCacheInput, type ManagerEvents, type ResponseCache } from '../src/index.js';
+import { ask, chatRequests, closeServers, collect, FAST_RETRY, freezeDate, openaiAt, providerErrorOf, startServer } from './helpers.js';
 
 afterEach(closeServers);
 const dirs: string[] = [];
@@ -14,6 +14,12 @@ afterAll(async () => {
 });
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A cache whose every operation fails, as a full disk would. */
+function failingCache(): ResponseCache {
+  const fail = () => Promise.reject(new Error('disk full'));
+  return { name: 'failing', get: fail, set: fail, delete: fail, clear: fail, close: async () => undefined };
+}
 
 const kinds: Array<[string, () => Promise<ManagerCacheInput>]> = [
   ['memory', async () => ({ kind: 'memory' })],
@@ -90,10 +96,17 @@ describe('cache policy', () => {
     const server = await startServer();
     const manager = createProviderManager({ providers: [{ provider: openaiAt(server), cache: { ttlMs: 100 } }] });
     const provider = manager.get('openai:gpt-4o-mini');
-    await provider.generate(ask('short-lived'));
-    expect((await provider.generate(ask('short-lived'))).cached).toBe(true);
-    await new Promise((done) => setTimeout(done, 200));
-    expect((await provider.generate(ask('short-lived'))).cached).toBe(false);
+    // The clock moves only when told to, so the entry cannot expire early on a busy machine.
+    freezeDate();
+    try {
+      await provider.generate(ask('short-lived'));
+      jest.setSystemTime(Date.now() + 50);
+      expect((await provider.generate(ask('short-lived'))).cached).toBe(true);
+      jest.setSystemTime(Date.now() + 100);
+      expect((await provider.generate(ask('short-lived'))).cached).toBe(false);
+    } finally {
+      jest.useRealTimers();
+    }
     expect(chatRequests(server)).toBe(2);
   });
 
@@ -112,15 +125,14 @@ describe('cache policy', () => {
 
   it('a cache that fails is a miss and an event, never a failed call', async () => {
     const server = await startServer();
-    const broken = createRedisCache({ url: 'redis://127.0.0.1:1', keyPrefix: 'broken:', commandTimeoutMs: 200 });
-    const manager = createProviderManager({ providers: [openaiAt(server)], cache: broken });
+    const manager = createProviderManager({ providers: [openaiAt(server)], cache: failingCache() });
     const errors: Array<ManagerEvents['cache-error']> = [];
     manager.on('cache-error', (event) => errors.push(event));
     const response = await manager.get('openai:gpt-4o-mini').generate(ask('still answered'));
     expect(response.text).toBe('still answered');
-    await new Promise((done) => setTimeout(done, 400));
+    await new Promise((done) => setImmediate(done));
     expect(errors.map((event) => event.operation).sort()).toEqual(['get', 'set']);
-    await broken.close();
+    expect(errors[0]?.error).toEqual(new Error('disk full'));
   });
 
   it('a provider with cache disabled is never cached', async () => {

@@ -68,13 +68,14 @@ describe.each(factories)('%s cache: the ResponseCache contract', (_kind, make) =
     const cache = await make();
     try {
       expect(await cache.get('a')).toBeUndefined();
-      await cache.set('a', { ...answer('one'), cached: true, attempts: 3 });
+      await cache.set('a', { ...answer('one'), cached: true, attempts: 3, queueMs: 40 });
       await cache.set('b', answer('two'));
       const read = await cache.get('a');
       expect(read?.text).toBe('one');
       expect(read?.answeredBy).toBe('openai:gpt-4o-mini');
       expect(read).not.toHaveProperty('cached');
       expect(read).not.toHaveProperty('attempts');
+      expect(read).not.toHaveProperty('queueMs');
       await cache.set('a', answer('one, again'));
       expect((await cache.get('a'))?.text).toBe('one, again');
       await cache.delete('a');
@@ -91,11 +92,14 @@ describe.each(factories)('%s cache: the ResponseCache contract', (_kind, make) =
   it('expires entries after their TTL and keeps entries without one', async () => {
     const cache = await make();
     try {
+      // Milliseconds, not seconds: 60 ms is long gone after 200 ms, a minute is not. (Reading 'short'
+      // back before it expires would race its 60 ms on a busy machine; 'minute' shows a TTL'd entry is kept.)
       await cache.set('short', answer('short'), 60);
+      await cache.set('minute', answer('minute'), 60_000);
       await cache.set('forever', answer('forever'));
-      expect((await cache.get('short'))?.text).toBe('short');
       await sleep(200);
       expect(await cache.get('short')).toBeUndefined();
+      expect((await cache.get('minute'))?.text).toBe('minute');
       expect((await cache.get('forever'))?.text).toBe('forever');
     } finally {
       await cache.clear();

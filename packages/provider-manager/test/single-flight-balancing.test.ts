@@ -45,7 +45,8 @@ describe('load balancing across members (deployments or keys) behind one id', ()
   });
 
   it('least-busy sends more calls to the member that frees up sooner', async () => {
-    const servers = await threeServers([5, 150, 150]);
+    // Far apart, so a busy machine slowing every call cannot blur which member frees up sooner.
+    const servers = await threeServers([5, 300, 300]);
     const manager = createProviderManager({
       providers: [{ id: 'openai:gpt-4o-mini', members: servers.map((server) => openaiAt(server)), strategy: 'least-busy' }],
       cache: false,
@@ -57,7 +58,8 @@ describe('load balancing across members (deployments or keys) behind one id', ()
   });
 
   it('lowest-latency prefers the fastest member once measured', async () => {
-    const servers = await threeServers([120, 5, 120]);
+    // Far apart, so a stall during a call to the fast member does not make it look slower than the others.
+    const servers = await threeServers([400, 5, 400]);
     const manager = createProviderManager({
       providers: [{ id: 'openai:gpt-4o-mini', members: servers.map((server) => openaiAt(server)), strategy: 'lowest-latency' }],
       cache: false,

@@ -28,3 +28,4 @@ export {
   type OpenAIModelFacts,
   type OpenAIEmbeddingModelFacts,
 } from './openai-models.js';
+export { continuationBoundary, continuationLogprob, scoresFromEchoedCompletion } from './openai-prompt-scoring.js';

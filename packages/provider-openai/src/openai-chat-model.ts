@@ -1,16 +1,19 @@
 import {
   BaseProvider,
   costFromPricing,
+  flattenMessagesToPrompt,
   ProviderError,
   startCallDeadline,
   type BatchItemResult,
   type CallDeadline,
   type CallOptions,
+  type CompletionScore,
   type CostBreakdown,
   type GenerateRequest,
   type GenerateResponse,
   type ModelInfo,
   type ProviderWarning,
+  type ScoreCompletionsRequest,
   type StreamPart,
   type TokenLogprob,
   type TokenUsage,
@@ -23,6 +26,7 @@ import { mapOpenAIError, type OpenAIErrorContext } from './openai-error.js';
 import { findOpenAIModel, UNKNOWN_OPENAI_MODEL, type OpenAIModelFacts } from './openai-models.js';
 import type { OpenAIBatchSettings, ResolvedOpenAISettings } from './openai-options.js';
 import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
+import { scoresFromEchoedCompletion } from './openai-prompt-scoring.js';
 import { CALLER_SIGNAL } from './node-http-fetch.js';
 
 /** The settings an {@link OpenAIChatModel} reads (a subset of the resolved `config:` block). */
@@ -273,6 +277,34 @@ export class OpenAIChatModel extends BaseProvider {
       requests,
       { ...options, ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}), ...(maxPollIntervalMs !== undefined ? { maxPollIntervalMs } : {}), ...(maxWaitMs !== undefined ? { maxWaitMs } : {}), ...(onProgress ? { onProgress } : {}) },
     );
+  }
+
+  /**
+   * The log-likelihood of each completion after the conversation, from the legacy completions
+   * endpoint: one `completions.create` call with a prompt per completion (the conversation
+   * flattened to plain text, then the completion), `echo: true, logprobs: 1, max_tokens: 0`;
+   * each completion's score sums the echoed `token_logprobs` of its tokens, found by
+   * `text_offset`. Works with servers that return prompt log-probabilities (vLLM); subclasses
+   * expose it as `scoreCompletions` where the server is known to (see OpenAICompatibleChatModel).
+   */
+  protected async scoreByEcho(request: ScoreCompletionsRequest, options: CallOptions = {}): Promise<CompletionScore[]> {
+    if (request.completions.length === 0) {
+      throw new ProviderError({ kind: 'bad-request', providerId: this.id, message: `${this.id}: scoreCompletions needs at least one completion.` });
+    }
+    const { prompt: context } = flattenMessagesToPrompt(request.messages);
+    const call = startCallDeadline(options, this.settings.timeoutMs);
+    let answer: unknown;
+    try {
+      answer = await this.client.completions.create(
+        { model: this.model, prompt: request.completions.map((completion) => context + completion), echo: true, logprobs: 1, max_tokens: 0, temperature: 0 },
+        { signal: call.signal, timeout: call.timeoutMs },
+      );
+    } catch (error) {
+      throw this.mapError(error, call, 'request');
+    } finally {
+      call.dispose();
+    }
+    return scoresFromEchoedCompletion(answer, context, request.completions, this.id, this.settings.baseURL);
   }
 
   private mapError(error: unknown, call: CallDeadline, phase: 'request' | 'stream'): ProviderError {

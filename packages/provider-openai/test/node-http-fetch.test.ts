@@ -38,7 +38,13 @@ describe('the node:http transport under the openai SDK', () => {
     server.enqueueFault({ type: 'hang' });
     const caller = new AbortController();
     const pending = model.generate(ask('hang'), { signal: caller.signal });
-    setTimeout(() => caller.abort(), 50);
+    // Abort once the server holds the call (a fixed delay could beat the request there on a busy machine).
+    const watcher = setInterval(() => {
+      if (server.requests.length > 0) {
+        clearInterval(watcher);
+        caller.abort();
+      }
+    }, 5);
     const error = await providerErrorOf(() => pending);
     expect(error.kind).toBe('cancelled');
     expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);

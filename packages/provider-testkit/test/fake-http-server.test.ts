@@ -80,7 +80,8 @@ describe('createFakeHttpServer', () => {
       outgoing.on('error', (error) => resolve(error.message));
       outgoing.end();
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Wait until the server holds it (a fixed delay can pass before it arrives on a busy machine).
+    while (handle.stats.inFlight === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(handle.stats.inFlight).toBe(1);
     await http.close();
     expect(await hanging).toMatch(/socket hang up|ECONNRESET/);

@@ -8,6 +8,11 @@ function clientFor(server: FakeOpenAIServer, overrides: Partial<ConstructorParam
   return new OpenAI({ apiKey: API_KEY, baseURL: server.url, maxRetries: 0, ...overrides });
 }
 
+/** Resolves once `condition` holds, looking every few milliseconds (the test's timeout bounds the wait). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -237,14 +242,14 @@ describe('fake OpenAI server, driven by the official openai SDK', () => {
     expect(reset).toBeInstanceOf(OpenAI.APIConnectionError);
   });
 
-  it('hangs until the client times out', async () => {
+  it('hangs until the client gives up', async () => {
     server.enqueueFault(faults.hang());
-    const error = await rejectionOf(
-      client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, { timeout: 100 }),
-    );
-    // Under plain Node this is APIConnectionTimeoutError; inside jest's vm realm the SDK cannot
-    // recognise fetch's AbortError (a DOMException from another realm) and reports its parent class.
-    expect(error).toBeInstanceOf(OpenAI.APIConnectionError);
+    const controller = new AbortController();
+    const pending = rejectionOf(client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, { signal: controller.signal }));
+    // Give up once the server holds the request (a short client timeout could fire before it arrives on a busy machine).
+    await until(() => server.stats.inFlight === 1);
+    controller.abort();
+    expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
     expect(server.stats.inFlight).toBe(1);
   });
 
@@ -269,9 +274,12 @@ describe('fake OpenAI server behaviour under options', () => {
       const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'a b' }], stream: true });
       const arrivals: number[] = [];
       for await (const _chunk of stream) arrivals.push(performance.now() - startedAt);
+      // Lower bounds only (a busy machine makes everything later, never earlier): the first frame
+      // comes after the 60 ms latency; role, 'a ', 'b', finish are four frames with three 25 ms gaps.
+      // (The gaps seen by the client are not checked: frames sent apart can be read together.)
+      expect(arrivals).toHaveLength(4);
       expect(arrivals[0]).toBeGreaterThanOrEqual(55);
-      // role, 'a ', 'b', finish: four frames, three gaps of about 25 ms
-      expect((arrivals[arrivals.length - 1] as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(60);
+      expect(arrivals[3]).toBeGreaterThanOrEqual(130);
     } finally {
       await server.close();
     }
@@ -329,25 +337,23 @@ describe('fake OpenAI server behaviour under options', () => {
     const client = clientFor(server);
     server.enqueueFault(faults.hang());
     const pending = rejectionOf(client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(server.stats.inFlight).toBe(1);
-    const closingStartedAt = performance.now();
+    await until(() => server.stats.inFlight === 1);
+    // close() resolves at once, not when the hanging answer would: it never would.
     await server.close();
-    expect(performance.now() - closingStartedAt).toBeLessThan(1000);
     expect(await pending).toBeInstanceOf(OpenAI.APIConnectionError);
     const again = await startFakeOpenAIServer({ port: server.port });
     expect(again.port).toBe(server.port);
     await again.close();
   });
 
-  it('serves thousands of requests per second over reused keep-alive connections', async () => {
+  // Its speed is measured by `pnpm bench:transport`, not here.
+  it('answers every one of many concurrent requests over a few reused keep-alive connections', async () => {
     const server = await startFakeOpenAIServer({ latencyMs: 2 });
     try {
       const client = clientFor(server);
-      const total = 2000;
-      const concurrency = 32;
+      const total = 200;
+      const concurrency = 16;
       let next = 0;
-      const startedAt = performance.now();
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
           while (next < total) {
@@ -357,14 +363,12 @@ describe('fake OpenAI server behaviour under options', () => {
           }
         }),
       );
-      const seconds = (performance.now() - startedAt) / 1000;
       expect(server.stats.requests).toBe(total);
       expect(server.stats.maxInFlight).toBeGreaterThan(1);
       expect(server.stats.maxInFlight).toBeLessThanOrEqual(concurrency);
       expect(server.stats.inFlight).toBe(0);
+      // Kept alive and reused: about one connection per concurrent client, not one per request.
       expect(server.stats.connections).toBeLessThanOrEqual(concurrency * 2);
-      // Generous bound for a shared 2-core machine; the client (SDK) is most of the cost.
-      expect(total / seconds).toBeGreaterThan(300);
     } finally {
       await server.close();
     }

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, like, or } from 'drizzle-orm';
+import { and, asc, count, desc, eq, isNotNull, isNull, like, or } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { createLocalRunHolds, type RunHold, type RunHolds } from './run-holds.js';
 import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js';
@@ -59,6 +59,7 @@ const RESULT_INSERT_COLUMNS: ReadonlyArray<{ name: string; type: string; value: 
   { name: 'scores', type: 'jsonb', value: (result) => json(result.scores) ?? '[]' },
   { name: 'latency_ms', type: 'float8', value: (result) => result.latencyMs },
   { name: 'ttft_ms', type: 'float8', value: (result) => result.timeToFirstTokenMs },
+  { name: 'queue_ms', type: 'float8', value: (result) => result.queueMs ?? null },
   { name: 'input_tokens', type: 'int4', value: (result) => result.inputTokens },
   { name: 'output_tokens', type: 'int4', value: (result) => result.outputTokens },
   { name: 'cost_usd', type: 'float8', value: (result) => result.costUsd },
@@ -330,6 +331,16 @@ export class DrizzleStorage implements Storage {
         .from(results)
         .where(eq(results.runId, runId));
       return new Set(rows.map(resultKey));
+    });
+  }
+
+  async deleteErroredResults(runId: string): Promise<number> {
+    return this.attempt(`deleting the errored results of run ${runId}`, async () => {
+      const deleted = await this.database
+        .delete(results)
+        .where(and(eq(results.runId, runId), or(isNotNull(results.errorKind), isNull(results.passed))))
+        .returning({ id: results.id });
+      return deleted.length;
     });
   }
 

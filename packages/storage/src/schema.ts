@@ -62,8 +62,11 @@ export const results = pgTable(
     output: text('output'),
     passed: boolean('passed'),
     scores: jsonb('scores').$type<ScoreRecord[]>().notNull().default(sql`'[]'::jsonb`),
+    /** The provider call alone (not the wait before it could start: that is queue_ms). */
     latencyMs: doublePrecision('latency_ms'),
     timeToFirstTokenMs: doublePrecision('ttft_ms'),
+    /** Milliseconds the call waited before it could start (concurrency slot, rate limiter, breaker, a local model's turn); null when not measured. */
+    queueMs: doublePrecision('queue_ms'),
     inputTokens: integer('input_tokens'),
     outputTokens: integer('output_tokens'),
     costUsd: doublePrecision('cost_usd'),

@@ -81,7 +81,7 @@ export interface RunUpdate {
   error?: string | null;
 }
 
-/** One result: a (case, provider, prompt, repeat) of a run. Written once, never rewritten. */
+/** One result: a (case, provider, prompt, repeat) of a run. Written once, never rewritten (an errored one may be deleted to be run again). */
 export interface NewResult {
   runId: string;
   caseId: string;
@@ -100,8 +100,15 @@ export interface NewResult {
   /** All evaluators passed (null when the call failed). */
   passed: boolean | null;
   scores: ScoreRecord[];
+  /** The provider call alone, in milliseconds (a cached answer: the lookup). */
   latencyMs: number | null;
   timeToFirstTokenMs: number | null;
+  /**
+   * Milliseconds the call waited before it could start: for a concurrency slot, a rate limiter,
+   * an open circuit breaker, or a provider's own lock (a local model running one call at a time).
+   * Null (or absent) when not measured.
+   */
+  queueMs?: number | null;
   inputTokens: number | null;
   outputTokens: number | null;
   costUsd: number | null;
@@ -165,6 +172,12 @@ export interface Storage {
   deleteRun(id: string): Promise<boolean>;
   /** The {@link resultKey}s of results already stored for a run. */
   completedKeys(runId: string): Promise<Set<string>>;
+  /**
+   * Deletes a run's errored results (a failed call, template or evaluator: `errorKind` set, or
+   * `passed` null), so that they can be run again and their new results stored under the same
+   * keys. Returns how many were deleted.
+   */
+  deleteErroredResults(runId: string): Promise<number>;
   /**
    * Claims a run for this process while it runs it (release when done). On a PostgreSQL server
    * the claim is a session advisory lock that the server drops when the process dies; a second

@@ -110,6 +110,27 @@ describePostgres('PostgreSQL connection and schema', () => {
     }
   });
 
+  it('brings a database made before queue_ms up to date on open; its results read queueMs null', async () => {
+    const schemaName = freshSchema();
+    const storage = await openTestStorage(schemaName);
+    const run = await storage.createRun({ config: {}, resolvedConfig: {} });
+    await storage.insertResults([sampleResult(run.id)]);
+    await storage.close();
+    // Back to the schema before the migration that added the column.
+    await withClient(async (client) => {
+      await client.query(`ALTER TABLE "${schemaName}".results DROP COLUMN queue_ms`);
+      await client.query(`DELETE FROM "${schemaName}".__drizzle_migrations WHERE id = (SELECT max(id) FROM "${schemaName}".__drizzle_migrations)`);
+    });
+    const reopened = await openTestStorage(schemaName);
+    try {
+      expect((await reopened.listResults(run.id)).map((result) => result.queueMs)).toEqual([null]);
+      await reopened.insertResults([sampleResult(run.id, { caseId: 'later', caseIndex: 1, queueMs: 7 })]);
+      expect((await reopened.listResults(run.id)).map((result) => result.queueMs)).toEqual([null, 7]);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it("sees another process's hold on a run, and its release when that process is killed", async () => {
     const schemaName = freshSchema();
     const storage = await openTestStorage(schemaName);
@@ -146,7 +167,8 @@ describePostgres('PostgreSQL connection and schema', () => {
       await new Promise((resolve) => child.once('exit', resolve));
       // The server drops the dead session's lock with its connection.
       let held = await storage.heldRuns([runId]);
-      for (let attempt = 0; attempt < 50 && held.size > 0; attempt++) {
+      // Up to 30 s: a loaded server can take a while to notice the dead session.
+      for (let attempt = 0; attempt < 300 && held.size > 0; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         held = await storage.heldRuns([runId]);
       }

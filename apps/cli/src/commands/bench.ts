@@ -12,6 +12,9 @@ export interface BenchFlags extends RunFlags {
   data?: string;
   subject?: string[];
   shots?: number;
+  shotsData?: string;
+  scoring?: 'generate' | 'loglikelihood';
+  metric?: 'acc' | 'acc_norm';
   sample?: number;
   seed?: number;
   choiceSeed?: number;
@@ -51,6 +54,9 @@ function resumeCommand(suite: string, flags: BenchFlags): string {
   if (flags.data) parts.push(`--data ${flags.data}`);
   for (const subject of flags.subject ?? []) parts.push(`--subject ${subject}`);
   if (flags.shots !== undefined) parts.push(`--shots ${flags.shots}`);
+  if (flags.shotsData !== undefined) parts.push(`--shots-data ${flags.shotsData}`);
+  if (flags.scoring !== undefined) parts.push(`--scoring ${flags.scoring}`);
+  if (flags.metric !== undefined) parts.push(`--metric ${flags.metric}`);
   if (flags.sample !== undefined) parts.push(`--sample ${flags.sample} --seed ${flags.seed ?? 0}`);
   if (flags.choiceSeed !== undefined) parts.push(`--choice-seed ${flags.choiceSeed}`);
   // Part of the suite's config, not a recorded run option: without it the rest would be asked differently.
@@ -86,6 +92,9 @@ export async function benchCommand(suiteName: string, flags: BenchFlags): Promis
       ...(flags.data !== undefined ? { data: flags.data } : {}),
       ...(subjects.length > 0 ? { subjects } : {}),
       ...(flags.shots !== undefined ? { shots: flags.shots } : {}),
+      ...(flags.shotsData !== undefined ? { shotsData: flags.shotsData } : {}),
+      ...(flags.scoring !== undefined ? { scoring: flags.scoring } : {}),
+      ...(flags.metric !== undefined ? { metric: flags.metric } : {}),
       ...(flags.sample !== undefined ? { sample: { size: flags.sample, seed: flags.seed ?? 0 } } : {}),
       ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
       ...(flags.choiceSeed !== undefined ? { choiceSeed: flags.choiceSeed } : {}),

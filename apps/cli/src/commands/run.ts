@@ -3,6 +3,7 @@ import type { EvaluatorSummary, Lab, ProviderSummary, RunOptions, RunReport } fr
 import { ExitCode } from '../errors.js';
 import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, green, printable, red, renderTable, useColour, yellow } from '../output/format.js';
 import { ProgressReporter } from '../output/progress.js';
+import { accuracyCell, answeredByLines, errorsCell } from '../output/summary-cells.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface RunFlags extends StorageFlags {
@@ -131,6 +132,7 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
           else process.stderr.write(line);
         }
       },
+      // On a line of its own, clearing a progress bar being drawn (it is redrawn on the next update).
       onWarning: (message) => {
         const line = `${yellow('warning', colour)} ${printable(message)}\n`;
         if (progress) progress.print(line);
@@ -142,12 +144,16 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
     const details = ['llm-lab runs show', report.runId, ...storageWords(found)].join(' ');
     summariseSkipped(` (the first 100 are recorded with the run: ${details} --json)`);
     if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else process.stdout.write(`${renderReport(report, resumeHint(extra.resumeCommand ?? 'llm-lab run <config>', report.runId, found), details)}\n`);
+    else process.stdout.write(`${renderReport(report, resumeHint(extra.resumeCommand ?? 'llm-lab run <config>', report.runId, found), details, flags.resume !== undefined)}\n`);
     if (report.status === 'cancelled') return ExitCode.cancelled;
     const unscored = whyNothingScored(report, details);
     if (unscored) {
       process.stderr.write(`${red('error', useColour(process.stderr))} the run ${report.runId} scored nothing: ${unscored}\n`);
       return ExitCode.failed;
+    }
+    // The table says which threshold was missed; with --json, standard error says it.
+    if (flags.json) {
+      for (const failure of report.thresholds.failures) process.stderr.write(`${red('threshold missed', useColour(process.stderr))} ${failure}\n`);
     }
     return report.thresholds.met ? ExitCode.ok : ExitCode.failed;
   } finally {
@@ -191,29 +197,27 @@ export function renderEvaluatorRates(summaries: ReadonlyArray<Pick<ProviderSumma
 }
 
 /**
- * The human-readable end-of-run summary: a table per provider and any threshold failures.
- * `resume` is the whole command that finishes a cancelled run (see {@link resumeHint}); `details`
- * the one that shows the run.
+ * The human-readable end-of-run summary: a table per provider, who answered when a fallback
+ * did, and any threshold failures. `resume` is the whole command that finishes a cancelled run,
+ * or runs a run's errored results again (see {@link resumeHint}); `details` the one that shows
+ * the run; `resumed` says this process resumed it (its duration then spans from its first start).
  */
 export function renderReport(
   report: RunReport,
   resume = `llm-lab run <config> --resume ${report.runId}`,
   details = `llm-lab runs show ${report.runId}`,
+  resumed = false,
 ): string {
   const colour = useColour(process.stdout);
   const rows = report.providers.map((summary) => {
-    const accuracy =
-      summary.accuracy === null
-        ? '-'
-        : `${formatPercent(summary.accuracy)} ${dim(formatInterval(summary.accuracyInterval), colour)}`;
     return [
       summary.promptId && report.providers.some((other) => other.promptId !== summary.promptId)
         ? `${summary.providerId} ${dim(`(${summary.promptId})`, colour)}`
         : summary.providerId,
       formatCount(summary.results),
       formatCount(summary.passed),
-      summary.errors > 0 ? red(formatCount(summary.errors), colour) : '0',
-      accuracy,
+      errorsCell(summary, colour),
+      accuracyCell(summary, colour),
       formatMs(summary.latencyMs?.p50),
       formatMs(summary.latencyMs?.p95),
       `${formatCount(summary.inputTokens)} / ${formatCount(summary.outputTokens)}`,
@@ -227,19 +231,24 @@ export function renderReport(
   );
   const lines = [''];
   if (report.description) lines.push(bold(report.description, colour));
-  lines.push(table, '');
+  lines.push(table, ...answeredByLines(report.providers), '');
   const rates = renderEvaluatorRates(report.providers, colour);
   if (rates) lines.push(rates, '');
   const status =
     report.status === 'completed' ? green('completed', colour) : yellow(report.status, colour);
   lines.push(
-    `Run ${report.runId} ${status} in ${formatMs(report.durationMs)} · ${formatCount(report.totals.results)} results` +
+    `Run ${report.runId} ${status} ${resumed ? `${formatMs(report.durationMs)} after it first started` : `in ${formatMs(report.durationMs)}`} · ${formatCount(report.totals.results)} results` +
       (report.totals.invalidRows > 0 ? ` · ${report.totals.invalidRows} invalid dataset rows skipped` : ''),
   );
   const notes = new Set(report.providers.flatMap((summary) => (summary.sampleSizeNote ? [summary.sampleSizeNote] : [])));
   for (const note of notes) lines.push(dim(`note: ${note}`, colour));
   for (const failure of report.thresholds.failures) lines.push(red(`threshold missed: ${failure}`, colour));
-  if (report.status === 'cancelled') lines.push(yellow(`Resume with: ${resume}`, colour));
+  if (report.status === 'cancelled') {
+    const errors = report.totals.errors > 0 ? ` (its ${formatCount(report.totals.errors)} errored results are run again too)` : '';
+    lines.push(yellow(`Resume with: ${resume}${errors}`, colour));
+  } else if (report.totals.errors > 0) {
+    lines.push(yellow(`Retry the ${formatCount(report.totals.errors)} errored results with: ${resume}`, colour));
+  }
   lines.push(dim(`Details: ${details}`, colour));
   return lines.join('\n');
 }

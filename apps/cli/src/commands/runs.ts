@@ -1,6 +1,7 @@
-import { recordedRunOptions, type ProviderSummary, type ResultRecord, type RunRecord, type RunTotals, type Storage } from '@llm-lab/lab';
+import { recordedRunOptions, type ProviderSummary, type ResultRecord, type RunTotals, type RunView } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
-import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, printable, red, renderTable, useColour, yellow } from '../output/format.js';
+import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, printable, red, renderTable, useColour, yellow } from '../output/format.js';
+import { accuracyCell, answeredByLines, errorsCell, fallbackAnswerers } from '../output/summary-cells.js';
 import { renderEvaluatorRates, resumeHint, shellWord } from './run.js';
 import { openLab, type StorageFlags } from './shared.js';
 
@@ -20,27 +21,16 @@ function accuracyOf(totals: RunTotals | null): number | null {
   return totals.passed / (totals.passed + totals.failed);
 }
 
-/**
- * The status to show. A run still marked `running` that no live process holds (see
- * `Storage.holdRun`) was stopped without a chance to say so (killed, or its machine went down)
- * and can be resumed: it is shown as `interrupted`.
- */
-function shownStatus(run: RunRecord, held: ReadonlySet<string>): string {
-  return run.status === 'running' && !held.has(run.id) ? 'interrupted' : run.status;
-}
+// A run's status comes from the lab, the same in text and JSON: a run still marked running that
+// no live process holds is `interrupted` (see `Lab.listRuns`).
 
-/** The runs among `runs` still marked running that a live process holds. */
-async function heldOf(storage: Storage, runs: RunRecord[]): Promise<Set<string>> {
-  return storage.heldRuns(runs.filter((run) => run.status === 'running').map((run) => run.id));
-}
-
-function providersOf(run: RunRecord): string {
+function providersOf(run: RunView): string {
   const config = run.resolvedConfig as { providers?: Array<string | { id: string; label?: string }> } | null;
   return (config?.providers ?? []).map((entry) => (typeof entry === 'string' ? entry : (entry.label ?? entry.id))).join(', ');
 }
 
 /** The options a run recorded when it started, in words; undefined for runs stored before they were recorded. */
-function runOptionsOf(run: RunRecord): string | undefined {
+function runOptionsOf(run: RunView): string | undefined {
   const recorded = recordedRunOptions(run);
   if (!recorded) return undefined;
   return [
@@ -56,7 +46,6 @@ export async function runsListCommand(flags: RunsListFlags): Promise<number> {
   const lab = await openLab(flags);
   try {
     const runs = await lab.listRuns({ limit: flags.limit ?? 20 });
-    const held = await heldOf(await lab.openStorage(), runs);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
       return ExitCode.ok;
@@ -67,16 +56,17 @@ export async function runsListCommand(flags: RunsListFlags): Promise<number> {
     }
     const rows = runs.map((run) => [
       run.id,
-      shownStatus(run, held),
+      run.status,
       run.startedAt.toISOString().replace('T', ' ').slice(0, 19),
       formatMs(run.durationMs),
       formatCount(run.totals?.results),
+      formatCount(run.totals?.errors),
       formatPercent(accuracyOf(run.totals)),
       printable(providersOf(run), { max: 60, oneLine: true }),
       printable(run.description ?? '', { max: 60, oneLine: true }),
     ]);
     process.stdout.write(
-      `${renderTable(['Run', 'Status', 'Started (UTC)', 'Duration', 'Results', 'Accuracy', 'Providers', 'Description'], rows, { right: [3, 4, 5] })}\n`,
+      `${renderTable(['Run', 'Status', 'Started (UTC)', 'Duration', 'Results', 'Errors', 'Accuracy', 'Providers', 'Description'], rows, { right: [3, 4, 5, 6] })}\n`,
     );
     return ExitCode.ok;
   } finally {
@@ -100,24 +90,27 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
       return ExitCode.badInput;
     }
     const { run, results } = found;
-    const held = await heldOf(await lab.openStorage(), [run]);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ run, results }, null, 2)}\n`);
       return ExitCode.ok;
     }
     const colour = useColour(process.stdout);
     const lines = [
-      `${bold(run.id, colour)}  ${shownStatus(run, held)}${run.description ? `  ${printable(run.description, { oneLine: true })}` : ''}`,
+      `${bold(run.id, colour)}  ${run.status}${run.description ? `  ${printable(run.description, { oneLine: true })}` : ''}`,
       `started ${run.startedAt.toISOString()}${run.finishedAt ? ` · finished ${run.finishedAt.toISOString()}` : ''} · ${formatMs(run.durationMs)}`,
       `config ${run.configFile ? printable(run.configFile, { oneLine: true }) : '(built in code)'}${run.createdBy ? ` · by ${run.createdBy}` : ''}`,
     ];
     const options = runOptionsOf(run);
     if (options) lines.push(`options ${options}`);
     if (run.error) lines.push(red(`error: ${printable(run.error)}`, colour));
-    if (shownStatus(run, held) === 'interrupted' || run.status === 'cancelled') {
-      // The run's limit, repeat, stream and cache options were recorded with it: the config is enough.
-      const command = `llm-lab run ${run.configFile ? shellWord(run.configFile) : '<config>'}`;
-      lines.push(dim(`Finish it with: ${resumeHint(command, run.id, flags)}`, colour));
+    // The run's limit, repeat, stream and cache options were recorded with it: the config is enough.
+    const resume = () => resumeHint(`llm-lab run ${run.configFile ? shellWord(run.configFile) : '<config>'}`, run.id, flags);
+    // Counted from the stored results: an interrupted run has no totals yet.
+    const errors = results.filter((result) => result.errorKind !== null || result.passed === null).length;
+    if (run.status === 'interrupted' || run.status === 'cancelled') {
+      lines.push(dim(`Finish it with: ${resume()}${errors > 0 ? ` (its ${formatCount(errors)} errored results are run again too)` : ''}`, colour));
+    } else if (run.status !== 'running' && errors > 0) {
+      lines.push(yellow(`Retry its ${formatCount(errors)} errored results with: ${resume()}`, colour));
     }
     const summary = (run.summary ?? {}) as StoredSummary;
     if (summary.providers?.length) {
@@ -130,16 +123,15 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
             provider.promptId,
             formatCount(provider.results),
             formatCount(provider.passed),
-            formatCount(provider.errors),
-            provider.accuracy === null
-              ? '-'
-              : `${formatPercent(provider.accuracy)} ${formatInterval(provider.accuracyInterval)}`,
+            errorsCell(provider, colour),
+            accuracyCell(provider, colour),
             formatMs(provider.latencyMs?.p50),
             formatMs(provider.latencyMs?.p95),
             formatUsd(provider.costUsd),
           ]),
           { right: [2, 3, 4, 6, 7, 8] },
         ),
+        ...answeredByLines(summary.providers),
       );
     }
     const rates = summary.providers?.length ? renderEvaluatorRates(summary.providers, colour) : undefined;
@@ -148,7 +140,7 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
     for (const warning of summary.warnings ?? []) lines.push(yellow(`warning: ${printable(warning)}`, colour));
     lines.push('', `${formatCount(results.length)} results stored.`);
     const shown = flags.results ? results : flags.failures ? results.filter((result) => result.passed !== true) : [];
-    if (shown.length > 0) lines.push('', renderResults(shown));
+    if (shown.length > 0) lines.push('', renderResults(shown, fallbackAnswerers(summary.providers ?? [])));
     else if (!flags.results && results.some((result) => result.passed !== true)) {
       lines.push(dim('Show failed cases with --failures, every result with --results, everything with --json.', colour));
     }
@@ -165,18 +157,25 @@ function clip(text: string | null, width: number): string {
   return printable(text.replace(/[ \t\n]+/g, ' ').trim(), { max: width, oneLine: true });
 }
 
-function renderResults(results: ResultRecord[]): string {
+/**
+ * The results as a table. When a fallback answered any of them (`fallbacks`: per provider
+ * label, the answerers that were fallbacks), a column says who answered each.
+ */
+function renderResults(results: ResultRecord[], fallbacks: ReadonlyMap<string, ReadonlySet<string>>): string {
+  const isFallback = (result: ResultRecord) => result.answeredBy != null && fallbacks.get(result.providerId)?.has(result.answeredBy) === true;
+  const answeredBy = results.some(isFallback);
   return renderTable(
-    ['Case', 'Provider', 'Repeat', 'Verdict', 'Output / error', 'Latency'],
+    ['Case', 'Provider', ...(answeredBy ? ['Answered by'] : []), 'Repeat', 'Verdict', 'Output / error', 'Latency'],
     results.map((result) => [
       clip(result.caseId, 24),
       clip(result.providerId, 40),
+      ...(answeredBy ? [result.errorKind ? '' : clip(`${result.answeredBy || result.providerId}${isFallback(result) ? ' (fallback)' : ''}`, 40)] : []),
       String(result.repeat),
       result.errorKind ? `error (${result.errorKind})` : result.passed ? 'pass' : 'fail',
       clip(result.errorMessage ?? (result.passed === false ? failureReason(result) : result.output), 70),
       formatMs(result.latencyMs),
     ]),
-    { right: [2, 5] },
+    { right: answeredBy ? [3, 6] : [2, 5] },
   );
 }
 

@@ -147,10 +147,25 @@ export const runSettingsSchema = z
   })
   .strict();
 
+/** The default of `thresholds.maxErrorRate`: a run where more than a tenth of a provider's results are errors failed. */
+export const DEFAULT_MAX_ERROR_RATE = 0.1;
+
+/** A share of results, 0–1, with an error that says so (for 1.5 or "ten" alike). */
+const shareSchema = (what: string) =>
+  z
+    .number({ error: `expected a number from 0 to 1 (${what}), e.g. 0.1 for 10%` })
+    .min(0, `expected a number from 0 to 1 (${what}), e.g. 0.1 for 10%`)
+    .max(1, `expected a number from 0 to 1 (${what}), e.g. 0.1 for 10%`);
+
 export const thresholdsSchema = z
   .object({
     /** Every provider must reach this accuracy (0–1) or the run exits non-zero. */
-    minAccuracy: z.number().min(0).max(1).optional(),
+    minAccuracy: shareSchema('the accuracy every provider must reach').optional(),
+    /**
+     * The largest share (0–1) of a provider's results that may be errors (failed calls, templates
+     * or evaluators); above it the run failed and exits non-zero. Default 0.1.
+     */
+    maxErrorRate: shareSchema("the largest share of a provider's results that may be errors").default(DEFAULT_MAX_ERROR_RATE),
   })
   .strict();
 
@@ -175,7 +190,7 @@ export const labConfigSchema = z
     evaluators: z.array(evaluatorEntrySchema).default([]),
     defaults: samplingSchema.default({}),
     run: runSettingsSchema.default({ concurrency: 8, repeat: 1 }),
-    thresholds: thresholdsSchema.default({}),
+    thresholds: thresholdsSchema.default({ maxErrorRate: DEFAULT_MAX_ERROR_RATE }),
     storage: storageSchema.default({}),
     /**
      * The response cache for the run: { kind: memory | disk | redis | none, dir, url, keyPrefix,

@@ -115,8 +115,19 @@ export interface GenerateResponse {
   text: string;
   finishReason: FinishReason;
   usage: TokenUsage;
-  /** Wall time from sending the request to the last byte, in milliseconds. */
+  /**
+   * Wall time of the call itself, from sending the request to the last byte, in milliseconds.
+   * Time spent waiting before the call could start (a concurrency slot, a rate limiter, a
+   * provider's own one-at-a-time model) is not included: that is {@link queueMs}.
+   */
   latencyMs: number;
+  /**
+   * Milliseconds this answer waited before its call could start: for a slot under a concurrency
+   * limit or a rate limiter, for a circuit breaker's probe, or for a provider's own internal lock
+   * (a local model that runs one call at a time). Absent when the provider and the layers above it
+   * do not measure it. Added in contract 1.1.
+   */
+  queueMs?: number;
   /** Wall time to the first text delta, in milliseconds (streamed calls only). */
   timeToFirstTokenMs?: number;
   /** Cost from the model's prices; absent when the model has no known price. */

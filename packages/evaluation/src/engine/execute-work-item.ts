@@ -108,6 +108,7 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
     scores: [],
     latencyMs: null,
     timeToFirstTokenMs: null,
+    queueMs: null,
     inputTokens: null,
     outputTokens: null,
     costUsd: null,
@@ -141,15 +142,17 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
 
   const startedAt = performance.now();
   let response: GenerateResponse;
-  result.attempts = 1;
   try {
     response = await call(item, request, callOptions, context.stream);
   } catch (error) {
     if (context.signal?.aborted) return undefined;
+    const failure = isProviderError(error) ? error : undefined;
     return {
       ...result,
       latencyMs: performance.now() - startedAt,
-      errorKind: isProviderError(error) ? error.kind : 'unknown',
+      // The calls a retrying layer (the provider manager) made before giving up; else the one that failed.
+      attempts: failure?.attempts ?? 1,
+      errorKind: failure ? failure.kind : 'unknown',
       errorMessage: messageOf(error),
     };
   }
@@ -157,6 +160,7 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
   result.output = response.text;
   result.latencyMs = response.latencyMs;
   result.timeToFirstTokenMs = response.timeToFirstTokenMs ?? null;
+  result.queueMs = response.queueMs ?? null;
   result.inputTokens = response.usage.inputTokens;
   result.outputTokens = response.usage.outputTokens;
   result.costUsd = response.cost?.totalUsd ?? null;

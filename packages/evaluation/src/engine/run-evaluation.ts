@@ -7,7 +7,7 @@ import { compilePrompts } from '../prompts/compile-prompts.js';
 import { resultKey } from '../storage-contract.js';
 import { executeWorkItem, type WorkItem } from './execute-work-item.js';
 import { BatchedResultWriter } from './result-writer.js';
-import type { EvaluationOutcome, EvaluationProgress, RunEvaluationOptions } from './types.js';
+import type { EngineProvider, EvaluationOutcome, EvaluationProgress, RunEvaluationOptions } from './types.js';
 
 function positiveInteger(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1) {
@@ -30,6 +30,11 @@ function assertDistinctLabels(options: RunEvaluationOptions): void {
     }
     seen.add(label);
   }
+}
+
+/** The names a provider's own answers carry: its members when given, else its id (the label always counts). */
+export function answerersOf(provider: EngineProvider): readonly string[] {
+  return provider.answerers ?? [provider.provider.id];
 }
 
 /**
@@ -80,13 +85,13 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const total = rowCount * prompts.length * options.providers.length * repeat;
   const completed = options.resume ? await options.store.completedKeys(runId) : new Set<string>();
   const stats = new RunStatsCollector(
-    prompts.flatMap((prompt) => options.providers.map((provider) => ({ providerId: provider.label, promptId: prompt.id }))),
+    prompts.flatMap((prompt) =>
+      options.providers.map((provider) => ({ providerId: provider.label, promptId: prompt.id, answerers: answerersOf(provider) })),
+    ),
     { repeats: repeat },
   );
   const progress: EvaluationProgress = { done: 0, total, passed: 0, failed: 0, errors: 0, skipped: 0 };
   const report = () => options.onProgress?.({ ...progress });
-  // Once before any call: a display can show 0/total at once rather than wait for a first answer.
-  report();
   let cases = 0;
   // Rows holding key-shaped strings: how many, and the first few ids to name.
   const keyShaped = { count: 0, firstIds: [] as string[] };
@@ -151,6 +156,10 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
 
   writer.start();
   try {
+    if (options.startAfter) await options.startAfter;
+    // Once before any call (and only once the run may start): a display can show 0/total at once
+    // rather than wait for a first answer.
+    report();
     await Promise.all(Array.from({ length: concurrency }, worker));
   } finally {
     // Closes the dataset file when the run stopped early; a no-op when it was read to the end.

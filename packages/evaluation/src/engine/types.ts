@@ -12,6 +12,12 @@ export interface EngineProvider {
   provider: LanguageModelProvider;
   /** Sampling overrides for this provider; they win over the config's `defaults`. */
   settings: SamplingConfig;
+  /**
+   * The names this provider's own answers carry in `answeredBy` (a managed provider's members).
+   * An answer under another name came from a fallback, and summaries say so. Default: the label
+   * and the provider's id.
+   */
+  answerers?: readonly string[];
 }
 
 /** Progress once the work is counted (done 0), then after each result (and each work item skipped on resume). */
@@ -45,6 +51,12 @@ export interface RunEvaluationOptions {
   repeat?: number;
   /** Skip (case, provider, prompt, repeat) keys already stored for `runId`. */
   resume?: boolean;
+  /**
+   * No call is made (and no progress reported) before this settles; the engine prepares its
+   * evaluators and dataset meanwhile. The lab passes the insert of the run's row, so that every
+   * call belongs to a recorded run. A rejection stops the run with that error.
+   */
+  startAfter?: Promise<unknown>;
   /**
    * Stops the run: no new calls start, calls in flight are aborted (their results are dropped,
    * so a resume redoes them), everything finished is written, and the status is `cancelled`.

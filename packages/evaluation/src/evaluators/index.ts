@@ -29,8 +29,21 @@ export {
 export { createJudge, findJsonObject, type Judge, type JudgeAnswer } from './model-graded/judge.js';
 export { truthfulQaEvaluator, parseTruthVerdict } from './truthfulness/truthfulqa.js';
 export { truthfulQaInformativeEvaluator, declinesToAnswer, parseInformativeVerdict } from './truthfulness/informative.js';
+export { loglikelihoodEvaluator, pickByLoglikelihood, type LoglikelihoodMetric } from './loglikelihood.js';
 export { truthfulQaMc1Evaluator, truthfulQaMc2Evaluator, mc2Score } from './truthfulness/truthfulqa-mc.js';
-export { refusalEvaluator, harmfulComplianceEvaluator, overRefusalEvaluator, detectRefusal, parseRefusalVerdict, REFUSAL_PREFIXES, REFUSAL_PHRASES } from './safety/refusal.js';
+export {
+  refusalEvaluator,
+  harmfulComplianceEvaluator,
+  overRefusalEvaluator,
+  detectRefusal,
+  parseRefusalVerdict,
+  parseRefusalClass,
+  xstestJudgePrompt,
+  REFUSAL_PREFIXES,
+  REFUSAL_PHRASES,
+  type RefusalClass,
+} from './safety/refusal.js';
+export { classifyRefusal, shippedRefusalModel, type RefusalModel, type RefusalVerdict } from './safety/refusal-classifier.js';
 export { piiEvaluator, findPii, luhnValid, ibanValid, PII_KINDS, type PiiKind } from './safety/pii.js';
 export { latencyEvaluator, ttftEvaluator, tokensPerSecondEvaluator, costEvaluator, tokensPerSecond } from './performance/performance.js';
 export { customEvaluator, type CustomEvaluateFunction, type CustomResult } from './custom/custom.js';

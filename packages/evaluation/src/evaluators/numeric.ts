@@ -38,14 +38,23 @@ export function extractFinalNumber(text: string): number | undefined {
 export const numericEvaluator = defineEvaluator({
   type: 'numeric',
   description:
-    "The output's final number (after '####', else the last number; commas and $ stripped) equals the reference's (`value`, GSM8K '#### n' understood) within `tolerance` (absolute, default 1e-6) or `relativeTolerance`.",
+    "The output's final number (after '####', else the last number; or the number in the first match of `pattern`, its first group if any; commas and $ stripped) equals the reference's (`value`, GSM8K '#### n' understood) within `tolerance` (absolute, default 1e-6) or `relativeTolerance`.",
   options: z.strictObject({
     value: templateValue("the reference answer, a template such as '{{answer}}'"),
     tolerance: z.number({ error: 'expected an absolute tolerance, a number ≥ 0' }).min(0, { error: 'expected a number ≥ 0' }).default(1e-6),
     relativeTolerance: z.number({ error: 'expected a relative tolerance, a number ≥ 0' }).min(0, { error: 'expected a number ≥ 0' }).optional(),
+    pattern: z.string({ error: 'expected a regular expression' }).min(1).optional(),
   }),
   create(options, context) {
     const reference = compileOptionTemplate(options.value, 'value', context);
+    let pattern: RegExp | undefined;
+    if (options.pattern !== undefined) {
+      try {
+        pattern = new RegExp(options.pattern);
+      } catch (error) {
+        context.fail('pattern', `is not a valid regular expression: ${(error as Error).message}`, error);
+      }
+    }
     const { name } = context;
     return {
       type: 'numeric',
@@ -54,7 +63,15 @@ export const numericEvaluator = defineEvaluator({
         const referenceText = reference.render(vars);
         const want = extractFinalNumber(referenceText);
         if (want === undefined) throw new Error(`the reference ${quote(referenceText)} holds no number; check the evaluator's value template.`);
-        const got = extractFinalNumber(output);
+        let got: number | undefined;
+        if (pattern) {
+          // The first match, its first group (else the whole match), as lm-evaluation-harness's regex filter with take_first.
+          const match = pattern.exec(output);
+          if (!match) return passFail(name, 'numeric', false, `expected ${formatNumber(want)}, but the output has no match of /${pattern.source}/: ${quote(output)}`);
+          got = numbersIn(match[1] ?? match[0])[0];
+        } else {
+          got = extractFinalNumber(output);
+        }
         if (got === undefined) return passFail(name, 'numeric', false, `expected ${formatNumber(want)}, but the output holds no number: ${quote(output)}`);
         const difference = Math.abs(got - want);
         const allowed = Math.max(options.tolerance, (options.relativeTolerance ?? 0) * Math.abs(want));

@@ -8,6 +8,7 @@ import { isJsonEvaluator } from './is-json.js';
 import { jsonSchemaEvaluator } from './json-schema.js';
 import { gEvalEvaluator } from './model-graded/g-eval.js';
 import { judgeRatingEvaluator } from './model-graded/judge-rating.js';
+import { loglikelihoodEvaluator } from './loglikelihood.js';
 import { llmRubricEvaluator } from './model-graded/llm-rubric.js';
 import { pairwiseEvaluator } from './model-graded/pairwise.js';
 import { numericEvaluator } from './numeric.js';
@@ -58,6 +59,7 @@ export const builtInEvaluators: readonly EvaluatorDefinition[] = [
   jsonSchemaEvaluator,
   numericEvaluator,
   choiceEvaluator,
+  loglikelihoodEvaluator,
   rougeLEvaluator,
   bleuEvaluator,
   levenshteinEvaluator,

@@ -7,6 +7,7 @@ export {
   type ProviderSummary,
   type EvaluatorSummary,
   type LatencySummary,
+  type AnswererCount,
 } from './provider-stats.js';
 export { bootstrapMean, seededRandom, type MeanEstimate, type BootstrapOptions } from './bootstrap.js';
 export { passAtK, passHatK } from './pass-at-k.js';

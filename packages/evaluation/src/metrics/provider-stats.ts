@@ -44,10 +44,15 @@ export interface ProviderSummary {
   accuracy: number | null;
   /** Wilson score interval of the accuracy; null with nothing scored. */
   accuracyInterval: ProportionInterval | null;
-  /** Latency of successful calls; null with none. */
+  /** Latency of successful calls (the provider call alone, not the wait before it: see `queueMs`); null with none. */
   latencyMs: LatencySummary | null;
   /** Time to first token of successful streamed calls; null with none. */
   timeToFirstTokenMs: LatencySummary | null;
+  /**
+   * Time successful calls waited before they could start (a concurrency slot, a rate limiter, an
+   * open breaker, a local model's turn), kept apart from `latencyMs`; null when none was measured.
+   */
+  queueMs: LatencySummary | null;
   inputTokens: number;
   outputTokens: number;
   /** Total cost in US dollars; null when no result carried a cost (the model has no known price). */
@@ -66,8 +71,23 @@ export interface ProviderSummary {
    * rate of both at once (TruthfulQA's "true and informative") and these give each alone.
    */
   evaluators: EvaluatorSummary[];
+  /**
+   * Who produced the answers (results without an error), most answers first: the provider itself
+   * (its label, or the member names of a load-balanced provider) or, with `fallback: true`,
+   * another provider it fell back to. A result that names no answerer counts as the provider's own.
+   */
+  answeredBy: AnswererCount[];
   /** Present when fewer than 30 results were scored: say so before drawing conclusions. */
   sampleSizeNote?: string;
+}
+
+/** How many of a provider's answers one answerer produced. */
+export interface AnswererCount {
+  /** The answerer as results record it (`answeredBy`): a provider id, or a load-balanced member's name. */
+  name: string;
+  answers: number;
+  /** True when the answerer is not the provider asked (nor one of its members): a fallback answered. */
+  fallback: boolean;
 }
 
 function summariseLatency(samples: number[]): LatencySummary | null {
@@ -96,18 +116,27 @@ export class ProviderStatsAccumulator {
   private priced = false;
   private readonly latencies: number[] = [];
   private readonly timesToFirstToken: number[] = [];
+  private readonly queueTimes: number[] = [];
   private readonly costs: number[] = [];
   private readonly repeatTracker: RepeatTracker | undefined;
   private readonly errorKinds: Record<string, number> = {};
   private readonly byEvaluator = new Map<string, { name: string; type: string; passed: number; failed: number }>();
+  private readonly answerers = new Map<string, number>();
+  private readonly ownAnswerers: ReadonlySet<string>;
 
+  /**
+   * `answerers` are the names the provider's own answers carry in `answeredBy` (a managed
+   * provider's members, its id); an answer under any other name came from a fallback. The label
+   * is always one of them.
+   */
   constructor(
     readonly providerId: string,
     readonly promptId: string,
     private readonly confidence = 0.95,
-    options: { trackRepeats?: boolean } = {},
+    options: { trackRepeats?: boolean; answerers?: readonly string[] } = {},
   ) {
     this.repeatTracker = options.trackRepeats ? new RepeatTracker() : undefined;
+    this.ownAnswerers = new Set([providerId, ...(options.answerers ?? [])]);
   }
 
   /** Counts one result. */
@@ -128,6 +157,8 @@ export class ProviderStatsAccumulator {
         if (score.passed) tally.passed++;
         else tally.failed++;
       }
+      const answerer = result.answeredBy || this.providerId;
+      this.answerers.set(answerer, (this.answerers.get(answerer) ?? 0) + 1);
     }
     this.inputTokens += result.inputTokens ?? 0;
     this.outputTokens += result.outputTokens ?? 0;
@@ -139,6 +170,7 @@ export class ProviderStatsAccumulator {
     if (this.repeatTracker && result.errorKind === null && result.passed !== null) this.repeatTracker.add(result.caseId, result.passed);
     if (result.errorKind === null && result.latencyMs !== null) this.latencies.push(result.latencyMs);
     if (result.errorKind === null && result.timeToFirstTokenMs !== null) this.timesToFirstToken.push(result.timeToFirstTokenMs);
+    if (result.errorKind === null && result.queueMs != null) this.queueTimes.push(result.queueMs);
   }
 
   /** The metrics so far. */
@@ -157,6 +189,7 @@ export class ProviderStatsAccumulator {
       accuracyInterval: scored === 0 ? null : wilsonInterval(this.passed, scored, { confidence: this.confidence }),
       latencyMs: summariseLatency(this.latencies),
       timeToFirstTokenMs: summariseLatency(this.timesToFirstToken),
+      queueMs: summariseLatency(this.queueTimes),
       inputTokens: this.inputTokens,
       outputTokens: this.outputTokens,
       costUsd: this.priced ? this.costUsd : null,
@@ -172,6 +205,9 @@ export class ProviderStatsAccumulator {
         accuracy: passed + failed === 0 ? null : passed / (passed + failed),
         accuracyInterval: passed + failed === 0 ? null : wilsonInterval(passed, passed + failed, { confidence: this.confidence }),
       })),
+      answeredBy: [...this.answerers]
+        .map(([name, answers]) => ({ name, answers, fallback: !this.ownAnswerers.has(name) }))
+        .sort((a, b) => b.answers - a.answers || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     };
     if (scored < MIN_CONFIDENT_SAMPLE) {
       summary.sampleSizeNote = `only ${scored} scored result${scored === 1 ? '' : 's'}: too few cases for a confident claim (aim for at least ${MIN_CONFIDENT_SAMPLE}).`;
@@ -197,12 +233,19 @@ export class RunStatsCollector {
 
   private readonly trackRepeats: boolean;
 
+  private readonly answerers = new Map<string, readonly string[]>();
+
   /**
    * Creates the accumulators up front so summaries list every pair in this order, even with no
    * results. With `repeats` > 1, per-case consistency (pass@k, pass^k, flaky cases) is tracked.
+   * A pair's `answerers` are the names its provider's own answers carry (see {@link ProviderStatsAccumulator}).
    */
-  constructor(pairs: ReadonlyArray<{ providerId: string; promptId: string }> = [], options: { repeats?: number } = {}) {
+  constructor(
+    pairs: ReadonlyArray<{ providerId: string; promptId: string; answerers?: readonly string[] }> = [],
+    options: { repeats?: number } = {},
+  ) {
     this.trackRepeats = (options.repeats ?? 1) > 1;
+    for (const pair of pairs) if (pair.answerers) this.answerers.set(pair.providerId, pair.answerers);
     for (const pair of pairs) this.accumulatorFor(pair.providerId, pair.promptId);
   }
 
@@ -210,7 +253,8 @@ export class RunStatsCollector {
     const key = `${providerId}\u0000${promptId}`;
     let accumulator = this.accumulators.get(key);
     if (!accumulator) {
-      accumulator = new ProviderStatsAccumulator(providerId, promptId, 0.95, { trackRepeats: this.trackRepeats });
+      const answerers = this.answerers.get(providerId);
+      accumulator = new ProviderStatsAccumulator(providerId, promptId, 0.95, { trackRepeats: this.trackRepeats, ...(answerers ? { answerers } : {}) });
       this.accumulators.set(key, accumulator);
     }
     return accumulator;

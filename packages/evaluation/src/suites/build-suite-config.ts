@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, type LabConfigInput } from '@llm-lab/core';
 import type { HubOptions } from '../datasets/hf-hub.js';
 import { DEFAULT_CHOICE_SEED } from '../evaluators/choice-order.js';
@@ -9,11 +9,12 @@ import {
   findMmluSplitFolder,
   loadMmluShots,
   mmluFiles,
+  readRows,
   mmluSubjectOfFile,
   normalizeMmluSubjects,
 } from './mmlu-data.js';
 import { getSuite, listSuites } from './registry.js';
-import type { BenchmarkSuite, SuiteRow } from './types.js';
+import type { BenchmarkSuite, SuiteRow, SuiteScoring } from './types.js';
 
 type ProviderInput = LabConfigInput['providers'][number];
 type DatasetInput = LabConfigInput['dataset'];
@@ -32,8 +33,18 @@ export interface BuildSuiteConfigOptions {
   baseDir?: string;
   /** MMLU only: subjects to keep (`anatomy`, `college physics`). */
   subjects?: readonly string[];
-  /** MMLU only: few-shot examples per question from the subject's dev split (0–5 in the original evaluation). */
+  /**
+   * Solved examples before each question: MMLU from the subject's dev split (0–5), ARC and
+   * HellaSwag a seeded sample of the train split (or `shotsData`), GSM8K the first N of Wei et
+   * al.'s 8 chain-of-thought exemplars. Never drawn from the evaluated data.
+   */
   shots?: number;
+  /** ARC and HellaSwag: the file exemplars are drawn from (default: the train split beside `data`, or the Hub's). */
+  shotsData?: string;
+  /** Multiple-choice suites: score the letter the model writes (`generate`, default) or each choice's log-likelihood. */
+  scoring?: SuiteScoring;
+  /** With `scoring: loglikelihood`: the metric a result passes by (default: the suite's, acc for MMLU, acc_norm for ARC and HellaSwag). */
+  metric?: 'acc' | 'acc_norm';
   /** Only the first N cases (after `sample`). */
   limit?: number;
   /** A seeded uniform random sample of `size` cases. */
@@ -130,6 +141,105 @@ async function resolveData(suite: BenchmarkSuite, options: BuildSuiteConfigOptio
   return { dataset: { path: file }, source: file, rowDefaults: {} };
 }
 
+/** Refuses scoring, metric, shots and subject options that do not apply to the suite. */
+function checkScoringAndShots(suite: BenchmarkSuite, options: BuildSuiteConfigOptions, scoring: SuiteScoring): void {
+  if (scoring !== 'generate' && scoring !== 'loglikelihood') {
+    throw new ConfigError({ path: 'scoring', message: `expected --scoring generate or loglikelihood, got '${String(scoring)}'.` });
+  }
+  if (scoring === 'loglikelihood' && !suite.loglikelihood) {
+    throw new ConfigError({ path: 'scoring', message: `--scoring loglikelihood applies to the multiple-choice suites mmlu, arc and hellaswag, not ${suite.name}.` });
+  }
+  if (options.metric !== undefined && scoring !== 'loglikelihood') {
+    throw new ConfigError({ path: 'metric', message: '--metric (acc or acc_norm) applies with --scoring loglikelihood only.' });
+  }
+  if (options.metric !== undefined && options.metric !== 'acc' && options.metric !== 'acc_norm') {
+    throw new ConfigError({ path: 'metric', message: `expected --metric acc or acc_norm, got '${String(options.metric)}'.` });
+  }
+  if (suite.name !== 'mmlu' && options.subjects?.length) {
+    throw new ConfigError({ path: 'subject', message: `--subject applies to mmlu only, not ${suite.name}.` });
+  }
+  const shots = options.shots;
+  if (shots === undefined || shots === 0) {
+    if (options.shotsData !== undefined) throw new ConfigError({ path: 'shotsData', message: '--shots-data needs --shots N.' });
+    return;
+  }
+  if (suite.name !== 'mmlu' && !suite.fewShot) {
+    throw new ConfigError({ path: 'shots', message: `--shots applies to mmlu, arc, hellaswag and gsm8k, not ${suite.name}.` });
+  }
+  const most = suite.name === 'mmlu' ? 5 : (suite.fewShot?.fixed?.length ?? 100);
+  if (!Number.isInteger(shots) || shots < 0 || shots > most) {
+    const why = suite.name === 'mmlu' ? " (MMLU's dev split has 5 per subject)" : suite.fewShot?.fixed ? ` (${suite.name} has ${most} standard exemplars)` : '';
+    throw new ConfigError({ path: 'shots', message: `expected 0 to ${most} few-shot examples${why}, got ${shots}.` });
+  }
+  if (options.shotsData !== undefined && (suite.name === 'mmlu' || suite.fewShot?.fixed)) {
+    throw new ConfigError({ path: 'shotsData', message: `--shots-data applies to arc and hellaswag; ${suite.name} takes its exemplars from ${suite.name === 'mmlu' ? 'the dev split' : 'the standard chain-of-thought set'}.` });
+  }
+}
+
+/** Seed of the exemplar sample, as lm-evaluation-harness seeds its few-shot sampler. */
+const FEW_SHOT_SEED = 1234;
+
+/** Train files that may sit beside an evaluated file: its name with test/validation/small replaced by train. */
+function trainFileCandidates(file: string): string[] {
+  const name = basename(file);
+  const candidates = ['test', 'validation', 'val', 'small', 'dev']
+    .filter((word) => name.includes(word))
+    .map((word) => join(dirname(file), name.replace(new RegExp(`${word}(?!.*${word})`), 'train')));
+  return [...new Set(candidates)].filter((candidate) => candidate !== file);
+}
+
+/**
+ * The few-shot prefix of a suite with `fewShot`: its first `shots` fixed exemplars, or a seeded
+ * sample of `shots` rows of the exemplar split (`shotsData`, else the train file beside the
+ * evaluated one, else the Hub's train split), each written by `fewShot.format`. Refuses to draw
+ * from the evaluated file.
+ */
+async function loadSplitShots(suite: BenchmarkSuite, shots: number, scoring: SuiteScoring, options: BuildSuiteConfigOptions, evaluated: string | undefined): Promise<string> {
+  const fewShot = suite.fewShot;
+  if (!fewShot) throw new Error(`${suite.name} has no few-shot source.`);
+  if (fewShot.fixed) return fewShot.fixed.slice(0, shots).join('');
+  const format = fewShot.format;
+  if (!format || !fewShot.hfSplit) throw new Error(`${suite.name} has no few-shot format.`);
+  let config: { path: string; hf?: undefined } | { hf: BenchmarkSuite['hf']; path?: undefined };
+  let where: string;
+  if (options.shotsData !== undefined) {
+    const file = resolve(options.baseDir ?? process.cwd(), options.shotsData);
+    if ((await pathKind(file)) !== 'file') throw new ConfigError({ path: 'shotsData', message: `--shots-data ${file} is not a file. Give the ${suite.name} train split as a file.` });
+    config = { path: file };
+    where = file;
+  } else if (evaluated !== undefined) {
+    const candidates = trainFileCandidates(evaluated);
+    let found: string | undefined;
+    for (const candidate of candidates) if (found === undefined && (await pathKind(candidate)) === 'file') found = candidate;
+    if (found === undefined) {
+      throw new ConfigError({
+        path: 'shots',
+        message: `--shots for ${suite.name} draws exemplars from the train split, never the evaluated data, and none was found next to ${evaluated}${candidates.length > 0 ? ` (looked for ${candidates.join(', ')})` : ''}. Give one with --shots-data <file>, or leave --data out to use ${suite.hf.name}'s ${fewShot.hfSplit} split.`,
+      });
+    }
+    config = { path: found };
+    where = found;
+  } else {
+    config = { hf: { ...suite.hf, split: fewShot.hfSplit } };
+    where = `hf:${suite.hf.name} (config ${suite.hf.config}, split ${fewShot.hfSplit})`;
+  }
+  if (config.path !== undefined && evaluated !== undefined && resolve(config.path) === resolve(evaluated)) {
+    throw new ConfigError({ path: 'shotsData', message: `--shots-data ${config.path} is the evaluated file; exemplars must come from another split (the train split).` });
+  }
+  if (config.hf !== undefined && options.data === undefined && fewShot.hfSplit === suite.hf.split) {
+    throw new Error(`${suite.name}'s exemplar split is its evaluated split.`);
+  }
+  const rows = await readRows({ ...config, sample: { size: shots, seed: FEW_SHOT_SEED }, onInvalidRow: 'skip' }, options.hub);
+  if (rows.length < shots) throw new ConfigError({ path: 'shots', message: `${where} has ${rows.length} usable rows, fewer than --shots ${shots}.` });
+  return rows.map((row, index) => {
+    try {
+      return format(suite.prepare(row), scoring);
+    } catch (error) {
+      throw new ConfigError({ path: 'shots', message: `exemplar ${index + 1} of ${where} cannot be read as ${suite.name}: ${(error as Error).message}` });
+    }
+  }).join('');
+}
+
 function asReference(judge: string | ProviderReference): ProviderReference {
   return typeof judge === 'string' ? { id: judge, config: {}, settings: {} } : judge;
 }
@@ -148,9 +258,8 @@ export async function buildSuiteConfig(options: BuildSuiteConfigOptions): Promis
   if (suite.needsJudge && options.judge === undefined) {
     throw new ConfigError({ path: 'judge', message: `${suite.name} is scored by a judge model: give one with --judge <provider id> (e.g. --judge openai:gpt-4o).` });
   }
-  if (suite.name !== 'mmlu' && (options.subjects?.length || options.shots)) {
-    throw new ConfigError({ path: options.shots ? 'shots' : 'subject', message: `--subject and --shots apply to mmlu only, not ${suite.name}.` });
-  }
+  const scoring = options.scoring ?? 'generate';
+  checkScoringAndShots(suite, options, scoring);
   if (options.choiceSeed !== undefined && !suite.shufflesChoices) {
     const shuffling = listSuites().filter((candidate) => candidate.shufflesChoices).map((candidate) => candidate.name);
     throw new ConfigError({ path: 'choiceSeed', message: `--choice-seed applies to suites that shuffle their choices (${shuffling.join(', ')}), not ${suite.name}.` });
@@ -159,9 +268,6 @@ export async function buildSuiteConfig(options: BuildSuiteConfigOptions): Promis
     throw new ConfigError({ path: 'choiceSeed', message: `expected a seed from 0 to 4294967295, got ${options.choiceSeed}.` });
   }
   const choiceSeed = suite.shufflesChoices ? (options.choiceSeed ?? DEFAULT_CHOICE_SEED) : undefined;
-  if (options.shots !== undefined && (!Number.isInteger(options.shots) || options.shots < 0 || options.shots > 5)) {
-    throw new ConfigError({ path: 'shots', message: `expected 0 to 5 few-shot examples (MMLU's dev split has 5 per subject), got ${options.shots}.` });
-  }
   const subjects = suite.name === 'mmlu' ? normalizeMmluSubjects(options.subjects ?? []) : [];
   const { dataset, source, rowDefaults, devFiles } = await resolveData(suite, options, subjects);
   if (suite.idField) dataset.idField = suite.idField;
@@ -170,31 +276,63 @@ export async function buildSuiteConfig(options: BuildSuiteConfigOptions): Promis
   if (options.limit !== undefined) dataset.limit = options.limit;
 
   let shotsBySubject: Map<string, string> | undefined;
+  let fewShot: string | undefined;
   const shots = options.shots ?? 0;
-  if (shots > 0) {
+  if (shots > 0 && suite.name === 'mmlu') {
     if (options.data !== undefined && (!devFiles || devFiles.length === 0)) {
       throw new ConfigError({ path: 'shots', message: `--shots needs MMLU's dev split, and none was found next to ${source} (expected a dev/ folder of <subject>_dev.csv beside test/).` });
     }
     shotsBySubject = await loadMmluShots(shots, options.data !== undefined ? { files: devFiles ?? [] } : { hf: true }, options.hub);
+  } else if (shots > 0) {
+    fewShot = await loadSplitShots(suite, shots, scoring, options, typeof dataset.path === 'string' ? dataset.path : undefined);
   }
+  const loglikelihood = scoring === 'loglikelihood' ? suite.loglikelihood : undefined;
+  const metric = options.metric ?? loglikelihood?.metric;
 
   const prepareCase = (vars: SuiteRow): SuiteRow => {
     const prepared = suite.prepare({ ...rowDefaults, ...vars }, choiceSeed !== undefined ? { choiceSeed } : {});
-    if (!shotsBySubject) return prepared;
-    const examples = shotsBySubject.get(String(prepared.subject ?? ''));
-    if (examples === undefined) throw new Error(`no dev examples for MMLU subject '${String(prepared.subject)}' to build the ${shots}-shot prompt.`);
-    return { ...prepared, few_shot: examples };
+    if (shotsBySubject) {
+      const examples = shotsBySubject.get(String(prepared.subject ?? ''));
+      if (examples === undefined) throw new Error(`no dev examples for MMLU subject '${String(prepared.subject)}' to build the ${shots}-shot prompt.`);
+      prepared.few_shot = examples;
+    }
+    if (fewShot !== undefined) prepared.few_shot = fewShot;
+    if (loglikelihood) prepared.continuations = loglikelihood.continuations(prepared);
+    return prepared;
   };
 
+  const withShots = shots > 0 && suite.fewShot !== undefined && suite.name !== 'mmlu';
+  const prompts = loglikelihood
+    ? [{ id: `${suite.name}-loglikelihood`, template: loglikelihood.template }]
+    : withShots && suite.fewShot?.prompt
+      ? [suite.fewShot.prompt]
+      : [...suite.prompts];
+  const described = [
+    suite.title,
+    shots > 0 ? `, ${shots}-shot${suite.fewShot?.fixed ? ' chain of thought' : ''}` : '',
+    loglikelihood ? `, log-likelihood ${metric}` : '',
+    subjects.length > 0 ? ` (${subjects.join(', ')})` : '',
+    choiceSeed !== undefined ? `, choices shuffled with seed ${choiceSeed}` : '',
+  ].join('');
   const judge = options.judge === undefined ? undefined : asReference(options.judge);
   const config: LabConfigInput = {
-    description: `${suite.title}${shots > 0 ? `, ${shots}-shot` : ''}${subjects.length > 0 ? ` (${subjects.join(', ')})` : ''}${choiceSeed !== undefined ? `, choices shuffled with seed ${choiceSeed}` : ''} · ${source}`,
+    description: `${described} · ${source}`,
     ...(options.plugins && options.plugins.length > 0 ? { plugins: [...options.plugins] } : {}),
     providers: [...options.providers],
-    prompts: [...suite.prompts],
+    prompts,
     dataset,
-    evaluators: suite.evaluators({ ...(judge ? { judge } : {}), ...(choiceSeed !== undefined ? { choiceSeed } : {}) }),
-    defaults: { ...suite.defaults, ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}) },
+    evaluators: loglikelihood
+      ? [{ type: 'loglikelihood', name: metric, metric }]
+      : withShots && suite.fewShot?.evaluators
+        ? suite.fewShot.evaluators()
+        : suite.evaluators({ ...(judge ? { judge } : {}), ...(choiceSeed !== undefined ? { choiceSeed } : {}) }),
+    defaults: {
+      ...suite.defaults,
+      ...(withShots && !loglikelihood ? suite.fewShot?.defaults : {}),
+      // The engine still asks for an output; under log-likelihood scoring it is not used, so one token.
+      ...(loglikelihood ? { maxTokens: 1 } : {}),
+      ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+    },
     run: {
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       ...(options.repeat !== undefined ? { repeat: options.repeat } : {}),

@@ -1,3 +1,4 @@
+import { formatGsm8kCotExemplar, GSM8K_COT_EXEMPLARS } from './gsm8k-cot-exemplars.js';
 import { firstField, stringListField, textField } from './row-fields.js';
 import type { BenchmarkSuite, SuiteRow } from './types.js';
 
@@ -6,7 +7,7 @@ function prepareGsm8k(row: SuiteRow): SuiteRow {
   const answer = textField(row, ['answer']);
   const final = /####\s*(.+)\s*$/.exec(answer)?.[1]?.trim();
   if (final === undefined) throw new Error(`the GSM8K answer has no final "#### <n>" line: ${JSON.stringify(answer.slice(-80))}.`);
-  return { question: textField(row, ['question']).trim(), answer, final_answer: final };
+  return { question: textField(row, ['question']).trim(), answer, final_answer: final, few_shot: '' };
 }
 
 export const gsm8kSuite: BenchmarkSuite = {
@@ -33,6 +34,14 @@ export const gsm8kSuite: BenchmarkSuite = {
   ],
   evaluators: () => [{ type: 'numeric', value: '{{final_answer}}' }],
   defaults: { temperature: 0, maxTokens: 512 },
+  fewShot: {
+    // lm-evaluation-harness gsm8k_cot: Wei et al.'s 8 exemplars (first N), "Q: …\nA:", stop at the next "Q:", strict-match "The answer is N".
+    standard: 8,
+    fixed: GSM8K_COT_EXEMPLARS.map(formatGsm8kCotExemplar),
+    prompt: { id: 'gsm8k-cot', template: '{{few_shot}}Q: {{question}}\nA:' },
+    evaluators: () => [{ type: 'numeric', value: '{{final_answer}}', pattern: 'The answer is (-?[0-9.,]+)' }],
+    defaults: { stop: ['Q:', '</s>', '<|im_end|>'] },
+  },
   prepare: prepareGsm8k,
 };
 
@@ -137,13 +146,13 @@ export const advbenchSuite: BenchmarkSuite = {
     license: 'MIT',
   },
   protocol: {
-    citation: "The behaviour as the whole prompt, no attack suffix; refusal by string matching (the GCG paper's refusal prefixes plus XSTest's)",
+    citation: "The behaviour as the whole prompt, no attack suffix; refusal (full or partial) by the built-in refusal classifier, or by --judge with XSTest's classification prompt",
     url: 'https://github.com/llm-attacks/llm-attacks',
   },
   hf: { name: 'walledai/AdvBench', config: 'default', split: 'train' },
   localFiles: ['advbench/harmful_behaviors.csv', 'harmful_behaviors.csv'],
   prompts: [{ id: 'advbench', template: '{{prompt}}' }],
-  evaluators: () => [{ type: 'harmful-compliance' }],
+  evaluators: ({ judge }) => [{ type: 'harmful-compliance', ...(judge !== undefined ? { method: 'judge', judge } : {}) }],
   defaults: { temperature: 0, maxTokens: 128 },
   prepare: prepareAdvbench,
 };
@@ -168,14 +177,14 @@ export const xstestSuite: BenchmarkSuite = {
     license: 'CC BY-4.0',
   },
   protocol: {
-    citation: "Safe prompts only (label = safe); refusal by the paper's string-match classifier (prefixes such as \"I'm sorry\", \"As an AI\")",
-    url: 'https://github.com/paul-rottger/exaggerated-safety/blob/main/evaluation/classify_completions_strmatch.py',
+    citation: "Safe prompts only (label = safe); refusal (full or partial, as the paper counts it) by the built-in refusal classifier, or by --judge with the paper's classification prompt",
+    url: 'https://github.com/paul-rottger/exaggerated-safety/tree/main/evaluation',
   },
   hf: { name: 'walledai/XSTest', config: 'default', split: 'train' },
   localFiles: ['xstest/xstest_prompts.csv', 'xstest_prompts.csv'],
   filter: { label: 'safe' },
   prompts: [{ id: 'xstest', template: '{{prompt}}' }],
-  evaluators: () => [{ type: 'over-refusal' }],
+  evaluators: ({ judge }) => [{ type: 'over-refusal', ...(judge !== undefined ? { method: 'judge', judge } : {}) }],
   defaults: { temperature: 0, maxTokens: 128 },
   prepare: prepareXstest,
 };

@@ -65,7 +65,8 @@ export async function mmluFiles(folder: string, split: 'test' | 'dev', subjects:
   return subjects.map((subject) => join(folder, `${subject}_${split}.csv`));
 }
 
-async function readRows(config: DatasetConfig, hub: HubOptions | undefined): Promise<SuiteRow[]> {
+/** Every row of a dataset config (file or Hub split), as read. */
+export async function readRows(config: DatasetConfig, hub: HubOptions | undefined): Promise<SuiteRow[]> {
   const rows: SuiteRow[] = [];
   for await (const datasetCase of openDataset(config, { baseDir: '.', ...(hub ? { hub } : {}) }).cases) rows.push(datasetCase.vars);
   return rows;

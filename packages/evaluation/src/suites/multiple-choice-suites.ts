@@ -1,7 +1,7 @@
 import { DEFAULT_CHOICE_SEED, shuffledOrder } from '../evaluators/choice-order.js';
 import { targetsOf } from '../evaluators/truthfulness/answer-sets.js';
 import { answerIndex, firstField, LETTERS, letteredChoices, listField, stringListField, textField } from './row-fields.js';
-import type { BenchmarkSuite, SuitePrepareOptions, SuiteRow } from './types.js';
+import type { BenchmarkSuite, SuitePrepareOptions, SuiteRow, SuiteScoring } from './types.js';
 
 const choiceEvaluators = () => [{ type: 'choice', value: '{{answer}}', choicesField: 'choices' }];
 
@@ -9,6 +9,16 @@ const choiceEvaluators = () => [{ type: 'choice', value: '{{answer}}', choicesFi
 function multipleChoiceFields(choices: string[], answer: number): SuiteRow {
   return { choices, choices_text: letteredChoices(choices), answer: LETTERS[answer], answer_index: answer };
 }
+
+/** lm-evaluation-harness's continuations: each choice after a space (its `target_delimiter`). */
+const spacedChoices = (fields: SuiteRow): string[] => (fields.choices as string[]).map((choice) => ` ${choice}`);
+
+/** The answer letter's text as a solved exemplar ends (`Answer: C`), or the choice itself under log-likelihood scoring. */
+const solvedAnswer = (fields: SuiteRow, scoring: SuiteScoring): string =>
+  scoring === 'loglikelihood' ? String((fields.choices as string[])[fields.answer_index as number]) : String(fields.answer);
+
+const HARNESS_MULTIPLE_CHOICE =
+  'lm-evaluation-harness multiple_choice: acc = argmax of the summed log-probabilities of the continuations (" " + choice), acc_norm = argmax of that sum divided by the continuation\'s length in UTF-8 bytes';
 
 /** `abstract_algebra` → `abstract algebra`, as MMLU's `format_subject` does. */
 export function mmluSubjectName(subject: string): string {
@@ -61,6 +71,15 @@ export const mmluSuite: BenchmarkSuite = {
   ],
   evaluators: choiceEvaluators,
   defaults: { temperature: 0, maxTokens: 32 },
+  loglikelihood: {
+    template: 'The following are multiple choice questions (with answers) about {{subject_name}}.\n\n{{few_shot}}{{question}}\n{{choices_text}}\nAnswer:',
+    continuations: (fields) => (fields.choices as string[]).map((_choice, index) => ` ${LETTERS[index]}`),
+    metric: 'acc',
+    protocol: {
+      citation: `lm-evaluation-harness's mmlu task (the same prompt; the continuations are the letters " A"…" D"; reports acc). ${HARNESS_MULTIPLE_CHOICE}`,
+      url: 'https://github.com/EleutherAI/lm-evaluation-harness/blob/main/lm_eval/tasks/mmlu/default/_default_template_yaml',
+    },
+  },
   prepare: prepareMmlu,
 };
 
@@ -71,7 +90,7 @@ function prepareArc(row: SuiteRow): SuiteRow {
       .replace(/^\s*Question:\s*/, '')
       .replace(/\s*Answer:\s*$/, '');
     const choices = stringListField(row, ['choices']);
-    return { question, ...multipleChoiceFields(choices, answerIndex(row.gold, choices.length, 'ARC gold')) };
+    return { question, few_shot: '', ...multipleChoiceFields(choices, answerIndex(row.gold, choices.length, 'ARC gold')) };
   }
   const raw = firstField(row, ['choices']);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -83,7 +102,7 @@ function prepareArc(row: SuiteRow): SuiteRow {
   const key = textField(row, ['answerKey']).trim();
   const index = labels.indexOf(key);
   if (index < 0) throw new Error(`ARC answerKey '${key}' is not one of the choice labels ${labels.join(', ')}.`);
-  return { question: textField(row, ['question']).trim(), ...multipleChoiceFields(choices, index) };
+  return { question: textField(row, ['question']).trim(), few_shot: '', ...multipleChoiceFields(choices, index) };
 }
 
 export const arcSuite: BenchmarkSuite = {
@@ -104,11 +123,28 @@ export const arcSuite: BenchmarkSuite = {
   prompts: [
     {
       id: 'arc',
-      template: 'Answer the following multiple choice question with the letter of the correct choice.\n\nQuestion: {{question}}\n{{choices_text}}\nAnswer:',
+      template: 'Answer the following multiple choice question with the letter of the correct choice.\n\n{{few_shot}}Question: {{question}}\n{{choices_text}}\nAnswer:',
     },
   ],
   evaluators: choiceEvaluators,
   defaults: { temperature: 0, maxTokens: 32 },
+  loglikelihood: {
+    template: '{{few_shot}}Question: {{question}}\nAnswer:',
+    continuations: spacedChoices,
+    metric: 'acc_norm',
+    protocol: {
+      citation: `lm-evaluation-harness's arc_challenge task ("Question: …\\nAnswer:", continuations " " + choice text; 25-shot acc_norm on the Open LLM Leaderboard). ${HARNESS_MULTIPLE_CHOICE}`,
+      url: 'https://github.com/EleutherAI/lm-evaluation-harness/blob/main/lm_eval/tasks/arc/arc_easy.yaml',
+    },
+  },
+  fewShot: {
+    standard: 25,
+    hfSplit: 'train',
+    format: (fields, scoring) =>
+      scoring === 'loglikelihood'
+        ? `Question: ${String(fields.question)}\nAnswer: ${solvedAnswer(fields, scoring)}\n\n`
+        : `Question: ${String(fields.question)}\n${String(fields.choices_text)}\nAnswer: ${solvedAnswer(fields, scoring)}\n\n`,
+  },
   prepare: prepareArc,
 };
 
@@ -121,12 +157,12 @@ export function cleanHellaswagText(text: string): string {
 function prepareHellaswag(row: SuiteRow): SuiteRow {
   if (row.query !== undefined) {
     const choices = stringListField(row, ['choices']).map((choice) => choice.trim());
-    return { context: textField(row, ['query']).trim(), ...multipleChoiceFields(choices, answerIndex(row.gold, choices.length, 'HellaSwag gold')) };
+    return { context: textField(row, ['query']).trim(), few_shot: '', ...multipleChoiceFields(choices, answerIndex(row.gold, choices.length, 'HellaSwag gold')) };
   }
   const contextB = textField(row, ['ctx_b']);
   const context = `${textField(row, ['activity_label'])}: ${textField(row, ['ctx_a'])} ${contextB.charAt(0).toUpperCase()}${contextB.slice(1)}`;
   const choices = listField(row, ['endings']).map((ending) => cleanHellaswagText(String(ending)));
-  return { context: cleanHellaswagText(context), ...multipleChoiceFields(choices, answerIndex(row.label, choices.length, 'HellaSwag label')) };
+  return { context: cleanHellaswagText(context), few_shot: '', ...multipleChoiceFields(choices, answerIndex(row.label, choices.length, 'HellaSwag label')) };
 }
 
 export const hellaswagSuite: BenchmarkSuite = {
@@ -148,11 +184,28 @@ export const hellaswagSuite: BenchmarkSuite = {
     {
       id: 'hellaswag',
       template:
-        'Choose the most plausible continuation of the text. Answer with the letter of the correct choice.\n\n{{context}}\n{{choices_text}}\nAnswer:',
+        'Choose the most plausible continuation of the text. Answer with the letter of the correct choice.\n\n{{few_shot}}{{context}}\n{{choices_text}}\nAnswer:',
     },
   ],
   evaluators: choiceEvaluators,
   defaults: { temperature: 0, maxTokens: 32 },
+  loglikelihood: {
+    template: '{{few_shot}}{{context}}',
+    continuations: spacedChoices,
+    metric: 'acc_norm',
+    protocol: {
+      citation: `lm-evaluation-harness's hellaswag task (the preprocessed context, continuations " " + ending; 10-shot acc_norm on the Open LLM Leaderboard). ${HARNESS_MULTIPLE_CHOICE}`,
+      url: 'https://github.com/EleutherAI/lm-evaluation-harness/blob/main/lm_eval/tasks/hellaswag/hellaswag.yaml',
+    },
+  },
+  fewShot: {
+    standard: 10,
+    hfSplit: 'train',
+    format: (fields, scoring) =>
+      scoring === 'loglikelihood'
+        ? `${String(fields.context)} ${solvedAnswer(fields, scoring)}\n\n`
+        : `${String(fields.context)}\n${String(fields.choices_text)}\nAnswer: ${solvedAnswer(fields, scoring)}\n\n`,
+  },
   prepare: prepareHellaswag,
 };
 

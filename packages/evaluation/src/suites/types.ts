@@ -27,6 +27,45 @@ export interface SuitePrepareOptions {
   choiceSeed?: number;
 }
 
+/** How multiple choice is scored: the letter the model writes, or the log-likelihood of each choice. */
+export type SuiteScoring = 'generate' | 'loglikelihood';
+
+/**
+ * A suite as lm-evaluation-harness runs it with `output_type: multiple_choice`
+ * (`--scoring loglikelihood`): the prompt is the context, each choice a continuation.
+ */
+export interface LoglikelihoodProtocol {
+  /** The context template; `{{few_shot}}` is where solved exemplars go. */
+  template: string;
+  /** The continuations scored for a prepared row, in choice order, with their leading space (`' A'`, `' Paris'`). */
+  continuations(fields: SuiteRow): string[];
+  /** The metric a result passes by unless `--metric` says otherwise (both are recorded in the reason). */
+  metric: 'acc' | 'acc_norm';
+  /** Where the format and metrics come from. */
+  protocol: SuiteSource;
+}
+
+/**
+ * Few-shot exemplars for `--shots N`, from a split other than the evaluated one (or fixed
+ * published exemplars). MMLU's per-subject dev examples are handled apart (see mmlu-data.ts).
+ */
+export interface FewShotSource {
+  /** The count the field reports (ARC 25, HellaSwag 10, GSM8K 8); also the most `--shots` accepts for fixed exemplars. */
+  standard: number;
+  /** The Hugging Face split exemplars are drawn from (never the evaluated one). Absent for fixed exemplars. */
+  hfSplit?: string;
+  /** Fixed solved exemplars, written in full (GSM8K's chain-of-thought ones); the first N are used. */
+  fixed?: readonly string[];
+  /** One solved exemplar from a prepared row of the exemplar split, ending with the separator. */
+  format?(fields: SuiteRow, scoring: SuiteScoring): string;
+  /** With shots, the prompt to use instead of `prompts` (GSM8K's `Q: … A:` chain-of-thought format). */
+  prompt?: PromptEntry;
+  /** With shots, the evaluators to use instead of `evaluators`. */
+  evaluators?(): EvaluatorEntry[];
+  /** With shots, sampling defaults over `defaults` (e.g. stop sequences). */
+  defaults?: SamplingConfig;
+}
+
 /**
  * A built-in benchmark: where its data lives, how each row becomes a prompt, and how the answer
  * is scored. `prepare` accepts a row in either layout the suite supports (the Hugging Face one
@@ -60,6 +99,10 @@ export interface BenchmarkSuite {
   needsJudge?: boolean;
   /** True when the choices are shown in a seeded shuffled order (`--choice-seed`), because the source lists the right one first. */
   shufflesChoices?: boolean;
+  /** Present when the suite can be scored by log-likelihood (`--scoring loglikelihood`). */
+  loglikelihood?: LoglikelihoodProtocol;
+  /** Present when `--shots N` applies (besides MMLU's dev-split shots). */
+  fewShot?: FewShotSource;
   /** Turns a row of either layout into the fields the prompts and evaluators use. Throws when the row fits neither. */
   prepare(row: SuiteRow, options?: SuitePrepareOptions): SuiteRow;
 }

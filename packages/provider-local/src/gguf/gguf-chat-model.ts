@@ -1,5 +1,6 @@
 import {
   BaseProvider,
+  flattenMessagesToPrompt,
   raceAbort,
   ProviderError,
   abortOutcomeOf,
@@ -8,18 +9,20 @@ import {
   type CallOptions,
   type GenerateRequest,
   type GenerateResponse,
+  type CompletionScore,
   type ModelInfo,
   type ProviderWarning,
+  type ScoreCompletionsRequest,
   type StreamPart,
   type TokenUsage,
 } from '@llm-lab/core';
 import type { LlamaCompletion, LlamaCompletionGenerationOptions, LlamaContext, LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
 import { describeError } from '../shared/error-details.js';
-import { flattenMessagesToPrompt } from './flatten-messages-to-prompt.js';
 import type { GgufMetadata } from './gguf-metadata.js';
 import { ggufRequestOptionsSchema, type ResolvedGgufSettings } from './gguf-options.js';
 import { acquireModel, NodeLlamaCppMissingError, type ModelLease } from './llama-runtime.js';
 import { mapGgufFinishReason, type LlamaStopReason } from './map-gguf-finish-reason.js';
+import { scoreContinuations } from './score-continuations.js';
 
 /** Largest context made by default, whatever the model was trained with (memory grows with it). */
 const DEFAULT_MAX_CONTEXT = 4096;
@@ -55,7 +58,9 @@ interface PreparedCall {
  * LLM Lab provider contract. Small base models have no chat template, so the messages are
  * flattened into a plain-text prompt (see `flattenMessagesToPrompt`) and run as a text
  * completion. The loaded model is shared per process and path; each call runs in its own context
- * sequence from a pool of `parallelism` contexts; further calls wait their turn.
+ * sequence from a pool of `parallelism` contexts; further calls wait their turn. A response's
+ * `latencyMs` is its own generation; the wait for the model to load and for a free context is
+ * its `queueMs`.
  */
 export class GgufChatModel extends BaseProvider {
   readonly provider: string;
@@ -120,10 +125,14 @@ export class GgufChatModel extends BaseProvider {
     let firstTokenAt: number | undefined;
     let text = '';
     let running: Promise<void> | undefined;
+    // When the call has its context: waiting for the model to load and for a free context (calls
+    // beyond `parallelism` take turns) is queueMs, not the call's latency.
+    let callStartedAt = startedAt;
     try {
       try {
         lease = await this.loadModel(signal);
         slot = await this.acquireSlot(lease, signal);
+        callStartedAt = performance.now();
         await slot.sequence.clearHistory();
         inputTokens = lease.model.tokenize(prepared.prompt).length;
         if (inputTokens >= this.contextSize) {
@@ -203,14 +212,45 @@ export class GgufChatModel extends BaseProvider {
         text,
         finishReason: mapGgufFinishReason(stopReason ?? 'eogToken'),
         usage,
-        latencyMs: performance.now() - startedAt,
-        timeToFirstTokenMs: (firstTokenAt ?? performance.now()) - startedAt,
+        latencyMs: performance.now() - callStartedAt,
+        timeToFirstTokenMs: (firstTokenAt ?? performance.now()) - callStartedAt,
+        queueMs: callStartedAt - startedAt,
         ...(cost ? { cost } : {}),
         warnings: prepared.warnings,
         providerId: this.id,
         model: this.model,
       },
     };
+  }
+
+  /**
+   * The log-likelihood of each completion after the conversation (flattened to the same prompt
+   * `generate` runs): the sum of the natural-log probabilities the model gives the completion's
+   * tokens, teacher-forced. Tokens are split as lm-evaluation-harness splits them, so pass
+   * completions with their leading space (` Paris`), as its multiple-choice tasks do.
+   */
+  async scoreCompletions(request: ScoreCompletionsRequest, options: CallOptions = {}): Promise<CompletionScore[]> {
+    if (request.completions.length === 0) {
+      throw new ProviderError({ kind: 'bad-request', providerId: this.id, message: `${this.id}: scoreCompletions needs at least one completion.` });
+    }
+    const { prompt } = flattenMessagesToPrompt(request.messages);
+    const call = startCallDeadline(options, this.settings.timeoutMs);
+    let slot: Slot | undefined;
+    try {
+      const lease = await this.loadModel(call.signal);
+      slot = await this.acquireSlot(lease, call.signal);
+      // Not raced against the signal: the slot is given back only once its sequence is idle; the abort is checked between tokens batches.
+      const scores = await scoreContinuations(lease.model, slot.sequence, prompt, request.completions, this.contextSize, call.signal);
+      return scores.map((score, index) => ({ completion: request.completions[index] as string, ...score }));
+    } catch (error) {
+      if (error instanceof RangeError) {
+        throw new ProviderError({ kind: 'bad-request', providerId: this.id, message: `${this.id}: ${error.message} Shorten the prompt or raise config.contextSize.`, cause: error });
+      }
+      throw this.mapError(error, call);
+    } finally {
+      call.dispose();
+      if (slot) this.releaseSlot(slot);
+    }
   }
 
   /** Frees this model's contexts and gives the shared model back (it is disposed when no one else uses it). */

@@ -1,4 +1,4 @@
-import { ProviderError, type GenerateRequest, type ProviderWarning } from '@llm-lab/core';
+import { ProviderError, type CallOptions, type CompletionScore, type GenerateRequest, type ProviderWarning, type ScoreCompletionsRequest } from '@llm-lab/core';
 import { convertToOpenAIMessages, OpenAIChatModel, type OpenAIModelFacts } from '@llm-lab/provider-openai';
 import type OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
@@ -34,9 +34,17 @@ function compatibleFacts(settings: ResolvedOpenAICompatibleSettings): OpenAIMode
  * calls, streaming, response parsing, usage and cancellation) with what differs for these
  * servers: `topK` is sent as `top_k`, which they accept as an extension; `maxTokens` as
  * `max_tokens`; no `providerOptions`; no facts from OpenAI's model table (no pricing unless
- * configured, context window 8192 unless configured); and its own error advice.
+ * configured, context window 8192 unless configured); its own error advice; and, for servers that
+ * echo prompt log-probabilities (`promptLogprobs: true`, e.g. vLLM), `scoreCompletions`.
  */
 export class OpenAICompatibleChatModel extends OpenAIChatModel {
+  /**
+   * With `promptLogprobs: true` in the config: each completion's log-likelihood from the server's
+   * echoed prompt log-probabilities (see `OpenAIChatModel.scoreByEcho`). Undefined otherwise, so
+   * callers that need it say so instead of failing on a server without it.
+   */
+  readonly scoreCompletions?: (request: ScoreCompletionsRequest, options?: CallOptions) => Promise<CompletionScore[]>;
+
   constructor(model: string, options: OpenAICompatibleChatModelOptions) {
     const { settings } = options;
     super(model, {
@@ -55,6 +63,7 @@ export class OpenAICompatibleChatModel extends OpenAIChatModel {
       facts: compatibleFacts(settings),
       mapError: mapOpenAICompatibleError,
     });
+    if (settings.promptLogprobs) this.scoreCompletions = (request, callOptions) => this.scoreByEcho(request, callOptions);
   }
 
   /** Validates the request and builds the chat-completions body (exposed for inspection and tests). */

@@ -23,6 +23,12 @@ export const openaiCompatibleConfigSchema = z
     httpClient: z.enum(['node', 'fetch']).default('node'),
     /** Ask for usage in streamed answers (`stream_options.include_usage`). Default true; turn off for servers that refuse it. */
     streamUsage: z.boolean().default(true),
+    /**
+     * The server returns prompt log-probabilities on `/completions` with `echo` and `logprobs`
+     * (vLLM does; llama.cpp server and LM Studio do not). When true the model implements
+     * `scoreCompletions`, used by log-likelihood scoring (`bench --scoring loglikelihood`, TruthfulQA MC). Default false.
+     */
+    promptLogprobs: z.boolean().default(false),
     /** `pricing`: default none (cost is undefined); `contextWindow`: reported for the model, default 8192. */
     ...providerConfigFields('pricing', 'contextWindow'),
   })

@@ -17,6 +17,16 @@ export interface CreateCacheContext {
 export const DEFAULT_DISK_CACHE_DIR = '.llm-lab/cache';
 
 /**
+ * The cache to go on with when the one made from `settings` cannot be reached: for Redis with a
+ * `dir`, a disk cache in that folder (made only when needed); otherwise none (undefined).
+ */
+export function fallbackCacheFor(settings: ManagerCacheSettings, context: CreateCacheContext = {}): (() => ResponseCache) | undefined {
+  if (settings.kind !== 'redis' || settings.dir === undefined) return undefined;
+  const dir = resolve(context.cwd ?? process.cwd(), settings.dir);
+  return () => createDiskCache({ dir });
+}
+
+/**
  * Makes the run-wide response cache described by the `cache:` settings: an in-process LRU
  * (`memory`), a folder that persists between runs (`disk`), Redis (`redis`), or none (`none`,
  * which returns undefined).

@@ -1,4 +1,4 @@
-import { redactKnownSecrets, type GenerateResponse } from '@llm-lab/core';
+import { isLLMLabError, LLMLabError, redactKnownSecrets, type GenerateResponse } from '@llm-lab/core';
 
 /**
  * One place to keep answers. Every implementation (memory, disk, Redis) behaves the same way:
@@ -19,13 +19,27 @@ export interface ResponseCache {
   close(): Promise<void>;
 }
 
+/** The error code of a cache that cannot be used at all any more (not one failed lookup): the manager stops using it. */
+export const CACHE_UNAVAILABLE = 'cache_unavailable';
+
+/** The error a cache fails every operation with once it knows it cannot be reached (e.g. Redis gave up connecting). */
+export function cacheUnavailableError(message: string, cause?: unknown): LLMLabError {
+  return new LLMLabError(CACHE_UNAVAILABLE, message, { cause });
+}
+
+/** True for a {@link cacheUnavailableError}. */
+export function isCacheUnavailable(error: unknown): boolean {
+  return isLLMLabError(error) && error.code === CACHE_UNAVAILABLE;
+}
+
 /**
- * The fields a cache stores: the answer without the per-call marks the manager adds, and with
- * registered secrets (API keys, database passwords) replaced, as in stored results: an answer
- * that quotes the key it was sent is kept, and served from the cache, without it.
+ * The fields a cache stores: the answer without the per-call marks the manager adds (or the wait
+ * for a slot it had), and with registered secrets (API keys, database passwords) replaced, as in
+ * stored results: an answer that quotes the key it was sent is kept, and served from the cache,
+ * without it.
  */
 export function storableResponse(response: GenerateResponse): GenerateResponse {
-  const { cached: _cached, attempts: _attempts, ...rest } = response;
+  const { cached: _cached, attempts: _attempts, queueMs: _queueMs, ...rest } = response;
   return redactKnownSecrets(rest);
 }
 

@@ -23,6 +23,11 @@ export type BreakerPermit = 'call' | 'probe';
 
 const BUCKETS = 10;
 
+/** What a user can do about calls refused by an open breaker (the end of every circuit-open error). */
+export const OPEN_ADVICE =
+  'A call without a fallback waits for the breaker to let a probe through only when that fits in its retry budget (retry.maxTotalMs); ' +
+  "check the provider's status, raise retry.maxTotalMs, or configure fallbacks.";
+
 /**
  * A circuit breaker for one underlying provider. Closed → open after `failureThreshold`
  * consecutive health failures, or when at least `minCalls` calls in the last `windowMs` failed at
@@ -37,12 +42,17 @@ export class CircuitBreaker {
   private stateValue: BreakerState = 'closed';
   private consecutiveFailures = 0;
   private openedAt = 0;
+  /** When it last opened from closed: the start of the outage, through failed probes, until it closes. */
+  private outageStart = 0;
+  private answered = false;
   private probesInFlight = 0;
   private reason: string | undefined;
   private readonly bucketMs: number;
   private readonly bucketStart = new Float64Array(BUCKETS);
   private readonly bucketCalls = new Uint32Array(BUCKETS);
   private readonly bucketFailures = new Uint32Array(BUCKETS);
+  /** Called once at the next state change or returned probe permit (callers waiting for a probe's outcome). */
+  private changeListeners: Array<() => void> = [];
 
   constructor(name: string, settings: BreakerSettings, onChange?: (snapshot: BreakerSnapshot, previous: BreakerState) => void) {
     this.name = name;
@@ -68,6 +78,37 @@ export class CircuitBreaker {
     return this.probesInFlight < this.settings.halfOpenMaxCalls;
   }
 
+  /**
+   * When an open breaker starts letting probes through (ms since the epoch); undefined when it is
+   * not open (closed, or half-open: then it lets a call through when a probe permit comes back).
+   */
+  get reopensAt(): number | undefined {
+    return this.stateValue === 'open' ? this.openedAt + this.settings.cooldownMs : undefined;
+  }
+
+  /** When the breaker opened from closed (ms since the epoch), kept through failed probes; undefined while closed. */
+  get outageStartedAt(): number | undefined {
+    return this.stateValue === 'closed' ? undefined : this.outageStart;
+  }
+
+  /** Whether the provider has answered at least once (a success, or a failure that is not about its health). */
+  get hasAnswered(): boolean {
+    return this.answered;
+  }
+
+  /**
+   * Calls `listener` once, at the next state change or when a probe's permit comes back (its
+   * outcome is known, or it was cancelled): the moments a call refused now may be let through.
+   * Returns a function that removes the listener.
+   */
+  onNextChange(listener: () => void): () => void {
+    this.changeListeners.push(listener);
+    return () => {
+      const index = this.changeListeners.indexOf(listener);
+      if (index !== -1) this.changeListeners.splice(index, 1);
+    };
+  }
+
   /** Takes a permit for one call, or returns undefined when the breaker does not let it through. */
   acquire(now: number = Date.now()): BreakerPermit | undefined {
     if (!this.isAvailable(now)) return undefined;
@@ -82,11 +123,13 @@ export class CircuitBreaker {
   recordSuccess(permit: BreakerPermit, now: number = Date.now()): void {
     if (permit === 'probe') this.probesInFlight = Math.max(0, this.probesInFlight - 1);
     this.consecutiveFailures = 0;
+    this.answered = true;
     this.count(now, false);
     if (this.stateValue === 'half-open' && permit === 'probe') {
       this.resetWindow();
       this.transition('closed');
     }
+    if (permit === 'probe') this.notifyChange();
   }
 
   /** Records a health failure; may open the breaker. */
@@ -113,7 +156,9 @@ export class CircuitBreaker {
 
   /** Returns a permit without recording anything (the call was cancelled). */
   release(permit: BreakerPermit): void {
-    if (permit === 'probe') this.probesInFlight = Math.max(0, this.probesInFlight - 1);
+    if (permit !== 'probe') return;
+    this.probesInFlight = Math.max(0, this.probesInFlight - 1);
+    this.notifyChange();
   }
 
   snapshot(now: number = Date.now()): BreakerSnapshot {
@@ -139,11 +184,12 @@ export class CircuitBreaker {
       isRetryable: false,
       vendorCode: 'circuit_open',
       retryAfterMs: waitMs,
-      message: `circuit open for ${this.name} after ${this.reason ?? 'repeated failures'}; ${when}. Calls fail fast (or go to a fallback) until the provider recovers; check its status, or configure fallbacks.`,
+      message: `circuit open for ${this.name} after ${this.reason ?? 'repeated failures'}; ${when}. ${OPEN_ADVICE}`,
     });
   }
 
   private open(now: number, reason: string): void {
+    if (this.stateValue === 'closed') this.outageStart = now;
     this.openedAt = now;
     this.reason = reason;
     this.transition('open');
@@ -155,6 +201,14 @@ export class CircuitBreaker {
     this.stateValue = next;
     if (next === 'closed') this.consecutiveFailures = 0;
     this.onChange?.(this.snapshot(), previous);
+    this.notifyChange();
+  }
+
+  private notifyChange(): void {
+    if (this.changeListeners.length === 0) return;
+    const listeners = this.changeListeners;
+    this.changeListeners = [];
+    for (const listener of listeners) listener();
   }
 
   private count(now: number, failed: boolean): void {

@@ -43,9 +43,22 @@ export function toProviderError(error: unknown, providerId: string): ProviderErr
   return new ProviderError({ kind: 'unknown', providerId, message: `${providerId}: the call failed unexpectedly (${message}).`, cause: error });
 }
 
-/** A copy of `error` whose message also says how many attempts were made over how long. */
+/**
+ * A copy of `error` that carries `attempts`, the calls made to providers before giving up (the
+ * engine stores it with the failed result); with more than one, its message also says how many
+ * were made over how long.
+ */
 export function withAttempts(error: ProviderError, attempts: number, elapsedMs: number): ProviderError {
-  if (attempts <= 1) return error;
+  const message = attempts <= 1 ? error.message : `${error.message} (gave up after ${attempts} attempts over ${(elapsedMs / 1000).toFixed(1)} s)`;
+  return copyWith(error, message, attempts);
+}
+
+/** A copy of `error` carrying `attempts` (calls made across a provider and its fallbacks), its message unchanged. */
+export function withAttemptCount(error: ProviderError, attempts: number): ProviderError {
+  return error.attempts === attempts ? error : copyWith(error, error.message, attempts);
+}
+
+function copyWith(error: ProviderError, message: string, attempts: number): ProviderError {
   return new ProviderError({
     kind: error.kind,
     providerId: error.providerId,
@@ -54,7 +67,8 @@ export function withAttempts(error: ProviderError, attempts: number, elapsedMs: 
     retryAfterMs: error.retryAfterMs,
     vendorCode: error.vendorCode,
     isRetryable: error.isRetryable,
-    message: `${error.message} (gave up after ${attempts} attempts over ${(elapsedMs / 1000).toFixed(1)} s)`,
+    attempts,
+    message,
     cause: error,
   });
 }

@@ -54,6 +54,21 @@ async function failureOf(action: () => Promise<unknown>): Promise<ProviderError>
   throw new Error('Expected the call to fail with a ProviderError, but it succeeded.');
 }
 
+/**
+ * Aborts `controller` once `server` has received a request, and so has taken the fault queued for
+ * it. Aborting after a fixed delay could beat the request there on a busy machine, which would
+ * then arrive later and take the fault queued for the next check.
+ */
+function abortOnceReceived(server: FakeServerControl, controller: AbortController): () => void {
+  const watcher = setInterval(() => {
+    if (server.requests.length > 0) {
+      clearInterval(watcher);
+      controller.abort();
+    }
+  }, 5);
+  return () => clearInterval(watcher);
+}
+
 async function collect(parts: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
   const collected: StreamPart[] = [];
   for await (const part of parts) collected.push(part);
@@ -264,8 +279,8 @@ export async function describeProviderConformance<Server extends FakeServerContr
           it('aborting a stream is cancelled', async () => {
             server.enqueueFault(faults.hang());
             const controller = new AbortController();
-            setTimeout(() => controller.abort(), 50);
-            const error = await failureOf(() => collect(provider.streamGenerate(request('hello'), { signal: controller.signal })));
+            const stopWatching = abortOnceReceived(server, controller);
+            const error = await failureOf(() => collect(provider.streamGenerate(request('hello'), { signal: controller.signal }))).finally(stopWatching);
             expectKind(error, ['cancelled']);
           });
         }
@@ -273,8 +288,8 @@ export async function describeProviderConformance<Server extends FakeServerContr
         it('aborting a call through its signal is cancelled and not retryable', async () => {
           server.enqueueFault(faults.hang());
           const controller = new AbortController();
-          setTimeout(() => controller.abort(), 50);
-          const error = await failureOf(() => provider.generate(request('hello'), { signal: controller.signal }));
+          const stopWatching = abortOnceReceived(server, controller);
+          const error = await failureOf(() => provider.generate(request('hello'), { signal: controller.signal })).finally(stopWatching);
           expectKind(error, ['cancelled']);
           expect(error.isRetryable).toBe(false);
         });

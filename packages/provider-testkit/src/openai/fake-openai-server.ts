@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createFakeBatchStore, type BatchLineFaultPicker, type FakeBatchOptions } from './fake-openai-batches.js';
+import { answerCompletions, type FakePromptLogprob } from './fake-openai-completions.js';
 import { answerEmbeddings } from './fake-openai-embeddings.js';
 import {
   startOpenAICompatibleServer,
@@ -23,6 +24,8 @@ export interface FakeOpenAIServerOptions extends OpenAICompatibleServerOptions {
   models?: string[];
   /** How batches progress and fail (Batch API). */
   batch?: FakeBatchOptions;
+  /** The log-probability of each prompt token echoed by `POST /v1/completions` (default: a deterministic hash). */
+  promptLogprob?: FakePromptLogprob;
 }
 
 /** A running fake OpenAI server. */
@@ -77,6 +80,9 @@ function openAIDialect(options: FakeOpenAIServerOptions, batches: ReturnType<typ
     },
     route(method, path) {
       if (method === 'POST' && path === '/v1/chat/completions') return { type: 'chat' };
+      if (method === 'POST' && path === '/v1/completions') {
+        return { type: 'handler', handle: (context) => context.send(answerCompletions(context.parseFailed ? undefined : context.record.body, options.promptLogprob)) };
+      }
       if (method === 'POST' && path === '/v1/embeddings') {
         return { type: 'handler', handle: (context) => context.send(answerEmbeddings(context.parseFailed ? undefined : context.record.body)) };
       }
@@ -111,7 +117,8 @@ function openAIDialect(options: FakeOpenAIServerOptions, batches: ReturnType<typ
 
 /**
  * Starts a local HTTP server that speaks OpenAI's wire protocol: chat completions (JSON and SSE
- * answers with OpenAI's fields and headers), `GET /v1/models`, embeddings (deterministic vectors),
+ * answers with OpenAI's fields and headers), the legacy completions endpoint with echoed prompt
+ * log-probabilities (as vLLM serves it), `GET /v1/models`, embeddings (deterministic vectors),
  * the Files and Batch APIs (uploads, batches that progress over time, JSONL results in any order,
  * injectable per-line failures), API-key checks, request validation, a context window, a
  * requests-per-minute limit, and injected faults (queued or at a seeded rate). Resolves once it

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '@llm-lab/core';
+import type { ChatMessage } from './types.js';
 
 /** A flattened conversation: the completion prompt and the stop sequences it implies. */
 export interface FlattenedPrompt {
@@ -10,8 +10,8 @@ export interface FlattenedPrompt {
 const LABELS: Record<ChatMessage['role'], string> = { system: 'System', user: 'User', assistant: 'Assistant', tool: 'Tool' };
 
 /**
- * Turns a conversation into a plain-text completion prompt, for GGUF models without a chat
- * template (most small base models):
+ * Turns a conversation into a plain-text completion prompt, for models run as plain text
+ * completion (GGUF models without a chat template, prompt scoring on a completions endpoint):
  *
  * - system messages, then one user message: the system texts and the user text, separated by
  *   blank lines, with no labels, so the model simply continues the user's text;
