@@ -92,7 +92,7 @@ const oneOf = (name: string, allowed: readonly string[]) => (value: string) => {
 storageOptions(
   program
     .command('bench')
-    .description("run a built-in benchmark suite (mmlu, gsm8k, truthfulqa, arc, hellaswag, humaneval, advbench, xstest, mt-bench); 'bench list' lists them")
+    .description("run a built-in benchmark suite (mmlu, gsm8k, truthfulqa, truthfulqa-mc1, arc, hellaswag, humaneval, advbench, xstest, mt-bench); 'bench list' lists them")
     .argument('<suite>', "a suite name, or 'list'")
     .option('-p, --provider <id>', 'a model to benchmark (repeat to compare); an id, or the id/label of an entry in --config', collect)
     .option('--config <file>', 'take provider entries (keys, base URL, settings, plugins) by id or label from this config file')
@@ -106,6 +106,7 @@ storageOptions(
     .option('-l, --limit <n>', 'run only the first N cases', positiveInteger('--limit'))
     .option('--sample <n>', 'a seeded random sample of N cases', positiveInteger('--sample'))
     .option('--seed <n>', 'the seed of --sample (default 0)', nonNegativeInteger('--seed'))
+    .option('--choice-seed <n>', 'truthfulqa-mc1: the seed of the shuffled choice order (default 1234; recorded with the run)', nonNegativeInteger('--choice-seed'))
     .option('-c, --concurrency <n>', 'calls in flight at once', concurrency)
     .option('-r, --repeat <n>', 'send each case N times (e.g. pass@k for humaneval)', positiveInteger('--repeat'))
     .option('--max-tokens <n>', "override the suite's maxTokens", positiveInteger('--max-tokens'))

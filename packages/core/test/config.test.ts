@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { closestName, ConfigError, editDistance, isLLMLabError, loadConfig, mockProviderConfigSchema, parseConfig, parseProviderConfig, redactSecrets } from '../src/index.js';
+import { closestName, ConfigError, editDistance, isLLMLabError, loadConfig, loadProviderEntries, mockProviderConfigSchema, parseConfig, parseProviderConfig, redactSecrets } from '../src/index.js';
 
 async function writeTemp(name: string, text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'llm-lab-config-'));
@@ -18,6 +18,32 @@ dataset:
   rows:
     - { prompt: hello }
 `;
+
+describe('loadProviderEntries', () => {
+  it('reads a file with only providers: and plugins:, leaving the other keys unread', async () => {
+    const file = await writeTemp(
+      'providers.yaml',
+      `providers:\n  - id: openai:gpt-4o-mini\n    label: mini\n    config: { apiKey: '\${LLM_LAB_TEST_ENTRY_KEY}' }\ndataset: { unused: '\${NOT_SET_ANYWHERE}' }\n`,
+    );
+    const loaded = await loadProviderEntries(file, { env: { LLM_LAB_TEST_ENTRY_KEY: 'sk-entry-secret-1234567890' } });
+    expect(loaded).toEqual({
+      providers: [{ id: 'openai:gpt-4o-mini', label: 'mini', config: { apiKey: 'sk-entry-secret-1234567890' } }],
+      plugins: [],
+      file,
+      baseDir: join(file, '..'),
+    });
+    expect(redactSecrets('key sk-entry-secret-1234567890')).not.toContain('sk-entry-secret-1234567890');
+  });
+
+  it('still checks the providers, naming the file and the path', async () => {
+    const file = await writeTemp('bad-providers.yaml', 'providers:\n  - id: openai:gpt-4o-mini\n    config: 5\n');
+    const error = (await loadProviderEntries(file).catch((caught: unknown) => caught)) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.file).toBe(file);
+    expect(error.message).toContain('providers[0].config');
+    await expect(loadProviderEntries(await writeTemp('none.yaml', 'plugins: []\n'))).rejects.toThrow(/providers/);
+  });
+});
 
 describe('loadConfig', () => {
   it('applies defaults to a minimal YAML config', async () => {

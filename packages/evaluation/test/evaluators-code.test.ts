@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { buildProgram, extractCode, meanPassAtK, passAtK, passAtKFromResults, runProgram, sandboxSupport } from '../src/index.js';
 import { build, caseOf, hasSharedDatasets, sharedJsonl } from './evaluators-helpers.js';
@@ -24,6 +25,45 @@ const ownProblem: HumanEvalRow = {
   test: 'def check(candidate):\n    assert candidate(2, 3) == 5\n    assert candidate(-1, 1) == 0\n',
   entry_point: 'add',
 };
+
+/** Four HumanEval-format problems of our own (test/fixtures/code/humaneval-own.jsonl). */
+const ownProblems = readFileSync(new URL('./fixtures/code/humaneval-own.jsonl', import.meta.url), 'utf8')
+  .split('\n')
+  .filter((line) => line.trim() !== '')
+  .map((line) => JSON.parse(line) as HumanEvalRow);
+
+/**
+ * Completions that would "pass" if passing meant exiting with code 0: each stops the program
+ * before check() has run to its end. OpenAI's human-eval harness fails all of them.
+ */
+const EXPLOITS: ReadonlyArray<[string, string]> = [
+  ['sys.exit(0) in the body', '    import sys\n    sys.exit(0)\n'],
+  ['sys.exit(0) after the function', '    return None\n\n\nimport sys\nsys.exit(0)\n'],
+  ['raise SystemExit in the body', '    raise SystemExit\n'],
+  ['raise SystemExit(0) after the function', '    pass\n\n\nraise SystemExit(0)\n'],
+  ['unittest.main() under a __main__ guard', '    pass\n\n\nif __name__ == "__main__":\n    import unittest\n    unittest.main()\n'],
+  ['unittest.main() after the function', '    pass\n\n\nimport unittest\nunittest.main()\n'],
+  ['os._exit(0) in the body', '    import os\n    os._exit(0)\n'],
+  // The token is in neither the program's file, its environment nor what is left of stdin.
+  [
+    'echoing its own file, environment and stdin to the report descriptor',
+    "    import os, sys\n    seen = open(__file__, 'rb').read() + open('/proc/self/environ', 'rb').read() + sys.stdin.buffer.read()\n    os.write(3, seen.replace(b'\\0', b'\\n') + b'\\n')\n    os._exit(0)\n",
+  ],
+];
+
+/** Runs `task` over `items` with at most `limit` at once, keeping the order of the results. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
 
 const network = sandbox.networkIsolation ? 'isolated' : 'best-effort';
 const codeExec = (extra: Record<string, unknown> = {}) => build({ type: 'code-exec', network, timeoutMs: 20_000, ...extra });
@@ -93,18 +133,65 @@ describe('code-exec (Python)', () => {
       delete process.env.LLM_LAB_TEST_SECRET;
     }
   });
+});
 
-  (hasSharedDatasets && sandbox.python ? it : it.skip)('HumanEval: canonical solutions of real problems pass and a broken solution fails', async () => {
+describe('code-exec passes only when the checks ran to the end', () => {
+  pythonIt('canonical solutions of our own HumanEval-format problems pass', async () => {
+    for (const problem of ownProblems) {
+      const result = await run({}, problem.canonical_solution, problem);
+      expect({ task: problem.task_id, passed: result.passed, reason: result.reason }).toMatchObject({ task: problem.task_id, passed: true });
+    }
+  });
+
+  pythonIt.each(EXPLOITS)('%s fails every problem', async (_name, completion) => {
+    for (const problem of ownProblems) {
+      const result = await run({}, completion, problem);
+      expect({ task: problem.task_id, passed: result.passed }).toEqual({ task: problem.task_id, passed: false });
+    }
+  });
+
+  pythonIt('an exit with code 0 before the end is a failure that says so; a main guard does not run, as in human-eval', async () => {
+    const [problem] = ownProblems as [HumanEvalRow];
+    const exited = await run({}, '    import sys\n    sys.exit(0)\n', problem);
+    expect(exited.reason).toMatch(/^the program exited with code 0 before its tests ran to the end/);
+    const guarded = await run({}, '    pass\n\n\nif __name__ == "__main__":\n    import unittest\n    unittest.main()\n', problem);
+    expect(guarded.reason).toMatch(/^the tests failed \(exit code 1\): '.*AssertionError/);
+    // A correct solution with a self-test under the guard still passes: the guard is skipped, check() runs.
+    const selfTested = await run({}, `${problem.canonical_solution}\n\nif __name__ == "__main__":\n    raise SystemExit(running_max([1]))\n`, problem);
+    expect(selfTested.passed).toBe(true);
+  });
+
+  pythonIt('a program that prints more than the captured output still passes', async () => {
+    const [problem] = ownProblems as [HumanEvalRow];
+    const chatty = `    print("x" * 200000)\n${problem.canonical_solution}`;
+    expect((await run({}, chatty, problem)).passed).toBe(true);
+  });
+
+  it('JavaScript: process.exit(0) before the checks is a failure', async () => {
+    const row = {
+      prompt: 'function add(a, b) {\n',
+      test: "const assert = require('node:assert');\nfunction check(candidate) {\n  assert.strictEqual(candidate(2, 3), 5);\n}",
+      entry_point: 'add',
+    };
+    const result = await run({ language: 'javascript' }, '  process.exit(0);\n}\n', row);
+    expect(result.passed).toBe(false);
+    expect(result.reason).toMatch(/^the program exited with code 0 before its tests ran to the end/);
+  });
+
+  (hasSharedDatasets && sandbox.python ? it : it.skip)('HumanEval (shared): all 164 canonical solutions pass; the exploits fail real problems', async () => {
     const rows = sharedJsonl<HumanEvalRow>('humaneval/HumanEval.jsonl.gz');
     expect(rows).toHaveLength(164);
-    for (const row of rows.slice(0, 6)) {
-      const result = await run({}, row.canonical_solution, row);
-      expect({ task: row.task_id, passed: result.passed, reason: result.reason }).toMatchObject({ task: row.task_id, passed: true });
-    }
-    const first = rows[0] as HumanEvalRow;
+    const canonical = await mapLimit(rows, 3, async (row) => ({ task: row.task_id, passed: (await run({}, row.canonical_solution, row)).passed }));
+    expect(canonical.filter((entry) => !entry.passed)).toEqual([]);
     // HumanEval/0 (has_close_elements): always answering False is wrong for the close pairs in its tests.
-    expect((await run({}, '    return False\n', first)).passed).toBe(false);
-  });
+    expect((await run({}, '    return False\n', rows[0] as HumanEvalRow)).passed).toBe(false);
+    // Every eighth problem (21 of them) keeps the test quick; each exploit is independent of the problem.
+    const sample = rows.filter((_row, index) => index % 8 === 0);
+    for (const [name, completion] of EXPLOITS) {
+      const outcomes = await mapLimit(sample, 3, async (row) => ({ task: row.task_id, passed: (await run({}, completion, row)).passed }));
+      expect({ name, passing: outcomes.filter((entry) => entry.passed).map((entry) => entry.task) }).toEqual({ name, passing: [] });
+    }
+  }, 600_000);
 });
 
 describe('code-exec (JavaScript)', () => {

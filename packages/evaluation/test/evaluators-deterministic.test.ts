@@ -111,7 +111,7 @@ describe('choice', () => {
     });
     expect(await score({ type: 'choice', value: 'C', choicesField: 'choices' }, 'Paris', row)).toMatchObject({
       passed: false,
-      reason: "picked B ('Paris') (found by choice-text), expected C ('Rome')",
+      reason: "picked B ('Paris') (found by exact-text), expected C ('Rome')",
     });
     expect((await score({ type: 'choice', value: 'Rome', choices: ['{{choices.0}}', '{{choices.1}}', '{{choices.2}}'] }, '(C)', row)).passed).toBe(true);
     expect((await score({ type: 'choice', value: 'B' }, 'no idea', row)).reason).toBe("no choice found in the output (expected B): 'no idea'");

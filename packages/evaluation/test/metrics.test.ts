@@ -120,6 +120,26 @@ describe('ProviderStatsAccumulator', () => {
     expect(stats.summary().accuracy).toBe(0.5);
   });
 
+  it('reports each evaluator\'s pass rate beside the accuracy of the whole result (which needs every evaluator)', () => {
+    const stats = new ProviderStatsAccumulator('p', 'default');
+    const scores = (truthful: boolean, informative: boolean) => [
+      { name: 'truthfulqa', type: 'truthfulqa', passed: truthful, score: truthful ? 1 : 0 },
+      { name: 'truthfulqa-informative', type: 'truthfulqa-informative', passed: informative, score: informative ? 1 : 0 },
+    ];
+    // 4 true and informative, 3 "I have no comment." (true, not informative), 2 informative falsehoods, 1 error.
+    for (let i = 0; i < 4; i++) stats.add(result({ passed: true, scores: scores(true, true) }));
+    for (let i = 0; i < 3; i++) stats.add(result({ passed: false, scores: scores(true, false) }));
+    for (let i = 0; i < 2; i++) stats.add(result({ passed: false, scores: scores(false, true) }));
+    stats.add(result({ passed: null, errorKind: 'server', errorMessage: 'boom', scores: [] }));
+    const summary = stats.summary();
+    expect(summary.accuracy).toBeCloseTo(4 / 9, 12);
+    expect(summary.evaluators.map(({ name, type, passed, failed, accuracy }) => ({ name, type, passed, failed, accuracy }))).toEqual([
+      { name: 'truthfulqa', type: 'truthfulqa', passed: 7, failed: 2, accuracy: 7 / 9 },
+      { name: 'truthfulqa-informative', type: 'truthfulqa-informative', passed: 6, failed: 3, accuracy: 6 / 9 },
+    ]);
+    expect(summary.evaluators[0]?.accuracyInterval).toEqual(wilsonInterval(7, 9));
+  });
+
   it('reports null accuracy with nothing scored', () => {
     expect(new ProviderStatsAccumulator('p', 'default').summary()).toMatchObject({ results: 0, accuracy: null, accuracyInterval: null, errorRate: null, latencyMs: null });
   });

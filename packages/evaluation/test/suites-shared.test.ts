@@ -71,6 +71,14 @@ describeShared('suites on the shared datasets (fake OpenAI server)', () => {
     expect(outcome.passed).toEqual([true, false, true, false, true]);
   });
 
+  it('truthfulqa-mc1: mc_task.json with the choices in the seeded order; the true answer by its letter passes', async () => {
+    const outcome = await runSuiteAgainstFake({ suite: 'truthfulqa-mc1', data: SHARED_DATASETS, limit: 6, answer: letter });
+    expect(outcome.prepared[0]?.question).toBe('What happens if you eat a pomegranate?');
+    expect(outcome.passed).toEqual([true, false, true, false, true, false]);
+    // The file lists the true answer first; the prompts do not.
+    expect(outcome.prepared.some((row) => row.answer !== 'A')).toBe(true);
+  }, 60_000);
+
   it('humaneval: the canonical solution passes the real tests, a wrong body fails', async () => {
     const { readFile } = await import('node:fs/promises');
     const { gunzipSync } = await import('node:zlib');

@@ -1,5 +1,6 @@
-import { ConfigError } from '@llm-lab/core';
-import type { BenchmarkSuite, BuildSuiteConfigOptions, Lab } from '@llm-lab/lab';
+import { resolve } from 'node:path';
+import { ConfigError, loadProviderEntries } from '@llm-lab/core';
+import type { BenchmarkSuite, BuildSuiteConfigOptions } from '@llm-lab/lab';
 import { bold, dim, renderTable, useColour } from '../output/format.js';
 import { runAndReport, type RunFlags } from './run.js';
 import { openLab } from './shared.js';
@@ -16,19 +17,24 @@ export interface BenchFlags extends RunFlags {
   metric?: 'acc' | 'acc_norm';
   sample?: number;
   seed?: number;
+  choiceSeed?: number;
   maxTokens?: number;
 }
 
 type ProviderInput = BuildSuiteConfigOptions['providers'][number];
 
-/** Provider entries for `--provider` values: the entry of `--config` with that label or id (keys, base URL, settings), else the bare id. */
-async function resolveProviderEntries(lab: Lab, flags: BenchFlags): Promise<{ providers: ProviderInput[]; judge?: BuildSuiteConfigOptions['judge']; plugins: string[] }> {
+/**
+ * Provider entries for `--provider` values: the entry of `--config` with that label or id (keys,
+ * base URL, settings), else the bare id. Only the file's `providers:` and `plugins:` are read, so
+ * a file holding just those works.
+ */
+async function resolveProviderEntries(flags: BenchFlags): Promise<{ providers: ProviderInput[]; judge?: BuildSuiteConfigOptions['judge']; plugins: string[] }> {
   const requested = flags.provider ?? [];
   if (requested.length === 0) {
     throw new ConfigError({ path: 'provider', message: 'give at least one model to benchmark with --provider <id> (e.g. --provider openai:gpt-4o-mini); repeat it to compare models.' });
   }
   if (!flags.config) return { providers: requested, ...(flags.judge ? { judge: flags.judge } : {}), plugins: [] };
-  const { config } = await lab.loadConfig(flags.config);
+  const config = await loadProviderEntries(resolve(process.cwd(), flags.config));
   const find = (wanted: string) =>
     config.providers.find((entry) => (typeof entry === 'string' ? entry === wanted : entry.label === wanted || entry.id === wanted));
   const providers = requested.map((wanted) => find(wanted) ?? wanted);
@@ -52,6 +58,7 @@ function resumeCommand(suite: string, flags: BenchFlags): string {
   if (flags.scoring !== undefined) parts.push(`--scoring ${flags.scoring}`);
   if (flags.metric !== undefined) parts.push(`--metric ${flags.metric}`);
   if (flags.sample !== undefined) parts.push(`--sample ${flags.sample} --seed ${flags.seed ?? 0}`);
+  if (flags.choiceSeed !== undefined) parts.push(`--choice-seed ${flags.choiceSeed}`);
   // Part of the suite's config, not a recorded run option: without it the rest would be asked differently.
   if (flags.maxTokens !== undefined) parts.push(`--max-tokens ${flags.maxTokens}`);
   if (flags.limit !== undefined) parts.push(`--limit ${flags.limit}`);
@@ -75,7 +82,7 @@ export async function benchCommand(suiteName: string, flags: BenchFlags): Promis
   let prepared;
   try {
     const { buildSuiteConfig } = await import('@llm-lab/lab');
-    const { providers, judge, plugins } = await resolveProviderEntries(lab, flags);
+    const { providers, judge, plugins } = await resolveProviderEntries(flags);
     const subjects = (flags.subject ?? []).flatMap((value) => value.split(',')).filter((value) => value.trim() !== '');
     prepared = await buildSuiteConfig({
       suite: suiteName,
@@ -90,6 +97,7 @@ export async function benchCommand(suiteName: string, flags: BenchFlags): Promis
       ...(flags.metric !== undefined ? { metric: flags.metric } : {}),
       ...(flags.sample !== undefined ? { sample: { size: flags.sample, seed: flags.seed ?? 0 } } : {}),
       ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
+      ...(flags.choiceSeed !== undefined ? { choiceSeed: flags.choiceSeed } : {}),
     });
   } catch (error) {
     await lab.close();

@@ -1,7 +1,7 @@
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import type { Lab, RunOptions, RunReport } from '@llm-lab/lab';
+import type { EvaluatorSummary, Lab, ProviderSummary, RunOptions, RunReport } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
-import { bold, dim, formatCount, formatMs, formatUsd, green, printable, red, renderTable, useColour, yellow } from '../output/format.js';
+import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, green, printable, red, renderTable, useColour, yellow } from '../output/format.js';
 import { ProgressReporter } from '../output/progress.js';
 import { accuracyCell, answeredByLines, errorsCell } from '../output/summary-cells.js';
 import { openLab, type StorageFlags } from './shared.js';
@@ -132,14 +132,11 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
           else process.stderr.write(line);
         }
       },
+      // On a line of its own, clearing a progress bar being drawn (it is redrawn on the next update).
       onWarning: (message) => {
         const line = `${yellow('warning', colour)} ${printable(message)}\n`;
         if (progress) progress.print(line);
         else process.stderr.write(line);
-      },
-      // On a line of its own, clearing a progress bar being drawn (it is redrawn on the next update).
-      onWarning: (message) => {
-        process.stderr.write(`${process.stderr.isTTY ? '\r\u001b[2K' : ''}${yellow('warning', useColour(process.stderr))} ${message}\n`);
       },
     });
     progress?.finish();
@@ -187,6 +184,19 @@ export function whyNothingScored(report: RunReport, details = `llm-lab runs show
 }
 
 /**
+ * Each evaluator's own pass rate, a line per provider, when results are scored by more than one
+ * evaluator (a case passes only when every one passes: TruthfulQA's truthful and informative).
+ */
+export function renderEvaluatorRates(summaries: ReadonlyArray<Pick<ProviderSummary, 'providerId' | 'promptId'> & { evaluators?: EvaluatorSummary[] }>, colour: boolean): string | undefined {
+  const several = summaries.filter((summary) => (summary.evaluators?.length ?? 0) > 1);
+  if (several.length === 0) return undefined;
+  const rate = (entry: EvaluatorSummary) => `${printable(entry.name, { oneLine: true })} ${formatPercent(entry.accuracy)} ${dim(formatInterval(entry.accuracyInterval), colour)}`;
+  const prompts = new Set(summaries.map((summary) => summary.promptId)).size > 1;
+  const lines = several.map((summary) => `  ${printable(summary.providerId, { oneLine: true })}${prompts ? ` (${printable(summary.promptId, { oneLine: true })})` : ''}: ${(summary.evaluators ?? []).map(rate).join(' · ')}`);
+  return ['Passed per evaluator (a case passes when every evaluator passes):', ...lines].join('\n');
+}
+
+/**
  * The human-readable end-of-run summary: a table per provider, who answered when a fallback
  * did, and any threshold failures. `resume` is the whole command that finishes a cancelled run,
  * or runs a run's errored results again (see {@link resumeHint}); `details` the one that shows
@@ -222,6 +232,8 @@ export function renderReport(
   const lines = [''];
   if (report.description) lines.push(bold(report.description, colour));
   lines.push(table, ...answeredByLines(report.providers), '');
+  const rates = renderEvaluatorRates(report.providers, colour);
+  if (rates) lines.push(rates, '');
   const status =
     report.status === 'completed' ? green('completed', colour) : yellow(report.status, colour);
   lines.push(

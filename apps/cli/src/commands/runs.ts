@@ -2,7 +2,7 @@ import { recordedRunOptions, type ProviderSummary, type ResultRecord, type RunTo
 import { ExitCode } from '../errors.js';
 import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, printable, red, renderTable, useColour, yellow } from '../output/format.js';
 import { accuracyCell, answeredByLines, errorsCell, fallbackAnswerers } from '../output/summary-cells.js';
-import { resumeHint, shellWord } from './run.js';
+import { renderEvaluatorRates, resumeHint, shellWord } from './run.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface RunsListFlags extends StorageFlags {
@@ -134,6 +134,8 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
         ...answeredByLines(summary.providers),
       );
     }
+    const rates = summary.providers?.length ? renderEvaluatorRates(summary.providers, colour) : undefined;
+    if (rates) lines.push('', rates);
     for (const failure of summary.thresholds?.failures ?? []) lines.push(red(`threshold missed: ${printable(failure)}`, colour));
     for (const warning of summary.warnings ?? []) lines.push(yellow(`warning: ${printable(warning)}`, colour));
     lines.push('', `${formatCount(results.length)} results stored.`);

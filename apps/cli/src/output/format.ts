@@ -68,6 +68,27 @@ export function formatPercent(value: number | null | undefined, digits = 1): str
   return `${(value * 100).toFixed(digits)}%`;
 }
 
+/**
+ * A proportion interval as `[lower%, upper%]` with one decimal, or as many more (up to six) as it
+ * takes for the interval not to collapse: two different bounds never show as one point, a lower
+ * bound below 100% never shows as 100%, an upper bound above 0% never as 0%. So 14,042/14,042
+ * reads [99.97%, 100.00%], not [100.0%, 100.0%]. Past six decimals the bounds are rounded
+ * outwards, which keeps them apart.
+ */
+export function formatInterval(interval: { lower: number; upper: number } | null | undefined): string {
+  if (!interval || !Number.isFinite(interval.lower) || !Number.isFinite(interval.upper)) return '-';
+  const { lower, upper } = interval;
+  for (let digits = 1; digits <= 6; digits++) {
+    const shownLower = (lower * 100).toFixed(digits);
+    const shownUpper = (upper * 100).toFixed(digits);
+    const collapsed = lower < upper && shownLower === shownUpper;
+    const overstated = (lower < 1 && Number(shownLower) >= 100) || (upper > 0 && Number(shownUpper) <= 0);
+    if (!collapsed && !overstated) return `[${shownLower}%, ${shownUpper}%]`;
+  }
+  const scale = 1e6;
+  return `[${(Math.floor(lower * 100 * scale) / scale).toFixed(6)}%, ${(Math.ceil(upper * 100 * scale) / scale).toFixed(6)}%]`;
+}
+
 export function formatUsd(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '-';
   if (value === 0) return '$0';

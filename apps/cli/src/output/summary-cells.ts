@@ -1,5 +1,5 @@
 import type { ProviderSummary } from '@llm-lab/lab';
-import { dim, formatCount, formatPercent, red } from './format.js';
+import { dim, formatCount, formatInterval, formatPercent, red } from './format.js';
 
 // The cells and lines every view of a run's per-provider figures shares (the end-of-run table and
 // `runs show`), so that errors and who answered read the same everywhere.
@@ -18,13 +18,14 @@ export function errorsCell(summary: ProviderSummary, colour: boolean): string {
 /**
  * Accuracy with its interval. Errors are not scored, so when there were some the cell says how
  * many results the figure rests on: `100.0% of 10 scored [72.2%, 100.0%]` cannot pass for a
- * run that answered 10 cases of 300.
+ * run that answered 10 cases of 300. The interval takes as many decimals as it needs not to collapse
+ * (see `formatInterval`).
  */
 export function accuracyCell(summary: ProviderSummary, colour: boolean): string {
   if (summary.accuracy === null) return summary.errors > 0 ? red('- (none scored)', colour) : '-';
   const scored = summary.passed + summary.failed;
   const basis = summary.errors > 0 ? ` of ${formatCount(scored)} scored` : '';
-  const interval = dim(`[${formatPercent(summary.accuracyInterval?.lower)}, ${formatPercent(summary.accuracyInterval?.upper)}]`, colour);
+  const interval = dim(formatInterval(summary.accuracyInterval), colour);
   return `${formatPercent(summary.accuracy)}${basis} ${interval}`;
 }
 

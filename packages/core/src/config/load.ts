@@ -87,16 +87,15 @@ function describeIssues(allIssues: z.core.$ZodIssue[]): { path: string; message:
   return { path: issues.length === 1 ? path : '', message };
 }
 
-/**
- * Validates a config object (from a file or built in code), interpolating `${ENV}` references
- * and applying defaults. Throws ConfigError naming the file, the path and what was expected.
- */
-export function parseConfig(input: LabConfigInput | unknown, options: { file?: string; baseDir?: string; env?: NodeJS.ProcessEnv } = {}): LoadedConfig {
+type ParseOptions = { file?: string; baseDir?: string; env?: NodeJS.ProcessEnv };
+
+/** Interpolates and validates `input` against `schema`, registering the providers' key-like config values as secrets. */
+function validate<T extends { providers: LabConfig['providers'] }>(schema: z.ZodType<T>, input: unknown, options: ParseOptions): T {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new ConfigError({ file: options.file, message: 'the config must be a mapping (an object) at the top level.' });
   }
   const interpolated = interpolateEnv(input, { ...(options.env ? { env: options.env } : {}), ...(options.file ? { file: options.file } : {}) });
-  const result = labConfigSchema.safeParse(interpolated, { error: unknownKeyErrors });
+  const result = schema.safeParse(interpolated, { error: unknownKeyErrors });
   if (!result.success) {
     const { path, message } = describeIssues(result.error.issues);
     throw new ConfigError({ file: options.file, path: path || undefined, message });
@@ -110,13 +109,49 @@ export function parseConfig(input: LabConfigInput | unknown, options: { file?: s
   }
   // A password in a URL (storage.url, a cache's Redis URL, a base URL) and a key written into the
   // config are secrets too. Inline dataset rows are the user's data, not configuration.
-  const { dataset: _dataset, ...settings } = result.data;
+  const { dataset: _dataset, ...settings } = result.data as T & { dataset?: unknown };
   registerSecretsIn(settings);
+  return result.data;
+}
+
+/**
+ * Validates a config object (from a file or built in code), interpolating `${ENV}` references
+ * and applying defaults. Throws ConfigError naming the file, the path and what was expected.
+ */
+export function parseConfig(input: LabConfigInput | unknown, options: ParseOptions = {}): LoadedConfig {
   return {
-    config: result.data,
+    config: validate(labConfigSchema, input, options),
     file: options.file,
     baseDir: options.baseDir ?? (options.file ? dirname(options.file) : process.cwd()),
   };
+}
+
+/** The provider entries and plugins of a config file, for commands that take only those from it. */
+export interface LoadedProviderEntries {
+  providers: LabConfig['providers'];
+  plugins: LabConfig['plugins'];
+  /** Absolute path of the file. */
+  file: string;
+  /** The file's folder: relative plugin paths are resolved against it. */
+  baseDir: string;
+}
+
+const providerEntriesSchema = labConfigSchema.pick({ providers: true, plugins: true });
+
+/**
+ * Reads a config file for its `providers:` and `plugins:` only (what `llm-lab bench --config`
+ * uses): the other keys are neither required nor checked, and `${ENV}` references are resolved in
+ * these two alone. Errors name the file and the path, as `loadConfig`'s do.
+ */
+export async function loadProviderEntries(path: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<LoadedProviderEntries> {
+  const file = resolve(path);
+  const parsed = await readConfigFile(file);
+  const picked =
+    parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? Object.fromEntries(Object.entries(parsed).filter(([key]) => key === 'providers' || key === 'plugins'))
+      : parsed;
+  const { providers, plugins } = validate(providerEntriesSchema, picked, { file, ...(options.env ? { env: options.env } : {}) });
+  return { providers, plugins, file, baseDir: dirname(file) };
 }
 
 /**
@@ -129,6 +164,11 @@ const MAX_YAML_ALIASES = 100;
 /** Reads, parses (YAML or JSON by extension) and validates a config file. */
 export async function loadConfig(path: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<LoadedConfig> {
   const file = resolve(path);
+  return parseConfig(await readConfigFile(file), { file, ...(options.env ? { env: options.env } : {}) });
+}
+
+/** A config file's text parsed as YAML or JSON (by extension), not yet validated. */
+async function readConfigFile(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -176,5 +216,5 @@ export async function loadConfig(path: string, options: { env?: NodeJS.ProcessEn
       });
     }
   }
-  return parseConfig(parsed, { file, ...(options.env ? { env: options.env } : {}) });
+  return parsed;
 }

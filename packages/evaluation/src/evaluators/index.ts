@@ -10,7 +10,8 @@ export { regexEvaluator } from './regex.js';
 export { isJsonEvaluator, parseJsonOutput } from './is-json.js';
 export { jsonSchemaEvaluator } from './json-schema.js';
 export { numericEvaluator, extractFinalNumber, numbersIn } from './numeric.js';
-export { choiceEvaluator, extractChoice, type ExtractedChoice } from './choice.js';
+export { DEFAULT_CHOICE_SEED, shuffledOrder } from './choice-order.js';
+export { choiceEvaluator, describeAmbiguity, extractChoice, type AmbiguousChoice, type ChoiceRule, type ExtractedChoice } from './choice.js';
 export { rougeLEvaluator, bleuEvaluator, levenshteinEvaluator } from './similarity.js';
 export { codeExecEvaluator } from './code/code-exec.js';
 export { extractCode, buildProgram, type CodeLanguage, type ProgramParts } from './code/extract-code.js';
@@ -27,6 +28,7 @@ export {
 } from './model-graded/judge-rating.js';
 export { createJudge, findJsonObject, type Judge, type JudgeAnswer } from './model-graded/judge.js';
 export { truthfulQaEvaluator, parseTruthVerdict } from './truthfulness/truthfulqa.js';
+export { truthfulQaInformativeEvaluator, declinesToAnswer, parseInformativeVerdict } from './truthfulness/informative.js';
 export { loglikelihoodEvaluator, pickByLoglikelihood, type LoglikelihoodMetric } from './loglikelihood.js';
 export { truthfulQaMc1Evaluator, truthfulQaMc2Evaluator, mc2Score } from './truthfulness/truthfulqa-mc.js';
 export {

@@ -18,6 +18,7 @@ import { piiEvaluator } from './safety/pii.js';
 import { harmfulComplianceEvaluator, overRefusalEvaluator, refusalEvaluator } from './safety/refusal.js';
 import { bleuEvaluator, levenshteinEvaluator, rougeLEvaluator } from './similarity.js';
 import { truthfulQaMc1Evaluator, truthfulQaMc2Evaluator } from './truthfulness/truthfulqa-mc.js';
+import { truthfulQaInformativeEvaluator } from './truthfulness/informative.js';
 import { truthfulQaEvaluator } from './truthfulness/truthfulqa.js';
 import type { Evaluator, EvaluatorDefinition, PreloadedModule, ProviderFactory } from './types.js';
 
@@ -71,6 +72,7 @@ export const builtInEvaluators: readonly EvaluatorDefinition[] = [
   judgeRatingEvaluator,
   // Truthfulness
   truthfulQaEvaluator,
+  truthfulQaInformativeEvaluator,
   truthfulQaMc1Evaluator,
   truthfulQaMc2Evaluator,
   // Safety

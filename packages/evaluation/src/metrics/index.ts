@@ -5,6 +5,7 @@ export {
   RunStatsCollector,
   MIN_CONFIDENT_SAMPLE,
   type ProviderSummary,
+  type EvaluatorSummary,
   type LatencySummary,
   type AnswererCount,
 } from './provider-stats.js';

@@ -14,6 +14,19 @@ export interface LatencySummary {
   mean: number;
 }
 
+/** One evaluator's pass rate over a provider's scored results (TruthfulQA: truthful, informative). */
+export interface EvaluatorSummary {
+  /** The evaluator's name (its scores' `name`). */
+  name: string;
+  type: string;
+  passed: number;
+  failed: number;
+  /** passed / (passed + failed); null with nothing scored. */
+  accuracy: number | null;
+  /** Wilson score interval of that rate. */
+  accuracyInterval: ProportionInterval | null;
+}
+
 /** The metrics of one provider (label) with one prompt. */
 export interface ProviderSummary {
   /** The provider's label. */
@@ -52,6 +65,12 @@ export interface ProviderSummary {
   costPerCaseUsd: MeanEstimate | null;
   /** With `run.repeat` > 1: pass@k, pass^k, per-case variance and flaky cases. */
   repeats: RepeatSummary | null;
+  /**
+   * Each evaluator's own pass rate over the scored results, in the order first seen. A result
+   * passes (`accuracy`) only when every evaluator passed, so with two evaluators `accuracy` is the
+   * rate of both at once (TruthfulQA's "true and informative") and these give each alone.
+   */
+  evaluators: EvaluatorSummary[];
   /**
    * Who produced the answers (results without an error), most answers first: the provider itself
    * (its label, or the member names of a load-balanced provider) or, with `fallback: true`,
@@ -101,6 +120,7 @@ export class ProviderStatsAccumulator {
   private readonly costs: number[] = [];
   private readonly repeatTracker: RepeatTracker | undefined;
   private readonly errorKinds: Record<string, number> = {};
+  private readonly byEvaluator = new Map<string, { name: string; type: string; passed: number; failed: number }>();
   private readonly answerers = new Map<string, number>();
   private readonly ownAnswerers: ReadonlySet<string>;
 
@@ -128,6 +148,15 @@ export class ProviderStatsAccumulator {
     } else {
       if (result.passed) this.passed++;
       else this.failed++;
+      for (const score of result.scores) {
+        let tally = this.byEvaluator.get(score.name);
+        if (!tally) {
+          tally = { name: score.name, type: score.type, passed: 0, failed: 0 };
+          this.byEvaluator.set(score.name, tally);
+        }
+        if (score.passed) tally.passed++;
+        else tally.failed++;
+      }
       const answerer = result.answeredBy || this.providerId;
       this.answerers.set(answerer, (this.answerers.get(answerer) ?? 0) + 1);
     }
@@ -168,6 +197,14 @@ export class ProviderStatsAccumulator {
       latencyMeanMs: bootstrapMean(this.latencies, { confidence: this.confidence }),
       costPerCaseUsd: this.priced ? bootstrapMean(this.costs, { confidence: this.confidence }) : null,
       repeats: this.repeatTracker?.summary() ?? null,
+      evaluators: [...this.byEvaluator.values()].map(({ name, type, passed, failed }) => ({
+        name,
+        type,
+        passed,
+        failed,
+        accuracy: passed + failed === 0 ? null : passed / (passed + failed),
+        accuracyInterval: passed + failed === 0 ? null : wilsonInterval(passed, passed + failed, { confidence: this.confidence }),
+      })),
       answeredBy: [...this.answerers]
         .map(([name, answers]) => ({ name, answers, fallback: !this.ownAnswerers.has(name) }))
         .sort((a, b) => b.answers - a.answers || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),

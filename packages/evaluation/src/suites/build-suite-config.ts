@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, type LabConfigInput } from '@llm-lab/core';
 import type { HubOptions } from '../datasets/hf-hub.js';
+import { DEFAULT_CHOICE_SEED } from '../evaluators/choice-order.js';
 import type { ProviderReference } from '../evaluators/schemas.js';
 import {
   combineMmluFiles,
@@ -12,7 +13,7 @@ import {
   mmluSubjectOfFile,
   normalizeMmluSubjects,
 } from './mmlu-data.js';
-import { getSuite } from './registry.js';
+import { getSuite, listSuites } from './registry.js';
 import type { BenchmarkSuite, SuiteRow, SuiteScoring } from './types.js';
 
 type ProviderInput = LabConfigInput['providers'][number];
@@ -56,6 +57,8 @@ export interface BuildSuiteConfigOptions {
   plugins?: readonly string[];
   /** Hub endpoint, token and cache folder for MMLU's few-shot examples and combined files. Default: the environment. */
   hub?: HubOptions;
+  /** Suites that shuffle their choices (truthfulqa-mc1): the seed of the order. Default `DEFAULT_CHOICE_SEED` (1234); recorded in the config. */
+  choiceSeed?: number;
 }
 
 /** A suite made runnable: the config for `lab.run`, and the row preparation to pass along with it. */
@@ -257,6 +260,14 @@ export async function buildSuiteConfig(options: BuildSuiteConfigOptions): Promis
   }
   const scoring = options.scoring ?? 'generate';
   checkScoringAndShots(suite, options, scoring);
+  if (options.choiceSeed !== undefined && !suite.shufflesChoices) {
+    const shuffling = listSuites().filter((candidate) => candidate.shufflesChoices).map((candidate) => candidate.name);
+    throw new ConfigError({ path: 'choiceSeed', message: `--choice-seed applies to suites that shuffle their choices (${shuffling.join(', ')}), not ${suite.name}.` });
+  }
+  if (options.choiceSeed !== undefined && !(Number.isInteger(options.choiceSeed) && options.choiceSeed >= 0 && options.choiceSeed <= 2 ** 32 - 1)) {
+    throw new ConfigError({ path: 'choiceSeed', message: `expected a seed from 0 to 4294967295, got ${options.choiceSeed}.` });
+  }
+  const choiceSeed = suite.shufflesChoices ? (options.choiceSeed ?? DEFAULT_CHOICE_SEED) : undefined;
   const subjects = suite.name === 'mmlu' ? normalizeMmluSubjects(options.subjects ?? []) : [];
   const { dataset, source, rowDefaults, devFiles } = await resolveData(suite, options, subjects);
   if (suite.idField) dataset.idField = suite.idField;
@@ -279,7 +290,7 @@ export async function buildSuiteConfig(options: BuildSuiteConfigOptions): Promis
   const metric = options.metric ?? loglikelihood?.metric;
 
   const prepareCase = (vars: SuiteRow): SuiteRow => {
-    const prepared = suite.prepare({ ...rowDefaults, ...vars });
+    const prepared = suite.prepare({ ...rowDefaults, ...vars }, choiceSeed !== undefined ? { choiceSeed } : {});
     if (shotsBySubject) {
       const examples = shotsBySubject.get(String(prepared.subject ?? ''));
       if (examples === undefined) throw new Error(`no dev examples for MMLU subject '${String(prepared.subject)}' to build the ${shots}-shot prompt.`);
@@ -301,6 +312,7 @@ export async function buildSuiteConfig(options: BuildSuiteConfigOptions): Promis
     shots > 0 ? `, ${shots}-shot${suite.fewShot?.fixed ? ' chain of thought' : ''}` : '',
     loglikelihood ? `, log-likelihood ${metric}` : '',
     subjects.length > 0 ? ` (${subjects.join(', ')})` : '',
+    choiceSeed !== undefined ? `, choices shuffled with seed ${choiceSeed}` : '',
   ].join('');
   const judge = options.judge === undefined ? undefined : asReference(options.judge);
   const config: LabConfigInput = {
@@ -313,7 +325,7 @@ export async function buildSuiteConfig(options: BuildSuiteConfigOptions): Promis
       ? [{ type: 'loglikelihood', name: metric, metric }]
       : withShots && suite.fewShot?.evaluators
         ? suite.fewShot.evaluators()
-        : suite.evaluators(judge ? { judge } : {}),
+        : suite.evaluators({ ...(judge ? { judge } : {}), ...(choiceSeed !== undefined ? { choiceSeed } : {}) }),
     defaults: {
       ...suite.defaults,
       ...(withShots && !loglikelihood ? suite.fewShot?.defaults : {}),

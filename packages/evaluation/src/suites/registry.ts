@@ -1,6 +1,6 @@
 import { ConfigError } from '@llm-lab/core';
 import { advbenchSuite, gsm8kSuite, humanevalSuite, mtBenchSuite, truthfulqaSuite, xstestSuite } from './generation-suites.js';
-import { arcSuite, hellaswagSuite, mmluSuite } from './multiple-choice-suites.js';
+import { arcSuite, hellaswagSuite, mmluSuite, truthfulqaMc1Suite } from './multiple-choice-suites.js';
 import type { BenchmarkSuite } from './types.js';
 
 /** The built-in suites, in the order `llm-lab bench list` shows them. */
@@ -8,6 +8,7 @@ export const benchmarkSuites: readonly BenchmarkSuite[] = [
   mmluSuite,
   gsm8kSuite,
   truthfulqaSuite,
+  truthfulqaMc1Suite,
   arcSuite,
   hellaswagSuite,
   humanevalSuite,

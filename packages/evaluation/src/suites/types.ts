@@ -2,7 +2,7 @@ import type { EvaluatorEntry, HfDatasetConfig, PromptEntry, SamplingConfig } fro
 import type { ProviderReference } from '../evaluators/schemas.js';
 
 /** The names of the built-in benchmark suites. */
-export type SuiteName = 'mmlu' | 'gsm8k' | 'truthfulqa' | 'arc' | 'hellaswag' | 'humaneval' | 'advbench' | 'xstest' | 'mt-bench';
+export type SuiteName = 'mmlu' | 'gsm8k' | 'truthfulqa' | 'truthfulqa-mc1' | 'arc' | 'hellaswag' | 'humaneval' | 'advbench' | 'xstest' | 'mt-bench';
 
 /** Where something comes from: a citation and a link. */
 export interface SuiteSource {
@@ -17,6 +17,14 @@ export type SuiteRow = Record<string, unknown>;
 export interface SuiteEvaluatorOptions {
   /** The judge for model-graded suites (required when `needsJudge`). */
   judge?: ProviderReference | string;
+  /** Suites that shuffle their choices (`shufflesChoices`): the seed, recorded in the evaluator entry. */
+  choiceSeed?: number;
+}
+
+/** What a suite's `prepare` may depend on besides the row. */
+export interface SuitePrepareOptions {
+  /** Suites that shuffle their choices: the seed of the order they are shown in. Default `DEFAULT_CHOICE_SEED`. */
+  choiceSeed?: number;
 }
 
 /** How multiple choice is scored: the letter the model writes, or the log-likelihood of each choice. */
@@ -89,10 +97,12 @@ export interface BenchmarkSuite {
   defaults: SamplingConfig;
   /** True when the scoring needs a judge model (`--judge`). */
   needsJudge?: boolean;
+  /** True when the choices are shown in a seeded shuffled order (`--choice-seed`), because the source lists the right one first. */
+  shufflesChoices?: boolean;
   /** Present when the suite can be scored by log-likelihood (`--scoring loglikelihood`). */
   loglikelihood?: LoglikelihoodProtocol;
   /** Present when `--shots N` applies (besides MMLU's dev-split shots). */
   fewShot?: FewShotSource;
   /** Turns a row of either layout into the fields the prompts and evaluators use. Throws when the row fits neither. */
-  prepare(row: SuiteRow): SuiteRow;
+  prepare(row: SuiteRow, options?: SuitePrepareOptions): SuiteRow;
 }

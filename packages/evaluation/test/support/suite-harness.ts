@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { labConfigSchema, mockProvider, ProviderRegistry } from '@llm-lab/core';
 import { openaiProvider } from '@llm-lab/provider-openai';
 import { startFakeOpenAIServer, textOfContent, type ChatCompletionRequestBody, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
-import { buildSuiteConfig, compilePrompts, openDataset, runEvaluation, type BuildSuiteConfigOptions, type NewResult } from '../../src/index.js';
+import { buildSuiteConfig, compilePrompts, openDataset, runEvaluation, type BuildSuiteConfigOptions, type NewResult, type ProviderSummary } from '../../src/index.js';
 import { MemoryStore } from '../helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,6 +31,8 @@ export interface SuiteRunOutcome {
   results: NewResult[];
   /** `passed` of each result in case order. */
   passed: Array<boolean | null>;
+  /** The run's summary of the one provider. */
+  summary: ProviderSummary;
   server: FakeOpenAIServer;
 }
 
@@ -71,7 +73,7 @@ export async function runSuiteAgainstFake(
     }
     const registry = new ProviderRegistry().register(openaiProvider).register(mockProvider);
     const store = new MemoryStore();
-    await runEvaluation({
+    const outcome = await runEvaluation({
       runId: 'run-suite',
       config,
       baseDir: '.',
@@ -81,7 +83,7 @@ export async function runSuiteAgainstFake(
       createProvider: (id, providerConfig) => registry.create(id, providerConfig),
     });
     const results = [...store.rows.values()].sort((a, b) => a.caseIndex - b.caseIndex);
-    return { prepared, prompts, results, passed: results.map((result) => result.passed), server };
+    return { prepared, prompts, results, passed: results.map((result) => result.passed), summary: outcome.providers[0] as ProviderSummary, server };
   } finally {
     await server.close();
   }

@@ -22,6 +22,9 @@ function tail(text: string, lines = 2): string {
 function describeFailure(outcome: ProgramOutcome, timeoutMs: number): string {
   if (outcome.timedOut) return `the program ran longer than ${formatNumber(timeoutMs)} ms and was killed`;
   if (outcome.signal) return `the program was killed by ${outcome.signal}${outcome.stderr ? `: ${quote(tail(outcome.stderr), 200)}` : ''}`;
+  if (outcome.exitCode === 0) {
+    return 'the program exited with code 0 before its tests ran to the end (an exit such as sys.exit, SystemExit, os._exit, unittest.main() or process.exit is not a pass)';
+  }
   const error = tail(outcome.stderr) || tail(outcome.stdout);
   return `the tests failed (exit code ${outcome.exitCode})${error ? `: ${quote(error, 200)}` : ''}`;
 }
@@ -30,12 +33,13 @@ function describeFailure(outcome: ProgramOutcome, timeoutMs: number): string {
  * `code-exec`: HumanEval-style functional correctness. The code is taken from the output
  * (fenced block or raw), joined as prompt + completion + test + `check(entry_point)`, and run in
  * a child process (python3 or node) with a time limit, memory limit, temp folder and no network.
- * Passes when the program exits with code 0.
+ * Passes when the program ran to its end (the harness's per-run token came back after
+ * `check(...)` returned) and exited with code 0; exiting early is a failure.
  */
 export const codeExecEvaluator = defineEvaluator({
   type: 'code-exec',
   description:
-    'Runs the code in the output with the case\'s tests (HumanEval: prompt + completion + test + check(entry_point)) in a child process (python3 or node) with a time limit, memory limit, temp folder and no network; passes when it exits 0.',
+    'Runs the code in the output with the case\'s tests (HumanEval: prompt + completion + test + check(entry_point)) in a child process (python3 or node) with a time limit, memory limit, temp folder and no network; passes when the program ran to its end and exited 0 (an early exit fails).',
   options: z.strictObject({
     language: z.enum(['python', 'javascript'], { error: "expected 'python' or 'javascript'" }).default('python'),
     prompt: templateValue("the problem's prompt, a template such as '{{prompt}}' (or '' for none)").default('{{prompt}}'),
@@ -73,7 +77,7 @@ export const codeExecEvaluator = defineEvaluator({
           ...(signal ? { signal } : {}),
         });
         const note = outcome.networkIsolated || options.network === 'allow' ? '' : ' (network not isolated on this machine)';
-        const passed = outcome.exitCode === 0 && !outcome.timedOut;
+        const passed = outcome.exitCode === 0 && !outcome.timedOut && outcome.ranToEnd;
         return passFail(
           name,
           'code-exec',

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,19 +60,70 @@ export interface ProgramOutcome {
   durationMs: number;
   /** True when the child ran without network access. */
   networkIsolated: boolean;
+  /**
+   * True when the program ran to its last line: the harness that runs it reported this run's
+   * random token after the program returned. An exit before that (`sys.exit`, `SystemExit`,
+   * `os._exit`, `unittest.main()`, `process.exit`) leaves it false, whatever the exit code.
+   */
+  ranToEnd: boolean;
 }
 
 const MAX_CAPTURE = 64 * 1024;
 
-/** The command line for a program file, wrapped in `unshare -rn` and `prlimit` where available. */
-function commandFor(options: RunProgramOptions, file: string, sandbox: SandboxSupport): { command: string; args: string[]; isolated: boolean } {
+/**
+ * The file descriptor the harness reports on. Not stdout: the program may print anything, or
+ * more than is captured, and cannot write this run's token without knowing it.
+ */
+const REPORT_FD = 3;
+
+/**
+ * Runs `program.py` as a module named `program` (not `__main__`: a `__main__` guard does not run,
+ * as in OpenAI's human-eval, which execs the program), and writes the token it read from stdin to
+ * fd 3 only when the program returned. The token is never in the program's file or environment.
+ */
+const PYTHON_HARNESS = `import os, sys, types
+
+
+def _run():
+    token = sys.stdin.buffer.readline()
+    path = sys.argv[1]
+    with open(path, 'rb') as file:
+        code = compile(file.read(), path, 'exec')
+    module = types.ModuleType('program')
+    module.__file__ = path
+    sys.modules['program'] = module
+    sys.argv = [path]
+    exec(code, module.__dict__)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os.write(${REPORT_FD}, token)
+
+
+_run()
+`;
+
+/** Node's counterpart: requires `program.cjs` (so `require.main !== module` in it), then reports. */
+const NODE_HARNESS = `'use strict';
+const { readFileSync, writeSync } = require('node:fs');
+const token = readFileSync(0);
+const path = process.argv[2];
+process.argv.splice(1, 1);
+require(path);
+writeSync(${REPORT_FD}, token);
+`;
+
+/** The command line running a program file through its harness, wrapped in `unshare -rn` and `prlimit` where available. */
+function commandFor(options: RunProgramOptions, harness: string, file: string, sandbox: SandboxSupport): { command: string; args: string[]; isolated: boolean } {
   let inner: string[];
   if (options.language === 'python') {
     if (!sandbox.python) throw new Error('code-exec needs python3 on the PATH to run Python code; install Python 3 or use language: javascript.');
     // -I: isolated mode (no user site-packages, no PYTHON* variables); -B: no .pyc files.
-    inner = [sandbox.python, '-I', '-B', file];
+    inner = [sandbox.python, '-I', '-B', harness, file];
   } else {
-    inner = [sandbox.node, `--max-old-space-size=${options.memoryMb}`, file];
+    inner = [sandbox.node, `--max-old-space-size=${options.memoryMb}`, harness, file];
   }
   if (sandbox.resourceLimits) {
     const limits = [`--fsize=${16 * 1024 * 1024}`, '--core=0'];
@@ -93,30 +145,42 @@ function commandFor(options: RunProgramOptions, file: string, sandbox: SandboxSu
  * Runs untrusted code in a child process: a fresh temporary working folder (removed afterwards),
  * a minimal environment, no network where `unshare -rn` works, memory and file-size limits where
  * `prlimit` exists, and a wall-time limit after which the child's whole process group is killed.
+ * A small harness runs the program and reports a random per-run token on fd 3 once the program
+ * has returned (`ranToEnd`), so an early exit cannot pass for a finished run.
  * This is containment for benchmark code, not a security boundary against a determined attacker:
- * the child can still read files the user running LLM Lab can read.
+ * the child can still read files the user running LLM Lab can read, and code written against the
+ * harness itself (reading its frames) is not prevented, as in OpenAI's human-eval.
  */
 export async function runProgram(options: RunProgramOptions): Promise<ProgramOutcome> {
   const sandbox = sandboxSupport();
   const dir = await mkdtemp(join(tmpdir(), 'llm-lab-code-'));
   try {
-    const file = join(dir, options.language === 'python' ? 'program.py' : 'program.cjs');
+    const python = options.language === 'python';
+    const file = join(dir, python ? 'program.py' : 'program.cjs');
+    const harness = join(dir, python ? 'harness.py' : 'harness.cjs');
     await writeFile(file, options.source);
-    const { command, args, isolated } = commandFor(options, file, sandbox);
+    await writeFile(harness, python ? PYTHON_HARNESS : NODE_HARNESS);
+    const { command, args, isolated } = commandFor(options, harness, file, sandbox);
+    const token = randomBytes(16).toString('hex');
     const startedAt = performance.now();
     return await new Promise<ProgramOutcome>((resolve, reject) => {
       const child = spawn(command, args, {
         cwd: dir,
         detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, TMPDIR: dir, LANG: 'C.UTF-8', PYTHONHASHSEED: '0' },
       });
       let stdout = '';
       let stderr = '';
+      let report = '';
       let timedOut = false;
       const append = (current: string, chunk: Buffer) => (current.length >= MAX_CAPTURE ? current : (current + chunk.toString('utf8')).slice(0, MAX_CAPTURE));
-      child.stdout.on('data', (chunk: Buffer) => (stdout = append(stdout, chunk)));
-      child.stderr.on('data', (chunk: Buffer) => (stderr = append(stderr, chunk)));
+      child.stdout?.on('data', (chunk: Buffer) => (stdout = append(stdout, chunk)));
+      child.stderr?.on('data', (chunk: Buffer) => (stderr = append(stderr, chunk)));
+      (child.stdio[REPORT_FD] as NodeJS.ReadableStream | null)?.on('data', (chunk: Buffer) => (report = append(report, chunk)));
+      // The harness reads the token first thing; a child that dies before reading it must not fail the write loudly.
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(`${token}\n`);
       const killGroup = () => {
         try {
           if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -140,7 +204,8 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramOut
         options.signal?.removeEventListener('abort', onAbort);
         // Children that outlived the main process (same group) are killed too.
         killGroup();
-        resolve({ exitCode, signal, timedOut, stdout, stderr, durationMs: performance.now() - startedAt, networkIsolated: isolated });
+        const ranToEnd = report.split('\n').includes(token);
+        resolve({ exitCode, signal, timedOut, stdout, stderr, durationMs: performance.now() - startedAt, networkIsolated: isolated, ranToEnd });
       });
     });
   } finally {

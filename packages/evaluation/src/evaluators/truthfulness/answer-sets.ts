@@ -9,7 +9,11 @@ export function answerList(vars: Record<string, unknown>, field: string): string
   return items.map((item) => item.trim()).filter((item) => item !== '');
 }
 
-/** A TruthfulQA MC target set: `{ "answer text": 1 | 0, ... }` in order; an array of {text,label} is accepted too. */
+/**
+ * A TruthfulQA MC target set, in order: `{ "answer text": 1 | 0, ... }` (mc_task.json), the
+ * Hugging Face layout `{ choices: [...], labels: [1, 0, ...] }`, or a list of `{ text, label }`.
+ * JSON written as text is parsed. Throws naming the field when it is none of these.
+ */
 export function targetsOf(vars: Record<string, unknown>, field: string): Array<{ text: string; correct: boolean }> {
   let value = vars[field];
   if (typeof value === 'string') {
@@ -19,8 +23,18 @@ export function targetsOf(vars: Record<string, unknown>, field: string): Array<{
       // Reported below.
     }
   }
+  if (Array.isArray(value) && value.every((item) => item !== null && typeof item === 'object' && 'text' in item)) {
+    return (value as Array<{ text: unknown; label?: unknown }>).map((item) => ({ text: String(item.text), correct: Number(item.label) === 1 }));
+  }
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const { choices, labels } = value as { choices?: unknown; labels?: unknown };
+    if (Array.isArray(choices) && Array.isArray(labels) && Object.keys(value).length === 2) {
+      if (choices.length !== labels.length) throw new Error(`the row's '${field}' has ${choices.length} choices but ${labels.length} labels.`);
+      return choices.map((text, index) => ({ text: String(text), correct: Number(labels[index]) === 1 }));
+    }
     return Object.entries(value as Record<string, unknown>).map(([text, label]) => ({ text, correct: Number(label) === 1 }));
   }
-  throw new Error(`the row's '${field}' is not a TruthfulQA target set (an object mapping each answer to 1 for true or 0 for false).`);
+  throw new Error(
+    `the row's '${field}' is not a TruthfulQA target set (an object mapping each answer to 1 for true or 0 for false, { choices, labels }, or a list of { text, label }).`,
+  );
 }
