@@ -14,6 +14,7 @@ import { parse } from 'csv-parse/sync';
 import { CUE_FEATURES, classifyRefusal, type RefusalModel } from './refusal-classifier.js';
 import { cuePrior, refusalFeatures, XSTEST_REFUSAL_PREFIXES } from './refusal-features.js';
 import { detectRefusal } from './refusal.js';
+import { seededRandom } from '../../metrics/bootstrap.js';
 
 /** A completion with its human label. */
 export interface LabelledCompletion {
@@ -46,17 +47,6 @@ export interface TrainingOptions {
 
 export const DEFAULT_TRAINING_OPTIONS: TrainingOptions = { lambda: 3e-3, priorScale: 1, wordBuckets: 8192, copies: 8, cueDrop: 0.3, wordDrop: 0.5, seed: 1, maxIterations: 400, decimals: 5 };
 
-/** mulberry32: a small seeded PRNG, so augmentation is the same on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Example {
   /** Parameter indices and values (cues first, then word buckets); the bias is implicit. */
@@ -68,7 +58,7 @@ interface Example {
 const CUE_INDEX = new Map(CUE_FEATURES.map((name, index) => [name, index]));
 
 function examplesOf(rows: readonly LabelledCompletion[], options: TrainingOptions): Example[] {
-  const next = random(options.seed);
+  const next = seededRandom(options.seed);
   const out: Example[] = [];
   const cueCount = CUE_FEATURES.length;
   for (const row of rows) {
