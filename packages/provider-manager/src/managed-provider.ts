@@ -72,6 +72,8 @@ interface Lease {
   permit: BreakerPermit;
   generation: number;
   tokens: number;
+  /** How long taking it waited (a slot, the rate limiter, an open breaker); absent when it did not. */
+  waitedMs?: number;
 }
 
 /** How long after its own timeout a provider that ignores `timeoutMs` is given up on. */
@@ -298,19 +300,9 @@ export class ManagedProvider implements LanguageModelProvider {
     const tokens = (target.members[0] as Member).limitsTokens ? estimateTokens(request) : 0;
     let queuedMs = 0;
     for (let attempt = 1; ; attempt++) {
-      let lease: Lease;
-      try {
-        const leased = this.lease(target, tokens, options.signal, deadline);
-        if (leased instanceof Promise) {
-          const waitStartedAt = performance.now();
-          lease = await leased;
-          queuedMs += performance.now() - waitStartedAt;
-        } else {
-          lease = leased;
-        }
-      } catch (error) {
-        throw withAttempts(toProviderError(error, target.id), attempt - 1, performance.now() - firstStartedAt);
-      }
+      const leased = this.leaseFor(target, tokens, options.signal, deadline, attempt, firstStartedAt);
+      const lease = leased instanceof Promise ? await leased : leased;
+      queuedMs += lease.waitedMs ?? 0;
       const member = lease.member;
       const startedAt = performance.now();
       let response: GenerateResponse;
@@ -356,19 +348,9 @@ export class ManagedProvider implements LanguageModelProvider {
     const deadline = waitForBreaker ? firstStartedAt + target.retry.maxTotalMs : undefined;
     let queuedMs = 0;
     for (let attempt = 1; ; attempt++) {
-      let lease: Lease;
-      try {
-        const leased = this.lease(target, tokens, options.signal, deadline);
-        if (leased instanceof Promise) {
-          const waitStartedAt = performance.now();
-          lease = await leased;
-          queuedMs += performance.now() - waitStartedAt;
-        } else {
-          lease = leased;
-        }
-      } catch (error) {
-        throw withAttempts(toProviderError(error, target.id), attempt - 1, performance.now() - firstStartedAt);
-      }
+      const leased = this.leaseFor(target, tokens, options.signal, deadline, attempt, firstStartedAt);
+      const lease = leased instanceof Promise ? await leased : leased;
+      queuedMs += lease.waitedMs ?? 0;
       const member = lease.member;
       const startedAt = performance.now();
       let delivered = false;
@@ -422,6 +404,20 @@ export class ManagedProvider implements LanguageModelProvider {
    * through before then (see {@link waitForMember}); without one, or when that cannot happen in
    * time, fails with the circuit-open error.
    */
+  /** {@link lease} for attempt `attempt`: the time a held-back one waited is on it; a refusal carries the attempts made before it. */
+  private leaseFor(target: Target, tokens: number, signal: AbortSignal | undefined, deadline: number | undefined, attempt: number, firstStartedAt: number): Lease | Promise<Lease> {
+    const refused = (error: unknown) => withAttempts(toProviderError(error, target.id), attempt - 1, performance.now() - firstStartedAt);
+    let leased: Lease | Promise<Lease>;
+    try {
+      leased = this.lease(target, tokens, signal, deadline);
+    } catch (error) {
+      throw refused(error);
+    }
+    if (!(leased instanceof Promise)) return leased;
+    const waitStartedAt = performance.now();
+    return leased.then((lease) => ({ ...lease, waitedMs: performance.now() - waitStartedAt }), (error: unknown) => Promise.reject(refused(error)));
+  }
+
   private lease(target: Target, tokens: number, signal: AbortSignal | undefined, breakerDeadline: number | undefined): Lease | Promise<Lease> {
     const member = target.balancer.pick();
     if (member === undefined) {
