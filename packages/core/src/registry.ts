@@ -117,7 +117,10 @@ export class ProviderRegistry {
         'provider_contract_mismatch',
         `Provider '${plugin.name}'${source === 'built-in' ? '' : ` from '${source}'`} was built for provider contract ` +
           `${plugin.contractVersion || '(none declared)'}, but this @llm-lab/core implements contract ${CONTRACT_VERSION}. ` +
-          `Install a version of the provider built for contract ${ours}.x, or an @llm-lab/core that implements ${plugin.contractVersion}.`,
+          `Install a version of the provider built for contract ${ours}.x, or an @llm-lab/core that implements ${plugin.contractVersion}.` +
+          (theirs === 1 && ours === 2
+            ? ' Contract 2.0 changed message content (text or parts), added tools, structured output and new stream parts and capability flags: docs/plugins.md says how to move a 1.x provider.'
+            : ''),
       );
     }
     this.entries.set(plugin.name.toLowerCase(), { plugin, source });

@@ -1,4 +1,4 @@
-import type { ChatMessage, ProviderWarning } from '@llm-lab/core';
+import { messageText, type ChatMessage, type ProviderWarning } from '@llm-lab/core';
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 
 /** The Messages API's `system` text and `messages`, made from contract messages. */
@@ -23,13 +23,13 @@ export function convertToAnthropicMessages(messages: readonly ChatMessage[], pro
   const warnings: ProviderWarning[] = [];
   let named = false;
   for (const message of messages) {
-    if (message.name !== undefined) named = true;
+    if ('name' in message && message.name !== undefined) named = true;
     if (message.role === 'system') {
-      systemParts.push(message.content);
+      systemParts.push(messageText(message));
       continue;
     }
     const role = message.role === 'assistant' ? 'assistant' : 'user';
-    const content = message.role === 'tool' ? `Tool result:\n${message.content}` : message.content;
+    const content = message.role === 'tool' ? `Tool result:\n${messageText(message)}` : messageText(message);
     const previous = turns[turns.length - 1];
     if (previous && previous.role === role) previous.content = `${previous.content}\n\n${content}`;
     else turns.push({ role, content });

@@ -27,7 +27,7 @@ describe('AnthropicChatModel against the fake Anthropic server', () => {
         { role: 'assistant', content: 'Four.' },
         { role: 'system', content: 'Use digits.' },
         { role: 'user', content: 'And three plus three?' },
-        { role: 'tool', content: '{"sum": 6}' },
+        { role: 'tool', content: [{ type: 'tool-result', toolCallId: 'call_1', name: 'sum', result: '{"sum": 6}' }] },
       ],
       maxTokens: 64,
       stop: ['\n\nHuman:', 'END'],

@@ -1,4 +1,4 @@
-import type { ChatMessage, ProviderWarning } from '@llm-lab/core';
+import { messageText, type ChatMessage, type ProviderWarning } from '@llm-lab/core';
 import type { Content } from '@google/genai';
 
 /** Contract messages in Gemini's shape, and what could not be carried over. */
@@ -25,14 +25,14 @@ export function convertToGoogleMessages(messages: readonly ChatMessage[], provid
   let namesDropped = false;
   let lateSystem = false;
   for (const message of messages) {
-    if (message.name !== undefined) namesDropped = true;
+    if ('name' in message && message.name !== undefined) namesDropped = true;
     if (message.role === 'system') {
       if (contents.length > 0) lateSystem = true;
-      system.push({ text: message.content });
+      system.push({ text: messageText(message) });
       continue;
     }
     const role = message.role === 'assistant' ? 'model' : 'user';
-    const text = message.role === 'tool' ? `Tool result:\n${message.content}` : message.content;
+    const text = message.role === 'tool' ? `Tool result:\n${messageText(message)}` : messageText(message);
     const previous = contents[contents.length - 1];
     if (previous && previous.role === role) previous.parts?.push({ text });
     else contents.push({ role, parts: [{ text }] });

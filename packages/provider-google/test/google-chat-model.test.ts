@@ -105,7 +105,7 @@ describe('GoogleChatModel against the fake Gemini server, through @google/genai'
         { role: 'user', content: 'first', name: 'alice' },
         { role: 'user', content: 'second' },
         { role: 'system', content: 'late rule' },
-        { role: 'tool', content: '42' },
+        { role: 'tool', content: [{ type: 'tool-result', toolCallId: 'call_1', name: 'calc', result: '42' }] },
       ],
     });
     expect(server.requests[0]?.body).toEqual({

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '@llm-lab/core';
+import { messageText, type ChatMessage } from '@llm-lab/core';
 
 /** One message of Ollama's `POST /api/chat`. */
 export interface OllamaMessage {
@@ -11,5 +11,5 @@ export interface OllamaMessage {
  * `tool`); Ollama has no author `name`, so it is left out.
  */
 export function convertToOllamaMessages(messages: readonly ChatMessage[]): OllamaMessage[] {
-  return messages.map((message) => ({ role: message.role, content: message.content }));
+  return messages.map((message) => ({ role: message.role, content: messageText(message) }));
 }

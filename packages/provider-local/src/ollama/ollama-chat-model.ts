@@ -105,7 +105,7 @@ export class OllamaChatModel extends BaseProvider {
     const keepAlive = vendor.keepAlive ?? this.settings.keepAlive;
     if (keepAlive !== undefined) body.keep_alive = keepAlive;
     if (vendor.think !== undefined) body.think = vendor.think;
-    if (request.messages.some((message) => message.name !== undefined)) {
+    if (request.messages.some((message) => 'name' in message && message.name !== undefined)) {
       warnings.push({ type: 'unsupported-setting', setting: 'messages[].name', message: `${this.id}: Ollama messages have no author name; 'name' was ignored.` });
     }
     return { body, warnings };

@@ -54,8 +54,9 @@ export function requestIdentity(providerId: string, request: GenerateRequest): s
   let text = `${KEY_VERSION}\u0000${providerId}\u0000`;
   for (const message of request.messages) {
     // Length-prefixed, so no content can imitate a message boundary.
-    const name = message.name ?? '';
-    text += `${message.role}:${name.length}:${name}${message.content.length}:${message.content}`;
+    const name = ('name' in message ? message.name : undefined) ?? '';
+    const content = typeof message.content === 'string' ? message.content : canonicalJson(message.content);
+    text += `${message.role}:${name.length}:${name}${content.length}:${content}`;
   }
   text +=
     `\u0000${optional(request.temperature)}|${optional(request.topP)}|${optional(request.topK)}|${optional(request.maxTokens)}` +
@@ -63,6 +64,9 @@ export function requestIdentity(providerId: string, request: GenerateRequest): s
     `|${request.stop === undefined ? '' : JSON.stringify(request.stop)}` +
     `|${request.responseFormat === undefined ? '' : canonicalJson(request.responseFormat)}` +
     `|${request.providerOptions === undefined ? '' : canonicalJson(request.providerOptions)}` +
+    `|${request.tools === undefined ? '' : canonicalJson(request.tools)}` +
+    `|${request.toolChoice === undefined ? '' : canonicalJson(request.toolChoice)}` +
+    `|${optional(request.parallelToolCalls)}|${optional(request.n)}` +
     `|${request.context?.repeat ?? 0}`;
   return text;
 }
