@@ -26,12 +26,13 @@ class Probe extends BaseProvider {
   async generate(): Promise<GenerateResponse> {
     throw new Error('not used');
   }
-  // eslint-disable-next-line require-yield
+   
   async *streamGenerate(_request: GenerateRequest, _options?: CallOptions): AsyncIterable<StreamPart> {
     throw new Error('not used');
   }
+  capabilities: ModelInfo['capabilities'] = { streaming: true, batch: false, embeddings: false, logprobs: false, tools: true, jsonMode: true, vision: true };
   getModelInfo(): ModelInfo {
-    throw new Error('not used');
+    return { id: this.id, provider: this.provider, model: this.model, contextWindow: 1000, capabilities: this.capabilities };
   }
   assemble(toolCalls: GenerateResponse['toolCalls']) {
     return this.assembleResponse({ text: '', finishReason: 'stop', usage: undefined, startedAt: 0, warnings: [], toolCalls });
@@ -114,6 +115,26 @@ describe('contract 2.0 messages', () => {
   });
 });
 
+describe('features a provider does not claim', () => {
+  const textOnly = new Probe();
+  textOnly.capabilities = { streaming: true, batch: false, embeddings: false, logprobs: false, tools: false, jsonMode: true, vision: false };
+  const messages: ChatMessage[] = [{ role: 'user', content: 'hi' }];
+
+  it('refuses an image it cannot see, naming the message', () => {
+    expect(() =>
+      textOnly.check({ messages: [...messages, { role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'https://x.test/a.png' } }] }] }),
+    ).toThrow(/probe:m cannot take images \(messages\[1\] has one\)/);
+  });
+
+  it('warns that tools, n and a JSON schema were ignored, and stays quiet about what it can do', () => {
+    const warnings = textOnly.check({ messages, tools: [{ name: 'f' }], n: 3, responseFormat: { type: 'json', schema: { type: 'object' } } });
+    expect(warnings.map((warning) => warning.setting)).toEqual(['tools', 'n', 'responseFormat.schema']);
+    expect(warnings[2]?.message).toMatch(/asks for a JSON object only/);
+    expect(textOnly.check({ messages, responseFormat: { type: 'json' } })).toEqual([]);
+    expect(probe.check({ messages, tools: [{ name: 'f' }] })).toEqual([]);
+  });
+});
+
 describe('StreamAccumulator', () => {
   it('assembles parallel tool calls from their fragments and completes each once', () => {
     const acc = new StreamAccumulator();
@@ -161,7 +182,7 @@ describe('StreamAccumulator', () => {
   });
 
   it('only throws a failure that comes before any part', async () => {
-    // eslint-disable-next-line require-yield
+     
     async function* failing(): AsyncGenerator<StreamPart> {
       throw new Error('refused');
     }

@@ -8,6 +8,7 @@ import type {
   GenerateRequest,
   GenerateResponse,
   LanguageModelProvider,
+  ModelCapabilities,
   ModelInfo,
   ProviderWarning,
   StreamPart,
@@ -15,7 +16,7 @@ import type {
   ToolCall,
 } from './types.js';
 import { CONTRACT_VERSION } from './version.js';
-import { validateMessage, validateTools } from './validate-request.js';
+import { capabilityWarnings, validateMessage, validateTools } from './validate-request.js';
 
 /**
  * The common half of every provider: request validation, batching as bounded concurrent calls,
@@ -95,13 +96,22 @@ export abstract class BaseProvider implements LanguageModelProvider {
     if (request.stop !== undefined && (!Array.isArray(request.stop) || request.stop.some((s) => typeof s !== 'string'))) {
       invalid('stop', 'an array of strings', request.stop);
     }
-    return unsupported
+    const warnings = unsupported
       .filter((setting) => request[setting] !== undefined)
       .map((setting) => ({
         type: 'unsupported-setting' as const,
         setting,
         message: `${this.id} does not support '${setting}'; it was ignored.`,
       }));
+    return [...warnings, ...capabilityWarnings(request, this.capabilitiesOrUndefined(), this.id, new Set<string>(unsupported))];
+  }
+
+  private capabilitiesOrUndefined(): ModelCapabilities | undefined {
+    try {
+      return this.getModelInfo().capabilities;
+    } catch {
+      return undefined;
+    }
   }
 
   /**

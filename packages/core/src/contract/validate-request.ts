@@ -1,4 +1,5 @@
-import type { ChatMessage, GenerateRequest } from './types.js';
+import { ProviderError } from '../errors.js';
+import type { ChatMessage, GenerateRequest, ModelCapabilities, ProviderWarning } from './types.js';
 
 /** Throws a `bad-request` error naming the setting (see `BaseProvider.validateRequest`). */
 export type Invalid = (setting: string, expected: string, value: unknown) => never;
@@ -91,4 +92,47 @@ export function validateTools(request: GenerateRequest, invalid: Invalid): void 
       invalid('responseFormat.schema', 'a JSON Schema object', format.schema);
     }
   }
+}
+
+/**
+ * What a provider does with contract 2.0 features its capabilities do not claim, so none is lost
+ * silently: an image it cannot see is refused (`bad-request`: the answer would be about a picture
+ * the model never saw); tools, `n` and a JSON schema it cannot honour are ignored with a warning.
+ * Settings the provider already lists as unsupported are not warned about twice.
+ */
+export function capabilityWarnings(
+  request: GenerateRequest,
+  capabilities: ModelCapabilities | undefined,
+  providerId: string,
+  alreadyWarned: ReadonlySet<string>,
+): ProviderWarning[] {
+  if (!capabilities) return [];
+  const warnings: ProviderWarning[] = [];
+  const warn = (setting: string, message: string) => {
+    if (!alreadyWarned.has(setting)) warnings.push({ type: 'unsupported-setting', setting, message: `${providerId} ${message}` });
+  };
+  if (!capabilities.vision) {
+    const index = request.messages.findIndex((message) => Array.isArray(message.content) && (message.content as Array<{ type: string }>).some((part) => part.type === 'image'));
+    if (index >= 0) {
+      throw new ProviderError({
+        kind: 'bad-request',
+        providerId,
+        message: `${providerId} cannot take images (messages[${index}] has one): use a model with vision, or send the text only.`,
+      });
+    }
+  }
+  if (!capabilities.tools && request.tools !== undefined && request.tools.length > 0) {
+    warn('tools', `cannot call tools; 'tools' was ignored and the model answers in text.`);
+  }
+  if (!capabilities.multipleChoices && request.n !== undefined && request.n > 1) {
+    warn('n', `generates one answer per call; 'n' was ignored.`);
+  }
+  if (request.responseFormat?.type === 'json') {
+    if (request.responseFormat.schema !== undefined && !capabilities.jsonSchema) {
+      warn('responseFormat.schema', capabilities.jsonMode ? `cannot enforce a JSON schema; it asks for a JSON object only.` : `cannot enforce JSON output; the schema was ignored.`);
+    } else if (request.responseFormat.schema === undefined && !capabilities.jsonMode && !capabilities.jsonSchema) {
+      warn('responseFormat', `cannot enforce JSON output; 'responseFormat' was ignored.`);
+    }
+  }
+  return warnings;
 }
