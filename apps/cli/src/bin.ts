@@ -135,6 +135,28 @@ storageOptions(
 ).action((id: string, flags) => exitWith(import('./commands/runs.js').then((m) => m.runsShowCommand(id, flags))));
 
 program
+  .command('init')
+  .description('write a working llm-lab.yaml, a small dataset and the editor schema into a folder (runs offline with the mock provider)')
+  .argument('[folder]', 'where to write (default: the current folder)')
+  .option('--provider <id>', 'the model to evaluate, e.g. openai:gpt-4o-mini (default: mock:starter, offline)')
+  .option('--example <name>', 'qa, rag, code or safety (default: qa)')
+  .option('-y, --yes', 'take the defaults without asking')
+  .option('--force', 'replace an existing llm-lab.yaml')
+  .action((folder: string | undefined, flags) => exitWith(import('./commands/init.js').then((m) => m.initCommand(folder, flags))));
+
+program
+  .command('schema')
+  .description("print the JSON Schema of llm-lab.yaml (for editors: '# yaml-language-server: $schema=<file>')")
+  .action(() =>
+    exitWith(
+      import('@llm-lab/lab/schema/llm-lab.schema.json', { with: { type: 'json' } }).then((schema) => {
+        process.stdout.write(`${JSON.stringify(schema.default, null, 2)}\n`);
+        return 0;
+      }),
+    ),
+  );
+
+program
   .command('chat')
   .description('stream a model\'s answer token by token (a conversation when no message is given on a terminal)')
   .argument('<provider>', 'a provider id (openai:gpt-4o-mini) or the id/label of an entry in --config')

@@ -13,3 +13,4 @@ export {
   type BuildSuiteConfigOptions,
   type SuiteRunConfig,
 } from '@llm-lab/evaluation';
+export { configJsonSchema, descriptionsFromConfigDocs, CONFIG_SCHEMA_URL } from './config-json-schema.js';
