@@ -278,7 +278,9 @@ export async function buildSuiteConfig(given: BuildSuiteConfigOptions): Promise<
     const defined = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as BuildSuiteConfigOptions;
     options = { ...task.defaults, ...defined, ...(given.data !== undefined ? {} : task.defaults.data ? { data: task.defaults.data } : {}) };
     // Exemplars of the task's own file go with its data; other data looks beside itself (or --shots-data).
-    if (given.data !== undefined && given.shotsData === undefined) delete options.shotsData;
+    if ((given.data !== undefined || given.shots === 0) && given.shotsData === undefined) delete options.shotsData;
+    // `--scoring generate` on a log-likelihood task leaves the task's metric behind with its scoring.
+    if (options.scoring !== 'loglikelihood' && given.metric === undefined) delete options.metric;
   } else {
     suite = typeof given.suite === 'string' ? getSuite(given.suite) : given.suite;
   }

@@ -16,15 +16,14 @@ export function answerMethod(task: Pick<TaskDefinition, 'answer' | 'choices'>): 
 }
 
 /**
- * The evaluator entry that scores a task's generated answers (undefined under log-likelihood
- * scoring): `exact` is `equals` against `{{target}}`, `contains` and `numeric` likewise, `choice`
+ * The evaluator entry that scores a task's generated answers (`scoring: generate`, or the
+ * `--scoring generate` flag on a multiple-choice task): `exact` is `equals` against `{{target}}`, `contains` and `numeric` likewise, `choice`
  * is `choice` against the prepared answer letter and choices, `regex` is `regex` (the output
  * matches `pattern`), any other method is that evaluator type. The block's other keys are the
  * evaluator's options, snake_case or camelCase. With a judge (`--judge`), a task with
  * `judge: optional` switches the evaluator to `method: judge`; `judge: required` passes it as `judge`.
  */
-export function answerEvaluator(task: TaskDefinition, judge?: ProviderReference | string): EvaluatorEntry | undefined {
-  if (task.scoring === 'loglikelihood') return undefined;
+export function answerEvaluator(task: TaskDefinition, judge?: ProviderReference | string): EvaluatorEntry {
   const method = answerMethod(task);
   const { method: _method, ...rest } = task.answer ?? { method };
   const options = Object.fromEntries(Object.entries(rest).map(([key, value]) => [camelCaseKey(key), value]));

@@ -112,10 +112,7 @@ export function taskToSuite(loaded: LoadedTask): TaskSuite {
     ...(task.dataset.id_field ? { idField: task.dataset.id_field } : {}),
     ...(task.dataset.filter ? { filter: task.dataset.filter as Record<string, string | string[]> } : {}),
     prompts: [{ id: task.task, template, ...(task.system !== undefined ? { system: task.system } : {}) }],
-    evaluators: ({ judge }) => {
-      const entry = answerEvaluator(task, judge);
-      return entry ? [entry] : [];
-    },
+    evaluators: ({ judge }) => [answerEvaluator(task, judge)],
     defaults: {
       temperature: task.generation?.temperature ?? 0,
       maxTokens: task.generation?.max_tokens ?? (task.choices !== undefined ? 32 : 256),
