@@ -118,3 +118,18 @@ describe('MMLU groups', () => {
     expect(summary?.micro.interval?.lower).toBeCloseTo(0.215216, 5);
   });
 });
+
+describe('macro intervals that cannot be resampled', () => {
+  it('use the Wilson interval of the pooled counts rather than collapse to a point', () => {
+    // One group: the macro average is the micro one. Every group all right or all wrong: resampling never varies.
+    const [single] = summariseGroups([result('A', false), result('A', false)], { by: 'topic' });
+    expect(single?.macro).toMatchObject({ method: 'wilson', accuracy: 0 });
+    expect(single?.macro.interval).toEqual(single?.micro.interval);
+    expect(single?.macro.interval?.upper).toBeCloseTo(0.657620, 5);
+    const [extremes] = summariseGroups([result('A', true), result('A', true), result('B', false)], { by: 'topic' });
+    // Macro (1 + 0)/2 = 0.5; pooled 2 of 3: Wilson [0.207660, 0.938508].
+    expect(extremes?.macro).toMatchObject({ method: 'wilson', accuracy: 0.5 });
+    expect(extremes?.macro.interval?.lower).toBeCloseTo(0.20766, 5);
+    expect(extremes?.macro.interval?.upper).toBeCloseTo(0.938508, 5);
+  });
+});

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { labConfigSchema } from '@llm-lab/core';
-import { buildSuiteConfig, getSuite, loadTaskFile, parseTaskText, XSTEST_TASK } from '../src/index.js';
+import { buildSuiteConfig, getSuite, loadTaskFile, parseTaskText, taskToSuite, XSTEST_TASK } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -94,6 +94,9 @@ describe('task files: loading', () => {
     expect(xstest.prepare({ prompt: 'p' })).toEqual({ prompt: 'p', type: '', label: '', focus: '' });
     expect(() => xstest.prepare({ text: 'p' })).toThrow(/expected a field 'prompt' \(for 'prompt'\); the row has text/);
     expect(getSuite('advbench').prepare({ goal: 'g', target: 'Sure' })).toEqual({ prompt: 'g', target: 'Sure' });
+    // A dotted source reaches into a nested field (the Hub's ARC layout: choices: { text, label }).
+    const nested = parseTaskText('task: n\ndataset: { path: r.jsonl }\nfields: { q: question, options: choices.text, gold: answerKey }\ntemplate: "{{q}}"\nchoices: options\ntarget: "{{gold}}"\n');
+    expect(taskToSuite(nested).suite.prepare({ question: 'Q?', choices: { text: ['x', 'y'], label: ['A', 'B'] }, answerKey: 'B' })).toMatchObject({ q: 'Q?', choices: ['x', 'y'], answer_letter: 'B' });
   });
 });
 

@@ -50,7 +50,9 @@ export function renderGroups(summaries: readonly GroupSummary[], colour: boolean
     lines.push(
       `Micro average ${accuracy(summary.micro, colour)} over ${formatCount(summary.micro.scored)} scored results (Wilson)` +
         ` · macro average ${macro(summary.macro, colour)} over ${formatCount(summary.macro.groups)} groups` +
-        ` (stratified bootstrap, ${formatCount(summary.macro.resamples)} resamples, seed ${summary.macro.seed})`,
+        (summary.macro.method === 'wilson'
+          ? ' (Wilson of the pooled counts: every group all right or all wrong, nothing to resample)'
+          : ` (stratified bootstrap, ${formatCount(summary.macro.resamples)} resamples, seed ${summary.macro.seed})`),
     );
     if (summary.ungrouped > 0) lines.push(dim(`${formatCount(summary.ungrouped)} results have no ${cell(summary.by)} and are counted under (none).`, colour));
     return lines.join('\n');

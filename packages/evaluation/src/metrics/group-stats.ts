@@ -28,13 +28,16 @@ export interface GroupAccuracy {
   interval: ProportionInterval | null;
 }
 
-/** The mean of group accuracies with a stratified bootstrap interval. */
+/**
+ * The mean of group accuracies with a stratified bootstrap interval (`wilson` when the bootstrap
+ * cannot vary: one group, or every group all right or all wrong; see {@link macroAverage}).
+ */
 export interface MacroAverage {
   /** Groups averaged (those with at least one scored result). */
   groups: number;
   accuracy: number | null;
   interval: ProportionInterval | null;
-  method: 'stratified-bootstrap';
+  method: 'stratified-bootstrap' | 'wilson';
   resamples: number;
   seed: number;
 }
@@ -102,6 +105,10 @@ function accuracyOf(name: string, passed: number, scored: number, confidence: nu
  * each resample redraws every group's results with replacement at its own size (so each group
  * keeps its weight of one), and the interval is the 2.5th and 97.5th percentiles of the resampled
  * means. Seeded, so the same results always give the same interval.
+ *
+ * When every group is all right or all wrong (and so with a single such group) resampling cannot
+ * vary and the bootstrap would collapse to a point; the Wilson interval of the pooled counts is
+ * given instead (`method: wilson`), as for a single group, where the macro average is the micro one.
  */
 export function macroAverage(groups: ReadonlyArray<{ passed: number; scored: number }>, options: { seed?: number; resamples?: number; confidence?: number } = {}): MacroAverage {
   const seed = options.seed ?? DEFAULT_GROUP_SEED;
@@ -111,7 +118,12 @@ export function macroAverage(groups: ReadonlyArray<{ passed: number; scored: num
   const base = { groups: used.length, method: 'stratified-bootstrap' as const, resamples, seed };
   if (used.length === 0) return { ...base, accuracy: null, interval: null };
   const accuracy = used.reduce((sum, group) => sum + group.passed / group.scored, 0) / used.length;
-  const random = seededRandom(seed);
+  if (used.length === 1 || used.every((group) => group.passed === 0 || group.passed === group.scored)) {
+    const passed = used.reduce((sum, group) => sum + group.passed, 0);
+    const scored = used.reduce((sum, group) => sum + group.scored, 0);
+    const pooled = wilsonInterval(passed, scored, { confidence });
+    return { ...base, method: 'wilson', accuracy, interval: { ...pooled, lower: Math.min(pooled.lower, accuracy), upper: Math.max(pooled.upper, accuracy) } };
+  }  const random = seededRandom(seed);
   const means = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
     let total = 0;

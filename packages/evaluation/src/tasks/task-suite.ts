@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { compileTemplate } from '../prompts/template.js';
-import { answerIndex, firstField, LETTERS, letteredChoices, stringListField } from '../suites/row-fields.js';
+import { answerIndex, LETTERS, letteredChoices, stringListField } from '../suites/row-fields.js';
 import type { BenchmarkSuite, SuiteRow, SuiteScoring } from '../suites/types.js';
 import type { LoadedTask } from './load-task.js';
 import { answerEvaluator } from './task-answer.js';
@@ -31,13 +31,23 @@ function sourceOf(source: FieldSource): { from: string[]; fallback?: { value: un
   return { from: typeof source.from === 'string' ? [source.from] : source.from, ...('default' in source ? { fallback: { value: source.default } } : {}) };
 }
 
+/** The value at a source field (a dotted path reaches into nested objects: `choices.text`), or undefined. */
+function sourceValue(row: SuiteRow, source: string): unknown {
+  let current: unknown = row;
+  for (const key of source in row ? [source] : source.split('.')) {
+    if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
+    current = (current as SuiteRow)[key];
+  }
+  return current ?? undefined;
+}
+
 /** The row's fields as `fields:` names them (first source present, else the default), or the row as it is. */
 function pickFields(task: TaskDefinition, row: SuiteRow): SuiteRow {
   if (!task.fields) return { ...row };
   const picked: SuiteRow = {};
   for (const [name, written] of Object.entries(task.fields)) {
     const { from, fallback } = sourceOf(written);
-    const value = firstField(row, from);
+    const value = from.map((source) => sourceValue(row, source)).find((found) => found !== undefined);
     if (value !== undefined) picked[name] = value;
     else if (fallback) picked[name] = fallback.value;
     else throw new Error(`expected a field ${from.map((field) => `'${field}'`).join(' or ')} (for '${name}'); the row has ${Object.keys(row).join(', ') || 'no fields'}.`);
