@@ -112,7 +112,6 @@ describe('task files: validation names the key', () => {
     ['an unknown scoring', `${MINIMAL}scoring: logprob\n`, /scoring: expected 'generate' or 'loglikelihood'/],
     ['no target to compare with', 'task: t\ndataset: { path: rows.jsonl }\ntemplate: x\n', /target: the answer is compared with target: give target/],
     ['a mistyped answer option', `${MINIMAL}answer:\n  method: exact\n  ignore_cse: true\n`, /answer\.ignore_cse: unknown field 'ignoreCse' for evaluator type 'equals' \(did you mean 'ignoreCase'\?/],
-    ['an unknown answer method', `${MINIMAL}answer:\n  method: exactly\n`, /answer\.method: .*exactly/],
     ['exemplars from the evaluated split', 'task: t\ndataset: { hf: org/data, split: test }\ntemplate: x\ntarget: y\nfewshot: { split: test, count: 1 }\n', /fewshot\.split: fewshot\.split is the evaluated split/],
     ['a group field left out of fields', `${MINIMAL}fields: { q: question, a: answer }\ngroup_by: topic\n`, /group_by: group_by names a field that fields: leaves out/],
     ['categories without group_by', `${MINIMAL}categories: { X: [a] }\n`, /categories: categories gather groups: give group_by too/],
@@ -126,6 +125,12 @@ describe('task files: validation names the key', () => {
 
   it('reports several problems at once, each at its key', () => {
     expect(problem('task: "bad name"\ndataset: { path: r.jsonl }\ntemplate: 3\ntarget: y\n')).toMatch(/2 problems in the task file:\n {2}task: expected a task name .*\n {2}template: expected a prompt template/);
+  });
+
+  it('refuses an answer method that is neither built in nor an installed evaluator package, when the file is read', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'typo.yaml'), `${MINIMAL}answer:\n  method: exactly\n`);
+    await expect(loadTaskFile('typo.yaml', { cwd: dir })).rejects.toThrow(new RegExp(`${join(dir, 'typo.yaml')}: answer\\.method: .*'exactly'`));
   });
 
   it('refuses a missing file and a task named like a built-in suite', async () => {

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { ConfigError, formatConfigPath, unknownKeyErrors, type z } from '@llm-lab/core';
 import YAML from 'yaml';
-import { createEvaluators } from '../evaluators/registry.js';
+import { loadEvaluators } from '../evaluators/load-evaluators.js';
+import { createDefaultEvaluatorRegistry, createEvaluators } from '../evaluators/registry.js';
 import { answerEvaluator, camelCaseKey } from './task-answer.js';
 import { taskSchema, type TaskDefinition } from './task-schema.js';
 
@@ -43,22 +44,33 @@ function taskError(file: string | undefined, issues: readonly z.core.$ZodIssue[]
   return new ConfigError({ file, message: `${specific.length} problems in the task file:\n  ${lines.join('\n  ')}${more}` });
 }
 
+/** The `answer:` block's problem from building its evaluator, at `answer.<option>` in the task's own words. */
+function answerError(task: TaskDefinition, file: string | undefined, error: unknown): ConfigError | undefined {
+  if (!(error instanceof ConfigError) || !error.path?.startsWith('evaluators[0]')) return undefined;
+  const inner = error.path.slice('evaluators[0]'.length).replace(/^\./, '');
+  const written = Object.keys(task.answer ?? {}).find((key) => camelCaseKey(key) === inner.split(/[.[]/)[0]);
+  const path = inner === 'type' ? 'answer.method' : `answer${inner ? `.${written ?? inner}` : ''}`;
+  return new ConfigError({ file, path, message: error.detail.replace(/\bevaluators\[0\]\./g, 'answer.') });
+}
+
+const noProvider = (): never => {
+  throw new Error('no provider when a task file is read');
+};
+
 /**
  * Checks the `answer:` block against its evaluator's options before any call, so a mistyped
- * option is reported at `answer.<option>` in the task's own words. Types that need a provider
- * or a module to be built (judges, custom code) are checked when the run starts.
+ * option is reported at `answer.<option>`. Here only built-in types: an evaluator package or
+ * custom module is checked by {@link loadTaskFile} (which can import it), and a type whose judge
+ * comes from `--judge` when the run is built.
  */
 function checkAnswer(task: TaskDefinition, file: string | undefined): void {
   const entry = answerEvaluator(task);
-  if (!entry) return;
+  if (task.judge === 'required' || !createDefaultEvaluatorRegistry().get(entry.type) || entry.type === 'custom') return;
   try {
-    createEvaluators([entry as { type: string }], { createProvider: () => { throw new Error('no provider here'); } });
+    createEvaluators([entry], { createProvider: noProvider });
   } catch (error) {
-    if (!(error instanceof ConfigError) || !error.path?.startsWith('evaluators[0]')) return;
-    const inner = error.path.slice('evaluators[0]'.length).replace(/^\./, '');
-    const written = Object.keys(task.answer ?? {}).find((key) => camelCaseKey(key) === inner.split(/[.[]/)[0]);
-    const path = inner === 'type' ? 'answer.method' : `answer${inner ? `.${written ?? inner}` : ''}`;
-    throw new ConfigError({ file, path, message: error.detail.replace(/\bevaluators\[0\]\./g, 'answer.') });
+    const problem = answerError(task, file, error);
+    if (problem) throw problem;
   }
 }
 
@@ -121,5 +133,16 @@ export async function loadTaskFile(
       cause: error,
     });
   }
-  return parseTaskText(text, { file });
+  const loaded = parseTaskText(text, { file });
+  const entry = answerEvaluator(loaded.task);
+  // A type that is not built in: an installed evaluator package (or a typo, said here by name).
+  if (loaded.task.judge !== 'required' && !createDefaultEvaluatorRegistry().get(entry.type)) {
+    try {
+      await loadEvaluators([entry], { baseDir: loaded.baseDir, file, createProvider: noProvider });
+    } catch (error) {
+      const problem = answerError(loaded.task, file, error);
+      if (problem) throw problem;
+    }
+  }
+  return loaded;
 }
