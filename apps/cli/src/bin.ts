@@ -92,8 +92,8 @@ const oneOf = (name: string, allowed: readonly string[]) => (value: string) => {
 storageOptions(
   program
     .command('bench')
-    .description("run a built-in benchmark suite (mmlu, gsm8k, truthfulqa, truthfulqa-mc1, arc, hellaswag, humaneval, advbench, xstest, mt-bench); 'bench list' lists them")
-    .argument('<suite>', "a suite name, or 'list'")
+    .description("run a built-in benchmark suite (mmlu, gsm8k, truthfulqa, truthfulqa-mc1, arc, hellaswag, humaneval, advbench, xstest, mt-bench) or a task file (./my-task.yaml); 'bench list' lists the suites")
+    .argument('<suite>', "a suite name, a task file (.yaml, .yml or .json), or 'list'")
     .option('-p, --provider <id>', 'a model to benchmark (repeat to compare); an id, or the id/label of an entry in --config', collect)
     .option('--config <file>', 'take provider entries (keys, base URL, settings, plugins) by id or label from this config file')
     .option('--judge <id>', 'the judge model of judged suites (mt-bench), or of refusals in advbench and xstest; an id or an entry of --config')

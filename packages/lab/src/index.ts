@@ -3,7 +3,7 @@ export { recordedRunOptions, type RecordedRunOptions } from './resume.js';
 export type { RunView, ShownRunStatus } from './run-status.js';
 export { createDefaultRegistry } from './builtin-providers.js';
 export { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
-export type { ProviderSummary, EvaluatorSummary, AnswererCount, InvalidRow, EvaluationOutcome } from '@llm-lab/evaluation';
+export type { ProviderSummary, EvaluatorSummary, AnswererCount, InvalidRow, EvaluationOutcome, GroupSummary, GroupAccuracy, CategoryAccuracy, MacroAverage } from '@llm-lab/evaluation';
 export type { RunRecord, ResultRecord, RunTotals, RunStatus, ScoreRecord, Storage } from '@llm-lab/storage';
 export {
   buildSuiteConfig,

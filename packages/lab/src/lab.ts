@@ -19,12 +19,13 @@ import {
   answerersOf,
   runEvaluation,
   type EvaluationOutcome,
+  type GroupSummary,
   type InvalidRow,
   type ProviderSummary,
 } from '@llm-lab/evaluation';
 import { generateRunId, openStorage, type ListRunsOptions, type ResultRecord, type RunHold, type RunRecord, type Storage } from '@llm-lab/storage';
 import type { ProviderManager } from '@llm-lab/provider-manager';
-import { effectiveRunOptions, findRunToResume, summariseStoredRun, type RecordedRunOptions } from './resume.js';
+import { effectiveRunOptions, findRunToResume, summariseStoredGroups, summariseStoredRun, type RecordedRunOptions } from './resume.js';
 import { withShownStatus, type RunView } from './run-status.js';
 import { createDefaultRegistry } from './builtin-providers.js';
 import { manageProviders } from './manage-providers.js';
@@ -121,6 +122,8 @@ export interface RunReport {
   thresholds: { met: boolean; failures: string[] };
   /** Where the run is stored. */
   storage: string;
+  /** Per-group results when the config has a `groups:` block (a suite's subjects, a task file's `group_by`). Also stored in the run's summary. */
+  groups?: GroupSummary[];
 }
 
 type ConfigSource = string | LabConfigInput | LoadedConfig;
@@ -319,6 +322,7 @@ export class Lab {
     }
 
     const thresholds = checkThresholds(config.thresholds, outcome.providers);
+    const groups = config.groups ? await summariseStoredGroups(storage, runId, config.groups) : undefined;
     // One duration: from the run's start (a resumed run's first start) to its finish, as stored.
     const finishedAt = new Date();
     const durationMs = finishedAt.getTime() - startedAt.getTime();
@@ -333,6 +337,7 @@ export class Lab {
         thresholds,
         invalidRows: outcome.invalidRows.slice(0, 100),
         warnings: outcome.warnings,
+        ...(groups ? { groups } : {}),
       }),
       error: outcome.status === 'cancelled' ? 'cancelled by the user' : null,
     });
@@ -349,6 +354,7 @@ export class Lab {
       durationMs,
       thresholds,
       storage: storage.location,
+      ...(groups ? { groups } : {}),
     };
   }
 

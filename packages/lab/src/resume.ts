@@ -1,5 +1,5 @@
 import { LLMLabError, redactSecrets, type LoadedConfig } from '@llm-lab/core';
-import { RunStatsCollector, type EvaluationOutcome } from '@llm-lab/evaluation';
+import { GroupStatsCollector, RunStatsCollector, type EvaluationOutcome, type GroupSpec, type GroupSummary } from '@llm-lab/evaluation';
 import type { RunRecord, Storage } from '@llm-lab/storage';
 import type { RunOptions } from './lab.js';
 
@@ -53,6 +53,21 @@ export async function summariseStoredRun(
     totals: stats.runTotals({ cases: Math.max(cases.size, outcome.totals.cases), invalidRows: outcome.totals.invalidRows }),
     providers: stats.summaries(),
   };
+}
+
+/**
+ * Per-group results of a run (a config's `groups:` block), always from every stored result: a
+ * resumed run, or one run in several sittings, gets the same figures as one run straight through.
+ */
+export async function summariseStoredGroups(storage: Storage, runId: string, spec: GroupSpec): Promise<GroupSummary[]> {
+  const collector = new GroupStatsCollector(spec);
+  const pageSize = 5_000;
+  for (let offset = 0; ; offset += pageSize) {
+    const page = await storage.listResults(runId, { limit: pageSize, offset });
+    for (const result of page) collector.add(result);
+    if (page.length < pageSize) break;
+  }
+  return collector.summaries();
 }
 
 /** The stopped run `idOrPrefix` names, checked against the config it is resumed with. */

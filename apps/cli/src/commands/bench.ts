@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { ConfigError, loadProviderEntries } from '@llm-lab/core';
 import type { BenchmarkSuite, BuildSuiteConfigOptions } from '@llm-lab/lab';
 import { bold, dim, renderTable, useColour } from '../output/format.js';
-import { runAndReport, type RunFlags } from './run.js';
+import { runAndReport, shellWord, type RunFlags } from './run.js';
 import { openLab } from './shared.js';
 
 export interface BenchFlags extends RunFlags {
@@ -48,7 +48,7 @@ async function resolveProviderEntries(flags: BenchFlags): Promise<{ providers: P
 
 /** The command line that reruns this benchmark, for the "Resume with:" hint (`runAndReport` adds `--resume <id>` and the storage flags). */
 function resumeCommand(suite: string, flags: BenchFlags): string {
-  const parts = ['llm-lab bench', suite, ...(flags.provider ?? []).map((provider) => `--provider ${provider}`)];
+  const parts = ['llm-lab bench', shellWord(suite), ...(flags.provider ?? []).map((provider) => `--provider ${provider}`)];
   if (flags.config) parts.push(`--config ${flags.config}`);
   if (flags.judge) parts.push(`--judge ${flags.judge}`);
   if (flags.data) parts.push(`--data ${flags.data}`);
@@ -67,8 +67,8 @@ function resumeCommand(suite: string, flags: BenchFlags): string {
 }
 
 /**
- * `llm-lab bench <suite>`: runs a built-in benchmark (see `llm-lab bench list`) on the given
- * providers, on the suite's Hugging Face dataset or `--data`, stored like `llm-lab run`, and
+ * `llm-lab bench <suite>`: runs a built-in benchmark (see `llm-lab bench list`), or a task file
+ * (`llm-lab bench ./my-task.yaml`, see docs/benchmarks.md) on the given providers, on the suite's Hugging Face dataset or `--data`, stored like `llm-lab run`, and
  * prints the same results table. `llm-lab bench list` lists the suites.
  */
 export async function benchCommand(suiteName: string, flags: BenchFlags): Promise<number> {
@@ -115,7 +115,7 @@ export function renderSuiteList(suites: readonly BenchmarkSuite[]): string {
     suites.map((suite) => [
       bold(suite.name, colour),
       suite.title,
-      `${suite.hf.name} ${suite.hf.config}/${suite.hf.split}`,
+      suite.hf ? `${suite.hf.name} ${suite.hf.config}/${suite.hf.split}` : '-',
       suite.evaluators({ judge: '<--judge>' }).map((entry) => entry.type).join(', '),
     ]),
   );

@@ -2,6 +2,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { EvaluatorSummary, Lab, ProviderSummary, RunOptions, RunReport } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
 import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, green, printable, red, renderTable, useColour, yellow } from '../output/format.js';
+import { renderGroups } from '../output/group-table.js';
 import { ProgressReporter } from '../output/progress.js';
 import { accuracyCell, answeredByLines, errorsCell } from '../output/summary-cells.js';
 import { openLab, type StorageFlags } from './shared.js';
@@ -234,6 +235,8 @@ export function renderReport(
   lines.push(table, ...answeredByLines(report.providers), '');
   const rates = renderEvaluatorRates(report.providers, colour);
   if (rates) lines.push(rates, '');
+  const groups = renderGroups(report.groups ?? [], colour);
+  if (groups) lines.push(groups, '');
   const status =
     report.status === 'completed' ? green('completed', colour) : yellow(report.status, colour);
   lines.push(
