@@ -33,7 +33,7 @@ describe('GGUF helpers (no inference)', () => {
     expect(error?.message).toContain('llm-lab models pull');
     expect(error?.message).toContain('bogus.gguf'); // lists what the folder has
     // A name is looked up in one folder: say how to point at another.
-    expect(error?.message).toContain('`--models-dir <folder>` (llm-lab chat), `config: { modelsDir: <folder> }` on the provider entry, or LLM_LAB_MODELS_DIR=<folder>');
+    expect(error?.message).toContain('`--models-dir <folder>` (llm-lab chat, llm-lab bench), `config: { modelsDir: <folder> }` on the provider entry, or LLM_LAB_MODELS_DIR=<folder>');
     // A path is not looked up in the models folder, so that advice would mislead.
     expect(() => gguf.chat(join(dir, 'missing.gguf'))).toThrow(/^(?!.*--models-dir).*No GGUF model/);
   });

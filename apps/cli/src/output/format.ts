@@ -117,3 +117,8 @@ export function renderTable(header: string[], rows: string[][], options: { right
       .trimEnd();
   return [line(header), widths.map((width) => '─'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** A path or word as a POSIX shell reads it back: unchanged when plain, else in single quotes. */
+export function shellQuote(value: string): string {
+  return /^[\w./~:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

@@ -36,7 +36,7 @@ export function createGguf(settings: GgufProviderSettings = {}, options: { name?
           (available.length > 0 ? `Models in ${resolved.modelsDir}: ${available.join(', ')}. ` : `The models folder ${resolved.modelsDir} has no models. `) +
           (looksLikePath(model)
             ? ''
-            : 'If the model is in another folder, point at it: `--models-dir <folder>` (llm-lab chat), `config: { modelsDir: <folder> }` on the provider entry, or LLM_LAB_MODELS_DIR=<folder>. ') +
+            : 'If the model is in another folder, point at it: `--models-dir <folder>` (llm-lab chat, llm-lab bench), `config: { modelsDir: <folder> }` on the provider entry, or LLM_LAB_MODELS_DIR=<folder>. ') +
           'Give a path to a .gguf file, or download one with `llm-lab models pull <url | owner/repo/file.gguf>`.',
       });
     }
