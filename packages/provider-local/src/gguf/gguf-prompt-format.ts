@@ -88,10 +88,12 @@ export function modelChatTemplate(model: LlamaModel): string | undefined {
 
 /**
  * The chat wrapper a loaded model is formatted with, or undefined for plain completion.
- * `completion` never uses one; `auto` and `chat-template` use the model's own chat template,
- * through node-llama-cpp's `resolveChatWrapper` (which picks its specialized wrapper when that is
- * verified to render the template identically, else renders the Jinja template itself); `auto`
- * falls back to plain completion when the model has no template, `chat-template` throws a
+ * `completion` never uses one; `auto` and `chat-template` render the model's own Jinja chat
+ * template (node-llama-cpp's `JinjaTemplateChatWrapper`, through `resolveChatWrapper` with type
+ * `jinjaTemplate`). Not its `auto` resolution: that may swap in a built-in wrapper judged
+ * equivalent, and some (Llama 3.1's) then write today's date into the system turn, where the
+ * file's template writes a fixed one, so the same run would read differently on another day.
+ * `auto` falls back to plain completion when the model has no template, `chat-template` throws a
  * {@link ChatTemplateError} naming the file. A template that cannot be parsed is an error in both.
  */
 export function resolveGgufChatWrapper(engine: NodeLlamaCpp, model: LlamaModel, format: GgufPromptFormat, path: string): ChatWrapper | undefined {
@@ -104,7 +106,7 @@ export function resolveGgufChatWrapper(engine: NodeLlamaCpp, model: LlamaModel, 
     );
   }
   try {
-    return engine.resolveChatWrapper(model, { type: 'auto', warningLogs: false, fallbackToOtherWrappersOnJinjaError: false });
+    return engine.resolveChatWrapper(model, { type: 'jinjaTemplate', warningLogs: false, fallbackToOtherWrappersOnJinjaError: false });
   } catch (error) {
     throw new ChatTemplateError(
       `The chat template of the GGUF model ${path} cannot be used (${error instanceof Error ? error.message : String(error)}). Set promptFormat 'completion' to run it without its template.`,
