@@ -69,8 +69,9 @@ interface PreparedCall {
  * LLM Lab provider contract. The conversation is formatted as `config.promptFormat` says (see
  * `gguf-prompt-format.ts`): with the model's own chat template when its GGUF metadata has one
  * (`auto`, `chat-template`), else flattened into a plain-text prompt (`flattenMessagesToPrompt`),
- * and run as a text completion of those tokens. The loaded model is shared per process and path; each call runs in its own context
- * sequence from a pool of `parallelism` contexts; further calls wait their turn. A response's
+ * and run as a text completion of those tokens. The loaded model is shared per process and path;
+ * each call runs in its own context sequence from a pool of `parallelism` contexts; further calls
+ * wait their turn. A response's
  * `latencyMs` is its own generation; the wait for the model to load and for a free context is
  * its `queueMs`.
  */
@@ -243,8 +244,8 @@ export class GgufChatModel extends BaseProvider {
 
   /**
    * The log-likelihood of each completion after the conversation (formatted as `generate` formats
-   * it: the same prompt format, the same context tokens): the sum of the natural-log probabilities the model gives the completion's
-   * tokens, teacher-forced. Tokens are split as lm-evaluation-harness splits them, so pass
+   * it: the same prompt format, the same context tokens): the sum of the natural-log
+   * probabilities the model gives the completion's tokens, teacher-forced. Tokens are split as lm-evaluation-harness splits them, so pass
    * completions with their leading space (` Paris`), as its multiple-choice tasks do.
    */
   async scoreCompletions(request: ScoreCompletionsRequest, options: CallOptions = {}): Promise<CompletionScore[]> {
