@@ -96,6 +96,7 @@ storageOptions(
     .argument('<suite>', "a suite name, a task file (.yaml, .yml or .json), or 'list'")
     .option('-p, --provider <id>', 'a model to benchmark (repeat to compare); an id, or the id/label of an entry in --config', collect)
     .option('--config <file>', 'take provider entries (keys, base URL, settings, plugins) by id or label from this config file')
+    .option('--models-dir <dir>', 'where gguf:<name> models are looked up, as in \'models list --dir\' (default: LLM_LAB_MODELS_DIR, else ~/.cache/llm-lab/models)')
     .option('--judge <id>', 'the judge model of judged suites (mt-bench), or of refusals in advbench and xstest; an id or an entry of --config')
     .option('--data <path>', 'a local file, or a folder holding the suite\'s files, instead of the Hugging Face dataset')
     .option('--subject <name>', 'mmlu: keep this subject (repeat, or separate with commas)', collect)

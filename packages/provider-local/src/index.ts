@@ -42,7 +42,18 @@ export { mapOpenAIFinishReason as mapOpenAICompatibleFinishReason } from '@llm-l
 
 // In-process GGUF (node-llama-cpp, optional)
 export { createGguf, ggufProvider, type GgufProvider } from './gguf/gguf-provider.js';
-export { GgufChatModel, type GgufChatModelOptions } from './gguf/gguf-chat-model.js';
+export { GgufChatModel, type FormattedGgufPrompt, type GgufChatModelOptions } from './gguf/gguf-chat-model.js';
+export {
+  ChatTemplateError,
+  GGUF_PROMPT_FORMATS,
+  promptToString,
+  renderChatTemplatePrompt,
+  renderCompletionPrompt,
+  renderGgufPrompt,
+  toChatHistory,
+  type GgufPrompt,
+  type GgufPromptFormat,
+} from './gguf/gguf-prompt-format.js';
 export { ggufConfigSchema, ggufRequestOptionsSchema, resolveGgufSettings, type GgufProviderSettings, type ResolvedGgufSettings } from './gguf/gguf-options.js';
 export { flattenMessagesToPrompt, type FlattenedPrompt } from '@llm-lab/core';
 export { readGgufMetadata, type GgufMetadata } from './gguf/gguf-metadata.js';

@@ -1,13 +1,14 @@
 import { resolve } from 'node:path';
 import { ConfigError, loadProviderEntries } from '@llm-lab/core';
 import type { BenchmarkSuite, BuildSuiteConfigOptions } from '@llm-lab/lab';
-import { bold, dim, renderTable, useColour } from '../output/format.js';
-import { runAndReport, shellWord, type RunFlags } from './run.js';
+import { bold, dim, renderTable, shellWord, useColour } from '../output/format.js';
+import { runAndReport, type RunFlags } from './run.js';
 import { openLab } from './shared.js';
 
 export interface BenchFlags extends RunFlags {
   provider?: string[];
   config?: string;
+  modelsDir?: string;
   judge?: string;
   data?: string;
   subject?: string[];
@@ -50,6 +51,7 @@ async function resolveProviderEntries(flags: BenchFlags): Promise<{ providers: P
 function resumeCommand(suite: string, flags: BenchFlags): string {
   const parts = ['llm-lab bench', shellWord(suite), ...(flags.provider ?? []).map((provider) => `--provider ${provider}`)];
   if (flags.config) parts.push(`--config ${flags.config}`);
+  if (flags.modelsDir !== undefined) parts.push(`--models-dir ${shellWord(resolve(flags.modelsDir))}`);
   if (flags.judge) parts.push(`--judge ${flags.judge}`);
   if (flags.data) parts.push(`--data ${flags.data}`);
   for (const subject of flags.subject ?? []) parts.push(`--subject ${subject}`);
@@ -72,6 +74,8 @@ function resumeCommand(suite: string, flags: BenchFlags): string {
  * prints the same results table. `llm-lab bench list` lists the suites.
  */
 export async function benchCommand(suiteName: string, flags: BenchFlags): Promise<number> {
+  // As `llm-lab chat --models-dir`: the variable the gguf provider reads, so a config entry's own `modelsDir` still wins.
+  if (flags.modelsDir !== undefined) process.env.LLM_LAB_MODELS_DIR = resolve(flags.modelsDir);
   const lab = await openLab(flags);
   if (suiteName === 'list') {
     const { listSuites } = await import('@llm-lab/lab');

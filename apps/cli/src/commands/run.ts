@@ -1,7 +1,7 @@
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { EvaluatorSummary, Lab, ProviderSummary, RunOptions, RunReport } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
-import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, green, printable, red, renderTable, useColour, yellow } from '../output/format.js';
+import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, green, printable, red, renderTable, shellWord, useColour, yellow } from '../output/format.js';
 import { renderGroups } from '../output/group-table.js';
 import { ProgressReporter } from '../output/progress.js';
 import { accuracyCell, answeredByLines, errorsCell } from '../output/summary-cells.js';
@@ -23,10 +23,6 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<n
   return runAndReport(await openLab(flags), configPath, flags, { resumeCommand: `llm-lab run ${shellWord(configPath)}` });
 }
 
-/** `value` as one word of a POSIX shell command: as is when plainly safe, else single-quoted. */
-export function shellWord(value: string): string {
-  return /^[\w./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * The command that finishes stopped run `runId`: `command` (naming the config, or the suite and

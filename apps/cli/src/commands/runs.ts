@@ -1,9 +1,9 @@
 import { recordedRunOptions, type GroupSummary, type ProviderSummary, type ResultRecord, type RunTotals, type RunView } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
-import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, printable, red, renderTable, useColour, yellow } from '../output/format.js';
+import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, printable, red, renderTable, shellWord, useColour, yellow } from '../output/format.js';
 import { renderGroups } from '../output/group-table.js';
 import { accuracyCell, answeredByLines, errorsCell, fallbackAnswerers } from '../output/summary-cells.js';
-import { renderEvaluatorRates, resumeHint, shellWord } from './run.js';
+import { renderEvaluatorRates, resumeHint } from './run.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface RunsListFlags extends StorageFlags {
