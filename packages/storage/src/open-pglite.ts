@@ -6,7 +6,8 @@ import type { DrizzleStorage, StorageDatabase } from './drizzle-storage.js';
 import { StorageError, messageOf } from './errors.js';
 import { UNPACKING_DIR_NAME, recoverInterruptedUnpack, unpackTemplate } from './extract-template.js';
 import { migrationConfig } from './migrations.js';
-import { LOCK_FILE_NAME, publishServedAddress } from './pglite-lock.js';
+import { LOCK_FILE_NAME, SERVED_FILE_NAME, publishServedAddress } from './pglite-lock.js';
+import { HOLDS_DIR_NAME } from './run-holds.js';
 import { openSharedPglite } from './shared-storage.js';
 import { type Mutex, createMutex, servePglite } from './pglite-server.js';
 import type { Storage } from './types.js';
@@ -51,7 +52,9 @@ export function prepareDataFolder(folder: string): void {
  * our unpacking folder is a new database whose creation was cut short: it is started over.
  */
 export function checkIsDatabaseFolder(folder: string): void {
-  const entries = readdirSync(folder).filter((name) => name !== LOCK_FILE_NAME);
+  // Files of processes sharing the folder may appear while its first owner is still creating it.
+  const ours = new Set([LOCK_FILE_NAME, SERVED_FILE_NAME, HOLDS_DIR_NAME]);
+  const entries = readdirSync(folder).filter((name) => !ours.has(name));
   if (entries.length === 0 || entries.includes('PG_VERSION') || entries.includes(UNPACKING_DIR_NAME)) return;
   const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', …' : '');
   throw new StorageError(
@@ -84,7 +87,7 @@ export function pgliteStartParams(defaults: readonly string[]): string[] {
  */
 async function prepareDatabaseFolder(folder: string): Promise<void> {
   try {
-    recoverInterruptedUnpack(folder, LOCK_FILE_NAME);
+    recoverInterruptedUnpack(folder, [LOCK_FILE_NAME, SERVED_FILE_NAME, HOLDS_DIR_NAME]);
     if (!existsSync(join(folder, 'PG_VERSION')) && existsSync(PGLITE_TEMPLATE)) await unpackTemplate(PGLITE_TEMPLATE, folder);
   } catch (error) {
     throw new StorageError(
