@@ -132,6 +132,12 @@ export function isOwnerLost(error: unknown): boolean {
 
 /** Properties read from whichever storage is in use now. */
 const PASSED_THROUGH = new Set<PropertyKey>(['kind', 'location', 'schema']);
+/**
+ * Methods that return an iterable rather than a promise (`streamResults`, `iterate…`): called on
+ * the storage in use at once, outside the queue and without a retry, since their caller reads
+ * them as they come. Every other method is queued and retried after a takeover.
+ */
+const STREAMING_METHOD = /^(stream|iterate)/;
 
 /**
  * Opens the embedded database in `folder`, shared with other processes (see the top of this
@@ -201,6 +207,7 @@ export async function openSharedPglite(folder: string, schemaName: string | unde
       if (property === 'heldRuns') return (runIds: string[]) => holds.held(runIds);
       const value = opened.storage[property as keyof Storage];
       if (typeof value !== 'function' || typeof property !== 'string') return value;
+      if (STREAMING_METHOD.test(property)) return (value as (...a: unknown[]) => unknown).bind(opened.storage);
       return (...args: unknown[]) => {
         if (closing) return Promise.reject(new StorageError('storage_query_failed', `the storage in ${folder} is closed`));
         const result = queue.then(() => callWithTakeover(property, args));
