@@ -165,7 +165,7 @@ export async function openSharedPglite(folder: string, schemaName: string | unde
       if (run.id === undefined) args = [{ ...run, id: generateRunId(run.startedAt ?? new Date()) }, ...args.slice(1)];
     }
     for (let attempt = 0; ; attempt += 1) {
-      const storage = opened.storage;
+      const { storage, role } = opened;
       try {
         return await (storage[method as keyof Storage] as (...a: unknown[]) => Promise<unknown>).apply(storage, args);
       } catch (error) {
@@ -173,7 +173,8 @@ export async function openSharedPglite(folder: string, schemaName: string | unde
           // The first try did store it before its owner went away.
           return storage.getRun((args[0] as { id: string }).id);
         }
-        if (closing || !isOwnerLost(error)) throw error;
+        // Only a client loses its owner; the owner's own failures are reported as they are.
+        if (closing || role !== 'client' || !isOwnerLost(error)) throw error;
         if (attempt >= MAX_TAKEOVERS) {
           throw new StorageError(
             'storage_unreachable',
