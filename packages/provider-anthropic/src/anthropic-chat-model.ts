@@ -114,6 +114,11 @@ export class AnthropicChatModel extends BaseProvider {
     };
   }
 
+  /** The server that answers: its base URL, the Messages endpoint and API version (contract 1.2). */
+  cacheIdentity(): Record<string, unknown> {
+    return { baseURL: this.settings.baseURL, endpoint: 'v1/messages', apiVersion: this.settings.apiVersion };
+  }
+
   getModelInfo(): ModelInfo {
     return { ...this.info, capabilities: { ...this.info.capabilities }, ...(this.info.pricing ? { pricing: { ...this.info.pricing } } : {}) };
   }

@@ -89,6 +89,7 @@ export function createAzure(settings: AzureProviderSettings = {}, options: Creat
         bufferedTransport: resolved.httpClient === 'node',
       },
       mapError: (error, context) => mapAzureError(error, { ...context, deployment, apiVersion: resolved.apiVersion }),
+      identity: { deployment, apiVersion: resolved.apiVersion },
     });
   const { credential: _credential, ...visible } = resolved;
   return Object.assign((deployment: string) => chat(deployment), {

@@ -95,6 +95,11 @@ export class GoogleChatModel extends BaseProvider {
     };
   }
 
+  /** The server that answers: its base URL, the generateContent endpoint and API version (contract 1.2). */
+  cacheIdentity(): Record<string, unknown> {
+    return { baseURL: this.settings.baseURL, endpoint: 'generateContent', apiVersion: this.settings.apiVersion };
+  }
+
   getModelInfo(): ModelInfo {
     return { ...this.info, capabilities: { ...this.info.capabilities }, ...(this.info.pricing ? { pricing: { ...this.info.pricing } } : {}) };
   }

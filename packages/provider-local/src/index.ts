@@ -57,6 +57,7 @@ export {
 export { ggufConfigSchema, ggufRequestOptionsSchema, resolveGgufSettings, type GgufProviderSettings, type ResolvedGgufSettings } from './gguf/gguf-options.js';
 export { flattenMessagesToPrompt, type FlattenedPrompt } from '@llm-lab/core';
 export { readGgufMetadata, type GgufMetadata } from './gguf/gguf-metadata.js';
+export { fileFingerprint, FINGERPRINT_EDGE_BYTES } from './gguf/file-fingerprint.js';
 export { defaultModelsDir, resolveGgufModelPath, expandHome } from './gguf/gguf-model-path.js';
 export { pullModel, resolveModelSource, type PullModelOptions, type PullModelResult, type PullProgress } from './gguf/pull-model.js';
 export { listModels, type LocalModelEntry } from './gguf/list-models.js';

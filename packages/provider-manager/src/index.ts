@@ -40,7 +40,7 @@ export { RedisResponseCache, createRedisCache, type RedisCacheOptions } from './
 export { createCacheFromSettings, fallbackCacheFor, DEFAULT_DISK_CACHE_DIR, type CreateCacheContext } from './cache/create-cache.js';
 export { MAX_CONSECUTIVE_CACHE_FAILURES } from './cache/cache-guard.js';
 export { CACHE_UNAVAILABLE, isCacheUnavailable } from './cache/response-cache.js';
-export { cacheKeyOf, canonicalJson } from './cache/cache-key.js';
+export { cacheKeyOf, canonicalJson, providerIdentity } from './cache/cache-key.js';
 export { CircuitBreaker, type BreakerState, type BreakerSnapshot, type BreakerPermit } from './resilience/circuit-breaker.js';
 export { retryDelayMs } from './resilience/retry-policy.js';
 export { isHealthFailure, shouldFallBack } from './resilience/failure-policy.js';

@@ -16,7 +16,7 @@ import {
   type StreamPart,
   type TokenUsage,
 } from '@llm-lab/core';
-import { cacheKeyOf, requestIdentity } from './cache/cache-key.js';
+import { cacheKeyOf, providerIdentity, requestIdentity } from './cache/cache-key.js';
 import type { ResponseCache } from './cache/response-cache.js';
 import type { BalancingStrategy, RetrySettings } from './config-schema.js';
 import type { ManagerEmitter } from './events.js';
@@ -40,6 +40,8 @@ export interface Target {
   readonly provider: string;
   readonly model: string;
   readonly members: readonly Member[];
+  /** The members' providers, in order (what the cache key's provider identity is made of). */
+  readonly providers: readonly LanguageModelProvider[];
   readonly strategy: BalancingStrategy;
   readonly balancer: LoadBalancer;
   readonly retry: RetrySettings;
@@ -242,7 +244,8 @@ export class ManagedProvider implements LanguageModelProvider {
     if (cache === undefined && !singleFlight) return this.attempts(target, request, options, waitForBreaker);
     const startedAt = performance.now();
     // Without a cache, single flight needs only the request's identity, not its sha256.
-    const key = cache !== undefined ? cacheKeyOf(target.id, request) : requestIdentity(target.id, request);
+    const identity = providerIdentity(target.providers);
+    const key = cache !== undefined ? cacheKeyOf(target.id, request, identity) : requestIdentity(target.id, request, identity);
     if (cache !== undefined && mode === 'use') {
       const hit = await this.readCache(cache, key, target);
       if (hit !== undefined) return this.fromCache(hit, target, startedAt);
@@ -335,7 +338,7 @@ export class ManagedProvider implements LanguageModelProvider {
     const mode = options.cache ?? 'use';
     const cache = target.cacheEnabled && mode !== 'bypass' ? this.context.cache : undefined;
     const firstStartedAt = performance.now();
-    const key = cache !== undefined ? cacheKeyOf(target.id, request) : undefined;
+    const key = cache !== undefined ? cacheKeyOf(target.id, request, providerIdentity(target.providers)) : undefined;
     if (cache !== undefined && key !== undefined && mode === 'use') {
       const hit = await this.readCache(cache, key, target);
       if (hit !== undefined) {

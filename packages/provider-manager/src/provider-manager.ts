@@ -165,6 +165,7 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
       provider: parsedId.provider,
       model: parsedId.model,
       members,
+      providers: members.map((member) => member.provider),
       strategy: policy.strategy,
       balancer: new LoadBalancer(members, policy.strategy),
       retry: policy.retry,

@@ -404,6 +404,14 @@ export interface LanguageModelProvider {
    * Providers that cannot compute it leave it undefined.
    */
   scoreCompletions?(request: ScoreCompletionsRequest, options?: CallOptions): Promise<CompletionScore[]>;
+  /**
+   * Optional capability (contract 1.2): what tells this provider's answers apart from those of
+   * another provider with the same id — the server and the model file that answer: base URL,
+   * endpoint, deployment, API version, a local model file's fingerprint. Response caches put it
+   * in their key, so the same id pointed at another server is never served the first server's
+   * answers. Plain JSON, no secrets. Providers without it are keyed by their id alone.
+   */
+  cacheIdentity?(): Record<string, unknown>;
   /** Releases connections or loaded models. Optional. */
   close?(): Promise<void>;
 }

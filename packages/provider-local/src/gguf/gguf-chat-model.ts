@@ -1,3 +1,4 @@
+import { fileFingerprint } from './file-fingerprint.js';
 import {
   BaseProvider,
   raceAbort,
@@ -80,6 +81,7 @@ export class GgufChatModel extends BaseProvider {
   readonly model: string;
   /** The GGUF file this model runs. */
   readonly path: string;
+  private fingerprint: string | undefined;
   private readonly settings: ResolvedGgufSettings;
   private readonly metadata: GgufMetadata;
   private lease: Promise<ModelLease> | undefined;
@@ -103,6 +105,16 @@ export class GgufChatModel extends BaseProvider {
   /** The context size calls run with: the configured one, else the model's training context (at most 4096). */
   get contextSize(): number {
     return this.settings.contextSize ?? Math.min(this.metadata.contextLength ?? 2048, DEFAULT_MAX_CONTEXT);
+  }
+
+  /**
+   * The model file that answers (contract 1.2): its path and a fingerprint that changes when the
+   * file does (see {@link fileFingerprint}), and the context size calls run with (a prompt that
+   * fits one context size may be refused at another).
+   */
+  cacheIdentity(): Record<string, unknown> {
+    this.fingerprint ??= fileFingerprint(this.path);
+    return { file: this.path, fingerprint: this.fingerprint, contextSize: this.contextSize };
   }
 
   getModelInfo(): ModelInfo {

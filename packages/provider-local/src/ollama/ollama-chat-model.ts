@@ -56,6 +56,11 @@ export class OllamaChatModel extends BaseProvider {
     this.settings = options.settings;
   }
 
+  /** The server that answers: Ollama's base URL and its chat endpoint (contract 1.2). */
+  cacheIdentity(): Record<string, unknown> {
+    return { baseURL: this.settings.baseURL, endpoint: 'api/chat' };
+  }
+
   getModelInfo(): ModelInfo {
     const pricing = this.settings.pricing;
     return {
