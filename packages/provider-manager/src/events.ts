@@ -1,21 +1,46 @@
 import type { GenerateRequest, ProviderError, TokenUsage } from '@llm-lab/core';
 import type { BreakerSnapshot, BreakerState } from './resilience/circuit-breaker.js';
 
+/**
+ * What names one call in its `request-start` and `request-end` events: the same `requestId` in
+ * both, where it came from, and which provider and model it went to.
+ */
+export interface RequestIdentity {
+  /** Unique per call (a UUID); pairs a call's start with its end. */
+  requestId: string;
+  /**
+   * Who made the call: the call's `source` option (e.g. a gateway route, `route:/v1/chat`), else
+   * `run:<id>` for a call whose request context names a run (the engine's calls), else undefined.
+   */
+  source: string | undefined;
+  /** The managed provider's id (a run's provider label). */
+  providerId: string;
+  /** The provider family (`openai`) and model (`gpt-4o-mini`) of the managed provider. */
+  provider: string;
+  model: string;
+}
+
 /** Every event the manager emits, with its payload. Listeners run synchronously and must be quick. */
 export interface ManagerEvents {
   /** A call to a managed provider starts. */
-  'request-start': { providerId: string; request: GenerateRequest; stream: boolean };
+  'request-start': RequestIdentity & { request: GenerateRequest; stream: boolean };
   /** A call to a managed provider ends, answered (from a provider or the cache) or failed. */
-  'request-end': {
-    providerId: string;
+  'request-end': RequestIdentity & {
+    stream: boolean;
     /** Who answered (absent on failure). */
     answeredBy?: string;
     /** Wall time of the whole call, retries and waits included. */
     latencyMs: number;
     usage?: TokenUsage;
     cached: boolean;
+    /** Time to the first text of a streamed call, ms (absent when not streamed or not measured). */
+    timeToFirstTokenMs?: number;
+    /** The answer's cost in US dollars, when the provider prices it. */
+    costUsd?: number;
     /** Calls made to providers (0 for a cache hit). */
     attempts: number;
+    /** The failure's class (its ProviderError kind: `rate-limit`, `timeout`, …); absent on success. */
+    errorKind?: ProviderError['kind'];
     error?: ProviderError;
   };
   /** One call to one underlying provider ended. */
