@@ -35,6 +35,7 @@ export {
   ProviderRegistry,
   defineProvider,
   parseProviderId,
+  COMMON_PACE_CONFIG_KEYS,
   type ProviderPlugin,
   type ProviderCreateOptions,
   type RegisteredProvider,
