@@ -66,13 +66,12 @@ export class Lab {
     this.options = options;
     this.registry = options.registry ?? createDefaultRegistry();
     this.manager = createProviderManager();
-    const lab = this;
     this.host = {
       registry: this.registry,
       manager: this.manager,
       cwd: options.cwd ?? process.cwd(),
       logger: options.logger,
-      openStorage: (configured) => lab.openStorage(configured),
+      openStorage: (configured) => this.openStorage(configured),
     };
   }
 
