@@ -18,6 +18,7 @@ import {
   planRun,
   runEvaluation,
   summariseStoredRun,
+  workItemCount,
   type EvaluationOutcome,
   type ExecutionOutcome,
   type InvalidRow,
@@ -336,7 +337,14 @@ export async function recordStoredRun(host: RunHost, loaded: LoadedConfig, runId
     const run = prepared.previous as RunRecord;
     const plan = await planOf(prepared, run.id, null);
     const stored = await summariseStoredRun(prepared.storage, run.id, shapeOf(plan, prepared.providers));
-    const outcome: EvaluationOutcome = { status: 'completed', plan, ...stored, invalidRows: [], warnings: [], skipped: 0, written: 0, durationMs: 0 };
+    // The plan's count is of the dataset's rows (invalid ones included): fewer results than that
+    // usually means a slice was not executed, which the user should hear of.
+    const planned = workItemCount(plan);
+    const warnings =
+      stored.totals.results < planned
+        ? [`${stored.totals.results.toLocaleString('en-US')} of the ${planned.toLocaleString('en-US')} planned results are stored: a slice may not have been executed, or the dataset has invalid rows. Execute the missing slices (results already stored are skipped), then record the run again.`]
+        : [];
+    const outcome: EvaluationOutcome = { status: 'completed', plan, ...stored, invalidRows: [], warnings, skipped: 0, written: 0, durationMs: 0 };
     return await recordOutcome(prepared.storage, loaded.config, run.id, run.startedAt, outcome);
   } finally {
     await prepared.group.close();

@@ -114,6 +114,7 @@ describe('a plan executed in slices by separate processes', () => {
 
     const sliced = await lab.record(runId, config());
     expect(sliced.status).toBe('completed');
+    expect(sliced.warnings).toEqual([]);
     expect(sliced.totals).toEqual(whole.totals);
     // Everything but timings, which differ between any two executions.
     expect(sliced.providers.map(withoutTimings)).toEqual(whole.providers.map(withoutTimings));
@@ -134,8 +135,10 @@ describe('a plan executed in slices by separate processes', () => {
     expect(once).toMatchObject({ cases: 3, executed: 24, skipped: 0 });
     const again = await lab.execute(runId, config(), { slice: first, concurrency: 2 });
     expect(again).toMatchObject({ cases: 3, executed: 0, skipped: 24 });
+    // The second slice was never executed: recording says so.
     const report = await lab.record(runId, config());
     expect(report.totals.results).toBe(24);
+    expect(report.warnings).toEqual([expect.stringMatching(/^24 of the 48 planned results are stored/)]);
   }, 120_000);
 });
 
