@@ -162,7 +162,6 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
   let completed = new Set<string>();
   let windowEnd = slice.fromCase;
   const completedFor = async (caseIndex: number): Promise<Set<string>> => {
-    if (!options.resume) return completed;
     if (caseIndex >= windowEnd) {
       const fromCase = caseIndex;
       windowEnd = fromCase + COMPLETED_KEYS_WINDOW;
@@ -176,7 +175,8 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
       if (datasetCase.index < slice.fromCase) continue;
       cases++;
       if (containsKeyShapedText(datasetCase.vars) && ++keyShaped.count <= 3) keyShaped.firstIds.push(datasetCase.id);
-      const stored = await completedFor(datasetCase.index);
+      // No await per case unless resuming: a million cases would each pay a turn of the event loop.
+      const stored = options.resume ? await completedFor(datasetCase.index) : completed;
       for (const prompt of prompts) {
         for (const provider of providers) {
           for (let repeatIndex = 0; repeatIndex < plan.repeat; repeatIndex++) {
