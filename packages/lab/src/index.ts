@@ -2,7 +2,7 @@ export { Lab, createLab, type LabOptions, type RunOptions, type RunReport, type 
 export { recordedRunOptions, resolveRunOptions, type RecordedRunOptions, type ResolvedRunOptions } from './run-options.js';
 export type { RunPlan, PlanSlice, ExecutionOutcome } from '@llm-lab/evaluation';
 export { slicePlan } from '@llm-lab/evaluation';
-export type { ManagerEvents, ManagerObserver } from '@llm-lab/provider-manager';
+export type { ManagerEvent, ManagerEvents, ManagerEventListener, ManagerObserver } from '@llm-lab/provider-manager';
 export type { RunView, ShownRunStatus } from './run-status.js';
 export { createDefaultRegistry } from './builtin-providers.js';
 export { resolveProviders, type ResolvedProvider } from './resolve-providers.js';

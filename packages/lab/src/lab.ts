@@ -10,7 +10,7 @@ import {
   type RegisteredProvider,
 } from '@llm-lab/core';
 import type { ExecutionOutcome, RunPlan } from '@llm-lab/evaluation';
-import { createProviderManager, type ManagerObserver, type ProviderManager } from '@llm-lab/provider-manager';
+import { createProviderManager, type ManagerEventListener, type ManagerObserver, type ProviderManager } from '@llm-lab/provider-manager';
 import { openStorage, type ListRunsOptions, type ResultRecord, type RunRecord, type Storage } from '@llm-lab/storage';
 import { createDefaultRegistry } from './builtin-providers.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
@@ -80,10 +80,11 @@ export class Lab {
    * lab: `request-start` and `request-end` name each call (request id, source `run:<id>`,
    * provider, model, latency, time to first token, tokens, cost, cache hit, attempts, error
    * class); the other events say what the manager did (retries, fallbacks, breakers, cache).
-   * Listeners run synchronously and must be quick; one that throws is ignored. Returns a function
-   * that stops watching.
+   * Give one function for every event (its name in `type`), or an object of listeners by event
+   * name. Listeners run synchronously and must be quick; one that throws is ignored. Returns a
+   * function that stops watching.
    */
-  observe(observer: ManagerObserver): () => void {
+  observe(observer: ManagerEventListener | ManagerObserver): () => void {
     return this.manager.observe(observer);
   }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { LabConfigInput } from '@llm-lab/core';
-import type { ManagerEvents } from '@llm-lab/provider-manager';
+import type { ManagerEvent, ManagerEvents } from '@llm-lab/provider-manager';
 import { dropSchema } from './helpers.js';
 import { createLab, slicePlan, type Lab, type ResultRecord } from '../src/index.js';
 
@@ -150,6 +150,9 @@ describe('lab.observe', () => {
     const ends: Array<ManagerEvents['request-end']> = [];
     const starts: Array<ManagerEvents['request-start']> = [];
     const stop = lab.observe({ 'request-start': (event) => starts.push(event), 'request-end': (event) => ends.push(event) });
+    // Or one function for every event, named by its type.
+    const every: ManagerEvent[] = [];
+    const stopEvery = lab.observe((event) => every.push(event));
     try {
       const first = await lab.run(config(), { concurrency: 4, limit: 5 });
       const managerOfFirst = lab.manager;
@@ -171,7 +174,10 @@ describe('lab.observe', () => {
       expect(failed.every((event) => event.errorKind === 'server' && event.attempts === 1)).toBe(true);
       const answered = ends.filter((event) => event.errorKind === undefined);
       expect(answered.every((event) => event.usage !== undefined && event.cached === false && typeof event.latencyMs === 'number')).toBe(true);
+      expect(every.filter((event) => event.type === 'request-end')).toHaveLength(56);
+      expect(every.filter((event) => event.type === 'request-start')).toHaveLength(56);
       stop();
+      stopEvery();
       await lab.run({ ...config(), providers: ['mock:echo'] }, { limit: 1 });
       expect(ends).toHaveLength(56);
     } finally {

@@ -71,6 +71,12 @@ export type ManagerListener<E extends ManagerEventName> = (event: ManagerEvents[
 /** An observer object: any subset of the events, by name. */
 export type ManagerObserver = { [E in ManagerEventName]?: ManagerListener<E> };
 
+/** Any event, with its name in `type`: what a single listener of every event receives. */
+export type ManagerEvent = { [E in ManagerEventName]: { type: E } & ManagerEvents[E] }[ManagerEventName];
+
+/** One function for every event (see {@link ManagerEvent}). */
+export type ManagerEventListener = (event: ManagerEvent) => void;
+
 /**
  * The manager's event hub. `active[event]` is a plain boolean the hot path checks before it builds
  * an event, so nothing is allocated for events nobody listens to. A listener that throws is
@@ -106,8 +112,17 @@ export class ManagerEmitter {
     this.active[event] = list.length > 0;
   }
 
-  /** Subscribes every listener of an observer object; returns one function that unsubscribes them all. */
-  observe(observer: ManagerObserver): () => void {
+  /**
+   * Subscribes every listener of an observer object, or one function to every event (it gets the
+   * event's name in `type`); returns one function that unsubscribes them all.
+   */
+  observe(observer: ManagerObserver | ManagerEventListener): () => void {
+    if (typeof observer === 'function') {
+      const offs = (Object.keys(this.active) as ManagerEventName[]).map((event) =>
+        this.on(event, (payload) => observer({ type: event, ...payload } as ManagerEvent)),
+      );
+      return () => offs.forEach((off) => off());
+    }
     const offs: Array<() => void> = [];
     for (const event of Object.keys(observer) as ManagerEventName[]) {
       const listener = observer[event];

@@ -9,7 +9,7 @@ import {
   type ProviderPolicy,
   type ProviderPolicyInput,
 } from './config-schema.js';
-import { ManagerEmitter, type ManagerEventName, type ManagerListener, type ManagerObserver } from './events.js';
+import { ManagerEmitter, type ManagerEventListener, type ManagerEventName, type ManagerListener, type ManagerObserver } from './events.js';
 import { LoadBalancer } from './load-balancer.js';
 import { ManagedProvider, type ManagerContext, type Target } from './managed-provider.js';
 import { Member } from './member.js';
@@ -99,8 +99,8 @@ export interface ProviderManager {
   /** Subscribes to an event; returns a function that unsubscribes. */
   on<E extends ManagerEventName>(event: E, listener: ManagerListener<E>): () => void;
   off<E extends ManagerEventName>(event: E, listener: ManagerListener<E>): void;
-  /** Subscribes an observer object; returns a function that unsubscribes it. */
-  observe(observer: ManagerObserver): () => void;
+  /** Subscribes an observer object, or one function to every event (named in `type`); returns a function that unsubscribes it. */
+  observe(observer: ManagerObserver | ManagerEventListener): () => void;
   /** The circuit breakers of every member of the first group, by member name. */
   breakers(): BreakerSnapshot[];
   /** Closes every group: every underlying provider (once each) and the caches the manager made. */
