@@ -46,6 +46,7 @@ export {
   ProviderRegistry,
   defineProvider,
   parseProviderId,
+  COMMON_PACE_CONFIG_KEYS,
   type ProviderPlugin,
   type ProviderCreateOptions,
   type RegisteredProvider,

@@ -1,5 +1,8 @@
-export { Lab, createLab, type LabOptions, type RunOptions, type RunReport } from './lab.js';
-export { recordedRunOptions, type RecordedRunOptions } from './resume.js';
+export { Lab, createLab, type LabOptions, type RunOptions, type RunReport, type SliceOptions } from './lab.js';
+export { recordedRunOptions, resolveRunOptions, type RecordedRunOptions, type ResolvedRunOptions } from './run-options.js';
+export type { RunPlan, PlanSlice, ExecutionOutcome } from '@llm-lab/evaluation';
+export { slicePlan } from '@llm-lab/evaluation';
+export type { ManagerEvent, ManagerEvents, ManagerEventListener, ManagerObserver } from '@llm-lab/provider-manager';
 export type { RunView, ShownRunStatus } from './run-status.js';
 export { createDefaultRegistry } from './builtin-providers.js';
 export { resolveProviders, type ResolvedProvider } from './resolve-providers.js';

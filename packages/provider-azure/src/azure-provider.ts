@@ -109,5 +109,6 @@ export const azureProvider: ProviderPlugin = defineProvider({
   contractVersion: CONTRACT_VERSION,
   description: 'Azure OpenAI deployments (azure:<deployment>), with an API key or a Microsoft Entra ID token.',
   capabilities: { streaming: true, batch: true, jsonMode: true, tools: true, vision: true, logprobs: true, embeddings: false },
+  paceConfigKeys: ['httpClient'],
   create: ({ model, config }) => createAzure(config, { providerId: `azure:${model}` }).chat(model),
 });

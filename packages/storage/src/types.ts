@@ -145,6 +145,12 @@ export interface ListResultsOptions {
 }
 
 /** What every storage backend (PGlite, PostgreSQL) offers. */
+/** Cases by index: `[fromCase, toCase)`. */
+export interface CaseRange {
+  fromCase: number;
+  toCase: number;
+}
+
 export interface Storage {
   readonly kind: 'pglite' | 'postgres';
   /** Human-readable location (a folder, or the URL without password). */
@@ -170,8 +176,12 @@ export interface Storage {
   countResults(runId: string): Promise<number>;
   /** Deletes a run and, by cascade, its results. Returns whether the run existed. */
   deleteRun(id: string): Promise<boolean>;
-  /** The {@link resultKey}s of results already stored for a run. */
-  completedKeys(runId: string): Promise<Set<string>>;
+  /**
+   * The {@link resultKey}s of results already stored for a run; with a range, only those of the
+   * cases whose index is in `[fromCase, toCase)`, so that a resume of a large run holds one
+   * window of keys at a time.
+   */
+  completedKeys(runId: string, range?: CaseRange): Promise<Set<string>>;
   /**
    * Deletes a run's errored results (a failed call, template or evaluator: `errorKind` set, or
    * `passed` null), so that they can be run again and their new results stored under the same

@@ -139,7 +139,7 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
         createdAt: new Date(result.createdAt.getTime()),
       })),
     countResults: (runId) => call('countResults', [runId]) as ReturnType<Storage['countResults']>,
-    completedKeys: async (runId) => new Set((await call('completedKeys', [runId])) as Set<string>),
+    completedKeys: async (runId, range) => new Set((await call('completedKeys', range ? [runId, range] : [runId])) as Set<string>),
     deleteErroredResults: (runId) => call('deleteErroredResults', [runId]) as ReturnType<Storage['deleteErroredResults']>,
     holdRun: (runId) => runHolds.hold(runId),
     heldRuns: (runIds) => runHolds.held(runIds),

@@ -108,7 +108,7 @@ export async function benchCommand(suiteName: string, flags: BenchFlags): Promis
     throw error;
   }
   if (!flags.json) process.stderr.write(dim(`${prepared.suite.title} · data ${prepared.source}\n`, useColour(process.stderr)));
-  return runAndReport(lab, prepared.config, flags, { prepareCase: prepared.prepareCase, resumeCommand: resumeCommand(suiteName, flags) });
+  return runAndReport(lab, prepared.config, flags, { prepareCase: prepared.prepareCase, preparation: `suite:${prepared.suite.name}`, resumeCommand: resumeCommand(suiteName, flags) });
 }
 
 /** The suites as a table: name, title, what is scored, the default data. */

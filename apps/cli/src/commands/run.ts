@@ -77,6 +77,8 @@ const SKIPS_SHOWN = 5;
 export interface RunAndReportOptions {
   /** Row preparation of a benchmark suite. */
   prepareCase?: RunOptions['prepareCase'];
+  /** Its name, stored in the run's plan (`suite:<name>`). */
+  preparation?: string;
   /** The command that resumes a cancelled run, without `--resume <id>` and storage flags. Default `llm-lab run <config>`. */
   resumeCommand?: string;
 }
@@ -109,6 +111,7 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
     const report = await lab.run(source, {
       signal: controller.signal,
       ...(extra.prepareCase ? { prepareCase: extra.prepareCase } : {}),
+      ...(extra.preparation ? { preparation: extra.preparation } : {}),
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
       ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
       ...(flags.repeat !== undefined ? { repeat: flags.repeat } : {}),

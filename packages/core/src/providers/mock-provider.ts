@@ -242,5 +242,6 @@ export const mockProvider = defineProvider({
   contractVersion: CONTRACT_VERSION,
   description: 'Offline deterministic stand-in (echo, answer from a dataset field, or fixed text); not a language model.',
   capabilities: { streaming: true, batch: true },
+  paceConfigKeys: ['latencyMs'],
   create: ({ model, config }) => new MockProvider(model, config),
 });
