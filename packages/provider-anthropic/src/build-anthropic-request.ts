@@ -146,9 +146,8 @@ export function buildAnthropicRequest(options: {
 /** Adds `tools` and `tool_choice` (with `disable_parallel_tool_use` when `parallelToolCalls` is false). */
 function addTools(body: AnthropicMessagesBody, request: GenerateRequest, facts: Pick<AnthropicModelFacts, 'structuredOutputs'>): void {
   const tools = request.tools ?? [];
-  if (tools.length === 0) {
-    if (request.toolChoice === 'none' || request.toolChoice === undefined) return;
-  }
+  // Without tools there is nothing to choose from: the API refuses a tool_choice alone.
+  if (tools.length === 0) return;
   body.tools = tools.map((tool): Tool => ({
     name: tool.name,
     ...(tool.description !== undefined ? { description: tool.description } : {}),

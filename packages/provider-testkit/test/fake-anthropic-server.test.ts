@@ -186,15 +186,19 @@ describe('fake Anthropic server wire protocol (raw HTTP)', () => {
     expect(view).toMatchObject({ tools: [{ name: 'get_time', parameters: tools[0]!.input_schema }], toolChoice: 'required', json: false });
   });
 
-  it('refuses tool results that answer no tool_use of the message before, or do not come first', async () => {
+  it('refuses tool blocks without tools, and tool results that answer no tool_use of the message before or do not come first', async () => {
     const assistant = { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_time', input: {} }] };
-    const orphan = await post('/v1/messages', message({ messages: [{ role: 'user', content: 'x' }, assistant, { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_9', content: '1' }] }] }));
+    const tools = [{ name: 'get_time', input_schema: { type: 'object' } }];
+    const undeclared = await post('/v1/messages', message({ messages: [{ role: 'user', content: 'x' }, assistant, { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '1' }] }] }));
+    expect(undeclared.status).toBe(400);
+    expect(((await undeclared.json()) as { error: { message: string } }).error.message).toContain('must define tools');
+    const orphan = await post('/v1/messages', message({ tools, messages: [{ role: 'user', content: 'x' }, assistant, { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_9', content: '1' }] }] }));
     expect(orphan.status).toBe(400);
     expect(((await orphan.json()) as { error: { message: string } }).error.message).toContain('unexpected `tool_use_id`');
-    const late = await post('/v1/messages', message({ messages: [{ role: 'user', content: 'x' }, assistant, { role: 'user', content: [{ type: 'text', text: 'and' }, { type: 'tool_result', tool_use_id: 'toolu_1', content: '1' }] }] }));
+    const late = await post('/v1/messages', message({ tools, messages: [{ role: 'user', content: 'x' }, assistant, { role: 'user', content: [{ type: 'text', text: 'and' }, { type: 'tool_result', tool_use_id: 'toolu_1', content: '1' }] }] }));
     expect(late.status).toBe(400);
     expect(((await late.json()) as { error: { message: string } }).error.message).toContain('must come first');
-    const ok = await post('/v1/messages', message({ messages: [{ role: 'user', content: 'x' }, assistant, { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '1' }] }] }));
+    const ok = await post('/v1/messages', message({ tools, messages: [{ role: 'user', content: 'x' }, assistant, { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '1' }] }] }));
     expect(ok.status).toBe(200);
   });
 });

@@ -76,7 +76,8 @@ export function describeAnthropicRequest(body: MessagesRequestBody): NeutralRequ
 /**
  * The `invalid_request_error` message Anthropic gives for broken tool use, or undefined: a
  * `tool_result` must answer a `tool_use` of the assistant message just before it, and come before
- * any other block of its user message; a `tool_choice` needs `tools`.
+ * any other block of its user message; `tool_use` and `tool_result` blocks and a `tool_choice`
+ * need `tools`.
  */
 export function toolUseError(body: MessagesRequestBody): string | undefined {
   const messages = Array.isArray(body.messages) ? (body.messages as Block[]) : [];
@@ -99,7 +100,10 @@ export function toolUseError(body: MessagesRequestBody): string | undefined {
       }
     }
   }
-  if (body.tool_choice !== undefined && (!Array.isArray(body.tools) || body.tools.length === 0)) {
+  const hasTools = Array.isArray(body.tools) && body.tools.length > 0;
+  const usesTools = messages.some((message) => blocksOf(message.content).some((block) => block.type === 'tool_use' || block.type === 'tool_result'));
+  if (usesTools && !hasTools) return 'Requests which include `tool_use` or `tool_result` blocks must define tools.';
+  if (body.tool_choice !== undefined && !hasTools) {
     const type = (body.tool_choice as Block).type;
     if (type !== 'none') return 'tool_choice: tool_choice may only be specified while providing tools.';
   }
