@@ -113,6 +113,8 @@ export function convertToAnthropicMessages(messages: readonly ChatMessage[], pro
     }
     const role = message.role === 'assistant' ? 'assistant' : 'user';
     const content = contentOf(message, index, providerId, (warning) => warnings.push(warning));
+    // A message left with no blocks (only unsigned reasoning) is left out: the API refuses empty content.
+    if (Array.isArray(content) && content.length === 0) return;
     const previous = turns[turns.length - 1];
     if (previous && previous.role === role) merge(previous, content);
     else turns.push({ role, content });

@@ -164,6 +164,13 @@ describe('Anthropic wire format: tools, images, tool results and thinking', () =
       { type: 'thinking', thinking: 'Short waves scatter more.', signature: finish.response.reasoningSignatures![0] },
       { type: 'text', text: 'Scattering.' },
     ]);
+    // Unsigned reasoning cannot be replayed: it is left out with a warning, and a turn of nothing else is dropped.
+    const unsigned = await model.generate({
+      ...ask,
+      messages: [...ask.messages, { role: 'assistant', content: [{ type: 'reasoning', text: 'hidden' }] }, { role: 'user', content: 'Again?' }],
+    });
+    expect(lastBody().messages).toEqual([{ role: 'user', content: 'Why is the sky blue?\n\nAgain?' }]);
+    expect(unsigned.warnings).toEqual([expect.objectContaining({ setting: 'messages[1].content[0]', message: expect.stringContaining('signature') })]);
     const tooBig = await providerErrorOf(() => model.generate({ ...ask, maxTokens: 1500 }));
     expect(tooBig.message).toContain('budgetTokens');
   });

@@ -121,6 +121,8 @@ export function convertToGoogleMessages(messages: readonly ChatMessage[], provid
     }
     const role = message.role === 'assistant' ? 'model' : 'user';
     const parts = partsOf(message, index, providerId);
+    // A message left with no parts (only reasoning, which Gemini does not take back) is left out: Gemini refuses empty contents.
+    if (parts.length === 0) return;
     const previous = contents[contents.length - 1];
     if (previous && previous.role === role) previous.parts?.push(...parts);
     else contents.push({ role, parts });
