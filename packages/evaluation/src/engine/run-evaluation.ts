@@ -7,6 +7,7 @@ import { compilePrompts } from '../prompts/compile-prompts.js';
 import { resultKey } from '../storage-contract.js';
 import { executeWorkItem, type WorkItem } from './execute-work-item.js';
 import { BatchedResultWriter } from './result-writer.js';
+import { preloadToolModules } from './tool-loop.js';
 import type { EngineProvider, EvaluationOutcome, EvaluationProgress, RunEvaluationOptions } from './types.js';
 
 function positiveInteger(value: number, name: string): number {
@@ -69,7 +70,8 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   if (signal && getMaxListeners(signal) < concurrency * 4) setMaxListeners(concurrency * 4, signal);
   const repeat = positiveInteger(options.repeat ?? config.run.repeat, 'run.repeat');
   const limit = options.limit ?? config.run.limit;
-  const prompts = compilePrompts(config.prompts);
+  const prompts = compilePrompts(config.prompts, { baseDir: options.baseDir });
+  await preloadToolModules(prompts);
   const evaluators = await loadEvaluators(config.evaluators, {
     baseDir: options.baseDir,
     ...(options.createProvider ? { createProvider: options.createProvider } : {}),
