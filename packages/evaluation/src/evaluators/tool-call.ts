@@ -31,7 +31,11 @@ export type ToolCallCheck = (
   input: EvaluationInput,
 ) => boolean | { passed?: boolean; pass?: boolean; reason?: string } | Promise<boolean | { passed?: boolean; pass?: boolean; reason?: string }>;
 
-const show = (value: unknown): string => quote(JSON.stringify(value) ?? String(value), 80);
+/** A JSON value for a reason, cut at 80 characters: `"Paris"`, `12`, `{"a":1}`. */
+const show = (value: unknown): string => {
+  const text = (JSON.stringify(value) ?? String(value)).replace(/\r?\n/g, '\\n');
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+};
 
 /** Where two JSON values first differ, as a reason ("argument 'city' is 'Pariss', expected 'Paris'"); undefined when equal. */
 export function firstDifference(actual: unknown, expected: unknown, path = ''): string | undefined {
