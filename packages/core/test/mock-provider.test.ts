@@ -113,4 +113,38 @@ describe('MockProvider', () => {
       if (result.ok) expect(result.response.text).toBe(`A${i}`);
     });
   });
+
+  it("makes a case's scripted tool calls turn by turn, then answers with the last tool results", async () => {
+    const provider = new MockProvider('tools', { mode: 'tool-result', toolCallsField: 'script' });
+    const tools = [{ name: 'lookup' }, { name: 'add' }];
+    const script = JSON.stringify([[{ name: 'lookup', arguments: { key: 'a' } }, { name: 'lookup', arguments: { key: 'b' } }], [{ name: 'add', arguments: '{"x":1,"y":2}' }]]);
+    const context = { caseId: 'c1', vars: { script } };
+    const messages: GenerateRequest['messages'] = [{ role: 'user', content: 'sum a and b' }];
+    const first = await provider.generate({ messages, tools, context });
+    expect(first).toMatchObject({ text: '', finishReason: 'tool-calls' });
+    expect(first.toolCalls).toEqual([
+      { id: 'call_1_1', name: 'lookup', arguments: '{"key":"a"}' },
+      { id: 'call_1_2', name: 'lookup', arguments: '{"key":"b"}' },
+    ]);
+    messages.push(
+      { role: 'assistant', content: first.toolCalls!.map((call) => ({ type: 'tool-call' as const, ...call })) },
+      { role: 'tool', content: [{ type: 'tool-result', toolCallId: 'call_1_1', name: 'lookup', result: '1' }, { type: 'tool-result', toolCallId: 'call_1_2', name: 'lookup', result: '2' }] },
+    );
+    const second = await provider.generate({ messages, tools, context });
+    expect(second.toolCalls).toEqual([{ id: 'call_2_1', name: 'add', arguments: '{"x":1,"y":2}' }]);
+    messages.push(
+      { role: 'assistant', content: [{ type: 'tool-call', ...second.toolCalls![0]! }] },
+      { role: 'tool', content: [{ type: 'tool-result', toolCallId: 'call_2_1', name: 'add', result: '3' }] },
+    );
+    const last = await provider.generate({ messages, tools, context });
+    expect(last).toMatchObject({ text: '3', finishReason: 'stop' });
+    expect(last.toolCalls).toBeUndefined();
+  });
+
+  it('says which row field holds a broken tool-call script and how to write one', async () => {
+    const provider = new MockProvider('tools', { toolCallsField: 'script' });
+    const request = (script: unknown): GenerateRequest => ({ messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'lookup' }], context: { vars: { script } } });
+    await expect(provider.generate(request('[[{"name": '))).rejects.toThrow(/the tool-call script in field 'script' is not valid JSON .*Write it as \[\[\{ "name": "tool"/);
+    await expect(provider.generate(request([[{ tool: 'lookup' }]]))).rejects.toThrow("field 'script' at 0.0.name");
+  });
 });

@@ -61,7 +61,10 @@ describe('json-schema', () => {
     const evaluator = build({ type: 'json-schema', schemaFile: 'person.schema.json' }, { baseDir: dir });
     expect((await evaluator.evaluate({ output: '{"name":"x","age":1}', vars: {}, case: { id: 'c', index: 0, line: 1, vars: {} } })).passed).toBe(true);
     expect(() => build({ type: 'json-schema', schemaFile: 'missing.json' }, { baseDir: dir })).toThrow(/^evaluators\[0\]\.schemaFile: could not read the JSON Schema .*missing\.json/);
-    expect(() => build({ type: 'json-schema' })).toThrow("evaluators[0].schema: evaluator 'json-schema' needs 'schema'");
+    // With no schema of its own, it checks the prompt's structured-output schema; a prompt without one is an evaluator error.
+    expect(() => build({ type: 'json-schema' }).evaluate({ output: '{}', vars: {}, case: { id: 'c', index: 0, line: 1, vars: {} } })).toThrow(
+      "json-schema has no schema to check against: give it 'schema' or 'schemaFile', or ask for structured output with the prompt's responseFormat",
+    );
     expect(() => build({ type: 'json-schema', schema: { type: 'no-such-type' } })).toThrow(ConfigError);
   });
 });

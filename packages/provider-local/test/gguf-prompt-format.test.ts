@@ -32,7 +32,7 @@ describe('GGUF prompt formats (no model)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('maps a conversation to a chat history that ends with the model to answer (or continuing its prefilled answer)', () => {
-    expect(toChatHistory([...STORY, { role: 'assistant', content: 'There was' }, { role: 'tool', content: '42' }])).toEqual([
+    expect(toChatHistory([...STORY, { role: 'assistant', content: 'There was' }, { role: 'tool', content: [{ type: 'tool-result', toolCallId: 'call_1', name: 'answer', result: '42' }] }])).toEqual([
       { type: 'system', text: 'Tell a story.' },
       { type: 'user', text: 'Once upon a time' },
       { type: 'model', response: ['There was'] },

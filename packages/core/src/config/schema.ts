@@ -58,6 +58,45 @@ const messageSchema = z
   .object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })
   .strict();
 
+/** A tool the model may call, as written in a prompt's `tools:` (contract 2.0 `ToolDefinition`). */
+export const toolDefinitionSchema = z
+  .object({
+    name: z
+      .string({ error: 'expected the tool name, e.g. get_weather' })
+      .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'a tool name is letters, digits, _ or -, at most 64 characters (the strictest vendor rule)'),
+    description: z.string().optional(),
+    /** JSON Schema of the arguments object. */
+    parameters: z.record(z.string(), z.unknown(), { error: 'expected a JSON Schema object, e.g. { type: object, properties: { city: { type: string } } }' }).optional(),
+    strict: z.boolean().optional(),
+  })
+  .strict();
+
+export const toolChoiceSchema = z.union(
+  [z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('tool'), name: z.string().min(1) }).strict()],
+  { error: "expected 'auto', 'none', 'required' or { type: tool, name: <a tool of this prompt> }" },
+);
+
+/** How the answer is shaped: `text`, or `json` (with an optional JSON Schema: structured output). */
+export const responseFormatSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('text') }).strict(),
+    z
+      .object({
+        type: z.literal('json'),
+        schema: z.record(z.string(), z.unknown(), { error: 'expected a JSON Schema object' }).optional(),
+        name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'a schema name is letters, digits, _ or -, at most 64 characters').optional(),
+        description: z.string().optional(),
+        strict: z.boolean().optional(),
+      })
+      .strict(),
+  ],
+  { error: "expected { type: text } or { type: json, schema?: <JSON Schema>, strict?: true }" },
+);
+
+/** The most tool rounds a prompt's `maxToolSteps` may ask for. */
+export const MAX_TOOL_STEPS = 50;
+
 export const promptEntrySchema = z.union([
   z.string().min(1),
   z
@@ -69,6 +108,20 @@ export const promptEntrySchema = z.union([
       system: z.string().optional(),
       /** Full chat turns as templates (instead of template/system). */
       messages: z.array(messageSchema).min(1).optional(),
+      /** Tools the model may call with this prompt. */
+      tools: z.array(toolDefinitionSchema).min(1).optional(),
+      /** A row field holding more tools for its case (an array of tool definitions, or that array as JSON text). */
+      toolsField: z.string().min(1).optional(),
+      /** Whether and which tool the model must call. Default: the vendor's (`auto`). */
+      toolChoice: toolChoiceSchema.optional(),
+      /** Allow several tool calls in one turn. Default: the vendor's. */
+      parallelToolCalls: z.boolean().optional(),
+      /** Structured output: `{ type: json, schema }`. */
+      responseFormat: responseFormatSchema.optional(),
+      /** A JS module (relative to the config) exporting one function per tool name: runs the tool loop. */
+      toolModule: z.string().min(1).optional(),
+      /** Most tool rounds in the loop before the last answer is scored. Default 5. */
+      maxToolSteps: z.number().int().min(1).max(MAX_TOOL_STEPS).optional(),
     })
     .strict()
     .refine((prompt) => prompt.template !== undefined || prompt.messages !== undefined, {
@@ -76,7 +129,27 @@ export const promptEntrySchema = z.union([
     })
     .refine((prompt) => prompt.messages === undefined || (prompt.template === undefined && prompt.system === undefined), {
       message: 'a prompt takes either messages or template/system, not both: put the system and user turns in messages',
-    }),
+    })
+    .refine((prompt) => prompt.tools !== undefined || prompt.toolsField !== undefined || (prompt.toolChoice === undefined && prompt.toolModule === undefined && prompt.parallelToolCalls === undefined), {
+      message: 'toolChoice, parallelToolCalls and toolModule need tools: list them in tools (or name a row field holding them in toolsField)',
+      path: ['tools'],
+    })
+    .refine((prompt) => prompt.maxToolSteps === undefined || prompt.toolModule !== undefined, {
+      message: 'maxToolSteps limits the tool loop, which runs only with toolModule (a JS module exporting a function per tool)',
+      path: ['maxToolSteps'],
+    })
+    .refine(
+      (prompt) => {
+        const choice = prompt.toolChoice;
+        if (typeof choice !== 'object' || prompt.toolsField !== undefined) return true;
+        return (prompt.tools ?? []).some((tool) => tool.name === choice.name);
+      },
+      { message: 'toolChoice names a tool that is not in this prompt\'s tools', path: ['toolChoice', 'name'] },
+    )
+    .refine(
+      (prompt) => new Set((prompt.tools ?? []).map((tool) => tool.name)).size === (prompt.tools ?? []).length,
+      { message: 'two tools of this prompt have the same name; tool names must be unique', path: ['tools'] },
+    ),
 ]);
 
 /** One evaluator. Its other fields depend on `type` and are checked by @llm-lab/evaluation. */
@@ -228,6 +301,8 @@ export type LabConfigInput = z.input<typeof labConfigSchema>;
 export type LabConfig = z.output<typeof labConfigSchema>;
 export type ProviderEntry = z.output<typeof providerEntrySchema>;
 export type PromptEntry = z.output<typeof promptEntrySchema>;
+export type ToolDefinitionConfig = z.output<typeof toolDefinitionSchema>;
+export type ResponseFormatConfig = z.output<typeof responseFormatSchema>;
 export type EvaluatorEntry = z.output<typeof evaluatorEntrySchema>;
 export type DatasetConfig = z.output<typeof datasetSchema>;
 export type HfDatasetConfig = z.output<typeof hfDatasetSchema>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BaseProvider } from '../contract/base-provider.js';
-import { messageText } from '../contract/messages.js';
+import { messageText, messageToolCalls } from '../contract/messages.js';
 import type {
   CallOptions,
   GenerateRequest,
@@ -8,12 +8,23 @@ import type {
   ModelInfo,
   StreamPart,
   TokenUsage,
+  ToolCall,
 } from '../contract/types.js';
 import { CONTRACT_VERSION } from '../contract/version.js';
 import { parseProviderConfig } from '../config/provider-config.js';
 import { ProviderError } from '../errors.js';
 import { defineProvider } from '../registry.js';
 import { sleep } from '../util/sleep.js';
+
+/** One scripted tool call: the tool's name and its arguments (an object, or JSON text sent as written). */
+const scriptedCallSchema = z
+  .object({ name: z.string().min(1), arguments: z.union([z.record(z.string(), z.unknown()), z.string()]).default({}) })
+  .strict();
+
+/** A tool-call script: one entry per model turn, each the calls made in that turn (several = parallel calls). */
+const toolScriptSchema = z.array(z.array(scriptedCallSchema).min(1, 'a turn of the script makes at least one call'));
+
+type ToolScript = z.output<typeof toolScriptSchema>;
 
 const latencySchema = z.union([
   z.number().min(0),
@@ -25,9 +36,19 @@ export const mockProviderConfigSchema = z
   .object({
     /**
      * How to answer: `echo` repeats the last user message; `field` answers with a field of the
-     * case's row (correct with probability `accuracy`); `fixed` always answers `text`.
+     * case's row (correct with probability `accuracy`); `fixed` always answers `text`;
+     * `tool-result` answers with the results of the last tool message (else echoes), so a tool
+     * loop's final answer is what the tools returned.
      */
-    mode: z.enum(['echo', 'field', 'fixed']).default('echo'),
+    mode: z.enum(['echo', 'field', 'fixed', 'tool-result']).default('echo'),
+    /**
+     * Tool calls to make, turn by turn, when the request offers tools: `[[{ name, arguments }], …]`.
+     * Turn k of a conversation (k assistant tool-call turns already in it) makes the calls of entry
+     * k; past the end of the script the mock answers as `mode` says.
+     */
+    toolCalls: toolScriptSchema.optional(),
+    /** A row field holding the case's own tool-call script (same shape as `toolCalls`, or it as JSON text); wins over `toolCalls`. */
+    toolCallsField: z.string().min(1).optional(),
     /** For mode `field`: the row field holding the right answer. */
     field: z.string().min(1).optional(),
     /** For mode `field`: share of cases answered right, 0–1. Default 1. */
@@ -81,8 +102,8 @@ const countTokens = (text: string) => (text.trim() === '' ? 0 : text.trim().spli
 
 /**
  * An offline, deterministic provider for dry runs, demos, tests and load tests. It is not a
- * language model: it echoes, answers from a dataset field with a chosen accuracy, or returns a
- * fixed text, after a configurable latency, failing at a configurable rate. Token counts are
+ * language model: it echoes, answers from a dataset field with a chosen accuracy, returns a
+ * fixed text or the last tool results, or makes scripted tool calls (`toolCalls`, `toolCallsField`), after a configurable latency, failing at a configurable rate. Token counts are
  * whitespace-separated words. The same case, repeat and seed always get the same answer.
  */
 export class MockProvider extends BaseProvider {
@@ -109,8 +130,8 @@ export class MockProvider extends BaseProvider {
         batch: false,
         embeddings: false,
         logprobs: false,
-        tools: false,
-        parallelToolCalls: false,
+        tools: true,
+        parallelToolCalls: true,
         jsonMode: false,
         jsonSchema: false,
         vision: false,
@@ -128,12 +149,62 @@ export class MockProvider extends BaseProvider {
     return `${this.settings.seed}|${this.model}|${subject}|${context?.repeat ?? 0}`;
   }
 
+  /** The tool-call script of this call's case: the row's field when set and present, else the config's. */
+  private toolScript(request: GenerateRequest): ToolScript | undefined {
+    const field = this.settings.toolCallsField;
+    const raw = field !== undefined ? request.context?.vars?.[field] : undefined;
+    if (raw === undefined || raw === null || raw === '') return this.settings.toolCalls;
+    let value: unknown = raw;
+    try {
+      if (typeof raw === 'string') value = JSON.parse(raw);
+    } catch (error) {
+      throw this.scriptError(`field '${field}' is not valid JSON (${(error as Error).message})`);
+    }
+    const parsed = toolScriptSchema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw this.scriptError(`field '${field}' at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+    }
+    return parsed.data;
+  }
+
+  private scriptError(problem: string): ProviderError {
+    return new ProviderError({
+      kind: 'bad-request',
+      providerId: this.id,
+      message: `mock provider ${this.id}: the tool-call script in ${problem}. Write it as [[{ "name": "tool", "arguments": { ... } }], ...]: one list of calls per turn.`,
+    });
+  }
+
+  /** The scripted calls for this turn, or undefined when the request offers no tools or the script is done. */
+  private toolCallsFor(request: GenerateRequest): ToolCall[] | undefined {
+    if (!request.tools?.length || request.toolChoice === 'none') return undefined;
+    const script = this.toolScript(request);
+    const turn = request.messages.filter((message) => messageToolCalls(message).length > 0).length;
+    const calls = script?.[turn];
+    if (!calls) return undefined;
+    const offered = new Set(request.tools.map((tool) => tool.name));
+    return calls.map((call, index) => {
+      if (!offered.has(call.name)) {
+        throw this.scriptError(`turn ${turn + 1} calls '${call.name}', which the request does not offer (its tools: ${[...offered].join(', ')})`);
+      }
+      const args = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments);
+      return { id: `call_${turn + 1}_${index + 1}`, name: call.name, arguments: args };
+    });
+  }
+
   private answer(request: GenerateRequest): string {
     const { mode } = this.settings;
+    const lastUser = () => {
+      const message = [...request.messages].reverse().find((candidate) => candidate.role === 'user');
+      return message ? messageText(message) : '';
+    };
     switch (mode) {
-      case 'echo': {
-        const lastUser = [...request.messages].reverse().find((message) => message.role === 'user');
-        return lastUser ? messageText(lastUser) : '';
+      case 'echo':
+        return lastUser();
+      case 'tool-result': {
+        const last = request.messages.at(-1);
+        return last?.role === 'tool' ? messageText(last) : lastUser();
       }
       case 'fixed':
         return this.settings.text;
@@ -181,18 +252,19 @@ export class MockProvider extends BaseProvider {
     }
   }
 
-  private usageFor(request: GenerateRequest, text: string): TokenUsage {
+  private usageFor(request: GenerateRequest, text: string, toolCalls: ToolCall[] = []): TokenUsage {
     const inputTokens = Math.max(1, request.messages.reduce((sum, message) => sum + countTokens(messageText(message)), 0));
-    const outputTokens = countTokens(text);
+    const outputTokens = countTokens(text) + toolCalls.reduce((sum, call) => sum + 1 + countTokens(call.arguments), 0);
     return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
   }
 
-  private finish(request: GenerateRequest, text: string, startedAt: number, firstTokenAt?: number): GenerateResponse {
-    const usage = this.usageFor(request, text);
+  private finish(request: GenerateRequest, text: string, startedAt: number, firstTokenAt?: number, toolCalls?: ToolCall[]): GenerateResponse {
+    const usage = this.usageFor(request, text, toolCalls);
     const cost = this.estimateCost(usage);
     return {
       text,
-      finishReason: 'stop',
+      ...(toolCalls ? { toolCalls } : {}),
+      finishReason: toolCalls ? 'tool-calls' : 'stop',
       usage,
       latencyMs: performance.now() - startedAt,
       ...(firstTokenAt !== undefined ? { timeToFirstTokenMs: firstTokenAt - startedAt } : {}),
@@ -213,6 +285,8 @@ export class MockProvider extends BaseProvider {
       throw this.normaliseAbort(error, options);
     }
     this.maybeFail(request);
+    const toolCalls = this.toolCallsFor(request);
+    if (toolCalls) return this.finish(request, '', startedAt, undefined, toolCalls);
     return this.finish(request, this.answer(request), startedAt);
   }
 
@@ -225,6 +299,17 @@ export class MockProvider extends BaseProvider {
       throw this.normaliseAbort(error, options);
     }
     this.maybeFail(request);
+    const toolCalls = this.toolCallsFor(request);
+    if (toolCalls) {
+      for (const [index, toolCall] of toolCalls.entries()) {
+        yield { type: 'tool-call-delta', index, id: toolCall.id, name: toolCall.name, argumentsDelta: toolCall.arguments };
+        yield { type: 'tool-call', index, toolCall };
+      }
+      const response = this.finish(request, '', startedAt, undefined, toolCalls);
+      yield { type: 'usage', usage: response.usage };
+      yield { type: 'finish', response };
+      return;
+    }
     const text = this.answer(request);
     const firstTokenAt = performance.now();
     for (const piece of text.match(/\S+\s*|\s+/g) ?? []) {
@@ -240,8 +325,8 @@ export class MockProvider extends BaseProvider {
 export const mockProvider = defineProvider({
   name: 'mock',
   contractVersion: CONTRACT_VERSION,
-  description: 'Offline deterministic stand-in (echo, answer from a dataset field, or fixed text); not a language model.',
-  capabilities: { streaming: true, batch: true },
+  description: 'Offline deterministic stand-in (echo, answer from a dataset field, fixed text, or scripted tool calls); not a language model.',
+  capabilities: { streaming: true, batch: true, tools: true, parallelToolCalls: true },
   paceConfigKeys: ['latencyMs'],
   create: ({ model, config }) => new MockProvider(model, config),
 });

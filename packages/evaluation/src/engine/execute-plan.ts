@@ -6,6 +6,7 @@ import { loadEvaluators } from '../evaluators/load-evaluators.js';
 import type { EvaluatorRegistry } from '../evaluators/registry.js';
 import type { ProviderFactory } from '../evaluators/types.js';
 import { compilePrompts } from '../prompts/compile-prompts.js';
+import { preloadToolModules } from './tool-loop.js';
 import { resultKey, type NewResult, type ResultStore } from '../storage-contract.js';
 import { executeWorkItem, type WorkItem } from './execute-work-item.js';
 import { assertSlice, WHOLE_PLAN, type PlanSlice, type RunPlan } from './plan.js';
@@ -130,12 +131,14 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
   // more each): lift Node's leak warning, set at 10 listeners, to what the run legitimately uses.
   if (signal && getMaxListeners(signal) < concurrency * 4) setMaxListeners(concurrency * 4, signal);
 
-  const promptsById = new Map(compilePrompts(config.prompts).map((prompt) => [prompt.id, prompt]));
+  const promptsById = new Map(compilePrompts(config.prompts, { baseDir: options.baseDir }).map((prompt) => [prompt.id, prompt]));
   const prompts = plan.prompts.map((id) => {
     const prompt = promptsById.get(id);
     if (!prompt) throw new ConfigError({ path: 'prompts', message: `the plan of run ${runId} has prompt '${id}', which the config does not. Execute the run with the config it was planned from.` });
     return prompt;
   });
+  // A prompt's tool module is imported once, before any call (a missing one stops the run here).
+  await preloadToolModules(prompts);
   const evaluators = await loadEvaluators(config.evaluators, {
     baseDir: options.baseDir,
     ...(options.createProvider ? { createProvider: options.createProvider } : {}),

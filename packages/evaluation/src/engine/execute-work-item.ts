@@ -12,6 +12,7 @@ import { isTemplateError } from '../errors.js';
 import type { Evaluator } from '../evaluators/types.js';
 import type { CompiledPrompt } from '../prompts/compile-prompts.js';
 import type { NewResult, ScoreRecord } from '../storage-contract.js';
+import { answerCase, type AnsweredCase } from './tool-loop.js';
 import type { EngineProvider } from './types.js';
 
 /** One unit of work: a case, sent with a prompt to a provider, for one repeat. */
@@ -130,8 +131,10 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
     return { ...result, errorKind: 'template', errorMessage: `could not prepare case ${datasetCase.id}: ${messageOf(preparationError)}` };
   }
   let messages: ChatMessage[];
+  let promptFields: ReturnType<CompiledPrompt['requestFields']>;
   try {
     messages = prompt.render(datasetCase.vars);
+    promptFields = prompt.requestFields(datasetCase.vars);
   } catch (error) {
     return { ...result, errorKind: isTemplateError(error) ? 'template' : 'unknown', errorMessage: messageOf(error) };
   }
@@ -140,6 +143,7 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
   const request: GenerateRequest = {
     ...samplingFor(context.defaults, provider.settings),
     messages,
+    ...promptFields,
     context: { caseId: datasetCase.id, vars: datasetCase.vars, repeat, runId: context.runId },
   };
   const callOptions: CallOptions = {
@@ -149,8 +153,10 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
 
   const startedAt = performance.now();
   let response: GenerateResponse;
+  let answered: AnsweredCase;
   try {
-    response = await call(item, request, callOptions, context.stream);
+    answered = await answerCase(prompt.toolLoop, request, (next) => call(item, next, callOptions, context.stream), datasetCase, context.signal);
+    response = answered.response;
   } catch (error) {
     if (context.signal?.aborted) return undefined;
     const failure = isProviderError(error) ? error : undefined;
@@ -175,6 +181,7 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
   result.attempts = response.attempts ?? 1;
   result.answeredBy = response.answeredBy ?? null;
   result.warnings = response.warnings;
+  if (answered.transcript) result.prompt = answered.transcript;
 
   const scores: ScoreRecord[] = [];
   for (const evaluator of context.evaluators) {
@@ -185,6 +192,9 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
           vars: datasetCase.vars,
           case: datasetCase,
           prompt: messages,
+          toolCalls: answered.toolCalls,
+          ...(answered.transcript ? { transcript: answered.transcript } : {}),
+          ...(request.responseFormat ? { responseFormat: request.responseFormat } : {}),
           response: {
             latencyMs: response.latencyMs,
             usage: response.usage,

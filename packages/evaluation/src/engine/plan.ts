@@ -95,7 +95,7 @@ export async function planRun(options: PlanRunOptions): Promise<RunPlan> {
   if (limit !== null && (!Number.isInteger(limit) || limit < 0)) {
     throw new ConfigError({ path: 'run.limit', message: `expected a whole number of cases, got ${limit}.` });
   }
-  const prompts = compilePrompts(options.config.prompts);
+  const prompts = compilePrompts(options.config.prompts, { baseDir: options.baseDir });
   const dataset = openDataset(options.config.dataset, { baseDir: options.baseDir, ...(limit !== null ? { limit } : {}) });
   const cases = await dataset.countRows();
   return {

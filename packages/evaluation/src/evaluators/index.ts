@@ -9,6 +9,7 @@ export { containsEvaluator } from './contains.js';
 export { regexEvaluator } from './regex.js';
 export { isJsonEvaluator, parseJsonOutput } from './is-json.js';
 export { jsonSchemaEvaluator } from './json-schema.js';
+export { toolCallEvaluator, firstDifference, type ExpectedToolCall, type ToolCallCheck } from './tool-call.js';
 export { numericEvaluator, extractFinalNumber, numbersIn } from './numeric.js';
 export { DEFAULT_CHOICE_SEED, shuffledOrder } from './choice-order.js';
 export { choiceEvaluator, describeAmbiguity, extractChoice, type AmbiguousChoice, type ChoiceRule, type ExtractedChoice } from './choice.js';

@@ -84,7 +84,7 @@ export interface LoadEvaluatorsOptions extends CreateEvaluatorsOptions {
 
 /**
  * Builds the evaluators of a config, including custom ones: each `type: custom` entry's `module`
- * is imported (relative to `baseDir`), and a `type` that is not a built-in is looked up as an
+ * (and a `tool-call` entry's module of checks) is imported (relative to `baseDir`), and a `type` that is not a built-in is looked up as an
  * installed package (resolved from `baseDir`). Then every entry is validated and built as by
  * `createEvaluators`; problems are ConfigErrors at `evaluators[i].<field>`.
  */
@@ -96,6 +96,7 @@ export async function loadEvaluators(entries: readonly EvaluatorEntry[], options
   for (const [index, entry] of entries.entries()) {
     const path = `evaluators[${index}]`;
     if (entry.type === 'custom') preloaded.set(path, await loadCustomModule(entry, path, baseDir, options.file));
+    else if (entry.type === 'tool-call' && typeof entry.module === 'string') preloaded.set(path, await loadCustomModule(entry, path, baseDir, options.file));
     else if (!registry.get(entry.type)) {
       const definition = await loadPackageType(entry.type, path, baseDir, options.file);
       if (definition) registry.register(definition);

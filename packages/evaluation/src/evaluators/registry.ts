@@ -14,6 +14,7 @@ import { pairwiseEvaluator } from './model-graded/pairwise.js';
 import { numericEvaluator } from './numeric.js';
 import { costEvaluator, latencyEvaluator, tokensPerSecondEvaluator, ttftEvaluator } from './performance/performance.js';
 import { regexEvaluator } from './regex.js';
+import { toolCallEvaluator } from './tool-call.js';
 import { piiEvaluator } from './safety/pii.js';
 import { harmfulComplianceEvaluator, overRefusalEvaluator, refusalEvaluator } from './safety/refusal.js';
 import { bleuEvaluator, levenshteinEvaluator, rougeLEvaluator } from './similarity.js';
@@ -57,6 +58,7 @@ export const builtInEvaluators: readonly EvaluatorDefinition[] = [
   regexEvaluator,
   isJsonEvaluator,
   jsonSchemaEvaluator,
+  toolCallEvaluator,
   numericEvaluator,
   choiceEvaluator,
   loglikelihoodEvaluator,

@@ -1,4 +1,4 @@
-import type { ChatMessage, LanguageModelProvider, TokenLogprob, TokenUsage, z } from '@llm-lab/core';
+import type { ChatMessage, LanguageModelProvider, ResponseFormat, TokenLogprob, TokenUsage, ToolCall, z } from '@llm-lab/core';
 import type { DatasetCase } from '../datasets/types.js';
 import type { ScoreRecord } from '../storage-contract.js';
 
@@ -24,6 +24,12 @@ export interface EvaluationInput {
   case: DatasetCase;
   /** The rendered conversation the model answered (set by the engine). */
   prompt?: ChatMessage[];
+  /** Every tool call the model made, in order (across all turns of a tool loop); empty when none (set by the engine). */
+  toolCalls?: ToolCall[];
+  /** When the model called tools: the whole conversation, tool results included (set by the engine). */
+  transcript?: ChatMessage[];
+  /** The prompt's `responseFormat`, when it asked for structured output (set by the engine). */
+  responseFormat?: ResponseFormat;
   /** Latency, usage, cost and logprobs of the response (set by the engine). */
   response?: ResponseFacts;
   /** The provider that produced the output (set by the engine), for evaluators that score with it (e.g. MC2 via `scoreCompletions`). */
