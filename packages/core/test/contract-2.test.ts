@@ -34,6 +34,9 @@ class Probe extends BaseProvider {
   getModelInfo(): ModelInfo {
     return { id: this.id, provider: this.provider, model: this.model, contextWindow: 1000, capabilities: this.capabilities };
   }
+  assembleWith(warnings: GenerateResponse['warnings']) {
+    return this.assembleResponse({ text: '', finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 }, startedAt: 0, warnings });
+  }
   assemble(toolCalls: GenerateResponse['toolCalls']) {
     return this.assembleResponse({ text: '', finishReason: 'stop', usage: undefined, startedAt: 0, warnings: [], toolCalls });
   }
@@ -132,6 +135,13 @@ describe('features a provider does not claim', () => {
     expect(warnings[2]?.message).toMatch(/asks for a JSON object only/);
     expect(textOnly.check({ messages, responseFormat: { type: 'json' } })).toEqual([]);
     expect(probe.check({ messages, tools: [{ name: 'f' }] })).toEqual([]);
+  });
+
+  it("drops a generic warning when the provider's own warning covers the same setting", () => {
+    const generic = textOnly.check({ messages, n: 2, responseFormat: { type: 'json', schema: { type: 'object' } } });
+    const own = { type: 'other' as const, setting: 'responseFormat', message: 'asked for JSON in the system prompt' };
+    const response = textOnly.assembleWith([...generic, own]);
+    expect(response.warnings.map((warning) => warning.setting)).toEqual(['n', 'responseFormat']);
   });
 });
 

@@ -16,7 +16,7 @@ import type {
   ToolCall,
 } from './types.js';
 import { CONTRACT_VERSION } from './version.js';
-import { capabilityWarnings, validateMessage, validateTools } from './validate-request.js';
+import { capabilityWarnings, validateMessage, validateTools, withoutCoveredWarnings } from './validate-request.js';
 
 /**
  * The common half of every provider: request validation, batching as bounded concurrent calls,
@@ -120,7 +120,8 @@ export abstract class BaseProvider implements LanguageModelProvider {
    * `timeToFirstTokenMs` is set when `firstTokenAt` is given (streamed calls).
    */
   protected assembleResponse(parts: AssembledResponseParts): GenerateResponse {
-    const { usage, startedAt, firstTokenAt, warnings, extra } = parts;
+    const { usage, startedAt, firstTokenAt, extra } = parts;
+    const warnings = withoutCoveredWarnings(parts.warnings);
     const now = performance.now();
     // Built field by field (no rest/spread of the parts): this runs once per call.
     const response: GenerateResponse = {

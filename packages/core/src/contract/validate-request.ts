@@ -94,6 +94,23 @@ export function validateTools(request: GenerateRequest, invalid: Invalid): void 
   }
 }
 
+/** The warnings {@link capabilityWarnings} made: a provider's own warning about the same setting replaces them. */
+const GENERIC = new WeakSet<ProviderWarning>();
+
+const related = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
+
+/**
+ * The warnings of a response without the generic capability warnings that a provider's own,
+ * more specific warning about the same setting (or a part of it) already covers.
+ */
+export function withoutCoveredWarnings(warnings: ProviderWarning[]): ProviderWarning[] {
+  if (!warnings.some((warning) => GENERIC.has(warning))) return warnings;
+  const specific = warnings.filter((warning) => !GENERIC.has(warning) && warning.setting !== undefined);
+  return warnings.filter(
+    (warning) => !GENERIC.has(warning) || !specific.some((other) => related(other.setting!, warning.setting!)),
+  );
+}
+
 /**
  * What a provider does with contract 2.0 features its capabilities do not claim, so none is lost
  * silently: an image it cannot see is refused (`bad-request`: the answer would be about a picture
@@ -109,7 +126,10 @@ export function capabilityWarnings(
   if (!capabilities) return [];
   const warnings: ProviderWarning[] = [];
   const warn = (setting: string, message: string) => {
-    if (!alreadyWarned.has(setting)) warnings.push({ type: 'unsupported-setting', setting, message: `${providerId} ${message}` });
+    if (alreadyWarned.has(setting)) return;
+    const warning: ProviderWarning = { type: 'unsupported-setting', setting, message: `${providerId} ${message}` };
+    GENERIC.add(warning);
+    warnings.push(warning);
   };
   if (!capabilities.vision) {
     const index = request.messages.findIndex((message) => Array.isArray(message.content) && (message.content as Array<{ type: string }>).some((part) => part.type === 'image'));
