@@ -1,4 +1,4 @@
-import { ProviderError, z, type GenerateRequest, type ProviderWarning, type ToolChoice } from '@llm-lab/core';
+import { messageText, ProviderError, z, type GenerateRequest, type ProviderWarning, type ToolChoice } from '@llm-lab/core';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
 import { convertToOpenAIMessages } from './convert-to-openai-messages.js';
 
@@ -38,6 +38,9 @@ export interface OpenAIRequestDialect {
   topK?: 'top_k' | 'unsupported';
 }
 
+/** Sent as a system message in JSON mode when no message mentions JSON (which OpenAI and Azure require). */
+export const JSON_MODE_INSTRUCTION = 'Answer with a JSON object.';
+
 /** Settings reasoning models accept only at their defaults; they are left out with a warning. */
 const REASONING_UNSUPPORTED = ['temperature', 'topP', 'presencePenalty', 'frequencyPenalty', 'stop'] as const;
 
@@ -74,7 +77,7 @@ function parseProviderOptions(request: GenerateRequest, providerId: string, mode
  * `unsupported-setting` warnings. Tools become `function` tools (with `strict` when the
  * definition asks for it), `toolChoice` → `tool_choice` (auto / none / required / a named
  * function), `parallelToolCalls` → `parallel_tool_calls`, `n` → `n`, `responseFormat` →
- * `json_object`, or `json_schema` with the schema's name, description and `strict` (the format's
+ * `json_object` (with {@link JSON_MODE_INSTRUCTION} first when no message mentions JSON), or `json_schema` with the schema's name, description and `strict` (the format's
  * own, else `providerOptions.strictJsonSchema`, else true). The request must already be validated
  * (BaseProvider.validateRequest).
  */
@@ -145,6 +148,10 @@ export function buildOpenAIRequest(options: {
           },
         }
       : { type: 'json_object' };
+    if (!format.schema && !request.messages.some((message) => /json/i.test(messageText(message)))) {
+      // OpenAI and Azure refuse JSON mode unless a message mentions JSON: say it once, first.
+      body.messages = [{ role: 'system', content: JSON_MODE_INSTRUCTION }, ...body.messages];
+    }
   }
   if (vendor.reasoningEffort !== undefined) body.reasoning_effort = vendor.reasoningEffort;
   if (vendor.serviceTier !== undefined) body.service_tier = vendor.serviceTier;

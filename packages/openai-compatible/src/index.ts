@@ -7,6 +7,7 @@ export {
 export {
   buildOpenAIRequest,
   toOpenAIToolChoice,
+  JSON_MODE_INSTRUCTION,
   openaiRequestOptionsSchema,
   type BuiltOpenAIRequest,
   type OpenAIRequestDialect,
