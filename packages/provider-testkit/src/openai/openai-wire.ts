@@ -95,16 +95,13 @@ export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
-/** The text of a message's `content`: a string, or the text parts of a content array. */
+/** The text of a message's `content`: a string, or the text parts of a content array (images left out). */
 export function textOfContent(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
     return content
-      .map((part: unknown) =>
-        typeof part === 'object' && part !== null && typeof (part as { text?: unknown }).text === 'string'
-          ? (part as { text: string }).text
-          : '',
-      )
+      .filter((part: unknown): part is { text: string } => typeof part === 'object' && part !== null && typeof (part as { text?: unknown }).text === 'string')
+      .map((part) => part.text)
       .join(' ');
   }
   return '';
