@@ -106,7 +106,7 @@ describe('OpenAIChatModel against the fake OpenAI server', () => {
     expect(response.latencyMs).toBeGreaterThan(0);
     expect(response.warnings).toEqual([]);
     // gpt-4o-mini: $0.15 in, $0.60 out per million
-    expect(response.cost?.inputUsd).toBeCloseTo((12 * 0.15) / 1e6, 12);
+    expect(response.cost?.inputUsd).toBeCloseTo((17 * 0.15) / 1e6, 12);
     expect(response.cost?.outputUsd).toBeCloseTo((4 * 0.6) / 1e6, 12);
   });
 
