@@ -1,8 +1,7 @@
-import { ProviderError, type BatchItemResult } from '@llm-lab/core';
+import { ProviderError, type BatchItemResult, type GenerateRequest } from '@llm-lab/core';
 import { OpenAICompatibleChatModel, type OpenAICompatibleChatModelOptions, type OpenAICompatibleChatModelSettings } from '@llm-lab/openai-compatible';
 import { runOpenAIBatch, type OpenAIBatchOptions } from './openai-batch.js';
 import type { OpenAIBatchSettings } from './openai-options.js';
-import type { GenerateRequest } from '@llm-lab/core';
 
 /** The settings an {@link OpenAIChatModel} reads (a subset of the resolved `config:` block). */
 export interface OpenAIChatModelSettings extends OpenAICompatibleChatModelSettings {
@@ -62,5 +61,4 @@ export class OpenAIChatModel extends OpenAICompatibleChatModel {
       { ...options, ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}), ...(maxPollIntervalMs !== undefined ? { maxPollIntervalMs } : {}), ...(maxWaitMs !== undefined ? { maxWaitMs } : {}), ...(onProgress ? { onProgress } : {}) },
     );
   }
-
 }
