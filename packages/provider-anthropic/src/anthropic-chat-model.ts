@@ -21,7 +21,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { buildAnthropicRequest, type BuiltAnthropicRequest } from './build-anthropic-request.js';
 import { mapAnthropicError, providerErrorFromAnthropicBody } from './anthropic-error.js';
-import { runMessageBatch } from './anthropic-message-batch.js';
+import { runMessageBatch } from './anthropic-batch.js';
 import { findAnthropicModel, UNKNOWN_ANTHROPIC_MODEL, type AnthropicModelFacts, type AnthropicModelPricing } from './anthropic-models.js';
 import type { ResolvedAnthropicSettings } from './anthropic-options.js';
 import { mapAnthropicFinishReason } from './map-anthropic-finish-reason.js';

@@ -1,4 +1,5 @@
 import { ProviderError, describeError, isProviderError, kindForStatus, retryAfterFromHeaders, type ProviderErrorKind, abortOutcomeOf, type CallAbortState } from '@llm-lab/core';
+import { errorAdvice } from '@llm-lab/provider-utils';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 
 /** What {@link mapAnthropicError} needs to know about the failed call. */
@@ -27,18 +28,13 @@ const KIND_OF_TYPE: Record<string, ProviderErrorKind> = {
   timeout_error: 'timeout',
 };
 
-const ADVICE: Record<ProviderErrorKind, string> = {
+/** What differs from the default advice (provider-utils' DEFAULT_ERROR_ADVICE). */
+const ADVICE = errorAdvice({
   authentication: 'Check the API key (config apiKey or ANTHROPIC_API_KEY) and that it may use this model.',
-  'rate-limit': 'Wait and retry, or send fewer requests at once.',
-  timeout: 'Raise timeoutMs (in the provider config or per call), or check the server load.',
   server: 'Anthropic failed or was overloaded on its side; retrying later usually helps.',
-  'bad-request': 'Fix the request named in the message; retrying the same request will fail again.',
   'content-filter': 'Anthropic blocked the prompt or the answer; rephrase the input.',
-  network: 'Check that the server is reachable at baseURL (and any proxy), then retry.',
   'invalid-response': 'The server sent something that is not a valid Messages API answer; retrying may help.',
-  cancelled: 'The caller cancelled the call.',
-  unknown: 'See the cause for details.',
-};
+});
 
 const CONTEXT_TOO_LONG = /prompt is too long|exceed context limit|context window/i;
 const CONTENT_FILTER = /content filtering policy|content filter/i;

@@ -27,7 +27,7 @@ export {
 export { convertToAnthropicMessages, type ConvertedAnthropicMessages } from './convert-to-anthropic-messages.js';
 export { mapAnthropicFinishReason } from './map-anthropic-finish-reason.js';
 export { buildAnthropicRequest, type BuiltAnthropicRequest } from './build-anthropic-request.js';
-export { runMessageBatch, type MessageBatchRun } from './anthropic-message-batch.js';
+export { runMessageBatch, type MessageBatchRun } from './anthropic-batch.js';
 export {
   ANTHROPIC_MODELS,
   UNKNOWN_ANTHROPIC_MODEL,

@@ -1,5 +1,5 @@
 import { ProviderError, isProviderError, retryAfterFromHeaders } from '@llm-lab/core';
-import { mapOpenAIError, type OpenAIErrorContext } from '@llm-lab/provider-openai';
+import { mapOpenAIError, type OpenAIErrorContext } from '@llm-lab/openai-compatible';
 import { APIError } from 'openai';
 
 /** What {@link mapAzureError} needs to know about the failed call. */

@@ -1,5 +1,5 @@
 import { CONTRACT_VERSION, defineProvider, type ProviderPlugin } from '@llm-lab/core';
-import { createNodeHttpFetch, OpenAIChatModel } from '@llm-lab/provider-openai';
+import { createNodeHttpFetch, OpenAICompatibleChatModel } from '@llm-lab/openai-compatible';
 import { AzureOpenAI } from 'openai';
 import { mapAzureError } from './azure-error.js';
 import {
@@ -12,9 +12,9 @@ import {
 /** Makes Azure OpenAI chat models, one per deployment, that share one SDK client (one connection pool). */
 export interface AzureProvider {
   /** Same as {@link AzureProvider.chat}. */
-  (deployment: string): OpenAIChatModel;
+  (deployment: string): OpenAICompatibleChatModel;
   /** A chat model for a deployment, e.g. `chat('gpt-4o-mini-prod')`; its id is `azure:<deployment>`. */
-  chat(deployment: string): OpenAIChatModel;
+  chat(deployment: string): OpenAICompatibleChatModel;
   /** The SDK client shared by this provider's models. */
   readonly client: AzureOpenAI;
   /** The settings in force, without the credential. */
@@ -41,7 +41,7 @@ export interface CreateAzureOptions {
  * Creates an Azure OpenAI provider on the `openai` SDK's `AzureOpenAI` client. Calls go to
  * `<endpoint>/openai/deployments/<deployment>/chat/completions?api-version=<apiVersion>` with an
  * `api-key` header, or `Authorization: Bearer <token>` for Entra ID. Requests and responses are
- * mapped exactly as for OpenAI (the chat model is provider-openai's), and errors by
+ * mapped exactly as for OpenAI (the chat model is @llm-lab/openai-compatible's), and errors by
  * {@link mapAzureError}. Prices and model facts come from `model` (or `deployments[name]`), the
  * OpenAI model a deployment serves. Throws a ConfigError for invalid settings or a missing
  * endpoint or credential.
@@ -75,7 +75,7 @@ export function createAzure(settings: AzureProviderSettings = {}, options: Creat
     ...(resolved.httpClient === 'node' ? { fetch: createNodeHttpFetch() } : {}),
   });
   const chat = (deployment: string) =>
-    new OpenAIChatModel(deployment, {
+    new OpenAICompatibleChatModel(deployment, {
       client,
       provider: name,
       factsModel: resolved.deployments?.[deployment] ?? resolved.model ?? deployment,
@@ -108,7 +108,9 @@ export const azureProvider: ProviderPlugin = defineProvider({
   name: 'azure',
   contractVersion: CONTRACT_VERSION,
   description: 'Azure OpenAI deployments (azure:<deployment>), with an API key or a Microsoft Entra ID token.',
-  capabilities: { streaming: true, batch: true, jsonMode: true, tools: true, vision: true, logprobs: true, embeddings: false },
+  // What the GPT-4o / GPT-4.1 deployments do; each model's own flags come from the model it serves. No
+  // batch API here (Azure's global batch deployments are not wired): batchGenerate makes concurrent calls.
+  capabilities: { streaming: true, batch: false, jsonMode: true, jsonSchema: true, tools: true, parallelToolCalls: true, vision: true, logprobs: true, multipleChoices: true, reasoning: false, embeddings: false },
   paceConfigKeys: ['httpClient'],
   create: ({ model, config }) => createAzure(config, { providerId: `azure:${model}` }).chat(model),
 });

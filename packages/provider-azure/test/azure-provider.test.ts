@@ -135,10 +135,9 @@ describe('Azure OpenAI provider against the fake Azure server (real AzureOpenAI 
     }
   });
 
-  it('Batch API mode is refused per item (Azure batches need a global-batch deployment); concurrent batches work', async () => {
+  it('has no batch API (Azure batches need a global-batch deployment): batches run as concurrent calls', async () => {
     const model = createAzure({ endpoint: server.url, apiKey: API_KEY }).chat('chat-prod');
-    const viaApi = await model.batchGenerate([ask], { mode: 'api' });
-    expect(viaApi[0]?.ok).toBe(false);
+    expect(model.getModelInfo().capabilities.batch).toBe(false);
     const concurrent = await model.batchGenerate([ask, ask], { concurrency: 2 });
     expect(concurrent.every((result) => result.ok)).toBe(true);
   });

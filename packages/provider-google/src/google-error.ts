@@ -1,4 +1,5 @@
 import { ProviderError, describeError, isProviderError, kindForStatus, type ProviderErrorKind, type ProviderErrorOptions, abortOutcomeOf, type CallAbortState } from '@llm-lab/core';
+import { errorAdvice } from '@llm-lab/provider-utils';
 import { ApiError } from '@google/genai';
 
 /** What {@link mapGoogleError} needs to know about the failed call. */
@@ -86,18 +87,13 @@ export function parseGoogleErrorMessage(message: string): ParsedGoogleError {
   return parsed;
 }
 
-const ADVICE: Record<ProviderErrorKind, string> = {
+/** What differs from the default advice (provider-utils' DEFAULT_ERROR_ADVICE). */
+const ADVICE = errorAdvice({
   authentication: 'Check the API key (config apiKey, GEMINI_API_KEY or GOOGLE_API_KEY) and that the Gemini API is enabled for its project.',
   'rate-limit': 'Wait and retry, or send fewer requests at once; quotas are listed at https://ai.google.dev/gemini-api/docs/rate-limits.',
-  timeout: 'Raise timeoutMs (in the provider config or per call), or check the server load.',
-  server: 'The server failed on its side; retrying usually helps.',
-  'bad-request': 'Fix the request named in the message; retrying the same request will fail again.',
   'content-filter': "Google's safety filters blocked the prompt or the answer; rephrase the input or adjust providerOptions.safetySettings.",
-  network: 'Check that the server is reachable at baseURL (and any proxy), then retry.',
   'invalid-response': 'The server sent something that is not a valid Gemini response; retrying may help.',
-  cancelled: 'The caller cancelled the call.',
-  unknown: 'See the cause for details.',
-};
+});
 
 function serverName(context: GoogleErrorContext): string {
   return context.isGoogleHost ? 'the Gemini API' : `the server at ${context.baseURL}`;

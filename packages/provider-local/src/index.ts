@@ -28,17 +28,22 @@ export {
   openaiCompatibleProvider,
   type OpenAICompatibleProvider,
 } from './openai-compatible/openai-compatible-provider.js';
-export { OpenAICompatibleChatModel, type OpenAICompatibleChatModelOptions, type BuiltOpenAICompatibleRequest } from './openai-compatible/openai-compatible-chat-model.js';
+export {
+  OpenAICompatibleChatModel,
+  type OpenAICompatibleChatModelOptions,
+  type BuiltOpenAIRequest as BuiltOpenAICompatibleRequest,
+} from '@llm-lab/openai-compatible';
 export {
   openaiCompatibleConfigSchema,
   resolveOpenAICompatibleSettings,
   NO_API_KEY,
+  OPENAI_COMPATIBLE_DEFAULT_CAPABILITIES,
   type OpenAICompatibleProviderSettings,
   type ResolvedOpenAICompatibleSettings,
 } from './openai-compatible/openai-compatible-options.js';
 export { mapOpenAICompatibleError, type OpenAICompatibleErrorContext } from './openai-compatible/openai-compatible-error.js';
 /** OpenAI's finish-reason mapping (with `eos` as `stop`), which OpenAI-compatible servers share. */
-export { mapOpenAIFinishReason as mapOpenAICompatibleFinishReason } from '@llm-lab/provider-openai';
+export { mapOpenAIFinishReason as mapOpenAICompatibleFinishReason } from '@llm-lab/openai-compatible';
 
 // In-process GGUF (node-llama-cpp, optional)
 export { createGguf, ggufProvider, type GgufProvider } from './gguf/gguf-provider.js';

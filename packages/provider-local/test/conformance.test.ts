@@ -23,6 +23,14 @@ await describeProviderConformance({
   createProvider: (server) => createOpenAICompatible({ baseURL: server.url, apiKey: 'local-server-key-0123456789' }).chat('qwen2.5-0.5b-instruct'),
 });
 
+// A vision model on a server that returns reasoning_content (vLLM with a reasoning parser, DeepSeek):
+// the config says so, and the suite checks both claims.
+await describeProviderConformance({
+  name: 'openai-compatible:qwen2.5-vl (vision, reasoning_content)',
+  startServer: () => startFakeOpenAIServer({ reasoningContent: true }),
+  createProvider: (server) => createOpenAICompatible({ baseURL: server.url, capabilities: { vision: true, reasoning: true } }).chat('qwen2.5-vl'),
+});
+
 /**
  * gguf runs in-process, so there is no server: this control stands in for one and records one
  * "request" per inference that produced an answer (what the suite counts), and has no faults to

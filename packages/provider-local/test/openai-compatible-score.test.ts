@@ -56,7 +56,7 @@ describe('openai-compatible scoreCompletions (echoed prompt log-probabilities, a
       text_offset: [0, 4, 9, 11, 16],
       top_logprobs: [null, { ' upon': -5 }, { ' a': -2 }, { ' time': -5 }, { [FAKE_GENERATED_TOKEN.token]: FAKE_GENERATED_TOKEN.logprob }],
     });
-    const { scoresFromEchoedCompletion } = await import('@llm-lab/provider-openai');
+    const { scoresFromEchoedCompletion } = await import('@llm-lab/openai-compatible');
     expect(scoresFromEchoedCompletion(answer, 'Once upon a', [' time'], 'm', server.url)).toEqual([{ completion: ' time', logprob: -5, tokens: 1 }]);
   });
 
@@ -67,7 +67,7 @@ describe('openai-compatible scoreCompletions (echoed prompt log-probabilities, a
   });
 
   it('says what is missing when the answer has no echoed log-probabilities, and refuses an empty list', async () => {
-    const { scoresFromEchoedCompletion } = await import('@llm-lab/provider-openai');
+    const { scoresFromEchoedCompletion } = await import('@llm-lab/openai-compatible');
     expect(() => scoresFromEchoedCompletion({ choices: [{ index: 0, text: 'ctx a', logprobs: null }] }, 'ctx', [' a'], 'openai-compatible:m', 'http://127.0.0.1:8080/v1')).toThrow(
       /openai-compatible:m: scoring completions needs prompt log-probabilities from http:\/\/127\.0\.0\.1:8080\/v1\/completions .*but choice 0 has no echoed tokens.*\(llama\.cpp server, LM Studio\) cannot score completions/,
     );

@@ -1,21 +1,17 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { CompletionScore, ScoreCompletionsRequest } from '@llm-lab/core';
 import { createOpenAI, OpenAIChatModel } from '@llm-lab/provider-openai';
 import { createProviderManager } from '../src/index.js';
 import { closeServers, openaiAt, startServer } from './helpers.js';
 
 afterEach(closeServers);
 
-/** An OpenAI-compatible model whose server echoes prompt log-probabilities (as vLLM does), scoring through them. */
-class EchoScoringModel extends OpenAIChatModel {
-  readonly scoreCompletions = (request: ScoreCompletionsRequest): Promise<CompletionScore[]> => this.scoreByEcho(request);
-}
-
 describe('scoreCompletions through the manager', () => {
   it('is passed through to the member that implements it, and absent when the member has none', async () => {
     const server = await startServer({ promptLogprob: (token) => -token.length });
     const { client } = createOpenAI({ baseURL: server.url, apiKey: 'sk-test-manager', maxRetries: 0 });
-    const scoring = new EchoScoringModel('vllm-model', { client, settings: { timeoutMs: 10_000, baseURL: server.url, isOpenAIHost: false, maxTokensParameter: 'max_tokens' }, provider: 'vllm' });
+    // An OpenAI-compatible model whose server echoes prompt log-probabilities (as vLLM does), scoring through them.
+    const settings = { timeoutMs: 10_000, baseURL: server.url, isOpenAIHost: false, maxTokensParameter: 'max_tokens' as const, promptLogprobs: true };
+    const scoring = new OpenAIChatModel('vllm-model', { client, settings, provider: 'vllm' });
     const manager = createProviderManager({ providers: [scoring, openaiAt(server)], cache: false });
     const managed = manager.get('vllm:vllm-model');
     expect(await managed.scoreCompletions?.({ messages: [{ role: 'user', content: 'Once upon a' }], completions: [' time', ' hill top'] })).toEqual([

@@ -11,7 +11,8 @@ import {
 } from '@llm-lab/core';
 import type OpenAI from 'openai';
 import { toFile } from 'openai';
-import type { BuiltOpenAIRequest } from './build-openai-request.js';
+import { pollWithBackoff } from '@llm-lab/provider-utils';
+import type { BuiltOpenAIRequest } from '@llm-lab/openai-compatible';
 import type { OpenAIBatchSettings } from './openai-options.js';
 
 /** Batch options an OpenAI model accepts on top of the contract's. */
@@ -70,19 +71,6 @@ interface ResultLine {
   error?: { code?: unknown; message?: unknown } | null;
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 /**
  * Runs chat requests through OpenAI's Batch API: writes them as JSONL (one line per valid
  * request, `custom_id` = its index), uploads the file (purpose `batch`), creates the batch
@@ -137,34 +125,38 @@ export async function runOpenAIBatch(
       { timeout: context.callTimeoutMs },
     );
     batchId = batch.id;
-    let interval = options.pollIntervalMs ?? settings.pollIntervalMs;
-    const maxInterval = options.maxPollIntervalMs ?? settings.maxPollIntervalMs;
     const maxWaitMs = options.maxWaitMs ?? settings.maxWaitMs;
-    while (!TERMINAL.has(batch.status)) {
-      const waited = performance.now() - startedAt;
-      if (signal?.aborted || waited >= maxWaitMs) {
-        // Stop paying for work nobody will read; a failed cancel must not hide why we stopped.
-        await client.batches.cancel(batch.id, { timeout: context.callTimeoutMs }).catch(() => undefined);
-        const error = signal?.aborted
+    const polled = await pollWithBackoff({
+      initial: batch,
+      isDone: (current) => TERMINAL.has(current.status),
+      poll: (current) => client.batches.retrieve(current.id, call),
+      pollIntervalMs: options.pollIntervalMs ?? settings.pollIntervalMs,
+      maxPollIntervalMs: options.maxPollIntervalMs ?? settings.maxPollIntervalMs,
+      // The wait counts from the upload, as the job's cost does.
+      maxWaitMs: Math.max(0, maxWaitMs - (performance.now() - startedAt)),
+      signal,
+      onPoll: (current) =>
+        options.onProgress?.({
+          batchId: current.id,
+          status: current.status,
+          total: current.request_counts?.total ?? 0,
+          completed: current.request_counts?.completed ?? 0,
+          failed: current.request_counts?.failed ?? 0,
+        }),
+    });
+    batch = polled.state;
+    if (polled.outcome !== 'done') {
+      // Stop paying for work nobody will read; a failed cancel must not hide why we stopped.
+      await client.batches.cancel(batch.id, { timeout: context.callTimeoutMs }).catch(() => undefined);
+      const error =
+        polled.outcome === 'aborted'
           ? fail('cancelled', `the batch was cancelled by the caller; Batch API job ${batch.id} was asked to cancel.`)
           : fail(
               'timeout',
               `Batch API job ${batch.id} did not finish within ${maxWaitMs} ms (status '${batch.status}', ${batch.request_counts?.completed ?? 0}/${batch.request_counts?.total ?? pending.size} done), so it was cancelled. ` +
                 `Raise batch.maxWaitMs (the Batch API may take up to 24 hours), or use batch mode 'concurrent' for quick answers.`,
             );
-        return finish(() => error);
-      }
-      await sleep(Math.min(interval, maxWaitMs - waited), signal);
-      interval = Math.min(maxInterval, Math.round(interval * 1.5));
-      if (signal?.aborted) continue;
-      batch = await client.batches.retrieve(batch.id, call);
-      options.onProgress?.({
-        batchId: batch.id,
-        status: batch.status,
-        total: batch.request_counts?.total ?? 0,
-        completed: batch.request_counts?.completed ?? 0,
-        failed: batch.request_counts?.failed ?? 0,
-      });
+      return finish(() => error);
     }
     if (batch.status === 'failed') {
       const errors = batch.errors?.data ?? [];

@@ -8,8 +8,7 @@ import {
   type ModelPricing,
 } from '@llm-lab/core';
 import type OpenAI from 'openai';
-import { mapOpenAIError } from './openai-error.js';
-import { OPENAI_EMBEDDING_MODELS, type OpenAIEmbeddingModelFacts } from './openai-models.js';
+import { mapOpenAIError, OPENAI_EMBEDDING_MODELS, type OpenAIEmbeddingModelFacts } from '@llm-lab/openai-compatible';
 import type { ResolvedOpenAISettings } from './openai-options.js';
 
 /** Most inputs OpenAI accepts in one embeddings request; longer lists are split into several requests. */

@@ -113,21 +113,5 @@ export function resolveOpenAISettings(
   };
 }
 
-/**
- * The `providerOptions` an OpenAI request accepts, passed to the API as noted. Anything else is
- * refused with a bad-request naming it.
- */
-export const openaiRequestOptionsSchema = z
-  .object({
-    /** `reasoning_effort` for reasoning models (o-series, GPT-5). */
-    reasoningEffort: z.enum(['minimal', 'low', 'medium', 'high']).optional(),
-    /** `service_tier`. */
-    serviceTier: z.enum(['auto', 'default', 'flex', 'scale', 'priority']).optional(),
-    /** `user`: a stable end-user id for abuse monitoring. */
-    user: z.string().optional(),
-    /** With a JSON `responseFormat` that has a schema: whether OpenAI enforces it exactly (`strict`). Default true. */
-    strictJsonSchema: z.boolean().optional(),
-  })
-  .strict();
-
-export type OpenAIRequestOptions = z.output<typeof openaiRequestOptionsSchema>;
+/** The `providerOptions` an OpenAI request accepts (defined with the request building, in @llm-lab/openai-compatible). */
+export { openaiRequestOptionsSchema, type OpenAIRequestOptions } from '@llm-lab/openai-compatible';

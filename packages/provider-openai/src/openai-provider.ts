@@ -1,6 +1,6 @@
 import { CONTRACT_VERSION, defineProvider, type EmbedOptions, type EmbedResult, type ProviderPlugin } from '@llm-lab/core';
 import OpenAI from 'openai';
-import { createNodeHttpFetch } from './node-http-fetch.js';
+import { createNodeHttpFetch } from '@llm-lab/provider-utils';
 import { OpenAIChatModel } from './openai-chat-model.js';
 import { OpenAIEmbeddingModel } from './openai-embedding-model.js';
 import { resolveOpenAISettings, type OpenAIProviderSettings, type ResolvedOpenAISettings } from './openai-options.js';
@@ -81,7 +81,8 @@ export const openaiProvider: ProviderPlugin = defineProvider({
   name: 'openai',
   contractVersion: CONTRACT_VERSION,
   description: 'OpenAI chat models (gpt-4o, gpt-4.1, o3, o4-mini, gpt-5, ...) and any OpenAI-compatible server via baseURL.',
-  capabilities: { streaming: true, batch: true, jsonMode: true, tools: true, vision: true, logprobs: true, embeddings: true },
+  // What the GPT-4o / GPT-4.1 models do; each model's own flags are in openai-models.ts.
+  capabilities: { streaming: true, batch: true, jsonMode: true, jsonSchema: true, tools: true, parallelToolCalls: true, vision: true, logprobs: true, multipleChoices: true, reasoning: false, embeddings: true },
   paceConfigKeys: ['httpClient'],
   create: ({ model, config }) => createOpenAI(config, { providerId: `openai:${model}` }).chat(model),
 });

@@ -72,6 +72,8 @@ describe('OpenAIChatModel against the fake OpenAI server', () => {
     expect(sent?.body).toEqual({
       model: 'gpt-4o-mini',
       messages: [
+        // No message mentions JSON, which OpenAI requires in JSON mode: the instruction goes first.
+        { role: 'system', content: 'Answer with a JSON object.' },
         { role: 'system', content: 'Answer briefly.' },
         { role: 'user', content: 'What is two plus two?', name: 'alice' },
         { role: 'assistant', content: 'Four.' },
@@ -96,14 +98,15 @@ describe('OpenAIChatModel against the fake OpenAI server', () => {
 
     expect(response.text).toBe('And three plus three?');
     expect(response.finishReason).toBe('stop');
-    expect(response.usage).toEqual({ inputTokens: 12, outputTokens: 4, totalTokens: 16, cachedInputTokens: 0, reasoningTokens: 0 });
+    // 12 words of the conversation and 5 of the JSON instruction.
+    expect(response.usage).toEqual({ inputTokens: 17, outputTokens: 4, totalTokens: 21, cachedInputTokens: 0, reasoningTokens: 0 });
     expect(response.providerId).toBe('openai:gpt-4o-mini');
     expect(response.model).toBe('gpt-4o-mini');
     expect(response.rawId).toMatch(/^chatcmpl-/);
     expect(response.latencyMs).toBeGreaterThan(0);
     expect(response.warnings).toEqual([]);
     // gpt-4o-mini: $0.15 in, $0.60 out per million
-    expect(response.cost?.inputUsd).toBeCloseTo((12 * 0.15) / 1e6, 12);
+    expect(response.cost?.inputUsd).toBeCloseTo((17 * 0.15) / 1e6, 12);
     expect(response.cost?.outputUsd).toBeCloseTo((4 * 0.6) / 1e6, 12);
   });
 

@@ -24,6 +24,7 @@ export {
 export type { BatchLineFault, BatchLineFaultPicker, FakeBatchOptions } from './openai/fake-openai-batches.js';
 export { answerCompletions, defaultPromptLogprob, fakeTokenize, FAKE_GENERATED_TOKEN, type FakePromptLogprob } from './openai/fake-openai-completions.js';
 export { fakeEmbedding, FAKE_EMBEDDING_MODELS, MAX_EMBEDDING_INPUTS } from './openai/fake-openai-embeddings.js';
+export { describeChatRequest, toolCallDeltas, type FakeToolCall } from './openai/openai-tools-wire.js';
 export {
   countWords,
   echoLastUserMessage,

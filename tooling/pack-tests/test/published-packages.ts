@@ -39,6 +39,8 @@ export const PUBLISHED_PROVIDERS: PublishedProvider[] = [
     fake: 'startFakeOpenAIServer',
     fakeOptions: { apiKey: KEY },
     config: (url) => ({ baseURL: url, apiKey: KEY }),
+    // The OpenAI wire format and the shared provider parts are packages of their own.
+    dependsOn: ['packages/openai-compatible', 'packages/provider-utils'],
   },
   {
     key: 'anthropic',
@@ -48,6 +50,7 @@ export const PUBLISHED_PROVIDERS: PublishedProvider[] = [
     fake: 'startFakeAnthropicServer',
     fakeOptions: { apiKey: KEY },
     config: (url) => ({ baseURL: url, apiKey: KEY }),
+    dependsOn: ['packages/provider-utils'],
   },
   {
     key: 'google',
@@ -57,6 +60,7 @@ export const PUBLISHED_PROVIDERS: PublishedProvider[] = [
     fake: 'startFakeGeminiServer',
     fakeOptions: { apiKey: KEY },
     config: (url) => ({ baseURL: url, apiKey: KEY }),
+    dependsOn: ['packages/provider-utils'],
   },
   {
     key: 'azure',
@@ -66,8 +70,8 @@ export const PUBLISHED_PROVIDERS: PublishedProvider[] = [
     fake: 'startFakeAzureOpenAIServer',
     fakeOptions: { apiKey: KEY },
     config: (url) => ({ endpoint: url, apiKey: KEY }),
-    // It builds on the OpenAI provider (a dependency), so that package is installed too.
-    dependsOn: ['packages/provider-openai'],
+    // It builds on the OpenAI wire format package (not on provider-openai), installed with it.
+    dependsOn: ['packages/openai-compatible', 'packages/provider-utils'],
   },
   {
     key: 'local',
@@ -76,8 +80,8 @@ export const PUBLISHED_PROVIDERS: PublishedProvider[] = [
     model: 'llama3.2',
     fake: 'startFakeOllamaServer',
     config: (url) => ({ baseURL: url }),
-    // Its OpenAI-compatible model builds on the OpenAI provider's chat model (a dependency).
-    dependsOn: ['packages/provider-openai'],
+    // Its OpenAI-compatible family is @llm-lab/openai-compatible's chat model (a dependency).
+    dependsOn: ['packages/openai-compatible', 'packages/provider-utils'],
   },
   {
     key: 'tgi',

@@ -3,6 +3,7 @@ import {
   BaseProvider,
   raceAbort,
   ProviderError,
+  isProviderError,
   abortOutcomeOf,
   startCallDeadline,
   type CallDeadline,
@@ -406,7 +407,7 @@ export class GgufChatModel extends BaseProvider {
   }
 
   private mapError(error: unknown, call: CallDeadline): ProviderError {
-    if (error instanceof ProviderError) return error;
+    if (isProviderError(error)) return error;
     const make = (kind: ProviderError['kind'], message: string) => new ProviderError({ kind, providerId: this.id, message, cause: error });
     const stopped = abortOutcomeOf(call.abortState(), 'the model');
     if (stopped?.kind === 'cancelled') return make('cancelled', `${this.id}: ${stopped.what}`);

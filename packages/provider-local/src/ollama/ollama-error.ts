@@ -1,4 +1,5 @@
 import { ProviderError, isProviderError, kindForStatus, retryAfterFromHeaders, type ProviderErrorKind, abortOutcomeOf, type CallAbortState } from '@llm-lab/core';
+import { errorAdvice } from '@llm-lab/provider-utils';
 import { describeError, systemErrorCode } from '../shared/error-details.js';
 
 /** What {@link mapOllamaError} needs to know about the failed call. */
@@ -33,18 +34,16 @@ export class OllamaStreamError extends Error {
   }
 }
 
-const ADVICE: Record<ProviderErrorKind, string> = {
+/** What differs from the default advice (provider-utils' DEFAULT_ERROR_ADVICE). */
+const ADVICE = errorAdvice({
   authentication: 'Check the headers configured for the proxy in front of Ollama (config.headers).',
   'rate-limit': 'Ollama (or its proxy) is busy: wait and retry, or send fewer requests at once (or raise OLLAMA_NUM_PARALLEL / OLLAMA_MAX_QUEUE).',
   timeout: 'Raise timeoutMs (in the provider config or per call); a first call can be slow while Ollama loads the model.',
   server: 'Ollama failed on its side (see `ollama serve` logs); retrying usually helps.',
-  'bad-request': 'Fix the request named in the message; retrying the same request will fail again.',
   'content-filter': 'The prompt or answer was blocked; rephrase the input.',
   network: 'Check that Ollama is running and reachable, then retry.',
   'invalid-response': 'Ollama sent something that is not a valid chat answer; retrying may help.',
-  cancelled: 'The caller cancelled the call.',
-  unknown: 'See the cause for details.',
-};
+});
 
 /** The `error` text of an Ollama error body, or the body itself when it is not Ollama's JSON. */
 export function ollamaErrorMessage(body: string): string {

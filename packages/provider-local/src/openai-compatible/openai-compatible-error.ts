@@ -1,4 +1,5 @@
 import { ProviderError, abortOutcomeOf, isProviderError, kindForStatus, retryAfterFromHeaders, type CallAbortState, type ProviderErrorKind } from '@llm-lab/core';
+import { errorAdvice } from '@llm-lab/provider-utils';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { describeError, systemErrorCode } from '../shared/error-details.js';
 
@@ -9,18 +10,14 @@ export interface OpenAICompatibleErrorContext extends CallAbortState {
   phase?: 'request' | 'stream';
 }
 
-const ADVICE: Record<ProviderErrorKind, string> = {
+/** What differs for a self-hosted server from the default advice (provider-utils' DEFAULT_ERROR_ADVICE). */
+const ADVICE = errorAdvice({
   authentication: "Check config.apiKey: the server was started with an API key (e.g. vLLM's --api-key).",
-  'rate-limit': 'Wait and retry, or send fewer requests at once.',
-  timeout: 'Raise timeoutMs (in the provider config or per call), or check the server load.',
   server: 'The server failed on its side (see its logs); retrying usually helps.',
   'bad-request': 'Fix the request named in the message (is the model name the one the server serves?); retrying the same request will fail again.',
-  'content-filter': 'The content filter blocked the prompt or the answer; rephrase the input.',
   network: 'Check that the server is running and reachable at config.baseURL, then retry.',
   'invalid-response': 'The server sent something that is not a valid chat completion; retrying may help.',
-  cancelled: 'The caller cancelled the call.',
-  unknown: 'See the cause for details.',
-};
+});
 
 /**
  * Classifies a failure of an `openai` SDK call to an OpenAI-compatible server as a core

@@ -1,10 +1,32 @@
-import { ConfigError, parseProviderConfig, providerConfigFields, registerSecret, z } from '@llm-lab/core';
+import { ConfigError, parseProviderConfig, providerConfigFields, registerSecret, z, type ModelCapabilities } from '@llm-lab/core';
 
 /** Sent as the key when none is configured (vLLM, llama.cpp server and LM Studio ignore it unless started with a key). */
 export const NO_API_KEY = 'llm-lab-no-key';
 
 /** Context window reported when none is configured. */
 export const OPENAI_COMPATIBLE_DEFAULT_CONTEXT_WINDOW = 8192;
+
+/**
+ * What a model on an OpenAI-compatible server is taken to do unless `capabilities:` in the config
+ * says otherwise: what the wire format carries and LLM Lab sends and reads (tools with parallel
+ * and streamed calls, JSON and JSON-schema output, `n` alternatives). Whether the served model
+ * sees images, or the server returns reasoning text (`reasoning_content`, vLLM's and DeepSeek's
+ * field), depends on the model, so those are off until configured; so are log-probabilities.
+ * No batch API: `batchGenerate` makes concurrent calls.
+ */
+export const OPENAI_COMPATIBLE_DEFAULT_CAPABILITIES: ModelCapabilities = Object.freeze({
+  streaming: true,
+  batch: false,
+  embeddings: false,
+  logprobs: false,
+  tools: true,
+  parallelToolCalls: true,
+  jsonMode: true,
+  jsonSchema: true,
+  vision: false,
+  reasoning: false,
+  multipleChoices: true,
+});
 
 /** The `config:` block of an `openai-compatible:<model>` provider (and the settings of `createOpenAICompatible`). `baseURL` is required. */
 export const openaiCompatibleConfigSchema = z
@@ -29,6 +51,25 @@ export const openaiCompatibleConfigSchema = z
      * `scoreCompletions`, used by log-likelihood scoring (`bench --scoring loglikelihood`, TruthfulQA MC). Default false.
      */
     promptLogprobs: z.boolean().default(false),
+    /**
+     * What the served model and server do, where it differs from {@link OPENAI_COMPATIBLE_DEFAULT_CAPABILITIES}:
+     * e.g. `{ vision: true }` for a vision model, `{ reasoning: true }` for a server that returns
+     * `reasoning_content`, `{ tools: false }` for a server started without tool calling.
+     */
+    capabilities: z
+      .object({
+        tools: z.boolean(),
+        parallelToolCalls: z.boolean(),
+        jsonMode: z.boolean(),
+        jsonSchema: z.boolean(),
+        vision: z.boolean(),
+        reasoning: z.boolean(),
+        multipleChoices: z.boolean(),
+        logprobs: z.boolean(),
+      })
+      .partial()
+      .strict()
+      .optional(),
     /** `pricing`: default none (cost is undefined); `contextWindow`: reported for the model, default 8192. */
     ...providerConfigFields('pricing', 'contextWindow'),
   })

@@ -1,8 +1,10 @@
 import { CONTRACT_VERSION, defineProvider, type ProviderPlugin } from '@llm-lab/core';
-import { createNodeHttpFetch } from '@llm-lab/provider-openai';
+import { createNodeHttpFetch, OpenAICompatibleChatModel, type OpenAIModelFacts } from '@llm-lab/openai-compatible';
 import OpenAI from 'openai';
-import { OpenAICompatibleChatModel } from './openai-compatible-chat-model.js';
+import { mapOpenAICompatibleError } from './openai-compatible-error.js';
 import {
+  OPENAI_COMPATIBLE_DEFAULT_CAPABILITIES,
+  OPENAI_COMPATIBLE_DEFAULT_CONTEXT_WINDOW,
   resolveOpenAICompatibleSettings,
   type OpenAICompatibleProviderSettings,
   type ResolvedOpenAICompatibleSettings,
@@ -42,7 +44,32 @@ export function createOpenAICompatible(
     ...(resolved.httpClient === 'node' ? { fetch: createNodeHttpFetch() } : {}),
   });
   const { apiKey: _apiKey, ...visible } = resolved;
-  const chat = (model: string) => new OpenAICompatibleChatModel(model, { client, settings: resolved, provider: name });
+  const facts: OpenAIModelFacts = {
+    contextWindow: resolved.contextWindow ?? OPENAI_COMPATIBLE_DEFAULT_CONTEXT_WINDOW,
+    capabilities: { ...OPENAI_COMPATIBLE_DEFAULT_CAPABILITIES, ...resolved.capabilities },
+    reasoning: false,
+  };
+  const chat = (model: string) =>
+    new OpenAICompatibleChatModel(model, {
+      client,
+      provider: name,
+      facts,
+      mapError: mapOpenAICompatibleError,
+      settings: {
+        timeoutMs: resolved.timeoutMs,
+        baseURL: resolved.baseURL,
+        isOpenAIHost: false,
+        // What these servers read, and accept beyond OpenAI's API: `max_tokens`, `top_k`; no OpenAI providerOptions.
+        maxTokensParameter: 'max_tokens',
+        topK: 'top_k',
+        providerOptions: 'none',
+        pricing: resolved.pricing,
+        contextWindow: resolved.contextWindow,
+        streamUsage: resolved.streamUsage,
+        bufferedTransport: resolved.httpClient === 'node',
+        promptLogprobs: resolved.promptLogprobs,
+      },
+    });
   return Object.assign((model: string) => chat(model), { chat, client, settings: Object.freeze(visible) });
 }
 
@@ -51,7 +78,7 @@ export const openaiCompatibleProvider: ProviderPlugin = defineProvider({
   name: 'openai-compatible',
   contractVersion: CONTRACT_VERSION,
   description: 'Any OpenAI-compatible chat server (vLLM, llama.cpp server, LM Studio) by config.baseURL; no pricing unless configured.',
-  capabilities: { streaming: true, batch: true, jsonMode: true, tools: false, vision: false, logprobs: false, embeddings: false },
+  capabilities: { ...OPENAI_COMPATIBLE_DEFAULT_CAPABILITIES },
   paceConfigKeys: ['httpClient'],
   create: ({ model, config }) => createOpenAICompatible(config, { providerId: `openai-compatible:${model}` }).chat(model),
 });

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { fakeServerHandle } from '../fake-http-server.js';
-import type { FakeServerControl } from '../fake-server-control.js';
+import type { FakeServerControl, NeutralRequestView, RecordedRequest, ScriptedReply } from '../fake-server-control.js';
 import type { HttpErrorFault } from '../faults.js';
 import {
   startOpenAICompatibleServer,
@@ -42,6 +42,10 @@ export interface FakeAzureOpenAIServer extends FakeServerControl {
   readonly port: number;
   /** Replaces the responder (`undefined` restores the one given at start, or the echo). */
   setResponder(responder: FakeResponder | undefined): void;
+  /** Makes the next chat request answer with `reply` (tool calls, fixed text) instead of the responder's answer. */
+  enqueueReply(reply: ScriptedReply): void;
+  /** Reads a recorded chat request back in neutral terms. */
+  describeRequest(request: RecordedRequest): NeutralRequestView;
 }
 
 const DEFAULT_DEPLOYMENTS: Record<string, string> = { 'gpt-4o-mini': 'gpt-4o-mini-2024-07-18', 'gpt-4o': 'gpt-4o-2024-11-20' };
@@ -209,5 +213,9 @@ function azureDialect(options: FakeAzureOpenAIServerOptions, deployments: Record
  */
 export async function startFakeAzureOpenAIServer(options: FakeAzureOpenAIServerOptions = {}): Promise<FakeAzureOpenAIServer> {
   const engine = await startOpenAICompatibleServer(azureDialect(options, options.deployments ?? DEFAULT_DEPLOYMENTS), options);
-  return fakeServerHandle(engine, { setResponder: (responder: FakeResponder | undefined) => engine.setResponder(responder) });
+  return fakeServerHandle(engine, {
+    setResponder: (responder: FakeResponder | undefined) => engine.setResponder(responder),
+    enqueueReply: (reply: ScriptedReply) => engine.enqueueReply(reply),
+    describeRequest: (request: RecordedRequest) => engine.describeRequest(request),
+  });
 }

@@ -12,7 +12,7 @@ import {
 } from './openai-compatible-server.js';
 import { defaultErrorFor, errorWire, maskApiKey } from './openai-wire.js';
 import { fakeServerHandle } from '../fake-http-server.js';
-import type { FakeServerControl } from '../fake-server-control.js';
+import type { FakeServerControl, NeutralRequestView, RecordedRequest, ScriptedReply } from '../fake-server-control.js';
 
 export type { FakeResponder } from './openai-compatible-server.js';
 
@@ -35,6 +35,10 @@ export interface FakeOpenAIServer extends FakeServerControl {
   readonly port: number;
   /** Replaces the responder (`undefined` restores the one given at start, or the echo). */
   setResponder(responder: FakeResponder | undefined): void;
+  /** Makes the next chat request answer with `reply` (tool calls, reasoning, fixed text) instead of the responder's answer. */
+  enqueueReply(reply: ScriptedReply): void;
+  /** Reads a recorded chat request back in neutral terms. */
+  describeRequest(request: RecordedRequest): NeutralRequestView;
   /** Replaces the per-line batch fault picker (`undefined` restores `batch.lineFault`). */
   setBatchLineFault(picker: BatchLineFaultPicker | undefined): void;
   /** The batch objects created so far (as `GET /v1/batches/{id}` last showed them). */
@@ -132,6 +136,8 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
       return batches.list();
     },
     setResponder: (responder: FakeResponder | undefined) => engine.setResponder(responder),
+    enqueueReply: (reply: ScriptedReply) => engine.enqueueReply(reply),
+    describeRequest: (request: RecordedRequest) => engine.describeRequest(request),
     setBatchLineFault: (picker: BatchLineFaultPicker | undefined) => batches.setLineFault(picker),
   });
 }

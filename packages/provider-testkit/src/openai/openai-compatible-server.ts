@@ -9,9 +9,11 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createFakeHttpServer, fakeServerHandle, messageOf, RequestWindow, writeBody, writeHalfBody } from '../fake-http-server.js';
-import type { FakeServerControl, RecordedRequest } from '../fake-server-control.js';
+import type { FakeServerControl, NeutralRequestView, RecordedRequest, ScriptedReply } from '../fake-server-control.js';
+import { describeChatRequest, fakeReplyOf, toolCallDeltas, validateToolFields } from './openai-tools-wire.js';
 import type { Fault, HttpErrorFault } from '../faults.js';
 import {
+  choiceCount,
   chunkWire,
   completionWire,
   echoLastUserMessage,
@@ -57,6 +59,11 @@ export interface OpenAICompatibleServerOptions {
   rpmWindowMs?: number;
   /** Most requests kept in `requests` (the oldest are dropped). Default 10,000. */
   maxRecordedRequests?: number;
+  /**
+   * Send a reply's reasoning as `reasoning_content` (whole and as streamed deltas), as vLLM (with a
+   * reasoning parser) and DeepSeek do. Default false: OpenAI's chat API returns no reasoning text.
+   */
+  reasoningContent?: boolean;
 }
 
 /** An answer the dialect wants written: status, JSON body and extra headers. */
@@ -117,6 +124,8 @@ export interface OpenAICompatibleServer extends FakeServerControl {
   /** `http://host:port` without the dialect's path. */
   readonly origin: string;
   setResponder(responder: FakeResponder | undefined): void;
+  enqueueReply(reply: ScriptedReply): void;
+  describeRequest(request: RecordedRequest): NeutralRequestView;
   /** Registers a hook run by `reset()` (dialects keep their own state). */
   onReset(hook: () => void): void;
 }
@@ -148,6 +157,11 @@ export async function startOpenAICompatibleServer(
   const window = new RequestWindow(options.rpmLimit, options.rpmWindowMs ?? 60_000);
   http.onReset(() => window.clear());
   let responder: FakeResponder = options.responder ?? echoLastUserMessage;
+  const scripted: ScriptedReply[] = [];
+  http.onReset(() => {
+    scripted.length = 0;
+  });
+  const reasoningContent = options.reasoningContent === true;
   const idPrefix = randomBytes(8).toString('hex');
   let counter = 0;
 
@@ -216,7 +230,7 @@ export async function startOpenAICompatibleServer(
         );
       }
     }
-    return dialect.screen?.(body);
+    return validateToolFields(body) ?? dialect.screen?.(body);
   };
 
   /** Returns the 429 answer when the requests-per-minute limit is used up. */
@@ -227,6 +241,8 @@ export async function startOpenAICompatibleServer(
   };
 
   const replyTo = async (body: ChatCompletionRequestBody, record: RecordedRequest): Promise<FakeReply | WireAnswer> => {
+    const next = scripted.shift();
+    if (next) return fakeReplyOf(next, () => echoLastUserMessage(body));
     try {
       const produced = await responder(body, record);
       return typeof produced === 'string' ? { text: produced } : produced;
@@ -244,7 +260,7 @@ export async function startOpenAICompatibleServer(
   });
 
   const wholeCompletion = (identity: CompletionIdentity, body: ChatCompletionRequestBody, reply: FakeReply) => {
-    const completion = completionWire(identity, body, reply) as Record<string, unknown>;
+    const completion = completionWire(identity, body, reply, reasoningContent) as Record<string, unknown>;
     return dialect.decorateCompletion ? dialect.decorateCompletion(completion, reply) : completion;
   };
 
@@ -260,18 +276,26 @@ export async function startOpenAICompatibleServer(
       return writeHalfBody(response, 200, text, { 'content-type': JSON_TYPE, ...headersFor(startedAt) });
     }
     const includeUsage = body.stream_options?.include_usage === true;
-    const chunks = [
-      chunkWire(identity, { delta: { role: 'assistant', content: '', refusal: null }, finishReason: null }, { includeUsage, value: null }),
-      ...splitIntoDeltas(reply.text).map((piece, index) =>
-        chunkWire(
-          identity,
-          { delta: { content: piece }, finishReason: null, logprobs: pieceLogprobs(body, reply, piece, index) },
-          { includeUsage, value: null },
+    const none = { includeUsage, value: null };
+    // Each alternative (`n` > 1) streams in turn, its chunks carrying its `index`.
+    const chunks = Array.from({ length: choiceCount(body) }, (_, choice) => {
+      const calls = reply.toolCalls ?? [];
+      const callDeltas = toolCallDeltas(calls);
+      // With tool calls and no text, OpenAI's first delta is the first call's, with `content: null`.
+      const first = calls.length > 0 && reply.text === '' ? { role: 'assistant', content: null, ...callDeltas.shift(), refusal: null } : { role: 'assistant', content: '', refusal: null };
+      return [
+        chunkWire(identity, { delta: first, finishReason: null, index: choice }, none),
+        ...(reasoningContent && reply.reasoning !== undefined
+          ? splitIntoDeltas(reply.reasoning).map((piece) => chunkWire(identity, { delta: { reasoning_content: piece }, finishReason: null, index: choice }, none))
+          : []),
+        ...splitIntoDeltas(reply.text).map((piece, index) =>
+          chunkWire(identity, { delta: { content: piece }, finishReason: null, logprobs: pieceLogprobs(body, reply, piece, index), index: choice }, none),
         ),
-      ),
-      chunkWire(identity, { delta: {}, finishReason: reply.finishReason ?? 'stop' }, { includeUsage, value: null }),
-      ...(includeUsage ? [chunkWire(identity, undefined, { includeUsage, value: usageWire(body, reply) })] : []),
-    ] as Array<Record<string, unknown>>;
+        ...callDeltas.map((delta) => chunkWire(identity, { delta, finishReason: null, index: choice }, none)),
+        chunkWire(identity, { delta: {}, finishReason: reply.finishReason ?? 'stop', index: choice }, none),
+      ];
+    }).flat() as Array<Record<string, unknown>>;
+    if (includeUsage) chunks.push(chunkWire(identity, undefined, { includeUsage, value: usageWire(body, reply) }) as Record<string, unknown>);
     const frames = dialect.decorateChunks ? dialect.decorateChunks(chunks, reply, identity) : chunks;
     const lines = frames.map((frame) => `data: ${JSON.stringify(frame)}\n\n`);
     if (truncateAfter === undefined) lines.push('data: [DONE]\n\n');
@@ -352,6 +376,10 @@ export async function startOpenAICompatibleServer(
       responder = next ?? options.responder ?? echoLastUserMessage;
     },
     onReset: (hook: () => void) => http.onReset(hook),
+    enqueueReply(reply: ScriptedReply) {
+      scripted.push(reply);
+    },
+    describeRequest: (request: RecordedRequest) => describeChatRequest(request),
   });
 }
 

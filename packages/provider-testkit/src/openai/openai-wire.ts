@@ -37,6 +37,13 @@ export interface FakeReply {
    * asks for `logprobs`. Without them, each token gets logprob 0 and alternatives at -10.
    */
   logprobs?: FakeTokenLogprob[];
+  /** Tool calls the model makes (ids made up when absent); with them `content` is null when `text` is empty. */
+  toolCalls?: Array<{ id?: string; name: string; arguments: string }>;
+  /**
+   * Reasoning text, sent as `reasoning_content` (vLLM's and DeepSeek's field) by servers started
+   * with `reasoningContent: true`; OpenAI's own chat API never returns it.
+   */
+  reasoning?: string;
 }
 
 /** One token's log-probability in a {@link FakeReply}. */
@@ -88,16 +95,13 @@ export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
-/** The text of a message's `content`: a string, or the text parts of a content array. */
+/** The text of a message's `content`: a string, or the text parts of a content array (images left out). */
 export function textOfContent(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
     return content
-      .map((part: unknown) =>
-        typeof part === 'object' && part !== null && typeof (part as { text?: unknown }).text === 'string'
-          ? (part as { text: string }).text
-          : '',
-      )
+      .filter((part: unknown): part is { text: string } => typeof part === 'object' && part !== null && typeof (part as { text?: unknown }).text === 'string')
+      .map((part) => part.text)
       .join(' ');
   }
   return '';
@@ -131,14 +135,16 @@ export function echoLastUserMessage(body: ChatCompletionRequestBody): string {
 /** Builds the `usage` object for a reply. */
 export function usageWire(body: ChatCompletionRequestBody, reply: FakeReply): OpenAIUsageWire {
   const prompt = reply.usage?.promptTokens ?? promptTokensOf(body);
-  const completion = reply.usage?.completionTokens ?? countWords(reply.text);
+  const generated =
+    countWords(reply.text) + (reply.toolCalls ?? []).reduce((sum, call) => sum + countWords(call.arguments), 0) + countWords(reply.reasoning ?? '');
+  const completion = reply.usage?.completionTokens ?? generated * choiceCount(body);
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
     prompt_tokens_details: { cached_tokens: reply.usage?.cachedTokens ?? 0, audio_tokens: 0 },
     completion_tokens_details: {
-      reasoning_tokens: reply.usage?.reasoningTokens ?? 0,
+      reasoning_tokens: reply.usage?.reasoningTokens ?? countWords(reply.reasoning ?? '') * choiceCount(body),
       audio_tokens: 0,
       accepted_prediction_tokens: 0,
       rejected_prediction_tokens: 0,
@@ -154,21 +160,39 @@ export interface CompletionIdentity {
   systemFingerprint: string;
 }
 
-/** A whole (non-streamed) `chat.completion` object. */
-export function completionWire(identity: CompletionIdentity, body: ChatCompletionRequestBody, reply: FakeReply) {
+/** Alternatives a request asks for (`n`, default 1). */
+export function choiceCount(body: ChatCompletionRequestBody): number {
+  return typeof body.n === 'number' && Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
+}
+
+/** The assistant `message` of a whole answer: `content` (null when the model only called tools), `tool_calls`, `reasoning_content` where the server sends it. */
+export function messageWire(reply: FakeReply, reasoningContent: boolean) {
+  const calls = reply.toolCalls ?? [];
+  return {
+    role: 'assistant',
+    content: reply.text === '' && calls.length > 0 ? null : reply.text,
+    refusal: null,
+    annotations: [],
+    ...(calls.length > 0
+      ? { tool_calls: calls.map((call) => ({ id: call.id ?? 'call_fake', type: 'function', function: { name: call.name, arguments: call.arguments } })) }
+      : {}),
+    ...(reasoningContent && reply.reasoning !== undefined ? { reasoning_content: reply.reasoning } : {}),
+  };
+}
+
+/** A whole (non-streamed) `chat.completion` object; `n` > 1 repeats the reply as each alternative. */
+export function completionWire(identity: CompletionIdentity, body: ChatCompletionRequestBody, reply: FakeReply, reasoningContent = false) {
   return {
     id: identity.id,
     object: 'chat.completion',
     created: identity.created,
     model: identity.model,
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: reply.text, refusal: null, annotations: [] },
-        logprobs: logprobsWire(body, reply),
-        finish_reason: reply.finishReason ?? 'stop',
-      },
-    ],
+    choices: Array.from({ length: choiceCount(body) }, (_, index) => ({
+      index,
+      message: messageWire(reply, reasoningContent),
+      logprobs: logprobsWire(body, reply),
+      finish_reason: reply.finishReason ?? 'stop',
+    })),
     usage: usageWire(body, reply),
     service_tier: 'default',
     system_fingerprint: identity.systemFingerprint,
@@ -178,7 +202,7 @@ export function completionWire(identity: CompletionIdentity, body: ChatCompletio
 /** One `chat.completion.chunk`. `usage` is `null` on every chunk when usage was asked for, except the last. */
 export function chunkWire(
   identity: CompletionIdentity,
-  choice: { delta: Record<string, unknown>; finishReason: OpenAIFinishReason | null; logprobs?: unknown } | undefined,
+  choice: { delta: Record<string, unknown>; finishReason: OpenAIFinishReason | null; logprobs?: unknown; index?: number } | undefined,
   usage: { includeUsage: boolean; value: OpenAIUsageWire | null },
 ) {
   return {
@@ -188,7 +212,7 @@ export function chunkWire(
     model: identity.model,
     service_tier: 'default',
     system_fingerprint: identity.systemFingerprint,
-    choices: choice ? [{ index: 0, delta: choice.delta, logprobs: choice.logprobs ?? null, finish_reason: choice.finishReason }] : [],
+    choices: choice ? [{ index: choice.index ?? 0, delta: choice.delta, logprobs: choice.logprobs ?? null, finish_reason: choice.finishReason }] : [],
     ...(usage.includeUsage ? { usage: usage.value } : {}),
   };
 }

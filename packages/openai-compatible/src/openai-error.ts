@@ -1,4 +1,5 @@
 import { ProviderError, describeError, abortOutcomeOf, isProviderError, kindForStatus, retryAfterFromHeaders, type CallAbortState, type ProviderErrorKind } from '@llm-lab/core';
+import { errorAdvice } from '@llm-lab/provider-utils';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 
 /** What {@link mapOpenAIError} needs to know about the failed call. */
@@ -39,18 +40,11 @@ function retryAfterOf(headers: Headers | undefined): number | undefined {
   return resets.length > 0 ? Math.max(...resets) : undefined;
 }
 
-const ADVICE: Record<ProviderErrorKind, string> = {
+/** OpenAI's differences from the default advice (provider-utils' DEFAULT_ERROR_ADVICE). */
+const ADVICE = errorAdvice({
   authentication: 'Check the API key (config apiKey or OPENAI_API_KEY) and that it belongs to the organization and project configured.',
-  'rate-limit': 'Wait and retry, or send fewer requests at once.',
-  timeout: 'Raise timeoutMs (in the provider config or per call), or check the server load.',
-  server: 'The server failed on its side; retrying usually helps.',
-  'bad-request': 'Fix the request named in the message; retrying the same request will fail again.',
-  'content-filter': 'The content filter blocked the prompt or the answer; rephrase the input.',
-  network: 'Check that the server is reachable at baseURL (and any proxy), then retry.',
   'invalid-response': 'The server sent something that is not a valid chat completion; retrying may help.',
-  cancelled: 'The caller cancelled the call.',
-  unknown: 'See the cause for details.',
-};
+});
 
 function serverName(context: OpenAIErrorContext): string {
   return context.isOpenAIHost ? 'the OpenAI API' : `the server at ${context.baseURL}`;

@@ -16,17 +16,32 @@ export interface OpenAIModelFacts {
   reasoning: boolean;
 }
 
+/**
+ * What a GPT-4o / GPT-4.1 model does on the chat-completions API: tools (with parallel calls and
+ * streamed argument deltas), JSON mode and strict JSON-schema output, `n` alternatives,
+ * log-probabilities, images (vision models). No reasoning text: OpenAI's chat API does not return it.
+ */
 const chatCapabilities = (vision: boolean): ModelCapabilities => ({
   streaming: true,
   batch: true,
   embeddings: false,
   logprobs: true,
   tools: true,
+  parallelToolCalls: true,
   jsonMode: true,
+  jsonSchema: true,
   vision,
+  reasoning: false,
+  multipleChoices: true,
 });
 
-const reasoningCapabilities = (vision: boolean): ModelCapabilities => ({ ...chatCapabilities(vision), logprobs: false });
+/**
+ * Reasoning models (o-series, GPT-5) on the chat-completions API: tools, structured output and
+ * images (except o3-mini) as the chat models, but no log-probabilities and only one alternative
+ * (`n` stays 1); their reasoning stays hidden (counted in `usage.reasoningTokens`, its text is not
+ * returned by the chat API).
+ */
+const reasoningCapabilities = (vision: boolean): ModelCapabilities => ({ ...chatCapabilities(vision), logprobs: false, multipleChoices: false });
 
 /**
  * Prices are US dollars per million tokens (input / cached input / output), standard tier, as
@@ -116,7 +131,19 @@ export const OPENAI_MODELS: Readonly<Record<string, OpenAIModelFacts>> = {
 /** Facts for a model LLM Lab does not know (e.g. on an OpenAI-compatible server): no pricing, so cost is undefined rather than wrong. */
 export const UNKNOWN_OPENAI_MODEL: OpenAIModelFacts = {
   contextWindow: 128_000,
-  capabilities: { streaming: true, batch: true, embeddings: false, logprobs: false, tools: false, jsonMode: false, vision: false },
+  capabilities: {
+    streaming: true,
+    batch: true,
+    embeddings: false,
+    logprobs: false,
+    tools: false,
+    parallelToolCalls: false,
+    jsonMode: false,
+    jsonSchema: false,
+    vision: false,
+    reasoning: false,
+    multipleChoices: false,
+  },
   reasoning: false,
 };
 

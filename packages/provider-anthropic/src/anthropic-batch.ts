@@ -1,4 +1,5 @@
-import { ProviderError, sleep } from '@llm-lab/core';
+import { ProviderError } from '@llm-lab/core';
+import { pollWithBackoff } from '@llm-lab/provider-utils';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageBatch, MessageBatchResult } from '@anthropic-ai/sdk/resources/messages/batches';
 import type { BuiltAnthropicRequest } from './build-anthropic-request.js';
@@ -22,8 +23,8 @@ export interface MessageBatchRun {
 
 /**
  * Runs requests as one Anthropic Message Batch: creates it, polls its status with a growing wait
- * (from `pollIntervalMs`, half again longer each poll, up to `maxPollIntervalMs`) until it has
- * ended, then reads its JSONL results. Returns each request's result by `custom_id` (results come
+ * (provider-utils' pollWithBackoff: from `pollIntervalMs`, half again longer each poll, up to
+ * `maxPollIntervalMs`) until it has ended, then reads its JSONL results. Returns each request's result by `custom_id` (results come
  * in no particular order). When the caller aborts, or the batch has not ended within `maxWaitMs`,
  * the batch is cancelled (best effort, so it stops costing) and the call rejects: with the SDK's
  * abort error, or a `timeout` ProviderError. Failures of the HTTP calls reject with the SDK's error.
@@ -46,27 +47,34 @@ export async function runMessageBatch(run: MessageBatchRun): Promise<Map<string,
       // Best effort: the batch ends by itself within 24 hours.
     }
   };
-  let interval = run.batch.pollIntervalMs;
-  try {
-    while (batch.processing_status !== 'ended') {
-      if (Date.now() - startedAt + interval > run.batch.maxWaitMs) {
-        await cancel();
-        throw new ProviderError({
-          kind: 'timeout',
-          providerId: run.providerId,
-          message:
-            `${run.providerId}: Message Batch ${batch.id} had not ended after ${run.batch.maxWaitMs} ms (config batch.maxWaitMs), so it was cancelled. ` +
-            `Raise batch.maxWaitMs (batches may take up to 24 hours), or set batch.mode: concurrent for immediate answers.`,
-        });
-      }
-      await sleep(interval, signal);
-      interval = Math.min(run.batch.maxPollIntervalMs, Math.ceil(interval * 1.5));
-      batch = await client.messages.batches.retrieve(batch.id, {}, requestOptions);
-      run.onPoll?.(batch);
-    }
-  } catch (error) {
+  const polled = await pollWithBackoff({
+    initial: batch,
+    isDone: (current) => current.processing_status === 'ended',
+    poll: (current) => client.messages.batches.retrieve(current.id, {}, requestOptions),
+    pollIntervalMs: run.batch.pollIntervalMs,
+    maxPollIntervalMs: run.batch.maxPollIntervalMs,
+    // The wait counts from the batch's creation request.
+    maxWaitMs: Math.max(0, run.batch.maxWaitMs - (Date.now() - startedAt)),
+    signal,
+    onPoll: (current) => run.onPoll?.(current),
+  }).catch(async (error: unknown) => {
     if (signal?.aborted) await cancel();
     throw error;
+  });
+  batch = polled.state;
+  if (polled.outcome === 'aborted') {
+    await cancel();
+    throw signal?.reason ?? new Error('aborted');
+  }
+  if (polled.outcome === 'timed-out') {
+    await cancel();
+    throw new ProviderError({
+      kind: 'timeout',
+      providerId: run.providerId,
+      message:
+        `${run.providerId}: Message Batch ${batch.id} had not ended after ${run.batch.maxWaitMs} ms (config batch.maxWaitMs), so it was cancelled. ` +
+        `Raise batch.maxWaitMs (batches may take up to 24 hours), or set batch.mode: concurrent for immediate answers.`,
+    });
   }
   const results = new Map<string, MessageBatchResult>();
   const decoder = await client.messages.batches.results(batch.id, {}, requestOptions);

@@ -1,14 +1,29 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { faults, startFakeOpenAIServer, type FakeOpenAIServer, collectStream, providerErrorOf } from '@llm-lab/provider-testkit';
 import { createServer } from 'node:net';
-import { createOpenAI, parseOpenAIDuration, type OpenAIChatModel } from '../src/index.js';
+import OpenAI from 'openai';
+import { createNodeHttpFetch, OpenAICompatibleChatModel, parseOpenAIDuration } from '../src/index.js';
+
+/** A chat model as provider-openai's createOpenAI makes it: OpenAI's dialect over the node:http transport. */
+function createOpenAI(settings: { baseURL: string; apiKey?: string; timeoutMs?: number }) {
+  const timeoutMs = settings.timeoutMs ?? 600_000;
+  const client = new OpenAI({ baseURL: settings.baseURL, apiKey: settings.apiKey ?? 'llm-lab-no-key', timeout: timeoutMs, maxRetries: 0, logLevel: 'off', fetch: createNodeHttpFetch() });
+  return {
+    chat: (model: string) =>
+      new OpenAICompatibleChatModel(model, {
+        client,
+        provider: 'openai',
+        settings: { baseURL: settings.baseURL, timeoutMs, isOpenAIHost: false, maxTokensParameter: 'max_tokens', bufferedTransport: true },
+      }),
+  };
+}
 
 const API_KEY = 'sk-proj-SECRETSECRETSECRET0123456789';
 const ask = { messages: [{ role: 'user' as const, content: 'hello' }] };
 
 describe('OpenAI SDK errors mapped to ProviderError', () => {
   let server: FakeOpenAIServer;
-  let model: OpenAIChatModel;
+  let model: OpenAICompatibleChatModel;
 
   beforeAll(async () => {
     server = await startFakeOpenAIServer({ apiKey: API_KEY });
