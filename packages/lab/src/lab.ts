@@ -31,11 +31,14 @@ import { manageProviders } from './manage-providers.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
 
 export interface LabOptions {
-  /** Folder that `.llm-lab/` (the embedded database) lives in. Default: the process's working directory. */
+  /**
+   * The working folder: where the project's `.llm-lab/` (the embedded database, the cache) is
+   * looked for, upwards (env LLM_LAB_HOME overrides; see `findLabHome`). Default: the process's working directory.
+   */
   cwd?: string;
   /** A PostgreSQL URL. Default: the config's `storage.url`, else DATABASE_URL, else embedded PGlite. */
   databaseUrl?: string;
-  /** Folder of the embedded database. Default: the config's `storage.dataDir`, else `<cwd>/.llm-lab/db`. */
+  /** Folder of the embedded database. Default: the config's `storage.dataDir`, else `db` in the project's `.llm-lab/`. */
   dataDir?: string;
   /** PostgreSQL schema to keep the tables in (isolation on a shared server). */
   databaseSchema?: string;
