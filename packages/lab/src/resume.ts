@@ -1,6 +1,6 @@
 import { LLMLabError, redactSecrets, type LoadedConfig } from '@llm-lab/core';
 import { RunStatsCollector, type EvaluationOutcome } from '@llm-lab/evaluation';
-import type { RunRecord, Storage } from '@llm-lab/storage';
+import { eachResult, type RunRecord, type Storage } from '@llm-lab/storage';
 import type { RunOptions } from './lab.js';
 
 // Resuming a stopped run: finding it, checking the config against it, the options it was
@@ -39,14 +39,10 @@ export async function summariseStoredRun(
     { repeats },
   );
   const cases = new Set<string>();
-  const pageSize = 5_000;
-  for (let offset = 0; ; offset += pageSize) {
-    const page = await storage.listResults(runId, { limit: pageSize, offset });
-    for (const result of page) {
-      stats.add(result);
-      cases.add(result.caseId);
-    }
-    if (page.length < pageSize) break;
+  // Keyset pages: each costs the same however far into the run (an offset re-reads every row before it).
+  for await (const result of eachResult(storage, { runId }, 5_000)) {
+    stats.add(result);
+    cases.add(result.caseId);
   }
   return {
     ...outcome,
