@@ -45,9 +45,11 @@ if (!existsSync(cli)) {
 }
 
 const work = keep ?? mkdtempSync(join(tmpdir(), 'llm-lab-bench-runs-show-'));
-if (keep) {
+// A folder kept by an earlier --keep holds the run already: measure it again without rebuilding it.
+const reuse = keep !== undefined && existsSync(join(keep, 'run-id'));
+if (keep && !reuse) {
   if (existsSync(join(keep, 'db'))) {
-    console.error(`${keep} already holds a database: give a new folder to --keep`);
+    console.error(`${keep} holds a database but no finished benchmark run: give a new folder to --keep`);
     process.exit(2);
   }
   mkdirSync(keep, { recursive: true });
@@ -82,83 +84,90 @@ function cliRun(cliArgs, { stdoutFile } = {}) {
   }
 }
 
-// 1. A real run: 100 cases, 2 mock providers, about a tenth failing and a few errored calls.
-const rows = Array.from({ length: BASE_CASES }, (_, index) =>
-  JSON.stringify({ id: `case-${String(index).padStart(3, '0')}`, question: `What is ${index} + ${index}?`, answer: String(index * 2) }),
-);
-writeFileSync(join(work, 'cases.jsonl'), `${rows.join('\n')}\n`);
-writeFileSync(
-  join(work, 'llm-lab.yaml'),
-  [
-    'description: runs show benchmark',
-    'providers:',
-    '  - { id: mock:careful, config: { mode: field, field: answer, accuracy: 0.92, seed: 3 } }',
-    '  - { id: mock:flaky, config: { mode: field, field: answer, accuracy: 0.9, errorRate: 0.02, seed: 5 } }',
-    'prompts: ["{{question}}"]',
-    'dataset: { path: cases.jsonl, idField: id }',
-    'evaluators: [{ type: equals, value: "{{answer}}" }]',
-    '',
-  ].join('\n'),
-);
-let started = performance.now();
-const base = cliRun(['run', 'llm-lab.yaml', '--json', '--no-cache', '--data-dir', dataDir]);
-const runId = JSON.parse(base.stdout).runId;
-console.log(`base run ${runId}: ${BASE} results in ${base.seconds.toFixed(2)} s`);
-
-// 2. Copy its results in SQL until the run holds N.
-const pgliteEntry = createRequire(join(root, 'packages', 'storage', 'package.json'))
-  .resolve('@electric-sql/pglite')
-  .replace(/\.cjs$/, '.js');
-const { PGlite } = await import(pathToFileURL(pgliteEntry).href);
-const db = await PGlite.create(dataDir, { relaxedDurability: true, startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] });
-const copies = N / BASE;
-const CHUNK = Math.max(1, Math.floor(50_000 / BASE));
-const columns = `run_id, case_id, case_index, provider_id, provider, model, prompt_id, repeat, prompt, vars, output, passed, scores, score,
-  latency_ms, ttft_ms, queue_ms, input_tokens, output_tokens, cost_usd, cached, attempts, answered_by, error_kind, error_message, warnings`;
-for (let from = 1; from < copies; from += CHUNK) {
-  const to = Math.min(copies - 1, from + CHUNK - 1);
-  await db.query(
-    `INSERT INTO results (${columns})
-     SELECT run_id, case_id || '-' || c, case_index + c * ${BASE_CASES}, provider_id, provider, model, prompt_id, repeat, prompt, vars, output,
-       passed, scores, score, CASE WHEN latency_ms IS NULL THEN NULL ELSE latency_ms + (c * 7919 + case_index) % 997 END,
-       ttft_ms, queue_ms, input_tokens, output_tokens, cost_usd, cached, attempts, answered_by, error_kind, error_message, warnings
-     FROM results, generate_series($2::int, $3::int) AS c WHERE run_id = $1`,
-    [runId, from, to],
+async function buildRun() {
+  // 1. A real run: 100 cases, 2 mock providers, about a tenth failing and a few errored calls.
+  const rows = Array.from({ length: BASE_CASES }, (_, index) =>
+    JSON.stringify({ id: `case-${String(index).padStart(3, '0')}`, question: `What is ${index} + ${index}?`, answer: String(index * 2) }),
   );
-  if (Math.floor(from / CHUNK) % 20 === 0) process.stdout.write(`\rcopying results: ${((to + 1) * BASE).toLocaleString('en-US')} / ${N.toLocaleString('en-US')}`);
+  writeFileSync(join(work, 'cases.jsonl'), `${rows.join('\n')}\n`);
+  writeFileSync(
+    join(work, 'llm-lab.yaml'),
+    [
+      'description: runs show benchmark',
+      'providers:',
+      '  - { id: mock:careful, config: { mode: field, field: answer, accuracy: 0.92, seed: 3 } }',
+      '  - { id: mock:flaky, config: { mode: field, field: answer, accuracy: 0.9, errorRate: 0.02, seed: 5 } }',
+      'prompts: ["{{question}}"]',
+      'dataset: { path: cases.jsonl, idField: id }',
+      'evaluators: [{ type: equals, value: "{{answer}}" }]',
+      '',
+    ].join('\n'),
+  );
+  const started = performance.now();
+  const base = cliRun(['run', 'llm-lab.yaml', '--json', '--no-cache', '--data-dir', dataDir]);
+  const runId = JSON.parse(base.stdout).runId;
+  console.log(`base run ${runId}: ${BASE} results in ${base.seconds.toFixed(2)} s`);
+
+  // 2. Copy its results in SQL until the run holds N.
+  const pgliteEntry = createRequire(join(root, 'packages', 'storage', 'package.json'))
+    .resolve('@electric-sql/pglite')
+    .replace(/\.cjs$/, '.js');
+  const { PGlite } = await import(pathToFileURL(pgliteEntry).href);
+  const db = await PGlite.create(dataDir, { relaxedDurability: true, startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] });
+  const copies = N / BASE;
+  const CHUNK = Math.max(1, Math.floor(50_000 / BASE));
+  const columns = `run_id, case_id, case_index, provider_id, provider, model, prompt_id, repeat, prompt, vars, output, passed, scores, score,
+    latency_ms, ttft_ms, queue_ms, input_tokens, output_tokens, cost_usd, cached, attempts, answered_by, error_kind, error_message, warnings`;
+  for (let from = 1; from < copies; from += CHUNK) {
+    const to = Math.min(copies - 1, from + CHUNK - 1);
+    await db.query(
+      `INSERT INTO results (${columns})
+       SELECT run_id, case_id || '-' || c, case_index + c * ${BASE_CASES}, provider_id, provider, model, prompt_id, repeat, prompt, vars, output,
+         passed, scores, score, CASE WHEN latency_ms IS NULL THEN NULL ELSE latency_ms + (c * 7919 + case_index) % 997 END,
+         ttft_ms, queue_ms, input_tokens, output_tokens, cost_usd, cached, attempts, answered_by, error_kind, error_message, warnings
+       FROM results, generate_series($2::int, $3::int) AS c WHERE run_id = $1`,
+      [runId, from, to],
+    );
+    if (Math.floor(from / CHUNK) % 20 === 0) process.stdout.write(`\rcopying results: ${((to + 1) * BASE).toLocaleString('en-US')} / ${N.toLocaleString('en-US')}`);
+  }
+  process.stdout.write('\n');
+  // The totals and summary a run of this length would have stored: counts scaled, rates kept.
+  const {
+    rows: [stored],
+  } = await db.query('SELECT totals, summary FROM runs WHERE id = $1', [runId]);
+  const COUNT_KEYS = new Set(['results', 'passed', 'failed', 'errors', 'answers', 'cases', 'inputTokens', 'outputTokens']);
+  const scale = (value, key) => {
+    if (Array.isArray(value)) return value.map((item) => scale(item));
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scale(v, k)]));
+    return typeof value === 'number' && Number.isInteger(value) && COUNT_KEYS.has(key) ? value * copies : value;
+  };
+  const scaleKinds = (summary) => ({
+    ...summary,
+    providers: summary.providers.map((provider) => ({
+      ...provider,
+      errorKinds: Object.fromEntries(Object.entries(provider.errorKinds ?? {}).map(([kind, count]) => [kind, count * copies])),
+    })),
+  });
+  await db.query('UPDATE runs SET totals = $2, summary = $3 WHERE id = $1', [runId, scale(stored.totals), scaleKinds(scale(stored.summary))]);
+  const {
+    rows: [counted],
+  } = await db.query(
+    `SELECT count(*)::int AS results, (count(*) FILTER (WHERE passed IS NOT TRUE OR error_kind IS NOT NULL))::int AS unpassed FROM results WHERE run_id = $1`,
+    [runId],
+  );
+  await db.query('CHECKPOINT');
+  await db.close();
+  console.log(
+    `run ${runId}: ${counted.results.toLocaleString('en-US')} results, ${counted.unpassed.toLocaleString('en-US')} failed or errored, ` +
+      `built in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  );
+  if (counted.results !== N) throw new Error(`expected ${N} results, found ${counted.results}`);
+  writeFileSync(join(work, 'run-id'), `${runId}\n`);
+  return runId;
 }
-process.stdout.write('\n');
-// The totals and summary a run of this length would have stored: counts scaled, rates kept.
-const {
-  rows: [stored],
-} = await db.query('SELECT totals, summary FROM runs WHERE id = $1', [runId]);
-const COUNT_KEYS = new Set(['results', 'passed', 'failed', 'errors', 'answers', 'cases', 'inputTokens', 'outputTokens']);
-const scale = (value, key) => {
-  if (Array.isArray(value)) return value.map((item) => scale(item));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scale(v, k)]));
-  return typeof value === 'number' && Number.isInteger(value) && COUNT_KEYS.has(key) ? value * copies : value;
-};
-const scaleKinds = (summary) => ({
-  ...summary,
-  providers: summary.providers.map((provider) => ({
-    ...provider,
-    errorKinds: Object.fromEntries(Object.entries(provider.errorKinds ?? {}).map(([kind, count]) => [kind, count * copies])),
-  })),
-});
-await db.query('UPDATE runs SET totals = $2, summary = $3 WHERE id = $1', [runId, scale(stored.totals), scaleKinds(scale(stored.summary))]);
-const {
-  rows: [counted],
-} = await db.query(
-  `SELECT count(*)::int AS results, (count(*) FILTER (WHERE passed IS NOT TRUE OR error_kind IS NOT NULL))::int AS unpassed FROM results WHERE run_id = $1`,
-  [runId],
-);
-await db.query('CHECKPOINT');
-await db.close();
-console.log(
-  `run ${runId}: ${counted.results.toLocaleString('en-US')} results, ${counted.unpassed.toLocaleString('en-US')} failed or errored, ` +
-    `built in ${((performance.now() - started) / 1000).toFixed(0)} s`,
-);
-if (counted.results !== N) throw new Error(`expected ${N} results, found ${counted.results}`);
+
+const runId = reuse ? readFileSync(join(work, 'run-id'), 'utf8').trim() : await buildRun();
+if (reuse) console.log(`measuring run ${runId} in ${work} again`);
 
 // 3. Measure each command REPEATS times (medians), its output to a file.
 const commands = [
@@ -172,7 +181,6 @@ const commands = [
 ];
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const figures = [];
-started = performance.now();
 for (const command of commands) {
   const samples = [];
   const output = join(work, 'out.txt');
