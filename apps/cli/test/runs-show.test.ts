@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { QUICKSTART, runCli } from './helpers.js';
+import { QUICKSTART, cleanEnv, runCli } from './helpers.js';
 
 // `runs show` pages a run's results from storage instead of reading them all, and every command
 // finds the project's one store from any folder inside it.
@@ -105,8 +105,7 @@ describe('where runs are stored', () => {
     expect(listed.map((run) => run.id)).toContain(runId);
     // LLM_LAB_HOME points every command elsewhere.
     const elsewhere = join(work, 'elsewhere');
-    const env = { ...process.env, NO_COLOR: '1', LLM_LAB_HOME: elsewhere };
-    delete env.DATABASE_URL;
+    const env = cleanEnv({ LLM_LAB_HOME: elsewhere });
     const fromHome = JSON.parse((await runCli(['runs', 'list', '--json'], { cwd: project, env })).stdout) as unknown[];
     expect(fromHome).toEqual([]);
     expect(existsSync(join(elsewhere, 'db', 'PG_VERSION'))).toBe(true);
