@@ -169,6 +169,9 @@ async function buildRun() {
 const runId = reuse ? readFileSync(join(work, 'run-id'), 'utf8').trim() : await buildRun();
 if (reuse) console.log(`measuring run ${runId} in ${work} again`);
 
+const DEFAULT_PAGE = 20;
+let cursor = '';
+
 // 3. Measure each command REPEATS times (medians), its output to a file.
 const commands = [
   // What opening the embedded database costs any command: the floor under the others.
@@ -176,7 +179,9 @@ const commands = [
   { name: 'runs show <id>', args: ['runs', 'show', runId], target: true },
   { name: 'runs show <id> --failures', args: ['runs', 'show', runId, '--failures'], target: true },
   { name: 'runs show <id> --failures --sort latency --desc -n 100', args: ['runs', 'show', runId, '--failures', '--sort', 'latency', '--desc', '-n', '100'] },
-  { name: 'runs show <id> --results --offset 500000', args: ['runs', 'show', runId, '--results', '--offset', String(N / 2)] },
+  { name: `runs show <id> --results --offset ${N / 2}`, args: ['runs', 'show', runId, '--results', '--offset', String(N / 2)], keepCursor: true },
+  // The same depth by keyset: the cursor printed by the page above.
+  { name: `runs show <id> --results --cursor <after ${N / 2 + DEFAULT_PAGE}>`, args: ['runs', 'show', runId, '--results', '--cursor', () => cursor] },
   { name: 'runs show <id> --failures --all', args: ['runs', 'show', runId, '--failures', '--all'], repeats: 1 },
 ];
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -184,12 +189,15 @@ const figures = [];
 for (const command of commands) {
   const samples = [];
   const output = join(work, 'out.txt');
-  for (let i = 0; i < (command.repeats ?? REPEATS); i += 1) samples.push(cliRun([...command.args, '--data-dir', dataDir], { stdoutFile: output }));
-  const lines = readFileSync(output, 'utf8').split('\n').length - 1;
+  const commandArgs = command.args.map((arg) => (typeof arg === 'function' ? arg() : arg));
+  for (let i = 0; i < (command.repeats ?? REPEATS); i += 1) samples.push(cliRun([...commandArgs, '--data-dir', dataDir], { stdoutFile: output }));
+  const text = readFileSync(output, 'utf8');
+  const lines = text.split('\n').length - 1;
+  if (command.keepCursor) cursor = /--cursor (\S+?),/.exec(text)?.[1] ?? '';
   const figure = {
     command: command.name,
     seconds: median(samples.map((sample) => sample.seconds)),
-    cpuSeconds: median(samples.map((sample) => sample.cpuSeconds)),
+    cpuSeconds: Math.round(median(samples.map((sample) => sample.cpuSeconds)) * 100) / 100,
     rssMb: Math.round(median(samples.map((sample) => sample.rssMb))),
     outputLines: lines,
     samples: samples.length,
