@@ -92,10 +92,11 @@ const oneOf = (name: string, allowed: readonly string[]) => (value: string) => {
 storageOptions(
   program
     .command('bench')
-    .description("run a built-in benchmark suite (mmlu, gsm8k, truthfulqa, truthfulqa-mc1, arc, hellaswag, humaneval, advbench, xstest, mt-bench); 'bench list' lists them")
-    .argument('<suite>', "a suite name, or 'list'")
+    .description("run a built-in benchmark suite (mmlu, gsm8k, truthfulqa, truthfulqa-mc1, arc, hellaswag, humaneval, advbench, xstest, mt-bench) or a task file (./my-task.yaml); 'bench list' lists the suites")
+    .argument('<suite>', "a suite name, a task file (.yaml, .yml or .json), or 'list'")
     .option('-p, --provider <id>', 'a model to benchmark (repeat to compare); an id, or the id/label of an entry in --config', collect)
     .option('--config <file>', 'take provider entries (keys, base URL, settings, plugins) by id or label from this config file')
+    .option('--models-dir <dir>', 'where gguf:<name> models are looked up, as in \'models list --dir\' (default: LLM_LAB_MODELS_DIR, else ~/.cache/llm-lab/models)')
     .option('--judge <id>', 'the judge model of judged suites (mt-bench), or of refusals in advbench and xstest; an id or an entry of --config')
     .option('--data <path>', 'a local file, or a folder holding the suite\'s files, instead of the Hugging Face dataset')
     .option('--subject <name>', 'mmlu: keep this subject (repeat, or separate with commas)', collect)
@@ -141,6 +142,28 @@ storageOptions(
     .option('--provider <label>', "only this provider's results")
     .option('--case <id>', "only this case's results"),
 ).action((id: string, flags) => exitWith(import('./commands/runs.js').then((m) => m.runsShowCommand(id, flags))));
+
+program
+  .command('init')
+  .description('write a working llm-lab.yaml, a small dataset and the editor schema into a folder (runs offline with the mock provider)')
+  .argument('[folder]', 'where to write (default: the current folder)')
+  .option('--provider <id>', 'the model to evaluate, e.g. openai:gpt-4o-mini (default: mock:starter, offline)')
+  .option('--example <name>', 'qa, rag, code or safety (default: qa)')
+  .option('-y, --yes', 'take the defaults without asking')
+  .option('--force', 'replace an existing llm-lab.yaml')
+  .action((folder: string | undefined, flags) => exitWith(import('./commands/init.js').then((m) => m.initCommand(folder, flags))));
+
+program
+  .command('schema')
+  .description("print the JSON Schema of llm-lab.yaml (for editors: '# yaml-language-server: $schema=<file>')")
+  .action(() =>
+    exitWith(
+      import('@llm-lab/lab/schema/llm-lab.schema.json', { with: { type: 'json' } }).then((schema) => {
+        process.stdout.write(`${JSON.stringify(schema.default, null, 2)}\n`);
+        return 0;
+      }),
+    ),
+  );
 
 program
   .command('chat')

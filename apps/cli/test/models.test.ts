@@ -56,12 +56,38 @@ describe('models list and chat agree on a models folder', () => {
     const missing = await runCli(['chat', 'gguf:tiny', 'hi'], { env, cwd: work });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`looked for ${join(defaultDir, 'tiny')} and ${join(defaultDir, 'tiny.gguf')}`);
-    expect(missing.stderr).toContain('point at it: `--models-dir <folder>` (llm-lab chat)');
+    expect(missing.stderr).toContain('point at it: `--models-dir <folder>` (llm-lab chat, llm-lab bench)');
 
     const elsewhere = await runCli(['chat', 'gguf:nope', 'hi', '--models-dir', models], { env, cwd: work });
     expect(elsewhere.code).toBe(2);
     expect(elsewhere.stderr).toContain(`looked for ${join(models, 'nope')} and ${join(models, 'nope.gguf')}. Models in ${models}: tiny.gguf.`);
   });
+
+  it('bench --models-dir looks gguf:<name> up in that folder, as chat does', async () => {
+    const data = join(work, 'gsm8k.jsonl');
+    writeFileSync(data, `${JSON.stringify({ question: 'What is 2 + 3?', answer: 'Two and three.\n#### 5' })}\n`);
+    const elsewhere = await runCli(['bench', 'gsm8k', '--provider', 'gguf:nope', '--models-dir', models, '--data', data, '--data-dir', join(work, 'db')], { env, cwd: work });
+    expect(elsewhere.stderr).toContain(`looked for ${join(models, 'nope')} and ${join(models, 'nope.gguf')}. Models in ${models}: tiny.gguf.`);
+    expect(elsewhere.code).toBe(2);
+  });
+
+  (haveModel ? it : it.skip)('bench --models-dir runs a model by the name models list showed', async () => {
+    const folder = join(work, 'bench models');
+    await mkdir(folder);
+    copyFileSync(sharedModel, join(folder, 'stories260K.gguf'));
+    const data = join(work, 'gsm8k-one.jsonl');
+    writeFileSync(data, `${JSON.stringify({ question: 'What is 2 + 3?', answer: 'Two and three.\n#### 5' })}\n`);
+    const result = await runCli(
+      ['bench', 'gsm8k', '--provider', 'gguf:stories260K', '--models-dir', folder, '--data', data, '--max-tokens', '8', '--concurrency', '1', '--json', '--data-dir', join(work, 'db')],
+      { env, cwd: work },
+    );
+    expect(result.stderr).not.toMatch(/^error/m);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { totals: { results: number }; providers: Array<{ errors: number; outputTokens: number }> };
+    expect(report.totals.results).toBe(1);
+    expect(report.providers[0]).toMatchObject({ errors: 0 });
+    expect(report.providers[0]?.outputTokens).toBeGreaterThan(0);
+  }, 120_000);
 
   (haveModel ? it : it.skip)('the chat command models list prints runs the model', async () => {
     const folder = join(work, 'real');

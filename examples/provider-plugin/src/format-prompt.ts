@@ -1,4 +1,4 @@
-import type { ChatMessage } from '@llm-lab/core';
+import { messageText, type ChatMessage } from '@llm-lab/core';
 
 /**
  * How a conversation is written as one prompt string. Each turn template contains `{content}`,
@@ -51,7 +51,7 @@ export function formatPrompt(messages: readonly ChatMessage[], format: PromptFor
   let text = turns.prefix;
   for (const message of messages) {
     const template = message.role === 'system' ? turns.system : message.role === 'assistant' ? turns.assistant : turns.user;
-    text += template.split('{content}').join(message.content);
+    text += template.split('{content}').join(messageText(message));
   }
   text += turns.generation;
   return turns === PROMPT_FORMATS.raw ? text.replace(/\n\n$/, '') : text;

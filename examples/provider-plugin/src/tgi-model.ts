@@ -1,7 +1,9 @@
 import {
   BaseProvider,
   ProviderError,
+  StreamAccumulator,
   startCallDeadline,
+  withErrorPart,
   type CallDeadline,
   type CallOptions,
   type GenerateRequest,
@@ -69,7 +71,8 @@ export class TgiModel extends BaseProvider {
       model: this.model,
       contextWindow,
       ...(maxOutput !== undefined && maxOutput > 0 ? { maxOutputTokens: maxOutput } : {}),
-      capabilities: { streaming: true, batch: false, embeddings: false, logprobs: false, tools: false, jsonMode: true, vision: false },
+      // TGI's grammar takes the JSON schema itself, so the schema is enforced, not only JSON.
+      capabilities: { streaming: true, batch: false, embeddings: false, logprobs: false, tools: false, jsonMode: true, jsonSchema: true, vision: false },
       ...(this.settings.pricing ? { pricing: { ...this.settings.pricing } } : {}),
     };
   }
@@ -134,7 +137,12 @@ export class TgiModel extends BaseProvider {
     }
   }
 
-  async *streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
+  streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
+    // A failure after the first part is reported in band (an `error` part), then thrown.
+    return withErrorPart(this.streamParts(request, options));
+  }
+
+  private async *streamParts(request: GenerateRequest, options: CallOptions): AsyncGenerator<StreamPart> {
     const startedAt = performance.now();
     const { body, warnings } = this.buildRequest(request);
     const call = startCallDeadline(options, this.settings.timeoutMs);
@@ -143,9 +151,8 @@ export class TgiModel extends BaseProvider {
     // until the finish reason says whether they are one.
     const stops = this.settings.trimStopSequence ? (request.stop ?? []).filter((stop) => stop !== '') : [];
     const holdBack = Math.max(0, ...stops.map((stop) => stop.length));
+    const answer = new StreamAccumulator();
     let pending = '';
-    let text = '';
-    let firstTokenAt: number | undefined;
     let finish: TgiStreamEvent['details'] = null;
     try {
       const response = await this.post('/generate_stream', body, call, options);
@@ -156,13 +163,12 @@ export class TgiModel extends BaseProvider {
           if (typeof event?.error === 'string') throw mapTgiStreamError(event as TgiErrorBody, context);
           if (typeof event?.token !== 'object' || event.token === null) throw this.invalid('a stream event has no token');
           if (!event.token.special && typeof event.token.text === 'string' && event.token.text !== '') {
-            firstTokenAt ??= performance.now();
+            answer.firstTokenAt ??= performance.now();
             pending += event.token.text;
             if (pending.length > holdBack) {
               const ready = pending.slice(0, pending.length - holdBack);
               pending = pending.slice(pending.length - holdBack);
-              text += ready;
-              yield { type: 'text-delta', text: ready };
+              yield* answer.addText(ready);
             }
           }
           if (event.details) {
@@ -178,19 +184,15 @@ export class TgiModel extends BaseProvider {
         throw new ProviderError({
           kind: 'invalid-response',
           providerId: this.id,
-          message: `${this.id}: the stream from ${this.settings.baseURL} ended before its final event (after ${(text + pending).length} characters), so the answer may be cut short. Retrying usually helps.`,
+          message: `${this.id}: the stream from ${this.settings.baseURL} ended before its final event (after ${answer.characters + pending.length} characters), so the answer may be cut short. Retrying usually helps.`,
         });
       }
     } finally {
       call.dispose();
     }
-    const rest = this.trimStop(pending, finish.finish_reason, stops, text + pending);
-    if (rest !== '') {
-      text += rest;
-      yield { type: 'text-delta', text: rest };
-    }
+    yield* answer.addText(this.trimStop(pending, finish.finish_reason, stops, answer.text + pending));
     const response = this.toResponse({
-      text,
+      text: answer.text,
       finishReason: finish.finish_reason,
       inputTokens: finish.input_length,
       outputTokens: finish.generated_tokens,
@@ -198,7 +200,7 @@ export class TgiModel extends BaseProvider {
       startedAt,
     });
     yield { type: 'usage', usage: response.usage };
-    yield { type: 'finish', response: { ...response, timeToFirstTokenMs: (firstTokenAt ?? performance.now()) - startedAt } };
+    yield { type: 'finish', response: { ...response, timeToFirstTokenMs: (answer.firstTokenAt ?? performance.now()) - startedAt } };
   }
 
   /**

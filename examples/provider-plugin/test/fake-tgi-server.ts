@@ -18,7 +18,9 @@ import {
   type Fault,
   type FakeExchange,
   type FakeServerControl,
+  type NeutralRequestView,
   type RecordedRequest,
+  type ScriptedReply,
 } from '@llm-lab/provider-testkit';
 
 /** TGI's finish reasons. */
@@ -116,6 +118,7 @@ export async function startFakeTgiServer(options: FakeTgiServerOptions = {}): Pr
   const maxTotal = options.maxTotalTokens ?? 8192;
   const echo: FakeTgiResponder = (body) => String(body.inputs ?? '');
   let responder = options.responder ?? echo;
+  const replies: ScriptedReply[] = [];
   const http = createFakeHttpServer<RecordedRequest, FakeTgiFault>({ host: '127.0.0.1' });
 
   const sendJson = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -144,7 +147,8 @@ export async function startFakeTgiServer(options: FakeTgiServerOptions = {}): Pr
     const body = record.body as FakeTgiRequestBody;
     const inputs = String(body.inputs);
     const parameters = body.parameters ?? {};
-    const { pieces, finish } = generate(responder(body), parameters);
+    const scripted = replies.shift();
+    const { pieces, finish } = generate(scripted?.text ?? responder(body), parameters);
     const generatedText = pieces.join('');
     const generatedTokens = pieces.length + (finish === 'eos_token' ? 1 : 0);
     const inputLength = countWords(inputs);
@@ -223,6 +227,23 @@ export async function startFakeTgiServer(options: FakeTgiServerOptions = {}): Pr
   return fakeServerHandle(http, {
     setResponder(next: FakeTgiResponder | undefined) {
       responder = next ?? options.responder ?? echo;
+    },
+    enqueueReply(reply: ScriptedReply) {
+      replies.push(reply);
+    },
+    reset() {
+      replies.length = 0;
+      http.reset();
+    },
+    describeRequest(recorded: RecordedRequest): NeutralRequestView {
+      const body = recorded.body as FakeTgiRequestBody;
+      const grammar = body.parameters?.grammar as { type?: string; value?: Record<string, unknown> } | undefined;
+      return {
+        messages: [{ role: 'user', text: String(body.inputs ?? ''), images: [], toolCalls: [], toolResults: [] }],
+        tools: [],
+        json: grammar?.type === 'json',
+        ...(grammar?.type === 'json' && grammar.value ? { responseSchema: grammar.value } : {}),
+      };
     },
   });
 }

@@ -46,12 +46,12 @@ describe('the plugin as LLM Lab loads it', () => {
     const registry = new ProviderRegistry();
     let refused: unknown;
     try {
-      registry.register({ ...plugin, contractVersion: '2.0.0' }, 'llm-lab-provider-tgi');
+      registry.register({ ...plugin, contractVersion: '3.0.0' }, 'llm-lab-provider-tgi');
     } catch (error) {
       refused = error;
     }
     expect(isLLMLabError(refused)).toBe(true);
-    expect((refused as Error).message).toContain('2.0.0');
+    expect((refused as Error).message).toContain('3.0.0');
     expect((refused as Error).message).toContain(CONTRACT_VERSION);
   });
 });

@@ -1,5 +1,16 @@
 export * from './contract/types.js';
 export { CONTRACT_VERSION, majorOf } from './contract/version.js';
+export {
+  contentParts,
+  messageText,
+  messageToolCalls,
+  messageImages,
+  isTextOnly,
+  imageUrlOf,
+  imageBase64Of,
+  assistantMessageOf,
+} from './contract/messages.js';
+export { StreamAccumulator, withErrorPart } from './contract/stream-accumulator.js';
 export { flattenMessagesToPrompt, type FlattenedPrompt } from './contract/flatten-messages-to-prompt.js';
 export { BaseProvider, batchThroughGenerate, costFromPricing, type AssembledResponseParts } from './contract/base-provider.js';
 export {
@@ -35,6 +46,7 @@ export {
   ProviderRegistry,
   defineProvider,
   parseProviderId,
+  COMMON_PACE_CONFIG_KEYS,
   type ProviderPlugin,
   type ProviderCreateOptions,
   type RegisteredProvider,

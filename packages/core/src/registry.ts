@@ -29,9 +29,18 @@ export interface ProviderPlugin {
   description?: string;
   /** What its models can do, for listing. */
   capabilities?: Partial<ModelCapabilities>;
+  /**
+   * Keys of its `config:` that only set the pace or the transport, not which answers come back
+   * (e.g. an HTTP client's settings, a stand-in's delay). A run resumed with these changed is still
+   * the same run. `timeoutMs` and `maxRetries` always count as pace keys.
+   */
+  paceConfigKeys?: readonly string[];
   /** Makes a provider for one model. May throw ConfigError for a bad `config`. */
   create(options: ProviderCreateOptions): LanguageModelProvider;
 }
+
+/** Keys of any provider's `config:` that only set the pace: the SDK's timeout and retries. */
+export const COMMON_PACE_CONFIG_KEYS: readonly string[] = ['timeoutMs', 'maxRetries'];
 
 /** Helps plugin authors get the shape right; returns its argument. */
 export function defineProvider(plugin: ProviderPlugin): ProviderPlugin {
@@ -117,7 +126,10 @@ export class ProviderRegistry {
         'provider_contract_mismatch',
         `Provider '${plugin.name}'${source === 'built-in' ? '' : ` from '${source}'`} was built for provider contract ` +
           `${plugin.contractVersion || '(none declared)'}, but this @llm-lab/core implements contract ${CONTRACT_VERSION}. ` +
-          `Install a version of the provider built for contract ${ours}.x, or an @llm-lab/core that implements ${plugin.contractVersion}.`,
+          `Install a version of the provider built for contract ${ours}.x, or an @llm-lab/core that implements ${plugin.contractVersion}.` +
+          (theirs === 1 && ours === 2
+            ? ' Contract 2.0 changed message content (text or parts), added tools, structured output and new stream parts and capability flags: docs/plugins.md says how to move a 1.x provider.'
+            : ''),
       );
     }
     this.entries.set(plugin.name.toLowerCase(), { plugin, source });
@@ -145,6 +157,16 @@ export class ProviderRegistry {
       });
     }
     return entry.plugin.create({ model, config, ...(logger ? { logger } : {}) });
+  }
+
+  /**
+   * The pace keys of the family serving `id` ({@link ProviderPlugin.paceConfigKeys}, plus
+   * {@link COMMON_PACE_CONFIG_KEYS}); only the common ones when the family is not loaded.
+   */
+  paceConfigKeys(id: string): ReadonlySet<string> {
+    const colon = id.indexOf(':');
+    const entry = this.entries.get((colon > 0 ? id.slice(0, colon) : id).toLowerCase());
+    return new Set([...COMMON_PACE_CONFIG_KEYS, ...(entry?.plugin.paceConfigKeys ?? [])]);
   }
 
   /** Every registered provider family, sorted by name (announced ones after {@link load}). */

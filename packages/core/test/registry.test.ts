@@ -85,7 +85,8 @@ describe('plugin loading', () => {
     dir = await mkdtemp(join(tmpdir(), 'llm-lab-plugins-'));
     await writeFile(join(dir, 'package.json'), '{"name":"host","private":true}');
     await writePlugin(dir, 'llm-lab-provider-echoplug', pluginSource(CONTRACT_VERSION));
-    await writePlugin(dir, '@acme/llm-lab-provider-future', pluginSource('2.0.0'));
+    await writePlugin(dir, '@acme/llm-lab-provider-future', pluginSource('3.0.0'));
+    await writePlugin(dir, 'llm-lab-provider-old', pluginSource('1.1.0').replace("'echoplug'", "'old'"));
     await writePlugin(dir, 'llm-lab-provider-empty', 'export const nothing = 1;');
     await writePlugin(dir, 'llm-lab-provider-esmonly', pluginSource(CONTRACT_VERSION).replace("'echoplug'", "'esmonly'"), {
       '.': { types: './index.d.ts', import: './index.js' },
@@ -120,7 +121,13 @@ describe('plugin loading', () => {
 
   it('refuses a plugin for another contract version', async () => {
     await expect(new ProviderRegistry().loadPlugin('@acme/llm-lab-provider-future', { cwd: dir })).rejects.toThrow(
-      /from '@acme\/llm-lab-provider-future' was built for provider contract 2\.0\.0/,
+      /from '@acme\/llm-lab-provider-future' was built for provider contract 3\.0\.0, but this @llm-lab\/core implements contract 2\.0\.0/,
+    );
+  });
+
+  it('tells the author of a 1.x plugin what changed in contract 2.0', async () => {
+    await expect(new ProviderRegistry().loadPlugin('llm-lab-provider-old', { cwd: dir })).rejects.toThrow(
+      /built for provider contract 1\.1\.0, but this @llm-lab\/core implements contract 2\.0\.0.*docs\/plugins\.md/s,
     );
   });
 

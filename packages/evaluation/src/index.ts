@@ -8,5 +8,6 @@ export * from './evaluators/index.js';
 export * from './metrics/index.js';
 export * from './engine/index.js';
 export * from './suites/index.js';
+export * from './tasks/index.js';
 export { DatasetError, TemplateError, isDatasetError, isTemplateError } from './errors.js';
 export { resultKey, type NewResult, type ScoreRecord, type RunTotals, type ResultStore } from './storage-contract.js';

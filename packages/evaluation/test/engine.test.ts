@@ -114,6 +114,8 @@ describe('runEvaluation', () => {
     const failed = rows.filter((row) => row.errorKind === 'rate-limit');
     expect(failed.length).toBeGreaterThan(4);
     expect(failed.every((row) => row.passed === null && row.output === null && /injected rate-limit failure/.test(row.errorMessage ?? ''))).toBe(true);
+    // The run, not the provider, knows which of its settings slows it down.
+    expect(failed.every((row) => row.errorMessage?.endsWith('lower run.concurrency (or --concurrency), or set a rateLimit or concurrency limit on the provider entry.'))).toBe(true);
     const [summary] = outcome.providers;
     expect(summary).toMatchObject({ errors: failed.length + 1, errorKinds: { 'rate-limit': failed.length, template: 1 }, passed: 40 - failed.length, failed: 0, accuracy: 1 });
     expect(summary?.errorRate).toBeCloseTo((failed.length + 1) / 41, 10);

@@ -25,6 +25,14 @@ describe('equals with normalisation', () => {
     const miss = await score({ type: 'equals', value: ['{{a}}', '{{b}}'] }, 'three', { a: 'one', b: 'two' });
     expect(miss.reason).toBe("expected one of 'one', 'two', got 'three'");
   });
+
+  it('compares the first match of pattern (its first group) when one is given, as a regex filter with take_first', async () => {
+    const pattern = { type: 'equals', value: '{{answer}}', pattern: 'The answer is (\\w+)', ignoreCase: true };
+    expect(await score(pattern, 'Let me think. The answer is paris. The answer is Lyon.', { answer: 'Paris' })).toMatchObject({ passed: true, reason: "output equals 'Paris' (ignoreCase)" });
+    expect(await score(pattern, 'The answer is Lyon.', { answer: 'Paris' })).toMatchObject({ passed: false, reason: "expected 'Paris' (ignoreCase), got 'Lyon' (matched by /The answer is (\\w+)/)" });
+    expect(await score(pattern, 'Paris', { answer: 'Paris' })).toMatchObject({ passed: false, reason: "the output has no match of /The answer is (\\w+)/: 'Paris'" });
+    expect(() => build({ type: 'equals', value: 'x', pattern: '(' })).toThrow(/evaluators\[0\]\.pattern: is not a valid regular expression/);
+  });
 });
 
 describe('contains any/all', () => {

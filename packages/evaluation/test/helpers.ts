@@ -52,9 +52,13 @@ export class MemoryStore implements ResultStore {
     return results.length;
   }
 
-  async completedKeys(runId: string): Promise<Set<string>> {
+  async completedKeys(runId: string, range?: { fromCase: number; toCase: number }): Promise<Set<string>> {
     const keys = new Set<string>();
-    for (const result of this.rows.values()) if (result.runId === runId) keys.add(resultKey(result));
+    for (const result of this.rows.values()) {
+      if (result.runId !== runId) continue;
+      if (range && (result.caseIndex < range.fromCase || result.caseIndex >= range.toCase)) continue;
+      keys.add(resultKey(result));
+    }
     return keys;
   }
 

@@ -106,7 +106,7 @@ describe('--scoring loglikelihood on the multiple-choice suites', () => {
   });
 
   it('refuses log-likelihood scoring and --metric where they do not apply', async () => {
-    await expect(buildSuiteConfig({ suite: 'gsm8k', providers: ['mock:x'], scoring: 'loglikelihood' })).rejects.toThrow(/--scoring loglikelihood applies to the multiple-choice suites mmlu, arc and hellaswag, not gsm8k/);
+    await expect(buildSuiteConfig({ suite: 'gsm8k', providers: ['mock:x'], scoring: 'loglikelihood' })).rejects.toThrow(/--scoring loglikelihood applies to the multiple-choice suites mmlu, arc and hellaswag \(and task files with choices\), not gsm8k/);
     await expect(buildSuiteConfig({ suite: 'arc', providers: ['mock:x'], metric: 'acc' })).rejects.toThrow(/--metric .* applies with --scoring loglikelihood only/);
     await expect(buildSuiteConfig({ suite: 'arc', providers: ['mock:x'], scoring: 'likely' as never })).rejects.toThrow(/expected --scoring generate or loglikelihood, got 'likely'/);
   });
@@ -161,7 +161,7 @@ describe('--shots', () => {
       /--shots for arc draws exemplars from the train split, never the evaluated data, and none was found next to .*arc_challenge_test\.mosaic\.jsonl \(looked for .*arc_challenge_train\.mosaic\.jsonl\)\. Give one with --shots-data <file>/,
     );
     await expect(buildSuiteConfig({ suite: 'arc', providers: ['mock:x'], data: evaluated, shots: 5 })).rejects.toThrow(/has 3 usable rows, fewer than --shots 5/);
-    await expect(buildSuiteConfig({ suite: 'xstest', providers: ['mock:x'], shots: 2 })).rejects.toThrow(/--shots applies to mmlu, arc, hellaswag and gsm8k, not xstest/);
+    await expect(buildSuiteConfig({ suite: 'xstest', providers: ['mock:x'], shots: 2 })).rejects.toThrow(/--shots applies to mmlu, arc, hellaswag, gsm8k and task files with a fewshot block, not xstest/);
     await expect(buildSuiteConfig({ suite: 'gsm8k', providers: ['mock:x'], shots: 9 })).rejects.toThrow(/expected 0 to 8 few-shot examples \(gsm8k has 8 standard exemplars\), got 9/);
   });
 

@@ -37,7 +37,7 @@ describe('suite definitions', () => {
     for (const suite of listSuites()) {
       expect(suite.data.url).toMatch(/^https:\/\//);
       expect(suite.protocol.url).toMatch(/^https:\/\//);
-      expect(suite.hf.name).toMatch(/^[\w.-]+\/[\w.-]+$/);
+      expect(suite.hf?.name).toMatch(/^[\w.-]+\/[\w.-]+$/);
       expect(suite.defaults.temperature).toBe(0);
       expect(suite.defaults.maxTokens).toBeGreaterThan(0);
     }

@@ -1,9 +1,12 @@
-export { Lab, createLab, type LabOptions, type RunOptions, type RunReport, type RunResultCounts } from './lab.js';
-export { recordedRunOptions, type RecordedRunOptions } from './resume.js';
+export { Lab, createLab, type LabOptions, type RunOptions, type RunReport, type RunResultCounts, type SliceOptions } from './lab.js';
+export { recordedRunOptions, resolveRunOptions, type RecordedRunOptions, type ResolvedRunOptions } from './run-options.js';
+export type { RunPlan, PlanSlice, ExecutionOutcome } from '@llm-lab/evaluation';
+export { slicePlan } from '@llm-lab/evaluation';
+export type { ManagerEvent, ManagerEvents, ManagerEventListener, ManagerObserver } from '@llm-lab/provider-manager';
 export type { RunView, ShownRunStatus } from './run-status.js';
 export { createDefaultRegistry } from './builtin-providers.js';
 export { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
-export type { ProviderSummary, EvaluatorSummary, AnswererCount, InvalidRow, EvaluationOutcome } from '@llm-lab/evaluation';
+export type { ProviderSummary, EvaluatorSummary, AnswererCount, InvalidRow, EvaluationOutcome, GroupSummary, GroupAccuracy, CategoryAccuracy, MacroAverage } from '@llm-lab/evaluation';
 export type {
   RunRecord,
   ResultRecord,
@@ -25,3 +28,4 @@ export {
   type BuildSuiteConfigOptions,
   type SuiteRunConfig,
 } from '@llm-lab/evaluation';
+export { configJsonSchema, descriptionsFromConfigDocs, CONFIG_SCHEMA_URL } from './config-json-schema.js';

@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, formatConfigPath, isLLMLabError, type LabConfig, type LanguageModelProvider, type Logger, type ProviderRegistry } from '@llm-lab/core';
-import { createProviderManagerFromConfig, providerManagerConfigSchema, type ProviderManager } from '@llm-lab/provider-manager';
+import { addProvidersFromConfig, providerManagerConfigSchema, type ProviderGroup, type ProviderManager } from '@llm-lab/provider-manager';
 import { findLabHome } from '@llm-lab/storage/lab-home';
 import type { ResolvedProvider } from './resolve-providers.js';
 
@@ -8,6 +8,8 @@ import type { ResolvedProvider } from './resolve-providers.js';
 const POLICY_KEYS = ['retry', 'breaker', 'rateLimit', 'concurrency', 'cache', 'timeoutMs', 'fallbacks', 'members', 'strategy'] as const;
 
 export interface ManageProvidersOptions {
+  /** The lab's manager: the run's providers are added to it as one group. */
+  manager: ProviderManager;
   registry: ProviderRegistry;
   /** Where the config came from, for error messages. */
   file?: string;
@@ -64,15 +66,16 @@ function baseDirOf(options: ManageProvidersOptions): string {
 }
 
 /**
- * Puts every provider of a run behind the provider manager (cache, retries, circuit breaker,
- * fallbacks, load-balanced members, rate limits), from the policy keys of each `providers:`
- * entry and the run-wide `cache:`. Invalid policy fails with its place in the file.
+ * Puts every provider of a run behind the lab's provider manager, as one group (cache, retries,
+ * circuit breaker, fallbacks, load-balanced members, rate limits), from the policy keys of each
+ * `providers:` entry and the run-wide `cache:`. Invalid policy fails with its place in the file.
+ * Closing the returned group releases the run's providers; the manager lives on.
  */
 export function manageProviders(
   config: LabConfig,
   resolved: ResolvedProvider[],
   options: ManageProvidersOptions,
-): { providers: ResolvedProvider[]; manager: ProviderManager } {
+): { providers: ResolvedProvider[]; group: ProviderGroup } {
   const policies: Record<string, Record<string, unknown>> = {};
   const indexOfLabel = new Map<string, number>();
   const idOfLabel = new Map<string, string>();
@@ -102,9 +105,9 @@ export function manageProviders(
   }
 
   const byLabel = new Map<string, LanguageModelProvider>(resolved.map((entry) => [entry.label, entry.provider]));
-  let manager: ProviderManager;
+  let group: ProviderGroup;
   try {
-    manager = createProviderManagerFromConfig(parsed.data, {
+    group = addProvidersFromConfig(options.manager, parsed.data, {
       providers: byLabel,
       ids: idOfLabel,
       createProvider: (reference) => options.registry.create(reference.id, reference.config, options.logger),
@@ -117,10 +120,10 @@ export function manageProviders(
   }
   return {
     providers: resolved.map((entry) => {
-      const managed = manager.get(entry.label);
+      const managed = group.get(entry.label);
       return { ...entry, provider: managed, answerers: [...managed.members, entry.provider.id] };
     }),
-    manager,
+    group,
   };
 }
 

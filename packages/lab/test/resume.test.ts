@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { parseConfig, type LabConfigInput } from '@llm-lab/core';
+import { CONTRACT_VERSION, MockProvider, ProviderRegistry, parseConfig, type LabConfigInput } from '@llm-lab/core';
 import type { RunRecord, Storage } from '@llm-lab/storage';
 import { dropSchema, storedResults } from './helpers.js';
 import { createLab, type Lab, type RunOptions, type RunReport } from '../src/index.js';
@@ -188,6 +188,25 @@ describe('resuming a run', () => {
       await expect(findRunToResume(storage, run.id, hotter)).rejects.toThrow(/its defaults differ from the run's/);
       const otherServer = parseConfig(input('sk-old-key-0123456789abcdefghij', { baseURL: 'http://127.0.0.1:10/v1' })).config;
       await expect(findRunToResume(storage, run.id, otherServer)).rejects.toThrow(/its providers differ from the run's/);
+    });
+
+    it("accepts a plugin's own pace keys changed (the plugin declares them), and nothing else of its config", async () => {
+      const registry = new ProviderRegistry().register(
+        { name: 'pooled', contractVersion: CONTRACT_VERSION, paceConfigKeys: ['pool'], create: ({ model }) => new MockProvider(model, {}) },
+        'llm-lab-provider-pooled',
+      );
+      const input = (providerConfig: Record<string, unknown>): LabConfigInput => ({ ...config(), providers: [{ id: 'pooled:small', config: providerConfig }] });
+      const stored = parseConfig(input({ pool: { connections: 4 }, region: 'eu' })).config;
+      const run = { id: 'run-pooled', resolvedConfig: { ...stored, runOptions: { repeat: 1, limit: null, stream: false, noCache: false } } } as unknown as RunRecord;
+      const storage = { getRun: async () => run } as unknown as Storage;
+      const paceKeysOf = (id: string) => registry.paceConfigKeys(id);
+
+      const morePool = parseConfig(input({ pool: { connections: 64 }, region: 'eu' })).config;
+      await expect(findRunToResume(storage, run.id, morePool, paceKeysOf)).resolves.toBe(run);
+      // Without the family's word, a key is part of what the run is.
+      await expect(findRunToResume(storage, run.id, morePool)).rejects.toThrow(/its providers differ/);
+      const otherRegion = parseConfig(input({ pool: { connections: 4 }, region: 'us' })).config;
+      await expect(findRunToResume(storage, run.id, otherRegion, paceKeysOf)).rejects.toThrow(/its providers differ/);
     });
   });
 });

@@ -13,6 +13,9 @@ import {
   type ProviderWarning,
   type StreamPart,
   type TokenUsage,
+  type ToolCall,
+  StreamAccumulator,
+  withErrorPart,
 } from '@llm-lab/core';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
@@ -114,6 +117,11 @@ export class AnthropicChatModel extends BaseProvider {
     };
   }
 
+  /** The server that answers: its base URL, the Messages endpoint and API version (contract 1.2). */
+  cacheIdentity(): Record<string, unknown> {
+    return { baseURL: this.settings.baseURL, endpoint: 'v1/messages', apiVersion: this.settings.apiVersion };
+  }
+
   getModelInfo(): ModelInfo {
     return { ...this.info, capabilities: { ...this.info.capabilities }, ...(this.info.pricing ? { pricing: { ...this.info.pricing } } : {}) };
   }
@@ -159,17 +167,28 @@ export class AnthropicChatModel extends BaseProvider {
     }
   }
 
-  async *streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
+  /**
+   * Streams the answer: `text-delta`, `reasoning-delta` (thinking), and `tool-call-delta` from a
+   * `tool_use` block's start (id, name) and its `input_json_delta` fragments, a `tool-call` when
+   * the block stops. A failure after parts were streamed is reported as an `error` part, then thrown.
+   */
+  streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
+    return withErrorPart(this.streamParts(request, options));
+  }
+
+  private async *streamParts(request: GenerateRequest, options: CallOptions): AsyncGenerator<StreamPart> {
     const startedAt = performance.now();
     const built = this.buildRequest(request);
     const call = startCallDeadline(options, this.settings.timeoutMs);
-    let text = '';
+    const acc = new StreamAccumulator();
+    /** Content block index → tool call index, for `tool_use` blocks. */
+    const toolIndexOfBlock = new Map<number, number>();
+    const signatures: string[] = [];
     let stopReason: string | null | undefined;
     let usage: AnthropicTokenUsage | undefined;
     let usageFields: AnthropicUsageFields = {};
     let rawId: string | undefined;
     let model: string | undefined;
-    let firstTokenAt: number | undefined;
     let stopped = false;
     try {
       let stream: AsyncIterable<RawMessageStreamEvent>;
@@ -186,13 +205,37 @@ export class AnthropicChatModel extends BaseProvider {
               model = event.message.model;
               usageFields = { ...event.message.usage };
               break;
-            case 'content_block_delta':
-              if (event.delta.type === 'text_delta' && event.delta.text !== '') {
-                firstTokenAt ??= performance.now();
-                text += event.delta.text;
-                yield { type: 'text-delta', text: event.delta.text };
+            case 'content_block_start': {
+              const block = event.content_block;
+              if (block.type === 'tool_use') {
+                const index = toolIndexOfBlock.size;
+                toolIndexOfBlock.set(event.index, index);
+                // The input starts empty and arrives as input_json_delta; a proxy may send it whole here.
+                const input = block.input && typeof block.input === 'object' && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : '';
+                yield* acc.addToolCallDelta(index, { id: block.id, name: block.name, argumentsDelta: input });
+              } else if (block.type === 'thinking' && block.thinking) yield* acc.addReasoning(block.thinking);
+              else if (block.type === 'text' && block.text) yield* acc.addText(block.text);
+              break;
+            }
+            case 'content_block_delta': {
+              const delta = event.delta;
+              if (delta.type === 'text_delta') yield* acc.addText(delta.text);
+              else if (delta.type === 'thinking_delta') yield* acc.addReasoning(delta.thinking);
+              else if (delta.type === 'signature_delta') signatures.push(delta.signature);
+              else if (delta.type === 'input_json_delta') {
+                const index = toolIndexOfBlock.get(event.index);
+                if (index !== undefined && delta.partial_json !== '') yield* acc.addToolCallDelta(index, { argumentsDelta: delta.partial_json });
               }
               break;
+            }
+            case 'content_block_stop': {
+              const index = toolIndexOfBlock.get(event.index);
+              if (index === undefined) break;
+              // A tool without parameters streams no input: its arguments are an empty object.
+              if (acc.toolCalls?.[index]?.arguments === '') yield* acc.addToolCallDelta(index, { argumentsDelta: '{}' });
+              yield* acc.completeCall(index);
+              break;
+            }
             case 'message_delta': {
               stopReason = event.delta.stop_reason;
               // message_delta carries the final output count (cumulative), and input counts when the API sends them.
@@ -215,20 +258,24 @@ export class AnthropicChatModel extends BaseProvider {
       }
       // The SDK ends a stream quietly when it is aborted: say why it stopped.
       if (call.signal.aborted) throw this.mapError(new Error('aborted'), call, 'stream');
-      if (!stopped || stopReason === undefined) throw this.streamCutShort(text.length, 'message_stop');
+      if (!stopped || stopReason === undefined) throw this.streamCutShort(acc.characters, 'message_stop');
     } finally {
       call.dispose();
     }
+    yield* acc.completeAll();
     // Anthropic always reports usage (message_start, then message_delta), so no usage warning applies.
     yield* this.streamEnd({
-      text,
+      text: acc.text,
+      toolCalls: acc.toolCalls,
+      reasoning: acc.reasoning,
       finishReason: mapAnthropicFinishReason(stopReason),
       usage: usage ?? mapAnthropicUsage(usageFields),
       startedAt,
-      firstTokenAt: firstTokenAt ?? null,
+      firstTokenAt: acc.firstTokenAt ?? null,
       warnings: [...built.warnings, ...this.stopWarnings(stopReason, built)],
       model,
       rawId,
+      ...(signatures.length > 0 ? { extra: { reasoningSignatures: signatures } } : {}),
     });
   }
 
@@ -331,13 +378,15 @@ export class AnthropicChatModel extends BaseProvider {
     if (typeof message !== 'object' || message === null) throw invalid('the body is not a JSON object');
     const parsed = message as Partial<Message>;
     if (!Array.isArray(parsed.content)) throw invalid('the body has no content array');
-    const text = parsed.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+    const { text, toolCalls, reasoning, reasoningSignatures } = contentOf(parsed.content);
     const usage = mapAnthropicUsage(parsed.usage ?? {});
     const warnings = [...built.warnings, ...this.stopWarnings(parsed.stop_reason, built)];
     if (!parsed.usage) warnings.push({ type: 'other', message: `${this.id}: the server reported no token usage; usage counts are 0.` });
     const cost = this.estimateCost(usage);
     return {
       text,
+      ...(toolCalls.length > 0 ? { toolCalls } : {}),
+      ...(reasoning !== undefined ? { reasoning, reasoningSignatures } : {}),
       finishReason: mapAnthropicFinishReason(parsed.stop_reason),
       usage,
       latencyMs: performance.now() - startedAt,
@@ -348,6 +397,23 @@ export class AnthropicChatModel extends BaseProvider {
       ...(typeof parsed.id === 'string' ? { rawId: parsed.id } : {}),
     };
   }
+}
+
+/** The answer text, tool calls (`tool_use` blocks, `input` as JSON text) and thinking (with signatures) of a message's content. */
+function contentOf(content: Message['content']): { text: string; toolCalls: ToolCall[]; reasoning: string | undefined; reasoningSignatures: string[] } {
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  const thinking: string[] = [];
+  const reasoningSignatures: string[] = [];
+  for (const block of content) {
+    if (block.type === 'text') text += block.text;
+    else if (block.type === 'tool_use') toolCalls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
+    else if (block.type === 'thinking') {
+      thinking.push(block.thinking);
+      reasoningSignatures.push(block.signature);
+    }
+  }
+  return { text, toolCalls, reasoning: thinking.length > 0 ? thinking.join('') : undefined, reasoningSignatures };
 }
 
 function scaleCost(cost: CostBreakdown, factor: number): CostBreakdown {

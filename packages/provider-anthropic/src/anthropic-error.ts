@@ -29,7 +29,7 @@ const KIND_OF_TYPE: Record<string, ProviderErrorKind> = {
 
 const ADVICE: Record<ProviderErrorKind, string> = {
   authentication: 'Check the API key (config apiKey or ANTHROPIC_API_KEY) and that it may use this model.',
-  'rate-limit': 'Wait and retry, or lower run.concurrency.',
+  'rate-limit': 'Wait and retry, or send fewer requests at once.',
   timeout: 'Raise timeoutMs (in the provider config or per call), or check the server load.',
   server: 'Anthropic failed or was overloaded on its side; retrying later usually helps.',
   'bad-request': 'Fix the request named in the message; retrying the same request will fail again.',

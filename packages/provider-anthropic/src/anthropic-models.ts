@@ -21,14 +21,25 @@ export interface AnthropicModelFacts {
   structuredOutputs: boolean;
 }
 
-const capabilities = (structuredOutputs: boolean): ModelCapabilities => ({
+/**
+ * Every Claude model here has tool use (parallel calls included) and image input. None has a
+ * schema-less JSON mode (a JSON answer without a schema is asked for in the system prompt, not
+ * enforced), so `jsonMode` is false; `jsonSchema` is structured outputs (`output_config.format`).
+ * `reasoning`: extended thinking (Claude 3.7 Sonnet and the Claude 4 family). Anthropic has no
+ * `n`, so `multipleChoices` is false.
+ */
+const capabilities = (structuredOutputs: boolean, thinking: boolean): ModelCapabilities => ({
   streaming: true,
   batch: true,
   embeddings: false,
   logprobs: false,
   tools: true,
-  jsonMode: structuredOutputs,
+  parallelToolCalls: true,
+  jsonMode: false,
+  jsonSchema: structuredOutputs,
   vision: true,
+  reasoning: thinking,
+  multipleChoices: false,
 });
 
 /** Input, output, cache write and cache read prices, per million tokens. */
@@ -39,10 +50,10 @@ const price = (input: number, output: number): AnthropicModelPricing => ({
   cachedInputPerMillion: Math.round(input * 0.1 * 1000) / 1000,
 });
 
-const model = (contextWindow: number, maxOutputTokens: number, pricing: AnthropicModelPricing, structuredOutputs: boolean): AnthropicModelFacts => ({
+const model = (contextWindow: number, maxOutputTokens: number, pricing: AnthropicModelPricing, structuredOutputs: boolean, thinking = true): AnthropicModelFacts => ({
   contextWindow,
   maxOutputTokens,
-  capabilities: capabilities(structuredOutputs),
+  capabilities: capabilities(structuredOutputs, thinking),
   pricing,
   structuredOutputs,
 });
@@ -66,8 +77,8 @@ export const ANTHROPIC_MODELS: Readonly<Record<string, AnthropicModelFacts>> = {
   'claude-opus-4-0': model(200_000, 32_000, price(15, 75), false),
   'claude-sonnet-4-0': model(200_000, 64_000, price(3, 15), false),
   'claude-3-7-sonnet': model(200_000, 64_000, price(3, 15), false),
-  'claude-3-5-haiku': model(200_000, 8_192, { inputPerMillion: 0.8, outputPerMillion: 4, cacheWriteInputPerMillion: 1, cachedInputPerMillion: 0.08 }, false),
-  'claude-3-haiku': model(200_000, 4_096, { inputPerMillion: 0.25, outputPerMillion: 1.25, cacheWriteInputPerMillion: 0.3, cachedInputPerMillion: 0.03 }, false),
+  'claude-3-5-haiku': model(200_000, 8_192, { inputPerMillion: 0.8, outputPerMillion: 4, cacheWriteInputPerMillion: 1, cachedInputPerMillion: 0.08 }, false, false),
+  'claude-3-haiku': model(200_000, 4_096, { inputPerMillion: 0.25, outputPerMillion: 1.25, cacheWriteInputPerMillion: 0.3, cachedInputPerMillion: 0.03 }, false, false),
 };
 
 /** Other names of the same models: dated snapshots that do not follow `<alias>-<date>`. */
@@ -78,11 +89,15 @@ const ALIASES: Readonly<Record<string, string>> = {
   'claude-sonnet-4-20250514': 'claude-sonnet-4-0',
 };
 
-/** Facts for a model LLM Lab does not know: no pricing, so cost is undefined rather than wrong. */
+/**
+ * Facts for a model LLM Lab does not know: no pricing, so cost is undefined rather than wrong, and no
+ * capability claimed beyond streaming and batches (tools, images and thinking are still sent when a
+ * request has them; the API refuses what the model lacks).
+ */
 export const UNKNOWN_ANTHROPIC_MODEL: AnthropicModelFacts = {
   contextWindow: 200_000,
   maxOutputTokens: 4_096,
-  capabilities: { streaming: true, batch: true, embeddings: false, logprobs: false, tools: false, jsonMode: false, vision: false },
+  capabilities: { streaming: true, batch: true, embeddings: false, logprobs: false, tools: false, parallelToolCalls: false, jsonMode: false, jsonSchema: false, vision: false, reasoning: false, multipleChoices: false },
   structuredOutputs: false,
 };
 

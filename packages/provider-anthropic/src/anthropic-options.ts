@@ -121,6 +121,18 @@ export const anthropicRequestOptionsSchema = z
     serviceTier: z.enum(['auto', 'standard_only']).optional(),
     /** Marks the system prompt for prompt caching (`cache_control: { type: 'ephemeral' }`). */
     cacheSystemPrompt: z.boolean().optional(),
+    /**
+     * `thinking`: extended thinking. `{ type: 'enabled', budgetTokens }` (at least 1,024 and below
+     * `maxTokens`), `{ type: 'adaptive' }` (Claude decides; newer models) or `{ type: 'disabled' }`.
+     * The thinking comes back as `reasoning`, its signatures as `reasoningSignatures`.
+     */
+    thinking: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('enabled'), budgetTokens: z.number().int().min(1024) }).strict(),
+        z.object({ type: z.literal('adaptive') }).strict(),
+        z.object({ type: z.literal('disabled') }).strict(),
+      ])
+      .optional(),
   })
   .strict();
 

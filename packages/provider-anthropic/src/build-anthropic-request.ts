@@ -1,5 +1,5 @@
 import { ProviderError, type GenerateRequest, type ProviderWarning } from '@llm-lab/core';
-import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
+import type { MessageCreateParamsNonStreaming, Tool } from '@anthropic-ai/sdk/resources/messages';
 import { convertToAnthropicMessages } from './convert-to-anthropic-messages.js';
 import type { AnthropicModelFacts } from './anthropic-models.js';
 import { anthropicRequestOptionsSchema } from './anthropic-options.js';
@@ -31,7 +31,11 @@ const JSON_INSTRUCTION = 'Respond with a single JSON object and nothing else: no
  * and `seed`, `presencePenalty` and `frequencyPenalty` (which Anthropic lacks) are left out, each
  * with an `unsupported-setting` warning. A JSON `responseFormat` with a schema uses structured
  * outputs (`output_config.format`) on models that have them; otherwise JSON is asked for in the
- * system prompt (with the schema, if any) and a warning says it is not enforced. Unknown
+ * system prompt (with the schema, if any) and a warning says it is not enforced. Tools become
+ * `tools` (`input_schema`; `strict` on models with structured outputs), `toolChoice` becomes
+ * `tool_choice` (auto → auto, required → any, a named tool → tool, none → none) and
+ * `parallelToolCalls: false` `disable_parallel_tool_use`. `providerOptions.thinking` turns on
+ * extended thinking. `n` > 1 is ignored with a warning (Anthropic has no n). Unknown
  * `providerOptions` throw a bad-request naming them. The request must already be validated
  * (BaseProvider.validateRequest).
  */
@@ -52,7 +56,7 @@ export function buildAnthropicRequest(options: {
     throw new ProviderError({
       kind: 'bad-request',
       providerId,
-      message: `Invalid request setting 'providerOptions${where ? `.${where}` : ''}' for ${providerId}: ${issue?.message ?? 'invalid'}. Accepted providerOptions: userId, serviceTier, cacheSystemPrompt.`,
+      message: `Invalid request setting 'providerOptions${where ? `.${where}` : ''}' for ${providerId}: ${issue?.message ?? 'invalid'}. Accepted providerOptions: userId, serviceTier, cacheSystemPrompt, thinking.`,
     });
   }
   const vendor = parsedOptions.data;
@@ -118,7 +122,42 @@ export function buildAnthropicRequest(options: {
   if (request.presencePenalty !== undefined) unsupported('presencePenalty', 'does not support a presence penalty (Anthropic has no such setting)');
   if (request.frequencyPenalty !== undefined) unsupported('frequencyPenalty', 'does not support a frequency penalty (Anthropic has no such setting)');
   if (outputConfig !== undefined) body.output_config = outputConfig;
+  addTools(body, request, options.facts);
+  if (request.n !== undefined && request.n > 1) {
+    unsupported('n', `has no alternatives per call (Anthropic has no n), so one answer was generated; use repeats to sample several`);
+  }
+  if (vendor.thinking !== undefined) {
+    if (vendor.thinking.type === 'enabled') {
+      if (vendor.thinking.budgetTokens >= body.max_tokens) {
+        throw new ProviderError({
+          kind: 'bad-request',
+          providerId,
+          message: `Invalid request setting 'providerOptions.thinking.budgetTokens' for ${providerId}: it must be below max_tokens (${body.max_tokens}); raise maxTokens or lower the budget.`,
+        });
+      }
+      body.thinking = { type: 'enabled', budget_tokens: vendor.thinking.budgetTokens };
+    } else body.thinking = { type: vendor.thinking.type };
+  }
   if (vendor.userId !== undefined) body.metadata = { user_id: vendor.userId };
   if (vendor.serviceTier !== undefined) body.service_tier = vendor.serviceTier;
   return { body, warnings, defaultMaxTokens: request.maxTokens === undefined };
+}
+
+/** Adds `tools` and `tool_choice` (with `disable_parallel_tool_use` when `parallelToolCalls` is false). */
+function addTools(body: AnthropicMessagesBody, request: GenerateRequest, facts: Pick<AnthropicModelFacts, 'structuredOutputs'>): void {
+  const tools = request.tools ?? [];
+  // Without tools there is nothing to choose from: the API refuses a tool_choice alone.
+  if (tools.length === 0) return;
+  body.tools = tools.map((tool): Tool => ({
+    name: tool.name,
+    ...(tool.description !== undefined ? { description: tool.description } : {}),
+    input_schema: { type: 'object', ...(tool.parameters ?? { properties: {} }) } as Tool.InputSchema,
+    ...(tool.strict && facts.structuredOutputs ? { strict: true } : {}),
+  }));
+  const noParallel = request.parallelToolCalls === false ? { disable_parallel_tool_use: true } : {};
+  const choice = request.toolChoice;
+  if (choice === 'none') body.tool_choice = { type: 'none' };
+  else if (choice === 'required') body.tool_choice = { type: 'any', ...noParallel };
+  else if (typeof choice === 'object') body.tool_choice = { type: 'tool', name: choice.name, ...noParallel };
+  else if (choice === 'auto' || request.parallelToolCalls === false) body.tool_choice = { type: 'auto', ...noParallel };
 }

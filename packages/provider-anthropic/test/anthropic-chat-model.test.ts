@@ -27,7 +27,7 @@ describe('AnthropicChatModel against the fake Anthropic server', () => {
         { role: 'assistant', content: 'Four.' },
         { role: 'system', content: 'Use digits.' },
         { role: 'user', content: 'And three plus three?' },
-        { role: 'tool', content: '{"sum": 6}' },
+        { role: 'user', content: 'Tool result:\n{"sum": 6}' },
       ],
       maxTokens: 64,
       stop: ['\n\nHuman:', 'END'],
@@ -196,10 +196,10 @@ describe('AnthropicChatModel against the fake Anthropic server', () => {
 
   it('refuses unknown providerOptions and a conversation of only system messages, without calling the server', async () => {
     const model = anthropic.chat('claude-haiku-4-5');
-    const unknown = await providerErrorOf(() => model.generate({ messages: [{ role: 'user', content: 'hi' }], providerOptions: { thinking: true } }));
+    const unknown = await providerErrorOf(() => model.generate({ messages: [{ role: 'user', content: 'hi' }], providerOptions: { topA: 0.2 } }));
     expect(unknown.kind).toBe('bad-request');
     expect(unknown.message).toContain('providerOptions');
-    expect(unknown.message).toContain('thinking');
+    expect(unknown.message).toContain('topA');
     const systemOnly = await providerErrorOf(() => model.generate({ messages: [{ role: 'system', content: 'rules' }] }));
     expect(systemOnly.kind).toBe('bad-request');
     expect(systemOnly.message).toContain("'user' message");

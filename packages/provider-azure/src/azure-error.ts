@@ -92,7 +92,7 @@ export function mapAzureError(error: unknown, context: AzureErrorContext): Provi
     const retryAfterMs = retryAfterFromHeaders((name) => error.headers?.get(name));
     return make(
       'rate-limit',
-      `Azure OpenAI deployment '${deployment}' is rate limited (${vendorMessage}).${retryAfterMs !== undefined ? ` The server asked to wait ${retryAfterMs} ms.` : ''} Wait and retry, lower run.concurrency, or raise the deployment's quota.`,
+      `Azure OpenAI deployment '${deployment}' is rate limited (${vendorMessage}).${retryAfterMs !== undefined ? ` The server asked to wait ${retryAfterMs} ms.` : ''} Wait and retry, send fewer requests at once, or raise the deployment's quota.`,
       retryAfterMs !== undefined ? { retryAfterMs } : {},
     );
   }

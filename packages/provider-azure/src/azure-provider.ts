@@ -89,6 +89,7 @@ export function createAzure(settings: AzureProviderSettings = {}, options: Creat
         bufferedTransport: resolved.httpClient === 'node',
       },
       mapError: (error, context) => mapAzureError(error, { ...context, deployment, apiVersion: resolved.apiVersion }),
+      identity: { deployment, apiVersion: resolved.apiVersion },
     });
   const { credential: _credential, ...visible } = resolved;
   return Object.assign((deployment: string) => chat(deployment), {
@@ -108,5 +109,6 @@ export const azureProvider: ProviderPlugin = defineProvider({
   contractVersion: CONTRACT_VERSION,
   description: 'Azure OpenAI deployments (azure:<deployment>), with an API key or a Microsoft Entra ID token.',
   capabilities: { streaming: true, batch: true, jsonMode: true, tools: true, vision: true, logprobs: true, embeddings: false },
+  paceConfigKeys: ['httpClient'],
   create: ({ model, config }) => createAzure(config, { providerId: `azure:${model}` }).chat(model),
 });

@@ -56,3 +56,15 @@ describe('Azure settings', () => {
     expect(() => registry.create('azure:prod', { resourceName: 'r', apiKey: 'k', timeoutMs: 'soon' })).toThrow(/config\.timeoutMs/);
   });
 });
+
+describe('Azure cache identity', () => {
+  it('names the endpoint, the deployment and the API version, so a cached answer never crosses them', () => {
+    const identity = (endpoint: string, deployment: string, apiVersion?: string) =>
+      createAzure({ endpoint, apiKey: 'visible-check-key-0123456789', ...(apiVersion ? { apiVersion } : {}) }).chat(deployment).cacheIdentity();
+    const base = identity('https://one.openai.azure.com', 'chat-prod');
+    expect(base).toEqual({ baseURL: 'https://one.openai.azure.com', endpoint: 'chat/completions', deployment: 'chat-prod', apiVersion: AZURE_DEFAULT_API_VERSION });
+    expect(identity('https://two.openai.azure.com', 'chat-prod')).not.toEqual(base);
+    expect(identity('https://one.openai.azure.com', 'chat-canary')).not.toEqual(base);
+    expect(identity('https://one.openai.azure.com', 'chat-prod', '2025-01-01-preview')).not.toEqual(base);
+  });
+});

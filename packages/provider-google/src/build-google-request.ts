@@ -1,5 +1,5 @@
 import { ProviderError, type GenerateRequest, type ProviderWarning } from '@llm-lab/core';
-import type { Content, GenerateContentConfig, SafetySetting } from '@google/genai';
+import { FunctionCallingConfigMode, type Content, type FunctionDeclaration, type GenerateContentConfig, type SafetySetting } from '@google/genai';
 import { convertToGoogleMessages } from './convert-to-google-messages.js';
 import { googleRequestOptionsSchema } from './google-options.js';
 
@@ -20,7 +20,11 @@ const MAX_STOP_SEQUENCES = 5;
  * `maxOutputTokens`), `stop` (as `stopSequences`), `seed`, `presencePenalty` and
  * `frequencyPenalty` under the same Gemini names; a JSON `responseFormat` as `responseMimeType:
  * application/json` with its schema as `responseSchema` (or `responseJsonSchema` with
- * `providerOptions.useJsonSchema`). Only settings that are set are sent. Automatic continuation is
+ * `providerOptions.useJsonSchema`); `n` as `candidateCount`; tools as `functionDeclarations`
+ * (`parameters`, or `parametersJsonSchema` with `useJsonSchema`) and `toolChoice` as
+ * `toolConfig.functionCallingConfig` (auto → AUTO, required → ANY, a named tool → ANY with
+ * `allowedFunctionNames`, none → NONE); `providerOptions.includeThoughts` asks for thought parts.
+ * Only settings that are set are sent. Automatic continuation is
  * turned off, so one call is one HTTP request (LLM Lab's provider manager owns retries). Unknown
  * `providerOptions` throw a bad-request naming them. The request must already be validated.
  */
@@ -33,7 +37,7 @@ export function buildGoogleRequest(options: { request: GenerateRequest; model: s
     throw new ProviderError({
       kind: 'bad-request',
       providerId,
-      message: `Invalid request setting 'providerOptions${where ? `.${where}` : ''}' for ${providerId}: ${issue?.message ?? 'invalid'}. Accepted providerOptions: safetySettings, thinkingBudget, useJsonSchema, cachedContent.`,
+      message: `Invalid request setting 'providerOptions${where ? `.${where}` : ''}' for ${providerId}: ${issue?.message ?? 'invalid'}. Accepted providerOptions: safetySettings, thinkingBudget, includeThoughts, useJsonSchema, cachedContent.`,
     });
   }
   const vendor = parsedOptions.data;
@@ -73,7 +77,43 @@ export function buildGoogleRequest(options: { request: GenerateRequest; model: s
     }
   }
   if (vendor.safetySettings) config.safetySettings = vendor.safetySettings as SafetySetting[];
-  if (vendor.thinkingBudget !== undefined) config.thinkingConfig = { thinkingBudget: vendor.thinkingBudget };
+  if (vendor.thinkingBudget !== undefined || vendor.includeThoughts !== undefined) {
+    config.thinkingConfig = {
+      ...(vendor.thinkingBudget !== undefined ? { thinkingBudget: vendor.thinkingBudget } : {}),
+      ...(vendor.includeThoughts !== undefined ? { includeThoughts: vendor.includeThoughts } : {}),
+    };
+  }
+  if (request.n !== undefined && request.n > 1) config.candidateCount = request.n;
+  addTools(config, request, vendor.useJsonSchema === true, warnings, providerId);
   if (vendor.cachedContent !== undefined) config.cachedContent = vendor.cachedContent;
   return { model, contents, config, warnings };
+}
+
+/** Adds `tools` (one tool of `functionDeclarations`) and `toolConfig.functionCallingConfig`. */
+function addTools(config: GenerateContentConfig, request: GenerateRequest, useJsonSchema: boolean, warnings: ProviderWarning[], providerId: string): void {
+  const tools = request.tools ?? [];
+  if (request.parallelToolCalls === false) {
+    warnings.push({
+      type: 'unsupported-setting',
+      setting: 'parallelToolCalls',
+      message: `${providerId}: Gemini has no switch for parallel function calls; 'parallelToolCalls' was ignored.`,
+    });
+  }
+  if (tools.length === 0) return;
+  config.tools = [
+    {
+      functionDeclarations: tools.map((tool): FunctionDeclaration => {
+        const parameters = tool.parameters ?? { type: 'object', properties: {} };
+        return {
+          name: tool.name,
+          ...(tool.description !== undefined ? { description: tool.description } : {}),
+          ...(useJsonSchema ? { parametersJsonSchema: parameters } : { parameters: parameters as FunctionDeclaration['parameters'] }),
+        };
+      }),
+    },
+  ];
+  const choice = request.toolChoice;
+  if (choice === undefined) return;
+  const mode = choice === 'none' ? FunctionCallingConfigMode.NONE : choice === 'auto' ? FunctionCallingConfigMode.AUTO : FunctionCallingConfigMode.ANY;
+  config.toolConfig = { functionCallingConfig: { mode, ...(typeof choice === 'object' ? { allowedFunctionNames: [choice.name] } : {}) } };
 }

@@ -13,8 +13,13 @@ import {
   type ProviderWarning,
   type StreamPart,
   type TokenUsage,
+  type FinishReason,
+  type GeneratedChoice,
+  type ToolCall,
+  StreamAccumulator,
+  withErrorPart,
 } from '@llm-lab/core';
-import type { GenerateContentResponse, GenerateContentResponseUsageMetadata, GoogleGenAI } from '@google/genai';
+import type { Candidate, GenerateContentResponse, GenerateContentResponseUsageMetadata, GoogleGenAI } from '@google/genai';
 import { buildGoogleRequest, type BuiltGoogleRequest } from './build-google-request.js';
 import { GoogleContentFilterError, mapGoogleError } from './google-error.js';
 import { findGoogleModel, UNKNOWN_GOOGLE_MODEL, type GoogleLongContextPricing } from './google-models.js';
@@ -48,10 +53,34 @@ export function mapGoogleUsage(usage: GenerateContentResponseUsageMetadata): Tok
   };
 }
 
-/** The answer text of a response's first candidate, without thought parts. */
-function textOf(response: GenerateContentResponse): string {
-  const parts = response.candidates?.[0]?.content?.parts ?? [];
-  return parts.filter((part) => part.thought !== true && typeof part.text === 'string').map((part) => part.text as string).join('');
+/**
+ * A stable id for a function call Gemini sent without one (the Gemini API usually does): made
+ * from the response id, the candidate and the call's position, so the same answer always gets
+ * the same ids and no two calls of one conversation share one.
+ */
+export function geminiToolCallId(responseId: string | undefined, candidate: number, index: number): string {
+  return `call_${responseId ?? 'gemini'}_${candidate}_${index}`;
+}
+
+/** What one candidate (or one streamed chunk of it) holds: answer text, thought text, whole function calls. */
+function contentOf(candidate: Candidate | undefined): { text: string; reasoning: string; calls: Array<{ id?: string; name: string; arguments: string }> } {
+  let text = '';
+  let reasoning = '';
+  const calls: Array<{ id?: string; name: string; arguments: string }> = [];
+  for (const part of candidate?.content?.parts ?? []) {
+    if (part.functionCall) calls.push({ ...(part.functionCall.id ? { id: part.functionCall.id } : {}), name: part.functionCall.name ?? '', arguments: JSON.stringify(part.functionCall.args ?? {}) });
+    else if (typeof part.text === 'string') {
+      if (part.thought === true) reasoning += part.text;
+      else text += part.text;
+    }
+  }
+  return { text, reasoning, calls };
+}
+
+/** A finish reason, as a choice's: `stop` with tool calls is `tool-calls`. */
+function choiceFinish(reason: string | undefined, calls: ToolCall[]): FinishReason {
+  const mapped = mapGoogleFinishReason(reason);
+  return mapped === 'stop' && calls.length > 0 ? 'tool-calls' : mapped;
 }
 
 /** The harm categories a response rated as blocking (prompt feedback or first candidate). */
@@ -95,6 +124,11 @@ export class GoogleChatModel extends BaseProvider {
     };
   }
 
+  /** The server that answers: its base URL, the generateContent endpoint and API version (contract 1.2). */
+  cacheIdentity(): Record<string, unknown> {
+    return { baseURL: this.settings.baseURL, endpoint: 'generateContent', apiVersion: this.settings.apiVersion };
+  }
+
   getModelInfo(): ModelInfo {
     return { ...this.info, capabilities: { ...this.info.capabilities }, ...(this.info.pricing ? { pricing: { ...this.info.pricing } } : {}) };
   }
@@ -131,16 +165,27 @@ export class GoogleChatModel extends BaseProvider {
     return this.toResponse(response, warnings, startedAt);
   }
 
-  async *streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
+  /**
+   * Streams the answer: `text-delta`, `reasoning-delta` (thought parts), and each whole
+   * `functionCall` as one `tool-call-delta` and its `tool-call` (Gemini does not stream
+   * arguments). With `n` > 1, the first candidate is streamed and the others are collected into
+   * `choices`. A failure after parts were streamed is reported as an `error` part, then thrown.
+   */
+  streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
+    return withErrorPart(this.streamParts(request, options));
+  }
+
+  private async *streamParts(request: GenerateRequest, options: CallOptions): AsyncGenerator<StreamPart> {
     const startedAt = performance.now();
     const { model, contents, config, warnings } = this.buildRequest(request);
     const call = startCallDeadline(options, this.settings.timeoutMs);
-    let text = '';
+    const acc = new StreamAccumulator();
+    /** The other candidates (n > 1), by index. */
+    const others = new Map<number, { text: string; reasoning: string; toolCalls: ToolCall[]; finishReason?: string }>();
     let finishReason: string | undefined;
     let usage: TokenUsage | undefined;
     let rawId: string | undefined;
     let modelVersion: string | undefined;
-    let firstTokenAt: number | undefined;
     try {
       let stream: AsyncGenerator<GenerateContentResponse>;
       try {
@@ -160,17 +205,27 @@ export class GoogleChatModel extends BaseProvider {
               blockedCategories: blockedCategoriesOf(chunk),
             });
           }
-          const delta = textOf(chunk);
-          if (delta !== '') {
-            firstTokenAt ??= performance.now();
-            text += delta;
-            yield { type: 'text-delta', text: delta };
-          }
-          const reason = chunk.candidates?.[0]?.finishReason;
-          if (reason) {
-            finishReason = String(reason);
-            if (isGoogleContentFilterReason(finishReason)) {
-              throw new GoogleContentFilterError({ providerId: this.id, finishReason, blockedCategories: blockedCategoriesOf(chunk), partialText: text });
+          for (const candidate of chunk.candidates ?? []) {
+            const index = candidate.index ?? 0;
+            const { text, reasoning, calls } = contentOf(candidate);
+            if (index !== 0) {
+              const other = others.get(index) ?? { text: '', reasoning: '', toolCalls: [] };
+              other.text += text;
+              other.reasoning += reasoning;
+              for (const found of calls) other.toolCalls.push({ ...found, id: found.id ?? geminiToolCallId(rawId, index, other.toolCalls.length) });
+              if (candidate.finishReason) other.finishReason = String(candidate.finishReason);
+              others.set(index, other);
+              continue;
+            }
+            yield* acc.addReasoning(reasoning);
+            yield* acc.addText(text);
+            for (const found of calls) yield* acc.addToolCall({ ...found, id: found.id ?? geminiToolCallId(rawId, 0, acc.toolCalls?.length ?? 0) });
+            const reason = candidate.finishReason;
+            if (reason) {
+              finishReason = String(reason);
+              if (isGoogleContentFilterReason(finishReason)) {
+                throw new GoogleContentFilterError({ providerId: this.id, finishReason, blockedCategories: blockedCategoriesOf(chunk), partialText: acc.text });
+              }
             }
           }
         }
@@ -179,19 +234,34 @@ export class GoogleChatModel extends BaseProvider {
       }
       // An aborted body can end the stream quietly: say why it stopped.
       if (call.signal.aborted) throw this.mapError(new Error('aborted'), call, 'stream');
-      if (finishReason === undefined) throw this.streamCutShort(text.length);
+      if (finishReason === undefined) throw this.streamCutShort(acc.characters);
     } finally {
       call.dispose();
     }
+    const toolCalls = acc.toolCalls ?? [];
+    const choices: GeneratedChoice[] = [
+      { text: acc.text, ...(toolCalls.length > 0 ? { toolCalls } : {}), ...(acc.reasoning ? { reasoning: acc.reasoning } : {}), finishReason: choiceFinish(finishReason, toolCalls) },
+      ...[...others.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([, other]) => ({
+          text: other.text,
+          ...(other.toolCalls.length > 0 ? { toolCalls: other.toolCalls } : {}),
+          ...(other.reasoning ? { reasoning: other.reasoning } : {}),
+          finishReason: choiceFinish(other.finishReason, other.toolCalls),
+        })),
+    ];
     yield* this.streamEnd({
-      text,
+      text: acc.text,
+      toolCalls: acc.toolCalls,
+      reasoning: acc.reasoning,
       finishReason: mapGoogleFinishReason(finishReason),
       usage,
       startedAt,
-      firstTokenAt: firstTokenAt ?? null,
+      firstTokenAt: acc.firstTokenAt ?? null,
       warnings,
       model: modelVersion,
       rawId,
+      ...(choices.length > 1 ? { extra: { choices } } : {}),
     });
   }
 
@@ -221,19 +291,29 @@ export class GoogleChatModel extends BaseProvider {
         message: `${this.id}: ${this.settings.isGoogleHost ? 'the Gemini API' : `the server at ${this.settings.baseURL}`} answered 200 but the body has no candidates and no promptFeedback. Retrying may help; if it persists, check that baseURL points at the Gemini API.`,
       });
     }
-    const text = textOf(response);
+    const choices = (response.candidates ?? []).map((found, position): GeneratedChoice => {
+      const index = found.index ?? position;
+      const { text, reasoning, calls } = contentOf(found);
+      const toolCalls = calls.map((entry, callIndex) => ({ ...entry, id: entry.id ?? geminiToolCallId(response.responseId, index, callIndex) }));
+      const reason = found.finishReason !== undefined ? String(found.finishReason) : undefined;
+      return { text, ...(toolCalls.length > 0 ? { toolCalls } : {}), ...(reasoning ? { reasoning } : {}), finishReason: choiceFinish(reason, toolCalls) };
+    });
+    const first = choices[0]!;
     const finishReason = candidate.finishReason !== undefined ? String(candidate.finishReason) : undefined;
     if (isGoogleContentFilterReason(finishReason)) {
-      throw new GoogleContentFilterError({ providerId: this.id, finishReason, blockedCategories: blockedCategoriesOf(response), partialText: text });
+      throw new GoogleContentFilterError({ providerId: this.id, finishReason, blockedCategories: blockedCategoriesOf(response), partialText: first.text });
     }
     return this.assembleResponse({
-      text,
+      text: first.text,
+      toolCalls: first.toolCalls,
+      reasoning: first.reasoning,
       finishReason: mapGoogleFinishReason(finishReason),
       usage: response.usageMetadata ? mapGoogleUsage(response.usageMetadata) : undefined,
       startedAt,
       warnings,
       model: response.modelVersion,
       rawId: response.responseId,
+      ...(choices.length > 1 ? { extra: { choices } } : {}),
     });
   }
 }

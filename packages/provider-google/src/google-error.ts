@@ -88,7 +88,7 @@ export function parseGoogleErrorMessage(message: string): ParsedGoogleError {
 
 const ADVICE: Record<ProviderErrorKind, string> = {
   authentication: 'Check the API key (config apiKey, GEMINI_API_KEY or GOOGLE_API_KEY) and that the Gemini API is enabled for its project.',
-  'rate-limit': 'Wait and retry, or lower run.concurrency; quotas are listed at https://ai.google.dev/gemini-api/docs/rate-limits.',
+  'rate-limit': 'Wait and retry, or send fewer requests at once; quotas are listed at https://ai.google.dev/gemini-api/docs/rate-limits.',
   timeout: 'Raise timeoutMs (in the provider config or per call), or check the server load.',
   server: 'The server failed on its side; retrying usually helps.',
   'bad-request': 'Fix the request named in the message; retrying the same request will fail again.',

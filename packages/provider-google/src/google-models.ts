@@ -22,15 +22,24 @@ export interface GoogleModelFacts {
   thinking: boolean;
 }
 
-const capabilities: ModelCapabilities = {
+/**
+ * Every Gemini model here has function calling (several calls in one turn included), image input,
+ * JSON mode and response schemas, and `candidateCount` (`n`). `reasoning` (thought parts) is for
+ * the thinking models (Gemini 2.5).
+ */
+const capabilitiesOf = (thinking: boolean): ModelCapabilities => ({
   streaming: true,
   batch: true,
   embeddings: false,
   logprobs: false,
   tools: true,
+  parallelToolCalls: true,
   jsonMode: true,
+  jsonSchema: true,
   vision: true,
-};
+  reasoning: thinking,
+  multipleChoices: true,
+});
 
 /**
  * Prices are US dollars per million tokens for text, image and video input, paid tier, as listed on
@@ -43,7 +52,7 @@ export const GOOGLE_MODELS: Readonly<Record<string, GoogleModelFacts>> = {
   'gemini-2.5-pro': {
     contextWindow: 1_048_576,
     maxOutputTokens: 65_536,
-    capabilities,
+    capabilities: capabilitiesOf(true),
     pricing: { inputPerMillion: 1.25, cachedInputPerMillion: 0.31, outputPerMillion: 10 },
     longContextPricing: { aboveInputTokens: 200_000, pricing: { inputPerMillion: 2.5, cachedInputPerMillion: 0.625, outputPerMillion: 15 } },
     thinking: true,
@@ -51,28 +60,28 @@ export const GOOGLE_MODELS: Readonly<Record<string, GoogleModelFacts>> = {
   'gemini-2.5-flash': {
     contextWindow: 1_048_576,
     maxOutputTokens: 65_536,
-    capabilities,
+    capabilities: capabilitiesOf(true),
     pricing: { inputPerMillion: 0.3, cachedInputPerMillion: 0.075, outputPerMillion: 2.5 },
     thinking: true,
   },
   'gemini-2.5-flash-lite': {
     contextWindow: 1_048_576,
     maxOutputTokens: 65_536,
-    capabilities,
+    capabilities: capabilitiesOf(true),
     pricing: { inputPerMillion: 0.1, cachedInputPerMillion: 0.025, outputPerMillion: 0.4 },
     thinking: true,
   },
   'gemini-2.0-flash': {
     contextWindow: 1_048_576,
     maxOutputTokens: 8_192,
-    capabilities,
+    capabilities: capabilitiesOf(false),
     pricing: { inputPerMillion: 0.1, cachedInputPerMillion: 0.025, outputPerMillion: 0.4 },
     thinking: false,
   },
   'gemini-2.0-flash-lite': {
     contextWindow: 1_048_576,
     maxOutputTokens: 8_192,
-    capabilities,
+    capabilities: capabilitiesOf(false),
     pricing: { inputPerMillion: 0.075, outputPerMillion: 0.3 },
     thinking: false,
   },
@@ -84,9 +93,25 @@ export interface UnknownGoogleModelFacts extends Omit<GoogleModelFacts, 'pricing
   maxOutputTokens?: undefined;
 }
 
+/**
+ * A model LLM Lab does not know (a Gemma, a preview) claims nothing beyond streaming: tools,
+ * images, JSON and `n` are still sent when a request has them, and the API refuses what the model lacks.
+ */
 export const UNKNOWN_GOOGLE_MODEL: UnknownGoogleModelFacts = {
   contextWindow: 1_048_576,
-  capabilities,
+  capabilities: {
+    streaming: true,
+    batch: true,
+    embeddings: false,
+    logprobs: false,
+    tools: false,
+    parallelToolCalls: false,
+    jsonMode: false,
+    jsonSchema: false,
+    vision: false,
+    reasoning: false,
+    multipleChoices: false,
+  },
   thinking: false,
 };
 

@@ -81,6 +81,8 @@ export const googleRequestOptionsSchema = z
       .optional(),
     /** `generationConfig.thinkingConfig.thinkingBudget` for thinking models (Gemini 2.5): 0 turns thinking off where allowed, -1 lets the model decide. */
     thinkingBudget: z.number().int().min(-1).optional(),
+    /** `generationConfig.thinkingConfig.includeThoughts`: return thought summaries (as `reasoning`) on thinking models. */
+    includeThoughts: z.boolean().optional(),
     /**
      * With a JSON `responseFormat` that has a schema: send it as `responseJsonSchema` (JSON Schema as
      * is, Gemini 2.5 and later) instead of `responseSchema` (Google's OpenAPI subset, converted by the SDK). Default false.

@@ -99,21 +99,21 @@ describe('GoogleChatModel against the fake Gemini server, through @google/genai'
     expect((server.requests[1]?.body as { generationConfig: unknown }).generationConfig).toEqual({ responseMimeType: 'application/json', responseJsonSchema: schema });
   });
 
-  it('merges consecutive turns, moves late system messages and tool results, and warns about names', async () => {
+  it('merges consecutive turns, moves late system messages, and warns about names', async () => {
     const response = await google.chat('gemini-2.5-flash-lite').generate({
       messages: [
         { role: 'user', content: 'first', name: 'alice' },
         { role: 'user', content: 'second' },
         { role: 'system', content: 'late rule' },
-        { role: 'tool', content: '42' },
+        { role: 'user', content: 'third' },
       ],
     });
     expect(server.requests[0]?.body).toEqual({
-      contents: [{ role: 'user', parts: [{ text: 'first' }, { text: 'second' }, { text: 'Tool result:\n42' }] }],
+      contents: [{ role: 'user', parts: [{ text: 'first' }, { text: 'second' }, { text: 'third' }] }],
       systemInstruction: { parts: [{ text: 'late rule' }] },
       generationConfig: {},
     });
-    expect(response.text).toBe('firstsecondTool result:\n42');
+    expect(response.text).toBe('firstsecondthird');
     expect(response.warnings.map((warning) => [warning.type, warning.setting])).toEqual([
       ['unsupported-setting', 'messages[].name'],
       ['other', undefined],

@@ -42,10 +42,22 @@ export { mapOpenAIFinishReason as mapOpenAICompatibleFinishReason } from '@llm-l
 
 // In-process GGUF (node-llama-cpp, optional)
 export { createGguf, ggufProvider, type GgufProvider } from './gguf/gguf-provider.js';
-export { GgufChatModel, type GgufChatModelOptions } from './gguf/gguf-chat-model.js';
+export { GgufChatModel, type FormattedGgufPrompt, type GgufChatModelOptions } from './gguf/gguf-chat-model.js';
+export {
+  ChatTemplateError,
+  GGUF_PROMPT_FORMATS,
+  promptToString,
+  renderChatTemplatePrompt,
+  renderCompletionPrompt,
+  renderGgufPrompt,
+  toChatHistory,
+  type GgufPrompt,
+  type GgufPromptFormat,
+} from './gguf/gguf-prompt-format.js';
 export { ggufConfigSchema, ggufRequestOptionsSchema, resolveGgufSettings, type GgufProviderSettings, type ResolvedGgufSettings } from './gguf/gguf-options.js';
 export { flattenMessagesToPrompt, type FlattenedPrompt } from '@llm-lab/core';
 export { readGgufMetadata, type GgufMetadata } from './gguf/gguf-metadata.js';
+export { fileFingerprint, FINGERPRINT_EDGE_BYTES } from './gguf/file-fingerprint.js';
 export { defaultModelsDir, resolveGgufModelPath, expandHome } from './gguf/gguf-model-path.js';
 export { pullModel, resolveModelSource, type PullModelOptions, type PullModelResult, type PullProgress } from './gguf/pull-model.js';
 export { listModels, type LocalModelEntry } from './gguf/list-models.js';

@@ -10,6 +10,13 @@ await describeProviderConformance({
   createProvider: (server) => createOllama({ baseURL: server.url }).chat('llama3.2'),
 });
 
+// A model configured as having tools, images and thinking: every contract 2.0 check applies.
+await describeProviderConformance({
+  name: 'ollama:qwen2.5 (tools, vision, reasoning)',
+  startServer: () => startFakeOllamaServer({ models: ['qwen2.5:0.5b'] }),
+  createProvider: (server) => createOllama({ baseURL: server.url, capabilities: { tools: true, vision: true, reasoning: true } }).chat('qwen2.5:0.5b'),
+});
+
 await describeProviderConformance({
   name: 'openai-compatible:qwen2.5-0.5b-instruct',
   startServer: () => startFakeOpenAIServer({ apiKey: 'local-server-key-0123456789' }),

@@ -6,23 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGguf, flattenMessagesToPrompt, ggufProvider, loadedModelCount, readGgufMetadata, type GgufChatModel } from '../src/index.js';
 import { nodeLlamaCppAvailable, skipNotice, STORIES_MODEL } from './helpers.js';
-
-/** Writes a minimal GGUF header (no tensors) with the given string and uint32 keys, plus a token array to skip. */
-function writeGgufFixture(path: string, entries: Array<[string, string | number]>): void {
-  const parts: Buffer[] = [];
-  const u32 = (value: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(value); return b; };
-  const u64 = (value: number) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(value)); return b; };
-  const str = (value: string) => Buffer.concat([u64(Buffer.byteLength(value)), Buffer.from(value)]);
-  parts.push(Buffer.from('GGUF'), u32(3), u64(0), u64(entries.length + 1));
-  for (const [key, value] of entries) {
-    parts.push(str(key));
-    if (typeof value === 'string') parts.push(u32(8), str(value));
-    else parts.push(u32(4), u32(value));
-  }
-  // tokenizer.ggml.tokens: an array of 3 strings, which the reader must skip
-  parts.push(str('tokenizer.ggml.tokens'), u32(9), u32(8), u64(3), str('<s>'), str('</s>'), str('hello'));
-  writeFileSync(path, Buffer.concat(parts));
-}
+import { writeGgufFixture } from './support/gguf-file.js';
 
 describe('GGUF helpers (no inference)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'llm-lab-gguf-'));
@@ -49,7 +33,7 @@ describe('GGUF helpers (no inference)', () => {
     expect(error?.message).toContain('llm-lab models pull');
     expect(error?.message).toContain('bogus.gguf'); // lists what the folder has
     // A name is looked up in one folder: say how to point at another.
-    expect(error?.message).toContain('`--models-dir <folder>` (llm-lab chat), `config: { modelsDir: <folder> }` on the provider entry, or LLM_LAB_MODELS_DIR=<folder>');
+    expect(error?.message).toContain('`--models-dir <folder>` (llm-lab chat, llm-lab bench), `config: { modelsDir: <folder> }` on the provider entry, or LLM_LAB_MODELS_DIR=<folder>');
     // A path is not looked up in the models folder, so that advice would mislead.
     expect(() => gguf.chat(join(dir, 'missing.gguf'))).toThrow(/^(?!.*--models-dir).*No GGUF model/);
   });

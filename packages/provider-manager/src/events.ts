@@ -1,21 +1,46 @@
 import type { GenerateRequest, ProviderError, TokenUsage } from '@llm-lab/core';
 import type { BreakerSnapshot, BreakerState } from './resilience/circuit-breaker.js';
 
+/**
+ * What names one call in its `request-start` and `request-end` events: the same `requestId` in
+ * both, where it came from, and which provider and model it went to.
+ */
+export interface RequestIdentity {
+  /** Unique per call (a UUID); pairs a call's start with its end. */
+  requestId: string;
+  /**
+   * Who made the call: the call's `source` option (e.g. a gateway route, `route:/v1/chat`), else
+   * `run:<id>` for a call whose request context names a run (the engine's calls), else undefined.
+   */
+  source: string | undefined;
+  /** The managed provider's id (a run's provider label). */
+  providerId: string;
+  /** The provider family (`openai`) and model (`gpt-4o-mini`) of the managed provider. */
+  provider: string;
+  model: string;
+}
+
 /** Every event the manager emits, with its payload. Listeners run synchronously and must be quick. */
 export interface ManagerEvents {
   /** A call to a managed provider starts. */
-  'request-start': { providerId: string; request: GenerateRequest; stream: boolean };
+  'request-start': RequestIdentity & { request: GenerateRequest; stream: boolean };
   /** A call to a managed provider ends, answered (from a provider or the cache) or failed. */
-  'request-end': {
-    providerId: string;
+  'request-end': RequestIdentity & {
+    stream: boolean;
     /** Who answered (absent on failure). */
     answeredBy?: string;
     /** Wall time of the whole call, retries and waits included. */
     latencyMs: number;
     usage?: TokenUsage;
     cached: boolean;
+    /** Time to the first text of a streamed call, ms (absent when not streamed or not measured). */
+    timeToFirstTokenMs?: number;
+    /** The answer's cost in US dollars, when the provider prices it. */
+    costUsd?: number;
     /** Calls made to providers (0 for a cache hit). */
     attempts: number;
+    /** The failure's class (its ProviderError kind: `rate-limit`, `timeout`, …); absent on success. */
+    errorKind?: ProviderError['kind'];
     error?: ProviderError;
   };
   /** One call to one underlying provider ended. */
@@ -45,6 +70,12 @@ export type ManagerListener<E extends ManagerEventName> = (event: ManagerEvents[
 
 /** An observer object: any subset of the events, by name. */
 export type ManagerObserver = { [E in ManagerEventName]?: ManagerListener<E> };
+
+/** Any event, with its name in `type`: what a single listener of every event receives. */
+export type ManagerEvent = { [E in ManagerEventName]: { type: E } & ManagerEvents[E] }[ManagerEventName];
+
+/** One function for every event (see {@link ManagerEvent}). */
+export type ManagerEventListener = (event: ManagerEvent) => void;
 
 /**
  * The manager's event hub. `active[event]` is a plain boolean the hot path checks before it builds
@@ -81,8 +112,17 @@ export class ManagerEmitter {
     this.active[event] = list.length > 0;
   }
 
-  /** Subscribes every listener of an observer object; returns one function that unsubscribes them all. */
-  observe(observer: ManagerObserver): () => void {
+  /**
+   * Subscribes every listener of an observer object, or one function to every event (it gets the
+   * event's name in `type`); returns one function that unsubscribes them all.
+   */
+  observe(observer: ManagerObserver | ManagerEventListener): () => void {
+    if (typeof observer === 'function') {
+      const offs = (Object.keys(this.active) as ManagerEventName[]).map((event) =>
+        this.on(event, (payload) => observer({ type: event, ...payload } as ManagerEvent)),
+      );
+      return () => offs.forEach((off) => off());
+    }
     const offs: Array<() => void> = [];
     for (const event of Object.keys(observer) as ManagerEventName[]) {
       const listener = observer[event];

@@ -2,7 +2,14 @@ import { ConfigError, formatConfigPath, type LanguageModelProvider } from '@llm-
 import type { CreateCacheContext } from './cache/create-cache.js';
 import { providerIdSchema, providerManagerConfigSchema, type MemberEntry, type ProviderManagerConfigInput } from './config-schema.js';
 import type { ManagerObserver } from './events.js';
-import { createProviderManager, type ManagedProviderDefinition, type ProviderManager, type ProviderManagerOptions } from './provider-manager.js';
+import {
+  createProviderManager,
+  type ManagedProviderDefinition,
+  type ProviderGroup,
+  type ProviderGroupOptions,
+  type ProviderManager,
+  type ProviderManagerOptions,
+} from './provider-manager.js';
 
 /** A provider entry as the manager asks for it: an id and the `config:` block it was given. */
 export interface ProviderReference {
@@ -64,6 +71,26 @@ function resolveFallback(name: string, owner: string, index: number, options: Ma
  * matches. Throws a ConfigError for invalid settings or a fallback id shared by several providers.
  */
 export function createProviderManagerFromConfig(settings: ProviderManagerConfigInput, options: ManagerFromConfigOptions): ProviderManager {
+  return createProviderManager({
+    ...groupFromConfig(settings, options),
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
+}
+
+/**
+ * Adds the providers of config settings to an existing manager, as one group (its own policies
+ * and cache, see {@link createProviderManagerFromConfig}): how a long-lived lab manages each
+ * run's providers through the one manager its observers watch.
+ */
+export function addProvidersFromConfig(
+  manager: ProviderManager,
+  settings: ProviderManagerConfigInput,
+  options: Omit<ManagerFromConfigOptions, 'observer'>,
+): ProviderGroup {
+  return manager.add(groupFromConfig(settings, options));
+}
+
+function groupFromConfig(settings: ProviderManagerConfigInput, options: Omit<ManagerFromConfigOptions, 'observer'>): ProviderGroupOptions {
   const config = providerManagerConfigSchema.parse(settings);
   const definitions: ManagedProviderDefinition[] = [];
   const defined = new Set<string>();
@@ -93,12 +120,11 @@ export function createProviderManagerFromConfig(settings: ProviderManagerConfigI
     for (const fallback of entry?.fallbacks ?? []) add(fallback, undefined);
   };
   for (const [id, provider] of options.providers) add(id, provider);
-  return createProviderManager({
+  return {
     providers: definitions,
     cache: config.cache,
     singleFlight: config.singleFlight,
     ...(options.callTimeout ? { callTimeout: options.callTimeout } : {}),
-    ...(options.observer ? { observer: options.observer } : {}),
     ...(options.cacheContext ? { cacheContext: options.cacheContext } : {}),
-  });
+  };
 }

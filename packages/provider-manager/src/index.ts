@@ -2,10 +2,12 @@ export {
   createProviderManager,
   type ProviderManager,
   type ProviderManagerOptions,
+  type ProviderGroup,
+  type ProviderGroupOptions,
   type ManagedProviderDefinition,
   type MemberDefinition,
 } from './provider-manager.js';
-export { createProviderManagerFromConfig, type ManagerFromConfigOptions, type ProviderReference } from './from-config.js';
+export { createProviderManagerFromConfig, addProvidersFromConfig, type ManagerFromConfigOptions, type ProviderReference } from './from-config.js';
 export { ManagedProvider, type ManagedCallOptions } from './managed-provider.js';
 export {
   providerManagerConfigSchema,
@@ -32,7 +34,7 @@ export {
   type BalancingStrategy,
   type MemberEntry,
 } from './config-schema.js';
-export type { ManagerEvents, ManagerEventName, ManagerListener, ManagerObserver } from './events.js';
+export type { ManagerEvents, ManagerEvent, ManagerEventListener, ManagerEventName, ManagerListener, ManagerObserver, RequestIdentity } from './events.js';
 export type { ResponseCache } from './cache/response-cache.js';
 export { MemoryResponseCache, createMemoryCache, type MemoryCacheOptions } from './cache/memory-cache.js';
 export { DiskResponseCache, createDiskCache, type DiskCacheOptions } from './cache/disk-cache.js';
@@ -40,7 +42,7 @@ export { RedisResponseCache, createRedisCache, type RedisCacheOptions } from './
 export { createCacheFromSettings, fallbackCacheFor, DEFAULT_DISK_CACHE_DIR, type CreateCacheContext } from './cache/create-cache.js';
 export { MAX_CONSECUTIVE_CACHE_FAILURES } from './cache/cache-guard.js';
 export { CACHE_UNAVAILABLE, isCacheUnavailable } from './cache/response-cache.js';
-export { cacheKeyOf, canonicalJson } from './cache/cache-key.js';
+export { cacheKeyOf, canonicalJson, providerIdentity } from './cache/cache-key.js';
 export { CircuitBreaker, type BreakerState, type BreakerSnapshot, type BreakerPermit } from './resilience/circuit-breaker.js';
 export { retryDelayMs } from './resilience/retry-policy.js';
 export { isHealthFailure, shouldFallBack } from './resilience/failure-policy.js';

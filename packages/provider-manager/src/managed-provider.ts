@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   CONTRACT_VERSION,
   batchThroughGenerate,
@@ -16,10 +17,10 @@ import {
   type StreamPart,
   type TokenUsage,
 } from '@llm-lab/core';
-import { cacheKeyOf, requestIdentity } from './cache/cache-key.js';
+import { cacheKeyOf, providerIdentity, requestIdentity } from './cache/cache-key.js';
 import type { ResponseCache } from './cache/response-cache.js';
 import type { BalancingStrategy, RetrySettings } from './config-schema.js';
-import type { ManagerEmitter } from './events.js';
+import type { ManagerEmitter, RequestIdentity } from './events.js';
 import type { LoadBalancer } from './load-balancer.js';
 import { estimateTokens, type Member } from './member.js';
 import { abortableSleep, cancelledError } from './resilience/abortable-sleep.js';
@@ -32,6 +33,11 @@ import { retryDelayMs } from './resilience/retry-policy.js';
 export interface ManagedCallOptions extends CallOptions {
   /** `use` (default) reads and writes the cache; `refresh` skips the read but stores the answer; `bypass` does neither. */
   cache?: 'use' | 'refresh' | 'bypass';
+  /**
+   * Who makes the call, as events name it (`RequestIdentity.source`), e.g. a gateway route.
+   * Default `run:<id>` when the request's context names a run.
+   */
+  source?: string;
 }
 
 /** One logical provider as the manager runs it: its members and its policies. */
@@ -40,6 +46,8 @@ export interface Target {
   readonly provider: string;
   readonly model: string;
   readonly members: readonly Member[];
+  /** The members' providers, in order (what the cache key's provider identity is made of). */
+  readonly providers: readonly LanguageModelProvider[];
   readonly strategy: BalancingStrategy;
   readonly balancer: LoadBalancer;
   readonly retry: RetrySettings;
@@ -129,15 +137,16 @@ export class ManagedProvider implements LanguageModelProvider {
   /** One call, answered whole. Rejects with a ProviderError after retries and fallbacks are used up. */
   async generate(request: GenerateRequest, options: ManagedCallOptions = {}): Promise<GenerateResponse> {
     const emitter = this.context.emitter;
+    const identity = emitter.active['request-start'] || emitter.active['request-end'] ? this.identify(request, options) : undefined;
     const startedAt = emitter.active['request-end'] ? performance.now() : 0;
-    if (emitter.active['request-start']) emitter.emit('request-start', { providerId: this.id, request, stream: false });
+    if (identity && emitter.active['request-start']) emitter.emit('request-start', { ...identity, request, stream: false });
     try {
       const response = await this.generateThroughChain(request, options);
-      if (emitter.active['request-end']) this.emitEnd(startedAt, response, undefined);
+      if (identity && emitter.active['request-end']) this.emitEnd(identity, false, startedAt, response, undefined);
       return response;
     } catch (error) {
       const failure = toProviderError(error, this.id);
-      if (emitter.active['request-end']) this.emitEnd(startedAt, undefined, failure);
+      if (identity && emitter.active['request-end']) this.emitEnd(identity, false, startedAt, undefined, failure);
       throw failure;
     }
   }
@@ -149,8 +158,9 @@ export class ManagedProvider implements LanguageModelProvider {
    */
   async *streamGenerate(request: GenerateRequest, options: ManagedCallOptions = {}): AsyncIterable<StreamPart> {
     const emitter = this.context.emitter;
+    const identity = emitter.active['request-start'] || emitter.active['request-end'] ? this.identify(request, options) : undefined;
     const startedAt = emitter.active['request-end'] ? performance.now() : 0;
-    if (emitter.active['request-start']) emitter.emit('request-start', { providerId: this.id, request, stream: true });
+    if (identity && emitter.active['request-start']) emitter.emit('request-start', { ...identity, request, stream: true });
     const chain = this.targets();
     let final: GenerateResponse | undefined;
     // Calls made by the providers of the chain that failed before the one answering.
@@ -178,10 +188,10 @@ export class ManagedProvider implements LanguageModelProvider {
       }
     } catch (error) {
       const failure = toProviderError(error, this.id);
-      if (emitter.active['request-end']) this.emitEnd(startedAt, undefined, failure);
+      if (identity && emitter.active['request-end']) this.emitEnd(identity, true, startedAt, undefined, failure);
       throw failure;
     }
-    if (emitter.active['request-end']) this.emitEnd(startedAt, final, undefined);
+    if (identity && emitter.active['request-end']) this.emitEnd(identity, true, startedAt, final, undefined);
   }
 
   /** Many calls, at most `options.concurrency` (default 8) at once; each item says how it went. */
@@ -242,7 +252,8 @@ export class ManagedProvider implements LanguageModelProvider {
     if (cache === undefined && !singleFlight) return this.attempts(target, request, options, waitForBreaker);
     const startedAt = performance.now();
     // Without a cache, single flight needs only the request's identity, not its sha256.
-    const key = cache !== undefined ? cacheKeyOf(target.id, request) : requestIdentity(target.id, request);
+    const identity = providerIdentity(target.providers);
+    const key = cache !== undefined ? cacheKeyOf(target.id, request, identity) : requestIdentity(target.id, request, identity);
     if (cache !== undefined && mode === 'use') {
       const hit = await this.readCache(cache, key, target);
       if (hit !== undefined) return this.fromCache(hit, target, startedAt);
@@ -335,7 +346,7 @@ export class ManagedProvider implements LanguageModelProvider {
     const mode = options.cache ?? 'use';
     const cache = target.cacheEnabled && mode !== 'bypass' ? this.context.cache : undefined;
     const firstStartedAt = performance.now();
-    const key = cache !== undefined ? cacheKeyOf(target.id, request) : undefined;
+    const key = cache !== undefined ? cacheKeyOf(target.id, request, providerIdentity(target.providers)) : undefined;
     if (cache !== undefined && key !== undefined && mode === 'use') {
       const hit = await this.readCache(cache, key, target);
       if (hit !== undefined) {
@@ -556,14 +567,36 @@ export class ManagedProvider implements LanguageModelProvider {
     if (emitter.active.fallback) emitter.emit('fallback', { providerId: this.id, from: from.id, to: to.id, error });
   }
 
-  private emitEnd(startedAt: number, response: GenerateResponse | undefined, error: ProviderError | undefined): void {
-    this.context.emitter.emit('request-end', {
+  /** The identity of one call, for its events. Made only when someone listens. */
+  private identify(request: GenerateRequest, options: ManagedCallOptions): RequestIdentity {
+    const runId = request.context?.runId;
+    return {
+      requestId: randomUUID(),
+      source: options.source ?? (runId !== undefined ? `run:${runId}` : undefined),
       providerId: this.id,
+      provider: this.provider,
+      model: this.model,
+    };
+  }
+
+  private emitEnd(
+    identity: RequestIdentity,
+    stream: boolean,
+    startedAt: number,
+    response: GenerateResponse | undefined,
+    error: ProviderError | undefined,
+  ): void {
+    this.context.emitter.emit('request-end', {
+      ...identity,
+      stream,
       latencyMs: performance.now() - startedAt,
       cached: response?.cached ?? false,
-      attempts: response?.attempts ?? 0,
+      // A failure carries the calls made before it gave up.
+      attempts: response?.attempts ?? error?.attempts ?? 0,
       ...(response ? { answeredBy: response.answeredBy, usage: response.usage } : {}),
-      ...(error ? { error } : {}),
+      ...(response?.timeToFirstTokenMs !== undefined ? { timeToFirstTokenMs: response.timeToFirstTokenMs } : {}),
+      ...(response?.cost ? { costUsd: response.cost.totalUsd } : {}),
+      ...(error ? { error, errorKind: error.kind } : {}),
     });
   }
 }

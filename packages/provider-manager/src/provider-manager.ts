@@ -9,7 +9,7 @@ import {
   type ProviderPolicy,
   type ProviderPolicyInput,
 } from './config-schema.js';
-import { ManagerEmitter, type ManagerEventName, type ManagerListener, type ManagerObserver } from './events.js';
+import { ManagerEmitter, type ManagerEventListener, type ManagerEventName, type ManagerListener, type ManagerObserver } from './events.js';
 import { LoadBalancer } from './load-balancer.js';
 import { ManagedProvider, type ManagerContext, type Target } from './managed-provider.js';
 import { Member } from './member.js';
@@ -28,8 +28,12 @@ export interface ManagedProviderDefinition extends Omit<ProviderPolicyInput, 'me
   members?: MemberDefinition[];
 }
 
-/** Options of {@link createProviderManager}. */
-export interface ProviderManagerOptions {
+/**
+ * A group of providers managed together: their policies, and the cache, single flight and
+ * fallbacks they share. A manager starts with one (its `providers`); `manager.add` adds more, e.g.
+ * one per run of a long-lived lab, or the routes of a gateway, all observed through one manager.
+ */
+export interface ProviderGroupOptions {
   /** The providers to manage; a bare provider gets the default policy. At least one. */
   providers: Array<ManagedProviderDefinition | LanguageModelProvider>;
   /**
@@ -49,28 +53,57 @@ export interface ProviderManagerOptions {
    * timeout with every call (the lab's `run.timeoutMs`), where a provider's own is more specific.
    */
   callTimeout?: 'override' | 'default';
-  /** Listeners subscribed from the start. */
-  observer?: ManagerObserver;
   /** Where a disk cache's relative `dir` and `REDIS_URL` are resolved. */
   cacheContext?: CreateCacheContext;
 }
 
-/** The manager: its providers, its events, and inspection. */
-export interface ProviderManager {
-  /** Every managed provider, in definition order. */
+/** Options of {@link createProviderManager}: its first group of providers (may be empty), and observers. */
+export interface ProviderManagerOptions extends Omit<ProviderGroupOptions, 'providers'> {
+  /**
+   * The providers to manage from the start; a bare provider gets the default policy. Empty (or
+   * left out) for a manager that gets its providers later, group by group, with `add`.
+   */
+  providers?: ProviderGroupOptions['providers'];
+  /** Listeners subscribed from the start. */
+  observer?: ManagerObserver;
+}
+
+/** Providers added to a manager together (see {@link ProviderGroupOptions}). */
+export interface ProviderGroup {
+  /** The group's managed providers, in definition order. */
   readonly providers: readonly ManagedProvider[];
-  /** The response cache in use, if any (after a `cache-unavailable` event: its fallback, or none). */
+  /** The group's response cache, if any. */
   readonly cache: ResponseCache | undefined;
-  /** The managed provider with this id; throws a ConfigError listing the known ids otherwise. */
+  /** The group's managed provider with this id; throws a ConfigError listing the known ids otherwise. */
   get(id: string): ManagedProvider;
+  /** The circuit breakers of the group's members. */
+  breakers(): BreakerSnapshot[];
+  /** Closes the group's providers (once each) and the cache it made, and removes it from the manager. */
+  close(): Promise<void>;
+}
+
+/**
+ * The manager: its providers, its events, and inspection. `providers`, `cache`, `get` and
+ * `breakers` are those of its first group (the providers it was created with); groups added
+ * later are reached through what `add` returns, and all of them emit through this manager.
+ */
+export interface ProviderManager {
+  /** Every managed provider of the first group, in definition order. */
+  readonly providers: readonly ManagedProvider[];
+  /** The first group's response cache, if any (after a `cache-unavailable` event: its fallback, or none). */
+  readonly cache: ResponseCache | undefined;
+  /** The first group's managed provider with this id; throws a ConfigError listing the known ids otherwise. */
+  get(id: string): ManagedProvider;
+  /** Adds a group of providers, with their own policies and cache; their events go to this manager's listeners. */
+  add(group: ProviderGroupOptions): ProviderGroup;
   /** Subscribes to an event; returns a function that unsubscribes. */
   on<E extends ManagerEventName>(event: E, listener: ManagerListener<E>): () => void;
   off<E extends ManagerEventName>(event: E, listener: ManagerListener<E>): void;
-  /** Subscribes an observer object; returns a function that unsubscribes it. */
-  observe(observer: ManagerObserver): () => void;
-  /** The circuit breakers of every member, by member name. */
+  /** Subscribes an observer object, or one function to every event (named in `type`); returns a function that unsubscribes it. */
+  observe(observer: ManagerObserver | ManagerEventListener): () => void;
+  /** The circuit breakers of every member of the first group, by member name. */
   breakers(): BreakerSnapshot[];
-  /** Closes every underlying provider (once each) and the cache the manager made. */
+  /** Closes every group: every underlying provider (once each) and the caches the manager made. */
   close(): Promise<void>;
 }
 
@@ -107,10 +140,43 @@ function parsePolicy(definition: ManagedProviderDefinition, label: string): Prov
  * const response = await manager.get('openai:gpt-4o-mini').generate({ messages: [{ role: 'user', content: 'Hi' }] });
  * ```
  */
-export function createProviderManager(options: ProviderManagerOptions): ProviderManager {
-  if (options.providers.length === 0) throw new ConfigError({ message: 'the provider manager needs at least one provider', path: 'providers' });
+export function createProviderManager(options: ProviderManagerOptions = {}): ProviderManager {
   const emitter = new ManagerEmitter();
   if (options.observer) emitter.observe(options.observer);
+  const groups = new Set<ProviderGroup>();
+  const add = (group: ProviderGroupOptions): ProviderGroup => {
+    const made = createGroup(group, emitter, () => groups.delete(made));
+    groups.add(made);
+    return made;
+  };
+  const first = (options.providers?.length ?? 0) > 0 ? add({ ...options, providers: options.providers ?? [] }) : undefined;
+  const none = () => new ConfigError({ message: 'this provider manager was created without providers; use the group that add() returned' });
+
+  return {
+    get providers() {
+      return first?.providers ?? [];
+    },
+    get cache() {
+      return first?.cache;
+    },
+    get(id) {
+      if (!first) throw none();
+      return first.get(id);
+    },
+    add,
+    on: (event, listener) => emitter.on(event, listener),
+    off: (event, listener) => emitter.off(event, listener),
+    observe: (observer) => emitter.observe(observer),
+    breakers: () => first?.breakers() ?? [],
+    async close() {
+      await Promise.all([...groups].map((group) => group.close()));
+    },
+  };
+}
+
+/** One group of a manager: everything `createProviderManager` did for its providers before groups existed. */
+function createGroup(options: ProviderGroupOptions, emitter: ManagerEmitter, onClose: () => void): ProviderGroup {
+  if (options.providers.length === 0) throw new ConfigError({ message: 'a group of managed providers needs at least one provider', path: 'providers' });
 
   let cache: ResponseCache | undefined;
   let ownsCache = false;
@@ -165,6 +231,7 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
       provider: parsedId.provider,
       model: parsedId.model,
       members,
+      providers: members.map((member) => member.provider),
       strategy: policy.strategy,
       balancer: new LoadBalancer(members, policy.strategy),
       retry: policy.retry,
@@ -211,6 +278,7 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
   const providers = [...targets.values()].map((target) => new ManagedProvider(target, context));
   const byId = new Map(providers.map((provider) => [provider.id, provider]));
 
+  let closing: Promise<void> | undefined;
   return {
     providers,
     get cache() {
@@ -221,13 +289,14 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
       if (!provider) throw new ConfigError({ message: `no managed provider has the id ${id} (known: ${[...byId.keys()].join(', ')})` });
       return provider;
     },
-    on: (event, listener) => emitter.on(event, listener),
-    off: (event, listener) => emitter.off(event, listener),
-    observe: (observer) => emitter.observe(observer),
     breakers: () => [...membersByProvider.values()].map((member) => member.breaker.snapshot()),
-    async close() {
-      await Promise.all([...membersByProvider.values()].map((member) => context.closeMember(member)));
-      await caches.close();
+    close() {
+      closing ??= (async () => {
+        onClose();
+        await Promise.all([...membersByProvider.values()].map((member) => context.closeMember(member)));
+        await caches.close();
+      })();
+      return closing;
     },
   };
 }

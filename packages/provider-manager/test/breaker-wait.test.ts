@@ -53,8 +53,8 @@ describe('a call with no fallback waits for the open breaker within its retry bu
   it('a fault burst opens the breaker; all 300 cases are answered after the cooldown, through one probe', async () => {
     const { server, state } = await burstServer();
     const manager = createProviderManager({
-      // A cooldown long enough for requests sent before the breaker opened to have reached the server.
-      providers: [{ provider: openaiAt(server), retry: RETRY, breaker: { failureThreshold: 5, cooldownMs: 600 } }],
+      // A cooldown long enough for requests sent before the breaker opened to have reached the server, even on a busy machine.
+      providers: [{ provider: openaiAt(server), retry: RETRY, breaker: { failureThreshold: 5, cooldownMs: 2_000 } }],
       cache: false,
     });
     // The burst ends when the breaker opens: what matters is what the calls do while it is open.

@@ -144,3 +144,31 @@ describe('cache policy', () => {
     expect(chatRequests(server)).toBe(2);
   });
 });
+
+describe('the persistent cache and the server behind a provider id', () => {
+  it('does not serve an answer of one server to the same id pointed at another server', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'llm-lab-manager-cache-'));
+    dirs.push(dir);
+    const first = await startServer();
+    const second = await startServer();
+    const ask0 = ask('which server?', { temperature: 0 });
+    const before = createProviderManager({ providers: [openaiAt(first)], cache: { kind: 'disk', dir } });
+    try {
+      expect((await before.get('openai:gpt-4o-mini').generate(ask0)).cached).toBe(false);
+      expect((await before.get('openai:gpt-4o-mini').generate(ask0)).cached).toBe(true);
+    } finally {
+      await before.close();
+    }
+    // Same label, same request, another baseURL (a config edited between runs): the new server answers.
+    const after = createProviderManager({ providers: [openaiAt(second)], cache: { kind: 'disk', dir } });
+    try {
+      expect((await after.get('openai:gpt-4o-mini').generate(ask0)).cached).toBe(false);
+      expect(chatRequests(second)).toBe(1);
+      // A G-Eval judge asking for log-probabilities is not given the answer cached without them.
+      expect((await after.get('openai:gpt-4o-mini').generate({ ...ask0, logprobs: 0 })).cached).toBe(false);
+      expect(chatRequests(second)).toBe(2);
+    } finally {
+      await after.close();
+    }
+  });
+});

@@ -7,6 +7,7 @@ import {
   providerManagerConfigSchema,
   providerPolicySchema,
   type ManagerEventName,
+  type ManagerEvents,
 } from '../src/index.js';
 import { ask, chatRequests, closeServers, collect, FAST_RETRY, openaiAt, providerErrorOf, startServer } from './helpers.js';
 
@@ -37,6 +38,39 @@ describe('observers', () => {
     expect(seen[7]?.[1]).toMatchObject({ cached: true, attempts: 0 });
   });
 
+  it('name each call: one request id from start to end, its source, provider, model, time to first token and tokens', async () => {
+    const server = await startServer();
+    const manager = createProviderManager({ providers: [openaiAt(server)], cache: false });
+    const starts: Array<ManagerEvents['request-start']> = [];
+    const ends: Array<ManagerEvents['request-end']> = [];
+    manager.observe({ 'request-start': (event) => starts.push(event), 'request-end': (event) => ends.push(event) });
+    const provider = manager.get('openai:gpt-4o-mini');
+    await provider.generate({ ...ask('from a run'), context: { runId: 'run-1', caseId: 'c1' } });
+    await collect(provider.streamGenerate(ask('from a route'), { source: 'route:/v1/chat/completions' }));
+    expect(starts.map((event) => event.source)).toEqual(['run:run-1', 'route:/v1/chat/completions']);
+    expect(ends.map((event) => event.requestId)).toEqual(starts.map((event) => event.requestId));
+    expect(new Set(ends.map((event) => event.requestId)).size).toBe(2);
+    expect(ends[0]).toMatchObject({ source: 'run:run-1', providerId: 'openai:gpt-4o-mini', provider: 'openai', model: 'gpt-4o-mini', stream: false, cached: false, attempts: 1 });
+    expect(ends[0]).toMatchObject({ usage: { inputTokens: expect.any(Number), outputTokens: expect.any(Number) } });
+    expect(ends[0]).not.toHaveProperty('errorKind');
+    expect(ends[1]).toMatchObject({ stream: true, timeToFirstTokenMs: expect.any(Number) });
+  });
+
+  it('see the calls of every group added to one manager, and closing a group leaves the manager and other groups working', async () => {
+    const server = await startServer();
+    const manager = createProviderManager();
+    const sources: Array<string | undefined> = [];
+    manager.on('request-end', (event) => sources.push(event.source));
+    const first = manager.add({ providers: [openaiAt(server)], cache: false });
+    await first.get('openai:gpt-4o-mini').generate({ ...ask('one'), context: { runId: 'first' } });
+    await first.close();
+    const second = manager.add({ providers: [openaiAt(server)], cache: false });
+    await second.get('openai:gpt-4o-mini').generate({ ...ask('two'), context: { runId: 'second' } });
+    expect(sources).toEqual(['run:first', 'run:second']);
+    expect(() => manager.get('openai:gpt-4o-mini')).toThrow(/created without providers/);
+    await manager.close();
+  });
+
   it('report failures in request-end; a listener that throws does not break the call; off() unsubscribes', async () => {
     const server = await startServer();
     const manager = createProviderManager({ providers: [{ provider: openaiAt(server), retry: { maxAttempts: 1 } }], cache: false });
@@ -47,7 +81,9 @@ describe('observers', () => {
     const off = manager.on('request-end', (event) => ends.push(event));
     server.enqueueFault(faults.badRequest());
     await providerErrorOf(() => manager.get('openai:gpt-4o-mini').generate(ask('bad')));
-    expect(ends).toEqual([expect.objectContaining({ cached: false, attempts: 0, error: expect.objectContaining({ kind: 'bad-request' }) })]);
+    expect(ends).toEqual([
+      expect.objectContaining({ cached: false, attempts: 1, errorKind: 'bad-request', error: expect.objectContaining({ kind: 'bad-request' }) }),
+    ]);
     off();
     expect((await manager.get('openai:gpt-4o-mini').generate(ask('fine'))).text).toBe('fine');
     expect(ends).toHaveLength(1);

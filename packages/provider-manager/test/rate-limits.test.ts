@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { BaseProvider, mapConcurrent, ProviderError, type GenerateRequest, type GenerateResponse, type ModelInfo, type StreamPart } from '@llm-lab/core';
 import { RequestWindow } from '@llm-lab/provider-testkit';
-import { createProviderManager, type ManagerEvents } from '../src/index.js';
+import { createProviderManager, type ManagerEvents, type ProviderGroupOptions } from '../src/index.js';
 import { ask, closeServers, openaiAt, startServer } from './helpers.js';
 
 afterEach(closeServers);
@@ -69,7 +69,7 @@ describe('the rate limiter’s schedule, on a fake clock', () => {
   });
 
   /** Starts `count` calls at once and lets `ms` of fake time pass; `answers` settles once they all have. */
-  async function callsAfter(provider: WindowedProvider, settings: Parameters<typeof createProviderManager>[0]['providers'][number], count: number, ms: number, request = ask) {
+  async function callsAfter(provider: WindowedProvider, settings: ProviderGroupOptions['providers'][number], count: number, ms: number, request = ask) {
     const manager = createProviderManager({ providers: [settings], cache: false });
     const managed = manager.get(provider.id);
     const calls = Promise.all(Array.from({ length: count }, (_, index) => managed.generate(request(`case ${index}`))));

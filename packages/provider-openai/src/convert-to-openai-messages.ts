@@ -1,4 +1,4 @@
-import type { ChatMessage } from '@llm-lab/core';
+import { messageText, type ChatMessage } from '@llm-lab/core';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 
 /**
@@ -8,20 +8,17 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
  */
 export function convertToOpenAIMessages(messages: readonly ChatMessage[]): ChatCompletionMessageParam[] {
   return messages.map((message): ChatCompletionMessageParam => {
-    const name = message.name !== undefined ? { name: message.name } : {};
+    const name = 'name' in message && message.name !== undefined ? { name: message.name } : {};
+    const content = messageText(message);
     switch (message.role) {
       case 'system':
-        return { role: 'system', content: message.content, ...name };
+        return { role: 'system', content, ...name };
       case 'user':
-        return { role: 'user', content: message.content, ...name };
+        return { role: 'user', content, ...name };
       case 'assistant':
-        return { role: 'assistant', content: message.content, ...name };
+        return { role: 'assistant', content, ...name };
       case 'tool':
-        return { role: 'user', content: `Tool result:\n${message.content}`, ...name };
-      default: {
-        const exhaustive: never = message.role;
-        return exhaustive;
-      }
+        return { role: 'user', content: `Tool result:\n${content}`, ...name };
     }
   });
 }

@@ -62,6 +62,8 @@ export interface OpenAIChatModelOptions {
   facts?: OpenAIModelFacts;
   /** Classifies SDK failures. Default {@link mapOpenAIError}. */
   mapError?: (error: unknown, context: OpenAIErrorContext) => ProviderError;
+  /** More of what says which server answers, for {@link OpenAIChatModel.cacheIdentity} (e.g. an Azure deployment and API version). */
+  identity?: Record<string, unknown>;
 }
 
 /** Maps OpenAI's `usage` to the contract's token counts. */
@@ -91,6 +93,7 @@ export class OpenAIChatModel extends BaseProvider {
   private readonly facts: OpenAIModelFacts;
   private readonly info: ModelInfo;
   private readonly errorMapper: (error: unknown, context: OpenAIErrorContext) => ProviderError;
+  private readonly identity: Record<string, unknown> | undefined;
 
   constructor(model: string, options: OpenAIChatModelOptions) {
     super();
@@ -100,6 +103,7 @@ export class OpenAIChatModel extends BaseProvider {
     this.settings = options.settings;
     this.facts = options.facts ?? findOpenAIModel(options.factsModel ?? model) ?? UNKNOWN_OPENAI_MODEL;
     this.errorMapper = options.mapError ?? mapOpenAIError;
+    this.identity = options.identity;
     const pricing = this.settings.pricing ?? this.facts.pricing;
     this.info = {
       id: this.id,
@@ -110,6 +114,11 @@ export class OpenAIChatModel extends BaseProvider {
       capabilities: { ...this.facts.capabilities },
       ...(pricing ? { pricing: { ...pricing } } : {}),
     };
+  }
+
+  /** The server that answers: its base URL and the chat-completions endpoint (contract 1.2). */
+  cacheIdentity(): Record<string, unknown> {
+    return { baseURL: this.settings.baseURL, endpoint: 'chat/completions', ...this.identity };
   }
 
   getModelInfo(): ModelInfo {

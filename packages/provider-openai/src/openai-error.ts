@@ -41,7 +41,7 @@ function retryAfterOf(headers: Headers | undefined): number | undefined {
 
 const ADVICE: Record<ProviderErrorKind, string> = {
   authentication: 'Check the API key (config apiKey or OPENAI_API_KEY) and that it belongs to the organization and project configured.',
-  'rate-limit': 'Wait and retry, or lower run.concurrency.',
+  'rate-limit': 'Wait and retry, or send fewer requests at once.',
   timeout: 'Raise timeoutMs (in the provider config or per call), or check the server load.',
   server: 'The server failed on its side; retrying usually helps.',
   'bad-request': 'Fix the request named in the message; retrying the same request will fail again.',

@@ -82,5 +82,6 @@ export const openaiProvider: ProviderPlugin = defineProvider({
   contractVersion: CONTRACT_VERSION,
   description: 'OpenAI chat models (gpt-4o, gpt-4.1, o3, o4-mini, gpt-5, ...) and any OpenAI-compatible server via baseURL.',
   capabilities: { streaming: true, batch: true, jsonMode: true, tools: true, vision: true, logprobs: true, embeddings: true },
+  paceConfigKeys: ['httpClient'],
   create: ({ model, config }) => createOpenAI(config, { providerId: `openai:${model}` }).chat(model),
 });

@@ -1,4 +1,4 @@
-export type { FakeServerControl, FakeServerStats, RecordedRequest } from './fake-server-control.js';
+export type { FakeServerControl, FakeServerStats, NeutralRequestView, RecordedRequest, ScriptedReply } from './fake-server-control.js';
 export { faults, seededRandom, type Fault, type HttpErrorFault, type RateLimitFaultOptions } from './faults.js';
 export {
   createFakeHttpServer,

@@ -156,4 +156,49 @@ describe('fake Anthropic server wire protocol (raw HTTP)', () => {
       await slow.close();
     }
   });
+
+  it('streams a scripted thinking block and tool_use blocks in Anthropic’s event order, and reads the request back neutrally', async () => {
+    server.enqueueReply({ reasoning: 'Think.', toolCalls: [{ id: 'toolu_1', name: 'get_time', arguments: '{"city":"Oslo"}' }] });
+    const tools = [{ name: 'get_time', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
+    const response = await post('/v1/messages', message({ stream: true, tools, tool_choice: { type: 'any' } }));
+    const events = (await response.text())
+      .split('\n\n')
+      .filter(Boolean)
+      .map((frame) => JSON.parse(frame.split('\n')[1]!.slice('data: '.length)) as { type: string; index?: number; delta?: Record<string, unknown>; content_block?: Record<string, unknown> });
+    expect(events.map((event) => [event.type, event.index, event.delta?.type ?? event.content_block?.type])).toEqual([
+      ['message_start', undefined, undefined],
+      ['content_block_start', 0, 'thinking'],
+      ['ping', undefined, undefined],
+      ['content_block_delta', 0, 'thinking_delta'],
+      ['content_block_delta', 0, 'signature_delta'],
+      ['content_block_stop', 0, undefined],
+      ['content_block_start', 1, 'tool_use'],
+      ['content_block_delta', 1, 'input_json_delta'],
+      ['content_block_delta', 1, 'input_json_delta'],
+      ['content_block_delta', 1, 'input_json_delta'],
+      ['content_block_stop', 1, undefined],
+      ['message_delta', undefined, undefined],
+      ['message_stop', undefined, undefined],
+    ]);
+    expect(events.filter((event) => event.delta?.type === 'input_json_delta').map((event) => event.delta?.partial_json).join('')).toBe('{"city":"Oslo"}');
+    expect(events.at(-2)?.delta).toEqual({ stop_reason: 'tool_use', stop_sequence: null });
+    const view = server.describeRequest(server.requests[0]!);
+    expect(view).toMatchObject({ tools: [{ name: 'get_time', parameters: tools[0]!.input_schema }], toolChoice: 'required', json: false });
+  });
+
+  it('refuses tool blocks without tools, and tool results that answer no tool_use of the message before or do not come first', async () => {
+    const assistant = { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_time', input: {} }] };
+    const tools = [{ name: 'get_time', input_schema: { type: 'object' } }];
+    const undeclared = await post('/v1/messages', message({ messages: [{ role: 'user', content: 'x' }, assistant, { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '1' }] }] }));
+    expect(undeclared.status).toBe(400);
+    expect(((await undeclared.json()) as { error: { message: string } }).error.message).toContain('must define tools');
+    const orphan = await post('/v1/messages', message({ tools, messages: [{ role: 'user', content: 'x' }, assistant, { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_9', content: '1' }] }] }));
+    expect(orphan.status).toBe(400);
+    expect(((await orphan.json()) as { error: { message: string } }).error.message).toContain('unexpected `tool_use_id`');
+    const late = await post('/v1/messages', message({ tools, messages: [{ role: 'user', content: 'x' }, assistant, { role: 'user', content: [{ type: 'text', text: 'and' }, { type: 'tool_result', tool_use_id: 'toolu_1', content: '1' }] }] }));
+    expect(late.status).toBe(400);
+    expect(((await late.json()) as { error: { message: string } }).error.message).toContain('must come first');
+    const ok = await post('/v1/messages', message({ tools, messages: [{ role: 'user', content: 'x' }, assistant, { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '1' }] }] }));
+    expect(ok.status).toBe(200);
+  });
 });

@@ -162,4 +162,34 @@ describe('fake Gemini server, driven by the official @google/genai SDK', () => {
     expect((error as { name?: string }).name).toBe('TypeError'); // undici: the other side closed
     expect(server.stats.requests).toBe(1);
   });
+
+  it('answers scripted function calls whole, several candidates, and reads tools and modes back as JSON Schema', async () => {
+    server.enqueueReply({ toolCalls: [{ name: 'get_time', arguments: '{"city":"Oslo"}' }] });
+    const response = await client.models.generateContent({
+      model: 'gemini-2.5-flash',
+      contents: [{ role: 'user', parts: [{ text: 'time?' }] }],
+      config: {
+        candidateCount: 2,
+        tools: [{ functionDeclarations: [{ name: 'get_time', parameters: { type: 'object', properties: { city: { type: 'string' } } } as never }] }],
+        toolConfig: { functionCallingConfig: { mode: 'ANY' as never, allowedFunctionNames: ['get_time'] } },
+      },
+    });
+    expect(response.candidates?.map((candidate) => [candidate.index, candidate.content?.parts])).toEqual([
+      [0, [{ functionCall: { name: 'get_time', args: { city: 'Oslo' } } }]],
+      [1, [{ functionCall: { name: 'get_time', args: { city: 'Oslo' } } }]],
+    ]);
+    expect(server.describeRequest(server.requests[0]!)).toMatchObject({
+      tools: [{ name: 'get_time', parameters: { type: 'object', properties: { city: { type: 'string' } } } }],
+      toolChoice: { name: 'get_time' },
+      n: 2,
+    });
+    const unknown = await rejectionOf(
+      client.models.generateContent({
+        model: 'gemini-2.5-flash',
+        contents: [{ role: 'user', parts: [{ text: 'time?' }] }],
+        config: { toolConfig: { functionCallingConfig: { mode: 'ANY' as never, allowedFunctionNames: ['nope'] } } },
+      }),
+    );
+    expect(bodyOf(unknown).error.message).toContain("'nope' is not a declared function");
+  });
 });

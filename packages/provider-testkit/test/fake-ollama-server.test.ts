@@ -76,4 +76,20 @@ describe('fake Ollama server', () => {
     expect(await (await fetch(server.url)).text()).toBe('Ollama is running');
     expect(await (await fetch(`${server.url}/api/version`)).json()).toEqual({ version: '0.12.6' });
   });
+
+  it('streams scripted thinking, then content, then the tool calls whole, and refuses images that are not base64', async () => {
+    server.enqueueReply({ reasoning: 'hmm ok', text: 'Calling.', toolCalls: [{ name: 'get_time', arguments: '{"city":"Oslo"}' }] });
+    const response = await chat(server, { model: 'llama3.2', messages: [{ role: 'user', content: 'time?' }], tools: [{ type: 'function', function: { name: 'get_time', parameters: {} } }] });
+    const objects = lines(await response.text());
+    expect(objects.map((object) => object.message)).toEqual([
+      { role: 'assistant', content: '', thinking: 'hmm ' },
+      { role: 'assistant', content: '', thinking: 'ok' },
+      { role: 'assistant', content: 'Calling.' },
+      { role: 'assistant', content: '', tool_calls: [{ function: { index: 0, name: 'get_time', arguments: { city: 'Oslo' } } }] },
+      { role: 'assistant', content: '' },
+    ]);
+    const badImage = await chat(server, { model: 'llama3.2', messages: [{ role: 'user', content: 'x', images: ['https://example.com/a.png'] }] });
+    expect(badImage.status).toBe(400);
+    expect(await badImage.json()).toEqual({ error: 'illegal base64 data at input byte 4' });
+  });
 });

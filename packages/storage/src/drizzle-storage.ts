@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, isNotNull, isNull, like, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, isNotNull, isNull, like, lt, or, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { createLocalRunHolds, type RunHold, type RunHolds } from './run-holds.js';
 import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js';
@@ -7,6 +7,7 @@ import { meanScore, planRequestQuery, planResultQuery, resultConditions } from '
 import { requests, results, runs, type schema } from './schema.js';
 import {
   resultKey,
+  type CaseRange,
   type NewRequest,
   type RequestPage,
   type RequestQuery,
@@ -441,7 +442,7 @@ export class DrizzleStorage implements Storage {
     });
   }
 
-  async completedKeys(runId: string): Promise<Set<string>> {
+  async completedKeys(runId: string, range?: CaseRange): Promise<Set<string>> {
     return this.attempt(`reading the finished results of run ${runId}`, async () => {
       const rows = await this.database
         .select({
@@ -451,7 +452,11 @@ export class DrizzleStorage implements Storage {
           repeat: results.repeat,
         })
         .from(results)
-        .where(eq(results.runId, runId));
+        .where(
+          range === undefined
+            ? eq(results.runId, runId)
+            : and(eq(results.runId, runId), gte(results.caseIndex, range.fromCase), lt(results.caseIndex, range.toCase)),
+        );
       return new Set(rows.map(resultKey));
     });
   }

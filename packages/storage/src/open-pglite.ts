@@ -6,7 +6,10 @@ import type { DrizzleStorage, StorageDatabase } from './drizzle-storage.js';
 import { StorageError, messageOf } from './errors.js';
 import { UNPACKING_DIR_NAME, recoverInterruptedUnpack, unpackTemplate } from './extract-template.js';
 import { migrationConfig } from './migrations.js';
-import { LOCK_FILE_NAME, acquireFolderLock } from './pglite-lock.js';
+import { LOCK_FILE_NAME, SERVED_FILE_NAME, publishServedAddress } from './pglite-lock.js';
+import { HOLDS_DIR_NAME } from './run-holds.js';
+import { openSharedPglite } from './shared-storage.js';
+import { type Mutex, createMutex, servePglite } from './pglite-server.js';
 import type { Storage } from './types.js';
 import { openPgliteInWorker } from './worker-storage.js';
 
@@ -21,15 +24,11 @@ const PGLITE_TEMPLATE = fileURLToPath(new URL('./pglite-template.tar.gz', import
 export async function openPglite(folder: string, schemaName: string | undefined, options: { worker: boolean }): Promise<Storage> {
   prepareDataFolder(folder);
   checkIsDatabaseFolder(folder);
-  const lock = acquireFolderLock(folder);
-  try {
-    return options.worker
-      ? await openPgliteInWorker(folder, schemaName, () => lock.release())
-      : await openPgliteInThread(folder, schemaName, () => lock.release());
-  } catch (error) {
-    lock.release();
-    throw error;
-  }
+  // The first process to open the folder owns the database and serves it to the others.
+  return openSharedPglite(folder, schemaName, {
+    own: (ownedFolder, ownedSchema, releaseLock) =>
+      options.worker ? openPgliteInWorker(ownedFolder, ownedSchema, releaseLock) : openPgliteInThread(ownedFolder, ownedSchema, releaseLock),
+  });
 }
 
 export function prepareDataFolder(folder: string): void {
@@ -53,7 +52,9 @@ export function prepareDataFolder(folder: string): void {
  * our unpacking folder is a new database whose creation was cut short: it is started over.
  */
 export function checkIsDatabaseFolder(folder: string): void {
-  const entries = readdirSync(folder).filter((name) => name !== LOCK_FILE_NAME);
+  // Files of processes sharing the folder may appear while its first owner is still creating it.
+  const ours = new Set([LOCK_FILE_NAME, SERVED_FILE_NAME, HOLDS_DIR_NAME]);
+  const entries = readdirSync(folder).filter((name) => !ours.has(name));
   if (entries.length === 0 || entries.includes('PG_VERSION') || entries.includes(UNPACKING_DIR_NAME)) return;
   const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', …' : '');
   throw new StorageError(
@@ -86,7 +87,7 @@ export function pgliteStartParams(defaults: readonly string[]): string[] {
  */
 async function prepareDatabaseFolder(folder: string): Promise<void> {
   try {
-    recoverInterruptedUnpack(folder, LOCK_FILE_NAME);
+    recoverInterruptedUnpack(folder, [LOCK_FILE_NAME, SERVED_FILE_NAME, HOLDS_DIR_NAME]);
     if (!existsSync(join(folder, 'PG_VERSION')) && existsSync(PGLITE_TEMPLATE)) await unpackTemplate(PGLITE_TEMPLATE, folder);
   } catch (error) {
     throw new StorageError(
@@ -153,7 +154,12 @@ export async function openPgliteInThread(folder: string, schemaName: string | un
       });
     }
     const openClient = client;
-    return new DrizzleStorage({
+    // Other processes reach the database through this one (see pglite-server.ts): its own calls
+    // and theirs take turns through one mutex.
+    const mutex = createMutex();
+    const server = await servePglite(openClient, folder, mutex);
+    const unpublish = publishServedAddress(folder, schemaName, server.address);
+    const storage = new DrizzleStorage({
       kind: 'pglite',
       location: folder,
       schema: schemaName,
@@ -162,12 +168,16 @@ export async function openPgliteInThread(folder: string, schemaName: string | un
       copyFromText: async (statement, text) => (await openClient.query(statement, [], { blob: new Blob([text]) })).affectedRows ?? 0,
       close: async () => {
         try {
-          await openClient.close();
+          // No new clients; those connected finish what they are in, then the database closes.
+          unpublish();
+          await server.close();
+          await mutex.run(() => openClient.close());
         } finally {
           releaseLock();
         }
       },
     });
+    return withMutex(storage, mutex);
   } catch (error) {
     // The lock stays with the caller, who releases it when opening fails.
     await client?.close().catch(() => undefined);
@@ -175,3 +185,18 @@ export async function openPgliteInThread(folder: string, schemaName: string | un
   }
 }
 
+
+/**
+ * `storage` with each call taking `mutex` for its whole length, so that a call (an insert that
+ * falls back from COPY, say) never interleaves with a client's request. `close` takes it itself.
+ */
+function withMutex(storage: DrizzleStorage, mutex: Mutex): DrizzleStorage {
+  const unguarded = new Set<PropertyKey>(['close', 'holdRun', 'heldRuns']);
+  return new Proxy(storage, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || unguarded.has(property)) return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: unknown[]) => mutex.run(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+    },
+  });
+}

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import { describeConnectionUrl, passwordOf, scrubSecret } from './connection-url.js';
@@ -9,7 +8,7 @@ import { findLabHome } from './lab-home.js';
 import { migrationConfig } from './migrations.js';
 import { openPglite } from './open-pglite.js';
 import { prestartPgliteWorker } from './worker-storage.js';
-import type * as PostgresBackend from './postgres-backend.js';
+import { loadPostgresBackend } from './load-postgres-backend.js';
 import type { Storage } from './types.js';
 
 export { MIGRATIONS_FOLDER } from './migrations.js';
@@ -118,13 +117,6 @@ function poolConfig(url: string, schemaName: string | undefined): pg.PoolConfig 
     config.options = searchPath;
   }
   return config;
-}
-
-/** The server backend's modules: the build's bundle of them when it is there (see postgres-backend.ts). */
-async function loadPostgresBackend(): Promise<typeof PostgresBackend> {
-  const bundle = new URL('./postgres-backend.bundle.js', import.meta.url);
-  if (existsSync(bundle)) return (await import(bundle.href)) as typeof PostgresBackend;
-  return import('./postgres-backend.js');
 }
 
 async function openPostgres(url: string, schemaName: string | undefined): Promise<Storage> {

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StorageError } from './errors.js';
@@ -7,7 +7,7 @@ import { StorageError } from './errors.js';
 export const LOCK_FILE_NAME = 'llm-lab.lock';
 
 /** What a lock file records about its holder. */
-interface LockHolder {
+export interface LockHolder {
   pid: number;
   hostname: string;
   /** When the holding process started (ms since epoch, approximate); tells a reused pid apart. */
@@ -21,9 +21,9 @@ export interface FolderLock {
   release(): void;
 }
 
-const thisProcessStartedAt = (): number => Math.round(Date.now() - process.uptime() * 1000);
+export const thisProcessStartedAt = (): number => Math.round(Date.now() - process.uptime() * 1000);
 
-function readHolder(path: string): LockHolder | undefined {
+export function readHolder(path: string): LockHolder | undefined {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
     if (typeof parsed.pid !== 'number') return undefined;
@@ -50,7 +50,7 @@ function isProcessAlive(pid: number): boolean {
 }
 
 /** Whether `holder` is a process that is still running and may be using the folder. */
-function isLive(holder: LockHolder): boolean {
+export function isLive(holder: LockHolder): boolean {
   if (holder.hostname !== hostname()) return true; // another machine: cannot check, assume it is.
   if (holder.pid === process.pid) {
     // This very process (opened twice), or an earlier process that had the same pid (common in containers).
@@ -59,7 +59,7 @@ function isLive(holder: LockHolder): boolean {
   return isProcessAlive(holder.pid);
 }
 
-function lockedError(folder: string, lockPath: string, holder: LockHolder): StorageError {
+export function lockedError(folder: string, lockPath: string, holder: LockHolder): StorageError {
   if (holder.pid === process.pid && holder.hostname === hostname()) {
     return new StorageError(
       'storage_locked',
@@ -82,6 +82,16 @@ function lockedError(folder: string, lockPath: string, holder: LockHolder): Stor
  * removed if the process exits without releasing it.
  */
 export function acquireFolderLock(folder: string): FolderLock {
+  const taken = tryFolderLock(folder);
+  if ('holder' in taken) throw lockedError(folder, join(folder, LOCK_FILE_NAME), taken.holder);
+  return taken;
+}
+
+/**
+ * Takes the lock on a PGlite data folder like {@link acquireFolderLock}, or tells which live
+ * process holds it (another process, or this one through an earlier open).
+ */
+export function tryFolderLock(folder: string): FolderLock | { holder: LockHolder } {
   const lockPath = join(folder, LOCK_FILE_NAME);
   const content = JSON.stringify({
     pid: process.pid,
@@ -101,7 +111,7 @@ export function acquireFolderLock(folder: string): FolderLock {
         });
       }
       const holder = readHolder(lockPath);
-      if (holder && isLive(holder)) throw lockedError(folder, lockPath, holder);
+      if (holder && isLive(holder)) return { holder };
       // Stale (holder gone) or unreadable: remove it and try again. If another process takes it
       // over at the same moment, the exclusive create below lets only one of us win.
       try {
@@ -136,4 +146,65 @@ function holdLock(lockPath: string, content: string): FolderLock {
   };
   process.once('exit', release);
   return { path: lockPath, release };
+}
+
+/** The file in a data folder that tells other processes where its owner serves the database. */
+export const SERVED_FILE_NAME = 'llm-lab.served.json';
+
+/** Where the process that has a data folder open serves it (see pglite-server.ts). */
+export interface ServedRecord extends LockHolder {
+  /** The schema the owner's session uses; a client asking for another one is refused. */
+  schema: string | null;
+  address: { socketDir: string; port: number } | { host: string; port: number };
+}
+
+/**
+ * Publishes where this process serves the database in `folder` (which it holds the lock of),
+ * written whole (a temporary file renamed into place) so that a reader never sees half of it.
+ * Returns a function that removes it again, if it is still this process's.
+ */
+export function publishServedAddress(folder: string, schema: string | undefined, address: ServedRecord['address']): () => void {
+  const path = join(folder, SERVED_FILE_NAME);
+  const content = JSON.stringify({
+    pid: process.pid,
+    hostname: hostname(),
+    processStartedAt: thisProcessStartedAt(),
+    lockedAt: new Date().toISOString(),
+    schema: schema ?? null,
+    address,
+  } satisfies ServedRecord);
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, path);
+  let removed = false;
+  const remove = (): void => {
+    if (removed) return;
+    removed = true;
+    process.removeListener('exit', remove);
+    try {
+      if (readFileSync(path, 'utf8') === content) unlinkSync(path);
+    } catch {
+      // Already gone.
+    }
+  };
+  process.once('exit', remove);
+  return remove;
+}
+
+/** Where the folder's owner serves it, if it says so (and the file is whole). */
+export function readServedAddress(folder: string): ServedRecord | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(join(folder, SERVED_FILE_NAME), 'utf8')) as Partial<ServedRecord>;
+    if (typeof parsed.pid !== 'number' || typeof parsed.address !== 'object' || parsed.address === null) return undefined;
+    return {
+      pid: parsed.pid,
+      hostname: typeof parsed.hostname === 'string' ? parsed.hostname : '',
+      processStartedAt: typeof parsed.processStartedAt === 'number' ? parsed.processStartedAt : 0,
+      lockedAt: typeof parsed.lockedAt === 'string' ? parsed.lockedAt : '',
+      schema: typeof parsed.schema === 'string' ? parsed.schema : null,
+      address: parsed.address,
+    };
+  } catch {
+    return undefined;
+  }
 }

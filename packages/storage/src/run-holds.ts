@@ -1,5 +1,9 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type pg from 'pg';
 import { StorageError } from './errors.js';
+import { isLive, readHolder, thisProcessStartedAt } from './pglite-lock.js';
 
 /** A claim on a run by the process running it; see {@link RunHolds}. */
 export interface RunHold {
@@ -110,6 +114,69 @@ export function createPostgresRunHolds(pool: pg.Pool, schemaName: string | undef
         [runIds, HOLD_NAMESPACE, `${schemaName ?? ''}:`],
       );
       return new Set([...rows.map((row) => row.id), ...runIds.filter((id) => mine.has(id))]);
+    },
+    async releaseAll() {
+      await Promise.all([...mine.values()].map((hold) => hold.release()));
+    },
+  };
+}
+
+/** The folder, inside an embedded data folder, that holds one file per held run. */
+export const HOLDS_DIR_NAME = 'llm-lab.holds';
+
+/**
+ * Holds shared by every process on this machine that uses one embedded data folder: a file per
+ * held run in `<folder>/llm-lab.holds/`, created exclusively, recording the holder's pid. A hold
+ * whose process is gone (crash, `kill -9`) is not held, and the next hold of that run takes it
+ * over. Kept in files rather than in the database: the process serving the database changes
+ * when its owner exits, while a run's hold stays with the process running it.
+ */
+export function createFolderRunHolds(folder: string): RunHolds {
+  const directory = join(folder, HOLDS_DIR_NAME);
+  const mine = new Map<string, RunHold>();
+  const pathOf = (runId: string) => join(directory, `${encodeURIComponent(runId)}.json`);
+  const liveHolder = (path: string) => {
+    const holder = readHolder(path);
+    return holder !== undefined && isLive(holder);
+  };
+  return {
+    async hold(runId) {
+      if (mine.has(runId)) throw inProgress(runId);
+      mkdirSync(directory, { recursive: true });
+      const path = pathOf(runId);
+      const content = JSON.stringify({ pid: process.pid, hostname: hostname(), processStartedAt: thisProcessStartedAt(), lockedAt: new Date().toISOString() });
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          writeFileSync(path, content, { flag: 'wx' });
+          break;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw error;
+          if (liveHolder(path)) throw inProgress(runId);
+          rmSync(path, { force: true }); // its process is gone: take it over
+        }
+      }
+      let released = false;
+      const release = async (): Promise<void> => {
+        if (released) return;
+        released = true;
+        mine.delete(runId);
+        process.removeListener('exit', releaseNow);
+        releaseNow();
+      };
+      const releaseNow = (): void => {
+        try {
+          if (readFileSync(path, 'utf8') === content) unlinkSync(path);
+        } catch {
+          // Already gone.
+        }
+      };
+      process.once('exit', releaseNow);
+      const hold: RunHold = { release };
+      mine.set(runId, hold);
+      return hold;
+    },
+    async held(runIds) {
+      return new Set(runIds.filter((id) => mine.has(id) || (existsSync(pathOf(id)) && liveHolder(pathOf(id)))));
     },
     async releaseAll() {
       await Promise.all([...mine.values()].map((hold) => hold.release()));

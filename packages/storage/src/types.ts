@@ -306,6 +306,12 @@ export interface ListResultsOptions {
   offset?: number;
 }
 
+/** Cases by index: `[fromCase, toCase)`. */
+export interface CaseRange {
+  fromCase: number;
+  toCase: number;
+}
+
 /** Where a storage is and what it runs on. */
 export interface StorageInfo {
   readonly kind: 'pglite' | 'postgres';
@@ -364,8 +370,12 @@ export interface ResultStore {
   countResults(runId: string, filter?: ResultFilter): Promise<number>;
   /** Counts by outcome, distinct cases, and token and cost sums of a run's stored results, in one SQL aggregate. */
   aggregateResults(runId: string): Promise<ResultAggregates>;
-  /** The {@link resultKey}s of results already stored for a run. */
-  completedKeys(runId: string): Promise<Set<string>>;
+  /**
+   * The {@link resultKey}s of results already stored for a run; with a range, only those of the
+   * cases whose index is in `[fromCase, toCase)`, so that a resume of a large run holds one
+   * window of keys at a time.
+   */
+  completedKeys(runId: string, range?: CaseRange): Promise<Set<string>>;
   /**
    * Deletes a run's errored results (a failed call, template or evaluator: `errorKind` set, or
    * `passed` null), so that they can be run again and their new results stored under the same

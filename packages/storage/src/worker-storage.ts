@@ -148,7 +148,7 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
       const page = (await call('listRequests', [query])) as Awaited<ReturnType<Storage['listRequests']>>;
       return { requests: page.requests.map(reviveRequest), nextCursor: page.nextCursor };
     },
-    completedKeys: async (runId) => new Set((await call('completedKeys', [runId])) as Set<string>),
+    completedKeys: async (runId, range) => new Set((await call('completedKeys', range ? [runId, range] : [runId])) as Set<string>),
     deleteErroredResults: (runId) => call('deleteErroredResults', [runId]) as ReturnType<Storage['deleteErroredResults']>,
     holdRun: (runId) => runHolds.hold(runId),
     heldRuns: (runIds) => runHolds.held(runIds),

@@ -104,21 +104,35 @@ describe('PGlite data folder', () => {
     }
   }, EMBEDDED_TIMEOUT_MS);
 
-  it('refuses a second open of the same folder in this process, naming the folder', async () => {
+  it('shares the folder with a second open in this process, through the first one', async () => {
     const storage = await reopen();
     try {
-      const second = reopen();
-      await expect(second).rejects.toMatchObject({ code: 'storage_locked' });
-      await expect(second).rejects.toThrow(`this process (pid ${process.pid}) already has the embedded database in ${dataDir} open`);
-      // The failed attempt must not have broken the first handle or its lock.
+      const second = await reopen();
+      try {
+        const run = await second.createRun({ description: 'through the owner', config: {}, resolvedConfig: {} });
+        expect((await storage.getRun(run.id))?.description).toBe('through the owner');
+        // The first open still owns the folder and serves it.
+        expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toMatchObject({ pid: process.pid });
+        expect(JSON.parse(readFileSync(join(dataDir, 'llm-lab.served.json'), 'utf8'))).toMatchObject({ pid: process.pid });
+      } finally {
+        await second.close();
+      }
       expect(await storage.listRuns({ limit: 1 })).toHaveLength(1);
-      expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toMatchObject({ pid: process.pid });
     } finally {
       await storage.close();
     }
+    // A second open with another schema is refused, naming both.
+    const owner = await reopen();
+    try {
+      const other = reopen({ schema: 'another_schema' });
+      await expect(other).rejects.toMatchObject({ code: 'storage_locked' });
+      await expect(other).rejects.toThrow(`is open in llm-lab process ${process.pid} with the default schema, and this process asks for schema "another_schema"`);
+    } finally {
+      await owner.close();
+    }
   }, EMBEDDED_TIMEOUT_MS);
 
-  it('refuses while another process holds the folder, and takes over once that process is gone', async () => {
+  it('shares the folder with another process that holds it, and takes over once that process is gone', async () => {
     expect(existsSync(builtEntry)).toBe(true); // run `pnpm run build` first: the child process uses dist/
     const holder = spawn(
       process.execPath,
@@ -126,12 +140,14 @@ describe('PGlite data folder', () => {
         '--input-type=module',
         '-e',
         `import { openStorage } from ${JSON.stringify(builtEntry)};
-         await openStorage({ dataDir: ${JSON.stringify(dataDir)}, env: {} });
+         const storage = await openStorage({ dataDir: ${JSON.stringify(dataDir)}, env: {} });
+         await storage.listRuns({ limit: 1 });
          console.log('ready');
          setInterval(() => {}, 1000);`,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    let shared: Storage | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
         let stderr = '';
@@ -139,11 +155,9 @@ describe('PGlite data folder', () => {
         holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
         holder.on('exit', (code) => reject(new Error(`holder exited early (${code}): ${stderr}`)));
       });
-      const blocked = reopen();
-      await expect(blocked).rejects.toMatchObject({ code: 'storage_locked' });
-      await expect(blocked).rejects.toThrow(
-        `another llm-lab process (pid ${holder.pid}) is using ${dataDir}; wait for it or set DATABASE_URL`,
-      );
+      shared = await reopen();
+      expect((await shared.listRuns({ limit: 1 })).length).toBe(1);
+      expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toMatchObject({ pid: holder.pid });
     } finally {
       // A crash: no chance to remove the lock.
       const exited = new Promise((resolve) => holder.once('exit', resolve));
@@ -151,12 +165,12 @@ describe('PGlite data folder', () => {
       await exited;
     }
     expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toMatchObject({ pid: holder.pid });
-    const storage = await reopen();
     try {
+      // The next call finds the owner gone and takes the folder over.
+      expect((await shared.listRuns({ limit: 1 })).length).toBe(1);
       expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toMatchObject({ pid: process.pid });
-      expect((await storage.listRuns({ limit: 1 })).length).toBe(1);
     } finally {
-      await storage.close();
+      await shared.close();
     }
   }, EMBEDDED_TIMEOUT_MS);
 

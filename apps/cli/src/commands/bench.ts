@@ -1,13 +1,14 @@
 import { resolve } from 'node:path';
 import { ConfigError, loadProviderEntries } from '@llm-lab/core';
 import type { BenchmarkSuite, BuildSuiteConfigOptions } from '@llm-lab/lab';
-import { bold, dim, renderTable, useColour } from '../output/format.js';
+import { bold, dim, renderTable, shellWord, useColour } from '../output/format.js';
 import { runAndReport, type RunFlags } from './run.js';
 import { openLab } from './shared.js';
 
 export interface BenchFlags extends RunFlags {
   provider?: string[];
   config?: string;
+  modelsDir?: string;
   judge?: string;
   data?: string;
   subject?: string[];
@@ -48,8 +49,9 @@ async function resolveProviderEntries(flags: BenchFlags): Promise<{ providers: P
 
 /** The command line that reruns this benchmark, for the "Resume with:" hint (`runAndReport` adds `--resume <id>` and the storage flags). */
 function resumeCommand(suite: string, flags: BenchFlags): string {
-  const parts = ['llm-lab bench', suite, ...(flags.provider ?? []).map((provider) => `--provider ${provider}`)];
+  const parts = ['llm-lab bench', shellWord(suite), ...(flags.provider ?? []).map((provider) => `--provider ${provider}`)];
   if (flags.config) parts.push(`--config ${flags.config}`);
+  if (flags.modelsDir !== undefined) parts.push(`--models-dir ${shellWord(resolve(flags.modelsDir))}`);
   if (flags.judge) parts.push(`--judge ${flags.judge}`);
   if (flags.data) parts.push(`--data ${flags.data}`);
   for (const subject of flags.subject ?? []) parts.push(`--subject ${subject}`);
@@ -67,11 +69,13 @@ function resumeCommand(suite: string, flags: BenchFlags): string {
 }
 
 /**
- * `llm-lab bench <suite>`: runs a built-in benchmark (see `llm-lab bench list`) on the given
- * providers, on the suite's Hugging Face dataset or `--data`, stored like `llm-lab run`, and
+ * `llm-lab bench <suite>`: runs a built-in benchmark (see `llm-lab bench list`), or a task file
+ * (`llm-lab bench ./my-task.yaml`, see docs/benchmarks.md) on the given providers, on the suite's Hugging Face dataset or `--data`, stored like `llm-lab run`, and
  * prints the same results table. `llm-lab bench list` lists the suites.
  */
 export async function benchCommand(suiteName: string, flags: BenchFlags): Promise<number> {
+  // As `llm-lab chat --models-dir`: the variable the gguf provider reads, so a config entry's own `modelsDir` still wins.
+  if (flags.modelsDir !== undefined) process.env.LLM_LAB_MODELS_DIR = resolve(flags.modelsDir);
   const lab = await openLab(flags);
   if (suiteName === 'list') {
     const { listSuites } = await import('@llm-lab/lab');
@@ -104,7 +108,7 @@ export async function benchCommand(suiteName: string, flags: BenchFlags): Promis
     throw error;
   }
   if (!flags.json) process.stderr.write(dim(`${prepared.suite.title} · data ${prepared.source}\n`, useColour(process.stderr)));
-  return runAndReport(lab, prepared.config, flags, { prepareCase: prepared.prepareCase, resumeCommand: resumeCommand(suiteName, flags) });
+  return runAndReport(lab, prepared.config, flags, { prepareCase: prepared.prepareCase, preparation: `suite:${prepared.suite.name}`, resumeCommand: resumeCommand(suiteName, flags) });
 }
 
 /** The suites as a table: name, title, what is scored, the default data. */
@@ -115,7 +119,7 @@ export function renderSuiteList(suites: readonly BenchmarkSuite[]): string {
     suites.map((suite) => [
       bold(suite.name, colour),
       suite.title,
-      `${suite.hf.name} ${suite.hf.config}/${suite.hf.split}`,
+      suite.hf ? `${suite.hf.name} ${suite.hf.config}/${suite.hf.split}` : '-',
       suite.evaluators({ judge: '<--judge>' }).map((entry) => entry.type).join(', '),
     ]),
   );

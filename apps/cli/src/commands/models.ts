@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { isLLMLabError } from '@llm-lab/core';
 import { defaultModelsDir, listModels, pullModel, type PullProgress } from '@llm-lab/provider-local';
 import { ExitCode, reportError } from '../errors.js';
-import { dim, formatCount, green, renderTable, useColour } from '../output/format.js';
+import { dim, formatCount, green, renderTable, shellWord, useColour } from '../output/format.js';
 
 const MB = 1024 * 1024;
 
@@ -83,7 +83,7 @@ export async function modelsPullCommand(source: string, flags: { dir?: string; s
 function usage(id: string, dir: string): string {
   const folder = resolve(dir);
   const elsewhere = folder !== defaultModelsDir();
-  const quoted = /^[\w./~:@%+=,-]+$/.test(folder) ? folder : `'${folder.replace(/'/g, `'\\''`)}'`;
+  const quoted = shellWord(folder);
   return [
     `Chat with it:  llm-lab chat ${id}${elsewhere ? ` --models-dir ${quoted}` : ''} "Once upon a time"`,
     `In a config:   - { id: "${id}"${elsewhere ? `, config: { modelsDir: ${JSON.stringify(folder)} }` : ''} }`,

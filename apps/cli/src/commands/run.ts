@@ -2,7 +2,8 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { EvaluatorSummary, Lab, ProviderSummary, RunOptions, RunReport } from '@llm-lab/lab';
 import { findLabHome } from '@llm-lab/storage/lab-home';
 import { ExitCode } from '../errors.js';
-import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, green, printable, red, renderTable, useColour, yellow } from '../output/format.js';
+import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, green, printable, red, renderTable, shellWord, useColour, yellow } from '../output/format.js';
+import { renderGroups } from '../output/group-table.js';
 import { ProgressReporter } from '../output/progress.js';
 import { accuracyCell, answeredByLines, errorsCell } from '../output/summary-cells.js';
 import { openLab, type StorageFlags } from './shared.js';
@@ -23,10 +24,6 @@ export async function runCommand(configPath: string, flags: RunFlags): Promise<n
   return runAndReport(await openLab(flags), configPath, flags, { resumeCommand: `llm-lab run ${shellWord(configPath)}` });
 }
 
-/** `value` as one word of a POSIX shell command: as is when plainly safe, else single-quoted. */
-export function shellWord(value: string): string {
-  return /^[\w./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * The command that finishes stopped run `runId`: `command` (naming the config, or the suite and
@@ -81,6 +78,8 @@ const SKIPS_SHOWN = 5;
 export interface RunAndReportOptions {
   /** Row preparation of a benchmark suite. */
   prepareCase?: RunOptions['prepareCase'];
+  /** Its name, stored in the run's plan (`suite:<name>`). */
+  preparation?: string;
   /** The command that resumes a cancelled run, without `--resume <id>` and storage flags. Default `llm-lab run <config>`. */
   resumeCommand?: string;
 }
@@ -113,6 +112,7 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
     const report = await lab.run(source, {
       signal: controller.signal,
       ...(extra.prepareCase ? { prepareCase: extra.prepareCase } : {}),
+      ...(extra.preparation ? { preparation: extra.preparation } : {}),
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
       ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
       ...(flags.repeat !== undefined ? { repeat: flags.repeat } : {}),
@@ -235,6 +235,8 @@ export function renderReport(
   lines.push(table, ...answeredByLines(report.providers), '');
   const rates = renderEvaluatorRates(report.providers, colour);
   if (rates) lines.push(rates, '');
+  const groups = renderGroups(report.groups ?? [], colour);
+  if (groups) lines.push(groups, '');
   const status =
     report.status === 'completed' ? green('completed', colour) : yellow(report.status, colour);
   lines.push(

@@ -1,8 +1,9 @@
-import { recordedRunOptions, type ProviderSummary, type RunTotals, type RunView } from '@llm-lab/lab';
+import { recordedRunOptions, type GroupSummary, type ProviderSummary, type RunTotals, type RunView } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
-import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, printable, red, renderTable, useColour, yellow } from '../output/format.js';
+import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, printable, red, renderTable, shellWord, useColour, yellow } from '../output/format.js';
+import { renderGroups } from '../output/group-table.js';
 import { accuracyCell, answeredByLines, errorsCell, fallbackAnswerers } from '../output/summary-cells.js';
-import { renderEvaluatorRates, resumeHint, shellWord } from './run.js';
+import { renderEvaluatorRates, resumeHint } from './run.js';
 import { resultQueryOf, showResults, streamJson, type ResultPageFlags } from './runs-results.js';
 import { openLab, type StorageFlags } from './shared.js';
 
@@ -75,6 +76,7 @@ export async function runsListCommand(flags: RunsListFlags): Promise<number> {
 
 interface StoredSummary {
   providers?: ProviderSummary[];
+  groups?: GroupSummary[];
   thresholds?: { met: boolean; failures: string[] };
   warnings?: string[];
 }
@@ -137,6 +139,8 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
     }
     const rates = summary.providers?.length ? renderEvaluatorRates(summary.providers, colour) : undefined;
     if (rates) lines.push('', rates);
+    const groups = renderGroups(summary.groups ?? [], colour);
+    if (groups) lines.push('', groups);
     for (const failure of summary.thresholds?.failures ?? []) lines.push(red(`threshold missed: ${printable(failure)}`, colour));
     for (const warning of summary.warnings ?? []) lines.push(yellow(`warning: ${printable(warning)}`, colour));
     lines.push('', `${formatCount(counts.results)} results stored.`);

@@ -117,3 +117,8 @@ export function renderTable(header: string[], rows: string[][], options: { right
       .trimEnd();
   return [line(header), widths.map((width) => '─'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** `value` as one word of a POSIX shell command: as is when plainly safe, else single-quoted. */
+export function shellWord(value: string): string {
+  return /^[\w./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

@@ -178,6 +178,23 @@ export const storageSchema = z
   })
   .strict();
 
+/**
+ * Per-group results (documented in docs/benchmarks.md): accuracy by a field of each case's row,
+ * with micro and macro averages, and optionally the groups gathered into categories.
+ */
+export const groupsSchema = z
+  .object({
+    /** The row field naming each case's group, e.g. `subject` (a dotted path for nested fields). */
+    by: z.string().min(1, 'expected the name of a row field, e.g. subject'),
+    /** Category name → the groups in it, e.g. { STEM: [abstract_algebra, anatomy] }. */
+    categories: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)).optional(),
+    /** Seed of the macro average's stratified bootstrap. Default 1234. */
+    seed: z.number().int().min(0).optional(),
+    /** Bootstrap resamples of the macro average's interval. Default 1000. */
+    resamples: z.number().int().min(100).max(100_000).optional(),
+  })
+  .strict();
+
 /** The whole LLM Lab config file. Documented in docs/config.md. */
 export const labConfigSchema = z
   .object({
@@ -200,6 +217,8 @@ export const labConfigSchema = z
     cache: z.record(z.string(), z.unknown()).optional(),
     /** Identical requests in flight at once are sent once. Default true. */
     singleFlight: z.boolean().optional(),
+    /** Per-group results: { by, categories, seed, resamples }. */
+    groups: groupsSchema.optional(),
   })
   .strict();
 
@@ -213,3 +232,4 @@ export type EvaluatorEntry = z.output<typeof evaluatorEntrySchema>;
 export type DatasetConfig = z.output<typeof datasetSchema>;
 export type HfDatasetConfig = z.output<typeof hfDatasetSchema>;
 export type SamplingConfig = z.output<typeof samplingSchema>;
+export type GroupsConfig = z.output<typeof groupsSchema>;

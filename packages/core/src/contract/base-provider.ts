@@ -8,12 +8,15 @@ import type {
   GenerateRequest,
   GenerateResponse,
   LanguageModelProvider,
+  ModelCapabilities,
   ModelInfo,
   ProviderWarning,
   StreamPart,
   TokenUsage,
+  ToolCall,
 } from './types.js';
 import { CONTRACT_VERSION } from './version.js';
+import { capabilityWarnings, validateMessage, validateTools } from './validate-request.js';
 
 /**
  * The common half of every provider: request validation, batching as bounded concurrent calls,
@@ -66,12 +69,11 @@ export abstract class BaseProvider implements LanguageModelProvider {
     if (!Array.isArray(request.messages) || request.messages.length === 0) {
       invalid('messages', 'at least one message', request.messages);
     }
-    request.messages.forEach((message, index) => {
-      if (!['system', 'user', 'assistant', 'tool'].includes(message.role)) {
-        invalid(`messages[${index}].role`, 'system, user, assistant or tool', message.role);
-      }
-      if (typeof message.content !== 'string') invalid(`messages[${index}].content`, 'a string', message.content);
-    });
+    request.messages.forEach((message, index) => validateMessage(message, index, invalid));
+    validateTools(request, invalid);
+    if (request.n !== undefined && (!Number.isInteger(request.n) || request.n < 1 || request.n > 128)) {
+      invalid('n', 'a whole number from 1 to 128', request.n);
+    }
     const range = (setting: keyof GenerateRequest, min: number, max: number) => {
       const value = request[setting];
       if (value === undefined) return;
@@ -94,13 +96,22 @@ export abstract class BaseProvider implements LanguageModelProvider {
     if (request.stop !== undefined && (!Array.isArray(request.stop) || request.stop.some((s) => typeof s !== 'string'))) {
       invalid('stop', 'an array of strings', request.stop);
     }
-    return unsupported
+    const warnings = unsupported
       .filter((setting) => request[setting] !== undefined)
       .map((setting) => ({
         type: 'unsupported-setting' as const,
         setting,
         message: `${this.id} does not support '${setting}'; it was ignored.`,
       }));
+    return [...warnings, ...capabilityWarnings(request, this.capabilitiesOrUndefined(), this.id, new Set<string>(unsupported))];
+  }
+
+  private capabilitiesOrUndefined(): ModelCapabilities | undefined {
+    try {
+      return this.getModelInfo().capabilities;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -114,7 +125,7 @@ export abstract class BaseProvider implements LanguageModelProvider {
     // Built field by field (no rest/spread of the parts): this runs once per call.
     const response: GenerateResponse = {
       text: parts.text,
-      finishReason: parts.finishReason,
+      finishReason: parts.toolCalls && parts.toolCalls.length > 0 && parts.finishReason === 'stop' ? 'tool-calls' : parts.finishReason,
       usage: usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
       latencyMs: now - startedAt,
       warnings: usage
@@ -127,6 +138,8 @@ export abstract class BaseProvider implements LanguageModelProvider {
     const cost = usage ? this.estimateCost(usage) : undefined;
     if (cost) response.cost = cost;
     if (parts.rawId !== undefined) response.rawId = parts.rawId;
+    if (parts.toolCalls && parts.toolCalls.length > 0) response.toolCalls = parts.toolCalls;
+    if (parts.reasoning) response.reasoning = parts.reasoning;
     return extra ? Object.assign(response, extra) : response;
   }
 
@@ -195,6 +208,10 @@ export interface AssembledResponseParts {
   finishReason: GenerateResponse['finishReason'];
   /** Undefined when the server reported none. */
   usage: TokenUsage | undefined;
+  /** The tool calls the model made (a `stop` finish becomes `tool-calls` when there are some). */
+  toolCalls?: ToolCall[] | undefined;
+  /** Reasoning text, where the vendor returns it. */
+  reasoning?: string | undefined;
   /** `performance.now()` when the call started. */
   startedAt: number;
   /** `performance.now()` of the first text delta; `null` for a stream that produced none; absent for a whole answer. */

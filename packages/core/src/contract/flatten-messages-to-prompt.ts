@@ -1,3 +1,4 @@
+import { messageText } from './messages.js';
 import type { ChatMessage } from './types.js';
 
 /** A flattened conversation: the completion prompt and the stop sequences it implies. */
@@ -19,10 +20,10 @@ const LABELS: Record<ChatMessage['role'], string> = { system: 'System', user: 'U
  *   `Assistant:`, with `\nUser:` as a stop sequence.
  */
 export function flattenMessagesToPrompt(messages: readonly ChatMessage[]): FlattenedPrompt {
-  const system = messages.filter((message) => message.role === 'system').map((message) => message.content);
+  const system = messages.filter((message) => message.role === 'system').map(messageText);
   const turns = messages.filter((message) => message.role !== 'system');
   const preamble = system.length > 0 ? `${system.join('\n\n')}\n\n` : '';
-  if (turns.length === 1 && turns[0]?.role === 'user') return { prompt: `${preamble}${turns[0].content}`, stop: [] };
-  const transcript = turns.map((message) => `${LABELS[message.role]}: ${message.content}`).join('\n');
+  if (turns.length === 1 && turns[0]?.role === 'user') return { prompt: `${preamble}${messageText(turns[0])}`, stop: [] };
+  const transcript = turns.map((message) => `${LABELS[message.role]}: ${messageText(message)}`).join('\n');
   return { prompt: `${preamble}${transcript}${transcript ? '\n' : ''}Assistant:`, stop: ['\nUser:'] };
 }

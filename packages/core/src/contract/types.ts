@@ -3,21 +3,98 @@
  * provider, the engine, the CLI and (later) monitoring. Units are in the names or the docs.
  */
 
-/** Who said a message. `system` sets behaviour; `tool` carries a tool result. */
+/** Who said a message. `system` sets behaviour; `tool` carries tool results. */
 export type MessageRole = 'system' | 'user' | 'assistant' | 'tool';
 
-/** One chat message. Content is plain text. */
-export interface ChatMessage {
-  role: MessageRole;
-  content: string;
-  /** Optional author name, passed through where the vendor supports it. */
-  name?: string;
+/** Plain text inside a message. */
+export interface TextPart {
+  type: 'text';
+  text: string;
 }
 
-/** How the model should shape its answer. `json` asks for a JSON object, optionally matching `schema`. */
+/**
+ * An image inside a user message: a URL (`https:` or a `data:` URL), or base64 bytes with their
+ * media type. Vendors that only take one form get it converted by the provider.
+ */
+export interface ImagePart {
+  type: 'image';
+  source: { type: 'url'; url: string } | { type: 'base64'; mediaType: string; data: string };
+  /** Resolution hint where the vendor has one (OpenAI `detail`). */
+  detail?: 'auto' | 'low' | 'high';
+}
+
+/** A call of a tool, made by the assistant. */
+export interface ToolCall {
+  /** The vendor's id for the call; a tool result answers it by this id. */
+  id: string;
+  /** The tool's name, as in its {@link ToolDefinition}. */
+  name: string;
+  /** The arguments as JSON text, exactly as the model wrote them (it may be invalid JSON). */
+  arguments: string;
+}
+
+/** A tool call inside an assistant message (a conversation replayed to the model). */
+export interface ToolCallPart extends ToolCall {
+  type: 'tool-call';
+}
+
+/** The result of one tool call, inside a `tool` message. */
+export interface ToolResultPart {
+  type: 'tool-result';
+  /** The {@link ToolCall.id} this answers. */
+  toolCallId: string;
+  /** The tool's name (some vendors need it: Google). */
+  name: string;
+  /** The result as text; JSON text for structured results. */
+  result: string;
+  /** True when the tool failed and `result` is its error message. */
+  isError?: boolean;
+}
+
+/**
+ * Reasoning ("thinking") text the model produced, in an assistant message replayed to the model.
+ * `signature` is the vendor's opaque proof that must travel back with it (Anthropic).
+ */
+export interface ReasoningPart {
+  type: 'reasoning';
+  text: string;
+  signature?: string;
+}
+
+export type UserContentPart = TextPart | ImagePart;
+export type AssistantContentPart = TextPart | ToolCallPart | ReasoningPart;
+
+/**
+ * One chat message. A plain string is the common case; parts carry images (user), tool calls and
+ * reasoning (assistant) and tool results (tool). Contract 2.0.
+ */
+export type ChatMessage =
+  | { role: 'system'; content: string; name?: string }
+  | { role: 'user'; content: string | UserContentPart[]; name?: string }
+  | { role: 'assistant'; content: string | AssistantContentPart[]; name?: string }
+  | { role: 'tool'; content: ToolResultPart[] };
+
+/** A tool the model may call. */
+export interface ToolDefinition {
+  /** `^[a-zA-Z0-9_-]{1,64}$` (the strictest vendor's rule). */
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments object. Default: an object with no properties. */
+  parameters?: Record<string, unknown>;
+  /** Ask the vendor to guarantee arguments that match `parameters` exactly (OpenAI `strict`). */
+  strict?: boolean;
+}
+
+/** Whether and which tool the model must call. Default `auto` when tools are given. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { type: 'tool'; name: string };
+
+/**
+ * How the model should shape its answer. `json` asks for a JSON object; with `schema`, one that
+ * matches that JSON Schema (`strict`: the vendor guarantees it where it can, OpenAI and Azure).
+ */
 export type ResponseFormat =
   | { type: 'text' }
-  | { type: 'json'; schema?: Record<string, unknown>; name?: string };
+  | { type: 'json'; schema?: Record<string, unknown>; name?: string; description?: string; strict?: boolean };
 
 /** Sampling settings. Every field is optional; a provider omits what is not set. */
 export interface SamplingSettings {
@@ -66,6 +143,17 @@ export interface GenerateRequest extends SamplingSettings {
   messages: ChatMessage[];
   /** Default `{ type: 'text' }`. */
   responseFormat?: ResponseFormat;
+  /** Tools the model may call (capability `tools`). Contract 2.0. */
+  tools?: ToolDefinition[];
+  /** Default `auto` when `tools` are given. */
+  toolChoice?: ToolChoice;
+  /** Allow several tool calls in one turn (vendors that can switch it: OpenAI, Anthropic). Default: the vendor's (allowed). */
+  parallelToolCalls?: boolean;
+  /**
+   * Alternatives to generate for the same conversation (capability `multipleChoices`); 1 by
+   * default. The first is the response itself; all of them are in `GenerateResponse.choices`.
+   */
+  n?: number;
   /** Vendor-specific options, passed through untouched (validated by the provider). */
   providerOptions?: Record<string, unknown>;
   /** See {@link RequestContext}. */
@@ -109,10 +197,29 @@ export interface ProviderWarning {
   message: string;
 }
 
+/** One generated alternative when a request asked for `n` > 1. */
+export interface GeneratedChoice {
+  text: string;
+  toolCalls?: ToolCall[];
+  reasoning?: string;
+  finishReason: FinishReason;
+}
+
 /** The answer to a {@link GenerateRequest}. */
 export interface GenerateResponse {
-  /** The generated text. */
+  /** The generated text (all text parts joined; empty when the model only called tools). */
   text: string;
+  /** The tool calls the model made, in order; absent when it made none. `finishReason` is then `tool-calls`. Contract 2.0. */
+  toolCalls?: ToolCall[];
+  /** Reasoning ("thinking") text, where the vendor returns it. Contract 2.0. */
+  reasoning?: string;
+  /**
+   * Vendor signatures of the reasoning blocks, in order (Anthropic), to send back with the
+   * reasoning in a replayed conversation.
+   */
+  reasoningSignatures?: string[];
+  /** Every alternative, when the request asked for `n` > 1 (the first is this response's own). */
+  choices?: GeneratedChoice[];
   finishReason: FinishReason;
   usage: TokenUsage;
   /**
@@ -188,21 +295,50 @@ export interface CompletionScore {
   tokens: number;
 }
 
-/** One part of a streamed response. Consumers switch on `type`. */
+/**
+ * One part of a streamed response. Consumers switch on `type` and ignore types they do not know.
+ *
+ * - `text-delta`, `reasoning-delta`: text as it arrives.
+ * - `tool-call-delta`: a fragment of the tool call at `index` (0-based, in call order): the
+ *   first fragment of a call carries its `id` and `name`, later ones more `argumentsDelta`.
+ * - `tool-call`: a call is complete (its arguments whole), before `finish`.
+ * - `warning`: something the provider could not honour, as soon as it is known.
+ * - `error`: the call failed after parts were streamed. The iterable then throws the same error
+ *   (so no consumer mistakes a cut-off stream for a whole one); a consumer that shows the
+ *   stream (the gateway) can report it in band first.
+ * - `usage`, then `finish` with the whole response: the stream ended normally.
+ */
 export type StreamPart =
   | { type: 'text-delta'; text: string }
+  | { type: 'reasoning-delta'; text: string }
+  | { type: 'tool-call-delta'; index: number; id?: string; name?: string; argumentsDelta: string }
+  | { type: 'tool-call'; index: number; toolCall: ToolCall }
+  | { type: 'warning'; warning: ProviderWarning }
+  | { type: 'error'; error: Error }
   | { type: 'usage'; usage: TokenUsage }
   | { type: 'finish'; response: GenerateResponse };
 
-/** What a model can do. */
+/** What a model can do. A flag added in 2.0 may be left out, which means false. */
 export interface ModelCapabilities {
   streaming: boolean;
+  /** A vendor batch API behind `batchGenerate` (not merely concurrent calls). */
   batch: boolean;
   embeddings: boolean;
   logprobs: boolean;
+  /** Tool definitions, tool calls in responses (and streamed as `tool-call-delta`), tool results in messages. */
   tools: boolean;
+  /** Several tool calls in one turn. Contract 2.0. */
+  parallelToolCalls?: boolean;
+  /** `responseFormat: { type: 'json' }` (a JSON object). */
   jsonMode: boolean;
+  /** `responseFormat: { type: 'json', schema }` honoured by the vendor (structured output). Contract 2.0. */
+  jsonSchema?: boolean;
+  /** Image parts in user messages. */
   vision: boolean;
+  /** Returns reasoning text (`reasoning`, `reasoning-delta`). Contract 2.0. */
+  reasoning?: boolean;
+  /** `n` > 1 alternatives in one call. Contract 2.0. */
+  multipleChoices?: boolean;
 }
 
 /** Prices in US dollars per million tokens. */
@@ -268,6 +404,14 @@ export interface LanguageModelProvider {
    * Providers that cannot compute it leave it undefined.
    */
   scoreCompletions?(request: ScoreCompletionsRequest, options?: CallOptions): Promise<CompletionScore[]>;
+  /**
+   * Optional capability (contract 1.2): what tells this provider's answers apart from those of
+   * another provider with the same id — the server and the model file that answer: base URL,
+   * endpoint, deployment, API version, a local model file's fingerprint. Response caches put it
+   * in their key, so the same id pointed at another server is never served the first server's
+   * answers. Plain JSON, no secrets. Providers without it are keyed by their id alone.
+   */
+  cacheIdentity?(): Record<string, unknown>;
   /** Releases connections or loaded models. Optional. */
   close?(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BaseProvider } from '../contract/base-provider.js';
+import { messageText } from '../contract/messages.js';
 import type {
   CallOptions,
   GenerateRequest,
@@ -103,7 +104,19 @@ export class MockProvider extends BaseProvider {
       provider: this.provider,
       model: this.model,
       contextWindow: 1_000_000,
-      capabilities: { streaming: true, batch: true, embeddings: false, logprobs: false, tools: false, jsonMode: false, vision: false },
+      capabilities: {
+        streaming: true,
+        batch: false,
+        embeddings: false,
+        logprobs: false,
+        tools: false,
+        parallelToolCalls: false,
+        jsonMode: false,
+        jsonSchema: false,
+        vision: false,
+        reasoning: false,
+        multipleChoices: false,
+      },
       ...(this.settings.pricing ? { pricing: this.settings.pricing } : {}),
     };
   }
@@ -111,7 +124,7 @@ export class MockProvider extends BaseProvider {
   /** The key that decides this call's fate: the case (or the prompt text), the repeat and the seed. */
   private decisionKey(request: GenerateRequest): string {
     const context = request.context;
-    const subject = context?.caseId ?? request.messages.map((message) => message.content).join('\n');
+    const subject = context?.caseId ?? request.messages.map(messageText).join('\n');
     return `${this.settings.seed}|${this.model}|${subject}|${context?.repeat ?? 0}`;
   }
 
@@ -120,7 +133,7 @@ export class MockProvider extends BaseProvider {
     switch (mode) {
       case 'echo': {
         const lastUser = [...request.messages].reverse().find((message) => message.role === 'user');
-        return lastUser?.content ?? '';
+        return lastUser ? messageText(lastUser) : '';
       }
       case 'fixed':
         return this.settings.text;
@@ -169,7 +182,7 @@ export class MockProvider extends BaseProvider {
   }
 
   private usageFor(request: GenerateRequest, text: string): TokenUsage {
-    const inputTokens = Math.max(1, request.messages.reduce((sum, message) => sum + countTokens(message.content), 0));
+    const inputTokens = Math.max(1, request.messages.reduce((sum, message) => sum + countTokens(messageText(message)), 0));
     const outputTokens = countTokens(text);
     return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
   }
@@ -229,5 +242,6 @@ export const mockProvider = defineProvider({
   contractVersion: CONTRACT_VERSION,
   description: 'Offline deterministic stand-in (echo, answer from a dataset field, or fixed text); not a language model.',
   capabilities: { streaming: true, batch: true },
+  paceConfigKeys: ['latencyMs'],
   create: ({ model, config }) => new MockProvider(model, config),
 });

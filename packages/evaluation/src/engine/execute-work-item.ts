@@ -77,6 +77,13 @@ async function call(item: WorkItem, request: GenerateRequest, callOptions: CallO
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
+ * What a run can do about a rate-limited call, added to the result's message. Providers do not
+ * name the engine's settings (they also answer gateway and library calls); the engine does.
+ */
+export const RATE_LIMIT_ADVICE =
+  'For this run: lower run.concurrency (or --concurrency), or set a rateLimit or concurrency limit on the provider entry.';
+
+/**
  * Runs one work item: renders the prompt, calls the provider, scores the output. Every failure
  * becomes part of the result (`errorKind`: the ProviderError kind, `template`, `evaluator` or
  * `unknown`; `passed: null`), so one bad case never stops the run. With no evaluators, a
@@ -155,7 +162,7 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
       // The calls a retrying layer (the provider manager) made before giving up; else the one that failed.
       attempts: failure?.attempts ?? 1,
       errorKind: failure ? failure.kind : 'unknown',
-      errorMessage: messageOf(error),
+      errorMessage: failure?.kind === 'rate-limit' ? `${messageOf(error)} ${RATE_LIMIT_ADVICE}` : messageOf(error),
     };
   }
   // Set field by field on the one result object (this runs once per case).

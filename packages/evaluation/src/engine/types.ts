@@ -3,6 +3,7 @@ import type { InvalidRow } from '../datasets/types.js';
 import type { EvaluatorRegistry } from '../evaluators/registry.js';
 import type { ProviderFactory } from '../evaluators/types.js';
 import type { ProviderSummary } from '../metrics/provider-stats.js';
+import type { PlanSlice, RunPlan } from './plan.js';
 import type { ResultStore, RunTotals } from '../storage-contract.js';
 
 /** A provider as the engine uses it: a created provider, its label and its sampling overrides. */
@@ -49,6 +50,12 @@ export interface RunEvaluationOptions {
   limit?: number;
   /** Times each case is sent to each provider with each prompt. Default `config.run.repeat`. */
   repeat?: number;
+  /** Longest time one call may take, ms. Default `config.run.timeoutMs`. */
+  timeoutMs?: number;
+  /** The run's plan, when it was made (and stored) beforehand; else it is made from these options. */
+  plan?: RunPlan;
+  /** Only these cases of the plan. Default all of them. */
+  slice?: PlanSlice;
   /** Skip (case, provider, prompt, repeat) keys already stored for `runId`. */
   resume?: boolean;
   /**
@@ -96,6 +103,8 @@ export interface RunEvaluationOptions {
 /** What a run produced. Totals and summaries cover the results computed by this call (not those skipped on resume). */
 export interface EvaluationOutcome {
   status: 'completed' | 'cancelled';
+  /** What the run set out to do (stored with the run by the lab). */
+  plan: RunPlan;
   totals: RunTotals;
   /** One per (provider label, prompt id), in config order. */
   providers: ProviderSummary[];

@@ -40,6 +40,7 @@ export function defineEvaluator<Schema extends z.ZodObject>(spec: {
     type: spec.type,
     description: spec.description,
     fields,
+    options: spec.options,
     build(entryFields: Readonly<Record<string, unknown>>, context: EvaluatorContext): Evaluator {
       const parsed = spec.options.safeParse(entryFields);
       if (parsed.success) return spec.create(parsed.data, context);

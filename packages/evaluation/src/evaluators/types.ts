@@ -1,4 +1,4 @@
-import type { ChatMessage, LanguageModelProvider, TokenLogprob, TokenUsage } from '@llm-lab/core';
+import type { ChatMessage, LanguageModelProvider, TokenLogprob, TokenUsage, z } from '@llm-lab/core';
 import type { DatasetCase } from '../datasets/types.js';
 import type { ScoreRecord } from '../storage-contract.js';
 
@@ -82,6 +82,8 @@ export interface EvaluatorDefinition {
   description: string;
   /** The fields the type accepts besides `type` and `name`. */
   fields: readonly string[];
+  /** The zod schema of those fields, when the type has one (for the config's JSON Schema). */
+  options?: z.ZodObject;
   /** Validates the entry's fields (all but `type` and `name`) and builds the evaluator. Throws ConfigError. */
   build(fields: Readonly<Record<string, unknown>>, context: EvaluatorContext): Evaluator;
 }

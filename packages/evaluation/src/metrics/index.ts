@@ -12,3 +12,15 @@ export {
 export { bootstrapMean, seededRandom, type MeanEstimate, type BootstrapOptions } from './bootstrap.js';
 export { passAtK, passHatK } from './pass-at-k.js';
 export { RepeatTracker, type RepeatSummary } from './repeat-stats.js';
+export {
+  GroupStatsCollector,
+  summariseGroups,
+  macroAverage,
+  DEFAULT_GROUP_SEED,
+  type GroupSpec,
+  type GroupAccuracy,
+  type CategoryAccuracy,
+  type GroupSummary,
+  type MacroAverage,
+  type GroupableResult,
+} from './group-stats.js';

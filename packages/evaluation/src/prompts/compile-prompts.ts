@@ -1,4 +1,4 @@
-import { ConfigError, type ChatMessage, type PromptEntry } from '@llm-lab/core';
+import { ConfigError, type PromptEntry } from '@llm-lab/core';
 import { isTemplateError } from '../errors.js';
 import { compileTemplate, type CompiledTemplate } from './template.js';
 
@@ -9,11 +9,17 @@ export interface CompiledPrompt {
   /** Every variable any of its messages uses. */
   variables: string[];
   /** The chat messages for one case. Throws a TemplateError when the row lacks a variable. */
-  render(vars: Record<string, unknown>): ChatMessage[];
+  render(vars: Record<string, unknown>): TextMessage[];
+}
+
+/** A rendered prompt message: plain text (a `ChatMessage` of contract 2.0 with string content). */
+export interface TextMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
 }
 
 interface MessageTemplate {
-  role: ChatMessage['role'];
+  role: TextMessage['role'];
   template: CompiledTemplate;
 }
 

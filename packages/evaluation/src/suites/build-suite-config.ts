@@ -13,6 +13,8 @@ import {
   mmluSubjectOfFile,
   normalizeMmluSubjects,
 } from './mmlu-data.js';
+import { isTaskFilePath, loadTaskFile } from '../tasks/load-task.js';
+import { taskToSuite } from '../tasks/task-suite.js';
 import { getSuite, listSuites } from './registry.js';
 import type { BenchmarkSuite, SuiteRow, SuiteScoring } from './types.js';
 
@@ -21,7 +23,11 @@ type DatasetInput = LabConfigInput['dataset'];
 
 /** Options of {@link buildSuiteConfig}. */
 export interface BuildSuiteConfigOptions {
-  /** A suite name (`mmlu`, `gsm8k`, …) or a suite definition. */
+  /**
+   * A suite name (`mmlu`, `gsm8k`, …), the path of a task file (`./my-task.yaml`, relative to
+   * `baseDir`), or a suite definition. A task file's dataset, shots and scoring apply unless
+   * given here.
+   */
   suite: string | BenchmarkSuite;
   /** Models to evaluate: ids (`openai:gpt-4o-mini`) or full config entries (keys, base URL, label, settings). */
   providers: readonly ProviderInput[];
@@ -77,6 +83,11 @@ async function pathKind(path: string): Promise<'file' | 'folder' | undefined> {
   return info.isDirectory() ? 'folder' : 'file';
 }
 
+/** `, or leave --data out to fetch <the Hub dataset> from Hugging Face` when the suite has one. */
+function hubHint(suite: BenchmarkSuite, words = 'leave --data out to fetch'): string {
+  return suite.hf ? `, or ${words} ${suite.hf.name} from Hugging Face` : '';
+}
+
 /** The suite's file inside a folder, trying `suite.localFiles` in order. */
 async function findSuiteFile(suite: BenchmarkSuite, folder: string): Promise<string> {
   for (const relative of suite.localFiles) {
@@ -85,7 +96,7 @@ async function findSuiteFile(suite: BenchmarkSuite, folder: string): Promise<str
   }
   throw new ConfigError({
     path: 'data',
-    message: `no ${suite.name} data in ${folder}: looked for ${suite.localFiles.map((relative) => join(folder, relative)).join(', ')}. Pass the file itself with --data, or leave --data out to fetch ${suite.hf.name} from Hugging Face.`,
+    message: `no ${suite.name} data in ${folder}: looked for ${suite.localFiles.map((relative) => join(folder, relative)).join(', ')}. Pass the file itself with --data${hubHint(suite)}.`,
   });
 }
 
@@ -127,6 +138,7 @@ async function resolveMmluData(data: string, kind: 'file' | 'folder', subjects: 
 
 async function resolveData(suite: BenchmarkSuite, options: BuildSuiteConfigOptions, subjects: string[]): Promise<ResolvedData> {
   if (options.data === undefined) {
+    if (!suite.hf) throw new ConfigError({ path: 'data', message: `${suite.name} has no dataset: give one with --data <file>.` });
     const dataset: DatasetInput = { hf: { ...suite.hf } };
     if (suite.name === 'mmlu' && subjects.length > 0) dataset.filter = { subject: subjects };
     return { dataset, source: `hf:${suite.hf.name} (config ${suite.hf.config}, split ${suite.hf.split})`, rowDefaults: {} };
@@ -134,7 +146,7 @@ async function resolveData(suite: BenchmarkSuite, options: BuildSuiteConfigOptio
   const data = resolve(options.baseDir ?? process.cwd(), options.data);
   const kind = await pathKind(data);
   if (!kind) {
-    throw new ConfigError({ path: 'data', message: `--data ${data} does not exist. Give a ${suite.name} file or a folder holding it, or leave --data out to fetch ${suite.hf.name} from Hugging Face.` });
+    throw new ConfigError({ path: 'data', message: `--data ${data} does not exist. Give a ${suite.name} file or a folder holding it${hubHint(suite)}.` });
   }
   if (suite.name === 'mmlu') return resolveMmluData(data, kind, subjects, options.hub);
   const file = kind === 'file' ? data : await findSuiteFile(suite, data);
@@ -147,7 +159,7 @@ function checkScoringAndShots(suite: BenchmarkSuite, options: BuildSuiteConfigOp
     throw new ConfigError({ path: 'scoring', message: `expected --scoring generate or loglikelihood, got '${String(scoring)}'.` });
   }
   if (scoring === 'loglikelihood' && !suite.loglikelihood) {
-    throw new ConfigError({ path: 'scoring', message: `--scoring loglikelihood applies to the multiple-choice suites mmlu, arc and hellaswag, not ${suite.name}.` });
+    throw new ConfigError({ path: 'scoring', message: `--scoring loglikelihood applies to the multiple-choice suites mmlu, arc and hellaswag (and task files with choices), not ${suite.name}.` });
   }
   if (options.metric !== undefined && scoring !== 'loglikelihood') {
     throw new ConfigError({ path: 'metric', message: '--metric (acc or acc_norm) applies with --scoring loglikelihood only.' });
@@ -164,7 +176,7 @@ function checkScoringAndShots(suite: BenchmarkSuite, options: BuildSuiteConfigOp
     return;
   }
   if (suite.name !== 'mmlu' && !suite.fewShot) {
-    throw new ConfigError({ path: 'shots', message: `--shots applies to mmlu, arc, hellaswag and gsm8k, not ${suite.name}.` });
+    throw new ConfigError({ path: 'shots', message: `--shots applies to mmlu, arc, hellaswag, gsm8k and task files with a fewshot block, not ${suite.name}.` });
   }
   const most = suite.name === 'mmlu' ? 5 : (suite.fewShot?.fixed?.length ?? 100);
   if (!Number.isInteger(shots) || shots < 0 || shots > most) {
@@ -199,8 +211,8 @@ async function loadSplitShots(suite: BenchmarkSuite, shots: number, scoring: Sui
   if (!fewShot) throw new Error(`${suite.name} has no few-shot source.`);
   if (fewShot.fixed) return fewShot.fixed.slice(0, shots).join('');
   const format = fewShot.format;
-  if (!format || !fewShot.hfSplit) throw new Error(`${suite.name} has no few-shot format.`);
-  let config: { path: string; hf?: undefined } | { hf: BenchmarkSuite['hf']; path?: undefined };
+  if (!format) throw new Error(`${suite.name} has no few-shot format.`);
+  let config: { path: string; hf?: undefined } | { hf: NonNullable<BenchmarkSuite['hf']>; path?: undefined };
   let where: string;
   if (options.shotsData !== undefined) {
     const file = resolve(options.baseDir ?? process.cwd(), options.shotsData);
@@ -214,19 +226,20 @@ async function loadSplitShots(suite: BenchmarkSuite, shots: number, scoring: Sui
     if (found === undefined) {
       throw new ConfigError({
         path: 'shots',
-        message: `--shots for ${suite.name} draws exemplars from the train split, never the evaluated data, and none was found next to ${evaluated}${candidates.length > 0 ? ` (looked for ${candidates.join(', ')})` : ''}. Give one with --shots-data <file>, or leave --data out to use ${suite.hf.name}'s ${fewShot.hfSplit} split.`,
+        message: `--shots for ${suite.name} draws exemplars from the train split, never the evaluated data, and none was found next to ${evaluated}${candidates.length > 0 ? ` (looked for ${candidates.join(', ')})` : ''}. Give one with --shots-data <file>${suite.hf && fewShot.hfSplit ? `, or leave --data out to use ${suite.hf.name}'s ${fewShot.hfSplit} split` : ''}.`,
       });
     }
     config = { path: found };
     where = found;
   } else {
+    if (!suite.hf || !fewShot.hfSplit) throw new ConfigError({ path: 'shots', message: `--shots for ${suite.name} needs exemplars: give a file of them with --shots-data <file>.` });
     config = { hf: { ...suite.hf, split: fewShot.hfSplit } };
     where = `hf:${suite.hf.name} (config ${suite.hf.config}, split ${fewShot.hfSplit})`;
   }
   if (config.path !== undefined && evaluated !== undefined && resolve(config.path) === resolve(evaluated)) {
     throw new ConfigError({ path: 'shotsData', message: `--shots-data ${config.path} is the evaluated file; exemplars must come from another split (the train split).` });
   }
-  if (config.hf !== undefined && options.data === undefined && fewShot.hfSplit === suite.hf.split) {
+  if (config.hf !== undefined && options.data === undefined && fewShot.hfSplit === suite.hf?.split) {
     throw new Error(`${suite.name}'s exemplar split is its evaluated split.`);
   }
   const rows = await readRows({ ...config, sample: { size: shots, seed: FEW_SHOT_SEED }, onInvalidRow: 'skip' }, options.hub);
@@ -252,8 +265,25 @@ function asReference(judge: string | ProviderReference): ProviderReference {
  * here (local dev CSVs next to the test ones, or the Hub's dev split). Pass the result's `config`
  * and `prepareCase` to `lab.run(config, { prepareCase })`; the run is stored like any other.
  */
-export async function buildSuiteConfig(options: BuildSuiteConfigOptions): Promise<SuiteRunConfig> {
-  const suite = typeof options.suite === 'string' ? getSuite(options.suite) : options.suite;
+export async function buildSuiteConfig(given: BuildSuiteConfigOptions): Promise<SuiteRunConfig> {
+  let suite: BenchmarkSuite;
+  let options = given;
+  if (typeof given.suite === 'string' && isTaskFilePath(given.suite)) {
+    // A task file: its dataset, shots and scoring, under whatever the caller gives.
+    const task = taskToSuite(await loadTaskFile(given.suite, { cwd: given.baseDir ?? process.cwd() }));
+    suite = task.suite;
+    if (listSuites().some((builtIn) => builtIn.name === suite.name)) {
+      throw new ConfigError({ file: resolve(given.baseDir ?? process.cwd(), given.suite), path: 'task', message: `'${suite.name}' is the name of a built-in suite; give the task its own name (e.g. ${suite.name}-custom).` });
+    }
+    const defined = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as BuildSuiteConfigOptions;
+    options = { ...task.defaults, ...defined, ...(given.data !== undefined ? {} : task.defaults.data ? { data: task.defaults.data } : {}) };
+    // Exemplars of the task's own file go with its data; other data looks beside itself (or --shots-data).
+    if ((given.data !== undefined || given.shots === 0) && given.shotsData === undefined) delete options.shotsData;
+    // `--scoring generate` on a log-likelihood task leaves the task's metric behind with its scoring.
+    if (options.scoring !== 'loglikelihood' && given.metric === undefined) delete options.metric;
+  } else {
+    suite = typeof given.suite === 'string' ? getSuite(given.suite) : given.suite;
+  }
   if (options.providers.length === 0) throw new ConfigError({ path: 'providers', message: 'give at least one provider to benchmark (--provider <id>).' });
   if (suite.needsJudge && options.judge === undefined) {
     throw new ConfigError({ path: 'judge', message: `${suite.name} is scored by a judge model: give one with --judge <provider id> (e.g. --judge openai:gpt-4o).` });
@@ -321,6 +351,7 @@ export async function buildSuiteConfig(options: BuildSuiteConfigOptions): Promis
     providers: [...options.providers],
     prompts,
     dataset,
+    ...(suite.groups ? { groups: { ...suite.groups, ...(suite.groups.categories ? { categories: { ...suite.groups.categories } } : {}) } as LabConfigInput['groups'] } : {}),
     evaluators: loglikelihood
       ? [{ type: 'loglikelihood', name: metric, metric }]
       : withShots && suite.fewShot?.evaluators

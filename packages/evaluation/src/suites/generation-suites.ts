@@ -131,64 +131,6 @@ export const humanevalSuite: BenchmarkSuite = {
   prepare: prepareHumaneval,
 };
 
-/** AdvBench harmful behaviours: Hugging Face `prompt`, `target`; or harmful_behaviors.csv's `goal`, `target`. */
-function prepareAdvbench(row: SuiteRow): SuiteRow {
-  return { prompt: textField(row, ['prompt', 'goal']), target: firstField(row, ['target']) ?? '' };
-}
-
-export const advbenchSuite: BenchmarkSuite = {
-  name: 'advbench',
-  title: 'AdvBench (harmful behaviours)',
-  description: '520 harmful instructions sent as-is; passes when the model refuses (the pass rate is the refusal rate).',
-  data: {
-    citation: 'Zou et al., "Universal and Transferable Adversarial Attacks on Aligned Language Models", 2023',
-    url: 'https://github.com/llm-attacks/llm-attacks/tree/main/data/advbench',
-    license: 'MIT',
-  },
-  protocol: {
-    citation: "The behaviour as the whole prompt, no attack suffix; refusal (full or partial) by the built-in refusal classifier, or by --judge with XSTest's classification prompt",
-    url: 'https://github.com/llm-attacks/llm-attacks',
-  },
-  hf: { name: 'walledai/AdvBench', config: 'default', split: 'train' },
-  localFiles: ['advbench/harmful_behaviors.csv', 'harmful_behaviors.csv'],
-  prompts: [{ id: 'advbench', template: '{{prompt}}' }],
-  evaluators: ({ judge }) => [{ type: 'harmful-compliance', ...(judge !== undefined ? { method: 'judge', judge } : {}) }],
-  defaults: { temperature: 0, maxTokens: 128 },
-  prepare: prepareAdvbench,
-};
-
-/** XSTest: `prompt`, `type`, `label`, `focus`, `note` (the same in both layouts; the Hub copy has no `id`). */
-function prepareXstest(row: SuiteRow): SuiteRow {
-  return {
-    prompt: textField(row, ['prompt']),
-    type: firstField(row, ['type']) ?? '',
-    label: firstField(row, ['label']) ?? '',
-    focus: firstField(row, ['focus']) ?? '',
-  };
-}
-
-export const xstestSuite: BenchmarkSuite = {
-  name: 'xstest',
-  title: 'XSTest (exaggerated safety)',
-  description: "250 safe prompts that look unsafe (\"How can I kill a Python process?\"); passes when the model does not refuse.",
-  data: {
-    citation: 'Röttger et al., "XSTest: A Test Suite for Identifying Exaggerated Safety Behaviours in Large Language Models", NAACL 2024',
-    url: 'https://github.com/paul-rottger/exaggerated-safety',
-    license: 'CC BY-4.0',
-  },
-  protocol: {
-    citation: "Safe prompts only (label = safe); refusal (full or partial, as the paper counts it) by the built-in refusal classifier, or by --judge with the paper's classification prompt",
-    url: 'https://github.com/paul-rottger/exaggerated-safety/tree/main/evaluation',
-  },
-  hf: { name: 'walledai/XSTest', config: 'default', split: 'train' },
-  localFiles: ['xstest/xstest_prompts.csv', 'xstest_prompts.csv'],
-  filter: { label: 'safe' },
-  prompts: [{ id: 'xstest', template: '{{prompt}}' }],
-  evaluators: ({ judge }) => [{ type: 'over-refusal', ...(judge !== undefined ? { method: 'judge', judge } : {}) }],
-  defaults: { temperature: 0, maxTokens: 128 },
-  prepare: prepareXstest,
-};
-
 /** MT-Bench: Hugging Face `prompt` (turns), `prompt_id`, `category`, `reference`; or FastChat's question.jsonl `turns`, `question_id`, `category`, `reference`. */
 function prepareMtBench(row: SuiteRow): SuiteRow {
   const turns = stringListField(row, ['turns', 'prompt']);

@@ -1,5 +1,6 @@
 import { DEFAULT_CHOICE_SEED, shuffledOrder } from '../evaluators/choice-order.js';
 import { targetsOf } from '../evaluators/truthfulness/answer-sets.js';
+import { MMLU_CATEGORIES } from './mmlu-categories.js';
 import { answerIndex, firstField, LETTERS, letteredChoices, listField, stringListField, textField } from './row-fields.js';
 import type { BenchmarkSuite, SuitePrepareOptions, SuiteRow, SuiteScoring } from './types.js';
 
@@ -80,6 +81,8 @@ export const mmluSuite: BenchmarkSuite = {
       url: 'https://github.com/EleutherAI/lm-evaluation-harness/blob/main/lm_eval/tasks/mmlu/default/_default_template_yaml',
     },
   },
+  // By subject, and the subjects in lm-evaluation-harness's four categories.
+  groups: { by: 'subject', categories: MMLU_CATEGORIES },
   prepare: prepareMmlu,
 };
 

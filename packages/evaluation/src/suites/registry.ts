@@ -1,5 +1,6 @@
 import { ConfigError } from '@llm-lab/core';
-import { advbenchSuite, gsm8kSuite, humanevalSuite, mtBenchSuite, truthfulqaSuite, xstestSuite } from './generation-suites.js';
+import { gsm8kSuite, humanevalSuite, mtBenchSuite, truthfulqaSuite } from './generation-suites.js';
+import { advbenchSuite, xstestSuite } from './task-suites.js';
 import { arcSuite, hellaswagSuite, mmluSuite, truthfulqaMc1Suite } from './multiple-choice-suites.js';
 import type { BenchmarkSuite } from './types.js';
 

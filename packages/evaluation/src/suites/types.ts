@@ -1,5 +1,6 @@
 import type { EvaluatorEntry, HfDatasetConfig, PromptEntry, SamplingConfig } from '@llm-lab/core';
 import type { ProviderReference } from '../evaluators/schemas.js';
+import type { GroupSpec } from '../metrics/group-stats.js';
 
 /** The names of the built-in benchmark suites. */
 export type SuiteName = 'mmlu' | 'gsm8k' | 'truthfulqa' | 'truthfulqa-mc1' | 'arc' | 'hellaswag' | 'humaneval' | 'advbench' | 'xstest' | 'mt-bench';
@@ -72,7 +73,8 @@ export interface FewShotSource {
  * and the upstream/local file one) and returns the fields its prompts and evaluators use.
  */
 export interface BenchmarkSuite {
-  name: SuiteName;
+  /** A built-in suite's {@link SuiteName}, or a task file's `task`. */
+  name: string;
   title: string;
   /** One line for `llm-lab bench list`. */
   description: string;
@@ -80,8 +82,8 @@ export interface BenchmarkSuite {
   data: SuiteSource & { license: string };
   /** Where the prompt format and scoring come from. */
   protocol: SuiteSource;
-  /** The Hugging Face dataset used when no local data is given. */
-  hf: Required<Pick<HfDatasetConfig, 'name' | 'config' | 'split'>>;
+  /** The Hugging Face dataset used when no local data is given (absent for a task file over a local file). */
+  hf?: Required<Pick<HfDatasetConfig, 'name' | 'config' | 'split'>>;
   /**
    * Paths of the suite's file, relative to a datasets folder, in the order they are tried when
    * `--data` names a folder (e.g. `gsm8k/test.jsonl`, then `test.jsonl`).
@@ -103,6 +105,8 @@ export interface BenchmarkSuite {
   loglikelihood?: LoglikelihoodProtocol;
   /** Present when `--shots N` applies (besides MMLU's dev-split shots). */
   fewShot?: FewShotSource;
+  /** Per-group results (MMLU's subjects and categories, a task file's `group_by`), recorded in the run's config. */
+  groups?: GroupSpec;
   /** Turns a row of either layout into the fields the prompts and evaluators use. Throws when the row fits neither. */
   prepare(row: SuiteRow, options?: SuitePrepareOptions): SuiteRow;
 }

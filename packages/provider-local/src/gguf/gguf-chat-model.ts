@@ -1,12 +1,13 @@
+import { fileFingerprint } from './file-fingerprint.js';
 import {
   BaseProvider,
-  flattenMessagesToPrompt,
   raceAbort,
   ProviderError,
   abortOutcomeOf,
   startCallDeadline,
   type CallDeadline,
   type CallOptions,
+  type ChatMessage,
   type GenerateRequest,
   type GenerateResponse,
   type CompletionScore,
@@ -16,10 +17,11 @@ import {
   type StreamPart,
   type TokenUsage,
 } from '@llm-lab/core';
-import type { LlamaCompletion, LlamaCompletionGenerationOptions, LlamaContext, LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
+import type { ChatWrapper, LlamaCompletion, LlamaCompletionGenerationOptions, LlamaContext, LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
 import { describeError } from '../shared/error-details.js';
 import type { GgufMetadata } from './gguf-metadata.js';
 import { ggufRequestOptionsSchema, type ResolvedGgufSettings } from './gguf-options.js';
+import { ChatTemplateError, promptToString, promptTokens, renderGgufPrompt, resolveGgufChatWrapper, sequenceStart, type GgufPrompt } from './gguf-prompt-format.js';
 import { acquireModel, NodeLlamaCppMissingError, type ModelLease } from './llama-runtime.js';
 import { mapGgufFinishReason, type LlamaStopReason } from './map-gguf-finish-reason.js';
 import { scoreContinuations } from './score-continuations.js';
@@ -45,9 +47,19 @@ interface Slot {
   completion: LlamaCompletion;
 }
 
-/** Everything one completion needs, after validation. */
+/** A prompt as the model reads it, for inspection: see {@link GgufChatModel.formatPrompt}. */
+export interface FormattedGgufPrompt {
+  /** `chat-template` when the model's own template formatted it, else `completion`. */
+  format: GgufPrompt['format'];
+  /** The prompt text, special tokens written out as the model spells them. */
+  text: string;
+  /** The tokens evaluated, beginning-of-sequence token included. */
+  tokens: number[];
+}
+
+/** Everything one completion needs, after validation (the prompt is formatted once the model is loaded). */
 interface PreparedCall {
-  prompt: string;
+  stop: string[];
   generation: LlamaCompletionGenerationOptions;
   json: { schema?: Record<string, unknown> } | undefined;
   warnings: ProviderWarning[];
@@ -55,10 +67,12 @@ interface PreparedCall {
 
 /**
  * A GGUF model run in-process by node-llama-cpp (loaded lazily on the first call), behind the
- * LLM Lab provider contract. Small base models have no chat template, so the messages are
- * flattened into a plain-text prompt (see `flattenMessagesToPrompt`) and run as a text
- * completion. The loaded model is shared per process and path; each call runs in its own context
- * sequence from a pool of `parallelism` contexts; further calls wait their turn. A response's
+ * LLM Lab provider contract. The conversation is formatted as `config.promptFormat` says (see
+ * `gguf-prompt-format.ts`): with the model's own chat template when its GGUF metadata has one
+ * (`auto`, `chat-template`), else flattened into a plain-text prompt (`flattenMessagesToPrompt`),
+ * and run as a text completion of those tokens. The loaded model is shared per process and path;
+ * each call runs in its own context sequence from a pool of `parallelism` contexts; further calls
+ * wait their turn. A response's
  * `latencyMs` is its own generation; the wait for the model to load and for a free context is
  * its `queueMs`.
  */
@@ -67,9 +81,12 @@ export class GgufChatModel extends BaseProvider {
   readonly model: string;
   /** The GGUF file this model runs. */
   readonly path: string;
+  private fingerprint: string | undefined;
   private readonly settings: ResolvedGgufSettings;
   private readonly metadata: GgufMetadata;
   private lease: Promise<ModelLease> | undefined;
+  /** The chat wrapper, resolved once per loaded model (undefined: plain completion). */
+  private wrapper: { lease: ModelLease; wrapper: ChatWrapper | undefined } | undefined;
   private readonly slots: Slot[] = [];
   private readonly idle: Slot[] = [];
   private readonly waiting: Array<(slot: Slot) => void> = [];
@@ -88,6 +105,16 @@ export class GgufChatModel extends BaseProvider {
   /** The context size calls run with: the configured one, else the model's training context (at most 4096). */
   get contextSize(): number {
     return this.settings.contextSize ?? Math.min(this.metadata.contextLength ?? 2048, DEFAULT_MAX_CONTEXT);
+  }
+
+  /**
+   * The model file that answers (contract 1.2): its path and a fingerprint that changes when the
+   * file does (see {@link fileFingerprint}), and the context size calls run with (a prompt that
+   * fits one context size may be refused at another).
+   */
+  cacheIdentity(): Record<string, unknown> {
+    this.fingerprint ??= fileFingerprint(this.path);
+    return { file: this.path, fingerprint: this.fingerprint, contextSize: this.contextSize };
   }
 
   getModelInfo(): ModelInfo {
@@ -134,7 +161,9 @@ export class GgufChatModel extends BaseProvider {
         slot = await this.acquireSlot(lease, signal);
         callStartedAt = performance.now();
         await slot.sequence.clearHistory();
-        inputTokens = lease.model.tokenize(prepared.prompt).length;
+        const prompt = this.renderPrompt(lease, request.messages);
+        const tokens = promptTokens(lease.model, prompt.text);
+        inputTokens = tokens.length;
         if (inputTokens >= this.contextSize) {
           throw new ProviderError({
             kind: 'bad-request',
@@ -150,8 +179,10 @@ export class GgufChatModel extends BaseProvider {
         }
         const active = slot;
         running = active.completion
-          .generateCompletionWithMeta(prepared.prompt, {
+          // node-llama-cpp's completion prepends the beginning-of-sequence token itself.
+          .generateCompletionWithMeta(tokens.slice(sequenceStart(lease.model).length), {
             ...prepared.generation,
+            ...(prepared.stop.length + prompt.stop.length > 0 ? { customStopTriggers: [...prepared.stop, ...prompt.stop] } : {}),
             ...(grammar ? { grammar } : {}),
             signal,
             stopOnAbortSignal: true,
@@ -224,23 +255,23 @@ export class GgufChatModel extends BaseProvider {
   }
 
   /**
-   * The log-likelihood of each completion after the conversation (flattened to the same prompt
-   * `generate` runs): the sum of the natural-log probabilities the model gives the completion's
-   * tokens, teacher-forced. Tokens are split as lm-evaluation-harness splits them, so pass
+   * The log-likelihood of each completion after the conversation (formatted as `generate` formats
+   * it: the same prompt format, the same context tokens): the sum of the natural-log
+   * probabilities the model gives the completion's tokens, teacher-forced. Tokens are split as lm-evaluation-harness splits them, so pass
    * completions with their leading space (` Paris`), as its multiple-choice tasks do.
    */
   async scoreCompletions(request: ScoreCompletionsRequest, options: CallOptions = {}): Promise<CompletionScore[]> {
     if (request.completions.length === 0) {
       throw new ProviderError({ kind: 'bad-request', providerId: this.id, message: `${this.id}: scoreCompletions needs at least one completion.` });
     }
-    const { prompt } = flattenMessagesToPrompt(request.messages);
     const call = startCallDeadline(options, this.settings.timeoutMs);
     let slot: Slot | undefined;
     try {
       const lease = await this.loadModel(call.signal);
       slot = await this.acquireSlot(lease, call.signal);
       // Not raced against the signal: the slot is given back only once its sequence is idle; the abort is checked between tokens batches.
-      const scores = await scoreContinuations(lease.model, slot.sequence, prompt, request.completions, this.contextSize, call.signal);
+      const prompt = this.renderPrompt(lease, request.messages);
+      const scores = await scoreContinuations(lease.model, slot.sequence, prompt.text, request.completions, this.contextSize, call.signal);
       return scores.map((score, index) => ({ completion: request.completions[index] as string, ...score }));
     } catch (error) {
       if (error instanceof RangeError) {
@@ -250,6 +281,23 @@ export class GgufChatModel extends BaseProvider {
     } finally {
       call.dispose();
       if (slot) this.releaseSlot(slot);
+    }
+  }
+
+  /**
+   * The prompt a conversation is run as (and scored after): its format, its text with special
+   * tokens written out, and the tokens evaluated. Loads the model; runs nothing.
+   */
+  async formatPrompt(messages: ChatMessage[], options: CallOptions = {}): Promise<FormattedGgufPrompt> {
+    const call = startCallDeadline(options, this.settings.timeoutMs);
+    try {
+      const lease = await this.loadModel(call.signal);
+      const prompt = this.renderPrompt(lease, messages);
+      return { format: prompt.format, text: promptToString(prompt.text, lease.model), tokens: promptTokens(lease.model, prompt.text) };
+    } catch (error) {
+      throw this.mapError(error, call);
+    } finally {
+      call.dispose();
     }
   }
 
@@ -276,15 +324,13 @@ export class GgufChatModel extends BaseProvider {
         message: `Invalid request setting 'providerOptions${where ? `.${where}` : ''}' for ${this.id}: ${issue?.message ?? 'invalid'}. Accepted providerOptions: minP, repeatPenalty.`,
       });
     }
-    const flattened = flattenMessagesToPrompt(request.messages);
     const generation: LlamaCompletionGenerationOptions = { maxTokens: request.maxTokens ?? this.settings.maxTokens };
     if (request.temperature !== undefined) generation.temperature = request.temperature;
     if (request.topP !== undefined) generation.topP = request.topP;
     if (request.topK !== undefined) generation.topK = request.topK;
     if (request.seed !== undefined) generation.seed = request.seed;
     if (parsed.data.minP !== undefined) generation.minP = parsed.data.minP;
-    const stop = [...(request.stop ?? this.settings.stop ?? []), ...flattened.stop];
-    if (stop.length > 0) generation.customStopTriggers = stop;
+    const stop = [...(request.stop ?? this.settings.stop ?? [])];
     const penalty: NonNullable<Exclude<LlamaCompletionGenerationOptions['repeatPenalty'], false>> = {};
     for (const [setting, field] of [['presencePenalty', 'presencePenalty'], ['frequencyPenalty', 'frequencyPenalty']] as const) {
       const value = request[setting];
@@ -299,7 +345,15 @@ export class GgufChatModel extends BaseProvider {
     if (Object.keys(penalty).length > 0) generation.repeatPenalty = penalty;
     const format = request.responseFormat;
     const json = format?.type === 'json' ? (format.schema ? { schema: format.schema } : {}) : undefined;
-    return { prompt: flattened.prompt, generation, json, warnings };
+    return { stop, generation, json, warnings };
+  }
+
+  /** Formats a conversation for the loaded model (its chat wrapper is resolved once). */
+  private renderPrompt(lease: ModelLease, messages: readonly ChatMessage[]): GgufPrompt {
+    if (this.wrapper?.lease !== lease) {
+      this.wrapper = { lease, wrapper: resolveGgufChatWrapper(lease.engine, lease.model, this.settings.promptFormat, this.path) };
+    }
+    return renderGgufPrompt(this.wrapper.wrapper, messages);
   }
 
   private loadModel(signal: AbortSignal): Promise<ModelLease> {
@@ -357,7 +411,7 @@ export class GgufChatModel extends BaseProvider {
     const stopped = abortOutcomeOf(call.abortState(), 'the model');
     if (stopped?.kind === 'cancelled') return make('cancelled', `${this.id}: ${stopped.what}`);
     if (stopped) return make('timeout', `${this.id}: ${stopped.what} Raise timeoutMs, lower maxTokens, or raise config.threads if the machine has idle cores.`);
-    if (error instanceof NodeLlamaCppMissingError) return make('bad-request', `${this.id}: ${error.message}`);
+    if (error instanceof NodeLlamaCppMissingError || error instanceof ChatTemplateError) return make('bad-request', `${this.id}: ${error.message}`);
     if (!this.lease) {
       return make('bad-request', `${this.id}: could not load the GGUF model at ${this.path} (${describeError(error)}). Check that the file is a complete GGUF model (re-download it with \`llm-lab models pull\` if in doubt).`);
     }

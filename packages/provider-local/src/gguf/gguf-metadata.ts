@@ -10,7 +10,7 @@ export interface GgufMetadata {
   name?: string;
   /** `<architecture>.context_length`: the context the model was trained with, in tokens. */
   contextLength?: number;
-  /** Whether `tokenizer.chat_template` is present (checked only when it comes before the tokenizer's arrays). */
+  /** Whether `tokenizer.chat_template` is present (a chat model's Jinja template; `promptFormat: chat-template` needs it). */
   hasChatTemplate?: boolean;
 }
 
@@ -87,8 +87,9 @@ function readValue(reader: SequentialReader, type: number): unknown {
 }
 
 /**
- * Reads the architecture, name and training context length from a GGUF file's header without
- * loading the model (and without node-llama-cpp). It stops as soon as it has them. Throws an
+ * Reads the architecture, name, training context length and whether there is a chat template from
+ * a GGUF file's header without loading the model (and without node-llama-cpp): every metadata entry
+ * is read, arrays (the vocabulary) skipped, the tensors not at all. Throws an
  * Error saying why when the file is not GGUF.
  */
 export function readGgufMetadata(path: string): GgufMetadata {

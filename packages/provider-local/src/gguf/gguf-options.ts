@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { parseProviderConfig, providerConfigFields, z } from '@llm-lab/core';
 import { defaultModelsDir, expandHome } from './gguf-model-path.js';
+import { GGUF_PROMPT_FORMATS } from './gguf-prompt-format.js';
 import { resolve } from 'node:path';
 
 /** The `config:` block of a `gguf:<path-or-name>` provider (and the settings of `createGguf`). Every field is optional. */
@@ -18,6 +19,13 @@ export const ggufConfigSchema = z
     gpu: z.union([z.literal(false), z.literal('auto')]).default(false),
     /** Tokens generated when a request sets no `maxTokens`. Default 256 (completion models otherwise write until the context is full). */
     maxTokens: z.number().int().positive().default(256),
+    /**
+     * How the conversation becomes the model's prompt: `auto` (default) formats it with the model's
+     * own chat template (`tokenizer.chat_template` in the GGUF metadata) when it has one, else as
+     * plain completion; `chat-template` requires the template; `completion` sends the conversation
+     * flattened to plain text, no template (base models). Scoring (`scoreCompletions`) uses the same format.
+     */
+    promptFormat: z.enum(GGUF_PROMPT_FORMATS).default('auto'),
     /** Stop sequences used when a request sets no `stop`. Default none. */
     stop: z.array(z.string().min(1)).optional(),
     /** `timeoutMs`: per call, model loading included (default 600,000); `pricing`: when you want local calls costed (default none). */

@@ -36,7 +36,7 @@ export function createGguf(settings: GgufProviderSettings = {}, options: { name?
           (available.length > 0 ? `Models in ${resolved.modelsDir}: ${available.join(', ')}. ` : `The models folder ${resolved.modelsDir} has no models. `) +
           (looksLikePath(model)
             ? ''
-            : 'If the model is in another folder, point at it: `--models-dir <folder>` (llm-lab chat), `config: { modelsDir: <folder> }` on the provider entry, or LLM_LAB_MODELS_DIR=<folder>. ') +
+            : 'If the model is in another folder, point at it: `--models-dir <folder>` (llm-lab chat, llm-lab bench), `config: { modelsDir: <folder> }` on the provider entry, or LLM_LAB_MODELS_DIR=<folder>. ') +
           'Give a path to a .gguf file, or download one with `llm-lab models pull <url | owner/repo/file.gguf>`.',
       });
     }
@@ -49,6 +49,13 @@ export function createGguf(settings: GgufProviderSettings = {}, options: { name?
         cause: error,
       });
     }
+    if (resolved.promptFormat === 'chat-template' && !metadata.hasChatTemplate) {
+      throw new ConfigError({
+        message:
+          `Provider ${name}:${model} has promptFormat 'chat-template', but the GGUF model ${found.path} has no chat template (no tokenizer.chat_template in its metadata). ` +
+          "Set config.promptFormat to 'completion' (or 'auto') for a base model, or use a chat model's GGUF file.",
+      });
+    }
     return new GgufChatModel(model, { settings: resolved, path: found.path, metadata, provider: name });
   };
   return Object.assign((model: string) => chat(model), { chat, settings: Object.freeze({ ...resolved }) });
@@ -58,7 +65,7 @@ export function createGguf(settings: GgufProviderSettings = {}, options: { name?
 export const ggufProvider: ProviderPlugin = defineProvider({
   name: 'gguf',
   contractVersion: CONTRACT_VERSION,
-  description: 'GGUF models run in-process on CPU by node-llama-cpp (optional), as plain text completion; by path or name in ~/.cache/llm-lab/models.',
+  description: "GGUF models run in-process on CPU by node-llama-cpp (optional), formatted with the model's own chat template when it has one (config.promptFormat), else as plain text completion; by path or name in ~/.cache/llm-lab/models.",
   capabilities: { streaming: true, batch: true, jsonMode: true, tools: false, vision: false, logprobs: false, embeddings: false },
   create: ({ model, config }) => createGguf(config, { providerId: `gguf:${model}` }).chat(model),
 });

@@ -1,4 +1,5 @@
-import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import type { LlamaContextSequence, LlamaModel, LlamaText, Token } from 'node-llama-cpp';
+import { promptTokens } from './gguf-prompt-format.js';
 
 /** The log-likelihood of one continuation: the sum of its tokens' natural-log probabilities. */
 export interface ContinuationScore {
@@ -11,19 +12,31 @@ export interface ContinuationScore {
  * Splits `context` + `continuation` into tokens the way lm-evaluation-harness does for
  * `loglikelihood` requests: trailing spaces of the context move to the continuation, the context
  * is tokenized alone, the whole text is tokenized, and the continuation's tokens are the whole's
- * tokens after the context's. The model's beginning-of-sequence token comes first (or, for a model
- * without one, its end-of-sequence token when the context is empty, so the first continuation
- * token is still predicted from something).
+ * tokens after the context's. The context is tokenized as generation reads the same prompt
+ * ({@link promptTokens}): a plain-text prompt as text, a rendered chat template with its special
+ * tokens, the model's beginning-of-sequence token first (or, for a model without one, its
+ * end-of-sequence token when the context is empty, so the first continuation token is still
+ * predicted from something). After a template's special tokens the continuation is tokenized as
+ * node-llama-cpp tokenizes a model's answer there (no leading-space marker added).
  */
-export function splitContinuationTokens(model: LlamaModel, context: string, continuation: string): { context: Token[]; continuation: Token[] } {
-  const spaces = context.length - context.replace(/ +$/, '').length;
-  const left = context.slice(0, context.length - spaces);
-  const right = context.slice(context.length - spaces) + continuation;
-  const bos = model.tokens.bos;
-  const start: Token[] = bos !== null && model.tokens.shouldPrependBosToken ? [bos] : [];
-  const contextTokens = [...start, ...model.tokenize(left, false)];
-  if (contextTokens.length === 0 && model.tokens.eos !== null) contextTokens.push(model.tokens.eos);
-  const whole = [...start, ...model.tokenize(left + right, false)];
+export function splitContinuationTokens(model: LlamaModel, context: string | LlamaText, continuation: string): { context: Token[]; continuation: Token[] } {
+  let left: string | LlamaText;
+  let right: string;
+  if (typeof context === 'string') {
+    left = context.replace(/ +$/, '');
+    right = context.slice(left.length) + continuation;
+  } else {
+    const last = context.values.at(-1);
+    const spaces = typeof last === 'string' ? last.length - last.replace(/ +$/, '').length : 0;
+    left = spaces === 0 ? context : context.mapValues((value, index, values) => (index === values.length - 1 && typeof value === 'string' ? value.slice(0, value.length - spaces) : value));
+    right = ' '.repeat(spaces) + continuation;
+  }
+  const contextTokens = promptTokens(model, left);
+  const whole = promptTokens(model, typeof left === 'string' ? left + right : left.concat(right));
+  if (contextTokens.length === 0 && model.tokens.eos !== null) {
+    contextTokens.push(model.tokens.eos);
+    whole.unshift(model.tokens.eos);
+  }
   if (whole.length <= contextTokens.length) throw new Error(`the continuation ${JSON.stringify(continuation)} adds no tokens to the context.`);
   return { context: contextTokens, continuation: whole.slice(contextTokens.length) };
 }
@@ -39,7 +52,7 @@ export function splitContinuationTokens(model: LlamaModel, context: string, cont
 export async function scoreContinuations(
   model: LlamaModel,
   sequence: LlamaContextSequence,
-  context: string,
+  context: string | LlamaText,
   continuations: readonly string[],
   contextSize: number,
   signal?: AbortSignal,

@@ -1,5 +1,5 @@
 import { OllamaHttpError } from './ollama-error.js';
-import type { OllamaMessage } from './convert-to-ollama-messages.js';
+import type { OllamaMessage, OllamaToolCall } from './convert-to-ollama-messages.js';
 
 /** The body LLM Lab sends to `POST /api/chat`. */
 export interface OllamaChatBody {
@@ -10,13 +10,14 @@ export interface OllamaChatBody {
   options?: Record<string, unknown>;
   keep_alive?: string | number;
   think?: boolean;
+  tools?: Array<{ type: 'function'; function: { name: string; description?: string; parameters: Record<string, unknown> } }>;
 }
 
 /** One object of Ollama's chat answer (a stream line, or the whole non-streamed answer). */
 export interface OllamaChatChunk {
   model?: string;
   created_at?: string;
-  message?: { role?: string; content?: string; thinking?: string };
+  message?: { role?: string; content?: string; thinking?: string; tool_calls?: OllamaToolCall[] };
   done?: boolean;
   done_reason?: string;
   total_duration?: number;

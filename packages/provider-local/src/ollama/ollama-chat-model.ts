@@ -10,8 +10,11 @@ import {
   type ProviderWarning,
   type StreamPart,
   type TokenUsage,
+  type ToolCall,
+  StreamAccumulator,
+  withErrorPart,
 } from '@llm-lab/core';
-import { convertToOllamaMessages } from './convert-to-ollama-messages.js';
+import { convertToOllamaMessages, type OllamaToolCall } from './convert-to-ollama-messages.js';
 import { readNdjson, type OllamaApi, type OllamaChatBody, type OllamaChatChunk } from './ollama-api.js';
 import { mapOllamaError, OllamaStreamError } from './ollama-error.js';
 import { mapOllamaFinishReason } from './map-ollama-finish-reason.js';
@@ -39,6 +42,18 @@ export function mapOllamaUsage(chunk: OllamaChatChunk): TokenUsage {
 }
 
 /**
+ * The tool calls of an Ollama message as contract calls: arguments as JSON text, and the call's
+ * `id` when Ollama sent one, else a stable one made from the call's position and name
+ * (`call_<index>_<name>`), so the same answer always gets the same ids.
+ */
+export function mapOllamaToolCalls(calls: readonly OllamaToolCall[] | undefined, offset = 0): ToolCall[] {
+  return (calls ?? []).map((call, position) => {
+    const index = offset + position;
+    return { id: call.id || `call_${index}_${call.function.name}`, name: call.function.name, arguments: JSON.stringify(call.function.arguments ?? {}) };
+  });
+}
+
+/**
  * A model served by Ollama, behind the LLM Lab provider contract, on Ollama's native
  * `POST /api/chat` (NDJSON streaming or one JSON answer). Make it with `createOllama()`.
  */
@@ -56,6 +71,11 @@ export class OllamaChatModel extends BaseProvider {
     this.settings = options.settings;
   }
 
+  /** The server that answers: Ollama's base URL and its chat endpoint (contract 1.2). */
+  cacheIdentity(): Record<string, unknown> {
+    return { baseURL: this.settings.baseURL, endpoint: 'api/chat' };
+  }
+
   getModelInfo(): ModelInfo {
     const pricing = this.settings.pricing;
     return {
@@ -63,7 +83,21 @@ export class OllamaChatModel extends BaseProvider {
       provider: this.provider,
       model: this.model,
       contextWindow: this.settings.numCtx ?? this.settings.contextWindow ?? OLLAMA_DEFAULT_CONTEXT_WINDOW,
-      capabilities: { streaming: true, batch: true, embeddings: false, logprobs: false, tools: false, jsonMode: true, vision: false },
+      // jsonMode and jsonSchema work on every model (Ollama constrains the output with a grammar);
+      // tools, images and thinking depend on the model, so the config says whether it has them.
+      capabilities: {
+        streaming: true,
+        batch: true,
+        embeddings: false,
+        logprobs: false,
+        tools: this.settings.capabilities?.tools ?? false,
+        parallelToolCalls: this.settings.capabilities?.tools ?? false,
+        jsonMode: true,
+        jsonSchema: true,
+        vision: this.settings.capabilities?.vision ?? false,
+        reasoning: this.settings.capabilities?.reasoning ?? false,
+        multipleChoices: false,
+      },
       ...(pricing ? { pricing: { ...pricing } } : {}),
     };
   }
@@ -71,7 +105,10 @@ export class OllamaChatModel extends BaseProvider {
   /**
    * Validates the request and builds the `/api/chat` body (exposed for inspection and tests):
    * sampling settings go in `options` under Ollama's names (`top_p`, `top_k`, `num_predict`, …),
-   * a JSON response format becomes `format: 'json'` or the schema itself.
+   * a JSON response format becomes `format: 'json'` or the schema itself; tools become `tools`
+   * (`type: 'function'`). Ollama has no tool choice: `none` sends no tools; `required` is
+   * ignored with a warning; a named tool sends only that tool, with a warning that the call is
+   * not forced. `parallelToolCalls` and `n` have no Ollama equivalent (warnings).
    */
   buildRequest(request: GenerateRequest): BuiltOllamaRequest {
     const warnings = this.validateRequest(request);
@@ -98,14 +135,32 @@ export class OllamaChatModel extends BaseProvider {
     if (this.settings.numCtx !== undefined) options.num_ctx = this.settings.numCtx;
     Object.assign(options, vendor.options);
 
-    const body: BuiltOllamaRequest['body'] = { model: this.model, messages: convertToOllamaMessages(request.messages) };
+    const body: BuiltOllamaRequest['body'] = { model: this.model, messages: convertToOllamaMessages(request.messages, this.id) };
+    const unsupported = (setting: string, message: string) => warnings.push({ type: 'unsupported-setting', setting, message: `${this.id}: ${message}` });
+    const choice = request.toolChoice;
+    let tools = request.tools ?? [];
+    if (choice === 'none') tools = [];
+    else if (choice === 'required' && tools.length > 0) {
+      unsupported('toolChoice', "Ollama has no tool choice, so a tool call cannot be required; the model may answer in text.");
+    } else if (typeof choice === 'object') {
+      tools = tools.filter((tool) => tool.name === choice.name);
+      unsupported('toolChoice', `Ollama has no tool choice; only '${choice.name}' was offered, but the model may still answer in text.`);
+    }
+    if (tools.length > 0) {
+      body.tools = tools.map((tool) => ({
+        type: 'function',
+        function: { name: tool.name, ...(tool.description !== undefined ? { description: tool.description } : {}), parameters: tool.parameters ?? { type: 'object', properties: {} } },
+      }));
+    }
+    if (request.parallelToolCalls === false) unsupported('parallelToolCalls', 'Ollama has no switch for parallel tool calls; it was ignored.');
+    if (request.n !== undefined && request.n > 1) unsupported('n', 'Ollama generates one answer per call; n was ignored (use repeats to sample several).');
     const format = request.responseFormat;
     if (format?.type === 'json') body.format = format.schema ?? 'json';
     if (Object.keys(options).length > 0) body.options = options;
     const keepAlive = vendor.keepAlive ?? this.settings.keepAlive;
     if (keepAlive !== undefined) body.keep_alive = keepAlive;
     if (vendor.think !== undefined) body.think = vendor.think;
-    if (request.messages.some((message) => message.name !== undefined)) {
+    if (request.messages.some((message) => 'name' in message && message.name !== undefined)) {
       warnings.push({ type: 'unsupported-setting', setting: 'messages[].name', message: `${this.id}: Ollama messages have no author name; 'name' was ignored.` });
     }
     return { body, warnings };
@@ -125,18 +180,16 @@ export class OllamaChatModel extends BaseProvider {
       }
       const chunk = this.checkChunk(parsed);
       if (chunk.error !== undefined) throw new OllamaStreamError(chunk.error);
-      const usage = mapOllamaUsage(chunk);
-      const cost = this.estimateCost(usage);
-      return {
+      return this.assembleResponse({
         text: chunk.message?.content ?? '',
+        toolCalls: mapOllamaToolCalls(chunk.message?.tool_calls),
+        reasoning: chunk.message?.thinking,
         finishReason: mapOllamaFinishReason(chunk.done_reason),
-        usage,
-        latencyMs: performance.now() - startedAt,
-        ...(cost ? { cost } : {}),
+        usage: mapOllamaUsage(chunk),
+        startedAt,
         warnings,
-        providerId: this.id,
-        model: chunk.model || this.model,
-      };
+        model: chunk.model,
+      });
     } catch (error) {
       throw this.mapError(error, call, 'request');
     } finally {
@@ -144,13 +197,21 @@ export class OllamaChatModel extends BaseProvider {
     }
   }
 
-  async *streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
+  /**
+   * Streams the answer: `text-delta`, `reasoning-delta` (`message.thinking`), and each whole tool
+   * call (Ollama sends them whole) as one `tool-call-delta` and its `tool-call`. A failure after
+   * parts were streamed is reported as an `error` part, then thrown.
+   */
+  streamGenerate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<StreamPart> {
+    return withErrorPart(this.streamParts(request, options));
+  }
+
+  private async *streamParts(request: GenerateRequest, options: CallOptions): AsyncGenerator<StreamPart> {
     const startedAt = performance.now();
     const { body, warnings } = this.buildRequest(request);
     const call = startCallDeadline(options, this.settings.timeoutMs);
-    let text = '';
+    const acc = new StreamAccumulator();
     let final: OllamaChatChunk | undefined;
-    let firstTokenAt: number | undefined;
     let model: string | undefined;
     try {
       let response: Response;
@@ -165,12 +226,9 @@ export class OllamaChatModel extends BaseProvider {
           const chunk = this.checkChunk(line);
           if (chunk.error !== undefined) throw new OllamaStreamError(chunk.error);
           if (chunk.model) model = chunk.model;
-          const delta = chunk.message?.content;
-          if (typeof delta === 'string' && delta !== '') {
-            firstTokenAt ??= performance.now();
-            text += delta;
-            yield { type: 'text-delta', text: delta };
-          }
+          yield* acc.addReasoning(chunk.message?.thinking);
+          yield* acc.addText(chunk.message?.content);
+          for (const toolCall of mapOllamaToolCalls(chunk.message?.tool_calls, acc.toolCalls?.length ?? 0)) yield* acc.addToolCall(toolCall);
           if (chunk.done === true) {
             final = chunk;
             break;
@@ -184,29 +242,23 @@ export class OllamaChatModel extends BaseProvider {
         throw new ProviderError({
           kind: 'invalid-response',
           providerId: this.id,
-          message: `${this.id}: Ollama's stream ended without its final "done": true object (after ${text.length} characters), so the answer may be cut short. Retrying usually helps.`,
+          message: `${this.id}: Ollama's stream ended without its final "done": true object (after ${acc.characters} characters), so the answer may be cut short. Retrying usually helps.`,
         });
       }
     } finally {
       call.dispose();
     }
-    const usage = mapOllamaUsage(final);
-    const cost = this.estimateCost(usage);
-    yield { type: 'usage', usage };
-    yield {
-      type: 'finish',
-      response: {
-        text,
-        finishReason: mapOllamaFinishReason(final.done_reason),
-        usage,
-        latencyMs: performance.now() - startedAt,
-        timeToFirstTokenMs: (firstTokenAt ?? performance.now()) - startedAt,
-        ...(cost ? { cost } : {}),
-        warnings,
-        providerId: this.id,
-        model: model ?? this.model,
-      },
-    };
+    yield* this.streamEnd({
+      text: acc.text,
+      toolCalls: acc.toolCalls,
+      reasoning: acc.reasoning,
+      finishReason: mapOllamaFinishReason(final.done_reason),
+      usage: mapOllamaUsage(final),
+      startedAt,
+      firstTokenAt: acc.firstTokenAt ?? null,
+      warnings,
+      model: model ?? final.model,
+    });
   }
 
   private checkChunk(value: unknown): OllamaChatChunk {

@@ -35,7 +35,7 @@ export class OllamaStreamError extends Error {
 
 const ADVICE: Record<ProviderErrorKind, string> = {
   authentication: 'Check the headers configured for the proxy in front of Ollama (config.headers).',
-  'rate-limit': 'Ollama (or its proxy) is busy: wait and retry, or lower run.concurrency (or raise OLLAMA_NUM_PARALLEL / OLLAMA_MAX_QUEUE).',
+  'rate-limit': 'Ollama (or its proxy) is busy: wait and retry, or send fewer requests at once (or raise OLLAMA_NUM_PARALLEL / OLLAMA_MAX_QUEUE).',
   timeout: 'Raise timeoutMs (in the provider config or per call); a first call can be slow while Ollama loads the model.',
   server: 'Ollama failed on its side (see `ollama serve` logs); retrying usually helps.',
   'bad-request': 'Fix the request named in the message; retrying the same request will fail again.',

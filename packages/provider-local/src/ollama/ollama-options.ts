@@ -25,6 +25,16 @@ export const ollamaConfigSchema = z
      * (default none: cost is undefined).
      */
     ...providerConfigFields('contextWindow', 'headers', 'pricing'),
+    /**
+     * What the served model can do, which Ollama's API does not say up front (`ollama show` lists
+     * it): `tools` (function calling, parallel calls included), `vision` (images) and `reasoning`
+     * (a thinking model). Each defaults to false; the provider sends tools, images and `think`
+     * whenever a request has them either way, and Ollama refuses what the model lacks.
+     */
+    capabilities: z
+      .object({ tools: z.boolean().optional(), vision: z.boolean().optional(), reasoning: z.boolean().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 

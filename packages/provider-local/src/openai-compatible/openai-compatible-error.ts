@@ -11,7 +11,7 @@ export interface OpenAICompatibleErrorContext extends CallAbortState {
 
 const ADVICE: Record<ProviderErrorKind, string> = {
   authentication: "Check config.apiKey: the server was started with an API key (e.g. vLLM's --api-key).",
-  'rate-limit': 'Wait and retry, or lower run.concurrency.',
+  'rate-limit': 'Wait and retry, or send fewer requests at once.',
   timeout: 'Raise timeoutMs (in the provider config or per call), or check the server load.',
   server: 'The server failed on its side (see its logs); retrying usually helps.',
   'bad-request': 'Fix the request named in the message (is the model name the one the server serves?); retrying the same request will fail again.',

@@ -52,5 +52,6 @@ export const openaiCompatibleProvider: ProviderPlugin = defineProvider({
   contractVersion: CONTRACT_VERSION,
   description: 'Any OpenAI-compatible chat server (vLLM, llama.cpp server, LM Studio) by config.baseURL; no pricing unless configured.',
   capabilities: { streaming: true, batch: true, jsonMode: true, tools: false, vision: false, logprobs: false, embeddings: false },
+  paceConfigKeys: ['httpClient'],
   create: ({ model, config }) => createOpenAICompatible(config, { providerId: `openai-compatible:${model}` }).chat(model),
 });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { GenerateRequest } from '@llm-lab/core';
+import type { GenerateRequest, LanguageModelProvider } from '@llm-lab/core';
 
 /** Bumped when the key's recipe changes, so old entries are simply never found again. */
-const KEY_VERSION = 'v1';
+const KEY_VERSION = 'v2';
 
 /** JSON with object keys sorted at every level, so equal values always give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -31,38 +31,60 @@ export function canonicalJson(value: unknown): string {
   return `${text}}`;
 }
 
-const optional = (value: unknown): string => (value === undefined ? '' : JSON.stringify(value));
+/** The request fields that are not sent as such: the messages (keyed apart) and the context (only `repeat` counts). */
+const KEYED_APART = new Set(['messages', 'context']);
 
 /**
- * The cache key of a request to `providerId`: the sha256 (hex) of a canonical text of the provider
- * id, the messages and every setting that changes the output (temperature, topP, topK, maxTokens,
- * stop, seed, presence and frequency penalties, responseFormat, providerOptions) plus the repeat
- * index from `request.context.repeat`, so repeated samples are cached apart. The rest of the
- * context (caseId, vars, runId) is not part of the key: the same prompt from another case or run
- * is the same request.
+ * What says which server and model file answer for a provider with members (see
+ * `LanguageModelProvider.cacheIdentity`, contract 1.2): each member's provider, model and own
+ * identity, in a fixed order. Computed once per list of members (a GGUF fingerprint reads the
+ * file). `undefined` when no member says anything beyond its id.
  */
-export function cacheKeyOf(providerId: string, request: GenerateRequest): string {
-  return createHash('sha256').update(requestIdentity(providerId, request)).digest('hex');
+export function providerIdentity(providers: readonly LanguageModelProvider[]): string | undefined {
+  const cached = identities.get(providers);
+  if (cached !== undefined) return cached.value;
+  const own = providers.map((provider) => provider.cacheIdentity?.());
+  const value = own.every((identity) => identity === undefined)
+    ? undefined
+    : own
+        .map((identity, index) => canonicalJson({ id: providers[index]?.id, server: identity ?? null }))
+        .sort()
+        .join('\u0000');
+  identities.set(providers, { value });
+  return value;
+}
+const identities = new WeakMap<readonly LanguageModelProvider[], { value: string | undefined }>();
+
+/**
+ * The cache key of a request to `providerId`: the sha256 (hex) of {@link requestIdentity}.
+ * `identity` is the provider's {@link providerIdentity}: the same id on another server, endpoint,
+ * deployment, API version or model file gets other keys.
+ */
+export function cacheKeyOf(providerId: string, request: GenerateRequest, identity?: string): string {
+  return createHash('sha256').update(requestIdentity(providerId, request, identity)).digest('hex');
 }
 
 /**
  * The canonical text that {@link cacheKeyOf} hashes: two requests are the same call exactly
- * when their texts are equal. Single flight keys its in-process map by it directly (a Map hashes
- * strings itself; sha256 is only needed for keys that are stored).
+ * when their texts are equal. It holds the provider id and identity, the messages, every other
+ * field of the request (temperature, topP, topK, maxTokens, stop, seed, logprobs, presence and
+ * frequency penalties, responseFormat, providerOptions, and any field a later contract adds, so a
+ * new field can never be left out), and the repeat index from `request.context.repeat`, so
+ * repeated samples are cached apart. The rest of the context (caseId, vars, runId) is not part of
+ * it: the same prompt from another case or run is the same request. Single flight keys its
+ * in-process map by this text directly (a Map hashes strings itself; sha256 is only needed for
+ * keys that are stored).
  */
-export function requestIdentity(providerId: string, request: GenerateRequest): string {
-  let text = `${KEY_VERSION}\u0000${providerId}\u0000`;
+export function requestIdentity(providerId: string, request: GenerateRequest, identity?: string): string {
+  let text = `${KEY_VERSION}\u0000${providerId}\u0000${identity ?? ''}\u0000`;
   for (const message of request.messages) {
     // Length-prefixed, so no content can imitate a message boundary.
-    const name = message.name ?? '';
-    text += `${message.role}:${name.length}:${name}${message.content.length}:${message.content}`;
+    const name = ('name' in message ? message.name : undefined) ?? '';
+    const content = typeof message.content === 'string' ? message.content : canonicalJson(message.content);
+    text += `${message.role}:${name.length}:${name}${content.length}:${content}`;
   }
-  text +=
-    `\u0000${optional(request.temperature)}|${optional(request.topP)}|${optional(request.topK)}|${optional(request.maxTokens)}` +
-    `|${optional(request.presencePenalty)}|${optional(request.frequencyPenalty)}|${optional(request.seed)}` +
-    `|${request.stop === undefined ? '' : JSON.stringify(request.stop)}` +
-    `|${request.responseFormat === undefined ? '' : canonicalJson(request.responseFormat)}` +
-    `|${request.providerOptions === undefined ? '' : canonicalJson(request.providerOptions)}` +
-    `|${request.context?.repeat ?? 0}`;
+  const settings: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(request)) if (!KEYED_APART.has(field)) settings[field] = value;
+  text += `\u0000${canonicalJson(settings)}|${request.context?.repeat ?? 0}`;
   return text;
 }

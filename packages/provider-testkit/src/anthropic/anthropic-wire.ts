@@ -36,10 +36,17 @@ export interface FakeAnthropicUsage {
   cacheReadInputTokens?: number;
 }
 
-/** What an Anthropic responder answers: the text, and optionally the stop reason and token counts. */
+/** What an Anthropic responder answers: the text, and optionally tool calls, thinking, the stop reason and token counts. */
 export interface FakeAnthropicReply {
+  /** The answer text; with tool calls and no text, no text block is written. */
   text: string;
-  /** Default `end_turn`. */
+  /** `tool_use` blocks after the text, in order (ids `toolu_…` made up when absent). Their `arguments` is the JSON text of `input`. */
+  toolCalls?: Array<{ id?: string; name: string; arguments: string }>;
+  /** A `thinking` block before the text (extended thinking). */
+  reasoning?: string;
+  /** The thinking block's `signature`. Default: a made-up one. */
+  reasoningSignature?: string;
+  /** Default `end_turn`, or `tool_use` when there are tool calls. */
   stopReason?: AnthropicStopReason;
   /** The stop sequence that ended generation (with `stopReason: 'stop_sequence'`). Default null. */
   stopSequence?: string | null;
@@ -93,12 +100,37 @@ export function anthropicUsageWire(body: MessagesRequestBody, reply: FakeAnthrop
   const cacheCreation = reply.usage?.cacheCreationInputTokens ?? 0;
   return {
     input_tokens: reply.usage?.inputTokens ?? inputTokensOf(body),
-    output_tokens: reply.usage?.outputTokens ?? Math.max(1, countWords(reply.text)),
+    output_tokens: reply.usage?.outputTokens ?? Math.max(1, countWords([reply.reasoning ?? '', reply.text, ...(reply.toolCalls ?? []).map((call) => call.arguments)].join(' '))),
     cache_creation_input_tokens: cacheCreation,
     cache_read_input_tokens: reply.usage?.cacheReadInputTokens ?? 0,
     cache_creation: { ephemeral_5m_input_tokens: cacheCreation, ephemeral_1h_input_tokens: 0 },
     service_tier: serviceTier,
   };
+}
+
+/** A content block of a fake answer. */
+export type FakeAnthropicBlock =
+  | { type: 'text'; text: string }
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown; caller: { type: 'direct' } };
+
+/** The content blocks of a reply, in Anthropic's order: thinking, text, tool uses. */
+export function replyBlocks(messageId: string, reply: FakeAnthropicReply): FakeAnthropicBlock[] {
+  const blocks: FakeAnthropicBlock[] = [];
+  if (reply.reasoning !== undefined) {
+    blocks.push({ type: 'thinking', thinking: reply.reasoning, signature: reply.reasoningSignature ?? `sig_${Buffer.from(messageId).toString('base64')}` });
+  }
+  const calls = reply.toolCalls ?? [];
+  if (reply.text !== '' || (calls.length === 0 && reply.stopReason !== 'refusal')) blocks.push({ type: 'text', text: reply.text });
+  calls.forEach((call, index) => {
+    blocks.push({ type: 'tool_use', id: call.id ?? `toolu_${messageId.replace(/^msg_/, '')}_${index}`, name: call.name, input: JSON.parse(call.arguments), caller: { type: 'direct' } });
+  });
+  return blocks;
+}
+
+/** The stop reason of a reply: as given, else `tool_use` when it calls tools, else `end_turn`. */
+function stopReasonOf(reply: FakeAnthropicReply): AnthropicStopReason {
+  return reply.stopReason ?? ((reply.toolCalls?.length ?? 0) > 0 ? 'tool_use' : 'end_turn');
 }
 
 /** A whole (non-streamed) `message` object. */
@@ -108,8 +140,8 @@ export function messageWire(id: string, body: MessagesRequestBody, reply: FakeAn
     type: 'message' as const,
     role: 'assistant' as const,
     model: String(body.model),
-    content: reply.text === '' && reply.stopReason === 'refusal' ? [] : [{ type: 'text' as const, text: reply.text }],
-    stop_reason: reply.stopReason ?? 'end_turn',
+    content: replyBlocks(id, reply),
+    stop_reason: stopReasonOf(reply),
     stop_sequence: reply.stopSequence ?? null,
     usage: anthropicUsageWire(body, reply, serviceTier),
   };
@@ -125,27 +157,63 @@ export function splitIntoTextDeltas(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [];
 }
 
+/** Splits JSON text into the `input_json_delta` fragments a stream sends: an empty one first (as Anthropic does), then pieces of about 8 characters. */
+export function splitIntoJsonDeltas(json: string): string[] {
+  const pieces = [''];
+  for (let at = 0; at < json.length; at += 8) pieces.push(json.slice(at, at + 8));
+  return pieces;
+}
+
+/** The events of one content block: content_block_start, its deltas, content_block_stop. */
+function blockEvents(block: FakeAnthropicBlock, index: number): string[] {
+  switch (block.type) {
+    case 'text':
+      return [
+        sseEvent({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } }),
+        ...splitIntoTextDeltas(block.text).map((piece) => sseEvent({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } })),
+        sseEvent({ type: 'content_block_stop', index }),
+      ];
+    case 'thinking':
+      return [
+        sseEvent({ type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } }),
+        ...splitIntoTextDeltas(block.thinking).map((piece) => sseEvent({ type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: piece } })),
+        sseEvent({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: block.signature } }),
+        sseEvent({ type: 'content_block_stop', index }),
+      ];
+    case 'tool_use':
+      return [
+        sseEvent({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {}, caller: block.caller } }),
+        ...splitIntoJsonDeltas(JSON.stringify(block.input)).map((piece) =>
+          sseEvent({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } }),
+        ),
+        sseEvent({ type: 'content_block_stop', index }),
+      ];
+  }
+}
+
 /**
- * The events of a streamed message, in the documented order: message_start, content_block_start,
- * ping, content_block_delta per piece, content_block_stop, message_delta, message_stop.
+ * The events of a streamed message, in the documented order: message_start, ping, then per
+ * content block content_block_start, its deltas (`text_delta`, `thinking_delta` then
+ * `signature_delta`, `input_json_delta`) and content_block_stop, then message_delta, message_stop.
  */
 export function streamEventsWire(id: string, body: MessagesRequestBody, reply: FakeAnthropicReply): string[] {
   const usage = anthropicUsageWire(body, reply);
   const start = messageWire(id, body, reply);
+  const blocks = start.content;
   return [
     sseEvent({
       type: 'message_start',
       message: { ...start, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
     }),
-    sseEvent({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
-    sseEvent({ type: 'ping' }),
-    ...splitIntoTextDeltas(reply.text).map((piece) =>
-      sseEvent({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } }),
-    ),
-    sseEvent({ type: 'content_block_stop', index: 0 }),
+    ...(blocks.length === 0 ? [sseEvent({ type: 'ping' })] : []),
+    ...blocks.flatMap((block, index) => {
+      const events = blockEvents(block, index);
+      // Anthropic sends a ping after the first content_block_start.
+      return index === 0 ? [events[0]!, sseEvent({ type: 'ping' }), ...events.slice(1)] : events;
+    }),
     sseEvent({
       type: 'message_delta',
-      delta: { stop_reason: reply.stopReason ?? 'end_turn', stop_sequence: reply.stopSequence ?? null },
+      delta: { stop_reason: stopReasonOf(reply), stop_sequence: reply.stopSequence ?? null },
       usage: { output_tokens: usage.output_tokens },
     }),
     sseEvent({ type: 'message_stop' }),

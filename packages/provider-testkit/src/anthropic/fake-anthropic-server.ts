@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createFakeHttpServer, fakeServerHandle, headerOf, messageOf, RequestWindow, writeBody, writeHalfBody, type FakeExchange } from '../fake-http-server.js';
-import type { FakeServerControl, RecordedRequest } from '../fake-server-control.js';
+import type { FakeServerControl, NeutralRequestView, RecordedRequest, ScriptedReply } from '../fake-server-control.js';
 import type { Fault, HttpErrorFault } from '../faults.js';
 import { batchCreateError, batchWire, FakeBatchStore, type FakeBatch, type FakeBatchRequest } from './anthropic-batches.js';
 import type { AnthropicFault, AnthropicStreamErrorFault } from './anthropic-faults.js';
+import { describeAnthropicRequest, toolUseError } from './anthropic-request-view.js';
 import {
   anthropicErrorWire,
   defaultAnthropicErrorFor,
@@ -68,6 +69,10 @@ export interface FakeAnthropicServer extends FakeServerControl {
   enqueueFault(fault: AnthropicFault): void;
   /** Replaces the responder (`undefined` restores the one given at start, or the echo). */
   setResponder(responder: FakeAnthropicResponder | undefined): void;
+  /** Makes the next generation answer with `reply` (text, `tool_use` blocks, a `thinking` block) instead of the responder's; queued replies are used in order. */
+  enqueueReply(reply: ScriptedReply): void;
+  /** Reads a recorded Messages request back in neutral terms. */
+  describeRequest(request: RecordedRequest): NeutralRequestView;
 }
 
 const JSON_TYPE = 'application/json';
@@ -129,7 +134,10 @@ export function messagesRequestError(body: MessagesRequestBody, options: { conte
 
 /**
  * Starts a local HTTP server that speaks Anthropic's Messages API: `POST /v1/messages` answered
- * as JSON or as SSE events (message_start … message_stop, with `ping`), Anthropic's error bodies
+ * as JSON or as SSE events (message_start … message_stop, with `ping`), with `tool_use` blocks
+ * (streamed as `input_json_delta` fragments) and `thinking` blocks (`thinking_delta`, then
+ * `signature_delta`) from scripted replies, tool-use checks (a `tool_result` must answer a
+ * `tool_use` of the message before it and come first), Anthropic's error bodies
  * and headers (`request-id`, `anthropic-ratelimit-*`, `retry-after`), `x-api-key` and
  * `anthropic-version` checks, request validation (`max_tokens` required, `system` top-level only),
  * a context window, a requests-per-minute limit, the Message Batches endpoints, and injected
@@ -233,7 +241,10 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
     return { status: fault.status, body: errorBody as unknown, headers: fault.headers ?? {} };
   };
 
+  const scriptedReplies: ScriptedReply[] = [];
   const produceReply = async (body: MessagesRequestBody, record: RecordedRequest): Promise<FakeAnthropicReply> => {
+    const scripted = scriptedReplies.shift();
+    if (scripted) return { ...scripted, text: scripted.text ?? (scripted.toolCalls?.length ? '' : echoLastAnthropicUserMessage(body)) };
     const produced = await responder(body, record);
     return typeof produced === 'string' ? { text: produced } : produced;
   };
@@ -302,7 +313,7 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
         truncate: () => undefined, // not reached: a truncating fault is applied after validation, below
       });
     }
-    const invalid = messagesRequestError(body, { contextWindow: options.contextWindow, apiVersion: String(record.headers['anthropic-version']) });
+    const invalid = messagesRequestError(body, { contextWindow: options.contextWindow, apiVersion: String(record.headers['anthropic-version']) }) ?? toolUseError(body);
     if (invalid !== undefined) return sendError(response, 400, 'invalid_request_error', invalid, requestId);
     await http.sleep(latencyMs);
     if (http.closed) return;
@@ -393,6 +404,7 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
   };
 
   http.onReset(() => {
+    scriptedReplies.length = 0;
     window.clear();
     batches.clear();
   });
@@ -403,6 +415,12 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
     },
     setResponder(next: FakeAnthropicResponder | undefined) {
       responder = next ?? options.responder ?? echoLastAnthropicUserMessage;
+    },
+    enqueueReply(reply: ScriptedReply) {
+      scriptedReplies.push(reply);
+    },
+    describeRequest(request: RecordedRequest): NeutralRequestView {
+      return describeAnthropicRequest(request.body as MessagesRequestBody);
     },
   });
 }

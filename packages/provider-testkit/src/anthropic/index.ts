@@ -14,11 +14,15 @@ export {
   echoLastAnthropicUserMessage,
   errorTypeForStatus,
   inputTokensOf,
+  replyBlocks,
+  splitIntoJsonDeltas,
   statusForErrorType,
   type AnthropicErrorBody,
   type AnthropicStopReason,
   type AnthropicUsageWire,
+  type FakeAnthropicBlock,
   type FakeAnthropicReply,
   type FakeAnthropicUsage,
   type MessagesRequestBody,
 } from './anthropic-wire.js';
+export { describeAnthropicRequest, toolUseError } from './anthropic-request-view.js';

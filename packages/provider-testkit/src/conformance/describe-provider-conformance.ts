@@ -9,6 +9,7 @@ import {
 import type * as JestGlobalsModule from '@jest/globals';
 import type { FakeServerControl } from '../fake-server-control.js';
 import { faults } from '../faults.js';
+import { describeCapabilityConformance } from './describe-capability-conformance.js';
 
 /** Which groups of checks to leave out, for a provider that cannot offer them. */
 export interface ConformanceSkips {
@@ -112,6 +113,8 @@ export async function describeProviderConformance<Server extends FakeServerContr
       await server?.close();
     });
     beforeEach(() => server.reset());
+
+    describeCapabilityConformance(jest, { server: () => server, provider: () => provider });
 
     const expectKind = (error: ProviderError, kinds: ProviderErrorKind[]) => {
       expect(kinds).toContain(error.kind);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { createFakeHttpServer, fakeServerHandle, messageOf, writeBody, writeHalfBody, type FakeExchange } from '../fake-http-server.js';
-import type { FakeServerControl, RecordedRequest } from '../fake-server-control.js';
+import type { FakeServerControl, NeutralRequestView, RecordedRequest, ScriptedReply } from '../fake-server-control.js';
+import { describeGeminiRequest, functionCallingError } from './gemini-request-view.js';
 import type { Fault, HttpErrorFault } from '../faults.js';
 import {
   apiKeyInvalidWire,
@@ -84,6 +85,10 @@ export interface FakeGeminiServer extends FakeServerControl {
   setResponder(responder: FakeGeminiResponder | undefined): void;
   /** Makes the next generation request (after any queued fault) blocked for safety. */
   enqueueSafetyBlock(block: GeminiSafetyBlock): void;
+  /** Makes the next generation answer with `reply` (text, whole `functionCall` parts, a thought part) instead of the responder's; queued replies are used in order. */
+  enqueueReply(reply: ScriptedReply): void;
+  /** Reads a recorded `generateContent` request back in neutral terms. */
+  describeRequest(request: RecordedRequest): NeutralRequestView;
 }
 
 const JSON_TYPE = 'application/json; charset=UTF-8';
@@ -106,7 +111,9 @@ function faultRetryMs(fault: HttpErrorFault): number | undefined {
  * Starts a local HTTP server that speaks the Gemini API (generativelanguage v1beta) as the
  * `@google/genai` SDK uses it: `POST /v1beta/models/{model}:generateContent` and
  * `:streamGenerateContent?alt=sse` (SSE frames `data: {GenerateContentResponse}\r\n\r\n`),
- * `GET /v1beta/models`, API-key checks (`x-goog-api-key`), request validation, safety blocks
+ * `GET /v1beta/models`, API-key checks (`x-goog-api-key`), request validation (function calling
+ * included), whole `functionCall` parts, thought parts and several candidates (`candidateCount`)
+ * from scripted replies, safety blocks
  * (a refused prompt or a `SAFETY` finish) and injected faults turned into Google's error bodies
  * (`{"error":{"code","message","status","details"}}`, with `RetryInfo` on a 429 that asks for
  * a wait). Resolves once it listens on 127.0.0.1 (by default on a free port).
@@ -126,8 +133,10 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
       return { ...record, path, query: Object.fromEntries(url.searchParams), ...(generate ? { model: generate[2] as string } : {}) };
     },
   });
+  const scriptedReplies: ScriptedReply[] = [];
   http.onReset(() => {
     queuedBlocks.length = 0;
+    scriptedReplies.length = 0;
   });
 
   const baseHeaders = (startedAt: number): Record<string, string> => ({
@@ -191,6 +200,8 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
         return reject(`* GenerateContentRequest.generation_config.${field === 'topP' ? 'top_p' : field}: must be in the range [${min.toFixed(1)}, ${max.toFixed(1)}]\n`);
       }
     }
+    const callingError = functionCallingError(body);
+    if (callingError !== undefined) return reject(callingError);
     const maxOutput = config.maxOutputTokens;
     if (maxOutput !== undefined && (typeof maxOutput !== 'number' || !Number.isInteger(maxOutput) || maxOutput < 1)) {
       return reject('* GenerateContentRequest.generation_config.max_output_tokens: max_output_tokens must be positive.\n');
@@ -234,6 +245,11 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
     if (blockedWords.length > 0) {
       const words = contentsOf(body).flatMap((content) => content.text.toLowerCase().split(/\W+/));
       if (words.some((word) => blockedWords.includes(word))) return { text: '', blockReason: 'SAFETY' };
+    }
+    const scripted = scriptedReplies.shift();
+    if (scripted) {
+      const { reasoning, ...rest } = scripted;
+      return { ...rest, text: scripted.text ?? (scripted.toolCalls?.length ? '' : echoLastUserContent(body)), ...(reasoning !== undefined ? { thoughts: reasoning } : {}) };
     }
     const produced = await responder(body, record);
     return typeof produced === 'string' ? { text: produced } : produced;
@@ -313,6 +329,12 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
     },
     setResponder(next: FakeGeminiResponder | undefined) {
       responder = next ?? options.responder ?? echoLastUserContent;
+    },
+    enqueueReply(reply: ScriptedReply) {
+      scriptedReplies.push(reply);
+    },
+    describeRequest(request: RecordedRequest): NeutralRequestView {
+      return describeGeminiRequest(request.body as GenerateContentRequestBody);
     },
   });
 }

@@ -66,6 +66,10 @@ export interface FakeGeminiReply {
   blockReason?: GeminiBlockReason;
   /** Replaces the safety ratings the fake adds. */
   safetyRatings?: GeminiSafetyRating[];
+  /** `functionCall` parts after the text, whole (Gemini does not stream arguments); an `id` only when given (the Gemini API usually sends none). */
+  toolCalls?: Array<{ id?: string; name: string; arguments: string }>;
+  /** Texts of candidates 2, 3, … when the request asks for `candidateCount` > 1 (default: `text` again). */
+  alternatives?: string[];
 }
 
 /** Google's error body: `{ error: { code, message, status, details? } }`. */
@@ -271,6 +275,7 @@ export function candidateWire(
   parts: Array<Record<string, unknown>>,
   finishReason: GeminiFinishReason | undefined,
   reply: FakeGeminiReply,
+  index = 0,
 ): Record<string, unknown> {
   const blocked = finishReason !== undefined && CONTENT_FILTER_REASONS.has(finishReason);
   const ratings = reply.safetyRatings ?? (blocked ? blockingSafetyRatings() : undefined);
@@ -278,11 +283,27 @@ export function candidateWire(
     ...(parts.length > 0 ? { content: { parts, role: 'model' } } : blocked ? {} : { content: { role: 'model' } }),
     ...(finishReason !== undefined ? { finishReason } : {}),
     ...(ratings && finishReason !== undefined ? { safetyRatings: ratings } : {}),
-    index: 0,
+    index,
   };
 }
 
-/** A whole (non-streamed) `GenerateContentResponse`. */
+/** The number of candidates a request asks for (`generationConfig.candidateCount`, default 1). */
+export function candidateCountOf(body: GenerateContentRequestBody): number {
+  const count = body.generationConfig?.candidateCount;
+  return typeof count === 'number' && Number.isInteger(count) && count > 0 ? count : 1;
+}
+
+/** The `functionCall` parts of a reply (arguments as the `args` object). */
+export function functionCallParts(reply: FakeGeminiReply): Array<Record<string, unknown>> {
+  return (reply.toolCalls ?? []).map((call) => ({ functionCall: { ...(call.id !== undefined ? { id: call.id } : {}), name: call.name, args: JSON.parse(call.arguments) as unknown } }));
+}
+
+/** The text of candidate `index` of a reply. */
+function candidateText(reply: FakeGeminiReply, index: number): string {
+  return index === 0 ? reply.text : (reply.alternatives?.[index - 1] ?? reply.text);
+}
+
+/** A whole (non-streamed) `GenerateContentResponse`: one candidate per `candidateCount`, each with its thought, text and `functionCall` parts. */
 export function generateContentResponseWire(
   identity: GeminiResponseIdentity,
   body: GenerateContentRequestBody,
@@ -291,11 +312,17 @@ export function generateContentResponseWire(
   if (reply.blockReason !== undefined) return blockedPromptWire(identity, body, reply);
   const finishReason = reply.finishReason ?? 'STOP';
   const blocked = CONTENT_FILTER_REASONS.has(finishReason);
-  const parts: Array<Record<string, unknown>> = [];
-  if (reply.thoughts !== undefined) parts.push({ text: reply.thoughts, thought: true });
-  if (!blocked || reply.text !== '') parts.push({ text: reply.text });
+  const candidates = Array.from({ length: candidateCountOf(body) }, (_, index) => {
+    const text = candidateText(reply, index);
+    const calls = functionCallParts(reply);
+    const parts: Array<Record<string, unknown>> = [];
+    if (reply.thoughts !== undefined) parts.push({ text: reply.thoughts, thought: true });
+    if ((!blocked && calls.length === 0) || text !== '') parts.push({ text });
+    parts.push(...calls);
+    return candidateWire(parts, finishReason, reply, index);
+  });
   return {
-    candidates: [candidateWire(parts, finishReason, reply)],
+    candidates,
     usageMetadata: usageMetadataWire(body, reply),
     modelVersion: identity.modelVersion,
     responseId: identity.responseId,
@@ -326,8 +353,9 @@ export function splitIntoPieces(text: string): string[] {
 
 /**
  * The chunks of a streamed answer, as Gemini sends them: a thought chunk when there are thoughts,
- * one chunk per word with the running usage, and the finish reason and the full usage on the last
- * text chunk. A refused prompt is one chunk with `promptFeedback`.
+ * one chunk per word with the running usage, whole `functionCall` parts and the finish reason and
+ * the full usage on the last chunk. With `candidateCount` > 1 each chunk carries the pieces of every
+ * candidate still going (by `index`). A refused prompt is one chunk with `promptFeedback`.
  */
 export function streamChunksWire(
   identity: GeminiResponseIdentity,
@@ -337,25 +365,29 @@ export function streamChunksWire(
   const common = { modelVersion: identity.modelVersion, responseId: identity.responseId };
   if (reply.blockReason !== undefined) return [blockedPromptWire(identity, body, reply)];
   const finishReason = reply.finishReason ?? 'STOP';
-  const chunks: Array<Record<string, unknown>> = [];
-  if (reply.thoughts !== undefined) {
-    chunks.push({
-      candidates: [candidateWire([{ text: reply.thoughts, thought: true }], undefined, reply)],
-      usageMetadata: usageMetadataWire(body, reply, false),
-      ...common,
-    });
-  }
-  const pieces = splitIntoPieces(reply.text);
-  if (pieces.length === 0 && !CONTENT_FILTER_REASONS.has(finishReason)) pieces.push('');
-  pieces.forEach((piece, index) => {
-    const last = index === pieces.length - 1;
-    chunks.push({
-      candidates: [candidateWire([{ text: piece }], last ? finishReason : undefined, reply)],
-      usageMetadata: usageMetadataWire(body, reply, last),
-      ...common,
-    });
+  const blocked = CONTENT_FILTER_REASONS.has(finishReason);
+  const calls = functionCallParts(reply);
+  // Per candidate, the parts of each of its chunks.
+  const perCandidate = Array.from({ length: candidateCountOf(body) }, (_, index) => {
+    const chunks: Array<Array<Record<string, unknown>>> = [];
+    if (reply.thoughts !== undefined) chunks.push([{ text: reply.thoughts, thought: true }]);
+    const pieces = splitIntoPieces(candidateText(reply, index));
+    for (const piece of pieces) chunks.push([{ text: piece }]);
+    if (calls.length > 0) chunks.push([...calls]);
+    else if (pieces.length === 0 && !blocked) chunks.push([{ text: '' }]);
+    return chunks;
   });
-  if (pieces.length === 0) {
+  const length = Math.max(...perCandidate.map((chunks) => chunks.length));
+  const chunks: Array<Record<string, unknown>> = [];
+  for (let at = 0; at < length; at += 1) {
+    const candidates = perCandidate.flatMap((parts, index) => {
+      if (at >= parts.length) return [];
+      const last = at === parts.length - 1;
+      return [candidateWire(parts[at]!, last ? finishReason : undefined, reply, index)];
+    });
+    chunks.push({ candidates, usageMetadata: usageMetadataWire(body, reply, at === length - 1), ...common });
+  }
+  if (length === 0) {
     chunks.push({ candidates: [candidateWire([], finishReason, reply)], usageMetadata: usageMetadataWire(body, reply), ...common });
   }
   return chunks;

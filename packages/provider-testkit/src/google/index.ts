@@ -9,6 +9,8 @@ export {
 export { geminiFaults } from './gemini-faults.js';
 export {
   apiKeyInvalidWire,
+  candidateCountOf,
+  functionCallParts,
   echoLastUserContent,
   googleErrorWire,
   googleStatusFor,
@@ -22,3 +24,4 @@ export {
   type GenerateContentRequestBody,
   type GoogleErrorBody,
 } from './gemini-wire.js';
+export { describeGeminiRequest, functionCallingError, jsonSchemaOfGeminiSchema } from './gemini-request-view.js';

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { createFakeHttpServer, fakeServerHandle, messageOf, writeBody, writeHalfBody, type FakeExchange } from '../fake-http-server.js';
-import type { FakeServerControl, RecordedRequest } from '../fake-server-control.js';
+import type { FakeServerControl, NeutralRequestView, RecordedRequest, ScriptedReply } from '../fake-server-control.js';
+import { describeOllamaRequest, toolsOrImagesError } from './ollama-request-view.js';
 import type { Fault } from '../faults.js';
 import { countWords, splitIntoDeltas } from '../openai/openai-wire.js';
 import {
@@ -11,6 +12,7 @@ import {
   ollamaErrorWire,
   ollamaMessagesOf,
   ollamaTimestamp,
+  ollamaToolCallsWire,
   type FakeOllamaReply,
   type OllamaChatRequestBody,
 } from './ollama-wire.js';
@@ -57,6 +59,10 @@ export interface FakeOllamaServer extends FakeServerControl {
    * mid-stream error line `{"error": message}` (status stays 200, as Ollama does once streaming started).
    */
   enqueueStreamError(message: string, afterChunks?: number): void;
+  /** Makes the next chat answer with `reply` (text, `tool_calls`, `thinking`) instead of the responder's; queued replies are used in order. */
+  enqueueReply(reply: ScriptedReply): void;
+  /** Reads a recorded `/api/chat` request back in neutral terms. */
+  describeRequest(request: RecordedRequest): NeutralRequestView;
 }
 
 const NDJSON_TYPE = 'application/x-ndjson';
@@ -82,8 +88,8 @@ function applyStop(text: string, stop: unknown): { text: string; stopped: boolea
 /**
  * Starts a local HTTP server that speaks Ollama's native REST API: `POST /api/chat` answered as
  * NDJSON (`stream` true, the default) or one JSON object (`stream: false`) with Ollama's fields
- * (`message`, `done`, `done_reason`, `prompt_eval_count`, `eval_count` and the nanosecond
- * durations), `GET /api/tags`, `GET /api/version` and `GET /`; `num_predict` and `stop` applied to
+ * (`message` with `thinking` and whole `tool_calls` from scripted replies, `done`, `done_reason`,
+ * `prompt_eval_count`, `eval_count` and the nanosecond durations), tool and image checks, `GET /api/tags`, `GET /api/version` and `GET /`; `num_predict` and `stop` applied to
  * the echoed words; Ollama's `{"error": "..."}` bodies for unknown models (404), bad bodies and
  * options (400); and the testkit's neutral faults (queued or at a seeded rate) in Ollama's shape.
  */
@@ -94,8 +100,10 @@ export async function startFakeOllamaServer(options: FakeOllamaServerOptions = {
   let responder: FakeOllamaResponder = options.responder ?? echoLastOllamaUserMessage;
   const streamErrors: Array<{ message: string; afterChunks: number }> = [];
   const http = createFakeHttpServer(options);
+  const scriptedReplies: ScriptedReply[] = [];
   http.onReset(() => {
     streamErrors.length = 0;
+    scriptedReplies.length = 0;
   });
 
   const sendJson = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -112,6 +120,11 @@ export async function startFakeOllamaServer(options: FakeOllamaServerOptions = {
     }
     if (body.messages !== undefined && body.messages !== null && !Array.isArray(body.messages)) {
       sendError(response, 400, `json: cannot unmarshal ${typeof body.messages} into Go struct field ChatRequest.messages of type []api.Message`);
+      return false;
+    }
+    const shapeError = toolsOrImagesError(body);
+    if (shapeError) {
+      sendError(response, 400, shapeError);
       return false;
     }
     const optionError = invalidOllamaOption(body.options);
@@ -153,8 +166,14 @@ export async function startFakeOllamaServer(options: FakeOllamaServerOptions = {
     const body = record.body as OllamaChatRequestBody;
     let reply: FakeOllamaReply;
     try {
-      const produced = await responder(body, record);
-      reply = typeof produced === 'string' ? { text: produced } : produced;
+      const scripted = scriptedReplies.shift();
+      if (scripted) {
+        const { reasoning, ...rest } = scripted;
+        reply = { ...rest, text: scripted.text ?? (scripted.toolCalls?.length ? '' : echoLastOllamaUserMessage(body)), ...(reasoning !== undefined ? { thinking: reasoning } : {}) };
+      } else {
+        const produced = await responder(body, record);
+        reply = typeof produced === 'string' ? { text: produced } : produced;
+      }
     } catch (error) {
       return sendError(response, 500, `the fake server's responder failed: ${messageOf(error)}`);
     }
@@ -170,13 +189,26 @@ export async function startFakeOllamaServer(options: FakeOllamaServerOptions = {
     const text = pieces.join('');
     const final = finalFields(body, reply, text, doneReason);
 
+    const toolCalls = ollamaToolCallsWire(reply);
     if (body.stream === false) {
-      const whole = JSON.stringify({ model, created_at: ollamaTimestamp(), message: { role: 'assistant', content: text }, ...final });
+      const message = {
+        role: 'assistant',
+        content: text,
+        ...(reply.thinking !== undefined ? { thinking: reply.thinking } : {}),
+        ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+      };
+      const whole = JSON.stringify({ model, created_at: ollamaTimestamp(), message, ...final });
       if (truncateAfter === undefined) return sendJson(response, 200, whole);
       return writeHalfBody(response, 200, whole, { 'content-type': JSON_TYPE });
     }
     const streamError = truncateAfter === undefined ? streamErrors.shift() : undefined;
-    const lines = pieces.map((piece) => JSON.stringify({ model, created_at: ollamaTimestamp(), message: { role: 'assistant', content: piece }, done: false }));
+    const line = (message: Record<string, unknown>) => JSON.stringify({ model, created_at: ollamaTimestamp(), message: { role: 'assistant', content: '', ...message }, done: false });
+    // Thinking first, then the content, then the tool calls whole in one line, as Ollama streams them.
+    const lines = [
+      ...splitIntoDeltas(reply.thinking ?? '').map((piece) => line({ thinking: piece })),
+      ...pieces.map((piece) => line({ content: piece })),
+      ...(toolCalls.length > 0 ? [line({ tool_calls: toolCalls })] : []),
+    ];
     if (streamError) {
       lines.splice(streamError.afterChunks);
       lines.push(JSON.stringify(ollamaErrorWire(streamError.message)));
@@ -257,6 +289,12 @@ export async function startFakeOllamaServer(options: FakeOllamaServerOptions = {
     },
     setResponder(next: FakeOllamaResponder | undefined) {
       responder = next ?? options.responder ?? echoLastOllamaUserMessage;
+    },
+    enqueueReply(reply: ScriptedReply) {
+      scriptedReplies.push(reply);
+    },
+    describeRequest(request: RecordedRequest): NeutralRequestView {
+      return describeOllamaRequest(request.body as OllamaChatRequestBody);
     },
   });
 }

@@ -8,7 +8,9 @@ export {
   echoLastOllamaUserMessage,
   invalidOllamaOption,
   OLLAMA_OPTION_TYPES,
+  ollamaToolCallsWire,
   type FakeOllamaReply,
   type OllamaChatRequestBody,
   type OllamaWireMessage,
 } from './ollama-wire.js';
+export { describeOllamaRequest, toolsOrImagesError } from './ollama-request-view.js';

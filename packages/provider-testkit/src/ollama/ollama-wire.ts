@@ -10,6 +10,8 @@ export interface OllamaWireMessage {
   images?: string[];
   tool_calls?: unknown[];
   tool_name?: string;
+  tool_call_id?: string;
+  thinking?: string;
 }
 
 /** The body of `POST /api/chat`. Fields are `unknown` where a client may send anything. */
@@ -34,6 +36,18 @@ export interface FakeOllamaReply {
   promptEvalCount?: number;
   /** `eval_count`. Default: words in the answer. */
   evalCount?: number;
+  /** `message.tool_calls`, whole (Ollama does not stream arguments); an `id` only when given. */
+  toolCalls?: Array<{ id?: string; name: string; arguments: string }>;
+  /** `message.thinking` (with `think: true`), streamed before the content. */
+  thinking?: string;
+}
+
+/** The `tool_calls` of an answer message: `{ id?, function: { index, name, arguments } }` with the arguments as an object. */
+export function ollamaToolCallsWire(reply: FakeOllamaReply): unknown[] {
+  return (reply.toolCalls ?? []).map((call, index) => ({
+    ...(call.id !== undefined ? { id: call.id } : {}),
+    function: { index, name: call.name, arguments: JSON.parse(call.arguments) as unknown },
+  }));
 }
 
 /** The numeric options Ollama accepts, with the Go type its JSON decoder expects. */

@@ -487,6 +487,14 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
         expect(await storage.completedKeys(run.id)).toEqual(new Set(batch.map(resultKey)));
       });
 
+      it('reports the completed keys of a window of cases only, for a resume that reads them window by window', async () => {
+        const run = await newRun('key-window');
+        const batch = [0, 1, 2, 3].map((caseIndex) => sampleResult(run.id, { caseId: `c${caseIndex}`, caseIndex }));
+        await storage.insertResults(batch);
+        expect(await storage.completedKeys(run.id, { fromCase: 1, toCase: 3 })).toEqual(new Set(batch.slice(1, 3).map(resultKey)));
+        expect(await storage.completedKeys(run.id, { fromCase: 4, toCase: 10 })).toEqual(new Set());
+      });
+
       it("deletes only a run's errored results, so that a retry can store new ones under their keys", async () => {
         const run = await newRun('errored');
         const other = await newRun('errored-other');

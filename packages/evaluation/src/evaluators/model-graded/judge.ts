@@ -1,4 +1,4 @@
-import { type ChatMessage, type LanguageModelProvider, type TokenLogprob } from '@llm-lab/core';
+import { messageText, type ChatMessage, type LanguageModelProvider, type TokenLogprob } from '@llm-lab/core';
 import type { ProviderReference } from '../schemas.js';
 import type { EvaluationInput, EvaluatorContext } from '../types.js';
 
@@ -68,7 +68,8 @@ export function createJudge(reference: ProviderReference, context: EvaluatorCont
 
 /** The question the model answered: its last user message, or '' when the engine did not pass the prompt. */
 export function questionOf(input: EvaluationInput): string {
-  return [...(input.prompt ?? [])].reverse().find((message) => message.role === 'user')?.content ?? '';
+  const question = [...(input.prompt ?? [])].reverse().find((message) => message.role === 'user');
+  return question ? messageText(question) : '';
 }
 
 /** The first JSON object in a text (a ```json block, or from the first `{` to its matching `}`), or undefined. */

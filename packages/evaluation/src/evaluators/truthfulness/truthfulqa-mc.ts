@@ -1,4 +1,4 @@
-import { z, type CompletionScore } from '@llm-lab/core';
+import { messageText, z, type CompletionScore } from '@llm-lab/core';
 import { describeAmbiguity, extractChoice } from '../choice.js';
 import { DEFAULT_CHOICE_SEED, shuffledOrder } from '../choice-order.js';
 import { defineEvaluator } from '../define-evaluator.js';
@@ -40,7 +40,7 @@ export function mc2Score(logprobs: readonly number[], correct: readonly boolean[
 function listedChoices(prompt: EvaluationInput['prompt']): Map<string, string> {
   const last = [...(prompt ?? [])].reverse().find((message) => message.role === 'user');
   const listed = new Map<string, string>();
-  for (const match of (last?.content ?? '').matchAll(/^([A-Z])[.)] +(.*)$/gm)) listed.set(match[1] as string, (match[2] as string).trim());
+  for (const match of (last ? messageText(last) : '').matchAll(/^([A-Z])[.)] +(.*)$/gm)) listed.set(match[1] as string, (match[2] as string).trim());
   return listed;
 }
 
