@@ -35,7 +35,7 @@ describe('the JSON Schema of llm-lab.yaml', () => {
 
   it('describes keys with the text of docs/config.md', () => {
     const properties = published.properties as Record<string, { description?: string; properties?: Record<string, { description?: string }> }>;
-    expect(properties.run?.properties?.concurrency?.description).toBe('Calls in flight at once.');
+    expect(properties.run?.properties?.concurrency?.description).toBe("Calls in flight at once in one process (the engine's workers). See Run options.");
     expect(properties.dataset?.properties?.idField?.description).toMatch(/stable case id/);
   });
 
