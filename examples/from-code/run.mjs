@@ -7,7 +7,7 @@ import { createLab } from '@llm-lab/lab';
 
 const dataset = fileURLToPath(new URL('../quickstart/capitals.jsonl', import.meta.url));
 
-const lab = createLab(); // embedded storage in ./.llm-lab, or DATABASE_URL
+const lab = createLab(); // embedded storage in the project's .llm-lab, or DATABASE_URL
 try {
   const report = await lab.run({
     description: 'capitals from code',
@@ -24,9 +24,11 @@ try {
     const { lower, upper } = provider.accuracyInterval ?? {};
     console.log(`${provider.providerId}: ${(provider.accuracy * 100).toFixed(1)}% [${(lower * 100).toFixed(1)}%, ${(upper * 100).toFixed(1)}%]`);
   }
-  const { run, results } = await lab.getRun(report.runId);
-  const wrong = results.filter((result) => result.passed === false).map((result) => `${result.providerId} ${result.caseId}`);
-  console.log(`run ${run.id} ${run.status}: ${results.length} results, wrong: ${wrong.join(', ') || 'none'}`);
+  // The run and its counts; results are read a page at a time, filtered in the database.
+  const { run, counts } = await lab.getRun(report.runId);
+  const wrong = [];
+  for await (const result of lab.eachResult({ runId: run.id, filter: { outcome: 'failed' } })) wrong.push(`${result.providerId} ${result.caseId}`);
+  console.log(`run ${run.id} ${run.status}: ${counts.results} results, wrong: ${wrong.join(', ') || 'none'}`);
 } finally {
   await lab.close();
 }

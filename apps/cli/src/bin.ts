@@ -35,8 +35,8 @@ const concurrency = (value: string) => {
 // a PostgreSQL URL is given: the worker loads PGlite (~0.25 s) while the command loads itself.
 const storageOptions = (command: Command) =>
   command
-    .addOption(new Option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL, else the embedded database in ./.llm-lab)'))
-    .addOption(new Option('--data-dir <dir>', 'folder of the embedded database (default ./.llm-lab/db)'))
+    .addOption(new Option('--database-url <url>', "PostgreSQL URL (default: DATABASE_URL, else the embedded database in the project's .llm-lab)"))
+    .addOption(new Option('--data-dir <dir>', "folder of the embedded database (default: db in LLM_LAB_HOME, else the nearest .llm-lab/ upwards, else the project root's)"))
     .hook('preAction', (_command, action) => {
       if ((action.opts() as { databaseUrl?: string }).databaseUrl) return;
       import('@llm-lab/storage').then(
@@ -130,9 +130,17 @@ storageOptions(
     .command('show')
     .description('one run: settings, per-provider figures, results')
     .argument('<id>', 'run id, or a unique start or end of it')
-    .option('--json', 'print the run and every result as JSON')
-    .option('--failures', 'list failed and errored results')
-    .option('--results', 'list every result'),
+    .option('--json', 'print the run, its counts and its results as JSON (every result, written one at a time, unless a page is asked for)')
+    .option('--failures', 'list failed and errored results (the first 20; see --limit, --offset, --cursor, --all)')
+    .option('--results', 'list results (the first 20; see --limit, --offset, --cursor, --all)')
+    .option('-n, --limit <n>', 'results per page (default 20, at most 10000)', positiveInteger('--limit'))
+    .option('--offset <n>', 'skip this many results first', nonNegativeInteger('--offset'))
+    .option('--cursor <cursor>', 'continue where the previous page ended (the cursor it printed)')
+    .option('--all', 'list every matching result, a page at a time (memory stays flat)')
+    .option('--sort <key>', 'order: case (default), latency, or score', oneOf('--sort', ['case', 'latency', 'score']))
+    .option('--desc', 'with --sort: largest first')
+    .option('--provider <label>', "only this provider's results")
+    .option('--case <id>', "only this case's results"),
 ).action((id: string, flags) => exitWith(import('./commands/runs.js').then((m) => m.runsShowCommand(id, flags))));
 
 program

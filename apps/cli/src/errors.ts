@@ -12,7 +12,15 @@ export const ExitCode = {
   cancelled: 130,
 } as const;
 
-const INPUT_ERROR = /^(config|dataset|template|run_not_found|run_id_ambiguous|provider_contract|provider_invalid|storage_locked|storage_not_a_database|evaluator)/;
+const INPUT_ERROR = /^(config|dataset|template|run_not_found|run_id_ambiguous|provider_contract|provider_invalid|storage_locked|storage_not_a_database|storage_invalid_option|evaluator)/;
+
+/** Flags that do not go together, or a value out of range that commander's parsers cannot see: exit 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
 
 /** Prints an error a person can act on and returns the exit code it deserves. */
 export function reportError(error: unknown): number {
@@ -23,6 +31,7 @@ export function reportError(error: unknown): number {
   if (process.env.LLM_LAB_DEBUG && error instanceof Error && error.stack) {
     process.stderr.write(`${printable(redactSecrets(error.stack))}\n`);
   }
+  if (error instanceof UsageError) return ExitCode.badInput;
   if (isLLMLabError(error) && INPUT_ERROR.test(error.code)) return ExitCode.badInput;
   return ExitCode.failed;
 }

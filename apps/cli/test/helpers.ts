@@ -22,6 +22,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.DATABASE_URL;
   delete env.LLM_LAB_DB_SCHEMA;
+  delete env.LLM_LAB_HOME;
   delete env.OPENAI_API_KEY;
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];

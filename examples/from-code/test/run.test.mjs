@@ -12,6 +12,7 @@ it('the README library example runs offline and reads its results back', async (
   const cwd = await mkdtemp(join(tmpdir(), 'llm-lab-example-'));
   const env = { ...process.env };
   delete env.DATABASE_URL;
+  delete env.LLM_LAB_HOME;
   const { stdout } = await promisify(execFile)(process.execPath, [script], { cwd, env });
   expect(stdout).toMatch(/^mock:strong: \d+\.\d% \[\d+\.\d%, \d+\.\d%\]$/m);
   expect(stdout).toMatch(/^mock:baseline: \d+\.\d% /m);

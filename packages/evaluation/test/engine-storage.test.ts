@@ -18,8 +18,11 @@ describe('runEvaluation with @llm-lab/storage (PGlite)', () => {
       expect(first.written).toBe(10);
       const second = await runEvaluation({ runId: run.id, config, baseDir: dir, providers, store: storage, resume: true });
       expect(second).toMatchObject({ status: 'completed', skipped: 10, written: 15 });
-      const stored = await storage.listResults(run.id);
+      const { results: stored, nextCursor } = await storage.listResults({ runId: run.id, limit: 100 });
+      expect(nextCursor).toBeNull();
       expect(stored).toHaveLength(25);
+      // The label, the provider behind it, and the model the provider reported answering with.
+      expect(new Set(stored.map((result) => `${result.providerId} ${result.provider} ${result.model}`))).toEqual(new Set(['student mock:student student']));
       expect(stored.map((result) => result.caseId)).toEqual(Array.from({ length: 25 }, (_, i) => `q${i}`).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))));
       const passed = stored.filter((result) => result.passed).length;
       expect(first.totals.passed + second.totals.passed).toBe(passed);

@@ -1,4 +1,4 @@
-export { Lab, createLab, type LabOptions, type RunOptions, type RunReport, type SliceOptions } from './lab.js';
+export { Lab, createLab, type LabOptions, type RunOptions, type RunReport, type RunResultCounts, type SliceOptions } from './lab.js';
 export { recordedRunOptions, resolveRunOptions, type RecordedRunOptions, type ResolvedRunOptions } from './run-options.js';
 export type { RunPlan, PlanSlice, ExecutionOutcome } from '@llm-lab/evaluation';
 export { slicePlan } from '@llm-lab/evaluation';
@@ -7,7 +7,19 @@ export type { RunView, ShownRunStatus } from './run-status.js';
 export { createDefaultRegistry } from './builtin-providers.js';
 export { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
 export type { ProviderSummary, EvaluatorSummary, AnswererCount, InvalidRow, EvaluationOutcome, GroupSummary, GroupAccuracy, CategoryAccuracy, MacroAverage } from '@llm-lab/evaluation';
-export type { RunRecord, ResultRecord, RunTotals, RunStatus, ScoreRecord, Storage } from '@llm-lab/storage';
+export type {
+  RunRecord,
+  ResultRecord,
+  RunTotals,
+  RunStatus,
+  ScoreRecord,
+  Storage,
+  ResultQuery,
+  ResultPage,
+  ResultFilter,
+  ResultSort,
+  ResultOutcome,
+} from '@llm-lab/storage';
 export {
   buildSuiteConfig,
   listSuites,

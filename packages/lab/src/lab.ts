@@ -11,7 +11,17 @@ import {
 } from '@llm-lab/core';
 import type { ExecutionOutcome, RunPlan } from '@llm-lab/evaluation';
 import { createProviderManager, type ManagerEventListener, type ManagerObserver, type ProviderManager } from '@llm-lab/provider-manager';
-import { openStorage, type ListRunsOptions, type ResultRecord, type RunRecord, type Storage } from '@llm-lab/storage';
+import {
+  eachResult,
+  openStorage,
+  type ListRunsOptions,
+  type ResultFilter,
+  type ResultPage,
+  type ResultQuery,
+  type ResultRecord,
+  type RunRecord,
+  type Storage,
+} from '@llm-lab/storage';
 import { createDefaultRegistry } from './builtin-providers.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
 import {
@@ -34,11 +44,14 @@ export type { RunOptions } from './run-options.js';
 export type { RunReport, SliceOptions } from './run-orchestrator.js';
 
 export interface LabOptions {
-  /** Folder that `.llm-lab/` (the embedded database) lives in. Default: the process's working directory. */
+  /**
+   * The working folder: where the project's `.llm-lab/` (the embedded database, the cache) is
+   * looked for, upwards (env LLM_LAB_HOME overrides; see `findLabHome`). Default: the process's working directory.
+   */
   cwd?: string;
   /** A PostgreSQL URL. Default: the config's `storage.url`, else DATABASE_URL, else embedded PGlite. */
   databaseUrl?: string;
-  /** Folder of the embedded database. Default: the config's `storage.dataDir`, else `<cwd>/.llm-lab/db`. */
+  /** Folder of the embedded database. Default: the config's `storage.dataDir`, else `db` in the project's `.llm-lab/`. */
   dataDir?: string;
   /** PostgreSQL schema to keep the tables in (isolation on a shared server). */
   databaseSchema?: string;
@@ -197,13 +210,39 @@ export class Lab {
     return withShownStatus(storage, (await storage.listRuns(options)).map(redactedRun));
   }
 
-  /** A stored run by id or a unique start or end of its id, with its results; `interrupted` as in {@link listRuns}. */
-  async getRun(idOrPrefix: string): Promise<{ run: RunView; results: ResultRecord[] } | undefined> {
+  /**
+   * A stored run by id or a unique start or end of its id, with its results counted by outcome;
+   * `interrupted` as in {@link listRuns}. The results themselves are not read: page through them
+   * with {@link listResults} or {@link eachResult}. The counts are the run's stored totals when it
+   * finished (completed or cancelled), else SQL aggregates over its stored results (a run still
+   * running, interrupted, or failed, whose totals may be missing or out of date).
+   */
+  async getRun(idOrPrefix: string): Promise<{ run: RunView; counts: RunResultCounts } | undefined> {
     const storage = await this.openStorage();
     const stored = await storage.getRun(idOrPrefix);
     if (!stored) return undefined;
     const [run] = (await withShownStatus(storage, [redactedRun(stored)])) as [RunView];
-    return { run, results: await storage.listResults(run.id) };
+    const totals = run.totals;
+    if (totals && (run.status === 'completed' || run.status === 'cancelled')) {
+      return { run, counts: { results: totals.results, passed: totals.passed, failed: totals.failed, errors: totals.errors, from: 'totals' } };
+    }
+    const { results, passed, failed, errors } = await storage.aggregateResults(run.id);
+    return { run, counts: { results, passed, failed, errors, from: 'aggregate' } };
+  }
+
+  /** One page of a run's stored results, filtered and sorted (see `ResultStore.listResults`). */
+  async listResults(query: ResultQuery): Promise<ResultPage> {
+    return (await this.openStorage()).listResults(query);
+  }
+
+  /** How many of a run's results match `filter` (all without one), counted in SQL. */
+  async countResults(runId: string, filter?: ResultFilter): Promise<number> {
+    return (await this.openStorage()).countResults(runId, filter);
+  }
+
+  /** Every result a query matches, read a page at a time (memory stays at one page). */
+  async *eachResult(query: Omit<ResultQuery, 'cursor' | 'limit'>, pageSize?: number): AsyncGenerator<ResultRecord, void, undefined> {
+    yield* eachResult(await this.openStorage(), query, pageSize);
   }
 
   /** Releases the provider manager (every group still open, and the caches it made) and closes the storage connection. */
@@ -213,6 +252,16 @@ export class Lab {
     this.storage = undefined;
     if (storage) await (await storage).close();
   }
+}
+
+/** A run's results counted by outcome, and where the counts came from (see {@link Lab.getRun}). */
+export interface RunResultCounts {
+  results: number;
+  passed: number;
+  failed: number;
+  errors: number;
+  /** `totals`: the run's stored totals; `aggregate`: counted in SQL from its stored results. */
+  from: 'totals' | 'aggregate';
 }
 
 /** Creates a {@link Lab}. */

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, formatConfigPath, isLLMLabError, type LabConfig, type LanguageModelProvider, type Logger, type ProviderRegistry } from '@llm-lab/core';
 import { addProvidersFromConfig, providerManagerConfigSchema, type ProviderGroup, type ProviderManager } from '@llm-lab/provider-manager';
+import { findLabHome } from '@llm-lab/storage/lab-home';
 import type { ResolvedProvider } from './resolve-providers.js';
 
 /** The keys of a provider entry that are the provider manager's policy. */
@@ -26,8 +27,8 @@ export interface ManageProvidersOptions {
 
 /**
  * The run-wide cache when the config names none: Redis when REDIS_URL is set (shared by every
- * worker), else a disk cache beside the embedded database, or in `.llm-lab/cache` of the working
- * directory when results go to a PostgreSQL server, so that a second run is warm either way.
+ * worker), else a disk cache beside the embedded database, or in `cache` of the project's LLM Lab
+ * folder (see `findLabHome`) when results go to a PostgreSQL server, so that a second run is warm either way.
  * When Redis cannot be reached, the run goes on with that disk cache (the manager warns once).
  */
 function defaultCache(options: ManageProvidersOptions): Record<string, unknown> {
@@ -37,7 +38,7 @@ function defaultCache(options: ManageProvidersOptions): Record<string, unknown> 
 }
 
 function defaultCacheDir(options: ManageProvidersOptions): string {
-  return options.embeddedDataDir ? join(dirname(options.embeddedDataDir), 'cache') : join(options.cwd, '.llm-lab', 'cache');
+  return options.embeddedDataDir ? join(dirname(options.embeddedDataDir), 'cache') : join(findLabHome(options.cwd, options.env ?? process.env).home, 'cache');
 }
 
 /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ConfigError, LabConfigInput } from '@llm-lab/core';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
-import { dropSchema } from './helpers.js';
+import { dropSchema, storedResults } from './helpers.js';
 import { createLab, type Lab } from '../src/index.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -58,8 +58,12 @@ describe('Lab on PostgreSQL', () => {
 
     const stored = await lab.getRun(report.runId);
     expect(stored?.run).toMatchObject({ status: 'completed', description: 'arithmetic' });
-    expect(stored?.results).toHaveLength(80);
-    const failedCall = stored?.results.find((result) => result.errorKind !== null);
+    expect(stored?.counts).toEqual({ results: 80, passed: report.totals.passed, failed: report.totals.failed, errors: report.totals.errors, from: 'totals' });
+    const results = await storedResults(lab, report.runId);
+    expect(results).toHaveLength(80);
+    const failedCall = results.find((result) => result.errorKind !== null);
+    // The label, the provider id behind it, and the model the provider reported.
+    expect(results.find((result) => result.providerId === 'mock:flaky' && result.errorKind === null)).toMatchObject({ provider: 'mock:flaky', model: 'flaky' });
     expect(failedCall).toMatchObject({ providerId: 'mock:flaky', errorKind: 'server', passed: null });
     expect(failedCall?.errorMessage).toMatch(/injected server failure/);
     const listed = await lab.listRuns({ limit: 5 });
@@ -107,8 +111,10 @@ describe('Lab on PostgreSQL', () => {
     expect(report.status).toBe('cancelled');
     const stored = await lab.getRun(report.runId);
     expect(stored?.run.status).toBe('cancelled');
-    expect(stored?.results.length).toBeGreaterThanOrEqual(6);
-    expect(stored?.results.length).toBeLessThan(40);
+    const kept = await storedResults(lab, report.runId);
+    expect(kept.length).toBeGreaterThanOrEqual(6);
+    expect(kept.length).toBeLessThan(40);
+    expect(stored?.counts.results).toBe(kept.length);
     expect(seen).toBeGreaterThanOrEqual(6);
 
     // Resuming runs only what is missing: 40 results in the end, none twice.
@@ -123,7 +129,7 @@ describe('Lab on PostgreSQL', () => {
     await expect(lab.run(quizConfig({ providers: ['mock:other'] }), { resume: report.runId })).rejects.toThrow(
       /Cannot resume run-\S+ with this config: its providers differ from the run.s/,
     );
-    expect((await lab.getRun(report.runId))?.results).toHaveLength(40);
+    expect(await storedResults(lab, report.runId)).toHaveLength(40);
   });
 
   it('runs the OpenAI provider against an OpenAI-compatible server through the real SDK', async () => {
@@ -174,8 +180,7 @@ describe('Lab with a judge', () => {
       });
       const student = report.providers.find((summary) => summary.providerId === 'mock:student');
       expect(student).toMatchObject({ passed: 1, failed: 1, errors: 0 });
-      const stored = await lab.getRun(report.runId);
-      const graded = stored?.results.find((result) => result.providerId === 'mock:student' && result.passed === true);
+      const graded = (await storedResults(lab, report.runId)).find((result) => result.providerId === 'mock:student' && result.passed === true);
       expect(graded?.scores[0]).toMatchObject({ name: 'llm-rubric', passed: true, score: 0.9 });
       expect(graded?.scores[0]?.judgeOutput).toContain('names the city');
       expect(graded?.scores[0]?.judgePrompt).toContain('The answer is right.');

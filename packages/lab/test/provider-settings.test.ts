@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/glo
 import type { ConfigError, LabConfigInput } from '@llm-lab/core';
 import { createRedisCache } from '@llm-lab/provider-manager';
 import { faults, startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
-import { dropSchema } from './helpers.js';
+import { dropSchema, storedResults } from './helpers.js';
 import { createLab, type Lab } from '../src/index.js';
 
 /**
@@ -61,9 +61,6 @@ function echoConfig(server: FakeOpenAIServer, overrides: Partial<LabConfigInput>
   };
 }
 
-async function storedResults(lab: Lab, runId: string) {
-  return (await lab.getRun(runId))?.results ?? [];
-}
 
 beforeEach(() => {
   // The default cache kind depends on REDIS_URL: each test sets it as it needs.

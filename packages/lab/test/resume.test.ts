@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CONTRACT_VERSION, MockProvider, ProviderRegistry, parseConfig, type LabConfigInput } from '@llm-lab/core';
 import type { RunRecord, Storage } from '@llm-lab/storage';
-import { dropSchema } from './helpers.js';
+import { dropSchema, storedResults } from './helpers.js';
 import { createLab, type Lab, type RunOptions, type RunReport } from '../src/index.js';
 import { findRunToResume } from '../src/resume.js';
 
@@ -52,8 +52,7 @@ describe('resuming a run', () => {
   }
 
   async function storedKeys(runId: string): Promise<string[]> {
-    const stored = await lab.getRun(runId);
-    return (stored?.results ?? []).map((result) => `${result.caseId}#${result.repeat}`);
+    return (await storedResults(lab, runId)).map((result) => `${result.caseId}#${result.repeat}`);
   }
 
   it('finishes every (case, repeat) of a --repeat 3 run resumed without --repeat, with its repeat statistics', async () => {
@@ -94,7 +93,7 @@ describe('resuming a run', () => {
     const stopped = await stoppedRun({ stream: true }, 3);
     expect((await storedKeys(stopped.runId)).length).toBeLessThan(12);
     await lab.run(config(), { resume: stopped.runId });
-    const results = (await lab.getRun(stopped.runId))?.results ?? [];
+    const results = await storedResults(lab, stopped.runId);
     expect(results).toHaveLength(12);
     expect(results.filter((result) => result.timeToFirstTokenMs === null)).toEqual([]);
   });

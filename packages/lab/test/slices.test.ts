@@ -121,8 +121,13 @@ describe('a plan executed in slices by separate processes', () => {
     expect(sliced.providers.map(withoutTimings).flatMap((summary) => Object.keys(summary))).toContain('accuracy');
     expect(sliced.thresholds).toEqual(whole.thresholds);
 
-    const wholeResults = (await lab.getRun(whole.runId))?.results.map(comparable);
-    const slicedResults = (await lab.getRun(runId))?.results.map(comparable);
+    const resultsOf = async (id: string) => {
+      const all: ResultRecord[] = [];
+      for await (const result of lab.eachResult({ runId: id })) all.push(result);
+      return all.map(comparable);
+    };
+    const wholeResults = await resultsOf(whole.runId);
+    const slicedResults = await resultsOf(runId);
     expect(slicedResults).toHaveLength(240);
     expect(slicedResults).toEqual(wholeResults);
     expect((await lab.getRun(runId))?.run).toMatchObject({ status: 'completed', totals: whole.totals });

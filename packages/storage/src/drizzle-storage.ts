@@ -1,12 +1,20 @@
-import { and, asc, count, desc, eq, gte, isNotNull, isNull, like, lt, or } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, isNotNull, isNull, like, lt, or, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { createLocalRunHolds, type RunHold, type RunHolds } from './run-holds.js';
 import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js';
 import { generateRunId } from './run-id.js';
-import { results, runs, type schema } from './schema.js';
+import { meanScore, planRequestQuery, planResultQuery, resultConditions } from './result-query.js';
+import { requests, results, runs, type schema } from './schema.js';
 import {
   resultKey,
   type CaseRange,
+  type NewRequest,
+  type RequestPage,
+  type RequestQuery,
+  type ResultAggregates,
+  type ResultFilter,
+  type ResultPage,
+  type ResultQuery,
   type ListResultsOptions,
   type ListRunsOptions,
   type NewResult,
@@ -51,6 +59,8 @@ const RESULT_INSERT_COLUMNS: ReadonlyArray<{ name: string; type: string; value: 
   { name: 'case_id', type: 'text', value: (result) => storableText(result.caseId) },
   { name: 'case_index', type: 'int4', value: (result) => result.caseIndex },
   { name: 'provider_id', type: 'text', value: (result) => result.providerId },
+  { name: 'provider', type: 'text', value: (result) => result.provider ?? null },
+  { name: 'model', type: 'text', value: (result) => storableText(result.model ?? null) },
   { name: 'prompt_id', type: 'text', value: (result) => result.promptId },
   { name: 'repeat', type: 'int4', value: (result) => result.repeat },
   { name: 'prompt', type: 'jsonb', value: (result) => json(result.prompt) },
@@ -58,6 +68,7 @@ const RESULT_INSERT_COLUMNS: ReadonlyArray<{ name: string; type: string; value: 
   { name: 'output', type: 'text', value: (result) => storableText(result.output) },
   { name: 'passed', type: 'bool', value: (result) => result.passed },
   { name: 'scores', type: 'jsonb', value: (result) => json(result.scores) ?? '[]' },
+  { name: 'score', type: 'float8', value: (result) => meanScore(result.scores) },
   { name: 'latency_ms', type: 'float8', value: (result) => result.latencyMs },
   { name: 'ttft_ms', type: 'float8', value: (result) => result.timeToFirstTokenMs },
   { name: 'queue_ms', type: 'float8', value: (result) => result.queueMs ?? null },
@@ -295,28 +306,139 @@ export class DrizzleStorage implements Storage {
     });
   }
 
-  async listResults(runId: string, options: ListResultsOptions = {}): Promise<ResultRecord[]> {
-    return this.attempt(`reading the results of run ${runId}`, async () => {
-      const query = this.database
+  listResults(query: ResultQuery): Promise<ResultPage>;
+  listResults(runId: string, options?: ListResultsOptions): Promise<ResultRecord[]>;
+  async listResults(queryOrRunId: ResultQuery | string, options: ListResultsOptions = {}): Promise<ResultPage | ResultRecord[]> {
+    if (typeof queryOrRunId === 'string') {
+      // The older form: every result (or an offset page) in case order, as an array.
+      const runId = queryOrRunId;
+      return this.attempt(`reading the results of run ${runId}`, async () => {
+        const query = this.database
+          .select()
+          .from(results)
+          .where(
+            options.providerId === undefined
+              ? eq(results.runId, runId)
+              : and(eq(results.runId, runId), eq(results.providerId, options.providerId)),
+          )
+          .orderBy(asc(results.caseIndex), asc(results.providerId), asc(results.promptId), asc(results.repeat), asc(results.id))
+          .$dynamic();
+        if (options.limit !== undefined) query.limit(options.limit);
+        if (options.offset !== undefined) query.offset(options.offset);
+        return query;
+      });
+    }
+    const query = queryOrRunId;
+    const plan = planResultQuery(query);
+    return this.attempt(`reading the results of run ${query.runId}`, async () => {
+      // One row more than the page tells whether another page follows.
+      const rows = await this.database
         .select()
         .from(results)
-        .where(
-          options.providerId === undefined
-            ? eq(results.runId, runId)
-            : and(eq(results.runId, runId), eq(results.providerId, options.providerId)),
-        )
-        .orderBy(asc(results.caseIndex), asc(results.providerId), asc(results.promptId), asc(results.repeat), asc(results.id))
-        .$dynamic();
-      if (options.limit !== undefined) query.limit(options.limit);
-      if (options.offset !== undefined) query.offset(options.offset);
-      return query;
+        .where(and(...plan.conditions))
+        .orderBy(...plan.orderBy)
+        .limit(plan.limit + 1)
+        .offset(plan.offset);
+      const more = rows.length > plan.limit;
+      const page = more ? rows.slice(0, plan.limit) : rows;
+      const last = page[page.length - 1];
+      return { results: page, nextCursor: more && last ? plan.cursorAfter(last) : null };
     });
   }
 
-  async countResults(runId: string): Promise<number> {
+  async countResults(runId: string, filter?: ResultFilter): Promise<number> {
+    const conditions = resultConditions(runId, filter);
     return this.attempt(`counting the results of run ${runId}`, async () => {
-      const [row] = await this.database.select({ total: count() }).from(results).where(eq(results.runId, runId));
+      const [row] = await this.database
+        .select({ total: count() })
+        .from(results)
+        .where(and(...conditions));
       return row?.total ?? 0;
+    });
+  }
+
+  async aggregateResults(runId: string): Promise<ResultAggregates> {
+    return this.attempt(`summing up the results of run ${runId}`, async () => {
+      const [row] = await this.database
+        .select({
+          results: sql<number>`count(*)::int`,
+          cases: sql<number>`count(DISTINCT ${results.caseId})::int`,
+          passed: sql<number>`(count(*) FILTER (WHERE ${results.passed} IS TRUE AND ${results.errorKind} IS NULL))::int`,
+          failed: sql<number>`(count(*) FILTER (WHERE ${results.passed} IS FALSE AND ${results.errorKind} IS NULL))::int`,
+          errors: sql<number>`(count(*) FILTER (WHERE ${results.passed} IS NULL OR ${results.errorKind} IS NOT NULL))::int`,
+          inputTokens: sql<number>`coalesce(sum(${results.inputTokens}), 0)::float8`,
+          outputTokens: sql<number>`coalesce(sum(${results.outputTokens}), 0)::float8`,
+          costUsd: sql<number>`coalesce(sum(${results.costUsd}), 0)::float8`,
+        })
+        .from(results)
+        .where(eq(results.runId, runId));
+      const number = (value: unknown) => Number(value ?? 0);
+      return {
+        results: number(row?.results),
+        cases: number(row?.cases),
+        passed: number(row?.passed),
+        failed: number(row?.failed),
+        errors: number(row?.errors),
+        inputTokens: number(row?.inputTokens),
+        outputTokens: number(row?.outputTokens),
+        costUsd: number(row?.costUsd),
+      };
+    });
+  }
+
+  async insertRequests(newRequests: NewRequest[]): Promise<number> {
+    return this.attempt(`storing ${newRequests.length} requests`, async () => {
+      if (newRequests.length === 0) return 0;
+      const rows = newRequests.map((request) => ({
+        requestId: request.requestId,
+        // Always from here, at millisecond precision, so that a page's cursor (a Date) is exact.
+        at: request.at ?? new Date(),
+        source: storableText(request.source),
+        route: storableText(request.route ?? null),
+        provider: storableText(request.provider),
+        label: storableText(request.label ?? null),
+        model: storableText(request.model ?? null),
+        latencyMs: request.latencyMs ?? null,
+        timeToFirstTokenMs: request.timeToFirstTokenMs ?? null,
+        inputTokens: request.inputTokens ?? null,
+        outputTokens: request.outputTokens ?? null,
+        cachedTokens: request.cachedTokens ?? null,
+        costUsd: request.costUsd ?? null,
+        cacheHit: request.cacheHit ?? false,
+        attempts: request.attempts ?? 1,
+        errorClass: request.errorClass ?? null,
+        status: request.status,
+        httpStatus: request.httpStatus ?? null,
+      }));
+      // 19 parameters a row: chunks stay well under PostgreSQL's 65,535, in one transaction.
+      const chunk = 1_000;
+      if (rows.length <= chunk) {
+        return (await this.database.insert(requests).values(rows).onConflictDoNothing().returning({ id: requests.id })).length;
+      }
+      return this.database.transaction(async (transaction) => {
+        let inserted = 0;
+        for (let start = 0; start < rows.length; start += chunk) {
+          const slice = rows.slice(start, start + chunk);
+          inserted += (await transaction.insert(requests).values(slice).onConflictDoNothing().returning({ id: requests.id })).length;
+        }
+        return inserted;
+      });
+    });
+  }
+
+  async listRequests(query: RequestQuery = {}): Promise<RequestPage> {
+    const plan = planRequestQuery(query);
+    return this.attempt(`listing requests`, async () => {
+      const rows = await this.database
+        .select()
+        .from(requests)
+        .where(plan.conditions.length > 0 ? and(...plan.conditions) : undefined)
+        .orderBy(desc(requests.at), desc(requests.id))
+        .limit(plan.limit + 1);
+      const more = rows.length > plan.limit;
+      const page = more ? rows.slice(0, plan.limit) : rows;
+      const last = page[page.length - 1];
+      return { requests: page, nextCursor: more && last ? plan.cursorAfter(last) : null };
     });
   }
 

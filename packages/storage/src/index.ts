@@ -4,3 +4,4 @@ export { StorageError, isStorageError, type StorageErrorCode } from './errors.js
 export { generateRunId } from './run-id.js';
 export type { RunHold } from './run-holds.js';
 export { describeConnectionUrl } from './connection-url.js';
+export { findLabHome, findProjectRoot, LAB_HOME_NAME, type LabHome } from './lab-home.js';

@@ -1,9 +1,10 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import { describeConnectionUrl, passwordOf, scrubSecret } from './connection-url.js';
 import { createPostgresRunHolds } from './run-holds.js';
 import type { StorageDatabase } from './drizzle-storage.js';
 import { StorageError, messageOf } from './errors.js';
+import { findLabHome } from './lab-home.js';
 import { migrationConfig } from './migrations.js';
 import { openPglite } from './open-pglite.js';
 import { prestartPgliteWorker } from './worker-storage.js';
@@ -15,7 +16,11 @@ export { MIGRATIONS_FOLDER } from './migrations.js';
 export interface OpenStorageOptions {
   /** A PostgreSQL connection URL. Default: env `DATABASE_URL`; without either, embedded PGlite is used. */
   url?: string;
-  /** The PGlite data folder. Default: `<cwd>/.llm-lab/db`. Ignored when a URL is in use. */
+  /**
+   * The PGlite data folder. Default: `db` in the project's LLM Lab folder (env `LLM_LAB_HOME`,
+   * else the nearest `.llm-lab/` upwards, else the project root's; see {@link findLabHome}).
+   * Ignored when a URL is in use.
+   */
   dataDir?: string;
   /**
    * The PostgreSQL schema that holds every table (and drizzle's migration journal), created if
@@ -33,7 +38,7 @@ export interface OpenStorageOptions {
   worker?: boolean;
 }
 
-/** The default PGlite data folder, relative to the working directory. */
+/** The PGlite data folder inside a project (see {@link findLabHome} for which project folder). */
 export const DEFAULT_DATA_DIR = '.llm-lab/db';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -42,7 +47,7 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  * Opens LLM Lab's storage and brings its tables up to date (applies pending migrations).
  *
  * - With a URL (option, else env `DATABASE_URL`): PostgreSQL through a `pg` pool.
- * - Otherwise: embedded PGlite in `<cwd>/.llm-lab/db` (or `dataDir`), locked against a second
+ * - Otherwise: embedded PGlite in the project's `.llm-lab/db` (or `dataDir`), locked against a second
  *   process. The first open of a new folder unpacks a migrated empty database (under a second).
  *
  * Throws a {@link StorageError} that says what to do when the folder is locked, is not a
@@ -62,7 +67,8 @@ export async function openStorage(options: OpenStorageOptions = {}): Promise<Sto
   if (url !== undefined) return openPostgres(url, schemaName);
   const cwd = options.cwd ?? process.cwd();
   const inWorker = options.worker ?? env.LLM_LAB_STORAGE_WORKER !== '0';
-  return openPglite(resolve(cwd, options.dataDir ?? DEFAULT_DATA_DIR), schemaName, { worker: inWorker });
+  const dataDir = options.dataDir !== undefined ? resolve(cwd, options.dataDir) : join(findLabHome(cwd, env).home, 'db');
+  return openPglite(dataDir, schemaName, { worker: inWorker });
 }
 
 /**

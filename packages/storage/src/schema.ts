@@ -21,7 +21,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
-import type { RunStatus, RunTotals, ScoreRecord } from './types.js';
+import type { RequestStatus, RunStatus, RunTotals, ScoreRecord } from './types.js';
 
 /** One evaluation run: its configuration, lifecycle and totals. */
 export const runs = pgTable(
@@ -54,7 +54,12 @@ export const results = pgTable(
       .references(() => runs.id, { onDelete: 'cascade' }),
     caseId: text('case_id').notNull(),
     caseIndex: integer('case_index').notNull(),
+    /** The provider's label (its id unless the config gave it a label). */
     providerId: text('provider_id').notNull(),
+    /** The provider's id (`openai:gpt-4o-mini`), whatever its label; null for results stored before it was kept. */
+    provider: text('provider'),
+    /** The model the vendor reported having used (a dated snapshot, say); null when the call failed or for older results. */
+    model: text('model'),
     promptId: text('prompt_id').notNull(),
     repeat: integer('repeat').notNull().default(0),
     prompt: jsonb('prompt').$type<unknown>(),
@@ -62,6 +67,8 @@ export const results = pgTable(
     output: text('output'),
     passed: boolean('passed'),
     scores: jsonb('scores').$type<ScoreRecord[]>().notNull().default(sql`'[]'::jsonb`),
+    /** The mean of the evaluators' scores (0–1), for sorting; null when nothing scored the result. */
+    score: doublePrecision('score'),
     /** The provider call alone (not the wait before it could start: that is queue_ms). */
     latencyMs: doublePrecision('latency_ms'),
     timeToFirstTokenMs: doublePrecision('ttft_ms'),
@@ -81,9 +88,63 @@ export const results = pgTable(
   },
   (table) => [
     uniqueIndex('results_identity_idx').on(table.runId, table.caseId, table.providerId, table.promptId, table.repeat),
-    index('results_run_case_idx').on(table.runId, table.caseIndex),
+    // Pages in case order (the default listing), read by keyset from this index.
+    index('results_run_order_idx').on(table.runId, table.caseIndex, table.providerId, table.promptId, table.repeat, table.id),
+    // The failed and errored results only (a tenth of a run, typically): `--failures` pages and their count.
+    index('results_run_unpassed_idx')
+      .on(table.runId, table.caseIndex, table.providerId, table.promptId, table.repeat, table.id)
+      .where(sql`(${table.passed} IS NOT TRUE OR ${table.errorKind} IS NOT NULL)`),
+    // Sorting by latency or score; a result without one sorts as the slowest / the lowest.
+    index('results_run_latency_idx').on(table.runId, sql`coalesce(${table.latencyMs}, 'Infinity'::float8)`, table.id),
+    index('results_run_score_idx').on(table.runId, sql`coalesce(${table.score}, '-Infinity'::float8)`, table.id),
+  ],
+);
+
+/**
+ * One call to a provider made outside a run: gateway traffic, health probes. Written in
+ * batches by whoever made the calls; never rewritten.
+ */
+export const requests = pgTable(
+  'requests',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The caller's id for the call (unique): a retry of a write does not store it twice. */
+    requestId: text('request_id').notNull(),
+    /** When the call started. */
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** What made the call: `gateway`, `probe`, a run id, ... */
+    source: text('source').notNull(),
+    /** The gateway route or endpoint that received it, when there was one. */
+    route: text('route'),
+    /** The provider's id (`openai:gpt-4o-mini`). */
+    provider: text('provider').notNull(),
+    /** The provider's label, when the config gave one. */
+    label: text('label'),
+    /** The model the vendor reported having used. */
+    model: text('model'),
+    latencyMs: doublePrecision('latency_ms'),
+    timeToFirstTokenMs: doublePrecision('ttft_ms'),
+    inputTokens: integer('input_tokens'),
+    outputTokens: integer('output_tokens'),
+    /** Input tokens the vendor served from its prompt cache. */
+    cachedTokens: integer('cached_tokens'),
+    costUsd: doublePrecision('cost_usd'),
+    /** Answered from LLM Lab's own response cache. */
+    cacheHit: boolean('cache_hit').notNull().default(false),
+    attempts: integer('attempts').notNull().default(1),
+    /** The ProviderError kind (`rate-limit`, `timeout`, ...) when the call failed. */
+    errorClass: text('error_class'),
+    status: text('status').$type<RequestStatus>().notNull(),
+    /** The HTTP status answered to the caller (gateway), when there was one. */
+    httpStatus: integer('http_status'),
+  },
+  (table) => [
+    uniqueIndex('requests_request_id_idx').on(table.requestId),
+    // Read backwards: newest first.
+    index('requests_at_idx').on(table.at, table.id),
+    index('requests_source_at_idx').on(table.source, table.at, table.id),
   ],
 );
 
 /** Every table, for drizzle-kit and for typed queries. */
-export const schema = { runs, results };
+export const schema = { runs, results, requests };

@@ -89,6 +89,10 @@ export interface NewResult {
   caseIndex: number;
   /** The provider's label (its id unless the config gave a label). */
   providerId: string;
+  /** The provider's id (`openai:gpt-4o-mini`), whatever its label. Null (or absent) when not known (results stored before it was kept). */
+  provider?: string | null;
+  /** The model the vendor reported having used (may be a dated snapshot). Null (or absent) when the call failed or did not say. */
+  model?: string | null;
   /** The prompt variant's id. */
   promptId: string;
   repeat: number;
@@ -124,7 +128,164 @@ export interface NewResult {
 
 export interface ResultRecord extends NewResult {
   id: number;
+  provider: string | null;
+  model: string | null;
+  /** The mean of the evaluators' scores (0–1), computed when stored; null when nothing scored it. */
+  score: number | null;
   createdAt: Date;
+}
+
+/**
+ * What a result came to: `passed` (every evaluator passed), `failed` (an evaluator failed), or
+ * `errored` (the call, its template or an evaluator failed: `errorKind` set, or `passed` null).
+ */
+export type ResultOutcome = 'passed' | 'failed' | 'errored';
+
+/** The outcome of a stored result (see {@link ResultOutcome}). */
+export function resultOutcome(result: Pick<NewResult, 'passed' | 'errorKind'>): ResultOutcome {
+  if (result.errorKind !== null || result.passed === null) return 'errored';
+  return result.passed ? 'passed' : 'failed';
+}
+
+/** Which results of a run a query returns; every field given must match. */
+export interface ResultFilter {
+  /** One outcome, or several (`['failed', 'errored']`: every result that did not pass). */
+  outcome?: ResultOutcome | readonly ResultOutcome[];
+  /** The provider's label. */
+  providerId?: string;
+  promptId?: string;
+  caseId?: string;
+}
+
+/** The orders a result query can page in, each read from an index. */
+export type ResultSortKey = 'case' | 'latency' | 'score';
+
+export interface ResultSort {
+  /**
+   * `case`: case index, provider, prompt, repeat (the default). `latency`: the call's latency (a
+   * result without one, a call that never ran, sorts as the slowest). `score`: the mean evaluator
+   * score (a result without one sorts as the lowest).
+   */
+  by: ResultSortKey;
+  /** Default `asc`. */
+  order?: 'asc' | 'desc';
+}
+
+/** A page of one run's results (see {@link ResultStore.listResults}). */
+export interface ResultQuery {
+  runId: string;
+  filter?: ResultFilter;
+  /** Default `{ by: 'case' }`. */
+  sort?: ResultSort;
+  /** Where the previous page ended (its `nextCursor`); the same filter and sort must be given. */
+  cursor?: string | null;
+  /** Results to skip first (instead of a cursor: each skipped row is still read). */
+  offset?: number;
+  /** Most results in the page: default 100, at most {@link MAX_RESULT_PAGE}. */
+  limit?: number;
+}
+
+/** The largest page {@link ResultStore.listResults} returns. */
+export const MAX_RESULT_PAGE = 10_000;
+/** The page size when a query gives no limit. */
+export const DEFAULT_PAGE = 100;
+
+export interface ResultPage {
+  results: ResultRecord[];
+  /** Pass as `cursor` for the next page; null when this page is the last. */
+  nextCursor: string | null;
+}
+
+/** A run's results counted by outcome, with token and cost sums: SQL aggregates over the stored rows. */
+export interface ResultAggregates {
+  results: number;
+  /** Distinct case ids. */
+  cases: number;
+  passed: number;
+  failed: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** How a call outside a run ended. */
+export type RequestStatus = 'ok' | 'error' | 'cancelled';
+
+/** One call to a provider made outside a run (gateway traffic, a probe). */
+export interface NewRequest {
+  /** The caller's id for the call; a request whose id is stored is skipped. */
+  requestId: string;
+  /** When the call started; now when absent. */
+  at?: Date;
+  /** What made the call: `gateway`, `probe`, ... */
+  source: string;
+  /** The gateway route or endpoint that received it. */
+  route?: string | null;
+  /** The provider's id (`openai:gpt-4o-mini`). */
+  provider: string;
+  /** The provider's label, when the config gave one. */
+  label?: string | null;
+  /** The model the vendor reported having used. */
+  model?: string | null;
+  latencyMs?: number | null;
+  timeToFirstTokenMs?: number | null;
+  inputTokens?: number | null;
+  outputTokens?: number | null;
+  /** Input tokens the vendor served from its prompt cache. */
+  cachedTokens?: number | null;
+  costUsd?: number | null;
+  /** Answered from LLM Lab's response cache. Default false. */
+  cacheHit?: boolean;
+  /** Calls made to providers (retries and fallbacks count). Default 1. */
+  attempts?: number;
+  /** The ProviderError kind when the call failed. */
+  errorClass?: string | null;
+  status: RequestStatus;
+  /** The HTTP status answered to the caller, when there was one. */
+  httpStatus?: number | null;
+}
+
+export interface RequestRecord {
+  id: number;
+  requestId: string;
+  at: Date;
+  source: string;
+  route: string | null;
+  provider: string;
+  label: string | null;
+  model: string | null;
+  latencyMs: number | null;
+  timeToFirstTokenMs: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  cachedTokens: number | null;
+  costUsd: number | null;
+  cacheHit: boolean;
+  attempts: number;
+  errorClass: string | null;
+  status: RequestStatus;
+  httpStatus: number | null;
+}
+
+/** A page of requests, newest first. */
+export interface RequestQuery {
+  source?: string;
+  provider?: string;
+  status?: RequestStatus;
+  /** Requests at or after this time. */
+  since?: Date;
+  /** Requests before this time. */
+  until?: Date;
+  /** Where the previous page ended (its `nextCursor`). */
+  cursor?: string | null;
+  /** Default 100, at most {@link MAX_RESULT_PAGE}. */
+  limit?: number;
+}
+
+export interface RequestPage {
+  requests: RequestRecord[];
+  nextCursor: string | null;
 }
 
 /** The identity of a result within a run; used to skip work already done on resume. */
@@ -138,20 +299,21 @@ export interface ListRunsOptions {
   status?: RunStatus;
 }
 
+/** The options of the older `listResults(runId, options)` form. */
 export interface ListResultsOptions {
   providerId?: string;
   limit?: number;
   offset?: number;
 }
 
-/** What every storage backend (PGlite, PostgreSQL) offers. */
 /** Cases by index: `[fromCase, toCase)`. */
 export interface CaseRange {
   fromCase: number;
   toCase: number;
 }
 
-export interface Storage {
+/** Where a storage is and what it runs on. */
+export interface StorageInfo {
   readonly kind: 'pglite' | 'postgres';
   /** Human-readable location (a folder, or the URL without password). */
   readonly location: string;
@@ -163,19 +325,51 @@ export interface Storage {
    * rely on later writes landing after it.
    */
   readonly ordered?: boolean;
+  close(): Promise<void>;
+}
+
+/** Runs: their rows, and which process runs them. */
+export interface RunStore {
   createRun(run: NewRun): Promise<RunRecord>;
   updateRun(id: string, update: RunUpdate): Promise<void>;
   /** Run by id, or by a unique start or end of its id; several matches are a `run_id_ambiguous` error. */
   getRun(idOrPrefix: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   listRuns(options?: ListRunsOptions): Promise<RunRecord[]>;
-  /** Inserts results; a row whose (run, case, provider, prompt, repeat) exists is skipped. Returns the number inserted. */
-  insertResults(results: NewResult[]): Promise<number>;
-  /** Ordered by case index, provider, prompt, repeat. */
-  listResults(runId: string, options?: ListResultsOptions): Promise<ResultRecord[]>;
-  countResults(runId: string): Promise<number>;
   /** Deletes a run and, by cascade, its results. Returns whether the run existed. */
   deleteRun(id: string): Promise<boolean>;
+  /**
+   * Claims a run for this process while it runs it (release when done). On a PostgreSQL server
+   * the claim is a session advisory lock that the server drops when the process dies; a second
+   * process claiming the same run is refused with `run_in_progress`.
+   */
+  holdRun(runId: string): Promise<RunHold>;
+  /**
+   * Of `runIds`, those a live process is running. A run whose status is still `running` but which
+   * nobody holds was interrupted (killed, or its machine went down) and can be resumed.
+   */
+  heldRuns(runIds: readonly string[]): Promise<Set<string>>;
+}
+
+/** The results of runs. */
+export interface ResultStore {
+  /** Inserts results; a row whose (run, case, provider, prompt, repeat) exists is skipped. Returns the number inserted. */
+  insertResults(results: NewResult[]): Promise<number>;
+  /**
+   * One page of a run's results, filtered and sorted on indexed columns; follow `nextCursor`
+   * for the next (keyset paging: each page costs the same however deep). See {@link eachResult}
+   * to read every matching result with flat memory.
+   */
+  listResults(query: ResultQuery): Promise<ResultPage>;
+  /**
+   * @deprecated The older form: results ordered by case index, provider, prompt, repeat, paged by
+   * offset. Use `listResults({ runId, ... })`.
+   */
+  listResults(runId: string, options?: ListResultsOptions): Promise<ResultRecord[]>;
+  /** How many results of a run match `filter` (all of them without one). */
+  countResults(runId: string, filter?: ResultFilter): Promise<number>;
+  /** Counts by outcome, distinct cases, and token and cost sums of a run's stored results, in one SQL aggregate. */
+  aggregateResults(runId: string): Promise<ResultAggregates>;
   /**
    * The {@link resultKey}s of results already stored for a run; with a range, only those of the
    * cases whose index is in `[fromCase, toCase)`, so that a resume of a large run holds one
@@ -188,16 +382,44 @@ export interface Storage {
    * keys. Returns how many were deleted.
    */
   deleteErroredResults(runId: string): Promise<number>;
-  /**
-   * Claims a run for this process while it runs it (release when done). On a PostgreSQL server
-   * the claim is a session advisory lock that the server drops when the process dies; a second
-   * process claiming the same run is refused with `run_in_progress`.
-   */
-  holdRun(runId: string): Promise<RunHold>;
-  /**
-   * Of `runIds`, those a live process is running. A run whose status is still `running` but which
-   * nobody holds was interrupted (killed, or its machine went down) and can be resumed.
-   */
-  heldRuns(runIds: readonly string[]): Promise<Set<string>>;
-  close(): Promise<void>;
+}
+
+/** Calls to providers made outside a run (gateway traffic, probes). */
+export interface RequestStore {
+  /** Inserts requests in one statement; one whose `requestId` is stored is skipped. Returns the number inserted. */
+  insertRequests(requests: NewRequest[]): Promise<number>;
+  /** A page of requests, newest first; follow `nextCursor` for older ones. */
+  listRequests(query?: RequestQuery): Promise<RequestPage>;
+}
+
+/**
+ * What every storage backend (PGlite, PostgreSQL) offers: one part per concern, each with its
+ * own tables and migrations. A later concern (metric points, alerts, an audit log) is a new part
+ * added here and to the backends, not new methods on an existing part; code that needs one
+ * concern asks for that part (`ResultStore`, ...) and can be given anything that has it.
+ */
+export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore {}
+
+/** The names of the {@link Storage} methods (what a backend that forwards calls must answer). */
+export type StorageMethod = {
+  [K in keyof Storage]-?: Storage[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof Storage];
+
+/**
+ * Every result of a query, page by page (keyset), in the query's order: memory stays at one
+ * page whatever the run's size. `pageSize` defaults to 1,000.
+ */
+export async function* eachResult(
+  store: Pick<ResultStore, 'listResults'>,
+  query: Omit<ResultQuery, 'cursor' | 'limit'>,
+  pageSize = 1_000,
+): AsyncGenerator<ResultRecord, void, undefined> {
+  let cursor: string | null = null;
+  let offset = query.offset;
+  do {
+    const page: ResultPage = await store.listResults({ ...query, ...(offset !== undefined ? { offset } : {}), cursor, limit: pageSize });
+    offset = undefined;
+    yield* page.results;
+    cursor = page.nextCursor;
+  } while (cursor !== null);
 }

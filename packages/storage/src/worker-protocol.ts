@@ -1,4 +1,4 @@
-import type { Storage } from './types.js';
+import type { StorageMethod } from './types.js';
 
 /** Which database the embedded-database worker opens. */
 export interface WorkerStartup {
@@ -18,7 +18,7 @@ export interface OpenRequest {
 }
 
 /** The Storage methods the worker answers. */
-export type WorkerMethod = Exclude<keyof Storage, 'kind' | 'location' | 'schema' | 'ordered' | 'holdRun' | 'heldRuns'>;
+export type WorkerMethod = Exclude<StorageMethod, 'holdRun' | 'heldRuns'>;
 
 /** A call posted to the worker. */
 export interface WorkerRequest {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorCode } from './errors.js';
 import { createLocalRunHolds } from './run-holds.js';
-import type { Storage } from './types.js';
+import type { RequestRecord, ResultPage, ResultRecord, Storage } from './types.js';
 import type { OpenRequest, WorkerData, WorkerMethod, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 /**
@@ -119,6 +119,9 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
   const reviveRun = <T extends { startedAt: Date; finishedAt: Date | null } | undefined>(run: T): T =>
     run && { ...run, startedAt: new Date(run.startedAt.getTime()), finishedAt: run.finishedAt && new Date(run.finishedAt.getTime()) };
 
+  const reviveResult = (result: ResultRecord): ResultRecord => ({ ...result, createdAt: new Date(result.createdAt.getTime()) });
+  const reviveRequest = (request: RequestRecord): RequestRecord => ({ ...request, at: new Date(request.at.getTime()) });
+
   // Only this process can have the folder open, so holds are kept here, beside the worker.
   const runHolds = createLocalRunHolds();
   let closing: Promise<void> | undefined;
@@ -133,12 +136,18 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
     listRuns: async (options) => ((await call('listRuns', [options])) as Awaited<ReturnType<Storage['listRuns']>>).map(reviveRun),
     deleteRun: (id) => call('deleteRun', [id]) as ReturnType<Storage['deleteRun']>,
     insertResults: (results) => call('insertResults', [results]) as ReturnType<Storage['insertResults']>,
-    listResults: async (runId, options) =>
-      ((await call('listResults', [runId, options])) as Awaited<ReturnType<Storage['listResults']>>).map((result) => ({
-        ...result,
-        createdAt: new Date(result.createdAt.getTime()),
-      })),
-    countResults: (runId) => call('countResults', [runId]) as ReturnType<Storage['countResults']>,
+    listResults: (async (queryOrRunId: unknown, options?: unknown) => {
+      const value = (await call('listResults', options === undefined ? [queryOrRunId] : [queryOrRunId, options])) as ResultPage | ResultRecord[];
+      if (Array.isArray(value)) return value.map(reviveResult);
+      return { results: value.results.map(reviveResult), nextCursor: value.nextCursor };
+    }) as Storage['listResults'],
+    countResults: (runId, filter) => call('countResults', filter === undefined ? [runId] : [runId, filter]) as ReturnType<Storage['countResults']>,
+    aggregateResults: (runId) => call('aggregateResults', [runId]) as ReturnType<Storage['aggregateResults']>,
+    insertRequests: (requests) => call('insertRequests', [requests]) as ReturnType<Storage['insertRequests']>,
+    listRequests: async (query) => {
+      const page = (await call('listRequests', [query])) as Awaited<ReturnType<Storage['listRequests']>>;
+      return { requests: page.requests.map(reviveRequest), nextCursor: page.nextCursor };
+    },
     completedKeys: async (runId, range) => new Set((await call('completedKeys', range ? [runId, range] : [runId])) as Set<string>),
     deleteErroredResults: (runId) => call('deleteErroredResults', [runId]) as ReturnType<Storage['deleteErroredResults']>,
     holdRun: (runId) => runHolds.hold(runId),

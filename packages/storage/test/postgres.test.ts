@@ -73,7 +73,7 @@ describePostgres('PostgreSQL connection and schema', () => {
         );
         return found.rows.map((row) => row.table_name);
       });
-      expect(tables).toEqual(['__drizzle_migrations', 'results', 'runs']);
+      expect(tables).toEqual(['__drizzle_migrations', 'requests', 'results', 'runs']);
       // The foreign key points at runs in the same schema (not public.runs).
       const run = await storage.createRun({ config: {}, resolvedConfig: {} });
       expect(await storage.insertResults([sampleResult(run.id)])).toBe(1);
@@ -110,22 +110,45 @@ describePostgres('PostgreSQL connection and schema', () => {
     }
   });
 
-  it('brings a database made before queue_ms up to date on open; its results read queueMs null', async () => {
+  it('brings a database made before queue_ms and 0003 up to date on open: new columns null, scores summed up', async () => {
     const schemaName = freshSchema();
     const storage = await openTestStorage(schemaName);
     const run = await storage.createRun({ config: {}, resolvedConfig: {} });
-    await storage.insertResults([sampleResult(run.id)]);
+    await storage.insertResults([
+      sampleResult(run.id, {
+        scores: [
+          { name: 'a', type: 'contains', passed: true, score: 1 },
+          { name: 'b', type: 'similar', passed: false, score: 0.25 },
+        ],
+      }),
+      sampleResult(run.id, { caseId: 'unscored', caseIndex: 1, scores: [], passed: null, errorKind: 'server' }),
+    ]);
     await storage.close();
-    // Back to the schema before the migration that added the column.
+    // Back to the schema before the two latest migrations (0002 queue_ms, 0003 provider/model/score/requests).
     await withClient(async (client) => {
-      await client.query(`ALTER TABLE "${schemaName}".results DROP COLUMN queue_ms`);
-      await client.query(`DELETE FROM "${schemaName}".__drizzle_migrations WHERE id = (SELECT max(id) FROM "${schemaName}".__drizzle_migrations)`);
+      const table = (name: string) => `"${schemaName}".${name}`;
+      await client.query(`DROP TABLE ${table('requests')}`);
+      for (const index of ['results_run_order_idx', 'results_run_unpassed_idx', 'results_run_latency_idx', 'results_run_score_idx']) {
+        await client.query(`DROP INDEX ${table(index)}`);
+      }
+      await client.query(`CREATE INDEX results_run_case_idx ON ${table('results')} (run_id, case_index)`);
+      await client.query(`ALTER TABLE ${table('results')} DROP COLUMN queue_ms, DROP COLUMN provider, DROP COLUMN model, DROP COLUMN score`);
+      await client.query(`DELETE FROM ${table('__drizzle_migrations')} WHERE id IN (SELECT id FROM ${table('__drizzle_migrations')} ORDER BY id DESC LIMIT 2)`);
     });
     const reopened = await openTestStorage(schemaName);
     try {
-      expect((await reopened.listResults(run.id)).map((result) => result.queueMs)).toEqual([null]);
-      await reopened.insertResults([sampleResult(run.id, { caseId: 'later', caseIndex: 1, queueMs: 7 })]);
-      expect((await reopened.listResults(run.id)).map((result) => result.queueMs)).toEqual([null, 7]);
+      const read = async () => (await reopened.listResults({ runId: run.id })).results;
+      expect((await read()).map((result) => [result.queueMs, result.provider, result.model, result.score])).toEqual([
+        [null, null, null, 0.625],
+        [null, null, null, null],
+      ]);
+      await reopened.insertResults([sampleResult(run.id, { caseId: 'later', caseIndex: 2, queueMs: 7 })]);
+      expect((await read()).map((result) => [result.queueMs, result.provider])).toEqual([
+        [null, null],
+        [null, null],
+        [7, 'mock:echo'],
+      ]);
+      expect(await reopened.countResults(run.id, { outcome: 'errored' })).toBe(1);
     } finally {
       await reopened.close();
     }

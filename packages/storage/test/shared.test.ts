@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { openStorage, type ResultRecord, type Storage } from '../src/index.js';
+import { eachResult, openStorage, type ResultRecord, type Storage } from '../src/index.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'llm-lab-shared-'));
 const writerScript = fileURLToPath(new URL('./fixtures/shared-writer.mjs', import.meta.url));
@@ -132,6 +132,13 @@ describe('an embedded data folder shared by several processes', () => {
       expect(seen.every((count) => count >= 200 && count <= 400)).toBe(true);
       expect(firstPage.map((result) => result.caseIndex)).toEqual(Array.from({ length: 20 }, (_, index) => index));
       expectComplete(await allResults(reader, 'run-being-written', 64), 'run-being-written', 400);
+      // The paged reads through the owner's server too: keyset pages, filtered counts, SQL aggregates.
+      const keyset: ResultRecord[] = [];
+      for await (const result of eachResult(reader, { runId: 'run-being-written' }, 64)) keyset.push(result);
+      expect(keyset.map((result) => result.caseIndex)).toEqual(Array.from({ length: 400 }, (_, index) => index));
+      expectComplete(keyset, 'run-being-written', 400);
+      expect(await reader.countResults('run-being-written', { outcome: 'failed' })).toBe(134);
+      expect(await reader.aggregateResults('run-being-written')).toMatchObject({ results: 400, cases: 400, passed: 266, failed: 134, errors: 0 });
       // The writer holds its run; this process sees that, and cannot take it.
       expect(await reader.heldRuns(['run-being-written'])).toEqual(new Set(['run-being-written']));
       await expect(reader.holdRun('run-being-written')).rejects.toMatchObject({ code: 'run_in_progress' });

@@ -1,5 +1,6 @@
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { EvaluatorSummary, Lab, ProviderSummary, RunOptions, RunReport } from '@llm-lab/lab';
+import { findLabHome } from '@llm-lab/storage/lab-home';
 import { ExitCode } from '../errors.js';
 import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, formatUsd, green, printable, red, renderTable, shellWord, useColour, yellow } from '../output/format.js';
 import { renderGroups } from '../output/group-table.js';
@@ -51,8 +52,8 @@ function storageWords(flags: StorageFlags): string[] {
 export function storageFlagsOf(report: RunReport, flags: StorageFlags, cwd = process.cwd()): StorageFlags {
   // An embedded run's storage is its folder; a server's is its described URL.
   if (flags.databaseUrl || flags.dataDir || !isAbsolute(report.storage)) return flags;
-  // The storage package's DEFAULT_DATA_DIR (not imported: --version would load the package).
-  if (resolve(report.storage) === resolve(cwd, join('.llm-lab', 'db'))) return flags;
+  // Where `runs show` and a resume from this folder look by default (a module of its own: --version loads nothing more).
+  if (resolve(report.storage) === join(findLabHome(cwd).home, 'db')) return flags;
   const inside = relative(cwd, report.storage);
   return { ...flags, dataDir: inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? inside : report.storage };
 }

@@ -1,9 +1,10 @@
-import { recordedRunOptions, type GroupSummary, type ProviderSummary, type ResultRecord, type RunTotals, type RunView } from '@llm-lab/lab';
+import { recordedRunOptions, type GroupSummary, type ProviderSummary, type RunTotals, type RunView } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
 import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, printable, red, renderTable, shellWord, useColour, yellow } from '../output/format.js';
 import { renderGroups } from '../output/group-table.js';
 import { accuracyCell, answeredByLines, errorsCell, fallbackAnswerers } from '../output/summary-cells.js';
 import { renderEvaluatorRates, resumeHint } from './run.js';
+import { resultQueryOf, showResults, streamJson, type ResultPageFlags } from './runs-results.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface RunsListFlags extends StorageFlags {
@@ -11,10 +12,8 @@ export interface RunsListFlags extends StorageFlags {
   limit?: number;
 }
 
-export interface RunsShowFlags extends StorageFlags {
+export interface RunsShowFlags extends StorageFlags, ResultPageFlags {
   json?: boolean;
-  results?: boolean;
-  failures?: boolean;
 }
 
 function accuracyOf(totals: RunTotals | null): number | null {
@@ -91,9 +90,11 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
       process.stderr.write(`No run '${printable(id, { max: 80, oneLine: true })}'. List runs with: llm-lab runs list\n`);
       return ExitCode.badInput;
     }
-    const { run, results } = found;
+    const { run, counts } = found;
+    // Which results are listed, checked before anything is printed (a bad --sort or --cursor is bad input).
+    const query = resultQueryOf(run.id, flags);
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ run, results }, null, 2)}\n`);
+      await streamJson(lab, { run, counts }, query, flags);
       return ExitCode.ok;
     }
     const colour = useColour(process.stdout);
@@ -107,8 +108,8 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
     if (run.error) lines.push(red(`error: ${printable(run.error)}`, colour));
     // The run's limit, repeat, stream and cache options were recorded with it: the config is enough.
     const resume = () => resumeHint(`llm-lab run ${run.configFile ? shellWord(run.configFile) : '<config>'}`, run.id, flags);
-    // Counted from the stored results: an interrupted run has no totals yet.
-    const errors = results.filter((result) => result.errorKind !== null || result.passed === null).length;
+    // The run's totals when it finished, else counted in SQL: an interrupted run has no totals yet.
+    const { errors } = counts;
     if (run.status === 'interrupted' || run.status === 'cancelled') {
       lines.push(dim(`Finish it with: ${resume()}${errors > 0 ? ` (its ${formatCount(errors)} errored results are run again too)` : ''}`, colour));
     } else if (run.status !== 'running' && errors > 0) {
@@ -142,48 +143,14 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
     if (groups) lines.push('', groups);
     for (const failure of summary.thresholds?.failures ?? []) lines.push(red(`threshold missed: ${printable(failure)}`, colour));
     for (const warning of summary.warnings ?? []) lines.push(yellow(`warning: ${printable(warning)}`, colour));
-    lines.push('', `${formatCount(results.length)} results stored.`);
-    const shown = flags.results ? results : flags.failures ? results.filter((result) => result.passed !== true) : [];
-    if (shown.length > 0) lines.push('', renderResults(shown, fallbackAnswerers(summary.providers ?? [])));
-    else if (!flags.results && results.some((result) => result.passed !== true)) {
-      lines.push(dim('Show failed cases with --failures, every result with --results, everything with --json.', colour));
+    lines.push('', `${formatCount(counts.results)} results stored.`);
+    if (!query && counts.results > counts.passed) {
+      lines.push(dim('Show failed cases with --failures, results with --results (a page at a time; --all for every one), everything with --json.', colour));
     }
     process.stdout.write(`${lines.join('\n')}\n`);
+    if (query) await showResults(lab, counts, query, flags, fallbackAnswerers(summary.providers ?? []), colour);
     return ExitCode.ok;
   } finally {
     await lab.close();
   }
-}
-
-/** A table cell of user data (a case id, an answer, an error quoting them): one line, escaped, cut to `width`. */
-function clip(text: string | null, width: number): string {
-  if (text === null) return '';
-  return printable(text.replace(/[ \t\n]+/g, ' ').trim(), { max: width, oneLine: true });
-}
-
-/**
- * The results as a table. When a fallback answered any of them (`fallbacks`: per provider
- * label, the answerers that were fallbacks), a column says who answered each.
- */
-function renderResults(results: ResultRecord[], fallbacks: ReadonlyMap<string, ReadonlySet<string>>): string {
-  const isFallback = (result: ResultRecord) => result.answeredBy != null && fallbacks.get(result.providerId)?.has(result.answeredBy) === true;
-  const answeredBy = results.some(isFallback);
-  return renderTable(
-    ['Case', 'Provider', ...(answeredBy ? ['Answered by'] : []), 'Repeat', 'Verdict', 'Output / error', 'Latency'],
-    results.map((result) => [
-      clip(result.caseId, 24),
-      clip(result.providerId, 40),
-      ...(answeredBy ? [result.errorKind ? '' : clip(`${result.answeredBy || result.providerId}${isFallback(result) ? ' (fallback)' : ''}`, 40)] : []),
-      String(result.repeat),
-      result.errorKind ? `error (${result.errorKind})` : result.passed ? 'pass' : 'fail',
-      clip(result.errorMessage ?? (result.passed === false ? failureReason(result) : result.output), 70),
-      formatMs(result.latencyMs),
-    ]),
-    { right: answeredBy ? [3, 6] : [2, 5] },
-  );
-}
-
-function failureReason(result: ResultRecord): string {
-  const failed = result.scores.find((score) => !score.passed);
-  return failed?.reason ? `${failed.name}: ${failed.reason}` : (result.output ?? '');
 }

@@ -102,10 +102,10 @@ export function formatCount(value: number | null | undefined): string {
 }
 
 /** Renders rows as an aligned table with a header rule. Right-aligns columns listed in `right`. */
-export function renderTable(header: string[], rows: string[][], options: { right?: number[] } = {}): string {
+export function renderTable(header: string[], rows: string[][], options: { right?: number[]; minWidths?: number[] } = {}): string {
   const right = new Set(options.right ?? []);
   const widths = header.map((title, column) =>
-    Math.max(visibleLength(title), ...rows.map((row) => visibleLength(row[column] ?? ''))),
+    Math.max(options.minWidths?.[column] ?? 0, visibleLength(title), ...rows.map((row) => visibleLength(row[column] ?? ''))),
   );
   const line = (cells: string[]) =>
     cells

@@ -107,6 +107,8 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
     caseId: datasetCase.id,
     caseIndex: datasetCase.index,
     providerId: provider.label,
+    provider: provider.provider.id,
+    model: null,
     promptId: prompt.id,
     repeat,
     prompt: null,
@@ -180,6 +182,7 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
   result.cached = response.cached ?? false;
   result.attempts = response.attempts ?? 1;
   result.answeredBy = response.answeredBy ?? null;
+  result.model = response.model || null;
   result.warnings = response.warnings;
   if (answered.transcript) result.prompt = answered.transcript;
 

@@ -1,6 +1,6 @@
 import { RunStatsCollector } from '../metrics/provider-stats.js';
 import { GroupStatsCollector, type GroupSpec, type GroupSummary } from '../metrics/group-stats.js';
-import type { ResultRecord, Storage } from '@llm-lab/storage';
+import { eachResult, type Storage } from '@llm-lab/storage';
 import type { EvaluationOutcome } from './types.js';
 
 /** The part of `Storage` a summary reads. */
@@ -45,13 +45,10 @@ export async function summariseStoredRun(
     { repeats: shape.repeat },
   );
   const cases = new Set<string>();
-  for (let offset = 0; ; offset += PAGE_SIZE) {
-    const page: ResultRecord[] = await storage.listResults(runId, { limit: PAGE_SIZE, offset });
-    for (const result of page) {
-      stats.add(result);
-      cases.add(result.caseId);
-    }
-    if (page.length < PAGE_SIZE) break;
+  // Keyset pages: each costs the same however far into the run (an offset re-reads every row before it).
+  for await (const result of eachResult(storage, { runId }, PAGE_SIZE)) {
+    stats.add(result);
+    cases.add(result.caseId);
   }
   return {
     totals: stats.runTotals({ cases: Math.max(cases.size, shape.cases ?? 0), invalidRows: shape.invalidRows ?? 0 }),
@@ -66,10 +63,6 @@ export async function summariseStoredRun(
  */
 export async function summariseStoredGroups(storage: ResultReader, runId: string, spec: GroupSpec): Promise<GroupSummary[]> {
   const collector = new GroupStatsCollector(spec);
-  for (let offset = 0; ; offset += PAGE_SIZE) {
-    const page: ResultRecord[] = await storage.listResults(runId, { limit: PAGE_SIZE, offset });
-    for (const result of page) collector.add(result);
-    if (page.length < PAGE_SIZE) break;
-  }
+  for await (const result of eachResult(storage, { runId }, PAGE_SIZE)) collector.add(result);
   return collector.summaries();
 }

@@ -7,7 +7,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { isStorageError } from '../errors.js';
-import { resultKey, type NewResult, type RunRecord, type RunTotals, type Storage } from '../types.js';
+import { describeQuerySuite } from './query-suite.js';
+import {
+  resultKey,
+  type NewResult,
+  type ResultRecord,
+  type RunRecord,
+  type RunTotals,
+  type Storage,
+} from '../types.js';
 
 export interface StorageSuiteBackend {
   /** Opens a storage over an empty database (a fresh folder or schema). */
@@ -23,7 +31,7 @@ export interface StorageSuiteBackend {
 
 let uniqueCounter = 0;
 /** A run id no other test in this process uses. */
-function uniqueRunId(label: string): string {
+export function uniqueRunId(label: string): string {
   uniqueCounter += 1;
   return `test-${label}-${process.pid}-${uniqueCounter}-${Math.random().toString(36).slice(2, 8)}`;
 }
@@ -35,6 +43,8 @@ export function sampleResult(runId: string, overrides: Partial<NewResult> = {}):
     caseId: 'case-0',
     caseIndex: 0,
     providerId: 'mock:echo',
+    provider: 'mock:echo',
+    model: 'echo-2026-01-01',
     promptId: 'default',
     repeat: 0,
     prompt: [{ role: 'user', content: 'Say hi' }],
@@ -55,6 +65,19 @@ export function sampleResult(runId: string, overrides: Partial<NewResult> = {}):
     errorMessage: null,
     warnings: null,
     ...overrides,
+  };
+}
+
+/** What `result` reads back as: its id and time added, provider and model null when not given, and its mean score. */
+function asStored(result: NewResult): ResultRecord {
+  const scores = result.scores;
+  return {
+    ...result,
+    provider: result.provider ?? null,
+    model: result.model ?? null,
+    score: scores.length === 0 ? null : scores.reduce((sum, score) => sum + score.score, 0) / scores.length,
+    id: expect.any(Number) as unknown as number,
+    createdAt: expect.any(Date) as unknown as Date,
   };
 }
 
@@ -355,14 +378,16 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
           cached: true,
           attempts: 3,
           answeredBy: null,
+          provider: null,
+          model: null,
           errorKind: 'rate-limit',
           errorMessage: 'HTTP 429 after 3 attempts',
           warnings: null,
         });
         await storage.insertResults([full, failed]);
         const [first, second] = await storage.listResults(run.id);
-        expect(first).toEqual({ ...full, id: expect.any(Number), createdAt: expect.any(Date) });
-        expect(second).toEqual({ ...failed, id: expect.any(Number), createdAt: expect.any(Date) });
+        expect(first).toEqual(asStored(full));
+        expect(second).toEqual(asStored(failed));
         expect(typeof first?.id).toBe('number');
         expect(first?.createdAt.getTime()).toBeGreaterThanOrEqual(before - 5_000);
         expect(typeof (await storage.countResults(run.id))).toBe('number');
@@ -401,7 +426,7 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
         const empty = sampleResult(run.id, { caseId: 'case-empty', caseIndex: 1, output: '', errorMessage: null });
         expect(await storage.insertResults([result, empty])).toBe(2);
         const [first, second] = await storage.listResults(run.id);
-        expect(first).toEqual({ ...result, id: expect.any(Number), createdAt: expect.any(Date) });
+        expect(first).toEqual(asStored(result));
         expect(second?.output).toBe('');
         expect(second?.errorMessage).toBeNull();
         // A batch mixing a stored key with new ones stores the new ones only.
@@ -432,7 +457,7 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
         expect(first?.vars).toEqual({ question: 'q\uFFFD', nested: [{ deep: '\uFFFD' }] });
         expect(first?.scores[0]?.reason).toBe('no "x" in before\uFFFDafter');
         expect(first?.errorMessage).toBe('garbage \uFFFD');
-        expect(second).toEqual({ ...clean, id: expect.any(Number), createdAt: expect.any(Date) });
+        expect(second).toEqual(asStored(clean));
         await storage.updateRun(run.id, { status: 'failed', error: 'stopped \u0000', summary: { note: '\u0000' } });
         const updated = await storage.getRun(run.id);
         expect(updated?.error).toBe('stopped \uFFFD');
@@ -501,5 +526,7 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
         expect(await storage.countResults(other.id)).toBe(1);
       });
     });
+
+    describeQuerySuite(() => storage, newRun, slowTimeoutMs);
   });
 }
