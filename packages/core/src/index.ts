@@ -11,6 +11,7 @@ export {
   assistantMessageOf,
 } from './contract/messages.js';
 export { StreamAccumulator, withErrorPart } from './contract/stream-accumulator.js';
+export { withoutCoveredWarnings } from './contract/validate-request.js';
 export { flattenMessagesToPrompt, type FlattenedPrompt } from './contract/flatten-messages-to-prompt.js';
 export { BaseProvider, batchThroughGenerate, costFromPricing, type AssembledResponseParts } from './contract/base-provider.js';
 export {

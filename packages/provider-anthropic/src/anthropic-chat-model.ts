@@ -16,6 +16,7 @@ import {
   type ToolCall,
   StreamAccumulator,
   withErrorPart,
+  withoutCoveredWarnings,
 } from '@llm-lab/core';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
@@ -150,7 +151,7 @@ export class AnthropicChatModel extends BaseProvider {
   buildRequest(request: GenerateRequest): BuiltAnthropicRequest {
     const warnings = this.validateRequest(request);
     const built = buildAnthropicRequest({ request, model: this.model, providerId: this.id, facts: this.facts, defaultMaxTokens: this.defaultMaxTokens, apiVersion: this.settings.apiVersion });
-    return { ...built, warnings: [...warnings, ...built.warnings] };
+    return { ...built, warnings: withoutCoveredWarnings([...warnings, ...built.warnings]) };
   }
 
   async generate(request: GenerateRequest, options: CallOptions = {}): Promise<GenerateResponse> {
