@@ -53,6 +53,8 @@ async function exitWith(code: Promise<number>): Promise<void> {
   }
 }
 
+const collectOutput = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
 const program = new Command()
   .name('llm-lab')
   .description('Benchmark and evaluate large language models across providers.')
@@ -74,7 +76,8 @@ storageOptions(
     .option('--stream', 'stream responses (records time to first token)')
     .option('--no-cache', 'do not read or write the response cache')
     .option('--no-progress', 'do not show progress')
-    .option('--resume <run-id>', 'continue a stopped run: only missing results are run'),
+    .option('--resume <run-id>', 'continue a stopped run: only missing results are run')
+    .option('-o, --output <file>', 'also write the results to a file: .xml (JUnit, for CI), .json (JSON lines) or .csv; repeat for several', collectOutput),
 ).action((config: string, flags) => exitWith(import('./commands/run.js').then((m) => m.runCommand(config, flags))));
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -114,7 +117,8 @@ storageOptions(
     .option('--json', 'print a machine-readable summary instead of the table')
     .option('--stream', 'stream responses (records time to first token)')
     .option('--no-progress', 'do not show progress')
-    .option('--resume <run-id>', 'continue a stopped benchmark run (give the same suite and options)'),
+    .option('--resume <run-id>', 'continue a stopped benchmark run (give the same suite and options)')
+    .option('-o, --output <file>', 'also write the results to a file: .xml (JUnit, for CI), .json (JSON lines) or .csv; repeat for several', collectOutput),
 ).action((suite: string, flags) => exitWith(import('./commands/bench.js').then((m) => m.benchCommand(suite, flags))));
 
 const runs = program.command('runs').description('list and inspect stored runs');

@@ -6,6 +6,7 @@ import { bold, dim, formatCount, formatInterval, formatMs, formatPercent, format
 import { renderGroups } from '../output/group-table.js';
 import { ProgressReporter } from '../output/progress.js';
 import { accuracyCell, answeredByLines, errorsCell } from '../output/summary-cells.js';
+import { exportFormatOf, exportResults } from '../output/export-results.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface RunFlags extends StorageFlags {
@@ -17,6 +18,8 @@ export interface RunFlags extends StorageFlags {
   stream?: boolean;
   resume?: string;
   progress?: boolean;
+  /** Files to write the results to when the run ends, in the format their extension names (`--output`). */
+  output?: string[];
 }
 
 /** `llm-lab run <config>`: runs a benchmark, shows progress, prints the results table. */
@@ -100,6 +103,8 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // A bad --output is refused before anything runs.
+  for (const file of flags.output ?? []) exportFormatOf(file);
   const progress = flags.progress === false ? undefined : new ProgressReporter(process.stderr);
   const colour = useColour(process.stderr);
   let skipped = 0;
@@ -146,6 +151,10 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
     summariseSkipped(` (the first 100 are recorded with the run: ${details} --json)`);
     if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else process.stdout.write(`${renderReport(report, resumeHint(extra.resumeCommand ?? 'llm-lab run <config>', report.runId, found), details, flags.resume !== undefined)}\n`);
+    for (const file of flags.output ?? []) {
+      await exportResults(lab, report, file);
+      if (!flags.json) process.stderr.write(dim(`wrote ${file}\n`, colour));
+    }
     if (report.status === 'cancelled') return ExitCode.cancelled;
     const unscored = whyNothingScored(report, details);
     if (unscored) {
