@@ -19,9 +19,9 @@ import {
 } from '@llm-lab/core';
 import { cacheKeyOf, providerIdentity, requestIdentity } from './cache/cache-key.js';
 import type { ResponseCache } from './cache/response-cache.js';
-import type { BalancingStrategy, RetrySettings } from './config-schema.js';
-import type { ManagerEmitter, RequestIdentity } from './events.js';
-import type { LoadBalancer } from './load-balancer.js';
+import { replay } from './cache/replay.js';
+import type { ManagedCallOptions, ManagerContext, Target } from './managed-target.js';
+import type { RequestIdentity } from './events.js';
 import { estimateTokens, type Member } from './member.js';
 import { abortableSleep, cancelledError } from './resilience/abortable-sleep.js';
 import { waitForMember } from './resilience/breaker-wait.js';
@@ -29,50 +29,7 @@ import { OPEN_ADVICE, type BreakerPermit } from './resilience/circuit-breaker.js
 import { isHealthFailure, shouldFallBack, toProviderError, withAttemptCount, withAttempts } from './resilience/failure-policy.js';
 import { retryDelayMs } from './resilience/retry-policy.js';
 
-/** Per-call options of a managed provider: the contract's, plus how to use the cache. */
-export interface ManagedCallOptions extends CallOptions {
-  /** `use` (default) reads and writes the cache; `refresh` skips the read but stores the answer; `bypass` does neither. */
-  cache?: 'use' | 'refresh' | 'bypass';
-  /**
-   * Who makes the call, as events name it (`RequestIdentity.source`), e.g. a gateway route.
-   * Default `run:<id>` when the request's context names a run.
-   */
-  source?: string;
-}
-
-/** One logical provider as the manager runs it: its members and its policies. */
-export interface Target {
-  readonly id: string;
-  readonly provider: string;
-  readonly model: string;
-  readonly members: readonly Member[];
-  /** The members' providers, in order (what the cache key's provider identity is made of). */
-  readonly providers: readonly LanguageModelProvider[];
-  readonly strategy: BalancingStrategy;
-  readonly balancer: LoadBalancer;
-  readonly retry: RetrySettings;
-  readonly timeoutMs: number | undefined;
-  readonly cacheEnabled: boolean;
-  readonly cacheTtlMs: number | undefined;
-  readonly fallbackIds: readonly string[];
-}
-
-/** What every managed provider of one manager shares. */
-export interface ManagerContext {
-  readonly emitter: ManagerEmitter;
-  /** The cache calls use now (the manager may give it up: see CacheGuard). */
-  readonly cache: ResponseCache | undefined;
-  /** A lookup was answered. */
-  cacheAnswered(): void;
-  /** An operation of `cache` failed. */
-  cacheFailed(cache: ResponseCache, error: unknown): void;
-  readonly singleFlight: boolean;
-  /** A call's own `timeoutMs` wins over the target's (else it applies only to targets without one). */
-  readonly callTimeoutWins: boolean;
-  readonly inFlight: Map<string, Promise<GenerateResponse>>;
-  target(id: string): Target;
-  closeMember(member: Member): Promise<void>;
-}
+export type { ManagedCallOptions, ManagerContext, Target } from './managed-target.js';
 
 /** A member held for one attempt: its breaker permit and the concurrency generation it started in. */
 interface Lease {
@@ -599,14 +556,6 @@ export class ManagedProvider implements LanguageModelProvider {
       ...(error ? { error, errorKind: error.kind } : {}),
     });
   }
-}
-
-/** Replays a whole answer as a stream: one text part per word (with its trailing space), usage, finish. */
-async function* replay(response: GenerateResponse): AsyncIterable<StreamPart> {
-  const pieces = response.text.match(/\s*\S+\s*/g) ?? (response.text === '' ? [] : [response.text]);
-  for (const text of pieces) yield { type: 'text-delta', text };
-  yield { type: 'usage', usage: response.usage };
-  yield { type: 'finish', response: { ...response, timeToFirstTokenMs: 0 } };
 }
 
 /** Settles like `call`, or rejects with a `timeout` error when it has not settled `timeoutMs` + grace after it started. */

@@ -71,6 +71,31 @@ describe.each(kinds)('the manager with a %s cache', (_kind, settings) => {
     }
   });
 
+  it('replays a cached answer with tool calls as a live stream of it would have: deltas, then each call complete', async () => {
+    const server = await startServer();
+    const manager = createProviderManager({ providers: [openaiAt(server)], cache: { kind: 'memory' } });
+    const provider = manager.get('openai:gpt-4o-mini');
+    const tools = [{ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }];
+    const calls = [
+      { id: 'call_a', name: 'get_weather', arguments: '{"city":"Oslo"}' },
+      { id: 'call_b', name: 'get_weather', arguments: '{"city":"Lima"}' },
+    ];
+    try {
+      server.enqueueReply({ toolCalls: calls });
+      expect((await provider.generate(ask('weather?', { tools }))).toolCalls).toEqual(calls);
+      const parts = await collect(provider.streamGenerate(ask('weather?', { tools })));
+      expect(chatRequests(server)).toBe(1);
+      expect(parts.filter((part) => part.type === 'tool-call-delta').map((part) => (part.type === 'tool-call-delta' ? [part.index, part.id, part.argumentsDelta] : []))).toEqual([
+        [0, 'call_a', '{"city":"Oslo"}'],
+        [1, 'call_b', '{"city":"Lima"}'],
+      ]);
+      expect(parts.filter((part) => part.type === 'tool-call').map((part) => (part.type === 'tool-call' ? part.toolCall : undefined))).toEqual(calls);
+      expect(parts.at(-1)).toMatchObject({ type: 'finish', response: { cached: true, toolCalls: calls, finishReason: 'tool-calls' } });
+    } finally {
+      await manager.close();
+    }
+  });
+
   it('never caches an error', async () => {
     const server = await startServer();
     const manager = createProviderManager({
