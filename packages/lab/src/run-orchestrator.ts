@@ -29,7 +29,7 @@ import {
   type RunPlan,
 } from '@llm-lab/evaluation';
 import type { ProviderGroup, ProviderManager } from '@llm-lab/provider-manager';
-import { generateRunId, type RunRecord, type Storage } from '@llm-lab/storage';
+import { generateRunId, type RunHold, type RunRecord, type Storage } from '@llm-lab/storage';
 import { manageProviders } from './manage-providers.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
 import { findRunToResume } from './resume.js';
@@ -187,6 +187,7 @@ async function createRunRow(
   startedAt: Date,
   plan: RunPlan,
   options: ResolvedRunOptions,
+  status: 'running' | 'planned' = 'running',
 ): Promise<{ created: Promise<unknown> | undefined }> {
   const { config, file } = loaded;
   const { repeat, limit, stream, noCache } = options;
@@ -198,6 +199,7 @@ async function createRunRow(
     resolvedConfig: { ...(redactConfig(config) as Record<string, unknown>), runOptions: { repeat, limit, stream, noCache }, plan },
     createdBy: safeUserName(),
     startedAt,
+    status,
   });
   if (!storage.ordered) {
     await creating;
@@ -280,7 +282,8 @@ export async function runToEnd(host: RunHost, loaded: LoadedConfig, source: Conf
 /**
  * Plans a run and stores it, without executing it: the plan is in the run's resolved config, and
  * any process holding the config executes slices of it (`executeSlice`), then one records it
- * (`recordStoredRun`). Until then the run is listed as `interrupted` (no process holds it).
+ * (`recordStoredRun`). Until then it is stored as `planned`, and listed as `running` while any
+ * process executes a slice of it.
  */
 export async function planStoredRun(
   host: RunHost,
@@ -293,7 +296,7 @@ export async function planStoredRun(
     const startedAt = new Date();
     const runId = generateRunId(startedAt);
     const plan = await planOf(prepared, runId, preparationOf(runOptions));
-    const { created } = await createRunRow(prepared.storage, loaded, source, runId, startedAt, plan, prepared.options);
+    const { created } = await createRunRow(prepared.storage, loaded, source, runId, startedAt, plan, prepared.options, 'planned');
     await created;
     return { runId, plan, storage: prepared.storage.location };
   } finally {
@@ -311,6 +314,9 @@ export async function executeSlice(host: RunHost, loaded: LoadedConfig, runId: s
   const { storage, group, providers, options } = prepared;
   const warn = sliceOptions.onWarning ?? ((message: string) => host.logger?.warn(message));
   const stopWarning = host.manager.on('cache-unavailable', (event) => warn(event.message));
+  // Shared with the other processes executing slices of this run, so it shows as running while
+  // any of them works, and it cannot be resumed or recorded meanwhile.
+  const hold = await storage.holdRun(runId, { shared: true });
   try {
     const plan = parsePlan((prepared.previous?.resolvedConfig as { plan?: unknown } | null | undefined)?.plan);
     if (!plan) throw new LLMLabError('run_has_no_plan', `Run ${runId} has no stored plan (it was stored by an older version); run it with --resume instead.`);
@@ -330,6 +336,7 @@ export async function executeSlice(host: RunHost, loaded: LoadedConfig, runId: s
     return execution;
   } finally {
     stopWarning();
+    await hold.release();
     await group.close();
   }
 }
@@ -337,7 +344,10 @@ export async function executeSlice(host: RunHost, loaded: LoadedConfig, runId: s
 /** Summarises a stored run from its stored results (however many processes wrote them) and records how it ended. */
 export async function recordStoredRun(host: RunHost, loaded: LoadedConfig, runId: string): Promise<RunReport> {
   const prepared = await prepare(host, loaded, {}, runId);
+  let hold: RunHold | undefined;
   try {
+    // Refused while a slice is still being executed: its results would be left out.
+    hold = await prepared.storage.holdRun(runId);
     const run = prepared.previous as RunRecord;
     const plan = await planOf(prepared, run.id, null);
     const stored = await summariseStoredRun(prepared.storage, run.id, shapeOf(plan, prepared.providers));
@@ -351,6 +361,7 @@ export async function recordStoredRun(host: RunHost, loaded: LoadedConfig, runId
     const outcome: EvaluationOutcome = { status: 'completed', plan, ...stored, invalidRows: [], warnings, skipped: 0, written: 0, durationMs: 0 };
     return await recordOutcome(prepared.storage, loaded.config, run.id, run.startedAt, outcome);
   } finally {
+    await hold?.release();
     await prepared.group.close();
   }
 }

@@ -135,9 +135,27 @@ describe('a plan executed in slices by separate processes', () => {
 
   it('skips what a slice already stored when it is executed again (its process died)', async () => {
     const { runId, plan } = await lab.plan(config(), { limit: 6 });
+    // Planned and waiting for slices: not mistaken for an interrupted run.
+    expect((await lab.getRun(runId))?.run.status).toBe('planned');
     const [first] = slicePlan(plan, 2);
-    const once = await lab.execute(runId, config(), { slice: first, concurrency: 2 });
+    // While a slice executes, the run shows as running and cannot be recorded (its results would be left out).
+    let during: Promise<[string | undefined, unknown]> | undefined;
+    const once = await lab.execute(runId, config(), {
+      slice: first,
+      concurrency: 2,
+      onProgress: () => {
+        during ??= Promise.all([
+          lab.getRun(runId).then((view) => view?.run.status),
+          lab.record(runId, config()).then(
+            () => 'recorded',
+            (error: { code?: string }) => error.code,
+          ),
+        ]);
+      },
+    });
     expect(once).toMatchObject({ cases: 3, executed: 24, skipped: 0 });
+    expect(await during).toEqual(['running', 'run_in_progress']);
+    expect((await lab.getRun(runId))?.run.status).toBe('planned');
     const again = await lab.execute(runId, config(), { slice: first, concurrency: 2 });
     expect(again).toMatchObject({ cases: 3, executed: 0, skipped: 24 });
     // The second slice was never executed: recording says so.

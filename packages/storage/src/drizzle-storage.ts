@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gte, isNotNull, isNull, like, lt, or, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { createLocalRunHolds, type RunHold, type RunHolds } from './run-holds.js';
+import { createLocalRunHolds, type HoldOptions, type RunHold, type RunHolds } from './run-holds.js';
 import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js';
 import { generateRunId } from './run-id.js';
 import { meanScore, planRequestQuery, planResultQuery, resultConditions } from './result-query.js';
@@ -171,8 +171,8 @@ export class DrizzleStorage implements Storage {
     }
   }
 
-  holdRun(runId: string): Promise<RunHold> {
-    return this.runHolds.hold(runId);
+  holdRun(runId: string, options?: HoldOptions): Promise<RunHold> {
+    return this.runHolds.hold(runId, options);
   }
 
   heldRuns(runIds: readonly string[]): Promise<Set<string>> {

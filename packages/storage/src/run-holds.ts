@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -11,14 +11,27 @@ export interface RunHold {
   release(): Promise<void>;
 }
 
+/** How a run is claimed: see {@link RunHolds.hold}. */
+export interface HoldOptions {
+  /**
+   * A shared claim, taken by each process executing a slice of a planned run: any number of
+   * shared claims coexist, while an exclusive claim (a whole run, a resume, recording the run)
+   * is refused while any is held, and the other way round.
+   */
+  shared?: boolean;
+}
+
 /**
  * Which process is running which run. A run row says `running` until its process says otherwise;
  * a process that is killed never does. Holds tell a live run from an interrupted one: the
  * running process holds its run, and a `running` run that nobody holds was interrupted.
  */
 export interface RunHolds {
-  /** Claims `runId` for this process; rejects with `run_in_progress` when another process holds it. */
-  hold(runId: string): Promise<RunHold>;
+  /**
+   * Claims `runId` for this process; rejects with `run_in_progress` when another process holds
+   * it exclusively, or, for an exclusive claim, when any process holds it at all.
+   */
+  hold(runId: string, options?: HoldOptions): Promise<RunHold>;
   /** Of `runIds`, those held by a live process (this one included). */
   held(runIds: readonly string[]): Promise<Set<string>>;
   /** Releases every hold of this process. */
@@ -37,22 +50,64 @@ function inProgress(runId: string): StorageError {
  * other process can be running anything in it while this one has it open.
  */
 export function createLocalRunHolds(): RunHolds {
-  const mine = new Set<string>();
+  const mine = new HoldTable();
   return {
-    async hold(runId) {
-      if (mine.has(runId)) throw inProgress(runId);
-      mine.add(runId);
-      return {
-        release: async () => {
-          mine.delete(runId);
-        },
-      };
+    async hold(runId, options) {
+      const shared = options?.shared === true;
+      if (!mine.admits(runId, shared)) throw inProgress(runId);
+      const hold = onceReleased(async () => mine.remove(runId, hold));
+      mine.add(runId, hold, shared);
+      return hold;
     },
     async held(runIds) {
       return new Set(runIds.filter((id) => mine.has(id)));
     },
     async releaseAll() {
-      mine.clear();
+      await mine.releaseAll();
+    },
+  };
+}
+
+/** This process's holds, by run: one exclusive, or any number of shared ones. */
+class HoldTable {
+  private readonly byRun = new Map<string, { shared: boolean; holds: Set<RunHold> }>();
+
+  /** Whether this process may take another hold of `runId` of this kind. */
+  admits(runId: string, shared: boolean): boolean {
+    const entry = this.byRun.get(runId);
+    return entry === undefined || (shared && entry.shared);
+  }
+
+  add(runId: string, hold: RunHold, shared: boolean): void {
+    const entry = this.byRun.get(runId) ?? { shared, holds: new Set<RunHold>() };
+    entry.holds.add(hold);
+    this.byRun.set(runId, entry);
+  }
+
+  remove(runId: string, hold: RunHold): void {
+    const entry = this.byRun.get(runId);
+    if (!entry) return;
+    entry.holds.delete(hold);
+    if (entry.holds.size === 0) this.byRun.delete(runId);
+  }
+
+  has(runId: string): boolean {
+    return this.byRun.has(runId);
+  }
+
+  async releaseAll(): Promise<void> {
+    const holds = [...this.byRun.values()].flatMap((entry) => [...entry.holds]);
+    await Promise.all(holds.map((hold) => hold.release()));
+  }
+}
+
+/** A hold whose `release` runs `work` once, however often it is called. */
+function onceReleased(work: () => Promise<void>): RunHold {
+  let released: Promise<void> | undefined;
+  return {
+    release: () => {
+      released ??= work();
+      return released;
     },
   };
 }
@@ -67,15 +122,19 @@ const HOLD_NAMESPACE = 'llm-lab-run';
  * schema on the same server are told apart by the schema in the key.
  */
 export function createPostgresRunHolds(pool: pg.Pool, schemaName: string | undefined): RunHolds {
-  const mine = new Map<string, RunHold>();
+  const mine = new HoldTable();
   const keyOf = (runId: string) => `${schemaName ?? ''}:${runId}`;
   return {
-    async hold(runId) {
-      if (mine.has(runId)) throw inProgress(runId);
+    async hold(runId, options) {
+      const shared = options?.shared === true;
+      if (!mine.admits(runId, shared)) throw inProgress(runId);
+      const [lock, unlock] = shared
+        ? ['pg_try_advisory_lock_shared', 'pg_advisory_unlock_shared']
+        : ['pg_try_advisory_lock', 'pg_advisory_unlock'];
       const client = await pool.connect();
       let locked = false;
       try {
-        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS locked', [
+        const { rows } = await client.query<{ locked: boolean }>(`SELECT ${lock}(hashtext($1), hashtext($2)) AS locked`, [
           HOLD_NAMESPACE,
           keyOf(runId),
         ]);
@@ -84,29 +143,23 @@ export function createPostgresRunHolds(pool: pg.Pool, schemaName: string | undef
         if (!locked) client.release();
       }
       if (!locked) throw inProgress(runId);
-      let released: Promise<void> | undefined;
-      const hold: RunHold = {
-        release: () => {
-          released ??= (async () => {
-            mine.delete(runId);
-            try {
-              await client.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [HOLD_NAMESPACE, keyOf(runId)]);
-              client.release();
-            } catch (error) {
-              // A connection that failed lost its lock with it; do not return it to the pool.
-              client.release(error instanceof Error ? error : true);
-            }
-          })();
-          return released;
-        },
-      };
-      mine.set(runId, hold);
+      const hold = onceReleased(async () => {
+        mine.remove(runId, hold);
+        try {
+          await client.query(`SELECT ${unlock}(hashtext($1), hashtext($2))`, [HOLD_NAMESPACE, keyOf(runId)]);
+          client.release();
+        } catch (error) {
+          // A connection that failed lost its lock with it; do not return it to the pool.
+          client.release(error instanceof Error ? error : true);
+        }
+      });
+      mine.add(runId, hold, shared);
       return hold;
     },
     async held(runIds) {
       if (runIds.length === 0) return new Set();
       // Taking a free lock and giving it straight back, in one statement (so on one connection):
-      // the ones that cannot be taken are held elsewhere.
+      // the ones that cannot be taken exclusively are held elsewhere, exclusively or shared.
       const { rows } = await pool.query<{ id: string }>(
         `SELECT id FROM unnest($1::text[]) AS id
           WHERE NOT (CASE WHEN pg_try_advisory_lock(hashtext($2), hashtext($3 || id))
@@ -116,7 +169,7 @@ export function createPostgresRunHolds(pool: pg.Pool, schemaName: string | undef
       return new Set([...rows.map((row) => row.id), ...runIds.filter((id) => mine.has(id))]);
     },
     async releaseAll() {
-      await Promise.all([...mine.values()].map((hold) => hold.release()));
+      await mine.releaseAll();
     },
   };
 }
@@ -126,43 +179,70 @@ export const HOLDS_DIR_NAME = 'llm-lab.holds';
 
 /**
  * Holds shared by every process on this machine that uses one embedded data folder: a file per
- * held run in `<folder>/llm-lab.holds/`, created exclusively, recording the holder's pid. A hold
- * whose process is gone (crash, `kill -9`) is not held, and the next hold of that run takes it
- * over. Kept in files rather than in the database: the process serving the database changes
- * when its owner exits, while a run's hold stays with the process running it.
+ * hold in `<folder>/llm-lab.holds/`, created exclusively, recording the holder's pid: `<run>.json`
+ * for an exclusive hold, `<run>.shared.<pid>.<n>.json` for each shared one. A hold whose process
+ * is gone (crash, `kill -9`) is not held, and the next hold of that run takes it over. Kept in
+ * files rather than in the database: the process serving the database changes when its owner
+ * exits, while a run's hold stays with the process running it.
+ *
+ * An exclusive and a shared claim made at once cannot both win: each writes its own file first
+ * and then looks for the other kind, so at least one of them sees the other and backs out.
  */
 export function createFolderRunHolds(folder: string): RunHolds {
   const directory = join(folder, HOLDS_DIR_NAME);
-  const mine = new Map<string, RunHold>();
-  const pathOf = (runId: string) => join(directory, `${encodeURIComponent(runId)}.json`);
+  const mine = new HoldTable();
+  let sharedCount = 0;
+  const exclusivePath = (runId: string) => join(directory, `${encodeURIComponent(runId)}.json`);
+  const sharedPrefix = (runId: string) => `${encodeURIComponent(runId)}.shared.`;
   const liveHolder = (path: string) => {
     const holder = readHolder(path);
     return holder !== undefined && isLive(holder);
   };
+  const liveShared = (runId: string): boolean => {
+    if (!existsSync(directory)) return false;
+    const prefix = sharedPrefix(runId);
+    return readdirSync(directory).some((name) => {
+      if (!name.startsWith(prefix)) return false;
+      const path = join(directory, name);
+      if (liveHolder(path)) return true;
+      rmSync(path, { force: true }); // its process is gone
+      return false;
+    });
+  };
+  const liveExclusive = (runId: string) => existsSync(exclusivePath(runId)) && liveHolder(exclusivePath(runId));
   return {
-    async hold(runId) {
-      if (mine.has(runId)) throw inProgress(runId);
+    async hold(runId, options) {
+      const shared = options?.shared === true;
+      if (!mine.admits(runId, shared)) throw inProgress(runId);
       mkdirSync(directory, { recursive: true });
-      const path = pathOf(runId);
       const content = JSON.stringify({ pid: process.pid, hostname: hostname(), processStartedAt: thisProcessStartedAt(), lockedAt: new Date().toISOString() });
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          writeFileSync(path, content, { flag: 'wx' });
-          break;
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw error;
-          if (liveHolder(path)) throw inProgress(runId);
-          rmSync(path, { force: true }); // its process is gone: take it over
+      let path: string;
+      if (shared) {
+        if (liveExclusive(runId)) throw inProgress(runId);
+        sharedCount += 1;
+        path = join(directory, `${sharedPrefix(runId)}${process.pid}.${sharedCount}.json`);
+        writeFileSync(path, content, { flag: 'wx' });
+        if (liveExclusive(runId)) {
+          rmSync(path, { force: true });
+          throw inProgress(runId);
+        }
+      } else {
+        path = exclusivePath(runId);
+        for (let attempt = 0; ; attempt += 1) {
+          try {
+            writeFileSync(path, content, { flag: 'wx' });
+            break;
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw error;
+            if (liveHolder(path)) throw inProgress(runId);
+            rmSync(path, { force: true }); // its process is gone: take it over
+          }
+        }
+        if (liveShared(runId)) {
+          rmSync(path, { force: true });
+          throw inProgress(runId);
         }
       }
-      let released = false;
-      const release = async (): Promise<void> => {
-        if (released) return;
-        released = true;
-        mine.delete(runId);
-        process.removeListener('exit', releaseNow);
-        releaseNow();
-      };
       const releaseNow = (): void => {
         try {
           if (readFileSync(path, 'utf8') === content) unlinkSync(path);
@@ -171,15 +251,19 @@ export function createFolderRunHolds(folder: string): RunHolds {
         }
       };
       process.once('exit', releaseNow);
-      const hold: RunHold = { release };
-      mine.set(runId, hold);
+      const hold = onceReleased(async () => {
+        mine.remove(runId, hold);
+        process.removeListener('exit', releaseNow);
+        releaseNow();
+      });
+      mine.add(runId, hold, shared);
       return hold;
     },
     async held(runIds) {
-      return new Set(runIds.filter((id) => mine.has(id) || (existsSync(pathOf(id)) && liveHolder(pathOf(id)))));
+      return new Set(runIds.filter((id) => mine.has(id) || liveExclusive(id) || liveShared(id)));
     },
     async releaseAll() {
-      await Promise.all([...mine.values()].map((hold) => hold.release()));
+      await mine.releaseAll();
     },
   };
 }

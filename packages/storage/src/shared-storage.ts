@@ -4,7 +4,7 @@ import type { StorageDatabase } from './drizzle-storage.js';
 import { StorageError, isStorageError, messageOf } from './errors.js';
 import { loadPostgresBackend } from './load-postgres-backend.js';
 import { LOCK_FILE_NAME, type LockHolder, isLive, lockedError, readServedAddress, tryFolderLock, type ServedRecord } from './pglite-lock.js';
-import { createFolderRunHolds } from './run-holds.js';
+import { createFolderRunHolds, type HoldOptions } from './run-holds.js';
 import { generateRunId } from './run-id.js';
 import type { NewRun, Storage } from './types.js';
 import { join } from 'node:path';
@@ -204,7 +204,7 @@ export async function openSharedPglite(folder: string, schemaName: string | unde
       if (PASSED_THROUGH.has(property)) return opened.storage[property as keyof Storage];
       if (property === 'ordered') return true;
       if (property === 'close') return close;
-      if (property === 'holdRun') return (runId: string) => holds.hold(runId);
+      if (property === 'holdRun') return (runId: string, options?: HoldOptions) => holds.hold(runId, options);
       if (property === 'heldRuns') return (runIds: string[]) => holds.held(runIds);
       const value = opened.storage[property as keyof Storage];
       if (typeof value !== 'function' || typeof property !== 'string') return value;

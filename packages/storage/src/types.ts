@@ -1,11 +1,15 @@
-import type { RunHold } from './run-holds.js';
+import type { HoldOptions, RunHold } from './run-holds.js';
 
 /**
  * The shape of stored data, shared by the engine that writes it and the CLI, library and
  * dashboard that read it. Timestamps are Date objects; money is US dollars; times are ms.
  */
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+/**
+ * How a run stands: `planned` is a run planned and stored for slices to execute (`Lab.plan`),
+ * until one process records it; `running` until its process records how it ended.
+ */
+export type RunStatus = 'planned' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 /** One evaluator's verdict on one result. */
 export interface ScoreRecord {
@@ -341,9 +345,11 @@ export interface RunStore {
   /**
    * Claims a run for this process while it runs it (release when done). On a PostgreSQL server
    * the claim is a session advisory lock that the server drops when the process dies; a second
-   * process claiming the same run is refused with `run_in_progress`.
+   * process claiming the same run is refused with `run_in_progress`. A `shared` claim is a
+   * slice's: several processes executing slices of one planned run hold it together, and no
+   * exclusive claim is granted meanwhile.
    */
-  holdRun(runId: string): Promise<RunHold>;
+  holdRun(runId: string, options?: HoldOptions): Promise<RunHold>;
   /**
    * Of `runIds`, those a live process is running. A run whose status is still `running` but which
    * nobody holds was interrupted (killed, or its machine went down) and can be resumed.

@@ -150,7 +150,7 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
     },
     completedKeys: async (runId, range) => new Set((await call('completedKeys', range ? [runId, range] : [runId])) as Set<string>),
     deleteErroredResults: (runId) => call('deleteErroredResults', [runId]) as ReturnType<Storage['deleteErroredResults']>,
-    holdRun: (runId) => runHolds.hold(runId),
+    holdRun: (runId, options) => runHolds.hold(runId, options),
     heldRuns: (runIds) => runHolds.held(runIds),
     close: () => {
       closing ??= (async () => {

@@ -112,6 +112,8 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
     const { errors } = counts;
     if (run.status === 'interrupted' || run.status === 'cancelled') {
       lines.push(dim(`Finish it with: ${resume()}${errors > 0 ? ` (its ${formatCount(errors)} errored results are run again too)` : ''}`, colour));
+    } else if (run.status === 'planned') {
+      lines.push(dim(`Planned, waiting for its slices to be executed and recorded (Lab.execute, Lab.record); or run it whole with: ${resume()}`, colour));
     } else if (run.status !== 'running' && errors > 0) {
       lines.push(yellow(`Retry its ${formatCount(errors)} errored results with: ${resume()}`, colour));
     }

@@ -266,6 +266,33 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
         await (await storage.holdRun(live.id)).release();
         expect(await storage.heldRuns([])).toEqual(new Set());
       });
+
+      it('lets slices share a run, and keeps a whole-run claim out while any slice holds it', async () => {
+        const planned = await newRun('sliced');
+        const refused = (claim: Promise<{ release(): Promise<void> }>) =>
+          claim.then(
+            async (hold) => {
+              await hold.release();
+              return 'granted';
+            },
+            (error: unknown) => (isStorageError(error) ? error.code : String(error)),
+          );
+        const first = await storage.holdRun(planned.id, { shared: true });
+        const second = await storage.holdRun(planned.id, { shared: true });
+        expect(await storage.heldRuns([planned.id])).toEqual(new Set([planned.id]));
+        expect(await refused(storage.holdRun(planned.id))).toBe('run_in_progress');
+        await first.release();
+        // One slice still executes: the run is still held, and still not to be claimed whole.
+        expect(await storage.heldRuns([planned.id])).toEqual(new Set([planned.id]));
+        expect(await refused(storage.holdRun(planned.id))).toBe('run_in_progress');
+        await second.release();
+        expect(await storage.heldRuns([planned.id])).toEqual(new Set());
+        // Claimed whole, no slice may join.
+        const whole = await storage.holdRun(planned.id);
+        expect(await refused(storage.holdRun(planned.id, { shared: true }))).toBe('run_in_progress');
+        await whole.release();
+        expect(await refused(storage.holdRun(planned.id, { shared: true }))).toBe('granted');
+      });
     });
 
     describe('results', () => {
