@@ -1,0 +1,10 @@
+/**
+ * @llm-lab/report: what a stored run is shown and shipped as. A self-contained HTML report
+ * (summary, charts, comparison, a case browser), exports of every result (CSV, JSON lines,
+ * Parquet), and the run logged to an MLflow tracking server. Reads storage; never calls a provider.
+ */
+export { collectReportData, DEFAULT_MAX_CASES, DEFAULT_MAX_TEXT, MAX_CATEGORIES, type CollectOptions, type ReportSource } from './collect.js';
+export { renderReportHtml } from './html/page.js';
+export { buildReport, writeReport } from './write-report.js';
+export { promptText } from './case-text.js';
+export type { ReportComparison, ReportVerdict, ReportData, SeriesFigures, CategoryRow, EmbeddedCase, ComparedRun } from './types.js';

@@ -1,0 +1,108 @@
+import type { GroupSummary, ProviderSummary } from '@llm-lab/evaluation';
+import type { ResultOutcome, RunTotals } from '@llm-lab/storage';
+
+/**
+ * The statistics of a comparison, as a caller supplies them (the analysis package's
+ * `compareRuns` gives more; the report reads only these fields). Without one, the report shows
+ * no verdicts; with `--compare` it still shows both runs side by side and the flipped cases.
+ */
+export interface ReportComparison {
+  /** How the p-values were corrected for many comparisons (`holm`, `benjamini-hochberg`, ...). */
+  correction?: string;
+  /** One line per compared pair. */
+  verdicts: ReportVerdict[];
+}
+
+/** One compared pair: A against B, in words and figures. */
+export interface ReportVerdict {
+  /** What A is (a provider label, `run-a · provider`, ...). */
+  a: string;
+  b: string;
+  /** The plain-language verdict: "B is better than A by 4.1 points [1.2, 7.0], p = 0.006 (McNemar, 1,319 paired cases)". */
+  text: string;
+  /** B − A in accuracy points (0–1 scale), with its interval, when known. */
+  difference?: number;
+  interval?: { lower: number; upper: number };
+  pValue?: number;
+  /** Whether the difference holds after correction. */
+  significant?: boolean;
+}
+
+/** One series of the report: a provider label with a prompt. */
+export interface SeriesFigures {
+  /** `provider` or `provider (prompt)`. */
+  name: string;
+  providerId: string;
+  promptId: string;
+  summary: ProviderSummary;
+  /** Latency histogram over the run's shared bins (successful calls only). */
+  latencyCounts: number[];
+  /** Mean cost per result with a price, or null when unpriced. */
+  costPerResult: number | null;
+}
+
+/** One category (a row field's value) of the heat map: its accuracy per series. */
+export interface CategoryRow {
+  name: string;
+  /** Per series, in the order of {@link ReportData.series}: passed and scored results. */
+  cells: Array<{ passed: number; scored: number }>;
+}
+
+/** A case as embedded in the page: texts already cut to the report's limit. */
+export interface EmbeddedCase {
+  caseId: string;
+  caseIndex: number;
+  series: number;
+  repeat: number;
+  outcome: ResultOutcome;
+  category: string | null;
+  /** `pass-to-fail` or `fail-to-pass` against the compared run; null when it did not flip or there is none. */
+  flip: 'pass-to-fail' | 'fail-to-pass' | null;
+  prompt: string;
+  output: string;
+  scores: Array<{ name: string; passed: boolean; score: number; reason: string }>;
+  error: string | null;
+  latencyMs: number | null;
+  costUsd: number | null;
+}
+
+/** The other run of a `--compare`: its figures beside this run's. */
+export interface ComparedRun {
+  runId: string;
+  description: string | null;
+  /** Per series name, its accuracy and interval in that run. */
+  series: Array<{ name: string; summary: ProviderSummary }>;
+  /** Results of this run paired with one of the other (same case, series and repeat). */
+  paired: number;
+  passToFail: number;
+  failToPass: number;
+}
+
+/** Everything the page shows, gathered from storage in one pass over the run's results. */
+export interface ReportData {
+  run: {
+    id: string;
+    description: string | null;
+    status: string;
+    startedAt: string;
+    finishedAt: string | null;
+    durationMs: number | null;
+    configFile: string | null;
+  };
+  totals: RunTotals;
+  series: SeriesFigures[];
+  /** The upper edges of the latency bins, in ms (the first bin starts at 0). */
+  latencyBins: number[];
+  /** The field cases were grouped by for the heat map, or null when the cases carry none. */
+  categoryField: string | null;
+  categories: CategoryRow[];
+  /** Categories left out of the heat map (there were more than it shows). */
+  categoriesOmitted: number;
+  groups: GroupSummary[];
+  cases: EmbeddedCase[];
+  /** What the embedded cases are out of, for the page's note. */
+  caseCounts: { results: number; notPassed: number; embeddedNotPassed: number; embeddedPassed: number; flipped: number; textLimit: number };
+  compared: ComparedRun | null;
+  comparison: ReportComparison | null;
+  generatedAt: string;
+}
