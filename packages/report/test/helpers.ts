@@ -37,7 +37,7 @@ export function twoModelConfig(seed = 3, description = 'two mock models'): LabCo
       },
     ],
     prompts: ['{{question}}'],
-    dataset: { rows },
+    dataset: { rows, idField: 'id' },
     evaluators: [{ type: 'equals', value: '{{answer}}' }],
     groups: { by: 'topic' },
     cache: { kind: 'none' },
