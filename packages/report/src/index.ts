@@ -10,3 +10,5 @@ export { promptText } from './case-text.js';
 export type { ReportComparison, ReportVerdict, ReportData, SeriesFigures, CategoryRow, EmbeddedCase, ComparedRun } from './types.js';
 export { exportRun, exportFormatNamed, EXPORT_FORMATS, type ExportFormat, type ExportOptions, type ExportSource, type ExportSummary } from './export/export-run.js';
 export { RESULT_COLUMNS, flattenResult, failureReasons, evaluatorColumns, csvField, csvHeader, csvLine, jsonLine, type FlatRow, type FlatValue, type ResultColumn } from './export/rows.js';
+export { MlflowClient, MlflowError, trackingBase, LOG_BATCH_LIMITS, MAX_PARAM_VALUE, type MlflowClientOptions, type MlflowMetric, type MlflowKeyValue } from './mlflow/mlflow-client.js';
+export { exportToMlflow, mlflowKey, runMetrics, runParams, type MlflowExportOptions, type MlflowExportSummary } from './mlflow/export-to-mlflow.js';
