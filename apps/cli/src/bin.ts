@@ -159,6 +159,18 @@ storageOptions(
     .option('--group-by <field>', "the case field of the per-category heat map (default: the run's groups.by, else category, subject or topic)"),
 ).action((run: string, flags) => exitWith(import('./commands/report.js').then((m) => m.reportCommand(run, flags))));
 
+storageOptions(
+  program
+    .command('export')
+    .description('write every result of a stored run as CSV, JSON lines or Parquet, or log the run to MLflow (--to mlflow)')
+    .argument('<run>', 'run id, or a unique start or end of it')
+    .option('-f, --format <format>', 'csv, jsonl or parquet (default: from --out\'s extension, else jsonl)')
+    .option('-o, --out <file>', 'the file to write (default: standard output; Parquet needs a file)')
+    .option('--to <destination>', 'mlflow: log params, metrics and the HTML report to an MLflow tracking server')
+    .option('--tracking-uri <url>', 'with --to mlflow: the tracking server (default: MLFLOW_TRACKING_URI)')
+    .option('--experiment <name>', 'with --to mlflow: the experiment, created when missing (default: llm-lab)'),
+).action((run: string, flags) => exitWith(import('./commands/export.js').then((m) => m.exportCommand(run, flags))));
+
 program
   .command('init')
   .description('write a working llm-lab.yaml, a small dataset and the editor schema into a folder (runs offline with the mock provider)')
