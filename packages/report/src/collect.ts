@@ -1,11 +1,13 @@
 import { LLMLabError } from '@llm-lab/core';
-import { RunStatsCollector, seededRandom, type GroupSummary, type ProviderSummary } from '@llm-lab/evaluation';
-import { eachResult, resultOutcome, type ResultRecord, type RunRecord, type RunTotals, type Storage } from '@llm-lab/storage';
-import { caseText, fieldValue, promptText } from './case-text.js';
+import type { GroupSummary, ProviderSummary } from '@llm-lab/evaluation';
+import { eachResult, resultOutcome, type ResultRecord, type RunRecord, type RunTotals } from '@llm-lab/storage';
+import { fieldValue } from './case-text.js';
+import { CATEGORY_GUESSES, readWholeRun } from './read/full-pass.js';
+import { casesToEmbed, categoriesOfGroups, latencyQuantilesOf } from './read/indexed-reads.js';
+import { PAGE_SIZE, seriesKey, seriesName, type ReportSource } from './read/shared.js';
 import type { CategoryRow, ComparedRun, EmbeddedCase, ReportComparison, ReportData, SeriesFigures } from './types.js';
 
-/** What a report reads: runs and their results, never a provider. */
-export type ReportSource = Pick<Storage, 'getRun' | 'listResults'>;
+export type { ReportSource } from './read/shared.js';
 
 export interface CollectOptions {
   /** Another run to set beside this one: its figures, and the cases that flipped between them. */
@@ -16,7 +18,7 @@ export interface CollectOptions {
   maxCases?: number;
   /** Most characters of each prompt, output and reason embedded (default 2,000). */
   maxTextChars?: number;
-  /** The row field the heat map groups cases by (default: the run's `groups.by`, else `category`, `subject` or `topic` when cases carry one). */
+  /** The row field the heat map groups cases by (default: the run's `groups.by`, else `category`, `subject`, `topic` or `group` when cases carry one). */
   categoryField?: string;
   /** Seed of the sample of passed cases (default 1). */
   seed?: number;
@@ -26,17 +28,13 @@ export const DEFAULT_MAX_CASES = 1_000;
 export const DEFAULT_MAX_TEXT = 2_000;
 /** Most categories the heat map shows (the largest); the rest are counted in a note. */
 export const MAX_CATEGORIES = 60;
-const PAGE_SIZE = 5_000;
-const LATENCY_BINS = 24;
-const CATEGORY_GUESSES = ['category', 'subject', 'topic', 'group'];
 
 interface StoredSummary {
   providers?: ProviderSummary[];
   groups?: GroupSummary[];
 }
 
-const seriesKey = (providerId: string, promptId: string) => `${providerId}\u0000${promptId}`;
-const seriesName = (providerId: string, promptId: string) => (promptId === 'default' ? providerId : `${providerId} (${promptId})`);
+type Cells = Map<string, Map<string, { passed: number; scored: number }>>;
 
 async function requireRun(storage: ReportSource, idOrPrefix: string, role: string): Promise<RunRecord> {
   const run = await storage.getRun(idOrPrefix);
@@ -48,45 +46,7 @@ function storedSummary(run: RunRecord): StoredSummary {
   return run.summary !== null && typeof run.summary === 'object' ? (run.summary as StoredSummary) : {};
 }
 
-function groupFieldOf(run: RunRecord): string | undefined {
-  const config = run.resolvedConfig as { groups?: { by?: unknown } } | null;
-  const by = config?.groups?.by;
-  return typeof by === 'string' ? by : storedSummary(run).groups?.[0]?.by;
-}
-
-/** Latency bin edges: equal widths up to the largest p95 of any series (slower calls fall in the last bin). */
-function latencyEdges(summaries: readonly ProviderSummary[]): number[] {
-  const top = Math.max(1, ...summaries.map((summary) => summary.latencyMs?.p95 ?? 0));
-  const step = top / (LATENCY_BINS - 1);
-  return Array.from({ length: LATENCY_BINS }, (_, index) => (index === LATENCY_BINS - 1 ? Number.POSITIVE_INFINITY : step * (index + 1)));
-}
-
-/** Counts each latency in its bin (`edges` are upper bounds, the last infinite). */
-function histogram(latencies: readonly number[], edges: readonly number[]): number[] {
-  const counts = new Array<number>(edges.length).fill(0);
-  const step = edges[0]!;
-  for (const latency of latencies) counts[Math.min(edges.length - 1, Math.max(0, Math.ceil(latency / step) - 1))]!++;
-  return counts;
-}
-
-/** Keeps a uniform sample of `size` items seen one at a time (reservoir sampling, seeded). */
-class Reservoir<T> {
-  readonly items: T[] = [];
-  private seen = 0;
-  constructor(
-    private readonly size: number,
-    private readonly random: () => number,
-  ) {}
-  /** Offers an item; `make` is called only when it is kept (so unkept rows cost nothing). */
-  offer(make: () => T): void {
-    this.seen++;
-    if (this.items.length < this.size) this.items.push(make());
-    else {
-      const slot = Math.floor(this.random() * this.seen);
-      if (slot < this.size) this.items[slot] = make();
-    }
-  }
-}
+const providerLabels = (run: RunRecord) => [...new Set((storedSummary(run).providers ?? []).map((summary) => summary.providerId))];
 
 /** Outcomes of the compared run, keyed so they pair with this run's results. */
 async function comparedOutcomes(storage: ReportSource, run: RunRecord, pairKey: (result: ResultRecord) => string): Promise<Map<string, boolean>> {
@@ -97,142 +57,96 @@ async function comparedOutcomes(storage: ReportSource, run: RunRecord, pairKey: 
   return outcomes;
 }
 
-function providerLabels(run: RunRecord): string[] {
-  return [...new Set((storedSummary(run).providers ?? []).map((summary) => summary.providerId))];
+/** A category field guessed from the first results' rows, or null when they carry none. */
+async function guessCategoryField(storage: ReportSource, runId: string): Promise<string | null> {
+  const { results } = await storage.listResults({ runId, limit: 20 });
+  return CATEGORY_GUESSES.find((name) => results.some((result) => fieldValue(result.vars, [name]) !== undefined)) ?? null;
 }
 
 /**
- * Reads a stored run and gathers what its report shows, in one pass over its results page by
- * page: figures per provider and prompt (the stored summary, or one computed from the results
- * when the run has none), latency histograms, cost, the per-category heat map, and the cases to
- * embed (capped: flipped, then not passed, then a seeded sample of the passed).
+ * Reads a stored run and gathers what its report shows. A finished run is read through its stored
+ * summary and a few indexed queries (latency quantiles, the results that did not pass, blocks of
+ * passed ones), so the report of a large run costs what its embedded cases cost. A comparison
+ * (the cases that flipped), a category the stored groups do not cover, or a run with no stored
+ * summary (interrupted) read every result once instead, page by page.
  */
 export async function collectReportData(storage: ReportSource, runIdOrPrefix: string, options: CollectOptions = {}): Promise<ReportData> {
   const maxCases = options.maxCases ?? DEFAULT_MAX_CASES;
   const maxText = options.maxTextChars ?? DEFAULT_MAX_TEXT;
+  const seed = options.seed ?? 1;
   if (!Number.isInteger(maxCases) || maxCases < 0) throw new LLMLabError('config_report', `maxCases must be a whole number ≥ 0, got ${maxCases}.`);
   if (!Number.isInteger(maxText) || maxText < 1) throw new LLMLabError('config_report', `maxTextChars must be a whole number ≥ 1, got ${maxText}.`);
   const run = await requireRun(storage, runIdOrPrefix, 'Run');
   const other = options.compare ? await requireRun(storage, options.compare, '--compare run') : undefined;
   const stored = storedSummary(run);
+  const storedProviders = stored.providers?.length ? stored.providers : undefined;
+  const groupsField = stored.groups?.[0]?.by;
+  let field: string | null | undefined = options.categoryField ?? groupsField;
+  if (field === undefined && !other && storedProviders) field = await guessCategoryField(storage, run.id);
+  const indexed = !other && storedProviders !== undefined && (field === null || (field !== undefined && field === groupsField));
 
-  // Two runs of one provider each under different labels (model A's run against model B's) pair by case alone.
-  const labels = providerLabels(run);
-  const otherLabels = other ? providerLabels(other) : [];
-  const pairByCaseOnly = labels.length === 1 && otherLabels.length === 1 && labels[0] !== otherLabels[0];
-  const pairKey = (result: ResultRecord) =>
-    `${result.caseId}\u0000${pairByCaseOnly ? '' : result.providerId}\u0000${result.promptId}\u0000${result.repeat}`;
-  const before = other ? await comparedOutcomes(storage, other, pairKey) : undefined;
+  let summaries: ProviderSummary[];
+  let keys: string[];
+  let quantiles: Map<string, number[] | null>;
+  let categories: Cells;
+  let flipped: EmbeddedCase[] = [];
+  let notPassed: EmbeddedCase[];
+  let passedSample: EmbeddedCase[];
+  let counts: { results: number; notPassed: number; flipped: number };
+  let compared: ComparedRun | null = null;
 
-  const categoryField = options.categoryField ?? groupFieldOf(run);
-  let guessedField: string | null | undefined = categoryField ?? undefined;
-  const fieldPath = (field: string) => field.split('.');
-
-  // Summaries as stored when the run finished; computed here for a run that has none (interrupted).
-  const computed = stored.providers?.length ? undefined : new RunStatsCollector();
-  let summaries = stored.providers ?? [];
-  const seriesIndex = new Map<string, number>();
-  // Latencies are kept (8 bytes a result) and binned at the end, once every series' spread is known.
-  const latencies: number[][] = [];
-  const costs: Array<{ sum: number; n: number }> = [];
-  const indexOf = (result: ResultRecord): number => {
-    const key = seriesKey(result.providerId, result.promptId);
-    let index = seriesIndex.get(key);
-    if (index === undefined) {
-      index = seriesIndex.size;
-      seriesIndex.set(key, index);
-      latencies.push([]);
-      costs.push({ sum: 0, n: 0 });
-    }
-    return index;
-  };
-  // Stored order first, so series read as in the run's table.
-  for (const summary of summaries) indexOf({ providerId: summary.providerId, promptId: summary.promptId } as ResultRecord);
-
-  const categories = new Map<string, Array<{ passed: number; scored: number }>>();
-  const flipped: EmbeddedCase[] = [];
-  const notPassed: EmbeddedCase[] = [];
-  const passedSample = new Reservoir<EmbeddedCase>(maxCases, seededRandom(options.seed ?? 1));
-  let results = 0;
-  let notPassedCount = 0;
-  let flippedCount = 0;
-  let paired = 0;
-  let passToFail = 0;
-  let failToPass = 0;
-
-  for await (const result of eachResult(storage, { runId: run.id }, PAGE_SIZE)) {
-    results++;
-    computed?.add(result);
-    const series = indexOf(result);
-    const outcome = resultOutcome(result);
-    if (outcome !== 'errored' && result.latencyMs !== null) latencies[series]!.push(result.latencyMs);
-    if (result.costUsd !== null) {
-      costs[series]!.sum += result.costUsd;
-      costs[series]!.n++;
-    }
-    if (guessedField === undefined) guessedField = CATEGORY_GUESSES.find((name) => fieldValue(result.vars, [name]) !== undefined) ?? null;
-    const category = guessedField ? (fieldValue(result.vars, fieldPath(guessedField)) ?? '(none)') : null;
-    if (category !== null && outcome !== 'errored') {
-      let cells = categories.get(category);
-      if (!cells) categories.set(category, (cells = []));
-      while (cells.length <= series) cells.push({ passed: 0, scored: 0 });
-      cells[series]!.scored++;
-      if (outcome === 'passed') cells[series]!.passed++;
-    }
-    let flip: EmbeddedCase['flip'] = null;
-    if (before && outcome !== 'errored') {
-      const was = before.get(pairKey(result));
-      if (was !== undefined) {
-        paired++;
-        if (was && outcome === 'failed') flip = 'pass-to-fail';
-        else if (!was && outcome === 'passed') flip = 'fail-to-pass';
-        if (flip === 'pass-to-fail') passToFail++;
-        if (flip === 'fail-to-pass') failToPass++;
-      }
-    }
-    const make = () => embed(result, series, outcome, category, flip, maxText);
-    if (flip) {
-      flippedCount++;
-      if (flipped.length < maxCases) flipped.push(make());
-    }
-    if (outcome !== 'passed') notPassedCount++;
-    if (flip) continue;
-    if (outcome !== 'passed') {
-      if (notPassed.length < maxCases) notPassed.push(make());
-    } else passedSample.offer(make);
+  if (indexed) {
+    summaries = storedProviders;
+    keys = summaries.map((summary) => seriesKey(summary.providerId, summary.promptId));
+    const at = new Map(keys.map((key, index) => [key, index]));
+    const latencies = await Promise.all(summaries.map((summary) => latencyQuantilesOf(storage, run.id, summary)));
+    quantiles = new Map(keys.map((key, index) => [key, latencies[index]!]));
+    categories = field ? categoriesOfGroups(stored.groups ?? []) : new Map();
+    ({ notPassed, passedSample } = await casesToEmbed(storage, run, summaries, (result) => at.get(seriesKey(result.providerId, result.promptId)) ?? 0, { maxCases, maxText, seed, categoryField: field ?? null }));
+    counts = {
+      results: summaries.reduce((sum, summary) => sum + summary.results, 0),
+      notPassed: summaries.reduce((sum, summary) => sum + summary.failed + summary.errors, 0),
+      flipped: 0,
+    };
+  } else {
+    // Two runs of one provider each under different labels (model A's run against model B's) pair by case alone.
+    const labels = providerLabels(run);
+    const otherLabels = other ? providerLabels(other) : [];
+    const byCaseOnly = labels.length === 1 && otherLabels.length === 1 && labels[0] !== otherLabels[0];
+    const pairKey = (result: ResultRecord) => `${result.caseId}\u0000${byCaseOnly ? '' : result.providerId}\u0000${result.promptId}\u0000${result.repeat}`;
+    const whole = await readWholeRun(storage, run, {
+      summaries: storedProviders,
+      categoryField: field,
+      ...(other ? { before: { outcomes: await comparedOutcomes(storage, other, pairKey), pairKey } } : {}),
+      maxCases,
+      maxText,
+      seed,
+    });
+    ({ summaries, categories, flipped, notPassed, passedSample, counts } = whole);
+    keys = whole.seriesKeys;
+    quantiles = whole.latencyQuantiles;
+    field = whole.categoryField;
+    if (other) compared = comparedRun(other, whole.counts);
   }
 
-  if (computed) summaries = computed.summaries();
-  const edges = latencyEdges(summaries);
-  const bySeries = new Map(summaries.map((summary) => [seriesKey(summary.providerId, summary.promptId), summary]));
-  const series: SeriesFigures[] = [...seriesIndex].flatMap(([key, index]) => {
-    const summary = bySeries.get(key);
-    if (!summary) return [];
-    return [
-      {
-        name: seriesName(summary.providerId, summary.promptId),
-        providerId: summary.providerId,
-        promptId: summary.promptId,
-        summary,
-        latencyCounts: histogram(latencies[index]!, edges),
-        costPerResult: costs[index]!.n === 0 ? null : costs[index]!.sum / costs[index]!.n,
-      },
-    ];
+  const byKey = new Map(summaries.map((summary) => [seriesKey(summary.providerId, summary.promptId), summary]));
+  const kept = keys.filter((key) => byKey.has(key));
+  const series: SeriesFigures[] = kept.map((key) => {
+    const summary = byKey.get(key)!;
+    return { name: seriesName(summary.providerId, summary.promptId), providerId: summary.providerId, promptId: summary.promptId, summary, latencyQuantiles: quantiles.get(key) ?? null, costPerResult: summary.costPerCaseUsd?.mean ?? null };
   });
-  // Series indexes on cases follow the first-seen order; map them to the kept series' order.
-  const remap = new Map([...seriesIndex.values()].map((index) => [index, series.findIndex((figures) => seriesIndex.get(seriesKey(figures.providerId, figures.promptId)) === index)]));
-
-  const chosen = flipped.slice(0, maxCases);
+  // Case series indexes follow `keys`; a result of a series the stored summary lacks is left out.
+  const remap = keys.map((key) => kept.indexOf(key));
+  const chosen = [...flipped.slice(0, maxCases)];
   const notPassedKept = notPassed.slice(0, maxCases - chosen.length);
   chosen.push(...notPassedKept);
-  const passedKept = passedSample.items.slice(0, Math.max(0, maxCases - chosen.length)).sort((a, b) => a.caseIndex - b.caseIndex || a.series - b.series);
+  const passedKept = passedSample.slice(0, Math.max(0, maxCases - chosen.length)).sort((a, b) => a.caseIndex - b.caseIndex || a.series - b.series);
   chosen.push(...passedKept);
-  for (const embedded of chosen) embedded.series = remap.get(embedded.series) ?? embedded.series;
+  const cases = chosen.flatMap((embedded) => (remap[embedded.series]! < 0 ? [] : [{ ...embedded, series: remap[embedded.series]! }]));
 
   const categoryRows: CategoryRow[] = [...categories]
-    .map(([name, cells]) => ({ name, cells: [...seriesIndex.values()].map((index) => cells[index] ?? { passed: 0, scored: 0 }) }))
+    .map(([name, cells]) => ({ name, cells: kept.map((key) => cells.get(key) ?? { passed: 0, scored: 0 }) }))
     .sort((a, b) => total(b) - total(a) || (a.name < b.name ? -1 : 1));
-  const shownCategories = categoryRows.slice(0, MAX_CATEGORIES).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   return {
     run: {
@@ -244,23 +158,23 @@ export async function collectReportData(storage: ReportSource, runIdOrPrefix: st
       durationMs: run.durationMs,
       configFile: run.configFile,
     },
-    totals: run.totals ?? totalsOf(summaries, results),
+    totals: run.totals ?? totalsOf(summaries, counts.results),
     series,
-    latencyBins: edges,
-    categoryField: guessedField ?? null,
-    categories: shownCategories,
+    read: indexed ? 'indexed' : 'full',
+    categoryField: categoryRows.length > 0 ? (field ?? null) : null,
+    categories: categoryRows.slice(0, MAX_CATEGORIES).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     categoriesOmitted: Math.max(0, categoryRows.length - MAX_CATEGORIES),
     groups: stored.groups ?? [],
-    cases: chosen,
+    cases,
     caseCounts: {
-      results,
-      notPassed: notPassedCount,
+      results: counts.results,
+      notPassed: counts.notPassed,
       embeddedNotPassed: notPassedKept.length + chosen.filter((embedded) => embedded.flip === 'pass-to-fail').length,
       embeddedPassed: passedKept.length + chosen.filter((embedded) => embedded.flip === 'fail-to-pass').length,
-      flipped: flippedCount,
+      flipped: counts.flipped,
       textLimit: maxText,
     },
-    compared: other ? comparedRun(other, paired, passToFail, failToPass) : null,
+    compared,
     comparison: options.comparison ?? null,
     generatedAt: new Date().toISOString(),
   };
@@ -283,31 +197,13 @@ function totalsOf(summaries: readonly ProviderSummary[], results: number): RunTo
   };
 }
 
-function comparedRun(run: RunRecord, paired: number, passToFail: number, failToPass: number): ComparedRun {
+function comparedRun(run: RunRecord, counts: { paired: number; passToFail: number; failToPass: number }): ComparedRun {
   return {
     runId: run.id,
     description: run.description,
     series: (storedSummary(run).providers ?? []).map((summary) => ({ name: seriesName(summary.providerId, summary.promptId), summary })),
-    paired,
-    passToFail,
-    failToPass,
-  };
-}
-
-function embed(result: ResultRecord, series: number, outcome: EmbeddedCase['outcome'], category: string | null, flip: EmbeddedCase['flip'], maxText: number): EmbeddedCase {
-  return {
-    caseId: caseText(result.caseId, 200),
-    caseIndex: result.caseIndex,
-    series,
-    repeat: result.repeat,
-    outcome,
-    category,
-    flip,
-    prompt: caseText(promptText(result.prompt), maxText),
-    output: caseText(result.output ?? '', maxText),
-    scores: result.scores.map((score) => ({ name: score.name, passed: score.passed, score: score.score, reason: caseText(score.reason ?? '', maxText) })),
-    error: result.errorKind ? caseText(`${result.errorKind}: ${result.errorMessage ?? ''}`, maxText) : null,
-    latencyMs: result.latencyMs,
-    costUsd: result.costUsd,
+    paired: counts.paired,
+    passToFail: counts.passToFail,
+    failToPass: counts.failToPass,
   };
 }

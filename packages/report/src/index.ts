@@ -4,6 +4,7 @@
  * Parquet), and the run logged to an MLflow tracking server. Reads storage; never calls a provider.
  */
 export { collectReportData, DEFAULT_MAX_CASES, DEFAULT_MAX_TEXT, MAX_CATEGORIES, type CollectOptions, type ReportSource } from './collect.js';
+export { LATENCY_QUANTILES } from './types.js';
 export { renderReportHtml } from './html/page.js';
 export { buildReport, writeReport } from './write-report.js';
 export { promptText } from './case-text.js';

@@ -28,6 +28,9 @@ export interface ReportVerdict {
   significant?: boolean;
 }
 
+/** The quantiles of each series' latency the report draws: min, p5, p25, median, p75, p95, max. */
+export const LATENCY_QUANTILES = [0, 0.05, 0.25, 0.5, 0.75, 0.95, 1] as const;
+
 /** One series of the report: a provider label with a prompt. */
 export interface SeriesFigures {
   /** `provider` or `provider (prompt)`. */
@@ -35,9 +38,12 @@ export interface SeriesFigures {
   providerId: string;
   promptId: string;
   summary: ProviderSummary;
-  /** Latency histogram over the run's shared bins (successful calls only). */
-  latencyCounts: number[];
-  /** Mean cost per result with a price, or null when unpriced. */
+  /**
+   * Latency of successful calls at {@link LATENCY_QUANTILES} (nearest rank), in ms; null with
+   * none. Read with a few indexed queries, or from every latency when the run is read whole.
+   */
+  latencyQuantiles: number[] | null;
+  /** Mean cost per successful call (the summary's), or null when unpriced. */
   costPerResult: number | null;
 }
 
@@ -91,8 +97,8 @@ export interface ReportData {
   };
   totals: RunTotals;
   series: SeriesFigures[];
-  /** The upper edges of the latency bins, in ms (the first bin starts at 0). */
-  latencyBins: number[];
+  /** How the figures were read: `indexed` (the stored summary and a few indexed queries) or `full` (every result, page by page). */
+  read: 'indexed' | 'full';
   /** The field cases were grouped by for the heat map, or null when the cases carry none. */
   categoryField: string | null;
   categories: CategoryRow[];

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { buildReport, collectReportData } from '../src/index.js';
+import { sampleResult } from '@llm-lab/storage/testing';
+import { buildReport, collectReportData, LATENCY_QUANTILES } from '../src/index.js';
 import { embeddedLab, SLOW_HOOK_MS, twoModelConfig, type LabFixture } from './helpers.js';
 
 describe('the report of a stored run', () => {
@@ -13,16 +14,27 @@ describe('the report of a stored run', () => {
   }, SLOW_HOOK_MS);
   afterAll(async () => fixture?.close(), SLOW_HOOK_MS);
 
-  it('gathers the stored figures, a histogram of every successful call and the cases by topic', async () => {
+  it('gathers the stored figures, the latency quantiles of every successful call and the cases by topic, from indexed reads', async () => {
     const data = await collectReportData(fixture.storage, runId);
+    expect(data.read).toBe('indexed');
     const run = await fixture.lab.getRun(runId);
     expect(data.series.map((s) => s.name)).toEqual(['mock:alpha', 'mock:beta']);
     const stored = (run!.run.summary as { providers: Array<{ accuracy: number }> }).providers;
     expect(data.series.map((s) => s.summary.accuracy)).toEqual(stored.map((p) => p.accuracy));
+    // By hand: each series' successful latencies sorted, taken at the nearest rank of each quantile.
     for (const series of data.series) {
-      const successful = series.summary.passed + series.summary.failed;
-      expect(series.latencyCounts.reduce((a, b) => a + b, 0)).toBe(successful);
+      const latencies: number[] = [];
+      for await (const result of fixture.lab.eachResult({ runId, filter: { providerId: series.providerId } })) {
+        if (result.errorKind === null && result.passed !== null && result.latencyMs !== null) latencies.push(result.latencyMs);
+      }
+      latencies.sort((a, b) => a - b);
+      expect(series.latencyQuantiles).toEqual(LATENCY_QUANTILES.map((q) => latencies[Math.round(q * (latencies.length - 1))]));
     }
+    // Read whole (a comparison needs every result), the figures are the same.
+    const whole = await collectReportData(fixture.storage, runId, { compare: baselineId });
+    expect(whole.read).toBe('full');
+    expect(whole.series.map((s) => s.latencyQuantiles)).toEqual(data.series.map((s) => s.latencyQuantiles));
+    expect(whole.categories).toEqual(data.categories);
     expect(data.categoryField).toBe('topic');
     expect(data.categories.map((c) => c.name)).toEqual(['algebra', 'geometry', 'logic', 'probability']);
     const scored = data.categories.reduce((sum, c) => sum + c.cells[0]!.scored, 0);
@@ -33,6 +45,34 @@ describe('the report of a stored run', () => {
     expect(data.cases).toHaveLength(120);
     const firstPassed = data.cases.findIndex((c) => c.outcome === 'passed');
     expect(data.cases.slice(firstPassed).every((c) => c.outcome === 'passed')).toBe(true);
+  });
+
+  it('fills the room the results that did not pass leave with blocks of passed ones spread over the run', async () => {
+    const notPassed = (await collectReportData(fixture.storage, runId, { maxCases: 0 })).caseCounts.notPassed;
+    const data = await collectReportData(fixture.storage, runId, { maxCases: notPassed + 20, seed: 4 });
+    const passed = data.cases.filter((c) => c.outcome === 'passed');
+    expect(passed).toHaveLength(20);
+    expect(new Set(passed.map((c) => `${c.caseId}/${c.series}`)).size).toBe(20);
+    expect(passed.map((c) => c.caseIndex)).toEqual([...passed.map((c) => c.caseIndex)].sort((a, b) => a - b));
+    // Ten blocks of two over 60 cases: the sample reaches past the run's first half.
+    expect(Math.max(...passed.map((c) => c.caseIndex)) - Math.min(...passed.map((c) => c.caseIndex))).toBeGreaterThan(30);
+  });
+
+  it('summarises a run that has no stored summary (interrupted) from its results', async () => {
+    const run = await fixture.storage.createRun({ config: {}, resolvedConfig: {} });
+    await fixture.storage.insertResults(
+      Array.from({ length: 40 }, (_, index) => sampleResult(run.id, { caseId: `c${index}`, caseIndex: index, passed: index % 4 !== 0, latencyMs: index + 1, vars: { subject: index < 20 ? 'art' : 'law' } })),
+    );
+    const data = await collectReportData(fixture.storage, run.id);
+    expect(data.read).toBe('full');
+    expect(data.series.map((s) => [s.name, s.summary.passed, s.summary.failed])).toEqual([['mock:echo', 30, 10]]);
+    expect(data.series[0]!.latencyQuantiles).toEqual([1, 3, 11, 21, 30, 38, 40]);
+    expect(data.categoryField).toBe('subject');
+    expect(data.categories.map((c) => [c.name, c.cells[0]])).toEqual([
+      ['art', { passed: 15, scored: 20 }],
+      ['law', { passed: 15, scored: 20 }],
+    ]);
+    expect(data.totals).toMatchObject({ results: 40, passed: 30, failed: 10 });
   });
 
   it('caps the embedded cases, the ones that did not pass first, and says so', async () => {

@@ -47,36 +47,31 @@ export function accuracyChart(series: readonly SeriesFigures[]): string {
 }
 
 /**
- * Latency of successful calls per series: one histogram row each over shared bins (the last bin
- * holds everything slower than the slowest series' 95th percentile), with p50 and p95 marked.
+ * Latency of successful calls per series as box plots on one scale: the box from p25 to p75 with
+ * the median, whiskers from p5 to p95, dots at the fastest and slowest call (an arrow when the
+ * slowest is off the scale, which ends a little past the largest p95).
  */
-export function latencyChart(series: readonly SeriesFigures[], edges: readonly number[]): string {
-  const rowHeight = 44;
+export function latencyChart(series: readonly SeriesFigures[]): string {
+  const rowHeight = 40;
   const height = series.length * rowHeight + 40;
-  const top = edges.length > 1 ? edges[edges.length - 2]! : 1;
-  const binWidth = PLOT / edges.length;
-  const scale = (value: number) => LABEL + Math.min(edges.length, value / (top / (edges.length - 1))) * binWidth;
+  const top = Math.max(1, ...series.map((figures) => figures.latencyQuantiles?.[5] ?? 0)) * 1.15;
+  const x = (value: number) => LABEL + (Math.min(value, top) / top) * PLOT;
   const rows = series
     .map((figures, index) => {
       const y = 8 + index * rowHeight;
-      const max = Math.max(1, ...figures.latencyCounts);
-      const bins = figures.latencyCounts
-        .map((n, bin) => {
-          if (n === 0) return '';
-          const h = (n / max) * (rowHeight - 12);
-          const range = bin === edges.length - 1 ? `over ${ms(top)}` : `${ms(bin === 0 ? 0 : edges[bin - 1]!)}–${ms(edges[bin]!)}`;
-          return `<rect class="latency-bin" x="${num(LABEL + bin * binWidth + 1)}" y="${num(y + rowHeight - 8 - h)}" width="${num(binWidth - 2)}" height="${num(h)}" fill="${colour(index)}"><title>${esc(`${figures.name}: ${count(n)} calls ${range}`)}</title></rect>`;
-        })
-        .join('');
-      const latency = figures.summary.latencyMs;
-      const marks = latency
-        ? `<line class="p50" x1="${num(scale(latency.p50))}" y1="${y}" x2="${num(scale(latency.p50))}" y2="${y + rowHeight - 8}"/><line class="p95" x1="${num(scale(latency.p95))}" y1="${y}" x2="${num(scale(latency.p95))}" y2="${y + rowHeight - 8}"/>`
-        : '';
-      const label = `<text x="${LABEL - 8}" y="${y + rowHeight / 2}" text-anchor="end" class="label">${esc(cut(figures.name))}</text><text x="${LABEL - 8}" y="${y + rowHeight / 2 + 13}" text-anchor="end" class="sub">${latency ? `p50 ${esc(ms(latency.p50))} · p95 ${esc(ms(latency.p95))}` : 'no successful calls'}</text>`;
-      return `<g class="latency-series">${label}${bins}${marks}</g>`;
+      const mid = y + rowHeight / 2 - 4;
+      const q = figures.latencyQuantiles;
+      const label = `<text x="${LABEL - 8}" y="${mid - 2}" text-anchor="end" class="label">${esc(cut(figures.name))}</text><text x="${LABEL - 8}" y="${mid + 11}" text-anchor="end" class="sub">${q ? `p50 ${esc(ms(q[3]))} · p95 ${esc(ms(q[5]))}` : 'no successful calls'}</text>`;
+      if (!q) return `<g class="latency-series">${label}</g>`;
+      const [min, p5, p25, p50, p75, p95, max] = q as [number, number, number, number, number, number, number];
+      const title = `<title>${esc(`${figures.name}: fastest ${ms(min)}, p5 ${ms(p5)}, p25 ${ms(p25)}, median ${ms(p50)}, p75 ${ms(p75)}, p95 ${ms(p95)}, slowest ${ms(max)}`)}</title>`;
+      const whiskers = `<line class="whisker" x1="${num(x(p5))}" y1="${mid}" x2="${num(x(p95))}" y2="${mid}"/><line class="whisker" x1="${num(x(p5))}" y1="${mid - 6}" x2="${num(x(p5))}" y2="${mid + 6}"/><line class="whisker" x1="${num(x(p95))}" y1="${mid - 6}" x2="${num(x(p95))}" y2="${mid + 6}"/>`;
+      const box = `<rect class="latency-box" x="${num(x(p25))}" y="${mid - 10}" width="${num(Math.max(1, x(p75) - x(p25)))}" height="20" fill="${colour(index)}">${title}</rect><line class="median" x1="${num(x(p50))}" y1="${mid - 10}" x2="${num(x(p50))}" y2="${mid + 10}"/>`;
+      const ends = `<circle class="extreme" cx="${num(x(min))}" cy="${mid}" r="2.5"/>${max > top ? `<text x="${num(LABEL + PLOT + 4)}" y="${mid + 4}" class="sub">› ${esc(ms(max))}</text>` : `<circle class="extreme" cx="${num(x(max))}" cy="${mid}" r="2.5"/>`}`;
+      return `<g class="latency-series">${label}${whiskers}${box}${ends}</g>`;
     })
     .join('');
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((at) => ({ at: (at * (edges.length - 1)) / edges.length, label: ms(at * top) }));
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((at) => ({ at, label: ms(at * top) }));
   return `<svg class="chart" id="chart-latency" role="img" aria-label="Latency distribution per provider" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}">${rows}${axis(LABEL, height - 28, PLOT, ticks)}</svg>`;
 }
 

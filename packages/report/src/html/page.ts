@@ -102,7 +102,7 @@ export function renderReportHtml(data: ReportData): string {
 <section id="summary"><h2>Summary</h2>${summaryTable(data.series)}
 <p class="sub">Accuracy is passed / (passed + failed); errors are counted apart, never as wrong answers. Intervals are 95% Wilson score intervals.</p></section>
 <section id="accuracy"><h2>Accuracy</h2>${accuracyChart(data.series)}</section>
-<section id="latency"><h2>Latency</h2>${latencyChart(data.series, data.latencyBins)}<p class="sub">Successful calls; solid line p50, dashed p95; the last bin holds the slowest calls.</p></section>
+<section id="latency"><h2>Latency</h2>${latencyChart(data.series)}<p class="sub">Successful calls: the box spans p25–p75 with the median marked, whiskers p5–p95, dots the fastest and slowest call.</p></section>
 <section id="cost"><h2>Cost and accuracy</h2>${cost ?? '<p class="note">No result carried a cost (the models have no known price), so cost is not plotted.</p>'}</section>
 ${heat}
 ${comparisonSection(data)}

@@ -22,8 +22,10 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .chart .axis, .chart .tick { stroke: #9aa4b1; }
 .chart .grid { stroke: #eceff3; }
 .chart .interval line, .chart line.interval { stroke: #1d232b; stroke-width: 1.5; }
-.chart .p50 { stroke: #1d232b; stroke-width: 1.5; }
-.chart .p95 { stroke: #1d232b; stroke-width: 1; stroke-dasharray: 3 2; }
+.chart .whisker { stroke: #1d232b; stroke-width: 1.2; }
+.chart .median { stroke: #1d232b; stroke-width: 2.5; }
+.chart .latency-box { fill-opacity: .75; stroke: #1d232b; stroke-width: .8; }
+.chart .extreme { fill: #1d232b; }
 .chart .cell.empty { fill: #eceff3; }
 .chart .cell-label { font-size: 11px; fill: #111; }
 .verdict.significant { font-weight: 600; }
