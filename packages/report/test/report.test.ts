@@ -59,18 +59,25 @@ describe('the report of a stored run', () => {
   });
 
   it('summarises a run that has no stored summary (interrupted) from its results', async () => {
-    const run = await fixture.storage.createRun({ config: {}, resolvedConfig: {} });
+    const run = await fixture.storage.createRun({ config: {}, resolvedConfig: {}, description: '<img src=x onerror="alert(1)"> & co' });
     await fixture.storage.insertResults(
-      Array.from({ length: 40 }, (_, index) => sampleResult(run.id, { caseId: `c${index}`, caseIndex: index, passed: index % 4 !== 0, latencyMs: index + 1, vars: { subject: index < 20 ? 'art' : 'law' } })),
+      Array.from({ length: 40 }, (_, index) =>
+        sampleResult(run.id, { caseId: `c${index}`, caseIndex: index, passed: index % 4 !== 0, latencyMs: index + 1, vars: { subject: index < 20 ? 'art' : '<law>' } }),
+      ),
     );
+    // What a run stores is text on the page, never markup.
+    const { html } = await buildReport(fixture.storage, run.id);
+    expect(html).toContain('<h1>&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; co</h1>');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;law&gt;');
     const data = await collectReportData(fixture.storage, run.id);
     expect(data.read).toBe('full');
     expect(data.series.map((s) => [s.name, s.summary.passed, s.summary.failed])).toEqual([['mock:echo', 30, 10]]);
     expect(data.series[0]!.latencyQuantiles).toEqual([1, 3, 11, 21, 30, 38, 40]);
     expect(data.categoryField).toBe('subject');
     expect(data.categories.map((c) => [c.name, c.cells[0]])).toEqual([
+      ['<law>', { passed: 15, scored: 20 }],
       ['art', { passed: 15, scored: 20 }],
-      ['law', { passed: 15, scored: 20 }],
     ]);
     expect(data.totals).toMatchObject({ results: 40, passed: 30, failed: 10 });
   });
