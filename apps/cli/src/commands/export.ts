@@ -50,7 +50,19 @@ export async function exportCommand(run: string, flags: ExportFlags): Promise<nu
       return ExitCode.ok;
     }
     const format = report.exportFormatNamed(formatName(flags));
-    const written = await report.exportRun(storage, run, { format, ...(flags.out ? { out: flags.out } : { stream: process.stdout }) });
+    // A reader that stops early (`| head`) closes the pipe: the export ends quietly, as `runs show` does.
+    let closed = false;
+    if (!flags.out) {
+      process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+        closed = true;
+      });
+    }
+    const written = await report.exportRun(storage, run, { format, ...(flags.out ? { out: flags.out } : { stream: process.stdout }) }).catch((error: unknown) => {
+      if (closed || (error as NodeJS.ErrnoException).code === 'EPIPE') return undefined;
+      throw error;
+    });
+    if (!written) return ExitCode.ok;
     if (written.path) process.stderr.write(`Exported ${formatCount(written.rows)} results of run ${written.runId} to ${written.path} (${format}).\n`);
     return ExitCode.ok;
   } finally {

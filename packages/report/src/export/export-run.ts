@@ -63,8 +63,20 @@ async function evaluatorsOf(storage: ExportSource, runId: string, summary: unkno
   return [...names];
 }
 
+/** Writes with back-pressure; a stream that fails or closes meanwhile (a reader gone: EPIPE) rejects instead of waiting for ever. */
 async function write(stream: Writable, text: string): Promise<void> {
-  if (!stream.write(text)) await once(stream, 'drain');
+  if (stream.destroyed) throw Object.assign(new Error('the output was closed'), { code: 'EPIPE' });
+  if (stream.write(text)) return;
+  await new Promise<void>((resolve, reject) => {
+    const settle = (error?: Error) => {
+      stream.off('drain', drained).off('error', settle).off('close', closed);
+      if (error) reject(error);
+      else resolve();
+    };
+    const drained = () => settle();
+    const closed = () => settle(Object.assign(new Error('the output was closed'), { code: 'EPIPE' }));
+    stream.once('drain', drained).once('error', settle).once('close', closed);
+  });
 }
 
 /**
