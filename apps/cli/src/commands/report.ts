@@ -25,7 +25,7 @@ export async function reportCommand(run: string, flags: ReportFlags): Promise<nu
       ...(flags.groupBy ? { categoryField: flags.groupBy } : {}),
     });
     const embedded = data.cases.length === data.caseCounts.results ? 'every result' : `${formatCount(data.cases.length)} of ${formatCount(data.caseCounts.results)} results (not passed first; see --max-cases)`;
-    process.stdout.write(`Wrote ${path} (${size(bytes)}): run ${data.run.id}, ${embedded}${data.compared ? `, compared with ${data.compared.runId}` : ''}.\n`);
+    process.stdout.write(`Wrote ${path} (${size(bytes)}): run ${data.run.id}, ${embedded}${data.compared ? `, compared with ${data.compared.runId} (${formatCount(data.compared.passToFail)} pass → fail, ${formatCount(data.compared.failToPass)} fail → pass)` : ''}.\n`);
     return ExitCode.ok;
   } finally {
     await lab.close();
