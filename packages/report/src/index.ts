@@ -8,7 +8,7 @@ export { LATENCY_QUANTILES } from './types.js';
 export { renderReportHtml } from './html/page.js';
 export { buildReport, writeReport } from './write-report.js';
 export { promptText } from './case-text.js';
-export type { ReportComparison, ReportVerdict, ReportData, SeriesFigures, CategoryRow, EmbeddedCase, ComparedRun } from './types.js';
+export type { ReportComparison, ReportComparisonPair, ReportData, SeriesFigures, CategoryRow, EmbeddedCase, ComparedRun } from './types.js';
 export { exportRun, exportFormatNamed, EXPORT_FORMATS, type ExportFormat, type ExportOptions, type ExportSource, type ExportSummary } from './export/export-run.js';
 export { RESULT_COLUMNS, flattenResult, failureReasons, evaluatorColumns, csvField, csvHeader, csvLine, jsonLine, type FlatRow, type FlatValue, type ResultColumn } from './export/rows.js';
 export { MlflowClient, MlflowError, trackingBase, LOG_BATCH_LIMITS, MAX_PARAM_VALUE, type MlflowClientOptions, type MlflowMetric, type MlflowKeyValue } from './mlflow/mlflow-client.js';

@@ -2,30 +2,34 @@ import type { GroupSummary, ProviderSummary } from '@llm-lab/evaluation';
 import type { ResultOutcome, RunTotals } from '@llm-lab/storage';
 
 /**
- * The statistics of a comparison, as a caller supplies them (the analysis package's
- * `compareRuns` gives more; the report reads only these fields). Without one, the report shows
- * no verdicts; with `--compare` it still shows both runs side by side and the flipped cases.
+ * The statistics of a comparison, as a caller supplies them: the few fields the report shows,
+ * named as the analysis package's `Comparison` names them (its `correctionDescription` and
+ * `pairs`, each with sides, difference, test and verdict), so that its output can be passed as
+ * is. Without one the report shows no verdicts; with `--compare` it still sets both runs side by
+ * side and marks the cases that flipped.
  */
 export interface ReportComparison {
-  /** How the p-values were corrected for many comparisons (`holm`, `benjamini-hochberg`, ...). */
-  correction?: string;
-  /** One line per compared pair. */
-  verdicts: ReportVerdict[];
+  /** How the p-values were corrected for many comparisons, in words. */
+  correctionDescription?: string;
+  pairs: ReportComparisonPair[];
 }
 
-/** One compared pair: A against B, in words and figures. */
-export interface ReportVerdict {
-  /** What A is (a provider label, `run-a · provider`, ...). */
-  a: string;
-  b: string;
-  /** The plain-language verdict: "B is better than A by 4.1 points [1.2, 7.0], p = 0.006 (McNemar, 1,319 paired cases)". */
-  text: string;
-  /** B − A in accuracy points (0–1 scale), with its interval, when known. */
-  difference?: number;
-  interval?: { lower: number; upper: number };
-  pValue?: number;
-  /** Whether the difference holds after correction. */
-  significant?: boolean;
+/** One compared pair: side A against side B. */
+export interface ReportComparisonPair {
+  /** How each side is named (a provider label, with its prompt or run when needed). */
+  a: { label: string };
+  b: { label: string };
+  /** Paired cases. */
+  n?: number;
+  /** B − A on the 0–1 scale, with its interval. */
+  difference?: { estimate: number; lower: number; upper: number };
+  /** The test the verdict uses: its name and the p-value after correction. */
+  test?: { description?: string; pAdjusted?: number };
+  /**
+   * The verdict in one sentence ("B is better than A by 4.1 points [1.2, 7.0], p = 0.006 (McNemar,
+   * 1,319 paired cases)") and its outcome (`b-better`, `b-worse`, `no-detectable-difference`, ...).
+   */
+  verdict: { text: string; outcome?: string };
 }
 
 /** The quantiles of each series' latency the report draws: min, p5, p25, median, p75, p95, max. */

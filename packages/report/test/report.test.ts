@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sampleResult } from '@llm-lab/storage/testing';
-import { buildReport, collectReportData, LATENCY_QUANTILES } from '../src/index.js';
+import { buildReport, collectReportData, LATENCY_QUANTILES, type ReportComparison } from '../src/index.js';
 import { embeddedLab, SLOW_HOOK_MS, twoModelConfig, type LabFixture } from './helpers.js';
 
 describe('the report of a stored run', () => {
@@ -117,10 +117,23 @@ describe('the report of a stored run', () => {
     expect(without.html).not.toContain('class="verdicts"');
     const alone = await buildReport(fixture.storage, runId);
     expect(alone.html).not.toContain('id="comparison"');
-    const verdict = { a: 'mock:alpha', b: 'mock:beta', text: 'B is worse than A by 30.0 points [18.1, 41.9], p < 0.001 (McNemar, 54 paired cases)', significant: true };
-    const withStats = await buildReport(fixture.storage, runId, { comparison: { correction: 'holm', verdicts: [verdict] } });
-    expect(withStats.html).toContain('B is worse than A by 30.0 points');
-    expect(withStats.html).toContain('corrected for many comparisons: holm');
+    // The fields of the analysis package's comparison the report reads, as it gives them.
+    const comparison: ReportComparison = {
+      correctionDescription: 'Holm correction over 1 comparison',
+      pairs: [
+        {
+          a: { label: 'mock:alpha' },
+          b: { label: 'mock:beta' },
+          n: 54,
+          difference: { estimate: -0.3, lower: -0.419, upper: -0.181 },
+          test: { description: 'McNemar mid-p', pAdjusted: 0.0004 },
+          verdict: { outcome: 'b-worse', text: 'B is worse than A by 30.0 points [18.1, 41.9], p < 0.001 (McNemar, 54 paired cases)' },
+        },
+      ],
+    };
+    const withStats = await buildReport(fixture.storage, runId, { comparison });
+    expect(withStats.html).toContain('<tr class="verdict b-worse"><td>mock:alpha</td><td>mock:beta</td><td class="num">54</td><td class="num">−30.0 <span class="sub">[−41.9, −18.1]</span></td><td class="num">&lt; 0.001</td><td>B is worse than A by 30.0 points');
+    expect(withStats.html).toContain('Holm correction over 1 comparison');
   });
 
   it('names the run it cannot find', async () => {

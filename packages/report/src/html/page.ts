@@ -17,6 +17,8 @@ function summaryTable(series: readonly SeriesFigures[]): string {
   return `<table class="summary"><thead><tr><th>Provider</th><th class="num">Results</th><th class="num">Accuracy [95% interval]</th><th class="num">Errors</th><th class="num">p50 latency</th><th class="num">p95 latency</th><th class="num">Cost</th><th class="num">Cost / result</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+const signedPoints = (value: number) => `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(1)}`;
+
 function comparisonSection(data: ReportData): string {
   const { compared, comparison } = data;
   if (!compared && !comparison) return '';
@@ -39,10 +41,17 @@ function comparisonSection(data: ReportData): string {
     parts.push(`<table class="compare"><thead><tr><th>Provider</th><th class="num">${esc(compared.runId)}</th><th class="num">${esc(data.run.id)}</th><th class="num">Change</th></tr></thead><tbody>${rows}</tbody></table>`);
   }
   if (comparison) {
-    const verdicts = comparison.verdicts
-      .map((verdict) => `<li class="verdict${verdict.significant ? ' significant' : ''}"><b>${esc(verdict.b)}</b> vs <b>${esc(verdict.a)}</b>: ${esc(verdict.text)}</li>`)
+    const rows = comparison.pairs
+      .map((pair) => {
+        const outcome = pair.verdict.outcome ?? '';
+        const difference = pair.difference ? `${signedPoints(pair.difference.estimate)} <span class="sub">[${signedPoints(pair.difference.lower)}, ${signedPoints(pair.difference.upper)}]</span>` : '—';
+        const p = pair.test?.pAdjusted;
+        return `<tr class="verdict ${esc(outcome)}"><td>${esc(pair.a.label)}</td><td>${esc(pair.b.label)}</td><td class="num">${pair.n !== undefined ? count(pair.n) : '—'}</td><td class="num">${difference}</td><td class="num">${p === undefined ? '—' : p < 0.001 ? '&lt; 0.001' : p.toFixed(3)}</td><td>${esc(pair.verdict.text)}</td></tr>`;
+      })
       .join('');
-    parts.push(`<h3>Verdicts</h3><ul class="verdicts">${verdicts}</ul>${comparison.correction ? `<p class="sub">p-values corrected for many comparisons: ${esc(comparison.correction)}.</p>` : ''}`);
+    parts.push(
+      `<h3>Verdicts</h3><table class="verdicts"><thead><tr><th>A</th><th>B</th><th class="num">Paired cases</th><th class="num">B − A [95%]</th><th class="num">p (corrected)</th><th>Verdict</th></tr></thead><tbody>${rows}</tbody></table>${comparison.correctionDescription ? `<p class="sub">${esc(comparison.correctionDescription)}</p>` : ''}`,
+    );
   } else {
     parts.push('<p class="sub">No significance test was supplied with this report: the change column is a plain difference, and overlapping intervals do not settle whether it is real.</p>');
   }

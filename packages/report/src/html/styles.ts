@@ -28,7 +28,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .chart .extreme { fill: #1d232b; }
 .chart .cell.empty { fill: #eceff3; }
 .chart .cell-label { font-size: 11px; fill: #111; }
-.verdict.significant { font-weight: 600; }
+.verdict.b-better td:last-child { color: var(--pass); font-weight: 600; } .verdict.b-worse td:last-child { color: var(--fail); font-weight: 600; }
 .controls { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 8px 0; }
 .controls input[type=search] { flex: 1 1 260px; padding: 6px 8px; border: 1px solid var(--line); border-radius: 4px; font: inherit; }
 .controls select, .controls button { padding: 5px 8px; font: inherit; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
