@@ -3,7 +3,7 @@ import type { GroupSummary, ProviderSummary } from '@llm-lab/evaluation';
 import { eachResult, resultOutcome, type ResultRecord, type RunRecord, type RunTotals } from '@llm-lab/storage';
 import { fieldValue } from './case-text.js';
 import { CATEGORY_GUESSES, readWholeRun } from './read/full-pass.js';
-import { casesToEmbed, categoriesOfGroups, latencyQuantilesOf } from './read/indexed-reads.js';
+import { caseCountOf, casesToEmbed, categoriesOfGroups, latencyFiguresOf } from './read/indexed-reads.js';
 import { PAGE_SIZE, seriesKey, seriesName, type ReportSource } from './read/shared.js';
 import type { CategoryRow, ComparedRun, EmbeddedCase, ReportComparison, ReportData, SeriesFigures } from './types.js';
 
@@ -20,8 +20,13 @@ export interface CollectOptions {
   maxTextChars?: number;
   /** The row field the heat map groups cases by (default: the run's `groups.by`, else `category`, `subject`, `topic` or `group` when cases carry one). */
   categoryField?: string;
-  /** Seed of the sample of passed cases (default 1). */
+  /** Seed of the samples of passed cases and of latencies (default 1). */
   seed?: number;
+  /**
+   * Latency quantiles are exact up to this many successful calls in the run (default 20,000);
+   * above, they are estimated from the calls of 2,000 cases read in windows spread over the run.
+   */
+  exactLatencyUpTo?: number;
 }
 
 export const DEFAULT_MAX_CASES = 1_000;
@@ -88,6 +93,7 @@ export async function collectReportData(storage: ReportSource, runIdOrPrefix: st
   let summaries: ProviderSummary[];
   let keys: string[];
   let quantiles: Map<string, number[] | null>;
+  let sampled = new Map<string, number | null>();
   let categories: Cells;
   let flipped: EmbeddedCase[] = [];
   let notPassed: EmbeddedCase[];
@@ -99,10 +105,12 @@ export async function collectReportData(storage: ReportSource, runIdOrPrefix: st
     summaries = storedProviders;
     keys = summaries.map((summary) => seriesKey(summary.providerId, summary.promptId));
     const at = new Map(keys.map((key, index) => [key, index]));
-    const latencies = await Promise.all(summaries.map((summary) => latencyQuantilesOf(storage, run.id, summary)));
-    quantiles = new Map(keys.map((key, index) => [key, latencies[index]!]));
+    const cases = await caseCountOf(storage, run.id);
+    const latency = await latencyFiguresOf(storage, run.id, summaries, { cases, seed, ...(options.exactLatencyUpTo !== undefined ? { exactUpTo: options.exactLatencyUpTo } : {}) });
+    quantiles = latency.quantiles;
+    sampled = latency.sampled;
     categories = field ? categoriesOfGroups(stored.groups ?? []) : new Map();
-    ({ notPassed, passedSample } = await casesToEmbed(storage, run, summaries, (result) => at.get(seriesKey(result.providerId, result.promptId)) ?? 0, { maxCases, maxText, seed, categoryField: field ?? null }));
+    ({ notPassed, passedSample } = await casesToEmbed(storage, run, summaries, (result) => at.get(seriesKey(result.providerId, result.promptId)) ?? 0, { maxCases, maxText, seed, categoryField: field ?? null, cases }));
     counts = {
       results: summaries.reduce((sum, summary) => sum + summary.results, 0),
       notPassed: summaries.reduce((sum, summary) => sum + summary.failed + summary.errors, 0),
@@ -133,7 +141,7 @@ export async function collectReportData(storage: ReportSource, runIdOrPrefix: st
   const kept = keys.filter((key) => byKey.has(key));
   const series: SeriesFigures[] = kept.map((key) => {
     const summary = byKey.get(key)!;
-    return { name: seriesName(summary.providerId, summary.promptId), providerId: summary.providerId, promptId: summary.promptId, summary, latencyQuantiles: quantiles.get(key) ?? null, costPerResult: summary.costPerCaseUsd?.mean ?? null };
+    return { name: seriesName(summary.providerId, summary.promptId), providerId: summary.providerId, promptId: summary.promptId, summary, latencyQuantiles: quantiles.get(key) ?? null, latencySample: sampled.get(key) ?? null, costPerResult: summary.costPerCaseUsd?.mean ?? null };
   });
   // Case series indexes follow `keys`; a result of a series the stored summary lacks is left out.
   const remap = keys.map((key) => kept.indexOf(key));

@@ -47,6 +47,8 @@ export interface SeriesFigures {
    * none. Read with a few indexed queries, or from every latency when the run is read whole.
    */
   latencyQuantiles: number[] | null;
+  /** When the quantiles were estimated from a sample of cases (a large run), the calls they came from; null when exact. */
+  latencySample: number | null;
   /** Mean cost per successful call (the summary's), or null when unpriced. */
   costPerResult: number | null;
 }

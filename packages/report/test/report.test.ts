@@ -30,6 +30,13 @@ describe('the report of a stored run', () => {
       latencies.sort((a, b) => a - b);
       expect(series.latencyQuantiles).toEqual(LATENCY_QUANTILES.map((q) => latencies[Math.round(q * (latencies.length - 1))]));
     }
+    expect(data.series.map((s) => s.latencySample)).toEqual([null, null]);
+    // Estimated from windows of cases once a run has more calls than the exact limit: sixty cases
+    // in twenty windows are all of them, so the estimate is exact here and counts every call.
+    const sampled = await collectReportData(fixture.storage, runId, { exactLatencyUpTo: 10 });
+    expect(sampled.series.map((s) => s.latencyQuantiles)).toEqual(data.series.map((s) => s.latencyQuantiles));
+    expect(sampled.series.map((s) => s.latencySample)).toEqual(data.series.map((s) => s.summary.passed + s.summary.failed));
+    expect((await buildReport(fixture.storage, runId, { exactLatencyUpTo: 10 })).html).toContain('estimated from the calls of a sample of cases');
     // Read whole (a comparison needs every result), the figures are the same.
     const whole = await collectReportData(fixture.storage, runId, { compare: baselineId });
     expect(whole.read).toBe('full');
@@ -47,14 +54,14 @@ describe('the report of a stored run', () => {
     expect(data.cases.slice(firstPassed).every((c) => c.outcome === 'passed')).toBe(true);
   });
 
-  it('fills the room the results that did not pass leave with blocks of passed ones spread over the run', async () => {
+  it('fills the room the results that did not pass leave with passed ones from windows spread over the run', async () => {
     const notPassed = (await collectReportData(fixture.storage, runId, { maxCases: 0 })).caseCounts.notPassed;
     const data = await collectReportData(fixture.storage, runId, { maxCases: notPassed + 20, seed: 4 });
     const passed = data.cases.filter((c) => c.outcome === 'passed');
     expect(passed).toHaveLength(20);
     expect(new Set(passed.map((c) => `${c.caseId}/${c.series}`)).size).toBe(20);
     expect(passed.map((c) => c.caseIndex)).toEqual([...passed.map((c) => c.caseIndex)].sort((a, b) => a - b));
-    // Ten blocks of two over 60 cases: the sample reaches past the run's first half.
+    // Ten windows of cases over 60: the sample reaches past the run's first half.
     expect(Math.max(...passed.map((c) => c.caseIndex)) - Math.min(...passed.map((c) => c.caseIndex))).toBeGreaterThan(30);
   });
 

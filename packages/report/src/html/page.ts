@@ -59,6 +59,12 @@ function comparisonSection(data: ReportData): string {
   return parts.join('');
 }
 
+function latencySampleNote(series: readonly SeriesFigures[]): string {
+  const sampled = series.filter((figures) => figures.latencySample !== null);
+  if (sampled.length === 0) return '';
+  return ` This run is large: the boxes are estimated from the calls of a sample of cases spread over the run (${sampled.map((figures) => `${esc(figures.name)} ${count(figures.latencySample!)}`).join(', ')}); the table's p50 and p95 are exact.`;
+}
+
 function casesNote(data: ReportData): string {
   const { caseCounts: c } = data;
   const passed = c.results - c.notPassed;
@@ -111,7 +117,7 @@ export function renderReportHtml(data: ReportData): string {
 <section id="summary"><h2>Summary</h2>${summaryTable(data.series)}
 <p class="sub">Accuracy is passed / (passed + failed); errors are counted apart, never as wrong answers. Intervals are 95% Wilson score intervals.</p></section>
 <section id="accuracy"><h2>Accuracy</h2>${accuracyChart(data.series)}</section>
-<section id="latency"><h2>Latency</h2>${latencyChart(data.series)}<p class="sub">Successful calls: the box spans p25–p75 with the median marked, whiskers p5–p95, dots the fastest and slowest call.</p></section>
+<section id="latency"><h2>Latency</h2>${latencyChart(data.series)}<p class="sub">Successful calls: the box spans p25–p75 with the median marked, whiskers p5–p95, dots the fastest and slowest call.${latencySampleNote(data.series)}</p></section>
 <section id="cost"><h2>Cost and accuracy</h2>${cost ?? '<p class="note">No result carried a cost (the models have no known price), so cost is not plotted.</p>'}</section>
 ${heat}
 ${comparisonSection(data)}

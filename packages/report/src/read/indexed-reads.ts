@@ -1,27 +1,43 @@
 import { seededRandom, type GroupSummary, type ProviderSummary } from '@llm-lab/evaluation';
-import { eachResult, resultOutcome, type ResultOutcome, type ResultRecord, type RunRecord } from '@llm-lab/storage';
+import { eachResult, resultOutcome, type CaseRange, type ResultOutcome, type ResultRecord, type RunRecord } from '@llm-lab/storage';
 import { fieldValue } from '../case-text.js';
 import { LATENCY_QUANTILES, type EmbeddedCase } from '../types.js';
 import { embed, quantileIndex, seriesKey, type ReportSource } from './shared.js';
 
 /**
- * The reads of a finished run's report that do not read the whole run: each served by one of
- * storage's indexes (latency order, the partial index of unpassed results, case order), so a
- * report of a large run costs what its embedded cases cost.
+ * The reads of a finished run's report that do not read the whole run, each served by one of
+ * storage's indexes: latency order, the partial index of unpassed results, and windows of cases
+ * in case order (`caseRange`), so a report of a large run costs about what a small one does.
  */
 
-/** Most blocks the sample of passed results is read in (each one query at an offset). */
-const SAMPLE_BLOCKS = 10;
-
+/** Windows a sample is read in (each one query over a range of case indexes). */
+const SAMPLE_WINDOWS = 10;
 /**
- * Latency quantiles of a series' successful calls: one query per quantile at its rank in latency
- * order (`latencyMeanMs.n` calls have a latency), all sent at once. Each query skips its offset
- * in the latency index, so the upper half is read from the slow end (descending): the rows
- * skipped in all are about a run's size instead of three and a half times it.
+ * Up to this many successful calls in all, latency quantiles are exact (one query per quantile
+ * at its rank in latency order; each sorts a provider's results). Above, they are estimated from
+ * the calls of {@link LATENCY_SAMPLE_CASES} cases read in windows spread over the run.
  */
-export async function latencyQuantilesOf(storage: ReportSource, runId: string, summary: ProviderSummary): Promise<number[] | null> {
-  const n = summary.latencyMeanMs?.n ?? 0;
-  if (n === 0) return null;
+export const EXACT_LATENCY_LIMIT = 20_000;
+export const LATENCY_SAMPLE_CASES = 2_000;
+
+/** Cases of the run: one past the largest case index (read from the end of the case-order index). */
+export async function caseCountOf(storage: ReportSource, runId: string): Promise<number> {
+  const last = await storage.listResults({ runId, sort: { by: 'case', order: 'desc' }, limit: 1 });
+  return (last.results[0]?.caseIndex ?? -1) + 1;
+}
+
+/** `count` windows of `width` cases at seeded random places, one in each of `count` equal strata of `[0, cases)`. */
+export function caseWindows(cases: number, count: number, width: number, random: () => number): CaseRange[] {
+  const stratum = cases / count;
+  const span = Math.max(1, Math.min(width, Math.floor(stratum)));
+  return Array.from({ length: count }, (_, index) => {
+    const start = Math.floor(index * stratum + random() * Math.max(0, stratum - span));
+    return { fromCase: start, toCase: Math.min(cases, start + span) };
+  }).filter((window, index, all) => window.toCase > window.fromCase && (index === 0 || window.fromCase >= all[index - 1]!.toCase));
+}
+
+/** Exact latency quantiles of a series' successful calls: one query per quantile at its rank, the upper half read from the slow end. */
+async function exactQuantiles(storage: ReportSource, runId: string, summary: ProviderSummary, n: number): Promise<number[] | null> {
   const filter = { providerId: summary.providerId, promptId: summary.promptId, outcome: ['passed', 'failed'] as ResultOutcome[] };
   const pages = await Promise.all(
     LATENCY_QUANTILES.map((q) => {
@@ -31,8 +47,50 @@ export async function latencyQuantilesOf(storage: ReportSource, runId: string, s
     }),
   );
   const values = pages.map((page) => page.results[0]?.latencyMs ?? null);
-  if (values.some((value) => value === null)) return null;
-  return values as number[];
+  return values.some((value) => value === null) ? null : (values as number[]);
+}
+
+/** Latency quantiles per series key, and for each the number of calls they were estimated from (null: exact). */
+export interface LatencyFigures {
+  quantiles: Map<string, number[] | null>;
+  sampled: Map<string, number | null>;
+}
+
+/**
+ * Latency quantiles of each series' successful calls: exact while the run has at most
+ * {@link EXACT_LATENCY_LIMIT} of them, else estimated from the calls of a sample of cases.
+ */
+export async function latencyFiguresOf(
+  storage: ReportSource,
+  runId: string,
+  summaries: readonly ProviderSummary[],
+  options: { cases: number; seed: number; exactUpTo?: number },
+): Promise<LatencyFigures> {
+  const { cases, seed } = options;
+  const counts = summaries.map((summary) => summary.latencyMeanMs?.n ?? 0);
+  const keys = summaries.map((summary) => seriesKey(summary.providerId, summary.promptId));
+  if (counts.reduce((sum, n) => sum + n, 0) <= (options.exactUpTo ?? EXACT_LATENCY_LIMIT)) {
+    const exact = await Promise.all(summaries.map((summary, index) => (counts[index]! === 0 ? null : exactQuantiles(storage, runId, summary, counts[index]!))));
+    return { quantiles: new Map(keys.map((key, index) => [key, exact[index]!])), sampled: new Map(keys.map((key) => [key, null])) };
+  }
+  const windows = caseWindows(cases, SAMPLE_WINDOWS * 2, Math.ceil(LATENCY_SAMPLE_CASES / (SAMPLE_WINDOWS * 2)), seededRandom(seed + 1));
+  const latencies = new Map<string, number[]>(keys.map((key) => [key, []]));
+  const pages = await Promise.all(windows.map(async (caseRange) => {
+    const rows: Array<[string, number]> = [];
+    for await (const result of eachResult(storage, { runId, filter: { caseRange, outcome: ['passed', 'failed'] } }, 2_000)) {
+      if (result.latencyMs !== null) rows.push([seriesKey(result.providerId, result.promptId), result.latencyMs]);
+    }
+    return rows;
+  }));
+  for (const [key, latency] of pages.flat()) latencies.get(key)?.push(latency);
+  const quantiles = new Map<string, number[] | null>();
+  const sampled = new Map<string, number | null>();
+  for (const key of keys) {
+    const sorted = Float64Array.from(latencies.get(key)!).sort();
+    quantiles.set(key, sorted.length === 0 ? null : LATENCY_QUANTILES.map((q) => sorted[quantileIndex(q, sorted.length)]!));
+    sampled.set(key, sorted.length);
+  }
+  return { quantiles, sampled };
 }
 
 /** The stored groups as heat-map cells: group → per series key, passed and scored. */
@@ -55,15 +113,15 @@ export interface IndexedCases {
 
 /**
  * The cases to embed: results that did not pass, in case order, from the partial index of
- * unpassed results (up to `maxCases`); then, in the room left, passed results read in up to ten
- * blocks at seeded random offsets spread over the run (all of them when they fit).
+ * unpassed results (up to `maxCases`); then, in the room left, passed results from ten windows of
+ * cases at seeded random places spread over the run (all of them when they fit).
  */
 export async function casesToEmbed(
   storage: ReportSource,
   run: RunRecord,
   summaries: readonly ProviderSummary[],
   seriesIndex: (result: ResultRecord) => number,
-  options: { maxCases: number; maxText: number; seed: number; categoryField: string | null },
+  options: { maxCases: number; maxText: number; seed: number; categoryField: string | null; cases: number },
 ): Promise<IndexedCases> {
   const path = options.categoryField?.split('.');
   const make = (result: ResultRecord) => embed(result, seriesIndex(result), resultOutcome(result), path ? (fieldValue(result.vars, path) ?? '(none)') : null, null, options.maxText);
@@ -82,18 +140,12 @@ export async function casesToEmbed(
     for await (const result of eachResult(storage, { runId: run.id, filter: { outcome: 'passed' } }, 1_000)) all.push(make(result));
     return { notPassed, passedSample: all };
   }
-  const blocks = Math.min(SAMPLE_BLOCKS, room);
-  const size = Math.ceil(room / blocks);
-  const stride = passedTotal / blocks;
-  const random = seededRandom(options.seed);
-  const offsets = Array.from({ length: blocks }, (_, block) => Math.min(passedTotal - size, Math.floor(block * stride + random() * Math.max(0, stride - size))));
-  const pages = await Promise.all(offsets.map((offset) => storage.listResults({ runId: run.id, filter: { outcome: 'passed' }, offset: Math.max(0, offset), limit: size })));
-  const seen = new Set<number>();
-  const sample: EmbeddedCase[] = [];
-  for (const result of pages.flatMap((page) => page.results)) {
-    if (seen.has(result.id) || sample.length >= room) continue;
-    seen.add(result.id);
-    sample.push(make(result));
-  }
+  const windowCount = Math.min(SAMPLE_WINDOWS, room);
+  const size = Math.ceil(room / windowCount);
+  // Wide enough to hold `size` passed results at the run's rate of passed results per case, twice over.
+  const width = Math.ceil((2 * size * options.cases) / passedTotal);
+  const windows = caseWindows(options.cases, windowCount, width, seededRandom(options.seed));
+  const pages = await Promise.all(windows.map((caseRange) => storage.listResults({ runId: run.id, filter: { outcome: 'passed', caseRange }, limit: size })));
+  const sample = pages.flatMap((page) => page.results).slice(0, room).map(make);
   return { notPassed, passedSample: sample };
 }
