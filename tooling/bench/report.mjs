@@ -108,5 +108,7 @@ const report = measure('report', ['report', runs[1], '--out', 'report.html'], 'r
 measure('report --compare', ['report', runs[1], '--compare', runs[0], '--out', 'compare.html'], 'compare.html');
 measure('export --format csv', ['export', runs[1], '--out', 'results.csv'], 'results.csv');
 measure('export --format parquet', ['export', runs[1], '--out', 'results.parquet'], 'results.parquet');
-console.log(`\nreport target ≤ 3 s: ${report.seconds <= 3 ? 'met' : 'missed'} (${report.seconds.toFixed(2)} s)`);
+// On a shared machine the wall time follows the load; the CPU time is what the command costs.
+const load = (await import('node:os')).loadavg()[0];
+console.log(`\nreport target ≤ 3 s: ${report.seconds <= 3 ? 'met' : 'missed'} (${report.seconds.toFixed(2)} s wall, ${report.cpuSeconds.toFixed(2)} s CPU; load average ${load.toFixed(1)} on ${(await import('node:os')).cpus().length} cores)`);
 if (!keep) rmSync(work, { recursive: true, force: true });
