@@ -147,6 +147,30 @@ storageOptions(
     .option('--case <id>', "only this case's results"),
 ).action((id: string, flags) => exitWith(import('./commands/runs.js').then((m) => m.runsShowCommand(id, flags))));
 
+storageOptions(
+  program
+    .command('report')
+    .description('write a stored run as one self-contained HTML file: summary, charts, comparison, a case browser')
+    .argument('<run>', 'run id, or a unique start or end of it')
+    .option('-o, --out <file>', 'the HTML file to write (default: report.html)')
+    .option('--compare <run>', 'set another run beside it: both side by side, and the cases that flipped')
+    .option('--max-cases <n>', 'most results embedded in the page (default 1000): flipped, then not passed, then a sample', nonNegativeInteger('--max-cases'))
+    .option('--max-text <n>', 'most characters of each prompt, output and reason (default 2000)', positiveInteger('--max-text'))
+    .option('--group-by <field>', "the case field of the per-category heat map (default: the run's groups.by, else category, subject or topic)"),
+).action((run: string, flags) => exitWith(import('./commands/report.js').then((m) => m.reportCommand(run, flags))));
+
+storageOptions(
+  program
+    .command('export')
+    .description('write every result of a stored run as CSV, JSON lines or Parquet, or log the run to MLflow (--to mlflow)')
+    .argument('<run>', 'run id, or a unique start or end of it')
+    .option('-f, --format <format>', 'csv, jsonl or parquet (default: from --out\'s extension, else jsonl)')
+    .option('-o, --out <file>', 'the file to write (default: standard output; Parquet needs a file)')
+    .option('--to <destination>', 'mlflow: log params, metrics and the HTML report to an MLflow tracking server')
+    .option('--tracking-uri <url>', 'with --to mlflow: the tracking server (default: MLFLOW_TRACKING_URI)')
+    .option('--experiment <name>', 'with --to mlflow: the experiment, created when missing (default: llm-lab)'),
+).action((run: string, flags) => exitWith(import('./commands/export.js').then((m) => m.exportCommand(run, flags))));
+
 program
   .command('init')
   .description('write a working llm-lab.yaml, a small dataset and the editor schema into a folder (runs offline with the mock provider)')

@@ -38,7 +38,9 @@ describe('run --output', () => {
     expect(lines.filter((line) => line.outcome === 'passed')).toHaveLength(report.totals.passed);
 
     const csv = (await readFile(join(folder, 'results.csv'), 'utf8')).trim().split('\n');
-    expect(csv[0]).toBe('case_id,provider,prompt,repeat,outcome,score,output,reasons,latency_ms,input_tokens,output_tokens,cost_usd,error_kind,error_message');
+    // The columns --output always wrote come first; later ones (model, scores, a column per evaluator, ...) follow.
+    expect(csv[0]!.startsWith('case_id,provider,prompt,repeat,outcome,score,output,reasons,latency_ms,input_tokens,output_tokens,cost_usd,error_kind,error_message,')).toBe(true);
+    expect(csv[0]).toContain(',scores,');
     expect(csv).toHaveLength(report.totals.results + 1);
     expect(csv.filter((line) => line.split(',')[4] === 'failed')).toHaveLength(report.totals.failed);
   });

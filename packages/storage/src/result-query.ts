@@ -70,6 +70,13 @@ export function resultConditions(runId: string, filter: ResultFilter | undefined
   if (filter.providerId !== undefined) conditions.push(sql`${results.providerId} = ${filter.providerId}`);
   if (filter.promptId !== undefined) conditions.push(sql`${results.promptId} = ${filter.promptId}`);
   if (filter.caseId !== undefined) conditions.push(sql`${results.caseId} = ${filter.caseId}`);
+  if (filter.caseRange !== undefined) {
+    const { fromCase, toCase } = filter.caseRange;
+    if (!Number.isSafeInteger(fromCase) || !Number.isSafeInteger(toCase) || fromCase < 0 || toCase < fromCase) {
+      throw invalid(`caseRange must be whole numbers with 0 ≤ fromCase ≤ toCase, got [${String(fromCase)}, ${String(toCase)})`);
+    }
+    conditions.push(sql`${results.caseIndex} >= ${fromCase}`, sql`${results.caseIndex} < ${toCase}`);
+  }
   return conditions;
 }
 

@@ -159,6 +159,11 @@ export interface ResultFilter {
   providerId?: string;
   promptId?: string;
   caseId?: string;
+  /**
+   * Only cases whose index is in `[fromCase, toCase)`: a window of the run read from the case-order
+   * index without reading what comes before it (a sample of a large run, a slice).
+   */
+  caseRange?: CaseRange;
 }
 
 /** The orders a result query can page in, each read from an index. */

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { extname, resolve } from 'node:path';
 import { LLMLabError } from '@llm-lab/core';
 import type { Lab, ResultRecord, RunReport } from '@llm-lab/lab';
+import { csvHeader, csvLine, failureReasons, jsonLine } from '@llm-lab/report';
 
 /** The formats `--output` writes, chosen by the file's extension. */
 export type ExportFormat = 'junit' | 'json' | 'csv';
@@ -24,23 +25,9 @@ const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&
  
 const xml = (text: string) => text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '').replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
 
-function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-const CSV_COLUMNS = ['case_id', 'provider', 'prompt', 'repeat', 'outcome', 'score', 'output', 'reasons', 'latency_ms', 'input_tokens', 'output_tokens', 'cost_usd', 'error_kind', 'error_message'] as const;
-
 function outcomeOf(result: ResultRecord): 'passed' | 'failed' | 'errored' {
   if (result.errorKind !== null || result.passed === null) return 'errored';
   return result.passed ? 'passed' : 'failed';
-}
-
-function reasonsOf(result: ResultRecord): string {
-  return result.scores
-    .filter((score) => !score.passed)
-    .map((score) => `${score.name}: ${score.reason ?? 'failed'}`)
-    .join('\n');
 }
 
 async function write(stream: WriteStream, text: string): Promise<void> {
@@ -58,17 +45,13 @@ export async function exportResults(lab: Lab, report: RunReport, file: string): 
   const stream = createWriteStream(path);
   const failed = new Promise<never>((_, reject) => stream.once('error', reject));
   const done = (async () => {
+    // The rows are @llm-lab/report's, as `llm-lab export` writes them.
     if (format === 'csv') {
-      await write(stream, `${CSV_COLUMNS.join(',')}\n`);
-      for await (const result of lab.eachResult({ runId: report.runId })) {
-        const row = [result.caseId, result.providerId, result.promptId, result.repeat, outcomeOf(result), result.score, result.output, reasonsOf(result), result.latencyMs, result.inputTokens, result.outputTokens, result.costUsd, result.errorKind, result.errorMessage];
-        await write(stream, `${row.map(csvField).join(',')}\n`);
-      }
+      const evaluators = [...new Set(report.providers.flatMap((summary) => summary.evaluators.map((evaluator) => evaluator.name)))];
+      await write(stream, csvHeader(evaluators));
+      for await (const result of lab.eachResult({ runId: report.runId })) await write(stream, csvLine(result, evaluators));
     } else if (format === 'json') {
-      for await (const result of lab.eachResult({ runId: report.runId })) {
-        const { id: _id, ...rest } = result;
-        await write(stream, `${JSON.stringify({ ...rest, outcome: outcomeOf(result) })}\n`);
-      }
+      for await (const result of lab.eachResult({ runId: report.runId })) await write(stream, jsonLine(result));
     } else {
       await write(stream, `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${xml(report.description ?? report.runId)}" tests="${report.totals.results}" failures="${report.totals.failed}" errors="${report.totals.errors}">\n`);
       for (const summary of report.providers) {
@@ -81,7 +64,7 @@ export async function exportResults(lab: Lab, report: RunReport, file: string): 
           const outcome = outcomeOf(result);
           if (outcome === 'passed') await write(stream, `${open}/>\n`);
           else if (outcome === 'failed') {
-            const reasons = reasonsOf(result);
+            const reasons = failureReasons(result);
             await write(stream, `${open}>\n      <failure message="${xml(reasons.split('\n')[0] ?? 'failed')}">${xml(`${reasons}\n\noutput: ${result.output ?? ''}`)}</failure>\n    </testcase>\n`);
           } else {
             await write(stream, `${open}>\n      <error type="${xml(result.errorKind ?? 'error')}" message="${xml(result.errorMessage ?? 'the case did not run')}"/>\n    </testcase>\n`);

@@ -132,6 +132,11 @@ export function describeQuerySuite(
         ['p-c', 'default'],
         ['p-c', 'terse'],
       ]);
+      const window = await collect(storage, { runId: run.id, filter: { caseRange: { fromCase: 3, toCase: 6 }, outcome: 'passed' } });
+      expect(window.map(keyOf).sort()).toEqual(expected((result) => result.caseIndex >= 3 && result.caseIndex < 6 && resultOutcome(result) === 'passed'));
+      expect(window.length).toBeGreaterThan(0);
+      expect(await storage.countResults(run.id, { caseRange: { fromCase: 0, toCase: 0 } })).toBe(0);
+      await expect(storage.listResults({ runId: run.id, filter: { caseRange: { fromCase: 5, toCase: 2 } } })).rejects.toThrow('caseRange must be whole numbers');
       expect(await storage.countResults(run.id)).toBe(stored.length);
       expect(await storage.countResults(run.id, { providerId: 'p-a' })).toBe(80);
       expect(await storage.countResults(run.id, { outcome: [] })).toBe(0);
