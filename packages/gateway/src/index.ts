@@ -1,0 +1,5 @@
+/**
+ * @llm-lab/gateway: an OpenAI-compatible HTTP endpoint in front of every provider, serving each
+ * call through the lab's long-lived provider manager.
+ */
+export {};
