@@ -12,3 +12,10 @@ export type {
   GatewayHooks,
   TrafficRecord,
 } from './hooks.js';
+export { startGateway, type Gateway, type StartGatewayOptions } from './server.js';
+export { createGatewayApp, type GatewayApp, type GatewayAppOptions, type NodeBindings } from './app.js';
+export { RouteTable, type Route } from './routes.js';
+export { GatewayMetrics } from './metrics.js';
+export { GatewayTracing } from './tracing.js';
+export { toGatewayError, GatewayRequestError, type GatewayError, type OpenAIErrorObject } from './openai-errors.js';
+export { parseChatRequest, parseEmbeddingsRequest, type ParsedChatRequest, type ParsedEmbeddingsRequest } from './openai-request.js';
