@@ -1,10 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import type { GenerateRequest, GenerateResponse, StreamPart } from '@llm-lab/core';
-import { Call, JSON_HEADERS, readJson, type CallServices } from './call.js';
+import type { Call} from './call.js';
+import { JSON_HEADERS, readJson, type CallServices } from './call.js';
 import { errorBody, toGatewayError } from './openai-errors.js';
 import { parseChatRequest, parseEmbeddingsRequest, type ParsedChatRequest } from './openai-request.js';
 import { ChunkWriter, DONE_FRAME, chatCompletionBody, completionId, embeddingsBody, finishReasonOf } from './openai-response.js';
-import { clientClosedError, type Route, type RouteTable } from './routes.js';
+import { RouteTable, clientClosedError, type Route } from './routes.js';
 
 /** Sent instead of a Response when the handler wrote the answer itself (a stream). */
 export type AlreadySent = typeof ALREADY_SENT;
@@ -15,7 +16,7 @@ const STREAM_HEADERS = {
   'cache-control': 'no-cache',
   connection: 'keep-alive',
   'x-accel-buffering': 'no',
-  trailer: 'x-llm-lab-provider, x-llm-lab-answered-by, x-llm-lab-overhead-ms',
+  trailer: 'x-llm-lab-provider, x-llm-lab-answered-by, x-llm-lab-fallback, x-llm-lab-overhead-ms',
 };
 
 /** A request with the route's default settings where the client set none. */
@@ -66,7 +67,8 @@ export async function chatCompletions(services: CallServices, routes: RouteTable
   const body = chatCompletionBody(response, Math.floor(call.time / 1000));
   const upstreamMs = upstreamMsOf(response);
   const answeredBy = response.answeredBy ?? route.name;
-  const headers = {
+  const fallback = RouteTable.fallbackOf(route, response.answeredBy);
+  const headers: Record<string, string> = {
     ...JSON_HEADERS,
     'x-llm-lab-route': route.name,
     'x-llm-lab-provider': response.providerId,
@@ -75,6 +77,7 @@ export async function chatCompletions(services: CallServices, routes: RouteTable
     'x-llm-lab-attempts': String(response.attempts ?? 1),
     'x-llm-lab-overhead-ms': Math.max(0, call.elapsedMs() - upstreamMs).toFixed(3),
   };
+  if (fallback !== undefined) headers['x-llm-lab-fallback'] = fallback;
   call.end(
     {
       status: 200,
@@ -203,6 +206,7 @@ async function streamCompletion(call: Call, route: Route, request: GenerateReque
   outgoing.addTrailers({
     'x-llm-lab-provider': response.providerId,
     'x-llm-lab-answered-by': answeredBy,
+    'x-llm-lab-fallback': RouteTable.fallbackOf(route, response.answeredBy) ?? '-',
     'x-llm-lab-overhead-ms': Math.max(0, call.elapsedMs() - upstreamMs).toFixed(3),
   });
   outgoing.end();

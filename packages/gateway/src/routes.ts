@@ -17,6 +17,8 @@ export interface Route {
   source: string;
   /** Who may answer for the route (its own members; other names are fallbacks). */
   members: readonly string[];
+  /** A fallback's member names, to the fallback (a route's name) they belong to. */
+  fallbackOf: Map<string, string>;
 }
 
 /** Provider families whose embedding models the gateway can make from an entry's `config:`. */
@@ -48,14 +50,29 @@ export class RouteTable {
         config: typeof entry === 'string' ? {} : entry.config,
         source: `gateway:${resolved.label}`,
         members: resolved.answerers ?? [resolved.label],
+        fallbackOf: new Map<string, string>(),
       };
     });
     for (const route of this.routes) this.byName.set(route.name, route);
+    entries.forEach((entry, index) => {
+      if (typeof entry === 'string') return;
+      const route = this.routes[index]!;
+      for (const fallback of (entry as { fallbacks?: string[] }).fallbacks ?? []) {
+        const target = this.byName.get(fallback) ?? this.routes.find((each) => each.id === fallback);
+        for (const member of target?.members ?? [fallback]) if (!route.fallbackOf.has(member)) route.fallbackOf.set(member, fallback);
+      }
+    });
     for (const route of this.routes) if (!this.byName.has(route.id)) this.byName.set(route.id, route);
     this.modelsBody = JSON.stringify({
       object: 'list',
       data: this.routes.map((route) => ({ id: route.name, object: 'model', created: 0, owned_by: route.id.slice(0, route.id.indexOf(':')) })),
     });
+  }
+
+  /** The fallback (a route's name) that gave an answer, when not the route's own members. */
+  static fallbackOf(route: Route, answeredBy: string | undefined): string | undefined {
+    if (answeredBy === undefined || route.members.includes(answeredBy)) return undefined;
+    return route.fallbackOf.get(answeredBy) ?? answeredBy;
   }
 
   /** The route named `model`; a 404 in OpenAI's shape listing the names otherwise. */
