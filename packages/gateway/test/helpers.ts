@@ -45,7 +45,7 @@ export async function startVendors(options: { streamChunkDelayMs?: number } = {}
 const once = { retry: { maxAttempts: 1 } };
 
 /** A gateway config with one route per vendor, and routes with policies. */
-export function gatewayConfig(vendors: Vendors): Record<string, unknown> {
+export function gatewayConfig(vendors: Vendors, extra: (urls: { openai: string; anthropic: string; gemini: string }) => unknown[] = () => []): Record<string, unknown> {
   const openai = { baseURL: vendors.openai.url, apiKey: OPENAI_KEY, maxRetries: 0 };
   const anthropic = { baseURL: vendors.anthropic.url, apiKey: ANTHROPIC_KEY };
   const google = { baseURL: vendors.gemini.url, apiKey: GOOGLE_KEY };
@@ -57,6 +57,7 @@ export function gatewayConfig(vendors: Vendors): Record<string, unknown> {
       // OpenAI first; when it fails, Anthropic answers.
       { id: 'openai:gpt-4o-mini', label: 'resilient', config: openai, ...once, fallbacks: ['claude'] },
       { id: 'openai:text-embedding-3-small', label: 'embed', config: openai },
+      ...extra({ openai: vendors.openai.url, anthropic: vendors.anthropic.url, gemini: vendors.gemini.url }),
     ],
   };
 }
@@ -70,11 +71,13 @@ export interface Harness {
 }
 
 /** Fake vendors, a lab, a gateway in front of them, and the official OpenAI SDK pointed at it. */
-export async function startHarness(options: Partial<StartGatewayOptions> & { streamChunkDelayMs?: number } = {}): Promise<Harness> {
-  const { streamChunkDelayMs, ...gatewayOptions } = options;
+export async function startHarness(
+  options: Partial<StartGatewayOptions> & { streamChunkDelayMs?: number; extraRoutes?: Parameters<typeof gatewayConfig>[1] } = {},
+): Promise<Harness> {
+  const { streamChunkDelayMs, extraRoutes, ...gatewayOptions } = options;
   const vendors = await startVendors(streamChunkDelayMs !== undefined ? { streamChunkDelayMs } : {});
   const lab = createLab({ cwd: await mkdtemp(join(tmpdir(), 'llm-lab-gateway-')) });
-  const gateway = await startGateway({ lab, config: gatewayConfig(vendors), port: 0, metrics: true, ...gatewayOptions });
+  const gateway = await startGateway({ lab, config: gatewayConfig(vendors, extraRoutes), port: 0, metrics: true, ...gatewayOptions });
   const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-client-key', maxRetries: 0 });
   return {
     vendors,
