@@ -202,7 +202,8 @@ export const gateway = storageOptions(
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--shutdown-timeout <ms>', 'on SIGTERM, how long in-flight calls get to finish', positiveInteger('--shutdown-timeout'))
     .option('--no-metrics', 'do not serve Prometheus /metrics')
-    .option('--tracing', 'make OpenTelemetry spans (exported when OTEL_EXPORTER_OTLP_ENDPOINT is set)'),
+    .option('--tracing', 'make OpenTelemetry spans (exported over OTLP/HTTP to --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT)')
+    .option('--otlp-endpoint <url>', 'OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (implies --tracing)'),
 ).action((config: string | undefined, flags) => exitWith(import('./commands/gateway.js').then((m) => m.gatewayCommand(config, flags))));
 
 const models = program.command('models').description('local GGUF models for gguf:<name> providers');

@@ -19,3 +19,4 @@ export { GatewayMetrics } from './metrics.js';
 export { GatewayTracing } from './tracing.js';
 export { toGatewayError, GatewayRequestError, type GatewayError, type OpenAIErrorObject } from './openai-errors.js';
 export { parseChatRequest, parseEmbeddingsRequest, type ParsedChatRequest, type ParsedEmbeddingsRequest } from './openai-request.js';
+export { enableOtlpExport, type OtlpTracing } from './otlp.js';

@@ -19,6 +19,10 @@ interface SeriesOfCall {
   overhead: ReturnType<Histogram['labels']>;
   cost: ReturnType<Counter['labels']>;
   cacheHits: ReturnType<Counter['labels']>;
+  /** `llm_lab_gateway_requests_total` of the call's status and stream flag (the first seen; others are looked up). */
+  requests: ReturnType<Counter['labels']>;
+  status: number;
+  stream: boolean;
 }
 
 /**
@@ -127,17 +131,19 @@ export class GatewayMetrics {
     this.inFlight = new Gauge({ name: 'llm_lab_gateway_in_flight_requests', help: 'Requests being answered now.', registers: [registry] });
   }
 
-  /** Counts one finished call. */
+  /** Counts one finished call. The label children of a call's series are made once and reused. */
   record(record: TrafficRecord): void {
     const provider = record.provider ?? '';
     const keyName = record.keyName ?? '';
-    this.requests.labels(record.route, provider, keyName, String(record.status), record.stream ? 'true' : 'false').inc();
     if (record.errorClass !== undefined) this.errors.labels(record.route, provider, keyName, record.errorClass).inc();
     // Refusals before a provider was chosen have no model series.
-    if (record.provider === undefined) return;
+    if (record.provider === undefined) {
+      this.requests.labels(record.route, provider, keyName, String(record.status), record.stream ? 'true' : 'false').inc();
+      return;
+    }
     const operation = record.endpoint === 'embeddings' ? 'embeddings' : 'chat';
     const model = record.model ?? '';
-    const key = `${operation}\u0000${provider}\u0000${model}\u0000${record.route}\u0000${keyName}`;
+    const key = `${operation}\u0000${provider}\u0000${model}\u0000${record.route}\u0000${keyName}\u0000${record.status}\u0000${record.stream}`;
     let series = this.series.get(key);
     if (!series) {
       series = {
@@ -147,9 +153,14 @@ export class GatewayMetrics {
         overhead: this.overhead.labels(record.route),
         cost: this.cost.labels(operation, provider, model, record.route, keyName),
         cacheHits: this.cacheHits.labels(operation, provider, model, record.route, keyName),
+        requests: this.requests.labels(record.route, provider, keyName, String(record.status), record.stream ? 'true' : 'false'),
+        status: record.status,
+        stream: record.stream,
       };
-      this.series.set(key, series);
+      // Bounded: routes × providers × models × keys × statuses is small; a key per request is not possible.
+      if (this.series.size < 10_000) this.series.set(key, series);
     }
+    series.requests.inc();
     if (record.errorClass === undefined) series.duration.observe(record.latencyMs / 1000);
     else this.duration.labels(operation, provider, model, record.route, keyName, record.errorClass).observe(record.latencyMs / 1000);
     series.overhead.observe(record.overheadMs / 1000);

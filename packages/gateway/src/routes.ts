@@ -26,7 +26,8 @@ const EMBEDDING_FAMILIES = new Set(['openai']);
 
 /**
  * The gateway's routes, from the config it serves. A request's `model` is looked up by entry
- * label first, then by provider id (`openai:gpt-4o-mini`, when no label hides it).
+ * label first, then by provider id (`openai:gpt-4o-mini`), then by the bare model name
+ * (`gpt-4o-mini`) when exactly one entry serves that model.
  */
 export class RouteTable {
   readonly routes: readonly Route[];
@@ -63,6 +64,13 @@ export class RouteTable {
       }
     });
     for (const route of this.routes) if (!this.byName.has(route.id)) this.byName.set(route.id, route);
+    // The bare model name (`gpt-4o-mini`) too, when exactly one route serves that model and no name takes it.
+    const byModel = new Map<string, Route[]>();
+    for (const route of this.routes) {
+      const model = route.id.slice(route.id.indexOf(':') + 1);
+      byModel.set(model, [...(byModel.get(model) ?? []), route]);
+    }
+    for (const [model, serving] of byModel) if (serving.length === 1 && !this.byName.has(model)) this.byName.set(model, serving[0]!);
     this.modelsBody = JSON.stringify({
       object: 'list',
       data: this.routes.map((route) => ({ id: route.name, object: 'model', created: 0, owned_by: route.id.slice(0, route.id.indexOf(':')) })),

@@ -2,10 +2,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { ServingConfig } from '@llm-lab/core';
+import type { Tracer } from '@opentelemetry/api';
 import type { Lab } from '@llm-lab/lab';
 import { createGatewayApp } from './app.js';
 import type { GatewayHooks } from './hooks.js';
 import { GatewayMetrics } from './metrics.js';
+import { enableOtlpExport, type OtlpTracing } from './otlp.js';
 import { RouteTable } from './routes.js';
 import { GatewayTracing } from './tracing.js';
 
@@ -22,10 +24,14 @@ export interface StartGatewayOptions {
   /** Prometheus `/metrics`: on by default; `false` turns it off, or pass your own. */
   metrics?: boolean | GatewayMetrics;
   /**
-   * OpenTelemetry spans (`chat {model}`) through `@opentelemetry/api`: off by default. They go to
-   * whatever tracer provider the process registered (see `enableOtlpExport`).
+   * OpenTelemetry spans (`chat {model}`) through `@opentelemetry/api`: off by default. `true`:
+   * exported over OTLP/HTTP when `otlpEndpoint` or `OTEL_EXPORTER_OTLP_ENDPOINT` /
+   * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set, else given to the tracer provider the process
+   * registered. Or pass a tracer of your own.
    */
-  tracing?: boolean;
+  tracing?: boolean | Tracer;
+  /** The OTLP/HTTP traces endpoint (`http://collector:4318/v1/traces`), with `tracing: true`. */
+  otlpEndpoint?: string;
   /** On close, how long in-flight calls (streams) get to finish before their connections are cut. Default 10 s. */
   shutdownTimeoutMs?: number;
   /** Largest request body, bytes. Default 16 MiB. */
@@ -58,11 +64,24 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   const routes = new RouteTable(served);
   const metrics = options.metrics === false ? undefined : options.metrics instanceof GatewayMetrics ? options.metrics : new GatewayMetrics();
   const stopObserving = metrics ? options.lab.observe(metrics.managerObserver()) : undefined;
+  let otlp: OtlpTracing | undefined;
+  let tracing: GatewayTracing | undefined;
+  if (options.tracing === true) {
+    const env = process.env;
+    if (options.otlpEndpoint || env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
+      otlp = await enableOtlpExport(options.otlpEndpoint ? { url: options.otlpEndpoint } : {});
+      tracing = new GatewayTracing(otlp.tracer);
+    } else {
+      tracing = new GatewayTracing();
+    }
+  } else if (options.tracing) {
+    tracing = new GatewayTracing(options.tracing);
+  }
   const gateway = createGatewayApp({
     routes,
     ...(options.hooks ? { hooks: options.hooks } : {}),
     ...(metrics ? { metrics } : {}),
-    ...(options.tracing ? { tracing: new GatewayTracing() } : {}),
+    ...(tracing ? { tracing } : {}),
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
   });
   const host = options.host ?? '127.0.0.1';
@@ -74,6 +93,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     });
   } catch (error) {
     stopObserving?.();
+    await otlp?.shutdown();
     await served.group.close();
     throw error;
   }
@@ -97,6 +117,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     await stopped;
     stopObserving?.();
     await options.hooks?.close?.();
+    await otlp?.shutdown();
     await served.group.close();
   };
 

@@ -1,6 +1,9 @@
 import { SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { TrafficRecord } from './hooks.js';
 
+/** `gen_ai.provider.name` values of the semantic conventions, by LLM Lab provider family. */
+const PROVIDER_NAMES: Record<string, string> = { google: 'gcp.gemini', azure: 'azure.ai.openai', openai: 'openai', anthropic: 'anthropic' };
+
 /**
  * OpenTelemetry spans of the gateway's calls, through `@opentelemetry/api`: one span per call,
  * named `chat {model}` (`embeddings {model}`), with the GenAI semantic conventions' attributes.
@@ -14,14 +17,15 @@ export class GatewayTracing {
     this.tracer = tracer ?? trace.getTracer('@llm-lab/gateway');
   }
 
-  /** Starts the span of a call to `route` (the requested model). */
-  start(operation: 'chat' | 'embeddings', route: string, provider: string, startTime: number): Span {
+  /** Starts the span of a call to `route` (the requested model), served by `providerId` (`<provider>:<model>`). */
+  start(operation: 'chat' | 'embeddings', route: string, providerId: string, startTime: number): Span {
+    const family = providerId.slice(0, providerId.indexOf(':'));
     return this.tracer.startSpan(`${operation} ${route}`, {
       kind: SpanKind.CLIENT,
       startTime,
       attributes: {
         'gen_ai.operation.name': operation,
-        'gen_ai.provider.name': provider,
+        'gen_ai.provider.name': PROVIDER_NAMES[family] ?? family,
         'gen_ai.request.model': route,
       },
     });

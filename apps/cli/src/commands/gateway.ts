@@ -7,6 +7,7 @@ export interface GatewayFlags extends StorageFlags {
   shutdownTimeout?: number;
   metrics?: boolean;
   tracing?: boolean;
+  otlpEndpoint?: string;
 }
 
 /** The config file used when none is given. */
@@ -27,7 +28,8 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
     host: flags.host ?? '127.0.0.1',
     ...(flags.shutdownTimeout !== undefined ? { shutdownTimeoutMs: flags.shutdownTimeout } : {}),
     metrics: flags.metrics !== false,
-    tracing: flags.tracing === true,
+    tracing: flags.tracing === true || flags.otlpEndpoint !== undefined,
+    ...(flags.otlpEndpoint !== undefined ? { otlpEndpoint: flags.otlpEndpoint } : {}),
   }).catch(async (error: unknown) => {
     await lab.close();
     throw error;
