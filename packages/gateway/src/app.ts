@@ -50,6 +50,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
     inFlight: { count: 0, onIdle: undefined },
   };
+  options.metrics?.watchInFlight(() => services.inFlight.count);
   let accepting = true;
   const unavailable = () =>
     errorResponse({

@@ -80,7 +80,6 @@ export class Call {
     readonly outgoing: ServerResponse,
   ) {
     services.inFlight.count++;
-    services.metrics?.inFlight.inc();
   }
 
   elapsedMs(): number {
@@ -132,7 +131,6 @@ export class Call {
     if (this.ended) return;
     this.ended = true;
     const services = this.services;
-    services.metrics?.inFlight.dec();
     const latencyMs = this.elapsedMs();
     const record: TrafficRecord = {
       time: this.time,

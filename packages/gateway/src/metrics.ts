@@ -46,7 +46,8 @@ export class GatewayMetrics {
   private readonly fallbacks: Counter;
   private readonly retries: Counter;
   readonly hookErrors: Counter;
-  readonly inFlight: Gauge;
+  /** Read at scrape time (see {@link watchInFlight}): nothing is counted per request. */
+  private inFlightCount: () => number = () => 0;
   private readonly series = new Map<string, SeriesOfCall>();
 
   constructor(options: { registry?: Registry; defaultMetrics?: boolean } = {}) {
@@ -128,7 +129,20 @@ export class GatewayMetrics {
       help: 'Exceptions thrown by the onCallEnd hook (the traffic record); the calls themselves were answered.',
       registers: [registry],
     });
-    this.inFlight = new Gauge({ name: 'llm_lab_gateway_in_flight_requests', help: 'Requests being answered now.', registers: [registry] });
+    const inFlight = () => this.inFlightCount();
+    new Gauge({
+      name: 'llm_lab_gateway_in_flight_requests',
+      help: 'Calls being answered now.',
+      registers: [registry],
+      collect() {
+        this.set(inFlight());
+      },
+    });
+  }
+
+  /** Where `llm_lab_gateway_in_flight_requests` reads the number of calls in flight. */
+  watchInFlight(count: () => number): void {
+    this.inFlightCount = count;
   }
 
   /** Counts one finished call. The label children of a call's series are made once and reused. */

@@ -15,7 +15,8 @@ export interface ServedProviders {
 /**
  * Makes every provider of a serving config (a gateway's) and puts them behind the lab's manager as
  * one group, with the policies of their entries. Unlike a run, no cache is used unless the config
- * has a `cache:` block: a server answering live traffic must not replay earlier answers unasked.
+ * has a `cache:` block, and no single flight unless `singleFlight: true`: a server answering live
+ * traffic must not replay or share answers unasked.
  */
 export async function serveProviders(
   host: { registry: ProviderRegistry; manager: ProviderManager; cwd: string; logger?: Logger },
@@ -24,7 +25,9 @@ export async function serveProviders(
   for (const plugin of config.plugins) await host.registry.loadPlugin(plugin, { cwd: config.baseDir });
   await host.registry.load(config.providers.map((entry) => (typeof entry === 'string' ? entry : entry.id)));
   // resolveProviders and manageProviders read only these keys of a run config.
-  const asRunConfig = { providers: config.providers, cache: config.cache, singleFlight: config.singleFlight } as LabConfig;
+  // Single flight is off unless the config turns it on: two clients sending the same request at
+  // once each expect an answer of their own (sampled apart), not one shared.
+  const asRunConfig = { providers: config.providers, cache: config.cache, singleFlight: config.singleFlight ?? false } as LabConfig;
   const file = config.file;
   const resolved = resolveProviders(asRunConfig, host.registry, { ...(file ? { file } : {}), ...(host.logger ? { logger: host.logger } : {}) });
   try {
