@@ -163,6 +163,7 @@ for (const rate of rates) {
     added_p99_ms: direct ? Math.round((measured.p99_ms - direct.p99_ms) * 100) / 100 : null,
     cpu_ms_per_request: measured.cpu_ms_per_request ?? (measured.cpu_s && measured.requests ? Math.round((measured.cpu_s * 1e6) / measured.requests) / 1000 : null),
     peak_rss_mb: measured.peak_rss_mb ?? null,
+    ...(measured.rss_before_mb !== undefined ? { rss_before_mb: measured.rss_before_mb, rss_after_mb: measured.rss_after_mb } : {}),
   });
   rows.push(line('direct', ours.direct));
   rows.push(line('llm-lab', ours.llmLab, ours.direct));
@@ -171,10 +172,10 @@ for (const rate of rates) {
     rows.push(line('portkey', peer.portkey, peer.direct));
   }
   console.log(`\nrate ${rate}/s`);
-  console.log('target              achieved/s  errors   p50 ms   p99 ms  added p50  added p99  CPU ms/req  peak MB');
+  console.log('target              achieved/s  errors   p50 ms   p99 ms  added p50  added p99  CPU ms/req  peak MB  RSS before→after');
   for (const row of rows.filter((each) => each.rate === rate)) {
     console.log(
-      `${row.target.padEnd(18)} ${String(row.rps).padStart(10)} ${String(row.errors).padStart(7)} ${fmt(row.p50_ms).padStart(8)} ${fmt(row.p99_ms).padStart(8)} ${fmt(row.added_p50_ms).padStart(10)} ${fmt(row.added_p99_ms).padStart(10)} ${fmt(row.cpu_ms_per_request, 3).padStart(11)} ${fmt(row.peak_rss_mb, 0).padStart(8)}`,
+      `${row.target.padEnd(18)} ${String(row.rps).padStart(10)} ${String(row.errors).padStart(7)} ${fmt(row.p50_ms).padStart(8)} ${fmt(row.p99_ms).padStart(8)} ${fmt(row.added_p50_ms).padStart(10)} ${fmt(row.added_p99_ms).padStart(10)} ${fmt(row.cpu_ms_per_request, 3).padStart(11)} ${fmt(row.peak_rss_mb, 0).padStart(8)}  ${row.rss_before_mb !== undefined ? `${row.rss_before_mb}→${row.rss_after_mb} MB` : ''}`,
     );
   }
 }
