@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { closestName, ConfigError, editDistance, isLLMLabError, loadConfig, loadProviderEntries, mockProviderConfigSchema, parseConfig, parseProviderConfig, redactSecrets } from '../src/index.js';
+import { closestName, ConfigError, editDistance, isLLMLabError, loadConfig, loadProviderEntries, loadServingConfig, mockProviderConfigSchema, parseConfig, parseProviderConfig, redactSecrets } from '../src/index.js';
 
 async function writeTemp(name: string, text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'llm-lab-config-'));
@@ -42,6 +42,32 @@ describe('loadProviderEntries', () => {
     expect(error.file).toBe(file);
     expect(error.message).toContain('providers[0].config');
     await expect(loadProviderEntries(await writeTemp('none.yaml', 'plugins: []\n'))).rejects.toThrow(/providers/);
+  });
+});
+
+describe('loadServingConfig', () => {
+  it("reads a gateway's keys (providers, plugins, defaults, cache, singleFlight) and leaves a run's unread", async () => {
+    const file = await writeTemp(
+      'gateway.yaml',
+      `providers:\n  - id: mock:echo\n    label: echo\n    retry: { maxAttempts: 2 }\ndefaults: { maxTokens: 64 }\ncache: { kind: memory }\ndataset: { unused: '\${NOT_SET_ANYWHERE}' }\n`,
+    );
+    const loaded = await loadServingConfig(file);
+    expect(loaded).toEqual({
+      providers: [{ id: 'mock:echo', label: 'echo', config: {}, retry: { maxAttempts: 2 } }],
+      plugins: [],
+      defaults: { maxTokens: 64 },
+      cache: { kind: 'memory' },
+      file,
+      baseDir: join(file, '..'),
+    });
+  });
+
+  it('checks what it reads, naming the file and the path', async () => {
+    const file = await writeTemp('bad-gateway.yaml', 'providers:\n  - mock:echo\ndefaults: { temperature: 9 }\n');
+    const error = (await loadServingConfig(file).catch((caught: unknown) => caught)) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.file).toBe(file);
+    expect(error.message).toContain('defaults.temperature');
   });
 });
 

@@ -1,0 +1,22 @@
+/**
+ * @llm-lab/gateway: an OpenAI-compatible HTTP endpoint in front of every provider, serving each
+ * call through the lab's long-lived provider manager.
+ */
+export type {
+  AuthenticateOk,
+  AuthenticateRefused,
+  AuthenticateRequest,
+  AuthenticateResult,
+  GatewayEndpoint,
+  GatewayErrorClass,
+  GatewayHooks,
+  TrafficRecord,
+} from './hooks.js';
+export { startGateway, type Gateway, type StartGatewayOptions } from './server.js';
+export { createGatewayApp, type GatewayApp, type GatewayAppOptions, type NodeBindings } from './app.js';
+export { RouteTable, type Route } from './routes.js';
+export { GatewayMetrics } from './metrics.js';
+export { GatewayTracing } from './tracing.js';
+export { toGatewayError, GatewayRequestError, type GatewayError, type OpenAIErrorObject } from './openai-errors.js';
+export { parseChatRequest, parseEmbeddingsRequest, type ParsedChatRequest, type ParsedEmbeddingsRequest } from './openai-request.js';
+export { enableOtlpExport, type OtlpTracing } from './otlp.js';

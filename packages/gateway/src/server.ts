@@ -1,0 +1,132 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { ServingConfig } from '@llm-lab/core';
+import type { Tracer } from '@opentelemetry/api';
+import type { Lab } from '@llm-lab/lab';
+import { createGatewayApp } from './app.js';
+import type { GatewayHooks } from './hooks.js';
+import { GatewayMetrics } from './metrics.js';
+import { enableOtlpExport, type OtlpTracing } from './otlp.js';
+import { RouteTable } from './routes.js';
+import { GatewayTracing } from './tracing.js';
+
+export interface StartGatewayOptions {
+  /** The lab whose provider manager serves every call (its one, long-lived manager). The gateway does not close it. */
+  lab: Lab;
+  /** The config: a file path (relative to the lab's folder), an object, or a parsed serving config. */
+  config: string | ServingConfig | Record<string, unknown>;
+  /** Default 4000; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  hooks?: GatewayHooks;
+  /** Prometheus `/metrics`: on by default; `false` turns it off, or pass your own. */
+  metrics?: boolean | GatewayMetrics;
+  /**
+   * OpenTelemetry spans (`chat {model}`) through `@opentelemetry/api`: off by default. `true`:
+   * exported over OTLP/HTTP when `otlpEndpoint` or `OTEL_EXPORTER_OTLP_ENDPOINT` /
+   * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set, else given to the tracer provider the process
+   * registered. Or pass a tracer of your own.
+   */
+  tracing?: boolean | Tracer;
+  /** The OTLP/HTTP traces endpoint (`http://collector:4318/v1/traces`), with `tracing: true`. */
+  otlpEndpoint?: string;
+  /** On close, how long in-flight calls (streams) get to finish before their connections are cut. Default 10 s. */
+  shutdownTimeoutMs?: number;
+  /** Largest request body, bytes. Default 16 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  /** `http://host:port`, the base URL without `/v1`. */
+  readonly url: string;
+  readonly port: number;
+  readonly routes: RouteTable;
+  readonly metrics: GatewayMetrics | undefined;
+  /** Calls being answered now. */
+  inFlight(): number;
+  /**
+   * Graceful shutdown: stops accepting (new connections, and new calls on open ones get 503),
+   * lets in-flight calls finish for up to `shutdownTimeoutMs`, cuts what is left, then awaits the
+   * hooks' `close` (the traffic record's flush) and releases the routes' providers.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the gateway: the config's providers become routes managed by the lab's provider manager
+ * (retries, fallbacks, members, rate limits, cache as their entries say), served over HTTP.
+ */
+export async function startGateway(options: StartGatewayOptions): Promise<Gateway> {
+  const served = await options.lab.serveProviders(options.config);
+  const routes = new RouteTable(served);
+  const metrics = options.metrics === false ? undefined : options.metrics instanceof GatewayMetrics ? options.metrics : new GatewayMetrics();
+  const stopObserving = metrics ? options.lab.observe(metrics.managerObserver()) : undefined;
+  let otlp: OtlpTracing | undefined;
+  let tracing: GatewayTracing | undefined;
+  if (options.tracing === true) {
+    const env = process.env;
+    if (options.otlpEndpoint || env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
+      otlp = await enableOtlpExport(options.otlpEndpoint ? { url: options.otlpEndpoint } : {});
+      tracing = new GatewayTracing(otlp.tracer);
+    } else {
+      tracing = new GatewayTracing();
+    }
+  } else if (options.tracing) {
+    tracing = new GatewayTracing(options.tracing);
+  }
+  const gateway = createGatewayApp({
+    routes,
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+    ...(metrics ? { metrics } : {}),
+    ...(tracing ? { tracing } : {}),
+    ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+  });
+  const host = options.host ?? '127.0.0.1';
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const started = serve({ fetch: gateway.app.fetch, port: options.port ?? 4000, hostname: host }, () => resolve(started as Server)) as Server;
+      started.once('error', reject);
+    });
+  } catch (error) {
+    stopObserving?.();
+    await otlp?.shutdown();
+    await served.group.close();
+    throw error;
+  }
+  // Streams can last minutes: no socket timeout of Node's own cuts them.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+
+  const close = async () => {
+    gateway.setAccepting(false);
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, options.shutdownTimeoutMs ?? 10_000);
+    });
+    await Promise.race([gateway.idle(), deadline]);
+    clearTimeout(timer);
+    server.closeAllConnections();
+    await stopped;
+    stopObserving?.();
+    await options.hooks?.close?.();
+    await otlp?.shutdown();
+    await served.group.close();
+  };
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    routes,
+    metrics,
+    inFlight: () => gateway.services.inFlight.count,
+    close: () => (closing ??= close()),
+  };
+}
