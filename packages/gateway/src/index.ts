@@ -12,3 +12,6 @@ export type {
   GatewayHooks,
   TrafficRecord,
 } from './hooks.js';
+export { createAccessHooks, type AccessHooks, type AccessHooksOptions, type AccessStats } from './access/access-hooks.js';
+export { generateVirtualKey, hashVirtualKey, parseAuthorization, type NewVirtualKey } from './access/virtual-key.js';
+export { TrafficRecorder, toStoredRequest, type TrafficRecorderOptions, type TrafficStats } from './traffic/traffic-recorder.js';
