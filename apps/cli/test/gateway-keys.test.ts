@@ -56,14 +56,14 @@ for (const backend of backends) {
       // Standard output is the key alone, for `KEY=$(llm-lab gateway keys create ...)`.
       expect(created.stdout).toMatch(/^llk_[A-Za-z0-9_-]{43}\n$/);
       key = created.stdout.trim();
+      storage = await backend.open();
+      gateway = createAccessHooks({ storage, keyTtlMs: 0, spendFlushMs: 0, traffic: { flushMs: 0 }, log: () => undefined });
     }, TIMEOUT_MS);
 
     it('made a key that a gateway accepts for its models only, and lists it without the key or its hash', async () => {
-      storage = await backend.open();
-      gateway = createAccessHooks({ storage, keyTtlMs: 0, spendFlushMs: 0, traffic: { flushMs: 0 }, log: () => undefined });
-      const ok = await gateway.authenticate({ authorization: `Bearer ${key}`, model: 'fast', endpoint: 'chat.completions' });
+      const ok = await (gateway as AccessHooks).authenticate({ authorization: `Bearer ${key}`, model: 'fast', endpoint: 'chat.completions' });
       expect(ok).toMatchObject({ ok: true, keyName: 'app1' });
-      expect(await gateway.authenticate({ authorization: `Bearer ${key}`, model: 'other', endpoint: 'chat.completions' })).toMatchObject({ status: 403 });
+      expect(await (gateway as AccessHooks).authenticate({ authorization: `Bearer ${key}`, model: 'other', endpoint: 'chat.completions' })).toMatchObject({ status: 403 });
 
       const listed = await cli('keys', 'list', '--json');
       expect(listed.code).toBe(0);
