@@ -188,8 +188,24 @@ program
     exitWith(import('./commands/chat.js').then((m) => m.chatCommand(provider, message, flags))),
   );
 
+/** `gateway` has subcommands too (keys, traffic): register them on this command. */
+export const gateway = storageOptions(
+  program
+    .command('gateway')
+    .description('serve a config\'s providers as an OpenAI-compatible API (chat completions, embeddings, models)')
+    .argument('[config]', 'the config file whose providers: entries are the models served (default llm-lab.yaml)')
+    .option('-p, --port <port>', 'port to listen on (0: any free port)', (value: string) => {
+      const number = Number(value);
+      if (!Number.isInteger(number) || number < 0 || number > 65535) throw new InvalidArgumentError('--port must be a whole number from 0 to 65535.');
+      return number;
+    }, 4000)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--shutdown-timeout <ms>', 'on SIGTERM, how long in-flight calls get to finish', positiveInteger('--shutdown-timeout'))
+    .option('--no-metrics', 'do not serve Prometheus /metrics')
+    .option('--tracing', 'make OpenTelemetry spans (exported when OTEL_EXPORTER_OTLP_ENDPOINT is set)'),
+).action((config: string | undefined, flags) => exitWith(import('./commands/gateway.js').then((m) => m.gatewayCommand(config, flags))));
+
 // `gateway keys` and `gateway traffic`: virtual keys and the traffic record (commands/gateway-keys.ts).
-const gateway = program.commands.find((command) => command.name() === 'gateway') ?? program.command('gateway').description('the OpenAI-compatible gateway');
 const gatewayKeys = gateway.command('keys').description("the gateway's virtual keys: create, list, revoke");
 const nonNegativeUsd = (value: string) => {
   const number = Number(value);

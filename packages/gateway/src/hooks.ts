@@ -39,6 +39,8 @@ export interface TrafficRecord {
   route: string;
   /** `<provider>:<model>` that answered; absent when no provider answered. */
   provider?: string;
+  /** The model the vendor reported having used (may be a dated snapshot). */
+  model?: string;
   /** The provider entry / load-balanced member / fallback that answered (`answeredBy`). */
   answeredBy?: string;
   /** HTTP status sent to the client (200 for a stream that later failed in band: see `errorClass`). */

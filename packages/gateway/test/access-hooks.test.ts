@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Storage } from '@llm-lab/storage';
 import { createAccessHooks, generateVirtualKey, type AccessHooks, type AccessHooksOptions } from '../src/index.js';
 import type { AuthenticateResult, TrafficRecord } from '../src/hooks.js';
-import { backends, fakeClock, REDIS_URL, redisPrefix, STORAGE_TIMEOUT_MS } from './helpers.js';
+import { backends, fakeClock, REDIS_URL, redisPrefix, STORAGE_TIMEOUT_MS } from './storage-helpers.js';
 
 let counter = 0;
 async function newKey(storage: Storage, limits: { budgetUsd?: number; rpm?: number; models?: string[] } = {}) {

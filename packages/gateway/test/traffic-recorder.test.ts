@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Storage } from '@llm-lab/storage';
 import { createAccessHooks, generateVirtualKey, type AccessHooks, type AccessHooksOptions } from '../src/index.js';
 import type { TrafficRecord } from '../src/hooks.js';
-import { backends, STORAGE_TIMEOUT_MS } from './helpers.js';
+import { backends, STORAGE_TIMEOUT_MS } from './storage-helpers.js';
 
 /** The real storage, with a switch that makes its writes fail (or wait) as a database outage would. */
 function flakyStorage(storage: Storage) {

@@ -29,3 +29,5 @@ export {
   type SuiteRunConfig,
 } from '@llm-lab/evaluation';
 export { configJsonSchema, descriptionsFromConfigDocs, CONFIG_SCHEMA_URL } from './config-json-schema.js';
+export type { ServedProviders } from './serve-providers.js';
+export type { ServingConfig } from '@llm-lab/core';

@@ -2,7 +2,10 @@ import { resolve } from 'node:path';
 import {
   ConfigError,
   loadConfig,
+  loadServingConfig,
   parseConfig,
+  parseServingConfig,
+  type ServingConfig,
   registerSecretsIn,
   type LoadedConfig,
   type Logger,
@@ -39,6 +42,7 @@ import {
 } from './run-orchestrator.js';
 import type { RunOptions } from './run-options.js';
 import { withShownStatus, type RunView } from './run-status.js';
+import { serveProviders, type ServedProviders } from './serve-providers.js';
 
 export type { RunOptions } from './run-options.js';
 export type { RunReport, SliceOptions } from './run-orchestrator.js';
@@ -161,6 +165,22 @@ export class Lab {
     return recordStoredRun(this.host, await this.loadConfig(source), runId);
   }
 
+  /**
+   * The providers of a serving config (a gateway's: a file path, an object, or one already
+   * parsed), made and managed as one group of this lab's manager, for a server that answers with
+   * them until it closes the group. See {@link ServedProviders}.
+   */
+  async serveProviders(source: string | ServingConfig | Record<string, unknown>): Promise<ServedProviders> {
+    const cwd = this.options.cwd ?? process.cwd();
+    const config =
+      typeof source === 'string'
+        ? await loadServingConfig(resolve(cwd, source))
+        : isServingConfig(source)
+          ? source
+          : parseServingConfig(source, { baseDir: cwd });
+    return serveProviders({ registry: this.registry, manager: this.manager, cwd, ...(this.options.logger ? { logger: this.options.logger } : {}) }, config);
+  }
+
   /** Provider families known to this lab: the built-ins, plus the plugins a config lists. */
   async listProviders(source?: ConfigSource): Promise<RegisteredProvider[]> {
     if (source !== undefined) {
@@ -267,6 +287,10 @@ export interface RunResultCounts {
 /** Creates a {@link Lab}. */
 export function createLab(options: LabOptions = {}): Lab {
   return new Lab(options);
+}
+
+function isServingConfig(source: object): source is ServingConfig {
+  return 'baseDir' in source && Array.isArray((source as ServingConfig).providers) && Array.isArray((source as ServingConfig).plugins);
 }
 
 /** `run` with its configs redacted: a run stored before URL passwords were redacted shows none either. */

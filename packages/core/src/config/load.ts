@@ -155,6 +155,52 @@ export async function loadProviderEntries(path: string, options: { env?: NodeJS.
 }
 
 /**
+ * What a server in front of the providers (the gateway) takes from a config: its providers with
+ * their policies, plugins, the response cache, single flight and default sampling settings.
+ */
+export interface ServingConfig {
+  providers: LabConfig['providers'];
+  plugins: LabConfig['plugins'];
+  cache?: LabConfig['cache'];
+  singleFlight?: boolean;
+  defaults: LabConfig['defaults'];
+  /** Absolute path of the file, when read from one. */
+  file?: string;
+  /** Relative paths (plugins, a disk cache's `dir`) are resolved against it. */
+  baseDir: string;
+}
+
+const SERVING_KEYS = ['providers', 'plugins', 'cache', 'singleFlight', 'defaults'] as const;
+const servingConfigSchema = labConfigSchema.pick({ providers: true, plugins: true, cache: true, singleFlight: true, defaults: true });
+
+/**
+ * Validates the serving keys of a config (see {@link ServingConfig}); its other keys (a run's
+ * dataset, evaluators) are neither required nor checked, so one file can serve both.
+ */
+export function parseServingConfig(input: unknown, options: ParseOptions = {}): ServingConfig {
+  const picked =
+    input !== null && typeof input === 'object' && !Array.isArray(input)
+      ? Object.fromEntries(Object.entries(input).filter(([key]) => (SERVING_KEYS as readonly string[]).includes(key)))
+      : input;
+  const parsed = validate(servingConfigSchema, picked, options);
+  return {
+    providers: parsed.providers,
+    plugins: parsed.plugins,
+    defaults: parsed.defaults,
+    ...(parsed.cache !== undefined ? { cache: parsed.cache } : {}),
+    ...(parsed.singleFlight !== undefined ? { singleFlight: parsed.singleFlight } : {}),
+    ...(options.file ? { file: options.file } : {}),
+    baseDir: options.baseDir ?? (options.file ? dirname(options.file) : process.cwd()),
+  };
+}
+
+/** Reads a config file (YAML or JSON) for its serving keys; errors name the file and the path. */
+export async function loadServingConfig(path: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<ServingConfig> {
+  const file = resolve(path);
+  return parseServingConfig(await readConfigFile(file), { file, ...(options.env ? { env: options.env } : {}) });
+}
+
+/**
  * How far YAML aliases may expand (yaml's `maxAliasCount`: alias uses weighted by the aliases
  * inside what they copy). A config reusing a settings block a few times is far below it; a
  * document of nested aliases that would grow exponentially (a "billion laughs") is refused.

@@ -72,11 +72,11 @@ export interface AccessHooks extends GatewayHooks {
 /** Refusals by `authenticate`: no call was made, so no reservation to release. */
 const REFUSED = new Set(['unauthorized', 'forbidden', 'limited']);
 
-/** Dollars with 2 decimals, or as many as it takes (up to 6) to show a smaller amount. */
-function usd(amount: number): string {
-  const fixed = amount.toFixed(6).replace(/0+$/, '');
-  const decimals = Math.max(2, fixed.length - fixed.indexOf('.') - 1);
-  return `$${amount.toFixed(decimals)}`;
+/** Dollars with 2 decimals, or as many as it takes (up to 9) to show three digits of a smaller amount. */
+export function formatUsd(amount: number): string {
+  if (!(amount > 0)) return `$${amount.toFixed(2)}`;
+  const decimals = Math.max(2, Math.min(9, Math.ceil(-Math.log10(amount)) + 2));
+  return `$${amount.toFixed(decimals).replace(/(\.\d\d\d*?)0+$/, '$1')}`;
 }
 
 export function createAccessHooks(options: AccessHooksOptions): AccessHooks {
@@ -172,7 +172,7 @@ export function createAccessHooks(options: AccessHooksOptions): AccessHooks {
         status: 429,
         code: 'budget_exceeded',
         message:
-          `Budget exceeded for key "${key.name}": it has spent ${usd(fromNano(admission.spentNano))} of its ${usd(budget)} budget` +
+          `Budget exceeded for key "${key.name}": it has spent ${formatUsd(fromNano(admission.spentNano))} of its ${formatUsd(budget)} budget` +
           (reserveNano > 0 && admission.spentNano < toNano(budget) ? ` (with the calls in flight, the next one would pass it)` : '') +
           `. Ask for a key with a larger budget.`,
         ...who,
@@ -215,7 +215,7 @@ export function createAccessHooks(options: AccessHooksOptions): AccessHooks {
       await Promise.all([spend.close(), recorder.close()]);
       await limiter.close();
       const unwritten = spend.unwritten();
-      if (unwritten > 0) log(`gateway keys: ${usd(fromNano(unwritten))} of spend could not be written to storage`);
+      if (unwritten > 0) log(`gateway keys: ${formatUsd(fromNano(unwritten))} of spend could not be written to storage`);
     },
   };
 }

@@ -1,0 +1,120 @@
+import { ProviderError, type EmbeddingProvider, type LanguageModelProvider, type SamplingConfig } from '@llm-lab/core';
+import type { ServedProviders } from '@llm-lab/lab';
+import { GatewayRequestError } from './openai-errors.js';
+
+/** One name a client can put in `model`: a `providers:` entry of the gateway's config, managed. */
+export interface Route {
+  /** The name: the entry's `label`, else its id. */
+  name: string;
+  /** The entry's provider id, `<provider>:<model>`. */
+  id: string;
+  provider: LanguageModelProvider;
+  /** The config's `defaults:` under the entry's `settings:`: filled in where a request leaves a setting out. */
+  defaults: SamplingConfig | undefined;
+  /** The entry's `config:` block, for making its embedding model. */
+  config: Record<string, unknown>;
+  /** `source` of the manager's events for calls of this route. */
+  source: string;
+  /** Who may answer for the route (its own members; other names are fallbacks). */
+  members: readonly string[];
+  /** A fallback's member names, to the fallback (a route's name) they belong to. */
+  fallbackOf: Map<string, string>;
+}
+
+/** Provider families whose embedding models the gateway can make from an entry's `config:`. */
+const EMBEDDING_FAMILIES = new Set(['openai']);
+
+/**
+ * The gateway's routes, from the config it serves. A request's `model` is looked up by entry
+ * label first, then by provider id (`openai:gpt-4o-mini`, when no label hides it).
+ */
+export class RouteTable {
+  readonly routes: readonly Route[];
+  private readonly byName = new Map<string, Route>();
+  private readonly embedders = new Map<string, Promise<EmbeddingProvider>>();
+  /** The body of `GET /v1/models`, made once. */
+  readonly modelsBody: string;
+
+  constructor(served: ServedProviders) {
+    const entries = served.config.providers;
+    const defaults = served.config.defaults;
+    this.routes = served.providers.map((resolved, index) => {
+      const entry = entries[index]!;
+      const id = typeof entry === 'string' ? entry : entry.id;
+      const merged = { ...defaults, ...resolved.settings };
+      return {
+        name: resolved.label,
+        id,
+        provider: resolved.provider,
+        defaults: Object.keys(merged).length > 0 ? merged : undefined,
+        config: typeof entry === 'string' ? {} : entry.config,
+        source: `gateway:${resolved.label}`,
+        members: resolved.answerers ?? [resolved.label],
+        fallbackOf: new Map<string, string>(),
+      };
+    });
+    for (const route of this.routes) this.byName.set(route.name, route);
+    entries.forEach((entry, index) => {
+      if (typeof entry === 'string') return;
+      const route = this.routes[index]!;
+      for (const fallback of (entry as { fallbacks?: string[] }).fallbacks ?? []) {
+        const target = this.byName.get(fallback) ?? this.routes.find((each) => each.id === fallback);
+        for (const member of target?.members ?? [fallback]) if (!route.fallbackOf.has(member)) route.fallbackOf.set(member, fallback);
+      }
+    });
+    for (const route of this.routes) if (!this.byName.has(route.id)) this.byName.set(route.id, route);
+    this.modelsBody = JSON.stringify({
+      object: 'list',
+      data: this.routes.map((route) => ({ id: route.name, object: 'model', created: 0, owned_by: route.id.slice(0, route.id.indexOf(':')) })),
+    });
+  }
+
+  /** The fallback (a route's name) that gave an answer, when not the route's own members. */
+  static fallbackOf(route: Route, answeredBy: string | undefined): string | undefined {
+    if (answeredBy === undefined || route.members.includes(answeredBy)) return undefined;
+    return route.fallbackOf.get(answeredBy) ?? answeredBy;
+  }
+
+  /** The route named `model`; a 404 in OpenAI's shape listing the names otherwise. */
+  get(model: string): Route {
+    const route = this.byName.get(model);
+    if (route) return route;
+    throw new GatewayRequestError({
+      status: 404,
+      message: `The model '${model}' does not exist on this gateway. Use one of: ${this.routes.map((each) => each.name).join(', ')} (GET /v1/models lists them).`,
+      param: 'model',
+      code: 'model_not_found',
+      errorClass: 'unknown-model',
+    });
+  }
+
+  /**
+   * The embedding model of a route, made once from its entry's `config:` (OpenAI-family entries:
+   * `openai:text-embedding-3-small` with the same `baseURL`/`apiKey` settings as a chat model).
+   * Embeddings are not a managed call (the provider manager runs chat calls only): no retries,
+   * fallbacks or cache.
+   */
+  embedder(route: Route): Promise<EmbeddingProvider> {
+    let embedder = this.embedders.get(route.name);
+    if (!embedder) {
+      const family = route.id.slice(0, route.id.indexOf(':'));
+      if (!EMBEDDING_FAMILIES.has(family)) {
+        throw new GatewayRequestError({
+          message: `The model '${route.name}' (${route.id}) has no embeddings endpoint on this gateway: embeddings are served for openai:<model> entries.`,
+          param: 'model',
+          code: 'model_not_supported',
+        });
+      }
+      const model = route.id.slice(family.length + 1);
+      embedder = import('@llm-lab/provider-openai').then(({ createOpenAI }) => createOpenAI(route.config as never, { providerId: route.id }).embedding(model));
+      embedder.catch(() => this.embedders.delete(route.name));
+      this.embedders.set(route.name, embedder);
+    }
+    return embedder;
+  }
+}
+
+/** A provider error for a call the gateway gave up on because the client went away. */
+export function clientClosedError(route: Route): ProviderError {
+  return new ProviderError({ kind: 'cancelled', providerId: route.id, message: 'the client closed the connection before the answer was complete.' });
+}

@@ -1,0 +1,111 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { ServingConfig } from '@llm-lab/core';
+import type { Lab } from '@llm-lab/lab';
+import { createGatewayApp } from './app.js';
+import type { GatewayHooks } from './hooks.js';
+import { GatewayMetrics } from './metrics.js';
+import { RouteTable } from './routes.js';
+import { GatewayTracing } from './tracing.js';
+
+export interface StartGatewayOptions {
+  /** The lab whose provider manager serves every call (its one, long-lived manager). The gateway does not close it. */
+  lab: Lab;
+  /** The config: a file path (relative to the lab's folder), an object, or a parsed serving config. */
+  config: string | ServingConfig | Record<string, unknown>;
+  /** Default 4000; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  hooks?: GatewayHooks;
+  /** Prometheus `/metrics`: on by default; `false` turns it off, or pass your own. */
+  metrics?: boolean | GatewayMetrics;
+  /**
+   * OpenTelemetry spans (`chat {model}`) through `@opentelemetry/api`: off by default. They go to
+   * whatever tracer provider the process registered (see `enableOtlpExport`).
+   */
+  tracing?: boolean;
+  /** On close, how long in-flight calls (streams) get to finish before their connections are cut. Default 10 s. */
+  shutdownTimeoutMs?: number;
+  /** Largest request body, bytes. Default 16 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  /** `http://host:port`, the base URL without `/v1`. */
+  readonly url: string;
+  readonly port: number;
+  readonly routes: RouteTable;
+  readonly metrics: GatewayMetrics | undefined;
+  /** Calls being answered now. */
+  inFlight(): number;
+  /**
+   * Graceful shutdown: stops accepting (new connections, and new calls on open ones get 503),
+   * lets in-flight calls finish for up to `shutdownTimeoutMs`, cuts what is left, then awaits the
+   * hooks' `close` (the traffic record's flush) and releases the routes' providers.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the gateway: the config's providers become routes managed by the lab's provider manager
+ * (retries, fallbacks, members, rate limits, cache as their entries say), served over HTTP.
+ */
+export async function startGateway(options: StartGatewayOptions): Promise<Gateway> {
+  const served = await options.lab.serveProviders(options.config);
+  const routes = new RouteTable(served);
+  const metrics = options.metrics === false ? undefined : options.metrics instanceof GatewayMetrics ? options.metrics : new GatewayMetrics();
+  const stopObserving = metrics ? options.lab.observe(metrics.managerObserver()) : undefined;
+  const gateway = createGatewayApp({
+    routes,
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+    ...(metrics ? { metrics } : {}),
+    ...(options.tracing ? { tracing: new GatewayTracing() } : {}),
+    ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+  });
+  const host = options.host ?? '127.0.0.1';
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const started = serve({ fetch: gateway.app.fetch, port: options.port ?? 4000, hostname: host }, () => resolve(started as Server)) as Server;
+      started.once('error', reject);
+    });
+  } catch (error) {
+    stopObserving?.();
+    await served.group.close();
+    throw error;
+  }
+  // Streams can last minutes: no socket timeout of Node's own cuts them.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+
+  const close = async () => {
+    gateway.setAccepting(false);
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, options.shutdownTimeoutMs ?? 10_000);
+    });
+    await Promise.race([gateway.idle(), deadline]);
+    clearTimeout(timer);
+    server.closeAllConnections();
+    await stopped;
+    stopObserving?.();
+    await options.hooks?.close?.();
+    await served.group.close();
+  };
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    routes,
+    metrics,
+    inFlight: () => gateway.services.inFlight.count,
+    close: () => (closing ??= close()),
+  };
+}
