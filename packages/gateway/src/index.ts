@@ -22,3 +22,4 @@ export { parseChatRequest, parseEmbeddingsRequest, type ParsedChatRequest, type 
 export { createAccessHooks, type AccessHooks, type AccessHooksOptions, type AccessStats } from './access/access-hooks.js';
 export { generateVirtualKey, hashVirtualKey, parseAuthorization, type NewVirtualKey } from './access/virtual-key.js';
 export { TrafficRecorder, toStoredRequest, type TrafficRecorderOptions, type TrafficStats } from './traffic/traffic-recorder.js';
+export { registerAccessMetrics } from './access/access-metrics.js';

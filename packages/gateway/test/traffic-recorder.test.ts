@@ -5,8 +5,9 @@
  * written lands in the real database.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Registry } from 'prom-client';
 import type { Storage } from '@llm-lab/storage';
-import { createAccessHooks, generateVirtualKey, type AccessHooks, type AccessHooksOptions } from '../src/index.js';
+import { createAccessHooks, generateVirtualKey, registerAccessMetrics, type AccessHooks, type AccessHooksOptions } from '../src/index.js';
 import type { TrafficRecord } from '../src/hooks.js';
 import { backends, STORAGE_TIMEOUT_MS } from './storage-helpers.js';
 
@@ -149,6 +150,9 @@ for (const backend of backends()) {
       const flaky = flakyStorage(storage);
       const logs: string[] = [];
       const gateway = hooks(flaky.storage, { traffic: { batchSize: 20, maxBuffered: 100 } }, logs);
+      const registry = new Registry();
+      registerAccessMetrics(registry, gateway);
+      const scrape = async () => Object.fromEntries((await registry.getMetricsAsJSON()).map((metric) => [metric.name, metric.values[0]?.value]));
       const route = `outage-${backend.name}`;
       expect((await gateway.authenticate({ authorization: `Bearer ${made.key}`, model: 'fast', endpoint: 'chat.completions' })).ok).toBe(true);
 
@@ -162,6 +166,12 @@ for (const backend of backends()) {
       expect(gateway.stats().traffic).toMatchObject({ stored: 0, buffered: 100, dropped: 50 });
       expect(gateway.stats().traffic.failedWrites).toBeGreaterThan(0);
       expect(gateway.stats().spendWriteFailures).toBe(1);
+      expect(await scrape()).toMatchObject({
+        llm_lab_gateway_traffic_records_stored_total: 0,
+        llm_lab_gateway_traffic_records_buffered: 100,
+        llm_lab_gateway_traffic_records_dropped_total: 50,
+        llm_lab_gateway_spend_write_failures_total: 1,
+      });
       expect(logs).toEqual(
         expect.arrayContaining([
           expect.stringMatching(/^gateway traffic record: storing 20 records failed \(connect ECONNREFUSED.*keeping up to 100 records/),
@@ -173,6 +183,8 @@ for (const backend of backends()) {
       flaky.state.down = false;
       await gateway.flush();
       expect(gateway.stats().traffic).toMatchObject({ stored: 100, buffered: 0, dropped: 50 });
+      expect(await scrape()).toMatchObject({ llm_lab_gateway_traffic_records_stored_total: 100, llm_lab_gateway_traffic_records_buffered: 0, llm_lab_gateway_traffic_records_dropped_total: 50 });
+      expect(await registry.metrics()).toContain('llm_lab_gateway_traffic_records_dropped_total 50');
       expect(logs).toEqual(expect.arrayContaining([expect.stringMatching(/writing again; .* 50 dropped meanwhile/)]));
       expect(await storedFor(route)).toHaveLength(100);
       // Spend is kept through the outage and written once: every call's cost, the dropped records' too.
