@@ -97,6 +97,33 @@ for (const backend of backends()) {
         expect(gateway.stats().keyReads).toBe(2);
       });
 
+      it('serves from the last read while a fresh read hangs, and picks up the read when it lands', async () => {
+        const clock = fakeClock();
+        const gate: { hang?: Promise<void> } = {};
+        let release!: () => void;
+        const slow = {
+          ...storage,
+          listKeys: async (options?: { includeRevoked?: boolean }) => {
+            await gate.hang;
+            return storage.listKeys(options);
+          },
+          addKeySpend: (spend: Parameters<Storage['addKeySpend']>[0]) => storage.addKeySpend(spend),
+          insertRequests: (requests: Parameters<Storage['insertRequests']>[0]) => storage.insertRequests(requests),
+        };
+        const gateway = hooks({ storage: slow, now: clock.now, keyTtlMs: 5_000, keyStaleWaitMs: 20 });
+        const key = await newKey(storage);
+        const request = { authorization: key.bearer, model: 'fast', endpoint: 'chat.completions' as const };
+        expect((await gateway.authenticate(request)).ok).toBe(true);
+        gate.hang = new Promise((resolve) => (release = resolve));
+        await storage.revokeKey(key.id);
+        clock.advance(5_000);
+        // The read hangs: the call is answered from the last one instead of waiting on storage.
+        expect((await gateway.authenticate(request)).ok).toBe(true);
+        release();
+        // The read in flight lands (this call waits for it, or finds it done): the revocation is seen.
+        expect(await gateway.authenticate(request)).toMatchObject({ status: 401 });
+      });
+
       it('finds a key made after the last read at once, while unknown keys cost at most one read per second', async () => {
         const clock = fakeClock();
         const gateway = hooks({ now: clock.now, keyTtlMs: 60_000, keyMissRefreshMs: 1_000 });

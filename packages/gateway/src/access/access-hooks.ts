@@ -26,6 +26,8 @@ export interface AccessHooksOptions {
   keyTtlMs?: number;
   /** Least time between two key-table reads caused by unknown keys (default 1,000 ms). */
   keyMissRefreshMs?: number;
+  /** Longest a call waits for a key-table read once the last is stale; then the last serves (default 1,000 ms). */
+  keyStaleWaitMs?: number;
   /**
    * US dollars reserved from a key's budget while each of its calls is in flight (default 0).
    * With a reservation, N concurrent calls are admitted only while spend + N × reservation fits
@@ -91,6 +93,7 @@ export function createAccessHooks(options: AccessHooksOptions): AccessHooks {
     store: options.storage,
     ttlMs: options.keyTtlMs ?? 5_000,
     missRefreshMs: options.keyMissRefreshMs ?? 1_000,
+    ...(options.keyStaleWaitMs !== undefined ? { staleWaitMs: options.keyStaleWaitMs } : {}),
     now,
     serial: (work) => spend.serial(work),
     mark: () => spend.mark(),

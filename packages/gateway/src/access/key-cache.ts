@@ -16,6 +16,12 @@ export interface KeyCacheOptions {
   ttlMs?: number;
   /** Least time between two reads made because of an unknown key or a failed read (default 1,000 ms). */
   missRefreshMs?: number;
+  /**
+   * Longest a call waits for a fresh read when the snapshot is stale (default 1,000 ms, real
+   * time): a slow or hanging storage then delays calls this much at most, and the last snapshot
+   * serves while the read goes on.
+   */
+  staleWaitMs?: number;
   now?: () => number;
   /** Runs each read; the access hooks pass a queue shared with the spend writes (see spend-writer.ts). */
   serial?: <T>(work: () => Promise<T>) => Promise<T>;
@@ -83,7 +89,17 @@ export class KeyCache {
     if (this.now() - snapshot.readAt < this.ttlMs) return snapshot;
     // Stale: read again, unless a read failed a moment ago (storage down): then the last one serves.
     if (this.failedAt !== undefined && this.now() - this.failedAt < this.missRefreshMs) return snapshot;
-    return this.refresh();
+    const reading = this.refresh();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<KeySnapshot>((resolve) => {
+      timer = setTimeout(() => resolve(snapshot), this.options.staleWaitMs ?? 1_000);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([reading, waited]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Reads the key table now (one read in flight at a time, shared by its callers). */
