@@ -230,6 +230,42 @@ export const gateway = storageOptions(
     .option('--otlp-endpoint <url>', 'OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (implies --tracing)'),
 ).action((config: string | undefined, flags) => exitWith(import('./commands/gateway.js').then((m) => m.gatewayCommand(config, flags))));
 
+// `gateway keys` and `gateway traffic`: virtual keys and the traffic record (commands/gateway-keys.ts).
+const gatewayKeys = gateway.command('keys').description("the gateway's virtual keys: create, list, revoke");
+const nonNegativeUsd = (value: string) => {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0) throw new InvalidArgumentError('--budget-usd must be a number of US dollars, 0 or more.');
+  return number;
+};
+const modelList = (value: string) => {
+  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  if (names.length === 0) throw new InvalidArgumentError('--models must name at least one model or route, separated by commas.');
+  return names;
+};
+storageOptions(
+  gatewayKeys
+    .command('create')
+    .description('make a key (printed once; only its hash is stored)')
+    .requiredOption('--name <name>', 'who the key is for (unique among live keys)')
+    .option('--budget-usd <usd>', 'stop the key once it has spent this much', nonNegativeUsd)
+    .option('--rpm <n>', 'requests per minute the key may make', positiveInteger('--rpm'))
+    .option('--models <a,b>', 'the only models (routes) the key may use', modelList)
+    .option('--json', 'print the key and its settings as JSON'),
+).action((flags) => exitWith(import('./commands/gateway-keys.js').then((m) => m.keysCreateCommand(flags))));
+storageOptions(
+  gatewayKeys.command('list').description('live keys, their limits and spend').option('--all', 'revoked keys too').option('--json', 'print JSON'),
+).action((flags) => exitWith(import('./commands/gateway-keys.js').then((m) => m.keysListCommand(flags))));
+storageOptions(
+  gatewayKeys.command('revoke').description('stop a key working (running gateways refuse it within seconds)').argument('<key>', "the key's id, name or prefix"),
+).action((key: string, flags) => exitWith(import('./commands/gateway-keys.js').then((m) => m.keysRevokeCommand(key, flags))));
+storageOptions(
+  gateway
+    .command('traffic')
+    .description("the gateway's calls per route, provider and key: counts, errors, latency, tokens, cost")
+    .option('--since <when>', 'only calls since a duration ago (30m, 1h, 7d) or a date (2026-12-01)')
+    .option('--json', 'print JSON'),
+).action((flags) => exitWith(import('./commands/gateway-keys.js').then((m) => m.trafficCommand(flags))));
+
 const models = program.command('models').description('local GGUF models for gguf:<name> providers');
 models
   .command('pull')

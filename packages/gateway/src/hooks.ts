@@ -23,7 +23,10 @@ export type GatewayEndpoint = 'chat.completions' | 'embeddings';
  */
 export type GatewayErrorClass = string;
 
-/** One call through the gateway, as the traffic record stores it. Bodies are never included. */
+/**
+ * One call through the gateway, as the traffic record stores it. Bodies are included only for a
+ * route whose `keepBodies` hook says so.
+ */
 export interface TrafficRecord {
   /** When the request arrived, epoch milliseconds. */
   time: number;
@@ -61,6 +64,10 @@ export interface TrafficRecord {
   /** Upstream calls made (1 = no retry, 0 = served from cache). */
   attempts?: number;
   stream: boolean;
+  /** The request's JSON body, only when `keepBodies(route)` is true. */
+  requestBody?: unknown;
+  /** The response's JSON body (for a stream: the assembled completion), only when `keepBodies(route)` is true. */
+  responseBody?: unknown;
 }
 
 /** What `authenticate` is given. */
@@ -99,5 +106,7 @@ export type AuthenticateResult = AuthenticateOk | AuthenticateRefused;
 export interface GatewayHooks {
   authenticate?(request: AuthenticateRequest): Promise<AuthenticateResult>;
   onCallEnd?(record: TrafficRecord): void;
+  /** Whether the traffic record keeps the bodies of this route's calls (default: no). Asked once per call, before it starts. */
+  keepBodies?(route: string): boolean;
   close?(): Promise<void>;
 }

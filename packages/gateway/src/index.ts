@@ -20,3 +20,7 @@ export { GatewayTracing } from './tracing.js';
 export { toGatewayError, GatewayRequestError, type GatewayError, type OpenAIErrorObject } from './openai-errors.js';
 export { parseChatRequest, parseEmbeddingsRequest, type ParsedChatRequest, type ParsedEmbeddingsRequest } from './openai-request.js';
 export { enableOtlpExport, type OtlpTracing } from './otlp.js';
+export { createAccessHooks, type AccessHooks, type AccessHooksOptions, type AccessStats } from './access/access-hooks.js';
+export { generateVirtualKey, hashVirtualKey, parseAuthorization, type NewVirtualKey } from './access/virtual-key.js';
+export { TrafficRecorder, toStoredRequest, type TrafficRecorderOptions, type TrafficStats } from './traffic/traffic-recorder.js';
+export { registerAccessMetrics } from './access/access-metrics.js';

@@ -3,12 +3,18 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { createLocalRunHolds, type HoldOptions, type RunHold, type RunHolds } from './run-holds.js';
 import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js';
 import { generateRunId } from './run-id.js';
+import { addKeySpend, createKey, listKeys, revokeKey, summariseRequests } from './gateway-store.js';
 import { meanScore, planRequestQuery, planResultQuery, resultConditions } from './result-query.js';
 import { requests, results, runs, type schema } from './schema.js';
 import {
   resultKey,
   type CaseRange,
+  type GatewayKeyRecord,
+  type KeySpend,
+  type NewGatewayKey,
   type NewRequest,
+  type RequestSummaryQuery,
+  type RequestSummaryRow,
   type RequestPage,
   type RequestQuery,
   type ResultAggregates,
@@ -395,7 +401,7 @@ export class DrizzleStorage implements Storage {
         at: request.at ?? new Date(),
         source: storableText(request.source),
         route: storableText(request.route ?? null),
-        provider: storableText(request.provider),
+        provider: storableText(request.provider ?? null),
         label: storableText(request.label ?? null),
         model: storableText(request.model ?? null),
         latencyMs: request.latencyMs ?? null,
@@ -409,8 +415,11 @@ export class DrizzleStorage implements Storage {
         errorClass: request.errorClass ?? null,
         status: request.status,
         httpStatus: request.httpStatus ?? null,
+        keyId: request.keyId ?? null,
+        requestBody: storableJson(request.requestBody ?? null),
+        responseBody: storableJson(request.responseBody ?? null),
       }));
-      // 19 parameters a row: chunks stay well under PostgreSQL's 65,535, in one transaction.
+      // 22 parameters a row: chunks stay well under PostgreSQL's 65,535, in one transaction.
       const chunk = 1_000;
       if (rows.length <= chunk) {
         return (await this.database.insert(requests).values(rows).onConflictDoNothing().returning({ id: requests.id })).length;
@@ -440,6 +449,26 @@ export class DrizzleStorage implements Storage {
       const last = page[page.length - 1];
       return { requests: page, nextCursor: more && last ? plan.cursorAfter(last) : null };
     });
+  }
+
+  async summariseRequests(query: RequestSummaryQuery = {}): Promise<RequestSummaryRow[]> {
+    return this.attempt(`summing up requests`, () => summariseRequests(this.database, query));
+  }
+
+  async createKey(key: NewGatewayKey): Promise<GatewayKeyRecord> {
+    return this.attempt(`storing gateway key "${key.name}"`, () => createKey(this.database, key));
+  }
+
+  async listKeys(options: { includeRevoked?: boolean } = {}): Promise<GatewayKeyRecord[]> {
+    return this.attempt(`listing gateway keys`, () => listKeys(this.database, options.includeRevoked ?? false));
+  }
+
+  async revokeKey(idNameOrPrefix: string): Promise<GatewayKeyRecord | undefined> {
+    return this.attempt(`revoking gateway key "${idNameOrPrefix}"`, () => revokeKey(this.database, idNameOrPrefix));
+  }
+
+  async addKeySpend(spend: KeySpend[]): Promise<void> {
+    return this.attempt(`adding the spend of ${spend.length} gateway keys`, () => addKeySpend(this.query, spend));
   }
 
   async completedKeys(runId: string, range?: CaseRange): Promise<Set<string>> {

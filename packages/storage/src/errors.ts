@@ -11,7 +11,9 @@ export type StorageErrorCode =
   | 'run_not_found'
   | 'run_exists'
   | 'run_id_ambiguous'
-  | 'run_in_progress';
+  | 'run_in_progress'
+  | 'key_exists'
+  | 'key_ambiguous';
 
 /**
  * An error the storage layer throws on purpose. It carries the same cross-package marker as

@@ -116,8 +116,8 @@ export const requests = pgTable(
     source: text('source').notNull(),
     /** The gateway route or endpoint that received it, when there was one. */
     route: text('route'),
-    /** The provider's id (`openai:gpt-4o-mini`). */
-    provider: text('provider').notNull(),
+    /** The provider's id (`openai:gpt-4o-mini`); null when no provider was called (a refused call). */
+    provider: text('provider'),
     /** The provider's label, when the config gave one. */
     label: text('label'),
     /** The model the vendor reported having used. */
@@ -137,6 +137,11 @@ export const requests = pgTable(
     status: text('status').$type<RequestStatus>().notNull(),
     /** The HTTP status answered to the caller (gateway), when there was one. */
     httpStatus: integer('http_status'),
+    /** The gateway's virtual key that made the call (`gateway_keys.id`), when there was one. */
+    keyId: text('key_id'),
+    /** The request and response bodies, kept only for routes that switch them on (off by default). */
+    requestBody: jsonb('request_body').$type<unknown>(),
+    responseBody: jsonb('response_body').$type<unknown>(),
   },
   (table) => [
     uniqueIndex('requests_request_id_idx').on(table.requestId),
@@ -146,5 +151,35 @@ export const requests = pgTable(
   ],
 );
 
+/**
+ * The gateway's virtual keys. Only a hash of each key is kept (the key is shown once, when it is
+ * made); `prefix` is its first characters, for people to tell keys apart. `spend_usd` is what the
+ * key has spent, added to in batches by the gateway processes that served it.
+ */
+export const gatewayKeys = pgTable(
+  'gateway_keys',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** SHA-256 of the key, hex. */
+    keyHash: text('key_hash').notNull(),
+    prefix: text('prefix').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    /** Null: no budget. */
+    budgetUsd: doublePrecision('budget_usd'),
+    /** Requests per minute; null: no limit. */
+    rpm: integer('rpm'),
+    /** The routes the key may call; null: every route. */
+    models: jsonb('models').$type<string[]>(),
+    spendUsd: doublePrecision('spend_usd').notNull().default(0),
+  },
+  (table) => [
+    uniqueIndex('gateway_keys_hash_idx').on(table.keyHash),
+    // One live key per name; a revoked key's name can be used again.
+    uniqueIndex('gateway_keys_live_name_idx').on(table.name).where(sql`${table.revokedAt} IS NULL`),
+  ],
+);
+
 /** Every table, for drizzle-kit and for typed queries. */
-export const schema = { runs, results, requests };
+export const schema = { runs, results, requests, gatewayKeys };

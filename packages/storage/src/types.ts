@@ -231,8 +231,8 @@ export interface NewRequest {
   source: string;
   /** The gateway route or endpoint that received it. */
   route?: string | null;
-  /** The provider's id (`openai:gpt-4o-mini`). */
-  provider: string;
+  /** The provider's id (`openai:gpt-4o-mini`); null when no provider was called (a call the gateway refused). */
+  provider: string | null;
   /** The provider's label, when the config gave one. */
   label?: string | null;
   /** The model the vendor reported having used. */
@@ -253,6 +253,12 @@ export interface NewRequest {
   status: RequestStatus;
   /** The HTTP status answered to the caller, when there was one. */
   httpStatus?: number | null;
+  /** The gateway's virtual key that made the call. */
+  keyId?: string | null;
+  /** The request body, for routes that keep bodies (off by default). */
+  requestBody?: unknown;
+  /** The response body, for routes that keep bodies (off by default). */
+  responseBody?: unknown;
 }
 
 export interface RequestRecord {
@@ -261,7 +267,7 @@ export interface RequestRecord {
   at: Date;
   source: string;
   route: string | null;
-  provider: string;
+  provider: string | null;
   label: string | null;
   model: string | null;
   latencyMs: number | null;
@@ -275,6 +281,9 @@ export interface RequestRecord {
   errorClass: string | null;
   status: RequestStatus;
   httpStatus: number | null;
+  keyId: string | null;
+  requestBody: unknown;
+  responseBody: unknown;
 }
 
 /** A page of requests, newest first. */
@@ -295,6 +304,68 @@ export interface RequestQuery {
 export interface RequestPage {
   requests: RequestRecord[];
   nextCursor: string | null;
+}
+
+/** Which requests {@link RequestStore.summariseRequests} sums up. */
+export interface RequestSummaryQuery {
+  source?: string;
+  /** Requests at or after this time. */
+  since?: Date;
+  /** Requests before this time. */
+  until?: Date;
+}
+
+/** The requests of one (route, provider, key), summed up in SQL. */
+export interface RequestSummaryRow {
+  route: string | null;
+  provider: string | null;
+  keyId: string | null;
+  /** The key's name, when the key is (or was) a gateway key. */
+  keyName: string | null;
+  requests: number;
+  /** Requests whose status is not `ok`. */
+  errors: number;
+  cacheHits: number;
+  /** Latency percentiles (continuous), null when no request of the group has a latency. */
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** A gateway virtual key to store: the key itself is never given, only its hash. */
+export interface NewGatewayKey {
+  /** Generated when absent. */
+  id?: string;
+  name: string;
+  /** SHA-256 of the key, hex. */
+  keyHash: string;
+  /** The key's first characters, shown to tell keys apart. */
+  prefix: string;
+  budgetUsd?: number | null;
+  rpm?: number | null;
+  /** Routes the key may call; null or absent: every route. */
+  models?: string[] | null;
+}
+
+export interface GatewayKeyRecord {
+  id: string;
+  name: string;
+  keyHash: string;
+  prefix: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  budgetUsd: number | null;
+  rpm: number | null;
+  models: string[] | null;
+  spendUsd: number;
+}
+
+/** Spend to add to a key (US dollars). */
+export interface KeySpend {
+  keyId: string;
+  usd: number;
 }
 
 /** The identity of a result within a run; used to skip work already done on resume. */
@@ -401,6 +472,23 @@ export interface RequestStore {
   insertRequests(requests: NewRequest[]): Promise<number>;
   /** A page of requests, newest first; follow `nextCursor` for older ones. */
   listRequests(query?: RequestQuery): Promise<RequestPage>;
+  /** Requests grouped by route, provider and key: counts, errors, latency percentiles, tokens and cost, in one SQL aggregate. */
+  summariseRequests(query?: RequestSummaryQuery): Promise<RequestSummaryRow[]>;
+}
+
+/** The gateway's virtual keys and what they spent. */
+export interface KeyStore {
+  /** Stores a key; a live key with the same name is a `key_exists` error. */
+  createKey(key: NewGatewayKey): Promise<GatewayKeyRecord>;
+  /** Keys, oldest first; revoked ones only with `includeRevoked`. */
+  listKeys(options?: { includeRevoked?: boolean }): Promise<GatewayKeyRecord[]>;
+  /**
+   * Revokes the live key with this id or name (or, failing both, the one whose prefix this is);
+   * undefined when none matches. Several keys matching one prefix is a `key_ambiguous` error.
+   */
+  revokeKey(idNameOrPrefix: string): Promise<GatewayKeyRecord | undefined>;
+  /** Adds spend to keys, all in one statement (a key listed twice gets both). */
+  addKeySpend(spend: KeySpend[]): Promise<void>;
 }
 
 /**
@@ -409,7 +497,7 @@ export interface RequestStore {
  * added here and to the backends, not new methods on an existing part; code that needs one
  * concern asks for that part (`ResultStore`, ...) and can be given anything that has it.
  */
-export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore {}
+export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore, KeyStore {}
 
 /** The names of the {@link Storage} methods (what a backend that forwards calls must answer). */
 export type StorageMethod = {

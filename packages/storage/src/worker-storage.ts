@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorCode } from './errors.js';
 import { createLocalRunHolds } from './run-holds.js';
-import type { RequestRecord, ResultPage, ResultRecord, Storage } from './types.js';
+import type { GatewayKeyRecord, RequestRecord, ResultPage, ResultRecord, Storage } from './types.js';
 import type { OpenRequest, WorkerData, WorkerMethod, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 /**
@@ -121,6 +121,11 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
 
   const reviveResult = (result: ResultRecord): ResultRecord => ({ ...result, createdAt: new Date(result.createdAt.getTime()) });
   const reviveRequest = (request: RequestRecord): RequestRecord => ({ ...request, at: new Date(request.at.getTime()) });
+  const reviveKey = (key: GatewayKeyRecord): GatewayKeyRecord => ({
+    ...key,
+    createdAt: new Date(key.createdAt.getTime()),
+    revokedAt: key.revokedAt && new Date(key.revokedAt.getTime()),
+  });
 
   // Only this process can have the folder open, so holds are kept here, beside the worker.
   const runHolds = createLocalRunHolds();
@@ -148,6 +153,14 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
       const page = (await call('listRequests', [query])) as Awaited<ReturnType<Storage['listRequests']>>;
       return { requests: page.requests.map(reviveRequest), nextCursor: page.nextCursor };
     },
+    summariseRequests: (query) => call('summariseRequests', [query]) as ReturnType<Storage['summariseRequests']>,
+    createKey: async (key) => reviveKey((await call('createKey', [key])) as GatewayKeyRecord),
+    listKeys: async (options) => ((await call('listKeys', [options])) as GatewayKeyRecord[]).map(reviveKey),
+    revokeKey: async (idNameOrPrefix) => {
+      const key = (await call('revokeKey', [idNameOrPrefix])) as GatewayKeyRecord | undefined;
+      return key && reviveKey(key);
+    },
+    addKeySpend: (spend) => call('addKeySpend', [spend]) as ReturnType<Storage['addKeySpend']>,
     completedKeys: async (runId, range) => new Set((await call('completedKeys', range ? [runId, range] : [runId])) as Set<string>),
     deleteErroredResults: (runId) => call('deleteErroredResults', [runId]) as ReturnType<Storage['deleteErroredResults']>,
     holdRun: (runId, options) => runHolds.hold(runId, options),

@@ -73,7 +73,7 @@ describePostgres('PostgreSQL connection and schema', () => {
         );
         return found.rows.map((row) => row.table_name);
       });
-      expect(tables).toEqual(['__drizzle_migrations', 'requests', 'results', 'runs']);
+      expect(tables).toEqual(['__drizzle_migrations', 'gateway_keys', 'requests', 'results', 'runs']);
       // The foreign key points at runs in the same schema (not public.runs).
       const run = await storage.createRun({ config: {}, resolvedConfig: {} });
       expect(await storage.insertResults([sampleResult(run.id)])).toBe(1);
@@ -110,7 +110,7 @@ describePostgres('PostgreSQL connection and schema', () => {
     }
   });
 
-  it('brings a database made before queue_ms and 0003 up to date on open: new columns null, scores summed up', async () => {
+  it('brings a database made before queue_ms, 0003 and 0004 up to date on open: new columns null, scores summed up, gateway keys', async () => {
     const schemaName = freshSchema();
     const storage = await openTestStorage(schemaName);
     const run = await storage.createRun({ config: {}, resolvedConfig: {} });
@@ -124,16 +124,17 @@ describePostgres('PostgreSQL connection and schema', () => {
       sampleResult(run.id, { caseId: 'unscored', caseIndex: 1, scores: [], passed: null, errorKind: 'server' }),
     ]);
     await storage.close();
-    // Back to the schema before the two latest migrations (0002 queue_ms, 0003 provider/model/score/requests).
+    // Back to the schema before the three latest migrations (0002 queue_ms, 0003 provider/model/score/requests, 0004 gateway keys and traffic).
     await withClient(async (client) => {
       const table = (name: string) => `"${schemaName}".${name}`;
       await client.query(`DROP TABLE ${table('requests')}`);
+      await client.query(`DROP TABLE ${table('gateway_keys')}`);
       for (const index of ['results_run_order_idx', 'results_run_unpassed_idx', 'results_run_latency_idx', 'results_run_score_idx']) {
         await client.query(`DROP INDEX ${table(index)}`);
       }
       await client.query(`CREATE INDEX results_run_case_idx ON ${table('results')} (run_id, case_index)`);
       await client.query(`ALTER TABLE ${table('results')} DROP COLUMN queue_ms, DROP COLUMN provider, DROP COLUMN model, DROP COLUMN score`);
-      await client.query(`DELETE FROM ${table('__drizzle_migrations')} WHERE id IN (SELECT id FROM ${table('__drizzle_migrations')} ORDER BY id DESC LIMIT 2)`);
+      await client.query(`DELETE FROM ${table('__drizzle_migrations')} WHERE id IN (SELECT id FROM ${table('__drizzle_migrations')} ORDER BY id DESC LIMIT 3)`);
     });
     const reopened = await openTestStorage(schemaName);
     try {
@@ -149,6 +150,8 @@ describePostgres('PostgreSQL connection and schema', () => {
         [7, 'mock:echo'],
       ]);
       expect(await reopened.countResults(run.id, { outcome: 'errored' })).toBe(1);
+      expect(await reopened.listKeys()).toEqual([]);
+      expect(await reopened.insertRequests([{ requestId: 'refused', source: 'gateway', provider: null, status: 'error', keyId: 'key_a' }])).toBe(1);
     } finally {
       await reopened.close();
     }

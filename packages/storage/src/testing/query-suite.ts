@@ -27,6 +27,9 @@ function sampleRequest(overrides: Partial<NewRequest> = {}): NewRequest {
     errorClass: null,
     status: 'ok',
     httpStatus: 200,
+    keyId: 'key_sample',
+    requestBody: null,
+    responseBody: null,
     ...overrides,
   };
 }

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { isStorageError } from '../errors.js';
+import { describeGatewaySuite } from './gateway-suite.js';
 import { describeQuerySuite } from './query-suite.js';
 import {
   resultKey,
@@ -555,5 +556,6 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
     });
 
     describeQuerySuite(() => storage, newRun, slowTimeoutMs);
+    describeGatewaySuite(() => storage);
   });
 }
