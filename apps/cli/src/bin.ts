@@ -231,6 +231,8 @@ export const gateway = storageOptions(
 ).action((config: string | undefined, flags) => exitWith(import('./commands/gateway.js').then((m) => m.gatewayCommand(config, flags))));
 
 // `gateway keys` and `gateway traffic`: virtual keys and the traffic record (commands/gateway-keys.ts).
+// `gateway` has --database-url and --data-dir too, and commander gives them to it wherever they
+// are written: the subcommands read them with optsWithGlobals().
 const gatewayKeys = gateway.command('keys').description("the gateway's virtual keys: create, list, revoke");
 const nonNegativeUsd = (value: string) => {
   const number = Number(value);
@@ -251,20 +253,20 @@ storageOptions(
     .option('--rpm <n>', 'requests per minute the key may make', positiveInteger('--rpm'))
     .option('--models <a,b>', 'the only models (routes) the key may use', modelList)
     .option('--json', 'print the key and its settings as JSON'),
-).action((flags) => exitWith(import('./commands/gateway-keys.js').then((m) => m.keysCreateCommand(flags))));
+).action((_flags, command: Command) => exitWith(import('./commands/gateway-keys.js').then((m) => m.keysCreateCommand(command.optsWithGlobals()))));
 storageOptions(
   gatewayKeys.command('list').description('live keys, their limits and spend').option('--all', 'revoked keys too').option('--json', 'print JSON'),
-).action((flags) => exitWith(import('./commands/gateway-keys.js').then((m) => m.keysListCommand(flags))));
+).action((_flags, command: Command) => exitWith(import('./commands/gateway-keys.js').then((m) => m.keysListCommand(command.optsWithGlobals()))));
 storageOptions(
   gatewayKeys.command('revoke').description('stop a key working (running gateways refuse it within seconds)').argument('<key>', "the key's id, name or prefix"),
-).action((key: string, flags) => exitWith(import('./commands/gateway-keys.js').then((m) => m.keysRevokeCommand(key, flags))));
+).action((key: string, _flags, command: Command) => exitWith(import('./commands/gateway-keys.js').then((m) => m.keysRevokeCommand(key, command.optsWithGlobals()))));
 storageOptions(
   gateway
     .command('traffic')
     .description("the gateway's calls per route, provider and key: counts, errors, latency, tokens, cost")
     .option('--since <when>', 'only calls since a duration ago (30m, 1h, 7d) or a date (2026-12-01)')
     .option('--json', 'print JSON'),
-).action((flags) => exitWith(import('./commands/gateway-keys.js').then((m) => m.trafficCommand(flags))));
+).action((_flags, command: Command) => exitWith(import('./commands/gateway-keys.js').then((m) => m.trafficCommand(command.optsWithGlobals()))));
 
 const models = program.command('models').description('local GGUF models for gguf:<name> providers');
 models

@@ -17,13 +17,15 @@ const TIMEOUT_MS = 300_000;
 const folder = mkdtempSync(join(tmpdir(), 'llm-lab-gateway-cli-'));
 const schema = `llm_lab_cli_gw_${randomBytes(4).toString('hex')}`;
 
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
 const backends = [
   {
     name: 'the embedded database',
     args: ['--data-dir', join(folder, 'db')],
     env: cleanEnv(),
     open: () => openStorage({ dataDir: join(folder, 'db'), env: {} }),
-    cleanup: async () => rmSync(folder, { recursive: true, force: true }),
+    cleanup: async () => rmSync(join(folder, 'db'), { recursive: true, force: true }),
   },
   {
     name: 'PostgreSQL',
@@ -36,7 +38,8 @@ const backends = [
 
 for (const backend of backends) {
   describe(`llm-lab gateway keys and traffic on ${backend.name}`, () => {
-    const cli = (...args: string[]) => runCli(['gateway', ...args, ...backend.args], { env: backend.env });
+    // Run from an empty folder: a database opened anywhere but where the flags say would not be the test's.
+    const cli = (...args: string[]) => runCli(['gateway', ...args, ...backend.args], { env: backend.env, cwd: folder });
     let storage: Storage | undefined;
     let gateway: AccessHooks | undefined;
 
