@@ -121,6 +121,19 @@ storageOptions(
     .option('-o, --output <file>', 'also write the results to a file: .xml (JUnit, for CI), .json (JSON lines) or .csv; repeat for several', collectOutput),
 ).action((suite: string, flags) => exitWith(import('./commands/bench.js').then((m) => m.benchCommand(suite, flags))));
 
+storageOptions(
+  program
+    .command('rescore')
+    .description('score a stored run\'s outputs again with other evaluators, as a new run linked to it (no model is called; judges are)')
+    .argument('<run>', 'the run to re-score: its id, or a unique start or end of it')
+    .option('--evaluators <file>', 'a YAML or JSON list of evaluator entries, or evaluators: with optional providers: (judges) and thresholds:')
+    .option('--config <file>', "take a config's evaluators, judges, thresholds and groups")
+    .option('-c, --concurrency <n>', 'results scored at once (judges are calls; default 8)', concurrency)
+    .option('--json', 'print a machine-readable summary instead of the table')
+    .option('--no-progress', 'do not show progress')
+    .option('-o, --output <file>', 'also write the results to a file: .xml (JUnit, for CI), .json (JSON lines) or .csv; repeat for several', collectOutput),
+).action((run: string, flags) => exitWith(import('./commands/rescore.js').then((m) => m.rescoreCommand(run, flags))));
+
 const runs = program.command('runs').description('list and inspect stored runs');
 storageOptions(
   runs

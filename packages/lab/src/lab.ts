@@ -37,6 +37,7 @@ import {
   type RunReport,
   type SliceOptions,
 } from './run-orchestrator.js';
+import { rescoreRun, type RescoreOptions, type RescoreReport } from './rescore.js';
 import type { RunOptions } from './run-options.js';
 import { withShownStatus, type RunView } from './run-status.js';
 
@@ -159,6 +160,22 @@ export class Lab {
   /** Summarises a planned run from its stored results, checks thresholds and records it as completed. */
   async record(runId: string, source: ConfigSource): Promise<RunReport> {
     return recordStoredRun(this.host, await this.loadConfig(source), runId);
+  }
+
+  /**
+   * Re-scores a stored run's outputs with other evaluators, without calling its models, as a new
+   * run linked to it (`rescoredFrom(run)`). `evaluators`: an evaluators file (a path), a list of
+   * evaluator entries, or a config (its evaluators, judges, thresholds and groups apply). Judges of
+   * model-graded evaluators are called: that is scoring, not answering again.
+   */
+  async rescore(runId: string, evaluators: string | readonly unknown[] | { config: ConfigSource }, options: RescoreOptions = {}): Promise<RescoreReport> {
+    const source =
+      typeof evaluators === 'string'
+        ? { file: evaluators }
+        : Array.isArray(evaluators)
+          ? { entries: evaluators }
+          : { config: await this.loadConfig((evaluators as { config: ConfigSource }).config) };
+    return rescoreRun(this.host, runId, source, options);
   }
 
   /** Provider families known to this lab: the built-ins, plus the plugins a config lists. */
