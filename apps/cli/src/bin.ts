@@ -148,6 +148,7 @@ storageOptions(
     .description('one run: settings, per-provider figures, results')
     .argument('<id>', 'run id, or a unique start or end of it')
     .option('--json', 'print the run, its counts and its results as JSON (every result, written one at a time, unless a page is asked for)')
+    .option('--format <format>', 'text (default), json (as --json) or md (a markdown summary, for a CI job summary or a pull-request comment)', oneOf('--format', ['text', 'json', 'md']))
     .option('--failures', 'list failed and errored results (the first 20; see --limit, --offset, --cursor, --all)')
     .option('--results', 'list results (the first 20; see --limit, --offset, --cursor, --all)')
     .option('-n, --limit <n>', 'results per page (default 20, at most 10000)', positiveInteger('--limit'))

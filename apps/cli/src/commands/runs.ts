@@ -14,6 +14,8 @@ export interface RunsListFlags extends StorageFlags {
 
 export interface RunsShowFlags extends StorageFlags, ResultPageFlags {
   json?: boolean;
+  /** `md`: a markdown summary (CI job summaries, pull-request comments); `json` as --json. */
+  format?: 'text' | 'json' | 'md';
 }
 
 function accuracyOf(totals: RunTotals | null): number | null {
@@ -92,8 +94,13 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
     }
     const { run, counts } = found;
     // Which results are listed, checked before anything is printed (a bad --sort or --cursor is bad input).
+    if (flags.format === 'md') {
+      const { renderRunMarkdown } = await import('../output/run-markdown.js');
+      process.stdout.write(await renderRunMarkdown(lab, run, counts));
+      return ExitCode.ok;
+    }
     const query = resultQueryOf(run.id, flags);
-    if (flags.json) {
+    if (flags.json || flags.format === 'json') {
       await streamJson(lab, { run, counts }, query, flags);
       return ExitCode.ok;
     }
