@@ -226,6 +226,17 @@ program
   .option('--json', 'print JSON')
   .action((flags) => exitWith(import('./commands/providers.js').then((m) => m.providersListCommand(flags))));
 
+program
+  .command('plugin')
+  .description('provider plugins of your own')
+  .command('create')
+  .description('write a standalone provider-plugin project (contract 2.0) that builds, tests against its own fake server, and packs')
+  .argument('<name>', 'the provider family, one lowercase word: ids are <name>:<model>, the package llm-lab-provider-<name>')
+  .option('--dir <folder>', 'where to write it (default: ./llm-lab-provider-<name>)')
+  .option('--tarballs <folder>', "install @llm-lab/core and @llm-lab/provider-testkit from the tarballs in this folder ('pnpm release:pack'), until they are on npm")
+  .option('--force', 'write into a folder that is not empty')
+  .action((name: string, flags) => exitWith(import('./commands/plugin.js').then((m) => m.pluginCreateCommand(name, flags))));
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
