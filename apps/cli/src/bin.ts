@@ -126,7 +126,7 @@ storageOptions(
     .command('rescore')
     .description('score a stored run\'s outputs again with other evaluators, as a new run linked to it (no model is called; judges are)')
     .argument('<run>', 'the run to re-score: its id, or a unique start or end of it')
-    .option('--evaluators <file>', 'a YAML or JSON list of evaluator entries, or evaluators: with optional providers: (judges) and thresholds:')
+    .option('--evaluators <file>', 'a YAML or JSON list of evaluator entries, or evaluators: with optional providers: (judges) and thresholds:; or entries inline, e.g. \'[{type: contains, value: "{{answer}}"}]\'')
     .option('--config <file>', "take a config's evaluators, judges, thresholds and groups")
     .option('-c, --concurrency <n>', 'results scored at once (judges are calls; default 8)', concurrency)
     .option('--json', 'print a machine-readable summary instead of the table')

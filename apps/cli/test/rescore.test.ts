@@ -40,6 +40,25 @@ describe('llm-lab rescore', () => {
     expect(list.stdout).toContain(`rescore of ${original.runId}`);
   });
 
+  it('takes evaluators written inline, and a re-scored run cannot be resumed', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'llm-lab-rescore-'));
+    folders.push(folder);
+    const run = await runCli(['run', QUICKSTART, '--json', '--no-progress'], { cwd: folder });
+    const original = JSON.parse(run.stdout) as { runId: string; totals: { results: number; passed: number } };
+    // The quickstart's own check, written inline: the same verdicts as the run's.
+    const inline = await runCli(['rescore', original.runId, '--evaluators', '[{type: equals, value: "{{answer}}", ignoreCase: true}]', '--json', '--no-progress'], { cwd: folder });
+    expect(inline.code).toBe(0);
+    const report = JSON.parse(inline.stdout) as { runId: string; rescoreOf: string; totals: { results: number; passed: number } };
+    expect(report.rescoreOf).toBe(original.runId);
+    expect(report.totals).toMatchObject({ results: original.totals.results, passed: original.totals.passed });
+    const resume = await runCli(['run', QUICKSTART, '--resume', report.runId, '--no-progress'], { cwd: folder });
+    expect(resume.code).toBe(2);
+    expect(resume.stderr).toMatch(new RegExp(`re-scored run ${original.runId}: it calls no model and cannot be resumed`));
+    const broken = await runCli(['rescore', original.runId, '--evaluators', '[{type: equals'], { cwd: folder });
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/--evaluators is neither a file nor readable YAML\/JSON/);
+  });
+
   it('refuses to run without evaluators, and names a run that does not exist', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'llm-lab-rescore-'));
     folders.push(folder);

@@ -1,4 +1,5 @@
-import { ExitCode } from '../errors.js';
+import { existsSync } from 'node:fs';
+import { ExitCode, UsageError } from '../errors.js';
 import { exportFormatOf, exportResults } from '../output/export-results.js';
 import { dim, printable, red, useColour, yellow } from '../output/format.js';
 import { ProgressReporter } from '../output/progress.js';
@@ -26,6 +27,7 @@ export async function rescoreCommand(runId: string, flags: RescoreFlags): Promis
     return ExitCode.badInput;
   }
   for (const file of flags.output ?? []) exportFormatOf(file);
+  const evaluators = flags.config !== undefined ? { config: flags.config } : await evaluatorsOf(flags.evaluators as string);
   const lab = await openLab(flags);
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('cancelled by the user'));
@@ -33,7 +35,7 @@ export async function rescoreCommand(runId: string, flags: RescoreFlags): Promis
   const progress = flags.progress === false ? undefined : new ProgressReporter(process.stderr);
   const colour = useColour(process.stderr);
   try {
-    const report = await lab.rescore(runId, flags.config !== undefined ? { config: flags.config } : (flags.evaluators as string), {
+    const report = await lab.rescore(runId, evaluators, {
       signal: controller.signal,
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
       onStart: (run) => {
@@ -53,8 +55,9 @@ export async function rescoreCommand(runId: string, flags: RescoreFlags): Promis
     const details = `llm-lab runs show ${report.runId}${storage ? ` ${storage}` : ''}`;
     if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
-      const again = `llm-lab rescore ${report.rescoreOf} ${flags.config !== undefined ? `--config ${flags.config}` : `--evaluators ${flags.evaluators}`}`;
-      process.stdout.write(`${renderReport(report, again, details)}\n${dim(`Re-scored from run ${report.rescoreOf}; no model was called.`, useColour(process.stdout))}\n`);
+      // An errored result is a call that failed in the original run: resuming the original retries it.
+      const retry = `llm-lab run <config> --resume ${report.rescoreOf}, then re-score`;
+      process.stdout.write(`${renderReport(report, retry, details)}\n${dim(`Re-scored from run ${report.rescoreOf}; no model was called.`, useColour(process.stdout))}\n`);
     }
     for (const file of flags.output ?? []) {
       await exportResults(lab, report, file);
@@ -74,3 +77,23 @@ export async function rescoreCommand(runId: string, flags: RescoreFlags): Promis
     await lab.close();
   }
 }
+
+/**
+ * `--evaluators`: a file, or evaluator entries written inline as YAML or JSON (`'[{type: contains,
+ * value: "{{answer}}"}]'`, one entry `'{type: is-json}'`, or `'{evaluators: [...]}'`).
+ */
+async function evaluatorsOf(value: string): Promise<string | unknown[]> {
+  if (existsSync(value) || !/^\s*[[{]/.test(value)) return value;
+  const { parse } = (await import('yaml')).default;
+  let parsed: unknown;
+  try {
+    parsed = parse(value);
+  } catch (error) {
+    throw new UsageError(`--evaluators is neither a file nor readable YAML/JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (Array.isArray(parsed)) return parsed;
+  const listed = (parsed as { evaluators?: unknown }).evaluators;
+  if (Array.isArray(listed)) return listed;
+  return [parsed];
+}
+
