@@ -13,14 +13,23 @@ import { packSelected } from './published-packages.js';
 
 const CLI = join(REPO_ROOT, 'apps/cli/dist/llm-lab.js');
 
+/** Whether npm reaches its registry, asked through npm itself (its own registry, CA and proxy settings apply). */
 async function registryReachable(): Promise<boolean> {
   if (process.env.LLM_LAB_PACK_OFFLINE === '1') return true;
   try {
-    const response = await fetch(`${process.env.npm_config_registry ?? 'https://registry.npmjs.org'}/-/ping`, { signal: AbortSignal.timeout(5_000) });
-    return response.ok;
+    await run('npm', ['ping'], { cwd: tmpdir(), env: npmEnv(), timeoutMs: 30_000 });
+    return true;
   } catch {
     return false;
   }
+}
+
+/** npm's environment for the project: pnpm's npm_* variables (which would point npm at the workspace) removed. */
+function npmEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_loglevel: 'error' };
+  if (process.env.LLM_LAB_PACK_NPM_CACHE) env.npm_config_cache = process.env.LLM_LAB_PACK_NPM_CACHE;
+  for (const variable of Object.keys(env)) if (/^(npm_package_|npm_config_(?!cache|update_notifier|loglevel|registry))/.test(variable)) delete env[variable];
+  return env;
 }
 
 const reachable = packSelected('plugin') ? await registryReachable() : false;
@@ -59,9 +68,7 @@ afterAll(() => {
     expect(manifest).not.toMatch(/catalog:|workspace:|@llm-lab\/(tsconfig|eslint-config|jest-preset)/);
     expect(readdirSync(join(project, 'src'))).toContain('acme-provider.ts');
 
-    const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_loglevel: 'error' };
-    if (process.env.LLM_LAB_PACK_NPM_CACHE) env.npm_config_cache = process.env.LLM_LAB_PACK_NPM_CACHE;
-    for (const variable of Object.keys(env)) if (/^(npm_package_|npm_config_(?!cache|update_notifier|loglevel|registry))/.test(variable)) delete env[variable];
+    const env = npmEnv();
     await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...(process.env.LLM_LAB_PACK_OFFLINE === '1' ? ['--offline'] : [])], { cwd: project, env, timeoutMs: 300_000 });
     await run('npm', ['run', 'build'], { cwd: project, env });
     const tests = await run('npm', ['test'], { cwd: project, env });
