@@ -124,6 +124,22 @@ describe('rescore', () => {
     ).rejects.toThrow(/re-scored run .*cannot be resumed/);
   });
 
+  it('stops when cancelled, keeping what it scored, and records the run as cancelled', async () => {
+    const controller = new AbortController();
+    const report = await lab.rescore(originalId, [{ type: 'contains', value: '{{answer}}' }], {
+      concurrency: 1,
+      signal: controller.signal,
+      onProgress: (progress) => {
+        if (progress.done === 5) controller.abort();
+      },
+    });
+    expect(report.status).toBe('cancelled');
+    expect(report.totals.results).toBeGreaterThanOrEqual(5);
+    expect(report.totals.results).toBeLessThan(24);
+    expect((await storedResults(lab, report.runId)).length).toBe(report.totals.results);
+    expect((await lab.getRun(report.runId))?.run.status).toBe('cancelled');
+  });
+
   it('names the run and the file when they are wrong', async () => {
     await expect(lab.rescore('run-does-not-exist', [{ type: 'equals', value: 'x' }])).rejects.toThrow(/No run 'run-does-not-exist' to re-score/);
     const bad = join(folder, 'bad.yaml');
