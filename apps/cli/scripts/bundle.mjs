@@ -10,7 +10,7 @@
 // - ajv, ioredis: loaded with require() at run time, only when configured.
 // - node-llama-cpp: native code, optional, loaded only for GGUF models.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,3 +35,16 @@ await build({
   // CommonJS dependencies inside the bundle call require(); ES modules have none of their own.
   banner: { js: "import { createRequire as __llmLabCreateRequire } from 'node:module'; const require = __llmLabCreateRequire(import.meta.url);" },
 });
+
+// `llm-lab plugin create` writes the provider-plugin example's sources and tests, renamed, from
+// one JSON file (a package's src/ and test/ folders are kept out of published tarballs); the tools
+// its project needs are pinned to the versions this workspace's catalog uses.
+const example = join(root, '..', '..', 'examples', 'provider-plugin');
+const files = {};
+for (const folder of ['src', 'test']) {
+  for (const name of readdirSync(join(example, folder)).sort()) files[`${folder}/${name}`] = readFileSync(join(example, folder, name), 'utf8');
+}
+const { parse } = await import('yaml');
+const { catalog } = parse(readFileSync(join(root, '..', '..', 'pnpm-workspace.yaml'), 'utf8'));
+const tools = ['@jest/globals', '@swc/core', '@swc/jest', '@types/node', 'jest', 'typescript'];
+writeFileSync(join(dist, 'plugin-template.json'), `${JSON.stringify({ versions: Object.fromEntries(tools.map((name) => [name, catalog[name]])), files })}\n`);

@@ -121,6 +121,19 @@ storageOptions(
     .option('-o, --output <file>', 'also write the results to a file: .xml (JUnit, for CI), .json (JSON lines) or .csv; repeat for several', collectOutput),
 ).action((suite: string, flags) => exitWith(import('./commands/bench.js').then((m) => m.benchCommand(suite, flags))));
 
+storageOptions(
+  program
+    .command('rescore')
+    .description('score a stored run\'s outputs again with other evaluators, as a new run linked to it (no model is called; judges are)')
+    .argument('<run>', 'the run to re-score: its id, or a unique start or end of it')
+    .option('--evaluators <file>', 'a YAML or JSON list of evaluator entries, or evaluators: with optional providers: (judges) and thresholds:; or entries inline, e.g. \'[{type: contains, value: "{{answer}}"}]\'')
+    .option('--config <file>', "take a config's evaluators, judges, thresholds and groups")
+    .option('-c, --concurrency <n>', 'results scored at once (judges are calls; default 8)', concurrency)
+    .option('--json', 'print a machine-readable summary instead of the table')
+    .option('--no-progress', 'do not show progress')
+    .option('-o, --output <file>', 'also write the results to a file: .xml (JUnit, for CI), .json (JSON lines) or .csv; repeat for several', collectOutput),
+).action((run: string, flags) => exitWith(import('./commands/rescore.js').then((m) => m.rescoreCommand(run, flags))));
+
 const runs = program.command('runs').description('list and inspect stored runs');
 storageOptions(
   runs
@@ -135,6 +148,7 @@ storageOptions(
     .description('one run: settings, per-provider figures, results')
     .argument('<id>', 'run id, or a unique start or end of it')
     .option('--json', 'print the run, its counts and its results as JSON (every result, written one at a time, unless a page is asked for)')
+    .option('--format <format>', 'text (default), json (as --json) or md (a markdown summary, for a CI job summary or a pull-request comment)', oneOf('--format', ['text', 'json', 'md']))
     .option('--failures', 'list failed and errored results (the first 20; see --limit, --offset, --cursor, --all)')
     .option('--results', 'list results (the first 20; see --limit, --offset, --cursor, --all)')
     .option('-n, --limit <n>', 'results per page (default 20, at most 10000)', positiveInteger('--limit'))
@@ -291,6 +305,17 @@ program
   .option('--config <file>', 'also load the plugins this config lists')
   .option('--json', 'print JSON')
   .action((flags) => exitWith(import('./commands/providers.js').then((m) => m.providersListCommand(flags))));
+
+program
+  .command('plugin')
+  .description('provider plugins of your own')
+  .command('create')
+  .description('write a standalone provider-plugin project (contract 2.0) that builds, tests against its own fake server, and packs')
+  .argument('<name>', 'the provider family, one lowercase word: ids are <name>:<model>, the package llm-lab-provider-<name>')
+  .option('--dir <folder>', 'where to write it (default: ./llm-lab-provider-<name>)')
+  .option('--tarballs <folder>', "install @llm-lab/core and @llm-lab/provider-testkit from the tarballs in this folder ('pnpm release:pack'), until they are on npm")
+  .option('--force', 'write into a folder that is not empty')
+  .action((name: string, flags) => exitWith(import('./commands/plugin.js').then((m) => m.pluginCreateCommand(name, flags))));
 
 try {
   await program.parseAsync(process.argv);

@@ -12,7 +12,7 @@ export const ExitCode = {
   cancelled: 130,
 } as const;
 
-const INPUT_ERROR = /^(config|dataset|template|run_not_found|run_id_ambiguous|provider_contract|provider_invalid|storage_locked|storage_not_a_database|storage_invalid_option|evaluator)/;
+const INPUT_ERROR = /^(config|dataset|template|run_not_found|run_is_rescore|run_id_ambiguous|provider_contract|provider_invalid|storage_locked|storage_not_a_database|storage_invalid_option|evaluator)/;
 
 /** Flags that do not go together, or a value out of range that commander's parsers cannot see: exit 2. */
 export class UsageError extends Error {

@@ -53,7 +53,20 @@ export {
   type RegisteredProvider,
 } from './registry.js';
 export * from './config/schema.js';
-export { loadConfig, loadProviderEntries, loadServingConfig, parseServingConfig, type ServingConfig, parseConfig, interpolateEnv, formatConfigPath, type LoadedConfig, type LoadedProviderEntries } from './config/load.js';
+export {
+  loadConfig,
+  loadProviderEntries,
+  loadServingConfig,
+  parseServingConfig,
+  type ServingConfig,
+  loadEvaluatorEntries,
+  parseConfig,
+  interpolateEnv,
+  formatConfigPath,
+  type LoadedConfig,
+  type LoadedProviderEntries,
+  type LoadedEvaluatorEntries,
+} from './config/load.js';
 export { parseProviderConfig } from './config/provider-config.js';
 export { closestName, describeUnknownKeys, editDistance, unknownKeyErrors } from './config/suggest-key.js';
 export {

@@ -40,6 +40,7 @@ import {
   type RunReport,
   type SliceOptions,
 } from './run-orchestrator.js';
+import { rescoreRun, type RescoreOptions, type RescoreReport } from './rescore.js';
 import type { RunOptions } from './run-options.js';
 import { withShownStatus, type RunView } from './run-status.js';
 import { serveProviders, type ServedProviders } from './serve-providers.js';
@@ -179,6 +180,22 @@ export class Lab {
           ? source
           : parseServingConfig(source, { baseDir: cwd });
     return serveProviders({ registry: this.registry, manager: this.manager, cwd, ...(this.options.logger ? { logger: this.options.logger } : {}) }, config);
+  }
+
+  /**
+   * Re-scores a stored run's outputs with other evaluators, without calling its models, as a new
+   * run linked to it (`rescoredFrom(run)`). `evaluators`: an evaluators file (a path), a list of
+   * evaluator entries, or a config (its evaluators, judges, thresholds and groups apply). Judges of
+   * model-graded evaluators are called: that is scoring, not answering again.
+   */
+  async rescore(runId: string, evaluators: string | readonly unknown[] | { config: ConfigSource }, options: RescoreOptions = {}): Promise<RescoreReport> {
+    const source =
+      typeof evaluators === 'string'
+        ? { file: evaluators }
+        : Array.isArray(evaluators)
+          ? { entries: evaluators }
+          : { config: await this.loadConfig((evaluators as { config: ConfigSource }).config) };
+    return rescoreRun(this.host, runId, source, options);
   }
 
   /** Provider families known to this lab: the built-ins, plus the plugins a config lists. */

@@ -22,6 +22,10 @@ export async function findRunToResume(
 ): Promise<RunRecord> {
   const previous = await storage.getRun(idOrPrefix);
   if (!previous) throw new LLMLabError('run_not_found', `No run '${idOrPrefix}' to resume. List runs with 'llm-lab runs list'.`);
+  const rescored = (previous.resolvedConfig as { rescore?: { of?: unknown } } | null)?.rescore;
+  if (rescored) {
+    throw new LLMLabError('run_is_rescore', `Run ${previous.id} re-scored run ${String(rescored.of)}: it calls no model and cannot be resumed. Re-score the original again instead (llm-lab rescore ${String(rescored.of)} …).`);
+  }
   assertSameShape(previous.resolvedConfig, config, previous.id, paceKeysOf);
   return previous;
 }

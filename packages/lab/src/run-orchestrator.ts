@@ -376,7 +376,7 @@ function shapeOf(plan: RunPlan, providers: readonly ResolvedProvider[], outcome?
   };
 }
 
-async function markFailed(storage: Storage, runId: string, startedAt: Date, error: unknown): Promise<void> {
+export async function markFailed(storage: Storage, runId: string, startedAt: Date, error: unknown): Promise<void> {
   const finishedAt = new Date();
   await storage.updateRun(runId, {
     status: 'failed',
@@ -386,8 +386,17 @@ async function markFailed(storage: Storage, runId: string, startedAt: Date, erro
   });
 }
 
+/** What a run's record step reads of its outcome. */
+export type RecordedOutcome = Pick<EvaluationOutcome, 'status' | 'totals' | 'providers' | 'invalidRows' | 'warnings'>;
+
 /** The recorder's last step: thresholds checked, the summary and how the run ended stored. */
-async function recordOutcome(storage: Storage, config: LabConfig, runId: string, startedAt: Date, outcome: EvaluationOutcome): Promise<RunReport> {
+export async function recordOutcome(
+  storage: Storage,
+  config: Pick<LabConfig, 'thresholds' | 'groups' | 'description'>,
+  runId: string,
+  startedAt: Date,
+  outcome: RecordedOutcome,
+): Promise<RunReport> {
   const thresholds = checkThresholds(config.thresholds, outcome.providers);
   const groups = config.groups ? await summariseStoredGroups(storage, runId, config.groups) : undefined;
   // One duration: from the run's start (a resumed run's first start) to its finish, as stored.
@@ -471,7 +480,7 @@ export function redactConfig(value: unknown): unknown {
   );
 }
 
-function safeUserName(): string | null {
+export function safeUserName(): string | null {
   try {
     return userInfo().username;
   } catch {

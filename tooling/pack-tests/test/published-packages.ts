@@ -95,7 +95,7 @@ export const PUBLISHED_PROVIDERS: PublishedProvider[] = [
 ];
 
 /** Keys of packed packages that are not provider rows: `cli` is the `llm-lab` command (packed-cli.test.ts). */
-export const OTHER_PACKED = ['cli'] as const;
+export const OTHER_PACKED = ['cli', 'plugin', 'release'] as const;
 
 /** The keys named in `LLM_LAB_PACK_ONLY` (comma-separated), or undefined for all. */
 function onlyKeys(only: string | undefined): string[] | undefined {

@@ -1,4 +1,4 @@
-import { recordedRunOptions, type GroupSummary, type ProviderSummary, type RunTotals, type RunView } from '@llm-lab/lab';
+import { recordedRunOptions, rescoredFrom, type GroupSummary, type ProviderSummary, type RunTotals, type RunView } from '@llm-lab/lab';
 import { ExitCode } from '../errors.js';
 import { bold, dim, formatCount, formatMs, formatPercent, formatUsd, printable, red, renderTable, shellWord, useColour, yellow } from '../output/format.js';
 import { renderGroups } from '../output/group-table.js';
@@ -14,6 +14,8 @@ export interface RunsListFlags extends StorageFlags {
 
 export interface RunsShowFlags extends StorageFlags, ResultPageFlags {
   json?: boolean;
+  /** `md`: a markdown summary (CI job summaries, pull-request comments); `json` as --json. */
+  format?: 'text' | 'json' | 'md';
 }
 
 function accuracyOf(totals: RunTotals | null): number | null {
@@ -63,7 +65,7 @@ export async function runsListCommand(flags: RunsListFlags): Promise<number> {
       formatCount(run.totals?.errors),
       formatPercent(accuracyOf(run.totals)),
       printable(providersOf(run), { max: 60, oneLine: true }),
-      printable(run.description ?? '', { max: 60, oneLine: true }),
+      printable(`${rescoredFrom(run) ? `rescore of ${rescoredFrom(run)?.of}${run.description ? ': ' : ''}` : ''}${run.description ?? ''}`, { max: 60, oneLine: true }),
     ]);
     process.stdout.write(
       `${renderTable(['Run', 'Status', 'Started (UTC)', 'Duration', 'Results', 'Errors', 'Accuracy', 'Providers', 'Description'], rows, { right: [3, 4, 5, 6] })}\n`,
@@ -92,8 +94,13 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
     }
     const { run, counts } = found;
     // Which results are listed, checked before anything is printed (a bad --sort or --cursor is bad input).
+    if (flags.format === 'md') {
+      const { renderRunMarkdown } = await import('../output/run-markdown.js');
+      process.stdout.write(await renderRunMarkdown(lab, run, counts));
+      return ExitCode.ok;
+    }
     const query = resultQueryOf(run.id, flags);
-    if (flags.json) {
+    if (flags.json || flags.format === 'json') {
       await streamJson(lab, { run, counts }, query, flags);
       return ExitCode.ok;
     }
@@ -103,6 +110,8 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
       `started ${run.startedAt.toISOString()}${run.finishedAt ? ` · finished ${run.finishedAt.toISOString()}` : ''} · ${formatMs(run.durationMs)}`,
       `config ${run.configFile ? printable(run.configFile, { oneLine: true }) : '(built in code)'}${run.createdBy ? ` · by ${run.createdBy}` : ''}`,
     ];
+    const rescore = rescoredFrom(run);
+    if (rescore) lines.push(`rescore of ${rescore.of}${rescore.evaluatorsFrom ? ` · evaluators from ${printable(rescore.evaluatorsFrom, { oneLine: true })}` : ''} · no model was called`);
     const options = runOptionsOf(run);
     if (options) lines.push(`options ${options}`);
     if (run.error) lines.push(red(`error: ${printable(run.error)}`, colour));
@@ -110,7 +119,9 @@ export async function runsShowCommand(id: string, flags: RunsShowFlags): Promise
     const resume = () => resumeHint(`llm-lab run ${run.configFile ? shellWord(run.configFile) : '<config>'}`, run.id, flags);
     // The run's totals when it finished, else counted in SQL: an interrupted run has no totals yet.
     const { errors } = counts;
-    if (run.status === 'interrupted' || run.status === 'cancelled') {
+    if (rescore) {
+      if (run.status !== 'completed') lines.push(dim(`Re-score it again with: llm-lab rescore ${rescore.of} --evaluators <file>`, colour));
+    } else if (run.status === 'interrupted' || run.status === 'cancelled') {
       lines.push(dim(`Finish it with: ${resume()}${errors > 0 ? ` (its ${formatCount(errors)} errored results are run again too)` : ''}`, colour));
     } else if (run.status === 'planned') {
       lines.push(dim(`Planned, waiting for its slices to be executed and recorded (Lab.execute, Lab.record); or run it whole with: ${resume()}`, colour));

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { registerSecret, registerSecretsIn } from '../redact.js';
 import { labConfigSchema, type LabConfig, type LabConfigInput } from './schema.js';
@@ -137,6 +137,42 @@ export interface LoadedProviderEntries {
 }
 
 const providerEntriesSchema = labConfigSchema.pick({ providers: true, plugins: true });
+
+/** The evaluators of an evaluators file (`llm-lab rescore --evaluators`), with what they need: judges' provider entries, plugins, thresholds. */
+export interface LoadedEvaluatorEntries {
+  evaluators: LabConfig['evaluators'];
+  /** Provider entries a judge may name by label or id (their keys and base URLs apply). */
+  providers: LabConfig['providers'];
+  plugins: LabConfig['plugins'];
+  /** The file's thresholds, when it has some. */
+  thresholds: LabConfig['thresholds'] | undefined;
+  /** Absolute path of the file. */
+  file: string;
+  /** The file's folder: `module:` paths and schema files are resolved against it. */
+  baseDir: string;
+}
+
+const evaluatorFileSchema = z
+  .object({
+    evaluators: labConfigSchema.shape.evaluators.unwrap().min(1, 'list at least one evaluator'),
+    providers: labConfigSchema.shape.providers.default([]),
+    plugins: labConfigSchema.shape.plugins,
+    thresholds: labConfigSchema.shape.thresholds.unwrap().optional(),
+  })
+  .strict();
+
+/**
+ * Reads an evaluators file: a YAML or JSON list of evaluator entries, or a mapping with
+ * `evaluators:` and optionally `providers:` (judges named by label), `plugins:` and `thresholds:`.
+ * Errors name the file and the path, as `loadConfig`'s do.
+ */
+export async function loadEvaluatorEntries(path: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<LoadedEvaluatorEntries> {
+  const file = resolve(path);
+  const parsed = await readConfigFile(file);
+  const input = Array.isArray(parsed) ? { evaluators: parsed } : parsed;
+  const { evaluators, providers, plugins, thresholds } = validate(evaluatorFileSchema, input, { file, ...(options.env ? { env: options.env } : {}) });
+  return { evaluators, providers, plugins, thresholds, file, baseDir: dirname(file) };
+}
 
 /**
  * Reads a config file for its `providers:` and `plugins:` only (what `llm-lab bench --config`
