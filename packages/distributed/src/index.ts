@@ -16,3 +16,4 @@ export { labVersion, readConfigAsWritten, withoutLiteralSecrets, loadShardConfig
 export { submitRun, type SubmitOptions, type SubmittedRun } from './submit.js';
 export { followRun, distributedProgress, type DistributedProgress, type FollowOptions, type FollowOutcome, type WorkerProgress } from './follow.js';
 export { startWorker, type Worker, type WorkerEvent, type WorkerOptions, type WorkerSummary } from './worker.js';
+export { sharedRateLimitsFromEnv } from './shared-rate-limits.js';

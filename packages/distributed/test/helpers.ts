@@ -39,10 +39,10 @@ export interface WorkerRequest {
 }
 
 /** Starts `fixtures/worker.mjs` in a child process. */
-export async function startChildWorker(dir: string, request: WorkerRequest): Promise<ChildWorker> {
+export async function startChildWorker(dir: string, request: WorkerRequest, env: NodeJS.ProcessEnv = {}): Promise<ChildWorker> {
   const file = join(dir, `${request.name}.json`);
   await writeFile(file, JSON.stringify({ ...request, databaseUrl: DATABASE_URL }));
-  const child = spawn(process.execPath, [fixture, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [fixture, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDIS_URL: '', ...env } });
   const events: ChildWorker['events'] = [];
   const waiters: Array<{ match: (event: ChildWorker['events'][number]) => boolean; resolve: (event: Record<string, unknown>) => void }> = [];
   let buffered = '';

@@ -2,7 +2,6 @@ import type { WorkerEvent } from '@llm-lab/distributed';
 import { ExitCode } from '../errors.js';
 import { dim, formatCount, printable, red, useColour, yellow } from '../output/format.js';
 import { distributedDatabaseUrl } from './run-distributed.js';
-import { openLab } from './shared.js';
 
 export interface WorkerFlags {
   databaseUrl?: string;
@@ -33,9 +32,12 @@ function eventLine(event: WorkerEvent, colour: boolean): string {
  */
 export async function workerCommand(flags: WorkerFlags): Promise<number> {
   const databaseUrl = distributedDatabaseUrl(flags, 'llm-lab worker');
-  const { DEFAULT_QUEUE, openQueue, startWorker } = await import('@llm-lab/distributed');
+  const { DEFAULT_QUEUE, openQueue, sharedRateLimitsFromEnv, startWorker } = await import('@llm-lab/distributed');
+  const { createLab } = await import('@llm-lab/lab');
   const colour = useColour(process.stderr);
-  const lab = await openLab({ databaseUrl });
+  // With REDIS_URL, one rate-limit budget per provider for every worker (and the shared response cache).
+  const sharedRateLimits = sharedRateLimitsFromEnv();
+  const lab = createLab({ databaseUrl, ...(sharedRateLimits ? { sharedRateLimits } : {}) });
   const queue = flags.queue ?? DEFAULT_QUEUE;
   const boss = await openQueue({ databaseUrl }, queue);
   const worker = startWorker(lab, boss, {
@@ -44,7 +46,12 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
     ...(flags.baseDir !== undefined ? { baseDir: flags.baseDir } : {}),
     onEvent: (event) => process.stderr.write(`${eventLine(event, colour)}\n`),
   });
-  process.stderr.write(dim(`worker ${worker.name} waiting for shards on queue '${queue}' (stop with Ctrl-C or SIGTERM)\n`, colour));
+  process.stderr.write(
+    dim(
+      `worker ${worker.name} waiting for shards on queue '${queue}'${sharedRateLimits ? ' · rate limits shared through Redis' : ' · rate limits per worker (set REDIS_URL to share them)'} (stop with Ctrl-C or SIGTERM)\n`,
+      colour,
+    ),
+  );
   let signals = 0;
   const onSignal = () => {
     signals++;
@@ -67,5 +74,6 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
     process.off('SIGTERM', onSignal);
     await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
     await lab.close();
+    await sharedRateLimits?.close();
   }
 }
