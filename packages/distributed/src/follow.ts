@@ -1,7 +1,7 @@
 import type PgBoss from 'pg-boss';
 import { redactSecrets } from '@llm-lab/core';
 import type { Lab, RunPlan, RunReport } from '@llm-lab/lab';
-import { queueSchemaOf } from './queue.js';
+import { queueSchemaOf, schemaOfQueue } from './queue.js';
 
 // Following a distributed run from the process that submitted it: progress from storage (results
 // stored) and from the queue (shards by state, finished shards by worker), then the record.
@@ -38,7 +38,7 @@ export interface FollowOptions {
   /** The config the run was planned with (recording it checks its thresholds). */
   config: string;
   queue: string;
-  /** pg-boss's schema (as given to `openQueue`). */
+  /** pg-boss's schema. Default: the one `openQueue` opened the queue in. */
   queueSchema?: string | undefined;
   /** Milliseconds between looks. Default 1000. */
   intervalMs?: number;
@@ -87,7 +87,7 @@ async function failureOf(boss: PgBoss, schema: string, queue: string, runId: str
 
 /** Counts a run's shards and results once. */
 export async function distributedProgress(lab: Lab, boss: PgBoss, options: Pick<FollowOptions, 'runId' | 'plan' | 'queue' | 'queueSchema'>): Promise<Omit<DistributedProgress, 'perSecond' | 'etaSeconds'>> {
-  const schema = queueSchemaOf(options.queueSchema);
+  const schema = options.queueSchema !== undefined ? queueSchemaOf(options.queueSchema) : schemaOfQueue(boss);
   const [rows, results] = await Promise.all([shardStates(boss, schema, options.queue, options.runId), lab.countResults(options.runId)]);
   const shards = { total: 0, queued: 0, active: 0, completed: 0, failed: 0, cancelled: 0 };
   const workers = new Map<string, WorkerProgress>();
@@ -133,7 +133,7 @@ const sleep = (ms: number, signal: AbortSignal | undefined) =>
 export async function followRun(lab: Lab, boss: PgBoss, options: FollowOptions): Promise<FollowOutcome> {
   const now = options.now ?? Date.now;
   const samples: Array<{ at: number; results: number }> = [];
-  const schema = queueSchemaOf(options.queueSchema);
+  const schema = options.queueSchema !== undefined ? queueSchemaOf(options.queueSchema) : schemaOfQueue(boss);
   for (;;) {
     if (options.signal?.aborted) return cancel(lab, boss, schema, options);
     const counted = await distributedProgress(lab, boss, options);

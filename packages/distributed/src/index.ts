@@ -6,6 +6,7 @@ export {
   openQueue,
   parseShardJob,
   queueSchemaOf,
+  schemaOfQueue,
   requireDatabaseUrl,
   shardSlices,
   type QueueOptions,

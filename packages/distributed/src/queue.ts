@@ -82,11 +82,20 @@ export function queueSchemaOf(schema: string | undefined): string {
   return name;
 }
 
+/** The schema each queue opened by {@link openQueue} lives in. */
+const schemas = new WeakMap<PgBoss, string>();
+
+/** The schema of a queue opened by {@link openQueue} (else the default one). */
+export function schemaOfQueue(boss: PgBoss): string {
+  return schemas.get(boss) ?? queueSchemaOf(undefined);
+}
+
 /** Starts pg-boss (creating or migrating its schema) and makes sure `queue` exists. */
 export async function openQueue(options: QueueOptions, queue: string): Promise<PgBoss> {
+  const schema = queueSchemaOf(options.schema);
   const boss = new PgBoss({
     connectionString: requireDatabaseUrl(options.databaseUrl),
-    schema: queueSchemaOf(options.schema),
+    schema,
     max: options.connections ?? 3,
     application_name: 'llm-lab-queue',
     maintenanceIntervalSeconds: options.maintenanceSeconds ?? DEFAULT_MAINTENANCE_SECONDS,
@@ -96,16 +105,37 @@ export async function openQueue(options: QueueOptions, queue: string): Promise<P
   });
   // A lost connection is reported by the next call that needs one; pg-boss's background loops only log.
   boss.on('error', () => undefined);
-  await boss.start();
-  if (!(await boss.getQueue(queue))) {
-    try {
-      await boss.createQueue(queue, { name: queue, policy: 'standard' });
-    } catch (error) {
-      // Another process created it at the same moment.
-      if (!(await boss.getQueue(queue))) throw error;
-    }
+  schemas.set(boss, schema);
+  try {
+    await retryOnConflict(() => boss.start());
+    // Workers starting together on a new database create the queue at the same moment: one
+    // wins, the others find it (or are chosen as a deadlock's victim, and look again).
+    await retryOnConflict(async () => {
+      if (!(await boss.getQueue(queue))) await boss.createQueue(queue, { name: queue, policy: 'standard' });
+    });
+  } catch (error) {
+    await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
+    throw error;
   }
   return boss;
+}
+
+/** PostgreSQL's deadlock and serialization failures: the statement was rolled back and may simply be run again. */
+function isConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
+/** Runs `action`, again (up to 5 times, after a short random pause) when PostgreSQL rolled it back for a conflict. */
+export async function retryOnConflict<T>(action: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await action();
+    } catch (error) {
+      if (!isConflict(error) || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 100 * attempt));
+    }
+  }
 }
 
 /** Shards of `size` cases covering a plan of `cases` cases; the last runs to the end of the dataset. */

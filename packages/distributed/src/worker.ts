@@ -3,7 +3,7 @@ import type PgBoss from 'pg-boss';
 import { redactSecrets } from '@llm-lab/core';
 import type { ExecutionOutcome, Lab, RunOptions } from '@llm-lab/lab';
 import { labVersion, loadShardConfig } from './job-config.js';
-import { parseShardJob, type ShardJob, type ShardOutput } from './queue.js';
+import { parseShardJob, retryOnConflict, type ShardJob, type ShardOutput } from './queue.js';
 
 // A worker: takes shards from the queue one at a time and executes each through `Lab.execute`
 // (the lab's provider manager: cache, rate limits, retries), so its results land in storage
@@ -102,7 +102,7 @@ export function startWorker(lab: Lab, boss: PgBoss, options: WorkerOptions): Wor
     } catch (error) {
       const message = redactSecrets(error instanceof Error ? error.message : String(error));
       const code = (error as { code?: unknown } | null)?.code;
-      await boss.fail(options.queue, id, { worker: name, message });
+      await retryOnConflict(() => boss.fail(options.queue, id, { worker: name, message }));
       if (typeof code === 'string' && REFUSALS.has(code)) {
         summary.refused = message;
         emit({ type: 'refused', runId: shard.runId, shard: shard.shard, message });
@@ -115,7 +115,7 @@ export function startWorker(lab: Lab, boss: PgBoss, options: WorkerOptions): Wor
     }
     if (outcome.status === 'cancelled') {
       // Stopped: the calls in flight finished and were stored; the rest goes back to the queue.
-      await boss.fail(options.queue, id, { worker: name, message: `handed back by ${name} (stopping) after ${outcome.executed} results`, handedBack: true });
+      await retryOnConflict(() => boss.fail(options.queue, id, { worker: name, message: `handed back by ${name} (stopping) after ${outcome.executed} results`, handedBack: true }));
       summary.handedBack += 1;
       emit({ type: 'shard-handed-back', ...where, executed: outcome.executed });
       return;
@@ -128,7 +128,7 @@ export function startWorker(lab: Lab, boss: PgBoss, options: WorkerOptions): Wor
       skipped: outcome.skipped,
       durationMs: Math.round(performance.now() - started),
     };
-    await boss.complete(options.queue, id, output);
+    await retryOnConflict(() => boss.complete(options.queue, id, output));
     summary.completed += 1;
     emit({ type: 'shard-done', ...where, output });
   }

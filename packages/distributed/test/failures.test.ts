@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createLab, type Lab } from '@llm-lab/lab';
 import type PgBoss from 'pg-boss';
-import { followRun, openQueue, startWorker, submitRun } from '../src/index.js';
+import { followRun, labVersion, openQueue, parseShardJob, startWorker, submitRun } from '../src/index.js';
 import { DATABASE_URL, dropSchemas, startChildWorker, until } from './helpers.js';
 
 // What happens to a shard whose worker dies (SIGKILL), is stopped (SIGTERM), or cannot execute it.
@@ -127,4 +127,20 @@ describe('a distributed run when workers fail', () => {
     const run = (await lab.getRun(submitted.runId))?.run;
     expect(run).toMatchObject({ status: 'failed', error: expect.stringMatching(/dataset file not found/) });
   }, 120_000);
+
+  it('a worker of another LLM Lab version refuses the shard and stops, without executing it', async () => {
+    const { submitted } = await submitSlow();
+    // The run's shards as a newer version would have queued them.
+    const [queued] = await boss.fetch<unknown>(queue, { batchSize: 1 });
+    const shard = parseShardJob(queued?.data);
+    expect(shard?.labVersion).toBe(labVersion());
+    await boss.cancel(queue, submitted.jobIds);
+    await boss.insert([{ name: queue, data: { ...shard, labVersion: '99.0.0' }, retryLimit: 0 }]);
+    const events: string[] = [];
+    const skewed = startWorker(lab, boss, { queue, pollSeconds: 0.1, name: 'skewed', onEvent: (event) => events.push(event.type) });
+    const summary = await skewed.done;
+    expect(summary.refused).toMatch(/runs LLM Lab .* and run .* was planned by 99\.0\.0; start workers of the run's version/);
+    expect(events).toEqual(['shard-start', 'refused']);
+    expect(await lab.countResults(submitted.runId)).toBe(0);
+  }, 60_000);
 });

@@ -46,7 +46,10 @@ export async function runDistributedCommand(configPath: string, flags: Distribut
   const lab = await openLab({ ...flags, databaseUrl });
   const colour = useColour(process.stderr);
   const queue = flags.queue ?? DEFAULT_QUEUE;
-  const boss = await openQueue({ databaseUrl }, queue);
+  const boss = await openQueue({ databaseUrl }, queue).catch(async (error: unknown) => {
+    await lab.close();
+    throw error;
+  });
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = () => {

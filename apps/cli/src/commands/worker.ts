@@ -39,7 +39,11 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   const sharedRateLimits = sharedRateLimitsFromEnv();
   const lab = createLab({ databaseUrl, ...(sharedRateLimits ? { sharedRateLimits } : {}) });
   const queue = flags.queue ?? DEFAULT_QUEUE;
-  const boss = await openQueue({ databaseUrl }, queue);
+  const boss = await openQueue({ databaseUrl }, queue).catch(async (error: unknown) => {
+    await lab.close();
+    await sharedRateLimits?.close();
+    throw error;
+  });
   const worker = startWorker(lab, boss, {
     queue,
     ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
