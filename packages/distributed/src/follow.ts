@@ -11,7 +11,9 @@ export interface WorkerProgress {
   worker: string;
   /** Shards it finished. */
   shards: number;
-  /** Results it computed in them (not those it found stored). */
+  /** Shards it is executing now. */
+  active: number;
+  /** Results it computed, in finished shards and (as last reported, every few seconds) in those it executes (not those it found stored). */
   executed: number;
 }
 
@@ -24,7 +26,7 @@ export interface DistributedProgress {
   casesDone: number;
   cases: number;
   shards: { total: number; queued: number; active: number; completed: number; failed: number; cancelled: number };
-  /** Finished shards by worker. */
+  /** Shards finished and being executed, by worker. */
   workers: WorkerProgress[];
   /** Results stored per second over the last minute; undefined until two samples. */
   perSecond: number | undefined;
@@ -65,8 +67,8 @@ interface StateRow {
 async function shardStates(boss: PgBoss, schema: string, queue: string, runId: string): Promise<StateRow[]> {
   const jobs = (table: string) => `SELECT state::text AS state, output FROM ${schema}.${table} WHERE name = $1 AND data->>'runId' = $2`;
   const { rows } = await boss.getDb().executeSql(
-    `SELECT state, CASE WHEN state = 'completed' THEN output->>'worker' END AS worker, count(*)::int AS shards,
-            coalesce(sum(CASE WHEN state = 'completed' THEN (output->>'executed')::int END), 0)::int AS executed
+    `SELECT state, CASE WHEN state IN ('completed', 'active') THEN output->>'worker' END AS worker, count(*)::int AS shards,
+            coalesce(sum(CASE WHEN state IN ('completed', 'active') THEN (output->>'executed')::int END), 0)::int AS executed
        FROM (${jobs('job')} UNION ALL ${jobs('archive')}) AS shards GROUP BY 1, 2`,
     [queue, runId],
   );
@@ -95,9 +97,10 @@ export async function distributedProgress(lab: Lab, boss: PgBoss, options: Pick<
     shards.total += row.shards;
     if (row.state === 'created' || row.state === 'retry') shards.queued += row.shards;
     else if (row.state === 'active' || row.state === 'completed' || row.state === 'failed' || row.state === 'cancelled') shards[row.state] += row.shards;
-    if (row.state === 'completed' && row.worker) {
-      const worker = workers.get(row.worker) ?? { worker: row.worker, shards: 0, executed: 0 };
-      worker.shards += row.shards;
+    if ((row.state === 'completed' || row.state === 'active') && row.worker) {
+      const worker = workers.get(row.worker) ?? { worker: row.worker, shards: 0, active: 0, executed: 0 };
+      if (row.state === 'completed') worker.shards += row.shards;
+      else worker.active += row.shards;
       worker.executed += row.executed;
       workers.set(row.worker, worker);
     }

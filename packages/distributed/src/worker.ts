@@ -3,7 +3,7 @@ import type PgBoss from 'pg-boss';
 import { redactSecrets } from '@llm-lab/core';
 import type { ExecutionOutcome, Lab, RunOptions } from '@llm-lab/lab';
 import { labVersion, loadShardConfig } from './job-config.js';
-import { parseShardJob, retryOnConflict, type ShardJob, type ShardOutput } from './queue.js';
+import { parseShardJob, retryOnConflict, schemaOfQueue, type ShardJob, type ShardOutput } from './queue.js';
 
 // A worker: takes shards from the queue one at a time and executes each through `Lab.execute`
 // (the lab's provider manager: cache, rate limits, retries), so its results land in storage
@@ -28,6 +28,8 @@ export interface WorkerOptions {
   baseDir?: string;
   /** Seconds between looks at an empty queue. Default 1. */
   pollSeconds?: number;
+  /** Seconds between reports of a shard's progress to the queue (the submitter's per-worker figures). Default 2. */
+  progressSeconds?: number;
   /** This worker's name in progress and outputs. Default `host:pid`. */
   name?: string;
   /** The case preparation a run's plan names (a benchmark suite's `suite:<name>`), or undefined when this worker has none. */
@@ -82,10 +84,28 @@ export function startWorker(lab: Lab, boss: PgBoss, options: WorkerOptions): Wor
       stopping.signal.addEventListener('abort', done, { once: true });
     });
 
+  // Who holds an active shard and how far it got, in the job's `output` (which pg-boss replaces
+  // when the job completes or fails): the submitter's progress per worker reads it.
+  const schema = schemaOfQueue(boss);
+  const report = (id: string, executed: number) =>
+    boss
+      .getDb()
+      .executeSql(`UPDATE ${schema}.job SET output = $3::jsonb WHERE name = $1 AND id = $2 AND state = 'active'`, [options.queue, id, JSON.stringify({ worker: name, executed })])
+      .catch(() => undefined);
+
   async function runShard(id: string, shard: ShardJob, attempt: number): Promise<void> {
     const where = { runId: shard.runId, shard: shard.shard, shards: shard.shards };
     emit({ type: 'shard-start', ...where, attempt });
     const started = performance.now();
+    await report(id, 0);
+    let reportedAt = started;
+    // The engine's progress counts results found stored (`skipped`) as done: only computed ones are reported.
+    const onProgress = (progress: { done: number; skipped?: number }) => {
+      const now = performance.now();
+      if (now - reportedAt < (options.progressSeconds ?? 2) * 1000) return;
+      reportedAt = now;
+      void report(id, progress.done - (progress.skipped ?? 0));
+    };
     let outcome: ExecutionOutcome;
     try {
       if (shard.labVersion !== version) {
@@ -96,6 +116,7 @@ export function startWorker(lab: Lab, boss: PgBoss, options: WorkerOptions): Wor
       outcome = await lab.execute(shard.runId, loaded, {
         slice: shard.slice,
         signal: stopping.signal,
+        onProgress,
         ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
         ...(prepareCase ? { prepareCase } : {}),
       });

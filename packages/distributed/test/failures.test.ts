@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createLab, type Lab } from '@llm-lab/lab';
 import type PgBoss from 'pg-boss';
-import { followRun, labVersion, openQueue, parseShardJob, startWorker, submitRun } from '../src/index.js';
+import { distributedProgress, followRun, labVersion, openQueue, parseShardJob, startWorker, submitRun } from '../src/index.js';
 import { DATABASE_URL, dropSchemas, startChildWorker, until } from './helpers.js';
 
 // What happens to a shard whose worker dies (SIGKILL), is stopped (SIGTERM), or cannot execute it.
@@ -87,6 +87,10 @@ describe('a distributed run when workers fail', () => {
     const stopping = await worker('stopping');
     const started = await stopping.waitFor((event) => event.type === 'shard-start');
     await until(async () => (await lab.countResults(submitted.runId)) >= 2);
+    // The submitter sees who holds the shard.
+    const during = await distributedProgress(lab, boss, { runId: submitted.runId, plan: submitted.plan, queue });
+    expect(during.shards).toMatchObject({ total: 3, active: 1, queued: 2, completed: 0 });
+    expect(during.workers).toEqual([{ worker: 'stopping', shards: 0, active: 1, executed: expect.any(Number) }]);
     stopping.process.kill('SIGTERM');
     const exit = await stopping.exited;
     // A clean stop: the call in flight finished, the shard went back to the queue.

@@ -27,7 +27,9 @@ function progressLine(progress: DistributedProgress): string {
   const rate = progress.perSecond !== undefined ? ` · ${progress.perSecond.toFixed(1)}/s` : '';
   const eta = progress.etaSeconds !== undefined ? ` · ETA ${Math.ceil(progress.etaSeconds)} s` : '';
   const { shards } = progress;
-  const workers = progress.workers.map((worker) => `${worker.worker} ${worker.shards} shards/${formatCount(worker.executed)} results`).join(', ');
+  const workers = progress.workers
+    .map((worker) => `${worker.worker} ${formatCount(worker.executed)} results, ${worker.shards} shards done${worker.active > 0 ? `, ${worker.active} running` : ''}`)
+    .join('; ');
   return (
     `cases ${formatCount(progress.casesDone)}/${formatCount(progress.cases)} · results ${formatCount(progress.results)}/${formatCount(progress.planned)}${percent}${rate}${eta}` +
     ` · shards ${shards.completed}/${shards.total} done, ${shards.active} running, ${shards.queued} queued` +
