@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, extname, resolve } from 'node:path';
 import { ConfigError, parseConfig, type LabConfigInput, type LoadedConfig } from '@llm-lab/core';
 
@@ -10,10 +9,13 @@ import { ConfigError, parseConfig, type LabConfigInput, type LoadedConfig } from
 const SECRET_KEY = /key|token|secret|password/i;
 const ENV_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$/;
 
-/** The LLM Lab version of this process (the lab package's): a run's shards are executed only by the same version. */
-export function labVersion(): string {
-  const require = createRequire(import.meta.url);
-  return (require('@llm-lab/lab/package.json') as { version: string }).version;
+/**
+ * The LLM Lab version of this process (the lab package's): a run's shards are executed only by
+ * the same version. A JSON import, so the bundled command carries it.
+ */
+export async function labVersion(): Promise<string> {
+  const { default: lab } = (await import('@llm-lab/lab/package.json', { with: { type: 'json' } })) as { default: { version: string } };
+  return lab.version;
 }
 
 /** A config file read as written: parsed (YAML or JSON by extension), not interpolated. */

@@ -46,7 +46,7 @@ export async function submitRun(lab: Lab, boss: PgBoss, options: SubmitOptions):
   }
   const { runId, plan, storage } = await lab.plan(options.config, options.run ?? {});
   const slices = shardSlices(plan.cases, options.shardSize);
-  const version = labVersion();
+  const version = await labVersion();
   const jobs: PgBoss.JobInsert<ShardJob>[] = slices.map((slice, shard) => ({
     id: randomUUID(),
     name: options.queue,

@@ -64,7 +64,8 @@ export function startWorker(lab: Lab, boss: PgBoss, options: WorkerOptions): Wor
   const name = options.name ?? `${hostname()}:${process.pid}`;
   const summary: WorkerSummary = { name, completed: 0, handedBack: 0, failed: 0 };
   const stopping = new AbortController();
-  const version = labVersion();
+  const versionOf = labVersion();
+  versionOf.catch(() => undefined);
   const emit = (event: WorkerEvent) => {
     try {
       options.onEvent?.(event);
@@ -108,6 +109,7 @@ export function startWorker(lab: Lab, boss: PgBoss, options: WorkerOptions): Wor
     };
     let outcome: ExecutionOutcome;
     try {
+      const version = await versionOf;
       if (shard.labVersion !== version) {
         throw new RefusedError(`worker ${name} runs LLM Lab ${version} and run ${shard.runId} was planned by ${shard.labVersion}; start workers of the run's version so results are not mixed.`);
       }
@@ -163,7 +165,7 @@ export function startWorker(lab: Lab, boss: PgBoss, options: WorkerOptions): Wor
       }
       const shard = parseShardJob(job.data);
       if (!shard) {
-        await boss.fail(options.queue, job.id, { worker: name, message: `not a shard this version of LLM Lab (${version}) understands` });
+        await boss.fail(options.queue, job.id, { worker: name, message: `not a shard this version of LLM Lab (${await versionOf}) understands` });
         continue;
       }
       await runShard(job.id, shard, job.retryCount + 1);

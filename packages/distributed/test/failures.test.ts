@@ -137,7 +137,7 @@ describe('a distributed run when workers fail', () => {
     // The run's shards as a newer version would have queued them.
     const [queued] = await boss.fetch<unknown>(queue, { batchSize: 1 });
     const shard = parseShardJob(queued?.data);
-    expect(shard?.labVersion).toBe(labVersion());
+    expect(shard?.labVersion).toBe(await labVersion());
     await boss.cancel(queue, submitted.jobIds);
     await boss.insert([{ name: queue, data: { ...shard, labVersion: '99.0.0' }, retryLimit: 0 }]);
     const events: string[] = [];
