@@ -84,7 +84,11 @@ storageOptions(
     .option('--shard-attempts <n>', 'with --distributed: attempts of a shard before the run fails (default 3)', positiveInteger('--shard-attempts'))
     .option('--queue <name>', 'with --distributed: the queue (default llm-lab-shards)'),
 ).action((config: string, flags) =>
-  exitWith(flags.distributed ? import('./commands/run-distributed.js').then((m) => m.runDistributedCommand(config, flags)) : import('./commands/run.js').then((m) => m.runCommand(config, flags))),
+  exitWith(
+    flags.distributed
+      ? import('./commands/run-distributed.js').then((m) => m.runDistributedCommand(config, flags))
+      : import('./commands/run-distributed.js').then((m) => m.refuseShardFlags(flags)).then(() => import('./commands/run.js').then((m) => m.runCommand(config, flags))),
+  ),
 );
 
 program

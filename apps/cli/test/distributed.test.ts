@@ -43,6 +43,9 @@ describe('llm-lab run --distributed', () => {
     const result = await runCli(['run', await configIn(dir), '--distributed'], { cwd: dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/needs PostgreSQL.*Set DATABASE_URL/);
+    const local = await runCli(['run', await configIn(dir), '--shard-size', '5'], { cwd: dir });
+    expect(local.code).toBe(2);
+    expect(local.stderr).toMatch(/--shard-size only applies to a distributed run: add --distributed/);
     const worker = await runCli(['worker'], { cwd: dir });
     expect(worker.code).toBe(2);
     expect(worker.stderr).toMatch(/llm-lab worker needs PostgreSQL/);

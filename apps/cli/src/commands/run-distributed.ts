@@ -22,6 +22,21 @@ export function distributedDatabaseUrl(flags: { databaseUrl?: string }, what: st
   return url;
 }
 
+/** `--shard-size`, `--shard-timeout`, `--shard-attempts` and `--queue` mean nothing without `--distributed`: refused rather than ignored. */
+export function refuseShardFlags(flags: DistributedRunFlags): void {
+  const given = (
+    [
+      ['--shard-size', flags.shardSize],
+      ['--shard-timeout', flags.shardTimeout],
+      ['--shard-attempts', flags.shardAttempts],
+      ['--queue', flags.queue],
+    ] as const
+  ).filter(([, value]) => value !== undefined);
+  if (given.length > 0) {
+    throw new UsageError(`${given.map(([name]) => name).join(', ')} only ${given.length === 1 ? 'applies' : 'apply'} to a distributed run: add --distributed, or leave ${given.length === 1 ? 'it' : 'them'} out.`);
+  }
+}
+
 function progressLine(progress: DistributedProgress): string {
   const percent = progress.planned > 0 ? ` (${Math.floor((100 * progress.results) / progress.planned)}%)` : '';
   const rate = progress.perSecond !== undefined ? ` · ${progress.perSecond.toFixed(1)}/s` : '';
