@@ -7,6 +7,7 @@
 // Left outside the bundle, and so dependencies of this package:
 // - @llm-lab/storage: it finds its own files beside its code (the embedded database's worker
 //   script, the template database, the migrations), and brings pg, drizzle-orm and PGlite.
+// - pg-boss (CommonJS, with its own pg): the queue of run --distributed and worker, loaded only by them.
 // - ajv, ioredis: loaded with require() at run time, only when configured.
 // - node-llama-cpp: native code, optional, loaded only for GGUF models.
 import { build } from 'esbuild';
@@ -31,7 +32,7 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   logLevel: 'warning',
-  external: ['@llm-lab/storage', 'ajv', 'ioredis', 'node-llama-cpp', '@node-llama-cpp/*', 'bufferutil', 'utf-8-validate'],
+  external: ['@llm-lab/storage', 'pg-boss', 'ajv', 'ioredis', 'node-llama-cpp', '@node-llama-cpp/*', 'bufferutil', 'utf-8-validate'],
   // CommonJS dependencies inside the bundle call require(); ES modules have none of their own.
   banner: { js: "import { createRequire as __llmLabCreateRequire } from 'node:module'; const require = __llmLabCreateRequire(import.meta.url);" },
 });

@@ -77,8 +77,28 @@ storageOptions(
     .option('--no-cache', 'do not read or write the response cache')
     .option('--no-progress', 'do not show progress')
     .option('--resume <run-id>', 'continue a stopped run: only missing results are run')
-    .option('-o, --output <file>', 'also write the results to a file: .xml (JUnit, for CI), .json (JSON lines) or .csv; repeat for several', collectOutput),
-).action((config: string, flags) => exitWith(import('./commands/run.js').then((m) => m.runCommand(config, flags))));
+    .option('-o, --output <file>', 'also write the results to a file: .xml (JUnit, for CI), .json (JSON lines) or .csv; repeat for several', collectOutput)
+    .option('--distributed', 'queue the run in shards for `llm-lab worker` processes on any machines (needs DATABASE_URL), follow and record it')
+    .option('--shard-size <n>', 'with --distributed: cases per shard (default 100)', positiveInteger('--shard-size'))
+    .option('--shard-timeout <seconds>', "with --distributed: a shard's lease; a worker silent this long loses it to another (default 900)", positiveInteger('--shard-timeout'))
+    .option('--shard-attempts <n>', 'with --distributed: attempts of a shard before the run fails (default 3)', positiveInteger('--shard-attempts'))
+    .option('--queue <name>', 'with --distributed: the queue (default llm-lab-shards)'),
+).action((config: string, flags) =>
+  exitWith(
+    flags.distributed
+      ? import('./commands/run-distributed.js').then((m) => m.runDistributedCommand(config, flags))
+      : import('./commands/run-distributed.js').then((m) => m.refuseShardFlags(flags)).then(() => import('./commands/run.js').then((m) => m.runCommand(config, flags))),
+  ),
+);
+
+program
+  .command('worker')
+  .description('execute shards of distributed runs (run --distributed) from the queue until stopped; start any number, on any machines')
+  .option('-c, --concurrency <n>', "calls in flight at once within a shard (default: the run's run.concurrency)", concurrency)
+  .option('--queue <name>', 'the queue to take shards from (default llm-lab-shards)')
+  .option('--base-dir <dir>', "folder the config's relative paths (dataset) are resolved against (default: the submitting machine's config folder)")
+  .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL)')
+  .action((flags) => exitWith(import('./commands/worker.js').then((m) => m.workerCommand(flags))));
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 const nonNegativeInteger = (name: string) => (value: string) => {

@@ -13,7 +13,13 @@ import {
   type RegisteredProvider,
 } from '@llm-lab/core';
 import type { ExecutionOutcome, RunPlan } from '@llm-lab/evaluation';
-import { createProviderManager, type ManagerEventListener, type ManagerObserver, type ProviderManager } from '@llm-lab/provider-manager';
+import {
+  createProviderManager,
+  type ManagerEventListener,
+  type ManagerObserver,
+  type ProviderManager,
+  type SharedRateLimitStore,
+} from '@llm-lab/provider-manager';
 import {
   eachResult,
   openStorage,
@@ -63,6 +69,12 @@ export interface LabOptions {
   /** Provider families to use. Default: the built-ins (mock, openai). */
   registry?: ProviderRegistry;
   logger?: Logger;
+  /**
+   * Where the providers' `rateLimit` budgets are counted, shared with other processes (a
+   * `RedisRateLimitStore`: the workers of a distributed run keep one budget per provider, and a
+   * 429 one of them receives holds all of them back). Default: in this process. Not closed by `close()`.
+   */
+  sharedRateLimits?: SharedRateLimitStore;
 }
 
 /**
@@ -83,7 +95,7 @@ export class Lab {
   constructor(options: LabOptions = {}) {
     this.options = options;
     this.registry = options.registry ?? createDefaultRegistry();
-    this.manager = createProviderManager();
+    this.manager = createProviderManager(options.sharedRateLimits ? { sharedRateLimits: options.sharedRateLimits } : {});
     this.host = {
       registry: this.registry,
       manager: this.manager,

@@ -47,3 +47,10 @@ export { CircuitBreaker, type BreakerState, type BreakerSnapshot, type BreakerPe
 export { retryDelayMs } from './resilience/retry-policy.js';
 export { isHealthFailure, shouldFallBack } from './resilience/failure-policy.js';
 export { estimateTokens } from './member.js';
+export {
+  RedisRateLimitStore,
+  createRedisRateLimitStore,
+  type RedisRateLimitOptions,
+  type SharedBudget,
+  type SharedRateLimitStore,
+} from './resilience/redis-rate-limit.js';

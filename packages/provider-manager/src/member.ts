@@ -4,7 +4,11 @@ import type { ManagerEmitter } from './events.js';
 import { abortableSleep, cancelledError } from './resilience/abortable-sleep.js';
 import { AdaptiveConcurrency } from './resilience/adaptive-concurrency.js';
 import { CircuitBreaker } from './resilience/circuit-breaker.js';
+import type { SharedBudget, SharedRateLimitStore } from './resilience/redis-rate-limit.js';
 import { TokenBucket } from './resilience/token-bucket.js';
+
+/** How long a member uses its own buckets after its shared store failed, before trying the store again. */
+const SHARED_STORE_RETRY_MS = 10_000;
 
 /** The policies a member is built with. */
 export interface MemberPolicy {
@@ -54,8 +58,13 @@ export class Member {
   private readonly queue: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly emitter: ManagerEmitter;
+  /** The store of this member's budgets when they are shared with other processes. */
+  private readonly shared: SharedRateLimitStore | undefined;
+  private readonly rateLimit: RateLimitSettings;
+  /** Until when (performance.now) the shared store is not used, after it failed. */
+  private sharedDownUntil = 0;
 
-  constructor(name: string, provider: LanguageModelProvider, policy: MemberPolicy, emitter: ManagerEmitter) {
+  constructor(name: string, provider: LanguageModelProvider, policy: MemberPolicy, emitter: ManagerEmitter, shared?: SharedRateLimitStore) {
     this.name = name;
     this.provider = provider;
     this.emitter = emitter;
@@ -68,6 +77,42 @@ export class Member {
     const { rpm, tpm, burstSeconds } = policy.rateLimit;
     this.rpm = rpm !== undefined ? new TokenBucket(rpm, burstSeconds) : undefined;
     this.tpm = tpm !== undefined ? new TokenBucket(tpm, burstSeconds) : undefined;
+    this.rateLimit = policy.rateLimit;
+    this.shared = shared && (rpm !== undefined || tpm !== undefined) ? shared : undefined;
+  }
+
+  /** True while the budgets are counted in the shared store (not after it failed, for a while). */
+  private get sharing(): boolean {
+    return this.shared !== undefined && this.sharedDownUntil <= performance.now();
+  }
+
+  private sharedBudgets(tokens: number): SharedBudget[] {
+    const { rpm, tpm, burstSeconds } = this.rateLimit;
+    const budgets: SharedBudget[] = [];
+    if (rpm !== undefined) budgets.push({ name: 'rpm', perMinute: rpm, burstSeconds, amount: 1 });
+    if (tpm !== undefined) budgets.push({ name: 'tpm', perMinute: tpm, burstSeconds, amount: tokens });
+    return budgets;
+  }
+
+  /** A failed shared store: the member's own buckets count for a while. */
+  private sharedFailed(): void {
+    this.sharedDownUntil = performance.now() + SHARED_STORE_RETRY_MS;
+  }
+
+  /** Takes the call's budgets from the shared store, waiting as long as it says (a cool-down included). */
+  private async acquireShared(tokens: number, signal: AbortSignal | undefined, providerId: string): Promise<void> {
+    const store = this.shared as SharedRateLimitStore;
+    for (;;) {
+      let wait: number;
+      try {
+        wait = await store.acquire(this.name, this.sharedBudgets(tokens));
+      } catch {
+        this.sharedFailed();
+        return;
+      }
+      if (wait <= 0) return;
+      await abortableSleep(wait, signal, providerId, `waiting for ${this.name}'s shared rate limit`);
+    }
   }
 
   /** True when the tokens-per-minute budget is on (callers estimate tokens only then). */
@@ -77,6 +122,7 @@ export class Member {
 
   /** Takes a slot now when nothing holds the call back and nobody is queued; false otherwise. */
   tryEnter(tokens: number): boolean {
+    if (this.sharing) return false;
     if (this.queue.length > 0 || this.waitMs(tokens, performance.now()) !== 0) return false;
     this.take(tokens);
     return true;
@@ -84,6 +130,18 @@ export class Member {
 
   /** Waits (FIFO) for a slot; rejects with a `cancelled` ProviderError when `signal` fires first. */
   enter(tokens: number, signal: AbortSignal | undefined, providerId: string): Promise<void> {
+    const local = this.enterLocally(tokens, signal, providerId);
+    if (!this.sharing) return local;
+    // A slot here first (concurrency, this process's retry-after pause), then the shared budgets.
+    return local.then(() =>
+      this.acquireShared(tokens, signal, providerId).catch((error: unknown) => {
+        this.leave();
+        throw error;
+      }),
+    );
+  }
+
+  private enterLocally(tokens: number, signal: AbortSignal | undefined, providerId: string): Promise<void> {
     if (signal?.aborted) return Promise.reject(cancelledError(providerId, `waiting for ${this.name}'s rate limit`, signal.reason));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { tokens, resolve, reject, signal, onAbort: undefined, done: false };
@@ -110,7 +168,14 @@ export class Member {
   /** Records a success's latency and usage (correcting the token estimate). */
   recordSuccess(latencyMs: number, estimatedTokens: number, usedTokens: number | undefined): void {
     this.latencyMs = this.latencyMs === 0 ? latencyMs : this.latencyMs + EWMA_WEIGHT * (latencyMs - this.latencyMs);
-    if (this.tpm && usedTokens !== undefined && usedTokens > 0) this.tpm.adjust(estimatedTokens - usedTokens);
+    if (usedTokens !== undefined && usedTokens > 0) {
+      const { tpm, burstSeconds } = this.rateLimit;
+      if (this.sharing && tpm !== undefined) {
+        this.shared?.adjust(this.name, { name: 'tpm', perMinute: tpm, burstSeconds, amount: 0 }, estimatedTokens - usedTokens).catch(() => this.sharedFailed());
+      } else {
+        this.tpm?.adjust(estimatedTokens - usedTokens);
+      }
+    }
     this.concurrency.onSuccess();
   }
 
@@ -119,7 +184,11 @@ export class Member {
     if (this.concurrency.onRateLimited(startedGeneration, this.inFlight) && this.emitter.active['concurrency-change']) {
       this.emitter.emit('concurrency-change', { member: this.name, limit: this.concurrency.limit, reason: 'rate-limited' });
     }
-    if (retryAfterMs !== undefined && retryAfterMs > 0) this.pausedUntil = Math.max(this.pausedUntil, performance.now() + retryAfterMs);
+    if (retryAfterMs !== undefined && retryAfterMs > 0) {
+      this.pausedUntil = Math.max(this.pausedUntil, performance.now() + retryAfterMs);
+      // Every process sharing the budget waits too.
+      if (this.sharing) this.shared?.coolDown(this.name, retryAfterMs).catch(() => this.sharedFailed());
+    }
   }
 
   /** Waits until this member's retry-after pause is over (used between retries). */
@@ -132,6 +201,8 @@ export class Member {
   private waitMs(tokens: number, now: number): number {
     if (this.inFlight >= this.concurrency.limit) return Infinity;
     let wait = this.pausedUntil > now ? this.pausedUntil - now : 0;
+    // Shared budgets are taken from the store once a slot is had (see enter).
+    if (this.sharing) return wait < 1 ? 0 : wait;
     if (this.rpm) wait = Math.max(wait, this.rpm.waitMs(1, now));
     if (this.tpm) wait = Math.max(wait, this.tpm.waitMs(tokens, now));
     // A wait under a millisecond is not worth a timer: the bucket goes into a tiny debt instead.
@@ -140,6 +211,7 @@ export class Member {
 
   private take(tokens: number): void {
     this.inFlight += 1;
+    if (this.sharing) return;
     this.rpm?.take(1);
     this.tpm?.take(tokens);
   }

@@ -14,6 +14,7 @@ import { LoadBalancer } from './load-balancer.js';
 import { ManagedProvider, type ManagerContext, type Target } from './managed-provider.js';
 import { Member } from './member.js';
 import type { BreakerSnapshot } from './resilience/circuit-breaker.js';
+import type { SharedRateLimitStore } from './resilience/redis-rate-limit.js';
 
 /** A member given in code: a provider, optionally with the name it goes by in events and `answeredBy`. */
 export type MemberDefinition = LanguageModelProvider | { provider: LanguageModelProvider; name?: string };
@@ -66,6 +67,12 @@ export interface ProviderManagerOptions extends Omit<ProviderGroupOptions, 'prov
   providers?: ProviderGroupOptions['providers'];
   /** Listeners subscribed from the start. */
   observer?: ManagerObserver;
+  /**
+   * Where members count their `rateLimit` budgets (rpm, tpm) and share a 429's cool-down with
+   * other processes (e.g. a `RedisRateLimitStore`: every worker of a distributed run against
+   * one budget per provider). Default: each member's own in-process token buckets. Left open by `close()`.
+   */
+  sharedRateLimits?: SharedRateLimitStore;
 }
 
 /** Providers added to a manager together (see {@link ProviderGroupOptions}). */
@@ -145,7 +152,7 @@ export function createProviderManager(options: ProviderManagerOptions = {}): Pro
   if (options.observer) emitter.observe(options.observer);
   const groups = new Set<ProviderGroup>();
   const add = (group: ProviderGroupOptions): ProviderGroup => {
-    const made = createGroup(group, emitter, () => groups.delete(made));
+    const made = createGroup(group, emitter, () => groups.delete(made), options.sharedRateLimits);
     groups.add(made);
     return made;
   };
@@ -175,7 +182,7 @@ export function createProviderManager(options: ProviderManagerOptions = {}): Pro
 }
 
 /** One group of a manager: everything `createProviderManager` did for its providers before groups existed. */
-function createGroup(options: ProviderGroupOptions, emitter: ManagerEmitter, onClose: () => void): ProviderGroup {
+function createGroup(options: ProviderGroupOptions, emitter: ManagerEmitter, onClose: () => void, sharedRateLimits: SharedRateLimitStore | undefined): ProviderGroup {
   if (options.providers.length === 0) throw new ConfigError({ message: 'a group of managed providers needs at least one provider', path: 'providers' });
 
   let cache: ResponseCache | undefined;
@@ -208,7 +215,7 @@ function createGroup(options: ProviderGroupOptions, emitter: ManagerEmitter, onC
     let name = wanted;
     for (let suffix = 2; memberNames.has(name); suffix++) name = `${wanted}#${suffix}`;
     memberNames.add(name);
-    const member = new Member(name, provider, policy, emitter);
+    const member = new Member(name, provider, policy, emitter, sharedRateLimits);
     membersByProvider.set(provider, member);
     return member;
   };

@@ -40,7 +40,7 @@ afterAll(async () => {
     expect(manifest.bin).toEqual({ 'llm-lab': './dist/llm-lab.js' });
     expect(files.some((file) => file.startsWith('dist/chunks/') && file.endsWith('.js'))).toBe(true);
     // What the bundle leaves out is exactly what it declares (see apps/cli/scripts/bundle.mjs).
-    expect(Object.keys(manifest.dependencies as Record<string, string>).sort()).toEqual(['@llm-lab/storage', 'ajv', 'ioredis']);
+    expect(Object.keys(manifest.dependencies as Record<string, string>).sort()).toEqual(['@llm-lab/storage', 'ajv', 'ioredis', 'pg-boss']);
   });
 
   it(

@@ -1,0 +1,104 @@
+// Distributed runs: throughput of `llm-lab run --distributed` with 1, 2 and 4 `llm-lab worker`
+// processes on a latency-bound workload (the testkit's fake OpenAI server answering every call
+// after 200 ms), and of one local `llm-lab run` at the same total concurrency for comparison.
+//
+//   pnpm bench:distributed
+//   node tooling/bench/distributed.mjs --cases 800 --concurrency 8 --shard-size 200 --workers 1,2,4
+//
+// Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test); each
+// measurement uses schemas of its own, dropped at the end. The machine is shared: figures are
+// wall times of whole commands (plan, queue, execute, record), best of one run each.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFakeOpenAIServer } from '@llm-lab/provider-testkit';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = join(root, 'apps', 'cli', 'dist', 'llm-lab.js');
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const at = args.indexOf(`--${name}`);
+  return at === -1 ? fallback : args[at + 1];
+};
+const CASES = Number(option('cases', '800'));
+const CONCURRENCY = Number(option('concurrency', '8'));
+const SHARD_SIZE = Number(option('shard-size', '200'));
+const WORKERS = option('workers', '1,2,4').split(',').map(Number);
+const LATENCY_MS = Number(option('latency', '200'));
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const tag = `${process.pid}_${Date.now().toString(36)}`;
+
+const server = await startFakeOpenAIServer({ apiKey: 'sk-bench', latencyMs: LATENCY_MS });
+const dir = mkdtempSync(join(tmpdir(), 'llm-lab-bench-distributed-'));
+const config = join(dir, 'llm-lab.json');
+writeFileSync(
+  config,
+  JSON.stringify({
+    providers: [{ id: 'openai:gpt-4o-mini', config: { baseURL: server.url, apiKey: '${BENCH_OPENAI_KEY}', maxRetries: 0 } }],
+    prompts: ['{{question}}'],
+    dataset: { rows: Array.from({ length: CASES }, (_, i) => ({ id: `q${i}`, question: `Say ${i}`, answer: `${i}` })) },
+    evaluators: [{ type: 'contains', value: '{{answer}}' }],
+    cache: { kind: 'none' },
+  }),
+);
+const schemas = [];
+const envFor = (name) => {
+  schemas.push(`bench_dist_${name}_${tag}`, `bench_dist_${name}_q_${tag}`);
+  const env = { ...process.env, NO_COLOR: '1', DATABASE_URL, BENCH_OPENAI_KEY: 'sk-bench', LLM_LAB_DB_SCHEMA: `bench_dist_${name}_${tag}`, LLM_LAB_QUEUE_SCHEMA: `bench_dist_${name}_q_${tag}` };
+  delete env.REDIS_URL;
+  return env;
+};
+
+function run(argv, env) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [cli, ...argv], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('close', (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`llm-lab ${argv.join(' ')} exited ${code}:\n${output}`))));
+  });
+}
+
+function startWorker(env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'worker', '--concurrency', String(CONCURRENCY)], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (chunk) => {
+      log += chunk;
+      if (log.includes('waiting for shards')) resolve(child);
+    });
+    child.on('close', (code) => reject(new Error(`worker exited ${code}: ${log}`)));
+    setTimeout(() => reject(new Error(`a worker did not start within 60 s: ${log}`)), 60_000).unref();
+  });
+}
+
+const rows = [];
+for (const count of WORKERS) {
+  const env = envFor(`w${count}`);
+  const workers = await Promise.all(Array.from({ length: count }, () => startWorker(env)));
+  const ms = await run(['run', config, '--distributed', '--shard-size', String(SHARD_SIZE), '--no-progress'], env);
+  for (const worker of workers) worker.kill('SIGTERM');
+  rows.push({ how: `--distributed, ${count} worker${count > 1 ? 's' : ''} × concurrency ${CONCURRENCY}`, count, ms });
+}
+for (const count of WORKERS) {
+  const ms = await run(['run', config, '--concurrency', String(count * CONCURRENCY), '--no-progress'], envFor(`local${count}`));
+  rows.push({ how: `local run, concurrency ${count * CONCURRENCY}`, count, ms, local: true });
+}
+await server.close();
+
+const pg = createRequire(join(root, 'packages', 'distributed', 'package.json'))('pg');
+const client = new pg.Client({ connectionString: DATABASE_URL });
+await client.connect();
+for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+await client.end();
+
+const base = (local) => rows.find((row) => row.count === WORKERS[0] && Boolean(row.local) === local).ms;
+console.log(`${CASES} cases, ${LATENCY_MS} ms a call, shards of ${SHARD_SIZE} cases, PostgreSQL storage\n`);
+console.log('how'.padEnd(46), 'wall'.padStart(8), 'results/s'.padStart(10), `vs ${WORKERS[0]}`.padStart(6));
+for (const row of rows) {
+  console.log(row.how.padEnd(46), `${(row.ms / 1000).toFixed(2)} s`.padStart(8), (CASES / (row.ms / 1000)).toFixed(1).padStart(10), `${(base(Boolean(row.local)) / row.ms).toFixed(2)}×`.padStart(6));
+}
