@@ -115,6 +115,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     clearTimeout(timer);
     server.closeAllConnections();
     await stopped;
+    // The last calls' `onCallEnd` deliveries were queued with setImmediate: let them run before the hooks flush.
+    await new Promise((resolve) => setImmediate(resolve));
     stopObserving?.();
     await options.hooks?.close?.();
     await otlp?.shutdown();
