@@ -77,8 +77,16 @@ storageOptions(
     .option('--no-cache', 'do not read or write the response cache')
     .option('--no-progress', 'do not show progress')
     .option('--resume <run-id>', 'continue a stopped run: only missing results are run')
-    .option('-o, --output <file>', 'also write the results to a file: .xml (JUnit, for CI), .json (JSON lines) or .csv; repeat for several', collectOutput),
+    .option('-o, --output <file>', 'also write the results to a file: .xml (JUnit, for CI), .json (JSON lines) or .csv; repeat for several', collectOutput)
+    .addOption(new Option('--from <format>', "the config's format (default: detected; promptfoo configs run as they are)").choices(['llm-lab', 'promptfoo'])),
 ).action((config: string, flags) => exitWith(import('./commands/run.js').then((m) => m.runCommand(config, flags))));
+
+program
+  .command('convert')
+  .description('write the llm-lab.yaml equivalent of a promptfoo config (what cannot be mapped is listed, with its path)')
+  .argument('<promptfoo-config>', 'the promptfoo config file, e.g. promptfooconfig.yaml')
+  .option('--out <file>', 'write to this file instead of stdout')
+  .action((file: string, flags) => exitWith(import('./commands/convert.js').then((m) => m.convertCommand(file, flags))));
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 const nonNegativeInteger = (name: string) => (value: string) => {

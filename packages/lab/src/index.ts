@@ -29,3 +29,6 @@ export {
   type SuiteRunConfig,
 } from '@llm-lab/evaluation';
 export { configJsonSchema, descriptionsFromConfigDocs, CONFIG_SCHEMA_URL } from './config-json-schema.js';
+export { isPromptfooConfig, isPromptfooConfigFile, loadPromptfooConfig, mapPromptfooConfig, type PromptfooConversion } from './promptfoo/promptfoo-config.js';
+export { formatIssues, type PromptfooIssue } from './promptfoo/promptfoo-issues.js';
+export type { LoadedConfig } from '@llm-lab/core';
