@@ -3,6 +3,7 @@ import type { EvaluatorEntry } from '@llm-lab/core';
 import { assertionFromExpected, mapPromptfooAssertion, type AssertionDefaults, type PromptfooAssertion } from '@llm-lab/evaluation';
 import { expandFiles, readStructured, shown, withoutScheme } from './promptfoo-files.js';
 import type { Issues } from './promptfoo-issues.js';
+import { mapEmbeddingReference, mapGraderReference } from './promptfoo-providers.js';
 
 /** A promptfoo test case as read from the config or a file, with where it came from. */
 export interface SourcedTest {
@@ -129,7 +130,14 @@ export function mapAssertions(value: unknown, path: string, defaults: AssertionD
     if (transform !== undefined) issues.error(`${at}.transform`, 'assertion transforms are not mapped: they change what is checked');
     if (rubricPrompt !== undefined) issues.error(`${at}.rubricPrompt`, 'custom grader prompts are not mapped');
     if (config !== undefined) issues.error(`${at}.config`, 'assertion config is not mapped');
-    const mapped = mapPromptfooAssertion(rest as PromptfooAssertion, defaults);
+    const assertionOwn = rest as PromptfooAssertion;
+    if (assertionOwn.provider !== undefined) {
+      const providerPath = `${at}.provider`;
+      assertionOwn.provider = String(assertionOwn.type).endsWith('similar')
+        ? mapEmbeddingReference(assertionOwn.provider, providerPath, issues)
+        : mapGraderReference(assertionOwn.provider, providerPath, issues);
+    }
+    const mapped = mapPromptfooAssertion(assertionOwn, defaults);
     if ('problem' in mapped) issues.error(assertion?.__column !== undefined ? at : `${at}.${mapped.field}`, mapped.problem);
     else entries.push(mapped.entry);
   });
