@@ -99,7 +99,7 @@ describe('createEvaluators', () => {
     expect(() => createEvaluators([{ type: 'equals', value: 'x', trim: 'yes' }])).toThrow(
       "evaluators[0].trim: expected true or false, got 'yes' (a string).",
     );
-    expect(() => createEvaluators([{ type: 'blue' }])).toThrow(/^evaluators\[0\]\.type: unknown evaluator type 'blue' \(did you mean 'bleu'\?\)\. Known types: bleu, choice, code-exec, contains, cost, custom, equals, /);
+    expect(() => createEvaluators([{ type: 'blue' }])).toThrow(/^evaluators\[0\]\.type: unknown evaluator type 'blue' \(did you mean 'bleu'\?\)\. Known types: bleu, choice, code-exec, contains, contains-json, cost, custom, equals, /);
   });
 
   it('reports a broken template placeholder when building, not per case', () => {

@@ -1,4 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +44,8 @@ const EXPECTED: Record<string, boolean> = {
 function responder(body: ChatCompletionRequestBody): string {
   const messages = (body.messages ?? []) as Array<{ role: string; content: unknown }>;
   const last = textOfContent(messages.at(-1)?.content);
-  if (last.includes('<rubric>')) return /<output>\s*Tokyo/.test(last) ? '{"reason":"names Tokyo","pass":true,"score":1}' : '{"reason":"no","pass":false,"score":0}';
+  // LLM Lab's rubric prompt writes <rubric>…<output>, promptfoo's <Output>…<Rubric>.
+  if (/<rubric>/i.test(last)) return /<output>\s*Tokyo/i.test(last) ? '{"reason":"names Tokyo","pass":true,"score":1}' : '{"reason":"no","pass":false,"score":0}';
   const city = Object.keys(REPLIES).find((name) => last.toLowerCase().includes(name));
   return city ? (REPLIES[city] as string) : 'unknown';
 }
@@ -145,4 +150,51 @@ describe('promptfoo configs', () => {
     );
     expect(server.requests.length).toBe(requestsBefore);
   });
+});
+
+/**
+ * The same fixture through real promptfoo, when the peer benchmark of ../shared has installed it
+ * (`../shared/bench/promptfoo.sh` installs promptfoo and the Node 22 it needs into
+ * ~/.cache/llm-lab-bench): both tools must give each (test, prompt) the same verdict.
+ */
+const SHARED_SCRIPT = fileURLToPath(new URL('../../../../shared/bench/promptfoo.sh', import.meta.url));
+const BENCH_CACHE = process.env.BENCH_CACHE ?? join(homedir(), '.cache/llm-lab-bench');
+const PROMPTFOO_VERSION = process.env.PROMPTFOO_VERSION ?? '0.121.20';
+const PROMPTFOO = join(BENCH_CACHE, `promptfoo-${PROMPTFOO_VERSION}/node_modules/promptfoo/dist/src/entrypoint.js`);
+const NODE_22 = Number(process.versions.node.split('.')[0]) >= 22 ? process.execPath : join(BENCH_CACHE, 'node22/node_modules/.bin/node');
+const peerMissing = !existsSync(SHARED_SCRIPT)
+  ? `${SHARED_SCRIPT} is absent`
+  : !existsSync(PROMPTFOO) || !existsSync(NODE_22)
+    ? `promptfoo ${PROMPTFOO_VERSION} is not installed in ${BENCH_CACHE} (run ../shared/bench/promptfoo.sh once)`
+    : undefined;
+if (peerMissing) console.warn(`skipping the comparison with real promptfoo: ${peerMissing}`);
+
+(peerMissing ? describe.skip : describe)('the fixture under real promptfoo', () => {
+  it('gives every (test, prompt) the verdict LLM Lab gives', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'llm-lab-promptfoo-peer-'));
+    const out = join(work, 'out.json');
+    const env = {
+      ...process.env,
+      OPENAI_BASE_URL: server.url,
+      OPENAI_API_KEY: 'sk-test-promptfoo-000000000000000',
+      NO_COLOR: '1',
+      PROMPTFOO_DISABLE_TELEMETRY: '1',
+      PROMPTFOO_DISABLE_UPDATE: '1',
+      PROMPTFOO_DISABLE_SHARING: '1',
+      PROMPTFOO_DISABLE_REMOTE_GENERATION: '1',
+      PROMPTFOO_SELF_HOSTED: '1',
+      PROMPTFOO_CONFIG_DIR: join(work, 'state'),
+      PROMPTFOO_CACHE_PATH: join(work, 'state/cache'),
+    };
+    await promisify(execFile)(NODE_22, [PROMPTFOO, 'eval', '-c', join(FIXTURES, 'promptfooconfig.yaml'), '-o', out, '--no-cache', '--no-table', '--no-progress-bar'], { env, cwd: work }).catch(
+      // promptfoo exits non-zero when a test fails; the fixture has failing tests on purpose.
+      (error: { code?: number }) => {
+        if (!existsSync(out)) throw error;
+      },
+    );
+    const written = JSON.parse(await readFile(out, 'utf8')) as { results: { results: Array<{ testIdx: number; promptIdx: number; success: boolean }> } };
+    const theirs = written.results.results.map((result) => [`test-${result.testIdx + 1}`, `prompt-${result.promptIdx + 1}`, result.success]);
+    expect(theirs).toHaveLength(24);
+    for (const [test, prompt, success] of theirs) expect([test, prompt, success]).toEqual([test, prompt, EXPECTED[test as string]]);
+  }, 300_000);
 });
