@@ -116,7 +116,10 @@ describe('row checks in a run', () => {
       { id: 'heavy-only-threshold', question: 'q', reply: 'Paris', assert: checks, __threshold: 0.7 },
       { id: 'light-only-threshold', question: 'q', reply: 'France', assert: checks, __threshold: 0.7 },
       { id: 'bad', question: 'q', reply: 'x', assert: [{ type: 'contians', value: 'x' }] },
+      { id: 'weightless', question: 'q', reply: 'Paris', assert: [checks[0], { ...checks[1], weight: 0 }] },
     ]);
+    // A weight-0 check is recorded, failed, and does not fail the case.
+    expect(results.get('weightless')).toMatchObject({ passed: true, scores: [{ passed: true }, { passed: false }] });
     expect(results.get('both')?.passed).toBe(true);
     // Without a threshold every check must pass; with one, the weighted score decides (3/4 ≥ 0.7, 1/4 < 0.7).
     expect(results.get('heavy-only')?.passed).toBe(false);

@@ -41,9 +41,30 @@ const EXPECTED: Record<string, boolean> = {
   'test-8': true, // similar: the same text embeds to the same vector
 };
 
+/** Pass/fail per test of the edge fixture (one prompt), under promptfoo's rules. */
+const EDGE_EXPECTED: Record<string, boolean> = {
+  'test-1': true, // CSV (tests/*.csv): plain value = equals
+  'test-2': true, // contains-all, not-contains
+  'test-3': true, // starts-with, not-starts-with (case-sensitive)
+  'test-4': true, // is-json
+  'test-5': true, // JSONL: contains-any, not-equals
+  'test-6': false, // contains-any from comma-separated text is case-sensitive
+  'test-7': true, // var arrays: one test per value
+  'test-8': true,
+  'test-9': true, // a failing weight-0 assertion never fails the test
+  'test-10': true, // threshold 0.6: 2/3
+  'test-11': false, // equals is exact
+  'test-12': false, // javascript 0 without a threshold
+  'test-13': true, // javascript { pass, score, reason }
+  'test-14': true, // contains-json with a schema, not-icontains, regex
+  'test-15': false, // is-json needs the whole output
+};
+
 function responder(body: ChatCompletionRequestBody): string {
   const messages = (body.messages ?? []) as Array<{ role: string; content: unknown }>;
   const last = textOfContent(messages.at(-1)?.content);
+  // The edge fixture's prompts end with the answer to give.
+  if (last.includes('REPLY:')) return last.slice(last.indexOf('REPLY:') + 'REPLY:'.length);
   // LLM Lab's rubric prompt writes <rubric>…<output>, promptfoo's <Output>…<Rubric>.
   if (/<rubric>/i.test(last)) return /<output>\s*Tokyo/i.test(last) ? '{"reason":"names Tokyo","pass":true,"score":1}' : '{"reason":"no","pass":false,"score":0}';
   const city = Object.keys(REPLIES).find((name) => last.toLowerCase().includes(name));
@@ -137,6 +158,16 @@ describe('promptfoo configs', () => {
     for (const [test, passed] of Object.entries(EXPECTED)) for (const prompt of PROMPTS) expect(got.get(`${test}|${prompt}`)).toBe(passed);
   }, 120_000);
 
+  it('keeps promptfoo\'s finer rules: case, weights, thresholds, exact equals, var arrays, globs, JSONL', async () => {
+    const { loaded, issues } = loadPromptfooConfig(join(FIXTURES, 'edge/promptfooconfig.yaml'));
+    expect(issues).toEqual([]);
+    const report = await lab.run(loaded);
+    const got = await verdicts(report.runId);
+    expect(Object.fromEntries([...got].map(([key, passed]) => [key.replace('|default', ''), passed]))).toEqual(EDGE_EXPECTED);
+    const chats = server.requests.map((request) => JSON.stringify((request.body as { messages?: unknown }).messages ?? ''));
+    expect(chats.some((text) => text.includes('Topic: CATS\\nFacts: {\\"source\\":\\"fixture\\"}'))).toBe(true);
+  }, 120_000);
+
   it('lists everything that cannot be mapped, once, with its path, before anything runs', () => {
     const requestsBefore = server.requests.length;
     expect(() => loadPromptfooConfig(join(FIXTURES, 'unmappable.yaml'))).toThrow(
@@ -170,7 +201,7 @@ const peerMissing = !existsSync(SHARED_SCRIPT)
 if (peerMissing) console.warn(`skipping the comparison with real promptfoo: ${peerMissing}`);
 
 (peerMissing ? describe.skip : describe)('the fixture under real promptfoo', () => {
-  it('gives every (test, prompt) the verdict LLM Lab gives', async () => {
+  async function promptfoo(config: string): Promise<Array<[string, string, boolean]>> {
     const work = await mkdtemp(join(tmpdir(), 'llm-lab-promptfoo-peer-'));
     const out = join(work, 'out.json');
     const env = {
@@ -186,15 +217,24 @@ if (peerMissing) console.warn(`skipping the comparison with real promptfoo: ${pe
       PROMPTFOO_CONFIG_DIR: join(work, 'state'),
       PROMPTFOO_CACHE_PATH: join(work, 'state/cache'),
     };
-    await promisify(execFile)(NODE_22, [PROMPTFOO, 'eval', '-c', join(FIXTURES, 'promptfooconfig.yaml'), '-o', out, '--no-cache', '--no-table', '--no-progress-bar'], { env, cwd: work }).catch(
+    await promisify(execFile)(NODE_22, [PROMPTFOO, 'eval', '-c', config, '-o', out, '--no-cache', '--no-table', '--no-progress-bar'], { env, cwd: work }).catch(
       // promptfoo exits non-zero when a test fails; the fixture has failing tests on purpose.
       (error: { code?: number }) => {
         if (!existsSync(out)) throw error;
       },
     );
     const written = JSON.parse(await readFile(out, 'utf8')) as { results: { results: Array<{ testIdx: number; promptIdx: number; success: boolean }> } };
-    const theirs = written.results.results.map((result) => [`test-${result.testIdx + 1}`, `prompt-${result.promptIdx + 1}`, result.success]);
+    return written.results.results.map((result) => [`test-${result.testIdx + 1}`, `prompt-${result.promptIdx + 1}`, result.success]);
+  }
+
+  it('gives every (test, prompt) of the main fixture the verdict LLM Lab gives', async () => {
+    const theirs = await promptfoo(join(FIXTURES, 'promptfooconfig.yaml'));
     expect(theirs).toHaveLength(24);
-    for (const [test, prompt, success] of theirs) expect([test, prompt, success]).toEqual([test, prompt, EXPECTED[test as string]]);
+    for (const [test, prompt, success] of theirs) expect([test, prompt, success]).toEqual([test, prompt, EXPECTED[test]]);
+  }, 300_000);
+
+  it('gives every test of the edge fixture the verdict LLM Lab gives', async () => {
+    const theirs = await promptfoo(join(FIXTURES, 'edge/promptfooconfig.yaml'));
+    expect(Object.fromEntries(theirs.map(([test, , success]) => [test, success]))).toEqual(EDGE_EXPECTED);
   }, 300_000);
 });

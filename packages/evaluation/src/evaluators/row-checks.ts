@@ -108,12 +108,12 @@ export class RowChecks {
 }
 
 /**
- * Whether a case passed, by promptfoo's rule: every check passed; or, when the case sets a
- * threshold, the weighted mean of the scores (each evaluator's `weight`, default 1) reaches it.
- * A case with no checks passes.
+ * Whether a case passed, by promptfoo's rule: every check passed (a check of weight 0 is recorded
+ * but never fails the case); or, when the case sets a threshold, the weighted mean of the scores
+ * (each evaluator's `weight`, default 1) reaches it. A case with no checks passes.
  */
 export function casePassed(scores: readonly ScoreRecord[], evaluators: readonly Evaluator[], threshold: number | undefined): boolean {
-  if (threshold === undefined) return scores.every((score) => score.passed);
+  if (threshold === undefined) return scores.every((score, index) => score.passed || evaluators[index]?.weight === 0);
   let total = 0;
   let weights = 0;
   scores.forEach((score, index) => {
