@@ -40,6 +40,7 @@ export function readStructured(file: string): unknown {
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as unknown);
   }
-  if (extension === '.csv') return parseCsv(text, { columns: true, skip_empty_lines: true, bom: true, relax_column_count: true }) as Record<string, string>[];
+  // Quotes inside unquoted cells (python:output == "hi") are kept, as promptfoo reads its CSVs.
+  if (extension === '.csv') return parseCsv(text, { columns: true, skip_empty_lines: true, bom: true, relax_column_count: true, relax_quotes: true }) as Record<string, string>[];
   return text;
 }
