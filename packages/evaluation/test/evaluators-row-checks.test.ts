@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MockProvider, ProviderRegistry, type EvaluatorEntry } from '@llm-lab/core';
+import { MockProvider, mockProvider, ProviderRegistry, type EvaluatorEntry } from '@llm-lab/core';
 import { openaiProvider } from '@llm-lab/provider-openai';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
-import { assertionFromExpected, compileTemplate, javascriptFunctionBody, mapPromptfooAssertion, runEvaluation, type EmbeddingFactory } from '../src/index.js';
+import { assertionFromExpected, compileTemplate, cosineSimilarity, javascriptFunctionBody, mapPromptfooAssertion, runEvaluation, type EmbeddingFactory } from '../src/index.js';
 import { build, caseOf, score } from './evaluators-helpers.js';
 import { makeConfig, MemoryStore, tempDir, writeTempFile } from './helpers.js';
 
@@ -160,9 +160,25 @@ describe('similar through the OpenAI SDK and the fake server', () => {
     expect(embedCalls[0]?.body).toMatchObject({ model: 'text-embedding-3-small', input: [expect.any(String), 'The capital is Paris.'] });
   });
 
+  it('measures cosine similarity and passes at the threshold inclusive', async () => {
+    expect(cosineSimilarity([1, 0], [1, 0])).toBe(1);
+    expect(cosineSimilarity([1, 0], [0, 1])).toBe(0);
+    expect(cosineSimilarity([3, 4], [4, 3])).toBeCloseTo(0.96, 10);
+    expect(cosineSimilarity([1, 1], [0, 0])).toBe(0);
+    expect(() => cosineSimilarity([1], [1, 2])).toThrow('cannot compare vectors of 1 and 2 dimensions');
+    // An embedding model whose vectors are known: 'a' · 'b' = 0.96.
+    const vectors: Record<string, number[]> = { a: [3, 4], b: [4, 3] };
+    const embed: EmbeddingFactory = (id) => ({ id, embed: async (texts) => ({ embeddings: texts.map((text) => vectors[text] ?? [0, 1]), usage: { inputTokens: 0, totalTokens: 0 }, model: 'm', latencyMs: 0 }) });
+    const at = (threshold: number) => build({ type: 'similar', value: 'b', threshold, provider: 'test:m' }, { createEmbeddingProvider: embed }).evaluate({ output: 'a', vars: {}, case: caseOf({}) });
+    expect((await at(0.96)).passed).toBe(true);
+    expect((await at(0.97)).passed).toBe(false);
+    expect(await at(0.5)).toMatchObject({ score: 0.96, reason: "cosine similarity 0.96 to 'b' ≥ threshold 0.5 (test:m)" });
+  });
+
   it('refuses a family without embeddings, naming those that have them', () => {
-    const registry = new ProviderRegistry().register(openaiProvider);
-    expect(() => registry.createEmbedding('mock:x', {})).toThrow(/Unknown provider 'mock'/);
+    const registry = new ProviderRegistry().register(openaiProvider).register(mockProvider);
+    expect(() => registry.createEmbedding('mock:x', {})).toThrow("Provider 'mock' offers no embeddings (needed for 'mock:x'). Families with embeddings: openai, e.g. openai:text-embedding-3-small.");
+    expect(() => registry.createEmbedding('nope:x', {})).toThrow(/Unknown provider 'nope'/);
   });
 });
 
