@@ -38,12 +38,20 @@ describe('javascript checks', () => {
     expect((await score({ type: 'javascript', value: 'context.vars.n * 0.1', threshold: 0.5 }, 'x', { n: 3 })).passed).toBe(false);
     const record = await score({ type: 'javascript', value: "const ok = output === 'ok';\nreturn { pass: ok, score: 0.4, reason: 'looked at it' };" }, 'ok');
     expect(record).toMatchObject({ passed: true, score: 0.4, reason: 'looked at it' });
-    expect(await score({ type: 'javascript', value: 'Promise.resolve(output === "a")' }, 'a')).toMatchObject({ passed: false, reason: expect.stringMatching(/^the check returned a promise/) });
+    // A promise is awaited, as promptfoo awaits it.
+    expect((await score({ type: 'javascript', value: 'Promise.resolve(output === "a")' }, 'a')).passed).toBe(true);
   });
 
-  it('fails an endless loop on its time limit, and sees no require, process or host objects', async () => {
-    const loop = await score({ type: 'javascript', value: 'while (true) {}\nreturn true;', timeoutMs: 50 }, 'x');
-    expect(loop).toMatchObject({ passed: false, reason: 'the check did not finish within 50 ms (an endless loop?); raise timeoutMs if it needs longer' });
+  it('fails an endless loop, of statements or of promise callbacks, and a promise that never settles on its time limit', async () => {
+    const reason = 'the check did not finish within 50 ms (an endless loop, or a promise that never settles?); raise timeoutMs if it needs longer';
+    expect(await score({ type: 'javascript', value: 'while (true) {}\nreturn true;', timeoutMs: 50 }, 'x')).toMatchObject({ passed: false, reason });
+    expect(await score({ type: 'javascript', value: 'const spin = () => Promise.resolve().then(spin);\nspin();\nreturn true;', timeoutMs: 50 }, 'x')).toMatchObject({ passed: false, reason });
+    expect(await score({ type: 'javascript', value: 'new Promise(() => {})', timeoutMs: 50 }, 'x')).toMatchObject({ passed: false, reason });
+    // The checks after them run as usual.
+    expect((await score({ type: 'javascript', value: 'output === "x"', timeoutMs: 50 }, 'x')).passed).toBe(true);
+  });
+
+  it('sees no require, process or host objects', async () => {
     expect((await score({ type: 'javascript', value: 'typeof require === "undefined" && typeof process === "undefined"' }, 'x')).passed).toBe(true);
     // The row reaches the check as plain data of the check's own realm: no way back to the host's Function.
     const escape = await score({ type: 'javascript', value: "context.vars.constructor.constructor('return process')()" }, 'x', { a: 1 });

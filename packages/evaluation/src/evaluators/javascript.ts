@@ -1,7 +1,8 @@
-import { createContext, Script } from 'node:vm';
+import { Script } from 'node:vm';
 import { z } from '@llm-lab/core';
 import type { ScoreRecord } from '../storage-contract.js';
 import { defineEvaluator } from './define-evaluator.js';
+import { runInSandbox } from './javascript-sandbox.js';
 import { formatNumber, quote } from './text.js';
 
 /**
@@ -79,11 +80,13 @@ const failed = (name: string, reason: string): ScoreRecord => ({ name, type: 'ja
 
 /**
  * `javascript`: an inline check, a function body (or a one-line expression) over `output` and
- * `context` (`{ vars, prompt, latencyMs, costUsd }`), run in a fresh `node:vm` context with a
- * time limit. The check sees only plain data copied into that context (JSON), and no
- * `require`, `process`, `import` or timers, and cannot compile strings (eval, Function). An
- * endless loop or a throw fails that case with the reason; the run goes on. node:vm keeps honest
- * checks from reaching the process; it is not a boundary against hostile code.
+ * `context` (`{ vars, prompt, latencyMs, costUsd }`), run in a fresh `node:vm` context inside a
+ * worker thread, with a time limit (javascript-sandbox.ts). The check sees only plain data
+ * copied into that context (JSON), no `require`, `process`, `import` or timers, and cannot
+ * compile strings (eval, Function). A returned promise is awaited. An endless loop (of statements
+ * or of promise callbacks), a promise that never settles or a throw fails that case with the
+ * reason; the run goes on. node:vm keeps honest checks from reaching the process; it is not a
+ * boundary against hostile code.
  */
 export const javascriptEvaluator = defineEvaluator({
   type: 'javascript',
@@ -96,17 +99,14 @@ export const javascriptEvaluator = defineEvaluator({
   }),
   create(options, context) {
     const body = javascriptFunctionBody(options.value);
-    // The check runs as a plain synchronous function (as promptfoo's), under the time limit. A
-    // promise would settle on the host's microtask queue, outside that limit, so one is refused
-    // (node's `microtaskMode: 'afterEvaluate'` would bound it, but aborts the process when its
-    // time limit fires during the microtask drain on Node 20).
+    // The script's completion value is the check's result (a promise is awaited in the worker).
     const source = [
       'const __input = JSON.parse(__json);',
-      `__outcome = (function (output, context) {\n${body}\n})(__input.output, __input.context);`,
+      `(function (output, context) {\n${body}\n})(__input.output, __input.context);`,
     ].join('\n');
-    let script: Script;
     try {
-      script = new Script(source, { filename: `${context.path}.value` });
+      // Compiled here only to report a syntax error before any call; it runs in a worker.
+      new Script(source, { filename: `${context.path}.value` });
     } catch (error) {
       return context.fail('value', `is not valid JavaScript: ${(error as Error).message}. Write an expression (output.length < 100) or a function body that returns.`, error);
     }
@@ -115,26 +115,15 @@ export const javascriptEvaluator = defineEvaluator({
     return {
       type: 'javascript',
       name,
-      evaluate({ output, vars, prompt, response }) {
+      async evaluate({ output, vars, prompt, response }) {
         const input = {
           output,
           context: { vars, prompt: prompt ?? null, latencyMs: response?.latencyMs ?? null, costUsd: response?.costUsd ?? null },
         };
-        // A context of its own per call: no state leaks between cases, and globals the check sets die with it.
-        const sandbox = createContext({ __json: JSON.stringify(input) }, { codeGeneration: { strings: false, wasm: false } });
-        try {
-          script.runInContext(sandbox, { timeout: limit });
-        } catch (error) {
-          const message = (error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT'
-            ? `the check did not finish within ${limit} ms (an endless loop?); raise timeoutMs if it needs longer`
-            : `the check threw: ${(error as Error)?.message ?? String(error)}`;
-          return failed(name, message);
-        }
-        const outcome = (sandbox as { __outcome?: unknown }).__outcome;
-        if (outcome !== null && typeof outcome === 'object' && typeof (outcome as { then?: unknown }).then === 'function') {
-          return failed(name, 'the check returned a promise: inline checks run synchronously; use a custom evaluator module for asynchronous work');
-        }
-        return javascriptScore(outcome, name, options.threshold);
+        const outcome = await runInSandbox(source, JSON.stringify(input), limit);
+        if (outcome.kind === 'timeout') return failed(name, `the check did not finish within ${limit} ms (an endless loop, or a promise that never settles?); raise timeoutMs if it needs longer`);
+        if (outcome.kind === 'error') return failed(name, `the check threw: ${outcome.message}`);
+        return javascriptScore(outcome.value, name, options.threshold);
       },
     };
   },
