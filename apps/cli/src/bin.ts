@@ -82,7 +82,8 @@ storageOptions(
     .option('--shard-size <n>', 'with --distributed: cases per shard (default 100)', positiveInteger('--shard-size'))
     .option('--shard-timeout <seconds>', "with --distributed: a shard's lease; a worker silent this long loses it to another (default 900)", positiveInteger('--shard-timeout'))
     .option('--shard-attempts <n>', 'with --distributed: attempts of a shard before the run fails (default 3)', positiveInteger('--shard-attempts'))
-    .option('--queue <name>', 'with --distributed: the queue (default llm-lab-shards)'),
+    .option('--queue <name>', 'with --distributed: the queue (default llm-lab-shards)')
+    .addOption(new Option('--from <format>', "the config's format (default: detected; promptfoo configs run as they are)").choices(['llm-lab', 'promptfoo'])),
 ).action((config: string, flags) =>
   exitWith(
     flags.distributed
@@ -99,6 +100,13 @@ program
   .option('--base-dir <dir>', "folder the config's relative paths (dataset) are resolved against (default: the submitting machine's config folder)")
   .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL)')
   .action((flags) => exitWith(import('./commands/worker.js').then((m) => m.workerCommand(flags))));
+
+program
+  .command('convert')
+  .description('write the llm-lab.yaml equivalent of a promptfoo config (what cannot be mapped is listed, with its path)')
+  .argument('<promptfoo-config>', 'the promptfoo config file, e.g. promptfooconfig.yaml')
+  .option('--out <file>', 'write to this file instead of stdout')
+  .action((file: string, flags) => exitWith(import('./commands/convert.js').then((m) => m.convertCommand(file, flags))));
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 const nonNegativeInteger = (name: string) => (value: string) => {

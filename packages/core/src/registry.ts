@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { LanguageModelProvider, ModelCapabilities } from './contract/types.js';
+import type { EmbeddingProvider, LanguageModelProvider, ModelCapabilities } from './contract/types.js';
 import { CONTRACT_VERSION, majorOf } from './contract/version.js';
 import { ConfigError, LLMLabError } from './errors.js';
 import type { Logger } from './logging.js';
@@ -37,6 +37,8 @@ export interface ProviderPlugin {
   paceConfigKeys?: readonly string[];
   /** Makes a provider for one model. May throw ConfigError for a bad `config`. */
   create(options: ProviderCreateOptions): LanguageModelProvider;
+  /** Optional: makes an embedding model (`openai:text-embedding-3-small`), for similarity checks. */
+  createEmbedding?(options: ProviderCreateOptions): EmbeddingProvider;
 }
 
 /** Keys of any provider's `config:` that only set the pace: the SDK's timeout and retries. */
@@ -157,6 +159,24 @@ export class ProviderRegistry {
       });
     }
     return entry.plugin.create({ model, config, ...(logger ? { logger } : {}) });
+  }
+
+  /**
+   * Makes an embedding model for `<provider>:<model>` from a family that offers embeddings
+   * (`createEmbedding`); throws ConfigError naming the families that do when this one does not.
+   */
+  createEmbedding(id: string, config: Record<string, unknown> = {}, logger?: Logger): EmbeddingProvider {
+    const { provider, model } = parseProviderId(id);
+    // An unknown or unloaded family fails as create() says.
+    if (!this.entries.has(provider)) this.create(id, config, logger);
+    const plugin = this.entries.get(provider)?.plugin as ProviderPlugin;
+    if (!plugin.createEmbedding) {
+      const offering = [...this.entries.values()].filter((entry) => entry.plugin.createEmbedding).map((entry) => entry.plugin.name).sort();
+      throw new ConfigError({
+        message: `Provider '${provider}' offers no embeddings (needed for '${id}'). Families with embeddings: ${offering.join(', ') || '(none loaded)'}, e.g. openai:text-embedding-3-small.`,
+      });
+    }
+    return plugin.createEmbedding({ model, config, ...(logger ? { logger } : {}) });
   }
 
   /**

@@ -94,12 +94,12 @@ describe('createEvaluators', () => {
   it('reports a missing field, an unknown field, a bad option type and an unknown type', () => {
     expect(() => createEvaluators([{ type: 'equals' }])).toThrow("evaluators[0].value: evaluator 'equals' needs 'value'");
     expect(() => createEvaluators([{ type: 'equals', value: 'x', ignorecase: true }])).toThrow(
-      "evaluators[0].ignorecase: unknown field 'ignorecase' for evaluator type 'equals' (did you mean 'ignoreCase'? it accepts: name, value, trim, ignoreCase, ignoreWhitespace, ignorePunctuation, ignoreArticles, normalize, pattern)",
+      "evaluators[0].ignorecase: unknown field 'ignorecase' for evaluator type 'equals' (did you mean 'ignoreCase'? it accepts: name, weight, not, value, trim, ignoreCase, ignoreWhitespace, ignorePunctuation, ignoreArticles, normalize, pattern)",
     );
     expect(() => createEvaluators([{ type: 'equals', value: 'x', trim: 'yes' }])).toThrow(
       "evaluators[0].trim: expected true or false, got 'yes' (a string).",
     );
-    expect(() => createEvaluators([{ type: 'blue' }])).toThrow(/^evaluators\[0\]\.type: unknown evaluator type 'blue' \(did you mean 'bleu'\?\)\. Known types: bleu, choice, code-exec, contains, cost, custom, equals, /);
+    expect(() => createEvaluators([{ type: 'blue' }])).toThrow(/^evaluators\[0\]\.type: unknown evaluator type 'blue' \(did you mean 'bleu'\?\)\. Known types: bleu, choice, code-exec, contains, contains-json, cost, custom, equals, /);
   });
 
   it('reports a broken template placeholder when building, not per case', () => {

@@ -24,7 +24,7 @@ function strip(schema: JsonSchema): JsonSchema {
   return rest;
 }
 
-/** One evaluator entry: `type` fixed, `name`, and the type's own fields. */
+/** One evaluator entry: `type` fixed, `name`, `weight`, `not`, and the type's own fields. */
 function evaluatorSchema(definition: EvaluatorDefinition): JsonSchema {
   const options = definition.options ? strip(toJson(definition.options)) : { type: 'object', properties: {} };
   return {
@@ -33,6 +33,8 @@ function evaluatorSchema(definition: EvaluatorDefinition): JsonSchema {
     properties: {
       type: { const: definition.type, description: definition.description },
       name: { type: 'string', minLength: 1, description: "Scores this evaluator's result under another name." },
+      weight: { type: 'number', minimum: 0, description: "How much its score counts in a case's weighted score (default 1), used when the case sets __threshold." },
+      not: { type: 'boolean', description: 'Turns the verdict around: passes when the check fails (score 1 − score).' },
       ...((options.properties as Record<string, JsonSchema> | undefined) ?? {}),
     },
     required: ['type', ...(((options.required as string[] | undefined) ?? []))],

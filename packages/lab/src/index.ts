@@ -32,3 +32,6 @@ export {
 export { configJsonSchema, descriptionsFromConfigDocs, CONFIG_SCHEMA_URL } from './config-json-schema.js';
 export type { ServedProviders } from './serve-providers.js';
 export type { ServingConfig } from '@llm-lab/core';
+export { isPromptfooConfig, isPromptfooConfigFile, loadPromptfooConfig, mapPromptfooConfig, type PromptfooConversion } from './promptfoo/promptfoo-config.js';
+export { formatIssues, type PromptfooIssue } from './promptfoo/promptfoo-issues.js';
+export type { LoadedConfig } from '@llm-lab/core';

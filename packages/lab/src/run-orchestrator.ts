@@ -6,6 +6,7 @@ import {
   redactSecrets,
   type LabConfig,
   type LabConfigInput,
+  type EmbeddingProvider,
   type LanguageModelProvider,
   type LoadedConfig,
   type Logger,
@@ -174,6 +175,14 @@ function judgeFactory(host: RunHost, config: LabConfig, providers: readonly Reso
   };
 }
 
+/** Makes the embedding models of `similar` checks, loading their provider family on first use. */
+function embeddingFactory(host: RunHost) {
+  return async (id: string, providerConfig: Record<string, unknown>): Promise<EmbeddingProvider> => {
+    await host.registry.load([id]);
+    return host.registry.createEmbedding(id, providerConfig, host.logger);
+  };
+}
+
 /**
  * Creates the run row, with its plan and recorded options in its resolved config. When storage
  * runs calls in order (the embedded database's worker) the row is written without waiting;
@@ -253,6 +262,7 @@ export async function runToEnd(host: RunHost, loaded: LoadedConfig, source: Conf
           concurrency: options.concurrency,
           ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
           createProvider: judgeFactory(host, config, providers),
+          createEmbeddingProvider: embeddingFactory(host),
           ...pick(runOptions, ['signal', 'onProgress', 'onInvalidRow', 'prepareCase']),
           onWarning: warn,
           startAfter: recorded,
@@ -330,6 +340,7 @@ export async function executeSlice(host: RunHost, loaded: LoadedConfig, runId: s
       timeoutMs: options.timeoutMs,
       resume: true,
       createProvider: judgeFactory(host, loaded.config, providers),
+      createEmbeddingProvider: embeddingFactory(host),
       ...pick(sliceOptions, ['slice', 'signal', 'onProgress', 'onInvalidRow', 'prepareCase']),
     });
     for (const warning of execution.warnings) warn(warning);

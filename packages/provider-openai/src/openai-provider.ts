@@ -85,4 +85,6 @@ export const openaiProvider: ProviderPlugin = defineProvider({
   capabilities: { streaming: true, batch: true, jsonMode: true, jsonSchema: true, tools: true, parallelToolCalls: true, vision: true, logprobs: true, multipleChoices: true, reasoning: false, embeddings: true },
   paceConfigKeys: ['httpClient'],
   create: ({ model, config }) => createOpenAI(config, { providerId: `openai:${model}` }).chat(model),
+  // promptfoo writes embedding ids as openai:embedding:<model>; both forms name the same model.
+  createEmbedding: ({ model, config }) => createOpenAI(config, { providerId: `openai:${model}` }).embedding(model.replace(/^embeddings?:/, '')),
 });

@@ -7,6 +7,7 @@ import { renderGroups } from '../output/group-table.js';
 import { ProgressReporter } from '../output/progress.js';
 import { accuracyCell, answeredByLines, errorsCell } from '../output/summary-cells.js';
 import { exportFormatOf, exportResults } from '../output/export-results.js';
+import { configSourceOf, type ConfigFormat } from './promptfoo-source.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface RunFlags extends StorageFlags {
@@ -20,11 +21,14 @@ export interface RunFlags extends StorageFlags {
   progress?: boolean;
   /** Files to write the results to when the run ends, in the format their extension names (`--output`). */
   output?: string[];
+  /** The config's format (`--from`); detected when absent. */
+  from?: ConfigFormat;
 }
 
 /** `llm-lab run <config>`: runs a benchmark, shows progress, prints the results table. */
 export async function runCommand(configPath: string, flags: RunFlags): Promise<number> {
-  return runAndReport(await openLab(flags), configPath, flags, { resumeCommand: `llm-lab run ${shellWord(configPath)}` });
+  const source = await configSourceOf(configPath, flags.from);
+  return runAndReport(await openLab(flags), source, flags, { resumeCommand: `llm-lab run ${shellWord(configPath)}` });
 }
 
 

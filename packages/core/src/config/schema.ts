@@ -200,6 +200,19 @@ export const datasetSchema = z
     filter: z.record(z.string(), z.union([filterValueSchema, z.array(filterValueSchema).min(1)])).optional(),
     /** Renames fields: `{ newName: 'Source Field' }`; other fields are kept. */
     map: z.record(z.string().min(1), z.string().min(1)).optional(),
+    /**
+     * Checks rows carry themselves, merged with `evaluators:`: the row field of evaluator entries
+     * (`field`, default `assert`; false: none), and the judge and embedding model of promptfoo's
+     * `__expected` column forms (`grade:…`, `similar:…`). `__threshold` sets a row's pass score.
+     */
+    rowChecks: z
+      .object({
+        field: z.union([z.string().min(1), z.literal(false)]).optional(),
+        judge: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+        embedding: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine(

@@ -4,7 +4,8 @@ import { openDataset } from '../datasets/open-dataset.js';
 import type { InvalidRow } from '../datasets/types.js';
 import { loadEvaluators } from '../evaluators/load-evaluators.js';
 import type { EvaluatorRegistry } from '../evaluators/registry.js';
-import type { ProviderFactory } from '../evaluators/types.js';
+import { rowChecksOf } from '../evaluators/row-checks.js';
+import type { EmbeddingFactory, ProviderFactory } from '../evaluators/types.js';
 import { compilePrompts } from '../prompts/compile-prompts.js';
 import { preloadToolModules } from './tool-loop.js';
 import { resultKey, type NewResult, type ResultStore } from '../storage-contract.js';
@@ -49,6 +50,8 @@ export interface ExecutePlanOptions {
   /** The plan's `preparation` step; required when the plan names one. */
   prepareCase?: (vars: Record<string, unknown>) => Record<string, unknown>;
   createProvider?: ProviderFactory;
+  /** Makes embedding models for `similar` checks. */
+  createEmbeddingProvider?: EmbeddingFactory;
   evaluatorRegistry?: EvaluatorRegistry;
   /** Results per storage write. Default 200. */
   writeBatchSize?: number;
@@ -142,6 +145,7 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
   const evaluators = await loadEvaluators(config.evaluators, {
     baseDir: options.baseDir,
     ...(options.createProvider ? { createProvider: options.createProvider } : {}),
+    ...(options.createEmbeddingProvider ? { createEmbeddingProvider: options.createEmbeddingProvider } : {}),
     ...(options.evaluatorRegistry ? { registry: options.evaluatorRegistry } : {}),
   });
   // Read no further than the slice's end: the cases after it are another slice's.
@@ -206,6 +210,7 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
     timeoutMs: options.timeoutMs,
     signal,
     prepareCase: options.prepareCase,
+    rowChecks: rowChecksOf(config.dataset, evaluators, options),
   };
   const items = workItems();
   let readFailure: { error: unknown } | undefined;

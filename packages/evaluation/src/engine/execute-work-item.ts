@@ -9,6 +9,7 @@ import {
 } from '@llm-lab/core';
 import type { DatasetCase } from '../datasets/types.js';
 import { isTemplateError } from '../errors.js';
+import { casePassed, type CaseChecks, type RowChecks } from '../evaluators/row-checks.js';
 import type { Evaluator } from '../evaluators/types.js';
 import type { CompiledPrompt } from '../prompts/compile-prompts.js';
 import type { NewResult, ScoreRecord } from '../storage-contract.js';
@@ -31,6 +32,8 @@ export interface WorkContext {
   stream: boolean;
   timeoutMs: number | undefined;
   signal: AbortSignal | undefined;
+  /** The checks rows carry themselves (`assert`, `__expected` columns), run after `evaluators`. */
+  rowChecks?: RowChecks | undefined;
   /** Turns a case's raw row into the fields prompts and evaluators use (see RunEvaluationOptions.prepareCase). */
   prepareCase?: ((vars: Record<string, unknown>) => Record<string, unknown>) | undefined;
 }
@@ -132,6 +135,13 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
   if (preparationError !== undefined) {
     return { ...result, errorKind: 'template', errorMessage: `could not prepare case ${datasetCase.id}: ${messageOf(preparationError)}` };
   }
+  let rowChecks: CaseChecks | undefined;
+  try {
+    rowChecks = context.rowChecks?.forCase(datasetCase);
+  } catch (error) {
+    return { ...result, errorKind: 'evaluator', errorMessage: messageOf(error) };
+  }
+  const evaluators = rowChecks && rowChecks.evaluators.length > 0 ? [...context.evaluators, ...rowChecks.evaluators] : context.evaluators;
   let messages: ChatMessage[];
   let promptFields: ReturnType<CompiledPrompt['requestFields']>;
   try {
@@ -187,7 +197,7 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
   if (answered.transcript) result.prompt = answered.transcript;
 
   const scores: ScoreRecord[] = [];
-  for (const evaluator of context.evaluators) {
+  for (const evaluator of evaluators) {
     try {
       scores.push(
         await evaluator.evaluate({
@@ -219,6 +229,6 @@ export async function executeWorkItem(item: WorkItem, context: WorkContext): Pro
     }
   }
   result.scores = scores;
-  result.passed = scores.every((score) => score.passed);
+  result.passed = casePassed(scores, evaluators, rowChecks?.threshold);
   return result;
 }

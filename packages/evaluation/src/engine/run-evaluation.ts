@@ -58,6 +58,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
     ...(options.onInvalidRow ? { onInvalidRow: options.onInvalidRow } : {}),
     ...(options.prepareCase ? { prepareCase: options.prepareCase } : {}),
     ...(options.createProvider ? { createProvider: options.createProvider } : {}),
+    ...(options.createEmbeddingProvider ? { createEmbeddingProvider: options.createEmbeddingProvider } : {}),
     ...(options.evaluatorRegistry ? { evaluatorRegistry: options.evaluatorRegistry } : {}),
     ...(options.writeBatchSize !== undefined ? { writeBatchSize: options.writeBatchSize } : {}),
     ...(options.writeIntervalMs !== undefined ? { writeIntervalMs: options.writeIntervalMs } : {}),

@@ -1,7 +1,7 @@
 import type { LabConfig, LanguageModelProvider, SamplingConfig } from '@llm-lab/core';
 import type { InvalidRow } from '../datasets/types.js';
 import type { EvaluatorRegistry } from '../evaluators/registry.js';
-import type { ProviderFactory } from '../evaluators/types.js';
+import type { EmbeddingFactory, ProviderFactory } from '../evaluators/types.js';
 import type { ProviderSummary } from '../metrics/provider-stats.js';
 import type { PlanSlice, RunPlan } from './plan.js';
 import type { ResultStore, RunTotals } from '../storage-contract.js';
@@ -92,6 +92,8 @@ export interface RunEvaluationOptions {
    * a config using llm-rubric, g-eval, pairwise or a `judge` option fails with a ConfigError.
    */
   createProvider?: ProviderFactory;
+  /** Makes the embedding models of `similar` checks (core's `ProviderRegistry.createEmbedding`, bound). */
+  createEmbeddingProvider?: EmbeddingFactory;
   /** Evaluator types to use. Default: the built-ins (plus custom modules and packages named in the config). */
   evaluatorRegistry?: EvaluatorRegistry;
   /** Results per storage write. Default 200. */

@@ -47,7 +47,7 @@ export function defineEvaluator<Schema extends z.ZodObject>(spec: {
       const issue = parsed.error.issues[0] as z.core.$ZodIssue;
       if (issue.code === 'unrecognized_keys') {
         const field = String(issue.keys[0]);
-        const accepted = ['name', ...fields];
+        const accepted = ['name', 'weight', 'not', ...fields];
         const guess = closestName(field, accepted);
         context.fail(
           field,

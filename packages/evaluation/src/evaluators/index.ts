@@ -48,7 +48,14 @@ export { classifyRefusal, shippedRefusalModel, type RefusalModel, type RefusalVe
 export { piiEvaluator, findPii, luhnValid, ibanValid, PII_KINDS, type PiiKind } from './safety/pii.js';
 export { latencyEvaluator, ttftEvaluator, tokensPerSecondEvaluator, costEvaluator, tokensPerSecond } from './performance/performance.js';
 export { customEvaluator, type CustomEvaluateFunction, type CustomResult } from './custom/custom.js';
+export { javascriptEvaluator, javascriptFunctionBody, javascriptScore } from './javascript.js';
+export { similarEvaluator, cosineSimilarity, DEFAULT_SIMILARITY_EMBEDDING } from './similar.js';
+export { startsWithEvaluator } from './starts-with.js';
+export { containsJsonEvaluator, jsonValuesIn } from './contains-json.js';
+export { assertionFromExpected, mapPromptfooAssertion, type PromptfooAssertion, type AssertionDefaults, type MappedAssertion } from './promptfoo-assertions.js';
+export { RowChecks, rowChecksOf, casePassed, type RowChecksSettings, type CaseChecks } from './row-checks.js';
 export type {
+  EmbeddingFactory,
   Evaluator,
   EvaluatorContext,
   EvaluatorDefinition,

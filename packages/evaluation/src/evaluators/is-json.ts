@@ -21,11 +21,11 @@ export function jsonKind(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-/** `is-json`: the output (trimmed, or one ```json block) parses as JSON; with `object: true` it must be a JSON object. */
+/** `is-json`: the output (trimmed, or one ```json block unless `allowFence: false`) parses as JSON; with `object: true` it must be a JSON object. */
 export const isJsonEvaluator = defineEvaluator({
   type: 'is-json',
-  description: 'The output parses as JSON (a lone ```json fenced block is unwrapped); with `object: true` it must be a JSON object.',
-  options: z.strictObject({ object: flag(false) }),
+  description: 'The output parses as JSON (a lone ```json fenced block is unwrapped); with `object: true` it must be a JSON object; `allowFence: false` requires the whole output to be JSON (promptfoo\'s rule).',
+  options: z.strictObject({ object: flag(false), allowFence: flag(true) }),
   create(options, context) {
     const { name } = context;
     return {
@@ -34,7 +34,7 @@ export const isJsonEvaluator = defineEvaluator({
       evaluate({ output }) {
         let value: unknown;
         try {
-          value = parseJsonOutput(output);
+          value = options.allowFence ? parseJsonOutput(output) : JSON.parse(output);
         } catch (error) {
           return passFail(name, 'is-json', false, `output is not valid JSON (${(error as Error).message}): ${quote(output)}`);
         }

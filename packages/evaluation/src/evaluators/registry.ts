@@ -2,6 +2,10 @@ import { closestName, ConfigError, type EvaluatorEntry } from '@llm-lab/core';
 import { choiceEvaluator } from './choice.js';
 import { codeExecEvaluator } from './code/code-exec.js';
 import { containsEvaluator } from './contains.js';
+import { containsJsonEvaluator } from './contains-json.js';
+import { javascriptEvaluator } from './javascript.js';
+import { similarEvaluator } from './similar.js';
+import { startsWithEvaluator } from './starts-with.js';
 import { customEvaluator } from './custom/custom.js';
 import { equalsEvaluator } from './equals.js';
 import { isJsonEvaluator } from './is-json.js';
@@ -21,7 +25,7 @@ import { bleuEvaluator, levenshteinEvaluator, rougeLEvaluator } from './similari
 import { truthfulQaMc1Evaluator, truthfulQaMc2Evaluator } from './truthfulness/truthfulqa-mc.js';
 import { truthfulQaInformativeEvaluator } from './truthfulness/informative.js';
 import { truthfulQaEvaluator } from './truthfulness/truthfulqa.js';
-import type { Evaluator, EvaluatorDefinition, PreloadedModule, ProviderFactory } from './types.js';
+import type { EmbeddingFactory, Evaluator, EvaluatorDefinition, PreloadedModule, ProviderFactory } from './types.js';
 
 /** Evaluator types by name. The default registry holds the built-ins; later types register here too. */
 export class EvaluatorRegistry {
@@ -55,8 +59,10 @@ export const builtInEvaluators: readonly EvaluatorDefinition[] = [
   // Deterministic
   equalsEvaluator,
   containsEvaluator,
+  startsWithEvaluator,
   regexEvaluator,
   isJsonEvaluator,
+  containsJsonEvaluator,
   jsonSchemaEvaluator,
   toolCallEvaluator,
   numericEvaluator,
@@ -65,8 +71,10 @@ export const builtInEvaluators: readonly EvaluatorDefinition[] = [
   rougeLEvaluator,
   bleuEvaluator,
   levenshteinEvaluator,
+  similarEvaluator,
   // Code execution
   codeExecEvaluator,
+  javascriptEvaluator,
   // Model-graded
   llmRubricEvaluator,
   gEvalEvaluator,
@@ -108,6 +116,27 @@ export interface CreateEvaluatorsOptions {
   createProvider?: ProviderFactory;
   /** Modules imported by `loadEvaluators` for `custom` entries, by entry path. */
   preloaded?: ReadonlyMap<string, PreloadedModule>;
+  /** Makes embedding models for `similar` (core's `ProviderRegistry.createEmbedding`, bound). */
+  createEmbeddingProvider?: EmbeddingFactory;
+  /** Where the entries are, for error paths: `evaluators` (default), or e.g. `case q7: assert`. */
+  pathPrefix?: string;
+  /** Names already used by other evaluators of the same cases (a row's checks beside the config's): new default names avoid them. */
+  reservedNames?: Iterable<string>;
+}
+
+/**
+ * An evaluator whose verdict is turned around (`not: true`, promptfoo's `not-` types): it passes
+ * when the wrapped one fails, with score 1 − score.
+ */
+function negated(inner: Evaluator): Evaluator {
+  return {
+    type: inner.type,
+    name: inner.name,
+    async evaluate(input) {
+      const score = await inner.evaluate(input);
+      return { ...score, passed: !score.passed, score: 1 - score.score, reason: `not: ${score.reason}` };
+    },
+  };
 }
 
 /**
@@ -119,6 +148,7 @@ export interface CreateEvaluatorsOptions {
  */
 export function createEvaluators(entries: readonly EvaluatorEntry[], options: CreateEvaluatorsOptions = {}): Evaluator[] {
   const registry = options.registry ?? createDefaultEvaluatorRegistry();
+  const prefix = options.pathPrefix ?? 'evaluators';
   const explicitNames = new Map<string, number>();
   entries.forEach((entry, index) => {
     if (entry.name === undefined) return;
@@ -126,16 +156,16 @@ export function createEvaluators(entries: readonly EvaluatorEntry[], options: Cr
     if (earlier !== undefined) {
       throw new ConfigError({
         file: options.file,
-        path: `evaluators[${index}].name`,
-        message: `evaluator name '${entry.name}' is already used by evaluators[${earlier}]. Give each evaluator a distinct name.`,
+        path: `${prefix}[${index}].name`,
+        message: `evaluator name '${entry.name}' is already used by ${prefix}[${earlier}]. Give each evaluator a distinct name.`,
       });
     }
     explicitNames.set(entry.name, index);
   });
 
-  const taken = new Set(explicitNames.keys());
+  const taken = new Set([...explicitNames.keys(), ...(options.reservedNames ?? [])]);
   return entries.map((entry, index) => {
-    const path = `evaluators[${index}]`;
+    const path = `${prefix}[${index}]`;
     const definition = registry.get(entry.type);
     if (!definition) {
       throw new ConfigError({
@@ -150,17 +180,26 @@ export function createEvaluators(entries: readonly EvaluatorEntry[], options: Cr
       for (let suffix = 2; taken.has(name); suffix++) name = `${entry.type}-${suffix}`;
     }
     taken.add(name);
-    const { type: _type, name: _name, ...fields } = entry;
-    return definition.build(fields, {
+    const { type: _type, name: _name, weight, not, ...fields } = entry;
+    if (weight !== undefined && (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0)) {
+      throw new ConfigError({ file: options.file, path: `${path}.weight`, message: `expected a weight of 0 or more (how much this score counts in a case's weighted score), got ${JSON.stringify(weight)}.` });
+    }
+    if (not !== undefined && typeof not !== 'boolean') {
+      throw new ConfigError({ file: options.file, path: `${path}.not`, message: `expected true or false (true passes when the check fails), got ${JSON.stringify(not)}.` });
+    }
+    const built = definition.build(fields, {
       name,
       path,
       ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
       ...(options.createProvider ? { createProvider: options.createProvider } : {}),
       ...(options.preloaded ? { preloaded: options.preloaded } : {}),
+      ...(options.createEmbeddingProvider ? { createEmbeddingProvider: options.createEmbeddingProvider } : {}),
       fail(field, message, cause) {
         throw new ConfigError({ file: options.file, path: `${path}.${field}`, message, cause });
       },
     });
+    const evaluator = not === true ? negated(built) : built;
+    return weight === undefined ? evaluator : { type: evaluator.type, name: evaluator.name, weight, evaluate: (input) => evaluator.evaluate(input) };
   });
 }
 

@@ -1,4 +1,4 @@
-import type { ChatMessage, LanguageModelProvider, ResponseFormat, TokenLogprob, TokenUsage, ToolCall, z } from '@llm-lab/core';
+import type { ChatMessage, EmbeddingProvider, LanguageModelProvider, ResponseFormat, TokenLogprob, TokenUsage, ToolCall, z } from '@llm-lab/core';
 import type { DatasetCase } from '../datasets/types.js';
 import type { ScoreRecord } from '../storage-contract.js';
 
@@ -42,6 +42,12 @@ export interface EvaluationInput {
 export interface Evaluator {
   /** The evaluator type, e.g. `equals`. */
   readonly type: string;
+  /**
+   * How much its score counts in a case's weighted score (the entry's `weight`, default 1). A
+   * case passes when every evaluator passes, or, when the case sets a threshold, when the
+   * weighted mean of the scores reaches it (promptfoo's rule).
+   */
+  readonly weight?: number;
   /** The name its scores are recorded under (the entry's `name`, else the type, made unique). */
   readonly name: string;
   evaluate(input: EvaluationInput): Promise<ScoreRecord> | ScoreRecord;
@@ -52,6 +58,12 @@ export interface Evaluator {
  * `ProviderRegistry.create` (bound), so a judge can be any configured provider.
  */
 export type ProviderFactory = (id: string, config: Record<string, unknown>) => LanguageModelProvider;
+
+/**
+ * Makes an embedding model from `<provider>:<model>` and a config block (core's
+ * `ProviderRegistry.createEmbedding`, bound), for the `similar` evaluator.
+ */
+export type EmbeddingFactory = (id: string, config: Record<string, unknown>) => EmbeddingProvider | Promise<EmbeddingProvider>;
 
 /** Where an evaluator entry is, and how to report a problem with one of its fields. */
 export interface EvaluatorContext {
@@ -65,6 +77,8 @@ export interface EvaluatorContext {
   baseDir?: string;
   /** Makes judge and baseline providers for model-graded evaluators. */
   createProvider?: ProviderFactory;
+  /** Makes embedding models for `similar`. */
+  createEmbeddingProvider?: EmbeddingFactory;
   /** Modules preloaded by `loadEvaluators` for `custom` entries, by entry path (e.g. `evaluators[2]`). */
   preloaded?: ReadonlyMap<string, PreloadedModule>;
 }

@@ -1,3 +1,4 @@
+import nunjucks from 'nunjucks';
 import { TemplateError } from '../errors.js';
 
 /** A piece of a parsed template: literal text, or a variable path like `a.b`. */
@@ -58,12 +59,67 @@ export function stringifyValue(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
+/** Nunjucks syntax: a `{% tag %}`, a `{# comment #}`, or a placeholder that is more than a field path (`{{ x | upper }}`). */
+function usesNunjucks(source: string): boolean {
+  if (/\{%|\{#/.test(source)) return true;
+  for (const match of source.matchAll(PLACEHOLDER)) {
+    const inside = (match[1] ?? '').trim();
+    if (!VARIABLE_PATH.test(inside) && /[|("'[\]]/.test(inside)) return true;
+  }
+  return false;
+}
+
+/** One environment for every Nunjucks template: no HTML escaping (prompts are not HTML), a missing variable is an error. */
+let environment: nunjucks.Environment | undefined;
+function nunjucksEnvironment(): nunjucks.Environment {
+  environment ??= new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
+  return environment;
+}
+
+/** The first line of a Nunjucks error, without its `(unknown path)` prefix. */
+function nunjucksMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * A Nunjucks (Jinja2-like) template, as promptfoo writes them: filters (`{{ items | dump }}`,
+ * `| upper`, `| trim`), `{% if %}` and `{% for %}`. Compiled eagerly, so a syntax error is a
+ * TemplateError before any call; a variable that is missing when rendered is one too.
+ */
+function compileNunjucks(source: string): CompiledTemplate {
+  let template: nunjucks.Template;
+  try {
+    template = new nunjucks.Template(source, nunjucksEnvironment(), undefined, true);
+  } catch (error) {
+    throw new TemplateError({ message: `template is not valid Nunjucks: ${nunjucksMessage(error)}. Fix the template.`, cause: error });
+  }
+  const variables = [...new Set([...source.matchAll(/\{\{-?\s*([A-Za-z_$][\w$]*)/g)].map((match) => match[1] as string))];
+  return {
+    source,
+    variables,
+    render(vars) {
+      try {
+        return template.render(vars);
+      } catch (error) {
+        const fields = Object.keys(vars);
+        throw new TemplateError({
+          message: `template could not be rendered: ${nunjucksMessage(error)} (row fields: ${fields.length > 0 ? fields.join(', ') : 'none'}). Fix the template or the dataset`,
+          cause: error,
+        });
+      }
+    },
+  };
+}
+
 /**
  * Parses `source` once into literal text and `{{ variable }}` parts (dotted paths and spaces
  * inside the braces allowed). A placeholder that is not a field name or dotted path is a
- * TemplateError at compile time, so typos surface before any call is made.
+ * TemplateError at compile time, so typos surface before any call is made. A template using
+ * Nunjucks syntax (filters, tags, comments) is compiled by Nunjucks instead (see compileNunjucks).
  */
 export function compileTemplate(source: string): CompiledTemplate {
+  if (usesNunjucks(source)) return compileNunjucks(source);
   const parts = parse(source);
   const variables = [...new Set(parts.flatMap((part) => (part.kind === 'variable' ? [part.name] : [])))];
   return {
