@@ -4,6 +4,7 @@ import {
   startCallDeadline,
   type BatchItemResult,
   type BatchOptions,
+  type BatchStatus,
   type CallDeadline,
   type CallOptions,
   type CostBreakdown,
@@ -290,13 +291,19 @@ export class AnthropicChatModel extends BaseProvider {
    * HTTP call.
    */
   override async batchGenerate(requests: GenerateRequest[], options: BatchOptions = {}): Promise<BatchItemResult[]> {
-    if (this.settings.batch.mode === 'concurrent') return super.batchGenerate(requests, options);
+    const mode = options.mode ?? (this.settings.batch.mode === 'concurrent' ? 'concurrent' : 'api');
+    if (mode === 'concurrent') return super.batchGenerate(requests, options);
     const startedAt = performance.now();
     const results: BatchItemResult[] = new Array<BatchItemResult>(requests.length);
     const submitted: Array<{ index: number; customId: string; built: BuiltAnthropicRequest }> = [];
+    const { itemIds } = options;
+    if (itemIds !== undefined && itemIds.length !== requests.length) {
+      const error = new ProviderError({ kind: 'bad-request', providerId: this.id, message: `${this.id}: itemIds has ${itemIds.length} ids for ${requests.length} requests; give one id per request.` });
+      return requests.map(() => ({ ok: false, error }));
+    }
     requests.forEach((request, index) => {
       try {
-        submitted.push({ index, customId: `request-${index}`, built: this.buildRequest(request) });
+        submitted.push({ index, customId: itemIds?.[index] ?? `request-${index}`, built: this.buildRequest(request) });
       } catch (error) {
         results[index] = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
       }
@@ -312,6 +319,10 @@ export class AnthropicChatModel extends BaseProvider {
         callTimeoutMs,
         providerId: this.id,
         signal: options.signal,
+        batchId: options.batchId,
+        onSubmitted: options.onSubmitted,
+        keepOnAbort: options.keepOnAbort,
+        ...(options.onBatchStatus ? { onPoll: (batch: Parameters<NonNullable<Parameters<typeof runMessageBatch>[0]['onPoll']>>[0]) => options.onBatchStatus?.(batchStatusOf(batch)) } : {}),
       });
     } catch (error) {
       const failure = mapAnthropicError(error, { ...this.errorContext(), signal: options.signal, timeoutMs: callTimeoutMs });
@@ -333,7 +344,9 @@ export class AnthropicChatModel extends BaseProvider {
         new ProviderError({ kind, providerId: this.id, message: `${this.id}: ${what}` });
       const error =
         outcome === undefined
-          ? fail('invalid-response', `the Message Batch results had no line for ${customId}. Retrying the request may help.`)
+          ? fail('invalid-response', options.batchId !== undefined
+              ? `Message Batch ${options.batchId} holds no request ${customId}; a batch attached to by id only answers the items it was submitted with.`
+              : `the Message Batch results had no line for ${customId}. Retrying the request may help.`)
           : outcome.type === 'errored'
             ? providerErrorFromAnthropicBody(outcome.error, { ...context, where: `the Message Batch item ${customId}` })
             : outcome.type === 'canceled'
@@ -420,4 +433,11 @@ function contentOf(content: Message['content']): { text: string; toolCalls: Tool
 function scaleCost(cost: CostBreakdown, factor: number): CostBreakdown {
   if (factor === 1) return cost;
   return { inputUsd: cost.inputUsd * factor, outputUsd: cost.outputUsd * factor, totalUsd: cost.totalUsd * factor };
+}
+
+/** The contract's view of a Message Batch's state. */
+function batchStatusOf(batch: { id: string; processing_status: string; request_counts: { processing: number; succeeded: number; errored: number; canceled: number; expired: number } }): BatchStatus {
+  const counts = batch.request_counts;
+  const failed = counts.errored + counts.canceled + counts.expired;
+  return { batchId: batch.id, status: batch.processing_status, total: counts.processing + counts.succeeded + failed, completed: counts.succeeded + failed, failed };
 }

@@ -124,16 +124,17 @@ describePostgres('PostgreSQL connection and schema', () => {
       sampleResult(run.id, { caseId: 'unscored', caseIndex: 1, scores: [], passed: null, errorKind: 'server' }),
     ]);
     await storage.close();
-    // Back to the schema before the two latest migrations (0002 queue_ms, 0003 provider/model/score/requests).
+    // Back to the schema before 0002 queue_ms, 0003 provider/model/score/requests and 0004 batches.
     await withClient(async (client) => {
       const table = (name: string) => `"${schemaName}".${name}`;
+      await client.query(`DROP TABLE ${table('batches')}`);
       await client.query(`DROP TABLE ${table('requests')}`);
       for (const index of ['results_run_order_idx', 'results_run_unpassed_idx', 'results_run_latency_idx', 'results_run_score_idx']) {
         await client.query(`DROP INDEX ${table(index)}`);
       }
       await client.query(`CREATE INDEX results_run_case_idx ON ${table('results')} (run_id, case_index)`);
       await client.query(`ALTER TABLE ${table('results')} DROP COLUMN queue_ms, DROP COLUMN provider, DROP COLUMN model, DROP COLUMN score`);
-      await client.query(`DELETE FROM ${table('__drizzle_migrations')} WHERE id IN (SELECT id FROM ${table('__drizzle_migrations')} ORDER BY id DESC LIMIT 2)`);
+      await client.query(`DELETE FROM ${table('__drizzle_migrations')} WHERE id IN (SELECT id FROM ${table('__drizzle_migrations')} ORDER BY id DESC LIMIT 3)`);
     });
     const reopened = await openTestStorage(schemaName);
     try {

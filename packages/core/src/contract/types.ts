@@ -373,6 +373,48 @@ export type BatchItemResult =
 export interface BatchOptions extends CallOptions {
   /** Most requests in flight at once when the batch is run as concurrent calls. Default 8. */
   concurrency?: number;
+  /**
+   * `api`: through the vendor's batch API, where the model has one (`capabilities.batch`);
+   * `concurrent`: one call per request. Default: the provider's configured mode.
+   */
+  mode?: 'api' | 'concurrent';
+  /**
+   * The caller's id of each request (same order as the requests), sent as the vendor's custom
+   * id: 1–64 characters of `[A-Za-z0-9_-]`, unique in the batch. Needed to attach to a batch
+   * later ({@link BatchOptions.batchId}). Default: ids made from the requests' positions.
+   */
+  itemIds?: string[];
+  /**
+   * Attach to this vendor batch, submitted earlier with the same `itemIds`, instead of submitting
+   * a new one: its results are read for the given requests (matched by item id), so a stopped
+   * run that picks its batch up again does not pay twice. A request whose id the batch does not
+   * hold fails in its place.
+   */
+  batchId?: string;
+  /**
+   * Called with the vendor's batch id as soon as the vendor holds the batch, before waiting for
+   * it (awaited). When it throws, the batch is cancelled and every item fails with its error:
+   * a batch nobody can find again is not left running.
+   */
+  onSubmitted?: (batchId: string) => void | Promise<void>;
+  /**
+   * When `signal` aborts, leave the vendor batch running (the caller recorded it through
+   * `onSubmitted` and will attach to it again) instead of cancelling it. Default false.
+   */
+  keepOnAbort?: boolean;
+  /** Called after each status poll of a vendor batch. */
+  onBatchStatus?: (status: BatchStatus) => void;
+}
+
+/** A vendor batch's state, as the last poll saw it. */
+export interface BatchStatus {
+  batchId: string;
+  /** The vendor's own status word (`in_progress`, `ended`, ...). */
+  status: string;
+  total: number;
+  /** Items that have an outcome, succeeded or failed. */
+  completed: number;
+  failed: number;
 }
 
 /**
