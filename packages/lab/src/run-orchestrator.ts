@@ -189,13 +189,13 @@ async function createRunRow(
   options: ResolvedRunOptions,
 ): Promise<{ created: Promise<unknown> | undefined }> {
   const { config, file } = loaded;
-  const { repeat, limit, stream, noCache } = options;
+  const { repeat, limit, stream, noCache, batch } = options;
   const creating = storage.createRun({
     id: runId,
     description: config.description === undefined ? null : redactSecrets(config.description),
     configFile: file ?? null,
     config: redactConfig(typeof source === 'object' && !isLoaded(source) ? source : config),
-    resolvedConfig: { ...(redactConfig(config) as Record<string, unknown>), runOptions: { repeat, limit, stream, noCache }, plan },
+    resolvedConfig: { ...(redactConfig(config) as Record<string, unknown>), runOptions: { repeat, limit, stream, noCache, batch }, plan },
     createdBy: safeUserName(),
     startedAt,
   });
@@ -252,6 +252,7 @@ export async function runToEnd(host: RunHost, loaded: LoadedConfig, source: Conf
           ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
           createProvider: judgeFactory(host, config, providers),
           ...pick(runOptions, ['signal', 'onProgress', 'onInvalidRow', 'prepareCase']),
+          ...(options.batch ? { batch: { size: options.batchSize, store: storage } } : {}),
           onWarning: warn,
           startAfter: recorded,
         });
@@ -286,7 +287,7 @@ export async function planStoredRun(
   host: RunHost,
   loaded: LoadedConfig,
   source: ConfigSource,
-  runOptions: Pick<RunOptions, 'limit' | 'repeat' | 'stream' | 'noCache' | 'preparation' | 'prepareCase'>,
+  runOptions: Pick<RunOptions, 'limit' | 'repeat' | 'stream' | 'noCache' | 'batch' | 'preparation' | 'prepareCase'>,
 ): Promise<{ runId: string; plan: RunPlan; storage: string }> {
   const prepared = await prepare(host, loaded, runOptions, undefined);
   try {
@@ -325,6 +326,7 @@ export async function executeSlice(host: RunHost, loaded: LoadedConfig, runId: s
       resume: true,
       createProvider: judgeFactory(host, loaded.config, providers),
       ...pick(sliceOptions, ['slice', 'signal', 'onProgress', 'onInvalidRow', 'prepareCase']),
+      ...(options.batch ? { batch: { size: options.batchSize, store: storage } } : {}),
     });
     for (const warning of execution.warnings) warn(warning);
     return execution;

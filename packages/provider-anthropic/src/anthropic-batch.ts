@@ -22,7 +22,7 @@ export interface MessageBatchRun {
   /** Attach to this batch (submitted earlier with the same custom ids) instead of creating one. */
   batchId?: string | undefined;
   /** Called with the new batch's id before polling (awaited); when it throws, the batch is cancelled and the call rejects with its error. */
-  onSubmitted?: ((batchId: string) => void | Promise<void>) | undefined;
+  onSubmitted?: ((batchId: string, itemIds: string[]) => void | Promise<void>) | undefined;
   /** On abort, leave the batch running (to be attached to again) instead of cancelling it. */
   keepOnAbort?: boolean | undefined;
 }
@@ -59,7 +59,7 @@ export async function runMessageBatch(run: MessageBatchRun): Promise<Map<string,
   };
   if (run.batchId === undefined && run.onSubmitted) {
     try {
-      await run.onSubmitted(batch.id);
+      await run.onSubmitted(batch.id, run.items.map((item) => item.customId));
     } catch (error) {
       await client.messages.batches.cancel(batch.id, {}, { timeout: run.callTimeoutMs }).catch(() => undefined);
       throw error;

@@ -140,7 +140,7 @@ export async function runOpenAIBatch(
       batchId = batch.id;
       if (options.onSubmitted) {
         try {
-          await options.onSubmitted(batch.id);
+          await options.onSubmitted(batch.id, [...pending.keys()]);
         } catch (error) {
           await client.batches.cancel(batch.id, { timeout: context.callTimeoutMs }).catch(() => undefined);
           const failure = fail('bad-request', `Batch API job ${batch.id} was cancelled: recording its id failed (${error instanceof Error ? error.message : String(error)}).`, { cause: error });

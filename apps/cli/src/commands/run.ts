@@ -16,6 +16,8 @@ export interface RunFlags extends StorageFlags {
   repeat?: number;
   cache?: boolean;
   stream?: boolean;
+  /** Through the vendors' batch APIs (`--batch`). */
+  batch?: boolean;
   resume?: string;
   progress?: boolean;
   /** Files to write the results to when the run ends, in the format their extension names (`--output`). */
@@ -124,6 +126,7 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
       ...(flags.resume !== undefined ? { resume: flags.resume } : {}),
       // Only what was given: on resume, an option left out means the run's recorded one.
       ...(flags.stream ? { stream: true } : {}),
+      ...(flags.batch ? { batch: true } : {}),
       ...(flags.cache === false ? { noCache: true } : {}),
       onStart: (run) => {
         if (!flags.json) process.stderr.write(dim(`run ${run.id} · ${run.providers.join(', ')} · stored in ${run.storage}\n`, useColour(process.stderr)));

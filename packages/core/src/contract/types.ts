@@ -392,11 +392,12 @@ export interface BatchOptions extends CallOptions {
    */
   batchId?: string;
   /**
-   * Called with the vendor's batch id as soon as the vendor holds the batch, before waiting for
-   * it (awaited). When it throws, the batch is cancelled and every item fails with its error:
+   * Called with the vendor's batch id and the item ids it holds (in order; requests that failed
+   * validation are not among them) as soon as the vendor holds the batch, before waiting for it
+   * (awaited). When it throws, the batch is cancelled and every item fails with its error:
    * a batch nobody can find again is not left running.
    */
-  onSubmitted?: (batchId: string) => void | Promise<void>;
+  onSubmitted?: (batchId: string, itemIds: string[]) => void | Promise<void>;
   /**
    * When `signal` aborts, leave the vendor batch running (the caller recorded it through
    * `onSubmitted` and will attach to it again) instead of cancelling it. Default false.
