@@ -186,6 +186,8 @@ export class AnthropicChatModel extends BaseProvider {
     /** Content block index → tool call index, for `tool_use` blocks. */
     const toolIndexOfBlock = new Map<number, number>();
     const signatures: string[] = [];
+    /** Content block index → its thinking block (text and signature), in order: each is replayed with its own signature. */
+    const thinkingBlocks = new Map<number, { text: string; signature?: string }>();
     let stopReason: string | null | undefined;
     let usage: AnthropicTokenUsage | undefined;
     let usageFields: AnthropicUsageFields = {};
@@ -215,15 +217,25 @@ export class AnthropicChatModel extends BaseProvider {
                 // The input starts empty and arrives as input_json_delta; a proxy may send it whole here.
                 const input = block.input && typeof block.input === 'object' && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : '';
                 yield* acc.addToolCallDelta(index, { id: block.id, name: block.name, argumentsDelta: input });
-              } else if (block.type === 'thinking' && block.thinking) yield* acc.addReasoning(block.thinking);
+              } else if (block.type === 'thinking') {
+                thinkingBlocks.set(event.index, { text: block.thinking ?? '', ...(block.signature ? { signature: block.signature } : {}) });
+                if (block.thinking) yield* acc.addReasoning(block.thinking);
+              }
               else if (block.type === 'text' && block.text) yield* acc.addText(block.text);
               break;
             }
             case 'content_block_delta': {
               const delta = event.delta;
               if (delta.type === 'text_delta') yield* acc.addText(delta.text);
-              else if (delta.type === 'thinking_delta') yield* acc.addReasoning(delta.thinking);
-              else if (delta.type === 'signature_delta') signatures.push(delta.signature);
+              else if (delta.type === 'thinking_delta') {
+                const thinking = thinkingBlocks.get(event.index);
+                if (thinking) thinking.text += delta.thinking;
+                yield* acc.addReasoning(delta.thinking);
+              } else if (delta.type === 'signature_delta') {
+                signatures.push(delta.signature);
+                const thinking = thinkingBlocks.get(event.index);
+                if (thinking) thinking.signature = delta.signature;
+              }
               else if (delta.type === 'input_json_delta') {
                 const index = toolIndexOfBlock.get(event.index);
                 if (index !== undefined && delta.partial_json !== '') yield* acc.addToolCallDelta(index, { argumentsDelta: delta.partial_json });
@@ -277,7 +289,9 @@ export class AnthropicChatModel extends BaseProvider {
       warnings: [...built.warnings, ...this.stopWarnings(stopReason, built)],
       model,
       rawId,
-      ...(signatures.length > 0 ? { extra: { reasoningSignatures: signatures } } : {}),
+      ...(signatures.length > 0 || thinkingBlocks.size > 0
+        ? { extra: { ...(signatures.length > 0 ? { reasoningSignatures: signatures } : {}), ...(thinkingBlocks.size > 0 ? { reasoningParts: [...thinkingBlocks.values()] } : {}) } }
+        : {}),
     });
   }
 
@@ -392,7 +406,7 @@ export class AnthropicChatModel extends BaseProvider {
     if (typeof message !== 'object' || message === null) throw invalid('the body is not a JSON object');
     const parsed = message as Partial<Message>;
     if (!Array.isArray(parsed.content)) throw invalid('the body has no content array');
-    const { text, toolCalls, reasoning, reasoningSignatures } = contentOf(parsed.content);
+    const { text, toolCalls, reasoning, reasoningSignatures, reasoningParts } = contentOf(parsed.content);
     const usage = mapAnthropicUsage(parsed.usage ?? {});
     const warnings = [...built.warnings, ...this.stopWarnings(parsed.stop_reason, built)];
     if (!parsed.usage) warnings.push({ type: 'other', message: `${this.id}: the server reported no token usage; usage counts are 0.` });
@@ -400,7 +414,7 @@ export class AnthropicChatModel extends BaseProvider {
     return {
       text,
       ...(toolCalls.length > 0 ? { toolCalls } : {}),
-      ...(reasoning !== undefined ? { reasoning, reasoningSignatures } : {}),
+      ...(reasoning !== undefined ? { reasoning, reasoningSignatures, reasoningParts } : {}),
       finishReason: mapAnthropicFinishReason(parsed.stop_reason),
       usage,
       latencyMs: performance.now() - startedAt,
@@ -414,20 +428,28 @@ export class AnthropicChatModel extends BaseProvider {
 }
 
 /** The answer text, tool calls (`tool_use` blocks, `input` as JSON text) and thinking (with signatures) of a message's content. */
-function contentOf(content: Message['content']): { text: string; toolCalls: ToolCall[]; reasoning: string | undefined; reasoningSignatures: string[] } {
+function contentOf(content: Message['content']): {
+  text: string;
+  toolCalls: ToolCall[];
+  reasoning: string | undefined;
+  reasoningSignatures: string[];
+  reasoningParts: Array<{ text: string; signature?: string }>;
+} {
   let text = '';
   const toolCalls: ToolCall[] = [];
   const thinking: string[] = [];
   const reasoningSignatures: string[] = [];
+  const reasoningParts: Array<{ text: string; signature?: string }> = [];
   for (const block of content) {
     if (block.type === 'text') text += block.text;
     else if (block.type === 'tool_use') toolCalls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
     else if (block.type === 'thinking') {
       thinking.push(block.thinking);
       reasoningSignatures.push(block.signature);
+      reasoningParts.push({ text: block.thinking, ...(block.signature ? { signature: block.signature } : {}) });
     }
   }
-  return { text, toolCalls, reasoning: thinking.length > 0 ? thinking.join('') : undefined, reasoningSignatures };
+  return { text, toolCalls, reasoning: thinking.length > 0 ? thinking.join('') : undefined, reasoningSignatures, reasoningParts };
 }
 
 function scaleCost(cost: CostBreakdown, factor: number): CostBreakdown {

@@ -31,6 +31,12 @@ export interface ToolCall {
   name: string;
   /** The arguments as JSON text, exactly as the model wrote them (it may be invalid JSON). */
   arguments: string;
+  /**
+   * The vendor's opaque signature of the thinking that led to this call (Gemini's
+   * `thoughtSignature`), sent back with the call when the conversation is replayed: Gemini
+   * refuses, or thinks without its earlier context, a multi-turn tool conversation without it.
+   */
+  signature?: string;
 }
 
 /** A tool call inside an assistant message (a conversation replayed to the model). */
@@ -218,6 +224,12 @@ export interface GenerateResponse {
    * reasoning in a replayed conversation.
    */
   reasoningSignatures?: string[];
+  /**
+   * The reasoning as the vendor's separate blocks, in order, each with its signature (Anthropic
+   * returns one `thinking` block per step of interleaved thinking): what a replayed conversation
+   * sends back, every block with its own signature. `reasoning` is their text joined.
+   */
+  reasoningParts?: Array<{ text: string; signature?: string }>;
   /** Every alternative, when the request asked for `n` > 1 (the first is this response's own). */
   choices?: GeneratedChoice[];
   finishReason: FinishReason;
