@@ -1,4 +1,4 @@
-import { ConfigError, LLMLabError, type LoadedConfig } from '@llm-lab/core';
+import { ConfigError, LLMLabError, type BatchStatus, type LoadedConfig } from '@llm-lab/core';
 import type { InvalidRow } from '@llm-lab/evaluation';
 import type { RunRecord } from '@llm-lab/storage';
 
@@ -45,6 +45,11 @@ export interface RunOptions {
    * their new results replace them.
    */
   resume?: string;
+  /**
+   * A batch run's vendor batch as each status poll saw it (`providerId`: the provider's label),
+   * e.g. to show `in_progress 120/1000`. Not called for runs that make ordinary calls.
+   */
+  onBatchStatus?: (providerId: string, status: BatchStatus) => void;
   /** Stops the run; everything finished so far is kept and the run is marked cancelled. */
   signal?: AbortSignal;
   onProgress?: (progress: { done: number; total: number | undefined; passed: number; failed: number; errors: number }) => void;

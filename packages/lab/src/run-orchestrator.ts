@@ -252,7 +252,7 @@ export async function runToEnd(host: RunHost, loaded: LoadedConfig, source: Conf
           ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
           createProvider: judgeFactory(host, config, providers),
           ...pick(runOptions, ['signal', 'onProgress', 'onInvalidRow', 'prepareCase']),
-          ...(options.batch ? { batch: { size: options.batchSize, store: storage } } : {}),
+          ...(options.batch ? { batch: { size: options.batchSize, store: storage, ...pick(runOptions, ['onBatchStatus']) } } : {}),
           onWarning: warn,
           startAfter: recorded,
         });

@@ -74,8 +74,12 @@ describe('a batch run (run.batch)', () => {
     openai.setBatchProcessingMs(0);
     anthropic.setBatchProcessingMs(0);
 
-    const resumed = await lab.run(config, { resume: runId });
+    const statuses: Array<{ providerId: string; batchId: string; status: string; completed: number; total: number }> = [];
+    const resumed = await lab.run(config, { resume: runId, onBatchStatus: (providerId, status) => statuses.push({ providerId, ...status }) });
     expect(resumed.status).toBe('completed');
+    // Progress named each vendor batch and saw it end with every item accounted for.
+    expect(statuses.filter((status) => status.providerId === 'openai:gpt-4o-mini').at(-1)).toMatchObject({ batchId: openai.batches[0]?.id, status: 'completed', completed: 4, total: 4 });
+    expect(statuses.filter((status) => status.providerId === 'anthropic:claude-sonnet-4-6').at(-1)).toMatchObject({ batchId: anthropic.batches[0]?.id, status: 'ended', completed: 4, total: 4 });
     // One batch per vendor in all: the resume attached to them instead of paying again.
     expect(openai.batches).toHaveLength(1);
     expect(anthropic.batches).toHaveLength(1);

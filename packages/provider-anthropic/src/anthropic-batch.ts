@@ -17,7 +17,7 @@ export interface MessageBatchRun {
   /** `<provider>:<model>`, named in errors. */
   providerId: string;
   signal?: AbortSignal | undefined;
-  /** Called with each poll's batch, e.g. for logging progress. */
+  /** Called with the batch as created (or retrieved, when attaching) and after each poll, e.g. for logging progress. */
   onPoll?: (batch: MessageBatch) => void;
   /** Attach to this batch (submitted earlier with the same custom ids) instead of creating one. */
   batchId?: string | undefined;
@@ -65,6 +65,7 @@ export async function runMessageBatch(run: MessageBatchRun): Promise<Map<string,
       throw error;
     }
   }
+  run.onPoll?.(batch);
   const polled = await pollWithBackoff({
     initial: batch,
     isDone: (current) => current.processing_status === 'ended',

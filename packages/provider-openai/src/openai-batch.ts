@@ -26,7 +26,7 @@ export interface OpenAIBatchOptions extends BatchOptions {
   maxPollIntervalMs?: number;
   /** How long to wait for the whole batch before cancelling it. Default: `batch.maxWaitMs`. */
   maxWaitMs?: number;
-  /** Called after every status poll, e.g. to show progress. */
+  /** Called with the job as created (or retrieved, when attaching) and after every status poll, e.g. to show progress. */
   onProgress?: (progress: OpenAIBatchProgress) => void;
 }
 
@@ -149,6 +149,13 @@ export async function runOpenAIBatch(
       }
     }
     const maxWaitMs = options.maxWaitMs ?? settings.maxWaitMs;
+    const report = (current: typeof batch) => {
+      const counts = { total: current.request_counts?.total ?? 0, completed: current.request_counts?.completed ?? 0, failed: current.request_counts?.failed ?? 0 };
+      options.onProgress?.({ batchId: current.id, status: current.status, ...counts });
+      // The contract counts every item with an outcome as completed; OpenAI counts failures apart.
+      options.onBatchStatus?.({ batchId: current.id, status: current.status, total: counts.total, completed: counts.completed + counts.failed, failed: counts.failed });
+    };
+    report(batch);
     const polled = await pollWithBackoff({
       initial: batch,
       isDone: (current) => TERMINAL.has(current.status),
@@ -158,17 +165,7 @@ export async function runOpenAIBatch(
       // The wait counts from the upload, as the job's cost does.
       maxWaitMs: Math.max(0, maxWaitMs - (performance.now() - startedAt)),
       signal,
-      onPoll: (current) => {
-        const status = {
-          batchId: current.id,
-          status: current.status,
-          total: current.request_counts?.total ?? 0,
-          completed: current.request_counts?.completed ?? 0,
-          failed: current.request_counts?.failed ?? 0,
-        };
-        options.onProgress?.(status);
-        options.onBatchStatus?.(status);
-      },
+      onPoll: report,
     });
     batch = polled.state;
     if (polled.outcome === 'aborted' && options.keepOnAbort) {

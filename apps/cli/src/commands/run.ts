@@ -110,6 +110,8 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
   const progress = flags.progress === false ? undefined : new ProgressReporter(process.stderr);
   const colour = useColour(process.stderr);
   let skipped = 0;
+  /** The last status line shown per vendor batch. */
+  const batchLines = new Map<string, string>();
   /** One line for the invalid rows not shown, and `where` they are recorded (then the count is forgotten: said once). */
   const summariseSkipped = (where = '') => {
     if (skipped > SKIPS_SHOWN) process.stderr.write(`${yellow('skipped', colour)} … and ${formatCount(skipped - SKIPS_SHOWN)} more invalid rows${where}\n`);
@@ -133,6 +135,15 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
         progress?.start();
       },
       ...(progress ? { onProgress: (state) => progress.update(state) } : {}),
+      onBatchStatus: (providerId, status) => {
+        // One line per change of a vendor batch's state, not per poll.
+        const line = `${dim('batch', colour)} ${printable(providerId, { max: 80, oneLine: true })} ${status.batchId}: ${status.status} ${formatCount(status.completed)}/${formatCount(status.total)}${status.failed > 0 ? ` (${formatCount(status.failed)} failed)` : ''}\n`;
+        if (batchLines.get(`${providerId}/${status.batchId}`) === line) return;
+        batchLines.set(`${providerId}/${status.batchId}`, line);
+        if (flags.json) return;
+        if (progress) progress.print(line);
+        else process.stderr.write(line);
+      },
       onInvalidRow: (row) => {
         // The reason quotes the row, which may be binary: escaped, cut, and only the first few.
         if (++skipped <= SKIPS_SHOWN) {

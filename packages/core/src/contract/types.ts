@@ -415,7 +415,7 @@ export interface BatchOptions extends CallOptions {
    * `onSubmitted` and will attach to it again) instead of cancelling it. Default false.
    */
   keepOnAbort?: boolean;
-  /** Called after each status poll of a vendor batch. */
+  /** Called with a vendor batch as submitted (or attached to) and after each status poll. */
   onBatchStatus?: (status: BatchStatus) => void;
 }
 
