@@ -73,7 +73,7 @@ describePostgres('PostgreSQL connection and schema', () => {
         );
         return found.rows.map((row) => row.table_name);
       });
-      expect(tables).toEqual(['__drizzle_migrations', 'requests', 'results', 'runs']);
+      expect(tables).toEqual(['__drizzle_migrations', 'batches', 'requests', 'results', 'runs']);
       // The foreign key points at runs in the same schema (not public.runs).
       const run = await storage.createRun({ config: {}, resolvedConfig: {} });
       expect(await storage.insertResults([sampleResult(run.id)])).toBe(1);
