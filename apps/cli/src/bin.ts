@@ -74,6 +74,7 @@ storageOptions(
     .option('-l, --limit <n>', 'run only the first N cases', positiveInteger('--limit'))
     .option('-r, --repeat <n>', 'send each case N times (overrides run.repeat)', positiveInteger('--repeat'))
     .option('--stream', 'stream responses (records time to first token)')
+    .option('--batch', "send the calls through the vendors' batch APIs (half price, answers within 24 h; overrides run.batch)")
     .option('--no-cache', 'do not read or write the response cache')
     .option('--no-progress', 'do not show progress')
     .option('--resume <run-id>', 'continue a stopped run: only missing results are run')

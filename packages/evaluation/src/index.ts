@@ -10,4 +10,4 @@ export * from './engine/index.js';
 export * from './suites/index.js';
 export * from './tasks/index.js';
 export { DatasetError, TemplateError, isDatasetError, isTemplateError } from './errors.js';
-export { resultKey, type NewResult, type ScoreRecord, type RunTotals, type ResultStore } from './storage-contract.js';
+export { resultKey, type NewResult, type ScoreRecord, type RunTotals, type ResultStore, type RunBatchStore } from './storage-contract.js';

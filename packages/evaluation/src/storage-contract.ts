@@ -10,3 +10,6 @@ export { resultKey } from '@llm-lab/storage';
 
 /** The part of `Storage` the engine writes through. Any `Storage` satisfies it. */
 export type ResultStore = Pick<Storage, 'insertResults' | 'completedKeys'>;
+
+/** What a batch run (`run.batch`) needs of storage: where its vendor batches are recorded and found again. */
+export type RunBatchStore = Pick<Storage, 'recordBatch' | 'listBatches' | 'updateBatchStatus'>;

@@ -163,7 +163,7 @@ export class Lab {
    */
   async plan(
     source: ConfigSource,
-    options: Pick<RunOptions, 'limit' | 'repeat' | 'stream' | 'noCache' | 'preparation' | 'prepareCase'> = {},
+    options: Pick<RunOptions, 'limit' | 'repeat' | 'stream' | 'noCache' | 'batch' | 'preparation' | 'prepareCase'> = {},
   ): Promise<{ runId: string; plan: RunPlan; storage: string }> {
     return planStoredRun(this.host, await this.loadConfig(source), source, options);
   }

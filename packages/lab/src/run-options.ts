@@ -1,4 +1,4 @@
-import { ConfigError, LLMLabError, type LoadedConfig } from '@llm-lab/core';
+import { ConfigError, LLMLabError, type BatchStatus, type LoadedConfig } from '@llm-lab/core';
 import type { InvalidRow } from '@llm-lab/evaluation';
 import type { RunRecord } from '@llm-lab/storage';
 
@@ -27,6 +27,12 @@ export interface RunOptions {
   /** Use streamed calls (records time to first token). On resume: the run's own (a different value is refused). */
   stream?: boolean;
   /**
+   * Send the calls through the vendors' batch APIs (`--batch`). Default `config.run.batch`. On
+   * resume: the run's own unless given (a resumed batch run attaches to the vendor batches it
+   * submitted before it stopped).
+   */
+  batch?: boolean;
+  /**
    * Neither read nor write the response cache (`--no-cache`): every answer is a fresh call. On
    * resume it may be turned on; turning it off for a run started with it is refused, since
    * cached answers would then mix into a run meant to hold fresh ones.
@@ -39,6 +45,11 @@ export interface RunOptions {
    * their new results replace them.
    */
   resume?: string;
+  /**
+   * A batch run's vendor batch as each status poll saw it (`providerId`: the provider's label),
+   * e.g. to show `in_progress 120/1000`. Not called for runs that make ordinary calls.
+   */
+  onBatchStatus?: (providerId: string, status: BatchStatus) => void;
   /** Stops the run; everything finished so far is kept and the run is marked cancelled. */
   signal?: AbortSignal;
   onProgress?: (progress: { done: number; total: number | undefined; passed: number; failed: number; errors: number }) => void;
@@ -76,6 +87,8 @@ export interface RecordedRunOptions {
   limit: number | null;
   stream: boolean;
   noCache: boolean;
+  /** Through the vendors' batch APIs. */
+  batch: boolean;
 }
 
 /** Every option a run goes by: the recorded ones, and those that only set the pace of this process. */
@@ -84,16 +97,22 @@ export interface ResolvedRunOptions extends RecordedRunOptions {
   concurrency: number;
   /** Longest time one call may take, ms, for providers without their own `timeoutMs`; undefined: the provider's own. */
   timeoutMs: number | undefined;
+  /** Work items per round of a batch run. */
+  batchSize: number;
 }
+
+/** Work items per round of a batch run when `run.batchSize` is not set. */
+export const DEFAULT_BATCH_SIZE = 1_000;
 
 /** The options a stored run recorded when it started; undefined for runs stored before they were recorded. */
 export function recordedRunOptions(run: Pick<RunRecord, 'resolvedConfig'>): RecordedRunOptions | undefined {
   const recorded = (run.resolvedConfig as { runOptions?: Partial<Record<keyof RecordedRunOptions, unknown>> } | null)?.runOptions;
   if (typeof recorded !== 'object' || recorded === null) return undefined;
-  const { repeat, limit, stream, noCache } = recorded;
+  const { repeat, limit, stream, noCache, batch } = recorded;
   const count = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value > 0;
   if (!count(repeat) || !(limit === null || count(limit)) || typeof stream !== 'boolean' || typeof noCache !== 'boolean') return undefined;
-  return { repeat, limit, stream, noCache };
+  // Runs recorded before batch runs existed made ordinary calls.
+  return { repeat, limit, stream, noCache, batch: batch === true };
 }
 
 function positiveInteger(value: number, name: string): number {
@@ -117,9 +136,14 @@ export function resolveRunOptions(config: LoadedConfig['config'], options: RunOp
   const pace = {
     concurrency: positiveInteger(options.concurrency ?? config.run.concurrency, options.concurrency !== undefined ? 'concurrency' : 'run.concurrency'),
     timeoutMs: options.timeoutMs ?? config.run.timeoutMs,
+    batchSize: config.run.batchSize ?? DEFAULT_BATCH_SIZE,
   };
   if (pace.timeoutMs !== undefined) positiveInteger(pace.timeoutMs, options.timeoutMs !== undefined ? 'timeoutMs' : 'run.timeoutMs');
-  return { ...recordedOptionsFor(config, options, previous), ...pace };
+  const recorded = recordedOptionsFor(config, options, previous);
+  if (recorded.batch && recorded.stream) {
+    throw new ConfigError({ path: 'run.batch', message: 'a batch run cannot stream its calls (vendor batch APIs answer whole): leave out --stream, or --batch / run.batch.' });
+  }
+  return { ...recorded, ...pace };
 }
 
 function recordedOptionsFor(config: LoadedConfig['config'], options: RunOptions, previous: RunRecord | undefined): RecordedRunOptions {
@@ -130,6 +154,7 @@ function recordedOptionsFor(config: LoadedConfig['config'], options: RunOptions,
       limit: options.limit ?? config.run.limit ?? null,
       stream: options.stream ?? false,
       noCache: options.noCache ?? false,
+      batch: options.batch ?? config.run.batch ?? false,
     };
   }
   const describe = {
@@ -154,5 +179,6 @@ function recordedOptionsFor(config: LoadedConfig['config'], options: RunOptions,
           : `Resume without it (the run's own applies), or start a new run (without --resume) to use the new value.`),
     );
   }
-  return { ...recorded, noCache: recorded.noCache || options.noCache === true };
+  // Batch or not only changes how the remaining calls are made (and what they cost), not which results make up the run.
+  return { ...recorded, noCache: recorded.noCache || options.noCache === true, batch: options.batch ?? recorded.batch };
 }

@@ -199,13 +199,13 @@ async function createRunRow(
   status: 'running' | 'planned' = 'running',
 ): Promise<{ created: Promise<unknown> | undefined }> {
   const { config, file } = loaded;
-  const { repeat, limit, stream, noCache } = options;
+  const { repeat, limit, stream, noCache, batch } = options;
   const creating = storage.createRun({
     id: runId,
     description: config.description === undefined ? null : redactSecrets(config.description),
     configFile: file ?? null,
     config: redactConfig(typeof source === 'object' && !isLoaded(source) ? source : config),
-    resolvedConfig: { ...(redactConfig(config) as Record<string, unknown>), runOptions: { repeat, limit, stream, noCache }, plan },
+    resolvedConfig: { ...(redactConfig(config) as Record<string, unknown>), runOptions: { repeat, limit, stream, noCache, batch }, plan },
     createdBy: safeUserName(),
     startedAt,
     status,
@@ -264,6 +264,7 @@ export async function runToEnd(host: RunHost, loaded: LoadedConfig, source: Conf
           createProvider: judgeFactory(host, config, providers),
           createEmbeddingProvider: embeddingFactory(host),
           ...pick(runOptions, ['signal', 'onProgress', 'onInvalidRow', 'prepareCase']),
+          ...(options.batch ? { batch: { size: options.batchSize, store: storage, ...pick(runOptions, ['onBatchStatus']) } } : {}),
           onWarning: warn,
           startAfter: recorded,
         });
@@ -299,7 +300,7 @@ export async function planStoredRun(
   host: RunHost,
   loaded: LoadedConfig,
   source: ConfigSource,
-  runOptions: Pick<RunOptions, 'limit' | 'repeat' | 'stream' | 'noCache' | 'preparation' | 'prepareCase'>,
+  runOptions: Pick<RunOptions, 'limit' | 'repeat' | 'stream' | 'noCache' | 'batch' | 'preparation' | 'prepareCase'>,
 ): Promise<{ runId: string; plan: RunPlan; storage: string }> {
   const prepared = await prepare(host, loaded, runOptions, undefined);
   try {
@@ -342,6 +343,7 @@ export async function executeSlice(host: RunHost, loaded: LoadedConfig, runId: s
       createProvider: judgeFactory(host, loaded.config, providers),
       createEmbeddingProvider: embeddingFactory(host),
       ...pick(sliceOptions, ['slice', 'signal', 'onProgress', 'onInvalidRow', 'prepareCase']),
+      ...(options.batch ? { batch: { size: options.batchSize, store: storage } } : {}),
     });
     for (const warning of execution.warnings) warn(warning);
     return execution;

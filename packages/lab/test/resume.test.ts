@@ -77,7 +77,7 @@ describe('resuming a run', () => {
     expect(stored?.run.durationMs).toBe((stored?.run.finishedAt?.getTime() as number) - started);
     expect(resumed).toMatchObject({ startedAt: stored?.run.startedAt, finishedAt: stored?.run.finishedAt, durationMs: stored?.run.durationMs });
     expect(started).toBe(stopped.startedAt.getTime());
-    expect((stored?.run.resolvedConfig as { runOptions: unknown }).runOptions).toEqual({ repeat: 3, limit: null, stream: false, noCache: true });
+    expect((stored?.run.resolvedConfig as { runOptions: unknown }).runOptions).toEqual({ repeat: 3, limit: null, stream: false, noCache: true, batch: false });
   });
 
   it('keeps to the --limit of a run resumed without --limit', async () => {

@@ -17,8 +17,14 @@ export interface MessageBatchRun {
   /** `<provider>:<model>`, named in errors. */
   providerId: string;
   signal?: AbortSignal | undefined;
-  /** Called with each poll's batch, e.g. for logging progress. */
+  /** Called with the batch as created (or retrieved, when attaching) and after each poll, e.g. for logging progress. */
   onPoll?: (batch: MessageBatch) => void;
+  /** Attach to this batch (submitted earlier with the same custom ids) instead of creating one. */
+  batchId?: string | undefined;
+  /** Called with the new batch's id before polling (awaited); when it throws, the batch is cancelled and the call rejects with its error. */
+  onSubmitted?: ((batchId: string, itemIds: string[]) => void | Promise<void>) | undefined;
+  /** On abort, leave the batch running (to be attached to again) instead of cancelling it. */
+  keepOnAbort?: boolean | undefined;
 }
 
 /**
@@ -36,17 +42,30 @@ export async function runMessageBatch(run: MessageBatchRun): Promise<Map<string,
   // Creating the batch is not abortable: once Anthropic has it we must learn its id, or a cancel
   // arriving mid-request would leave a paid batch running that nobody can cancel. An abort is
   // handled right after, by cancelling the batch.
-  let batch = await client.messages.batches.create(
-    { requests: run.items.map((item) => ({ custom_id: item.customId, params: item.body })) },
-    { timeout: run.callTimeoutMs },
-  );
+  let batch =
+    run.batchId !== undefined
+      ? await client.messages.batches.retrieve(run.batchId, {}, requestOptions)
+      : await client.messages.batches.create(
+          { requests: run.items.map((item) => ({ custom_id: item.customId, params: item.body })) },
+          { timeout: run.callTimeoutMs },
+        );
   const cancel = async () => {
+    if (signal?.aborted && run.keepOnAbort) return;
     try {
       await client.messages.batches.cancel(batch.id, {}, { timeout: run.callTimeoutMs });
     } catch {
       // Best effort: the batch ends by itself within 24 hours.
     }
   };
+  if (run.batchId === undefined && run.onSubmitted) {
+    try {
+      await run.onSubmitted(batch.id, run.items.map((item) => item.customId));
+    } catch (error) {
+      await client.messages.batches.cancel(batch.id, {}, { timeout: run.callTimeoutMs }).catch(() => undefined);
+      throw error;
+    }
+  }
+  run.onPoll?.(batch);
   const polled = await pollWithBackoff({
     initial: batch,
     isDone: (current) => current.processing_status === 'ended',

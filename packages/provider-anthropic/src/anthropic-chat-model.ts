@@ -4,6 +4,7 @@ import {
   startCallDeadline,
   type BatchItemResult,
   type BatchOptions,
+  type BatchStatus,
   type CallDeadline,
   type CallOptions,
   type CostBreakdown,
@@ -185,6 +186,8 @@ export class AnthropicChatModel extends BaseProvider {
     /** Content block index → tool call index, for `tool_use` blocks. */
     const toolIndexOfBlock = new Map<number, number>();
     const signatures: string[] = [];
+    /** Content block index → its thinking block (text and signature), in order: each is replayed with its own signature. */
+    const thinkingBlocks = new Map<number, { text: string; signature?: string }>();
     let stopReason: string | null | undefined;
     let usage: AnthropicTokenUsage | undefined;
     let usageFields: AnthropicUsageFields = {};
@@ -214,15 +217,25 @@ export class AnthropicChatModel extends BaseProvider {
                 // The input starts empty and arrives as input_json_delta; a proxy may send it whole here.
                 const input = block.input && typeof block.input === 'object' && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : '';
                 yield* acc.addToolCallDelta(index, { id: block.id, name: block.name, argumentsDelta: input });
-              } else if (block.type === 'thinking' && block.thinking) yield* acc.addReasoning(block.thinking);
+              } else if (block.type === 'thinking') {
+                thinkingBlocks.set(event.index, { text: block.thinking ?? '', ...(block.signature ? { signature: block.signature } : {}) });
+                if (block.thinking) yield* acc.addReasoning(block.thinking);
+              }
               else if (block.type === 'text' && block.text) yield* acc.addText(block.text);
               break;
             }
             case 'content_block_delta': {
               const delta = event.delta;
               if (delta.type === 'text_delta') yield* acc.addText(delta.text);
-              else if (delta.type === 'thinking_delta') yield* acc.addReasoning(delta.thinking);
-              else if (delta.type === 'signature_delta') signatures.push(delta.signature);
+              else if (delta.type === 'thinking_delta') {
+                const thinking = thinkingBlocks.get(event.index);
+                if (thinking) thinking.text += delta.thinking;
+                yield* acc.addReasoning(delta.thinking);
+              } else if (delta.type === 'signature_delta') {
+                signatures.push(delta.signature);
+                const thinking = thinkingBlocks.get(event.index);
+                if (thinking) thinking.signature = delta.signature;
+              }
               else if (delta.type === 'input_json_delta') {
                 const index = toolIndexOfBlock.get(event.index);
                 if (index !== undefined && delta.partial_json !== '') yield* acc.addToolCallDelta(index, { argumentsDelta: delta.partial_json });
@@ -276,7 +289,9 @@ export class AnthropicChatModel extends BaseProvider {
       warnings: [...built.warnings, ...this.stopWarnings(stopReason, built)],
       model,
       rawId,
-      ...(signatures.length > 0 ? { extra: { reasoningSignatures: signatures } } : {}),
+      ...(signatures.length > 0 || thinkingBlocks.size > 0
+        ? { extra: { ...(signatures.length > 0 ? { reasoningSignatures: signatures } : {}), ...(thinkingBlocks.size > 0 ? { reasoningParts: [...thinkingBlocks.values()] } : {}) } }
+        : {}),
     });
   }
 
@@ -290,13 +305,19 @@ export class AnthropicChatModel extends BaseProvider {
    * HTTP call.
    */
   override async batchGenerate(requests: GenerateRequest[], options: BatchOptions = {}): Promise<BatchItemResult[]> {
-    if (this.settings.batch.mode === 'concurrent') return super.batchGenerate(requests, options);
+    const mode = options.mode ?? (this.settings.batch.mode === 'concurrent' ? 'concurrent' : 'api');
+    if (mode === 'concurrent') return super.batchGenerate(requests, options);
     const startedAt = performance.now();
     const results: BatchItemResult[] = new Array<BatchItemResult>(requests.length);
     const submitted: Array<{ index: number; customId: string; built: BuiltAnthropicRequest }> = [];
+    const { itemIds } = options;
+    if (itemIds !== undefined && itemIds.length !== requests.length) {
+      const error = new ProviderError({ kind: 'bad-request', providerId: this.id, message: `${this.id}: itemIds has ${itemIds.length} ids for ${requests.length} requests; give one id per request.` });
+      return requests.map(() => ({ ok: false, error }));
+    }
     requests.forEach((request, index) => {
       try {
-        submitted.push({ index, customId: `request-${index}`, built: this.buildRequest(request) });
+        submitted.push({ index, customId: itemIds?.[index] ?? `request-${index}`, built: this.buildRequest(request) });
       } catch (error) {
         results[index] = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
       }
@@ -312,6 +333,10 @@ export class AnthropicChatModel extends BaseProvider {
         callTimeoutMs,
         providerId: this.id,
         signal: options.signal,
+        batchId: options.batchId,
+        onSubmitted: options.onSubmitted,
+        keepOnAbort: options.keepOnAbort,
+        ...(options.onBatchStatus ? { onPoll: (batch: Parameters<NonNullable<Parameters<typeof runMessageBatch>[0]['onPoll']>>[0]) => options.onBatchStatus?.(batchStatusOf(batch)) } : {}),
       });
     } catch (error) {
       const failure = mapAnthropicError(error, { ...this.errorContext(), signal: options.signal, timeoutMs: callTimeoutMs });
@@ -333,7 +358,9 @@ export class AnthropicChatModel extends BaseProvider {
         new ProviderError({ kind, providerId: this.id, message: `${this.id}: ${what}` });
       const error =
         outcome === undefined
-          ? fail('invalid-response', `the Message Batch results had no line for ${customId}. Retrying the request may help.`)
+          ? fail('invalid-response', options.batchId !== undefined
+              ? `Message Batch ${options.batchId} holds no request ${customId}; a batch attached to by id only answers the items it was submitted with.`
+              : `the Message Batch results had no line for ${customId}. Retrying the request may help.`)
           : outcome.type === 'errored'
             ? providerErrorFromAnthropicBody(outcome.error, { ...context, where: `the Message Batch item ${customId}` })
             : outcome.type === 'canceled'
@@ -379,7 +406,7 @@ export class AnthropicChatModel extends BaseProvider {
     if (typeof message !== 'object' || message === null) throw invalid('the body is not a JSON object');
     const parsed = message as Partial<Message>;
     if (!Array.isArray(parsed.content)) throw invalid('the body has no content array');
-    const { text, toolCalls, reasoning, reasoningSignatures } = contentOf(parsed.content);
+    const { text, toolCalls, reasoning, reasoningSignatures, reasoningParts } = contentOf(parsed.content);
     const usage = mapAnthropicUsage(parsed.usage ?? {});
     const warnings = [...built.warnings, ...this.stopWarnings(parsed.stop_reason, built)];
     if (!parsed.usage) warnings.push({ type: 'other', message: `${this.id}: the server reported no token usage; usage counts are 0.` });
@@ -387,7 +414,7 @@ export class AnthropicChatModel extends BaseProvider {
     return {
       text,
       ...(toolCalls.length > 0 ? { toolCalls } : {}),
-      ...(reasoning !== undefined ? { reasoning, reasoningSignatures } : {}),
+      ...(reasoning !== undefined ? { reasoning, reasoningSignatures, reasoningParts } : {}),
       finishReason: mapAnthropicFinishReason(parsed.stop_reason),
       usage,
       latencyMs: performance.now() - startedAt,
@@ -401,23 +428,38 @@ export class AnthropicChatModel extends BaseProvider {
 }
 
 /** The answer text, tool calls (`tool_use` blocks, `input` as JSON text) and thinking (with signatures) of a message's content. */
-function contentOf(content: Message['content']): { text: string; toolCalls: ToolCall[]; reasoning: string | undefined; reasoningSignatures: string[] } {
+function contentOf(content: Message['content']): {
+  text: string;
+  toolCalls: ToolCall[];
+  reasoning: string | undefined;
+  reasoningSignatures: string[];
+  reasoningParts: Array<{ text: string; signature?: string }>;
+} {
   let text = '';
   const toolCalls: ToolCall[] = [];
   const thinking: string[] = [];
   const reasoningSignatures: string[] = [];
+  const reasoningParts: Array<{ text: string; signature?: string }> = [];
   for (const block of content) {
     if (block.type === 'text') text += block.text;
     else if (block.type === 'tool_use') toolCalls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
     else if (block.type === 'thinking') {
       thinking.push(block.thinking);
       reasoningSignatures.push(block.signature);
+      reasoningParts.push({ text: block.thinking, ...(block.signature ? { signature: block.signature } : {}) });
     }
   }
-  return { text, toolCalls, reasoning: thinking.length > 0 ? thinking.join('') : undefined, reasoningSignatures };
+  return { text, toolCalls, reasoning: thinking.length > 0 ? thinking.join('') : undefined, reasoningSignatures, reasoningParts };
 }
 
 function scaleCost(cost: CostBreakdown, factor: number): CostBreakdown {
   if (factor === 1) return cost;
   return { inputUsd: cost.inputUsd * factor, outputUsd: cost.outputUsd * factor, totalUsd: cost.totalUsd * factor };
+}
+
+/** The contract's view of a Message Batch's state. */
+function batchStatusOf(batch: { id: string; processing_status: string; request_counts: { processing: number; succeeded: number; errored: number; canceled: number; expired: number } }): BatchStatus {
+  const counts = batch.request_counts;
+  const failed = counts.errored + counts.canceled + counts.expired;
+  return { batchId: batch.id, status: batch.processing_status, total: counts.processing + counts.succeeded + failed, completed: counts.succeeded + failed, failed };
 }

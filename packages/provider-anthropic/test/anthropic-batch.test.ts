@@ -102,6 +102,51 @@ describe('batchGenerate on Message Batches', () => {
     }
   });
 
+  it('records a created batch, leaves it running when stopped (keepOnAbort), and attaches to it by id without a second batch', async () => {
+    server.setBatchProcessingMs(60_000);
+    try {
+      const controller = new AbortController();
+      const recorded: Array<{ batchId: string; itemIds: string[] }> = [];
+      const stopped = await model.batchGenerate([ask('one'), ask('two')], {
+        itemIds: ['case-1', 'case-2'],
+        keepOnAbort: true,
+        signal: controller.signal,
+        onSubmitted: (batchId, itemIds) => {
+          recorded.push({ batchId, itemIds });
+          controller.abort();
+        },
+      });
+      expect(stopped.every((result) => !result.ok && isProviderError(result.error) && result.error.kind === 'cancelled')).toBe(true);
+      expect(recorded).toEqual([{ batchId: server.batches[0]?.id, itemIds: ['case-1', 'case-2'] }]);
+      expect(server.batches[0]?.requests.map((request) => request.custom_id)).toEqual(['case-1', 'case-2']);
+      expect(server.batches[0]?.cancelInitiatedAt).toBeUndefined();
+
+      server.setBatchProcessingMs(0);
+      const attached = await model.batchGenerate([ask('two'), ask('three')], { batchId: recorded[0]!.batchId, itemIds: ['case-2', 'case-3'] });
+      expect(attached[0]?.ok && attached[0].response.text).toBe('two');
+      const missing = attached[1];
+      expect(!missing?.ok && missing?.error.message).toContain('holds no request case-3');
+      expect(server.batches).toHaveLength(1);
+    } finally {
+      server.setBatchProcessingMs(150);
+    }
+  });
+
+  it('cancels the batch and fails every item when recording it fails', async () => {
+    server.setBatchProcessingMs(60_000);
+    try {
+      const results = await model.batchGenerate([ask('a')], {
+        onSubmitted: () => {
+          throw new Error('the database is down');
+        },
+      });
+      expect(!results[0]?.ok && results[0]?.error.message).toContain('the database is down');
+      expect(server.batches[0]?.cancelInitiatedAt).toBeDefined();
+    } finally {
+      server.setBatchProcessingMs(150);
+    }
+  });
+
   it("with batch.mode 'concurrent' sends ordinary Messages calls instead", async () => {
     const concurrent = createAnthropic({ baseURL: server.url, apiKey: API_KEY, batch: { mode: 'concurrent' } }).chat('claude-haiku-4-5');
     const results = await concurrent.batchGenerate([ask('x'), ask('y'), ask('z')], { concurrency: 2 });

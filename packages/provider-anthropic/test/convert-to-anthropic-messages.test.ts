@@ -142,6 +142,47 @@ describe('Anthropic wire format: tools, images, tool results and thinking', () =
     expect(error.message).toContain('image/tiff');
   });
 
+  it('replays every thinking block of a turn with its own signature (interleaved thinking before tool use), whole and streamed', async () => {
+    const model = anthropic.chat('claude-sonnet-4-6');
+    const ask = {
+      messages: [{ role: 'user' as const, content: 'Weather in Paris?' }],
+      tools: [WEATHER],
+      maxTokens: 4000,
+      providerOptions: { thinking: { type: 'enabled', budgetTokens: 2000 } },
+    };
+    const blocks = [
+      { thinking: 'The user wants the weather.', signature: 'sig-first-block' },
+      { thinking: 'get_weather takes a city.', signature: 'sig-second-block' },
+    ];
+    const reply = { text: '', toolCalls: [{ id: 'toolu_paris', name: 'get_weather', arguments: '{"city":"Paris"}' }], thinkingBlocks: blocks };
+    const replayedTurn = [
+      { type: 'thinking', thinking: 'The user wants the weather.', signature: 'sig-first-block' },
+      { type: 'thinking', thinking: 'get_weather takes a city.', signature: 'sig-second-block' },
+      { type: 'tool_use', id: 'toolu_paris', name: 'get_weather', input: { city: 'Paris' } },
+    ];
+    const toolResult: ChatMessage = { role: 'tool', content: [{ type: 'tool-result', toolCallId: 'toolu_paris', name: 'get_weather', result: '{"celsius":12}' }] };
+
+    server.setResponder(() => reply);
+    try {
+      const whole = await model.generate(ask);
+      expect(whole.reasoningParts).toEqual([
+        { text: 'The user wants the weather.', signature: 'sig-first-block' },
+        { text: 'get_weather takes a city.', signature: 'sig-second-block' },
+      ]);
+      await model.generate({ ...ask, messages: [...ask.messages, assistantMessageOf(whole), toolResult] });
+      expect((lastBody().messages as Array<{ content: unknown }>)[1]?.content).toEqual(replayedTurn);
+
+      const parts = await collectStream(model.streamGenerate(ask));
+      const finish = parts.at(-1);
+      if (finish?.type !== 'finish') throw new Error('no finish part');
+      expect(finish.response.reasoningParts).toEqual(whole.reasoningParts);
+      await model.generate({ ...ask, messages: [...ask.messages, assistantMessageOf(finish.response), toolResult] });
+      expect((lastBody().messages as Array<{ content: unknown }>)[1]?.content).toEqual(replayedTurn);
+    } finally {
+      server.setResponder(undefined);
+    }
+  });
+
   it('turns on extended thinking, returns thinking and its signature, streamed as reasoning deltas, and replays them signed', async () => {
     const model = anthropic.chat('claude-sonnet-4-6');
     const ask = { messages: [{ role: 'user' as const, content: 'Why is the sky blue?' }], maxTokens: 4000, providerOptions: { thinking: { type: 'enabled', budgetTokens: 2000 } } };

@@ -85,7 +85,11 @@ function partsOf(message: Exclude<ChatMessage, { role: 'system' }>, index: numbe
         // Gemini does not take thought text back; its thoughts stay with the model.
         break;
       case 'tool-call':
-        parts.push({ functionCall: { id: part.id, name: part.name, args: argsOf(part.arguments, `${setting}.arguments`, providerId) } });
+        parts.push({
+          functionCall: { id: part.id, name: part.name, args: argsOf(part.arguments, `${setting}.arguments`, providerId) },
+          // Gemini's thoughtSignature travels back on the part that carried it.
+          ...(part.signature ? { thoughtSignature: part.signature } : {}),
+        });
         break;
       case 'tool-result':
         parts.push({ functionResponse: { id: part.toolCallId, name: part.name, response: functionResponseOf(part.result, part.isError) } });
@@ -99,8 +103,8 @@ function partsOf(message: Exclude<ChatMessage, { role: 'system' }>, index: numbe
  * Converts contract messages to Gemini contents. System messages become `systemInstruction`
  * (Gemini has a single one: a system message after the conversation started is moved there, with a
  * warning). `assistant` becomes role `model`: its text parts, its tool calls as `functionCall`
- * parts (`id`, `name`, the JSON arguments as `args`); reasoning is not sent back (Gemini keeps its
- * thoughts). A `tool` message becomes a user content of `functionResponse` parts (`id`, `name`,
+ * parts (`id`, `name`, the JSON arguments as `args`, and the call's `thoughtSignature` when the
+ * response carried one); reasoning text is not sent back (Gemini keeps its thoughts). A `tool` message becomes a user content of `functionResponse` parts (`id`, `name`,
  * the result as `response`, see {@link functionResponseOf}). Images become `inlineData` (a `data:`
  * URL is decoded) or, for an http(s) URL, `fileData`. Gemini has no author names, so `name` is
  * dropped with a warning. Gemini expects turns to alternate, so consecutive messages of one role

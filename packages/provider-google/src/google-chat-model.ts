@@ -63,12 +63,20 @@ export function geminiToolCallId(responseId: string | undefined, candidate: numb
 }
 
 /** What one candidate (or one streamed chunk of it) holds: answer text, thought text, whole function calls. */
-function contentOf(candidate: Candidate | undefined): { text: string; reasoning: string; calls: Array<{ id?: string; name: string; arguments: string }> } {
+function contentOf(candidate: Candidate | undefined): { text: string; reasoning: string; calls: Array<{ id?: string; name: string; arguments: string; signature?: string }> } {
   let text = '';
   let reasoning = '';
-  const calls: Array<{ id?: string; name: string; arguments: string }> = [];
+  const calls: Array<{ id?: string; name: string; arguments: string; signature?: string }> = [];
   for (const part of candidate?.content?.parts ?? []) {
-    if (part.functionCall) calls.push({ ...(part.functionCall.id ? { id: part.functionCall.id } : {}), name: part.functionCall.name ?? '', arguments: JSON.stringify(part.functionCall.args ?? {}) });
+    if (part.functionCall) {
+      calls.push({
+        ...(part.functionCall.id ? { id: part.functionCall.id } : {}),
+        name: part.functionCall.name ?? '',
+        arguments: JSON.stringify(part.functionCall.args ?? {}),
+        // The signature of the thinking behind the call: sent back with it on the next turn.
+        ...(part.thoughtSignature ? { signature: part.thoughtSignature } : {}),
+      });
+    }
     else if (typeof part.text === 'string') {
       if (part.thought === true) reasoning += part.text;
       else text += part.text;

@@ -29,7 +29,8 @@ export interface GoogleModelFacts {
  */
 const capabilitiesOf = (thinking: boolean): ModelCapabilities => ({
   streaming: true,
-  batch: true,
+  // batchGenerate makes concurrent calls: Gemini's Batch Mode (`ai.batches` in @google/genai) is not wired (README).
+  batch: false,
   embeddings: false,
   logprobs: false,
   tools: true,
@@ -101,7 +102,7 @@ export const UNKNOWN_GOOGLE_MODEL: UnknownGoogleModelFacts = {
   contextWindow: 1_048_576,
   capabilities: {
     streaming: true,
-    batch: true,
+    batch: false,
     embeddings: false,
     logprobs: false,
     tools: false,

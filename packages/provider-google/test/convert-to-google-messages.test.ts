@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ChatMessage, StreamPart } from '@llm-lab/core';
+import { assistantMessageOf, type ChatMessage, type StreamPart } from '@llm-lab/core';
 import { collectStream, providerErrorOf, startFakeGeminiServer, type FakeGeminiServer } from '@llm-lab/provider-testkit';
 import { createGoogle, type GoogleProvider } from '../src/index.js';
 
@@ -69,6 +69,51 @@ describe('Gemini wire format: function calling, images, thoughts and candidates'
     expect(parts.filter((part) => part.type === 'tool-call')).toEqual([{ type: 'tool-call', index: 0, toolCall: { id: 'fc_9', ...calls[0] } }]);
     const finish = parts.at(-1);
     expect(finish?.type === 'finish' && finish.response).toMatchObject({ text: 'Checking.', finishReason: 'tool-calls' });
+  });
+
+  it("returns a call's thoughtSignature with it, whole and streamed, and sends it back on the replayed functionCall part", async () => {
+    const model = google.chat('gemini-2.5-flash');
+    const ask = { messages: [{ role: 'user' as const, content: 'Paris and Oslo?' }], tools: [WEATHER, TIME] };
+    // A thinking model signs the first call of its turn; a parallel call after it carries no signature.
+    const signed = [
+      { name: 'get_weather', arguments: '{"city":"Paris"}', signature: 'c2lnLXdlYXRoZXItcGFyaXM=' },
+      { name: 'get_time', arguments: '{"city":"Oslo"}' },
+    ];
+    server.enqueueReply({ toolCalls: signed });
+    const whole = await model.generate(ask);
+    expect(whole.toolCalls?.map((call) => call.signature)).toEqual(['c2lnLXdlYXRoZXItcGFyaXM=', undefined]);
+
+    server.enqueueReply({ toolCalls: signed });
+    const parts = await collectStream(model.streamGenerate(ask));
+    expect(parts.filter((part) => part.type === 'tool-call').map((part) => (part.type === 'tool-call' ? part.toolCall.signature : null))).toEqual([
+      'c2lnLXdlYXRoZXItcGFyaXM=',
+      undefined,
+    ]);
+    const finish = parts.at(-1);
+    if (finish?.type !== 'finish') throw new Error('no finish part');
+
+    // The second turn: the model's calls replayed (as the tool loop does) with their results.
+    const [weather, time] = finish.response.toolCalls!;
+    await model.generate({
+      ...ask,
+      messages: [
+        ...ask.messages,
+        assistantMessageOf(finish.response),
+        {
+          role: 'tool',
+          content: [
+            { type: 'tool-result', toolCallId: weather!.id, name: 'get_weather', result: '{"celsius":12}' },
+            { type: 'tool-result', toolCallId: time!.id, name: 'get_time', result: '{"time":"14:00"}' },
+          ],
+        },
+      ],
+    });
+    const replayed = (lastBody().contents as Array<{ role: string; parts: Array<Record<string, unknown>> }>)[1];
+    expect(replayed?.role).toBe('model');
+    expect(replayed?.parts).toEqual([
+      { functionCall: { id: weather!.id, name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: 'c2lnLXdlYXRoZXItcGFyaXM=' },
+      { functionCall: { id: time!.id, name: 'get_time', args: { city: 'Oslo' } } },
+    ]);
   });
 
   it('replays calls as functionCall and results as functionResponse (objects as they are, other results as output, failures as error)', async () => {

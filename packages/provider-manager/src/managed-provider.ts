@@ -151,9 +151,55 @@ export class ManagedProvider implements LanguageModelProvider {
     if (identity && emitter.active['request-end']) this.emitEnd(identity, true, startedAt, final, undefined);
   }
 
-  /** Many calls, at most `options.concurrency` (default 8) at once; each item says how it went. */
+  /**
+   * Many calls; each item says how it went. By default (and for a model without a vendor batch
+   * API) each request is a managed call, at most `options.concurrency` (default 8) at once. With
+   * `mode: 'api'` the requests go through the first member's vendor batch API instead: answers in
+   * the response cache are served from it and not submitted, new answers are cached, and the
+   * per-call policies (rate limits, adaptive concurrency, breakers, retries, fallbacks) do not
+   * apply to the one submission: a failed item is reported in its place, and runs again when the
+   * run is resumed.
+   */
   async batchGenerate(requests: GenerateRequest[], options: BatchOptions & ManagedCallOptions = {}): Promise<BatchItemResult[]> {
-    return batchThroughGenerate(requests, options, (request, callOptions) => this.generate(request, callOptions));
+    const member = this.primary.members[0] as Member;
+    if (options.mode !== 'api' || !member.provider.getModelInfo().capabilities.batch) {
+      const { mode: _mode, ...callOptions } = options;
+      return batchThroughGenerate(requests, callOptions, (request, next) => this.generate(request, next));
+    }
+    const target = this.primary;
+    const mode = options.cache ?? 'use';
+    const cache = target.cacheEnabled && mode !== 'bypass' ? this.context.cache : undefined;
+    const identity = providerIdentity(target.providers);
+    const keys = cache !== undefined ? requests.map((request) => cacheKeyOf(target.id, request, identity)) : [];
+    const results = new Array<BatchItemResult | undefined>(requests.length);
+    const startedAt = performance.now();
+    if (cache !== undefined && mode === 'use') {
+      await Promise.all(
+        keys.map(async (key, index) => {
+          const hit = await this.readCache(cache, key, target);
+          if (hit !== undefined) results[index] = { ok: true, response: this.fromCache(hit, target, startedAt) };
+        }),
+      );
+    }
+    const missing = requests.flatMap((_, index) => (results[index] === undefined ? [index] : []));
+    if (missing.length > 0) {
+      const { cache: _cache, source: _source, itemIds, ...batchOptions } = options;
+      const sent = await member.provider.batchGenerate(
+        missing.map((index) => requests[index] as GenerateRequest),
+        { ...batchOptions, ...(itemIds ? { itemIds: missing.map((index) => itemIds[index] as string) } : {}) },
+      );
+      sent.forEach((item, position) => {
+        const index = missing[position] as number;
+        if (!item.ok) {
+          results[index] = { ok: false, error: withAttemptCount(toProviderError(item.error, target.id), 1) };
+          return;
+        }
+        const response: GenerateResponse = { ...item.response, cached: false, attempts: 1, answeredBy: member.name };
+        if (cache !== undefined) this.writeCache(keys[index] as string, response, target);
+        results[index] = { ok: true, response };
+      });
+    }
+    return results as BatchItemResult[];
   }
 
   /** The first member's model facts, under this provider's id. */

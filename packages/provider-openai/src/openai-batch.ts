@@ -17,19 +17,16 @@ import type { OpenAIBatchSettings } from './openai-options.js';
 
 /** Batch options an OpenAI model accepts on top of the contract's. */
 export interface OpenAIBatchOptions extends BatchOptions {
-  /**
-   * `api` sends the batch through OpenAI's Batch API (half price, results within 24 hours);
-   * `concurrent` makes one call per request. Default: the provider's `batch.mode` (itself
-   * `concurrent` unless configured).
-   */
-  mode?: 'concurrent' | 'api';
+  // `mode` (the contract's): `api` sends the batch through OpenAI's Batch API (half price,
+  // results within 24 hours); `concurrent` makes one call per request. Default: the provider's
+  // `batch.mode` (itself `concurrent` unless configured).
   /** First wait between status polls, in milliseconds. Default: `batch.pollIntervalMs`. */
   pollIntervalMs?: number;
   /** Longest wait between polls (the wait grows 1.5× per poll up to this). Default: `batch.maxPollIntervalMs`. */
   maxPollIntervalMs?: number;
   /** How long to wait for the whole batch before cancelling it. Default: `batch.maxWaitMs`. */
   maxWaitMs?: number;
-  /** Called after every status poll, e.g. to show progress. */
+  /** Called with the job as created (or retrieved, when attaching) and after every status poll, e.g. to show progress. */
   onProgress?: (progress: OpenAIBatchProgress) => void;
 }
 
@@ -90,10 +87,20 @@ export async function runOpenAIBatch(
   const results = new Array<BatchItemResult | undefined>(requests.length);
   const pending = new Map<string, Pending>();
   const lines: string[] = [];
+  const itemIds = options.itemIds;
+  if (itemIds !== undefined && itemIds.length !== requests.length) {
+    const error = new ProviderError({
+      kind: 'bad-request',
+      providerId,
+      message: `${providerId}: itemIds has ${itemIds.length} ids for ${requests.length} requests; give one id per request.`,
+    });
+    return requests.map(() => ({ ok: false, error }));
+  }
   requests.forEach((request, index) => {
     try {
       const { body, warnings } = context.build(request);
-      const customId = `${CUSTOM_ID_PREFIX}${index}`;
+      const customId = itemIds?.[index] ?? `${CUSTOM_ID_PREFIX}${index}`;
+      if (pending.has(customId)) throw new ProviderError({ kind: 'bad-request', providerId, message: `${providerId}: item id '${customId}' is given twice; item ids must be unique in a batch.` });
       lines.push(JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body }));
       pending.set(customId, { index, warnings });
     } catch (error) {
@@ -113,19 +120,42 @@ export async function runOpenAIBatch(
   const startedAt = performance.now();
   let batchId: string | undefined;
   try {
-    const file = await client.files.create(
-      { file: await toFile(Buffer.from(`${lines.join('\n')}\n`), 'llm-lab-batch.jsonl', { type: 'application/jsonl' }), purpose: 'batch' },
-      call,
-    );
-    // Creating the job is not abortable: once OpenAI has it we must learn its id, or a cancel
-    // arriving mid-request would leave a paid job running that nobody can cancel. An abort is
-    // handled right after, by cancelling the job.
-    let batch = await client.batches.create(
-      { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { source: 'llm-lab' } },
-      { timeout: context.callTimeoutMs },
-    );
-    batchId = batch.id;
+    let batch: Awaited<ReturnType<OpenAI['batches']['retrieve']>>;
+    if (options.batchId !== undefined) {
+      // Attach: the job was submitted earlier (by a run that stopped); read it, pay nothing again.
+      batchId = options.batchId;
+      batch = await client.batches.retrieve(options.batchId, call);
+    } else {
+      const file = await client.files.create(
+        { file: await toFile(Buffer.from(`${lines.join('\n')}\n`), 'llm-lab-batch.jsonl', { type: 'application/jsonl' }), purpose: 'batch' },
+        call,
+      );
+      // Creating the job is not abortable: once OpenAI has it we must learn its id, or a cancel
+      // arriving mid-request would leave a paid job running that nobody can cancel. An abort is
+      // handled right after, by cancelling the job (or, with keepOnAbort, leaving it to be attached to).
+      batch = await client.batches.create(
+        { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { source: 'llm-lab' } },
+        { timeout: context.callTimeoutMs },
+      );
+      batchId = batch.id;
+      if (options.onSubmitted) {
+        try {
+          await options.onSubmitted(batch.id, [...pending.keys()]);
+        } catch (error) {
+          await client.batches.cancel(batch.id, { timeout: context.callTimeoutMs }).catch(() => undefined);
+          const failure = fail('bad-request', `Batch API job ${batch.id} was cancelled: recording its id failed (${error instanceof Error ? error.message : String(error)}).`, { cause: error });
+          return finish(() => failure);
+        }
+      }
+    }
     const maxWaitMs = options.maxWaitMs ?? settings.maxWaitMs;
+    const report = (current: typeof batch) => {
+      const counts = { total: current.request_counts?.total ?? 0, completed: current.request_counts?.completed ?? 0, failed: current.request_counts?.failed ?? 0 };
+      options.onProgress?.({ batchId: current.id, status: current.status, ...counts });
+      // The contract counts every item with an outcome as completed; OpenAI counts failures apart.
+      options.onBatchStatus?.({ batchId: current.id, status: current.status, total: counts.total, completed: counts.completed + counts.failed, failed: counts.failed });
+    };
+    report(batch);
     const polled = await pollWithBackoff({
       initial: batch,
       isDone: (current) => TERMINAL.has(current.status),
@@ -135,16 +165,12 @@ export async function runOpenAIBatch(
       // The wait counts from the upload, as the job's cost does.
       maxWaitMs: Math.max(0, maxWaitMs - (performance.now() - startedAt)),
       signal,
-      onPoll: (current) =>
-        options.onProgress?.({
-          batchId: current.id,
-          status: current.status,
-          total: current.request_counts?.total ?? 0,
-          completed: current.request_counts?.completed ?? 0,
-          failed: current.request_counts?.failed ?? 0,
-        }),
+      onPoll: report,
     });
     batch = polled.state;
+    if (polled.outcome === 'aborted' && options.keepOnAbort) {
+      return finish(() => fail('cancelled', `the caller stopped waiting; Batch API job ${batch.id} keeps running, to be picked up again.`));
+    }
     if (polled.outcome !== 'done') {
       // Stop paying for work nobody will read; a failed cancel must not hide why we stopped.
       await client.batches.cancel(batch.id, { timeout: context.callTimeoutMs }).catch(() => undefined);
@@ -192,6 +218,8 @@ export async function runOpenAIBatch(
         ? fail('timeout', `Batch API job ${batch.id} expired (24 h window) before this request ran. Send it again.`, { vendorCode: 'batch_expired' })
         : status === 'cancelled'
           ? fail('cancelled', `Batch API job ${batch.id} was cancelled before this request ran.`, { vendorCode: 'batch_cancelled' })
+          : options.batchId !== undefined
+          ? fail('invalid-response', `Batch API job ${batch.id} holds no request with this item id; it was attached to by id, so only the items it was submitted with can be read from it.`)
           : fail('invalid-response', `Batch API job ${batch.id} ended '${status}' but its result files hold no line for this request.`);
     return finish(() => missing(batch.status));
   } catch (error) {

@@ -128,6 +128,58 @@ describe('batchGenerate through the OpenAI Batch API (fake server, real SDK)', (
     }
   });
 
+  it('records a submitted batch, leaves it running when stopped (keepOnAbort), and attaches to it by id without a second job', async () => {
+    const slow = await startFakeOpenAIServer({ batch: { validatingMs: 0, processingMs: 60_000 } });
+    try {
+      const model = createOpenAI({ baseURL: slow.url }).chat('gpt-4o-mini');
+      const controller = new AbortController();
+      const recorded: Array<{ batchId: string; itemIds: string[] }> = [];
+      const stopped = await model.batchGenerate([ask('one'), ask('two'), ask('three')], {
+        mode: 'api',
+        ...fast,
+        itemIds: ['case-1', 'case-2', 'case-3'],
+        keepOnAbort: true,
+        signal: controller.signal,
+        onSubmitted: (batchId, itemIds) => {
+          recorded.push({ batchId, itemIds });
+          controller.abort();
+        },
+      });
+      expect(stopped.map((result) => errorOf(result).kind)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+      expect(recorded).toEqual([{ batchId: slow.batches[0]?.id, itemIds: ['case-1', 'case-2', 'case-3'] }]);
+      expect(slow.requests.some((request) => request.path.endsWith('/cancel'))).toBe(false);
+
+      // Later: the job ended while nobody waited. Attach for two of its items, in another order.
+      slow.setBatchProcessingMs(0);
+      const attached = await model.batchGenerate([ask('three'), ask('one'), ask('four')], { mode: 'api', ...fast, batchId: recorded[0]!.batchId, itemIds: ['case-3', 'case-1', 'case-4'] });
+      expect(attached.slice(0, 2).map((result) => (result.ok ? result.response.text : null))).toEqual(['three', 'one']);
+      // An item the job was not submitted with cannot be read from it.
+      expect(errorOf(attached[2]).message).toContain('holds no request with this item id');
+      expect(slow.batches).toHaveLength(1);
+      expect(slow.requests.filter((request) => request.path === '/v1/files')).toHaveLength(1);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('cancels the job and fails every item when recording it fails (a job nobody can find is not left running)', async () => {
+    const slow = await startFakeOpenAIServer({ batch: { validatingMs: 0, processingMs: 60_000 } });
+    try {
+      const model = createOpenAI({ baseURL: slow.url }).chat('gpt-4o-mini');
+      const results = await model.batchGenerate([ask('a'), ask('b')], {
+        mode: 'api',
+        ...fast,
+        onSubmitted: () => {
+          throw new Error('the database is down');
+        },
+      });
+      for (const result of results) expect(errorOf(result).message).toContain('recording its id failed (the database is down)');
+      expect(slow.requests.filter((request) => request.path.endsWith('/cancel'))).toHaveLength(1);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('an expired batch keeps the answers it has and reports the rest as batch_expired timeouts', async () => {
     const expiring = await startFakeOpenAIServer({ batch: { validatingMs: 10, processingMs: 10, expireAfterLines: 2 } });
     try {

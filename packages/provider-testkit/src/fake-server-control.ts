@@ -34,10 +34,11 @@ export interface ScriptedReply {
   /** The answer text (default: none when there are tool calls, else the echo). */
   text?: string;
   /** Tool calls, in order (two or more: parallel calls). Ids are made up when absent. Streamed as the vendor streams them (argument fragments where it does). */
-  toolCalls?: Array<{ id?: string; name: string; arguments: string }>;
+  toolCalls?: Array<{ id?: string; name: string; arguments: string; signature?: string }>;
   /** Reasoning ("thinking") text, for vendors that return it. */
   reasoning?: string;
 }
+// A tool call's `signature` is Gemini's `thoughtSignature` on its functionCall part; the other fakes ignore it.
 
 /** What a generation request asked for, read back from the vendor's wire format by the fake server. */
 export interface NeutralRequestView {

@@ -5,13 +5,16 @@ import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js
 import { generateRunId } from './run-id.js';
 import { addKeySpend, createKey, listKeys, revokeKey, summariseRequests } from './gateway-store.js';
 import { meanScore, planRequestQuery, planResultQuery, resultConditions } from './result-query.js';
-import { requests, results, runs, type schema } from './schema.js';
+import { batches, requests, results, runs, type schema } from './schema.js';
 import {
   resultKey,
+  type RunBatchRecord,
+  type RunBatchStatus,
   type CaseRange,
   type GatewayKeyRecord,
   type KeySpend,
   type NewGatewayKey,
+  type NewRunBatch,
   type NewRequest,
   type RequestSummaryQuery,
   type RequestSummaryRow,
@@ -432,6 +435,32 @@ export class DrizzleStorage implements Storage {
         }
         return inserted;
       });
+    });
+  }
+
+  async recordBatch(batch: NewRunBatch): Promise<void> {
+    await this.attempt(`recording batch ${batch.vendorBatchId} of run ${batch.runId}`, async () => {
+      await this.database
+        .insert(batches)
+        .values({ runId: batch.runId, providerId: storableText(batch.providerId), vendorBatchId: batch.vendorBatchId, itemKeys: batch.itemKeys, status: 'submitted' })
+        .onConflictDoNothing();
+    });
+  }
+
+  async listBatches(runId: string, status?: RunBatchStatus): Promise<RunBatchRecord[]> {
+    return this.attempt(`listing the batches of run ${runId}`, async () => {
+      const rows = await this.database
+        .select()
+        .from(batches)
+        .where(status === undefined ? eq(batches.runId, runId) : and(eq(batches.runId, runId), eq(batches.status, status)))
+        .orderBy(asc(batches.id));
+      return rows.map(({ id: _id, ...row }) => row);
+    });
+  }
+
+  async updateBatchStatus(runId: string, vendorBatchId: string, status: RunBatchStatus): Promise<void> {
+    await this.attempt(`updating batch ${vendorBatchId} of run ${runId}`, async () => {
+      await this.database.update(batches).set({ status }).where(and(eq(batches.runId, runId), eq(batches.vendorBatchId, vendorBatchId)));
     });
   }
 

@@ -181,5 +181,30 @@ export const gatewayKeys = pgTable(
   ],
 );
 
+/**
+ * A vendor batch (OpenAI Batch API, Anthropic Message Batches) a run submitted: recorded as soon
+ * as the vendor holds it, so a stopped run that is resumed attaches to it instead of paying for
+ * the same requests twice.
+ */
+export const batches = pgTable(
+  'batches',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    /** The label of the run's provider that submitted it (a result's `providerId`). */
+    providerId: text('provider_id').notNull(),
+    /** The vendor's id of the batch (`batch_...`, `msgbatch_...`). */
+    vendorBatchId: text('vendor_batch_id').notNull(),
+    /** The item ids the batch was submitted with, in order (the vendor's custom ids). */
+    itemKeys: jsonb('item_keys').$type<string[]>().notNull(),
+    /** `submitted` until its results were read, then `ended`. */
+    status: text('status').$type<'submitted' | 'ended'>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex('batches_run_vendor_idx').on(table.runId, table.vendorBatchId), index('batches_run_status_idx').on(table.runId, table.status)],
+);
+
 /** Every table, for drizzle-kit and for typed queries. */
-export const schema = { runs, results, requests, gatewayKeys };
+export const schema = { runs, results, requests, gatewayKeys, batches };

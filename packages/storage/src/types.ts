@@ -491,13 +491,42 @@ export interface KeyStore {
   addKeySpend(spend: KeySpend[]): Promise<void>;
 }
 
+/** Where a run's vendor batch is: results not read yet, or read. */
+export type RunBatchStatus = 'submitted' | 'ended';
+
+/** A vendor batch a run submitted. */
+export interface NewRunBatch {
+  runId: string;
+  /** The label of the run's provider that submitted it. */
+  providerId: string;
+  /** The vendor's id of the batch. */
+  vendorBatchId: string;
+  /** The item ids it was submitted with, in order. */
+  itemKeys: string[];
+}
+
+export interface RunBatchRecord extends NewRunBatch {
+  status: RunBatchStatus;
+  createdAt: Date;
+}
+
+/** The vendor batches of runs (`run.batch`), so that a resumed run picks up what it submitted. */
+export interface BatchStore {
+  /** Records a submitted batch (status `submitted`); recording the same vendor batch again is a no-op. */
+  recordBatch(batch: NewRunBatch): Promise<void>;
+  /** A run's batches, oldest first; only those with `status` when given. */
+  listBatches(runId: string, status?: RunBatchStatus): Promise<RunBatchRecord[]>;
+  /** Sets the status of a run's batch. */
+  updateBatchStatus(runId: string, vendorBatchId: string, status: RunBatchStatus): Promise<void>;
+}
+
 /**
  * What every storage backend (PGlite, PostgreSQL) offers: one part per concern, each with its
  * own tables and migrations. A later concern (metric points, alerts, an audit log) is a new part
  * added here and to the backends, not new methods on an existing part; code that needs one
  * concern asks for that part (`ResultStore`, ...) and can be given anything that has it.
  */
-export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore, KeyStore {}
+export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore, KeyStore, BatchStore {}
 
 /** The names of the {@link Storage} methods (what a backend that forwards calls must answer). */
 export type StorageMethod = {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorCode } from './errors.js';
 import { createLocalRunHolds } from './run-holds.js';
-import type { GatewayKeyRecord, RequestRecord, ResultPage, ResultRecord, Storage } from './types.js';
+import type { GatewayKeyRecord, RunBatchRecord, RequestRecord, ResultPage, ResultRecord, Storage } from './types.js';
 import type { OpenRequest, WorkerData, WorkerMethod, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 /**
@@ -161,6 +161,10 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
       return key && reviveKey(key);
     },
     addKeySpend: (spend) => call('addKeySpend', [spend]) as ReturnType<Storage['addKeySpend']>,
+    recordBatch: (batch) => call('recordBatch', [batch]) as ReturnType<Storage['recordBatch']>,
+    listBatches: async (runId, status) =>
+      ((await call('listBatches', status === undefined ? [runId] : [runId, status])) as RunBatchRecord[]).map((batch) => ({ ...batch, createdAt: new Date(batch.createdAt.getTime()) })),
+    updateBatchStatus: (runId, vendorBatchId, status) => call('updateBatchStatus', [runId, vendorBatchId, status]) as ReturnType<Storage['updateBatchStatus']>,
     completedKeys: async (runId, range) => new Set((await call('completedKeys', range ? [runId, range] : [runId])) as Set<string>),
     deleteErroredResults: (runId) => call('deleteErroredResults', [runId]) as ReturnType<Storage['deleteErroredResults']>,
     holdRun: (runId, options) => runHolds.hold(runId, options),

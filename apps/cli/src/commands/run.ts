@@ -17,6 +17,8 @@ export interface RunFlags extends StorageFlags {
   repeat?: number;
   cache?: boolean;
   stream?: boolean;
+  /** Through the vendors' batch APIs (`--batch`). */
+  batch?: boolean;
   resume?: string;
   progress?: boolean;
   /** Files to write the results to when the run ends, in the format their extension names (`--output`). */
@@ -112,6 +114,8 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
   const progress = flags.progress === false ? undefined : new ProgressReporter(process.stderr);
   const colour = useColour(process.stderr);
   let skipped = 0;
+  /** The last status line shown per vendor batch. */
+  const batchLines = new Map<string, string>();
   /** One line for the invalid rows not shown, and `where` they are recorded (then the count is forgotten: said once). */
   const summariseSkipped = (where = '') => {
     if (skipped > SKIPS_SHOWN) process.stderr.write(`${yellow('skipped', colour)} … and ${formatCount(skipped - SKIPS_SHOWN)} more invalid rows${where}\n`);
@@ -128,12 +132,22 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
       ...(flags.resume !== undefined ? { resume: flags.resume } : {}),
       // Only what was given: on resume, an option left out means the run's recorded one.
       ...(flags.stream ? { stream: true } : {}),
+      ...(flags.batch ? { batch: true } : {}),
       ...(flags.cache === false ? { noCache: true } : {}),
       onStart: (run) => {
         if (!flags.json) process.stderr.write(dim(`run ${run.id} · ${run.providers.join(', ')} · stored in ${run.storage}\n`, useColour(process.stderr)));
         progress?.start();
       },
       ...(progress ? { onProgress: (state) => progress.update(state) } : {}),
+      onBatchStatus: (providerId, status) => {
+        // One line per change of a vendor batch's state, not per poll.
+        const line = `${dim('batch', colour)} ${printable(providerId, { max: 80, oneLine: true })} ${status.batchId}: ${status.status} ${formatCount(status.completed)}/${formatCount(status.total)}${status.failed > 0 ? ` (${formatCount(status.failed)} failed)` : ''}\n`;
+        if (batchLines.get(`${providerId}/${status.batchId}`) === line) return;
+        batchLines.set(`${providerId}/${status.batchId}`, line);
+        if (flags.json) return;
+        if (progress) progress.print(line);
+        else process.stderr.write(line);
+      },
       onInvalidRow: (row) => {
         // The reason quotes the row, which may be binary: escaped, cut, and only the first few.
         if (++skipped <= SKIPS_SHOWN) {

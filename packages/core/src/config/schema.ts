@@ -230,6 +230,13 @@ export const runSettingsSchema = z
     limit: z.number().int().positive().optional(),
     /** Per-request timeout in milliseconds. */
     timeoutMs: z.number().int().positive().optional(),
+    /**
+     * Send the calls through the vendors' batch APIs (OpenAI Batch API, Anthropic Message
+     * Batches: half price, answers within 24 hours); providers without one make ordinary calls.
+     */
+    batch: z.boolean().optional(),
+    /** Work items held and sent together per round of a batch run (one vendor batch per provider). */
+    batchSize: z.number().int().positive().max(50_000).optional(),
   })
   .strict();
 

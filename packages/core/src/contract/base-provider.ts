@@ -193,7 +193,9 @@ export function batchThroughGenerate<O extends CallOptions>(
   options: O & { concurrency?: number },
   generate: (request: GenerateRequest, options: O) => Promise<GenerateResponse>,
 ): Promise<BatchItemResult[]> {
-  const { concurrency = 8, ...callOptions } = options;
+  // The batch-API options mean nothing to single calls.
+  const { concurrency = 8, mode: _mode, itemIds: _itemIds, batchId: _batchId, onSubmitted: _onSubmitted, keepOnAbort: _keep, onBatchStatus: _status, ...callOptions } =
+    options as O & BatchOptions;
   return mapConcurrent(requests, concurrency, async (request): Promise<BatchItemResult> => {
     try {
       return { ok: true, response: await generate(request, callOptions as unknown as O) };

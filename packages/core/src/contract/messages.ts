@@ -74,9 +74,13 @@ export function assistantMessageOf(response: {
   toolCalls?: ToolCall[];
   reasoning?: string;
   reasoningSignatures?: string[];
+  reasoningParts?: Array<{ text: string; signature?: string }>;
 }): ChatMessage {
   const parts: AssistantContentPart[] = [];
-  if (response.reasoning) {
+  if (response.reasoningParts && response.reasoningParts.length > 0) {
+    // Every block with its own signature: the vendor checks each one.
+    for (const block of response.reasoningParts) parts.push({ type: 'reasoning', text: block.text, ...(block.signature ? { signature: block.signature } : {}) });
+  } else if (response.reasoning) {
     parts.push({ type: 'reasoning', text: response.reasoning, ...(response.reasoningSignatures?.[0] ? { signature: response.reasoningSignatures[0] } : {}) });
   }
   if (response.text) parts.push({ type: 'text', text: response.text });

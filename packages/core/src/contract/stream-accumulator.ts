@@ -5,6 +5,7 @@ interface PendingCall {
   name: string;
   arguments: string;
   done: boolean;
+  signature?: string;
 }
 
 /**
@@ -73,7 +74,9 @@ export class StreamAccumulator {
   /** A whole tool call at once (vendors that do not stream arguments: Google, Ollama). */
   addToolCall(call: ToolCall): StreamPart[] {
     const index = this.calls.length;
-    return [...this.addToolCallDelta(index, { id: call.id, name: call.name, argumentsDelta: call.arguments }), ...this.completeCall(index)];
+    const delta = this.addToolCallDelta(index, { id: call.id, name: call.name, argumentsDelta: call.arguments });
+    if (call.signature !== undefined) (this.calls[index] as PendingCall).signature = call.signature;
+    return [...delta, ...this.completeCall(index)];
   }
 
   /** Marks the call at `index` complete and returns its `tool-call` part (once). */
@@ -81,7 +84,7 @@ export class StreamAccumulator {
     const call = this.calls[index];
     if (!call || call.done) return [];
     call.done = true;
-    return [{ type: 'tool-call', index, toolCall: { id: call.id, name: call.name, arguments: call.arguments } }];
+    return [{ type: 'tool-call', index, toolCall: callOf(call) }];
   }
 
   private completeCallsBefore(index: number): StreamPart[] {
@@ -108,9 +111,13 @@ export class StreamAccumulator {
 
   /** The tool calls so far, in index order; undefined when there are none. */
   get toolCalls(): ToolCall[] | undefined {
-    const calls = this.calls.filter(Boolean).map(({ id, name, arguments: args }) => ({ id, name, arguments: args }));
+    const calls = this.calls.filter(Boolean).map(callOf);
     return calls.length > 0 ? calls : undefined;
   }
+}
+
+function callOf({ id, name, arguments: args, signature }: PendingCall): ToolCall {
+  return { id, name, arguments: args, ...(signature !== undefined ? { signature } : {}) };
 }
 
 /**

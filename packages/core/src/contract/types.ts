@@ -31,6 +31,12 @@ export interface ToolCall {
   name: string;
   /** The arguments as JSON text, exactly as the model wrote them (it may be invalid JSON). */
   arguments: string;
+  /**
+   * The vendor's opaque signature of the thinking that led to this call (Gemini's
+   * `thoughtSignature`), sent back with the call when the conversation is replayed: Gemini
+   * refuses, or thinks without its earlier context, a multi-turn tool conversation without it.
+   */
+  signature?: string;
 }
 
 /** A tool call inside an assistant message (a conversation replayed to the model). */
@@ -218,6 +224,12 @@ export interface GenerateResponse {
    * reasoning in a replayed conversation.
    */
   reasoningSignatures?: string[];
+  /**
+   * The reasoning as the vendor's separate blocks, in order, each with its signature (Anthropic
+   * returns one `thinking` block per step of interleaved thinking): what a replayed conversation
+   * sends back, every block with its own signature. `reasoning` is their text joined.
+   */
+  reasoningParts?: Array<{ text: string; signature?: string }>;
   /** Every alternative, when the request asked for `n` > 1 (the first is this response's own). */
   choices?: GeneratedChoice[];
   finishReason: FinishReason;
@@ -373,6 +385,49 @@ export type BatchItemResult =
 export interface BatchOptions extends CallOptions {
   /** Most requests in flight at once when the batch is run as concurrent calls. Default 8. */
   concurrency?: number;
+  /**
+   * `api`: through the vendor's batch API, where the model has one (`capabilities.batch`);
+   * `concurrent`: one call per request. Default: the provider's configured mode.
+   */
+  mode?: 'api' | 'concurrent';
+  /**
+   * The caller's id of each request (same order as the requests), sent as the vendor's custom
+   * id: 1–64 characters of `[A-Za-z0-9_-]`, unique in the batch. Needed to attach to a batch
+   * later ({@link BatchOptions.batchId}). Default: ids made from the requests' positions.
+   */
+  itemIds?: string[];
+  /**
+   * Attach to this vendor batch, submitted earlier with the same `itemIds`, instead of submitting
+   * a new one: its results are read for the given requests (matched by item id), so a stopped
+   * run that picks its batch up again does not pay twice. A request whose id the batch does not
+   * hold fails in its place.
+   */
+  batchId?: string;
+  /**
+   * Called with the vendor's batch id and the item ids it holds (in order; requests that failed
+   * validation are not among them) as soon as the vendor holds the batch, before waiting for it
+   * (awaited). When it throws, the batch is cancelled and every item fails with its error:
+   * a batch nobody can find again is not left running.
+   */
+  onSubmitted?: (batchId: string, itemIds: string[]) => void | Promise<void>;
+  /**
+   * When `signal` aborts, leave the vendor batch running (the caller recorded it through
+   * `onSubmitted` and will attach to it again) instead of cancelling it. Default false.
+   */
+  keepOnAbort?: boolean;
+  /** Called with a vendor batch as submitted (or attached to) and after each status poll. */
+  onBatchStatus?: (status: BatchStatus) => void;
+}
+
+/** A vendor batch's state, as the last poll saw it. */
+export interface BatchStatus {
+  batchId: string;
+  /** The vendor's own status word (`in_progress`, `ended`, ...). */
+  status: string;
+  total: number;
+  /** Items that have an outcome, succeeded or failed. */
+  completed: number;
+  failed: number;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { ConfigError, containsKeyShapedText, type LabConfig } from '@llm-lab/core';
+import { ConfigError, containsKeyShapedText, type BatchStatus, type LabConfig } from '@llm-lab/core';
 import { openDataset } from '../datasets/open-dataset.js';
 import type { InvalidRow } from '../datasets/types.js';
 import { loadEvaluators } from '../evaluators/load-evaluators.js';
@@ -8,7 +8,8 @@ import { rowChecksOf } from '../evaluators/row-checks.js';
 import type { EmbeddingFactory, ProviderFactory } from '../evaluators/types.js';
 import { compilePrompts } from '../prompts/compile-prompts.js';
 import { preloadToolModules } from './tool-loop.js';
-import { resultKey, type NewResult, type ResultStore } from '../storage-contract.js';
+import { resultKey, type NewResult, type ResultStore, type RunBatchStore } from '../storage-contract.js';
+import { BatchCollector } from './batch-collector.js';
 import { executeWorkItem, type WorkItem } from './execute-work-item.js';
 import { assertSlice, WHOLE_PLAN, type PlanSlice, type RunPlan } from './plan.js';
 import { BatchedResultWriter } from './result-writer.js';
@@ -57,6 +58,21 @@ export interface ExecutePlanOptions {
   writeBatchSize?: number;
   /** Longest time a finished result waits in the buffer before being written, ms. Default 250. */
   writeIntervalMs?: number;
+  /**
+   * Send the calls through the vendors' batch APIs (`run.batch`; see {@link BatchCollector}):
+   * up to `size` work items are held and sent as one batch per provider. Streaming plans are refused.
+   */
+  batch?: BatchRunOptions;
+}
+
+/** How a batch run holds and sends its calls. */
+export interface BatchRunOptions {
+  /** Work items held per round (one vendor batch per provider per round). */
+  size: number;
+  /** Where the run's vendor batches are recorded (the run's storage). */
+  store: RunBatchStore;
+  /** Each status poll of a vendor batch. */
+  onBatchStatus?: (providerId: string, status: BatchStatus) => void;
 }
 
 /** What executing a slice did. */
@@ -128,8 +144,26 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
       message: `run ${runId} prepares its cases with '${plan.preparation}'; give the same preparation (the suite's prepareCase) to execute it.`,
     });
   }
-  const providers = providersOfPlan(plan, options.providers);
-  const concurrency = options.concurrency;
+  if (options.batch && plan.stream) {
+    throw new ConfigError({ path: 'run.batch', message: `run ${runId} streams its calls, and a batch run cannot: run it without --stream, or without --batch.` });
+  }
+  if (options.batch && (!Number.isInteger(options.batch.size) || options.batch.size < 1)) {
+    throw new ConfigError({ path: 'run.batchSize', message: `expected a positive integer, got ${options.batch.size}.` });
+  }
+  const collector = options.batch
+    ? new BatchCollector({
+        runId,
+        store: options.batch.store,
+        signal,
+        timeoutMs: options.timeoutMs,
+        concurrency: options.concurrency,
+        onBatchStatus: options.batch.onBatchStatus,
+      })
+    : undefined;
+  const planProviders = providersOfPlan(plan, options.providers);
+  const providers = collector ? planProviders.map((provider) => collector.wrap(provider)) : planProviders;
+  // A batch run holds one work item per worker: the workers are the items of a round.
+  const concurrency = options.batch ? options.batch.size : options.concurrency;
   // Every call in flight listens to the run's signal (and a judge or fallback call may add one
   // more each): lift Node's leak warning, set at 10 listeners, to what the run legitimately uses.
   if (signal && getMaxListeners(signal) < concurrency * 4) setMaxListeners(concurrency * 4, signal);
@@ -217,6 +251,14 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
   const shouldStop = () => signal?.aborted === true || readFailure !== undefined || writer.failure !== undefined;
 
   const worker = async (): Promise<void> => {
+    collector?.workerStarted();
+    try {
+      await work();
+    } finally {
+      collector?.workerEnded();
+    }
+  };
+  const work = async (): Promise<void> => {
     while (!shouldStop()) {
       let next: IteratorResult<WorkItem>;
       try {
@@ -245,6 +287,7 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
     // Once before any call (and once the run is stored): a display can show 0/total at once.
     report();
     await Promise.all(Array.from({ length: concurrency }, worker));
+    await collector?.drain();
   } finally {
     // Closes the dataset file when the slice stopped early; a no-op when it was read to the end.
     await items.return(undefined).catch(() => undefined);

@@ -62,6 +62,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
     ...(options.evaluatorRegistry ? { evaluatorRegistry: options.evaluatorRegistry } : {}),
     ...(options.writeBatchSize !== undefined ? { writeBatchSize: options.writeBatchSize } : {}),
     ...(options.writeIntervalMs !== undefined ? { writeIntervalMs: options.writeIntervalMs } : {}),
+    ...(options.batch ? { batch: options.batch } : {}),
   });
   for (const warning of execution.warnings) options.onWarning?.(warning);
   return {

@@ -4,6 +4,7 @@ import type { EvaluatorRegistry } from '../evaluators/registry.js';
 import type { EmbeddingFactory, ProviderFactory } from '../evaluators/types.js';
 import type { ProviderSummary } from '../metrics/provider-stats.js';
 import type { PlanSlice, RunPlan } from './plan.js';
+import type { BatchRunOptions } from './execute-plan.js';
 import type { ResultStore, RunTotals } from '../storage-contract.js';
 
 /** A provider as the engine uses it: a created provider, its label and its sampling overrides. */
@@ -77,6 +78,8 @@ export interface RunEvaluationOptions {
    * e.g. how many dataset rows hold strings shaped like API keys, which are stored as they are.
    */
   onWarning?: (message: string) => void;
+  /** Send the calls through the vendors' batch APIs (see `ExecutePlanOptions.batch`). */
+  batch?: BatchRunOptions;
   /** Use `streamGenerate` and record time to first token. Default false. */
   stream?: boolean;
   /**

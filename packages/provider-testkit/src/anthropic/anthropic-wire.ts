@@ -46,6 +46,8 @@ export interface FakeAnthropicReply {
   reasoning?: string;
   /** The thinking block's `signature`. Default: a made-up one. */
   reasoningSignature?: string;
+  /** Several `thinking` blocks before the text, each with its signature (interleaved thinking); written instead of `reasoning`. */
+  thinkingBlocks?: Array<{ thinking: string; signature: string }>;
   /** Default `end_turn`, or `tool_use` when there are tool calls. */
   stopReason?: AnthropicStopReason;
   /** The stop sequence that ended generation (with `stopReason: 'stop_sequence'`). Default null. */
@@ -117,7 +119,9 @@ export type FakeAnthropicBlock =
 /** The content blocks of a reply, in Anthropic's order: thinking, text, tool uses. */
 export function replyBlocks(messageId: string, reply: FakeAnthropicReply): FakeAnthropicBlock[] {
   const blocks: FakeAnthropicBlock[] = [];
-  if (reply.reasoning !== undefined) {
+  if (reply.thinkingBlocks !== undefined) {
+    for (const block of reply.thinkingBlocks) blocks.push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
+  } else if (reply.reasoning !== undefined) {
     blocks.push({ type: 'thinking', thinking: reply.reasoning, signature: reply.reasoningSignature ?? `sig_${Buffer.from(messageId).toString('base64')}` });
   }
   const calls = reply.toolCalls ?? [];

@@ -73,6 +73,8 @@ export interface FakeAnthropicServer extends FakeServerControl {
   enqueueReply(reply: ScriptedReply): void;
   /** Reads a recorded Messages request back in neutral terms. */
   describeRequest(request: RecordedRequest): NeutralRequestView;
+  /** Sets how long after its creation a message batch ends (those not ended yet included): hold them with a long time, end them with 0. */
+  setBatchProcessingMs(ms: number): void;
 }
 
 const JSON_TYPE = 'application/json';
@@ -320,6 +322,7 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
     return answer(record, response, requestId, fault);
   };
 
+  let batchProcessingMs = options.batchProcessingMs ?? 0;
   const batches = new FakeBatchStore(async (request: FakeBatchRequest, fault, batch) => {
     if (fault?.type === 'http-error' || fault?.type === 'stream-error') {
       const error = faultError(fault, request.params, nextId('req'));
@@ -352,7 +355,7 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
       id: nextId('msgbatch'),
       requests,
       createdAt,
-      endsAt: createdAt + (options.batchProcessingMs ?? 0),
+      endsAt: createdAt + batchProcessingMs,
       apiVersion: String(record.headers['anthropic-version']),
       itemFaults: requests.map(() => http.nextFault()),
     };
@@ -421,6 +424,10 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
     },
     describeRequest(request: RecordedRequest): NeutralRequestView {
       return describeAnthropicRequest(request.body as MessagesRequestBody);
+    },
+    setBatchProcessingMs(ms: number) {
+      batchProcessingMs = ms;
+      for (const batch of batches.list()) if (!batch.results) batch.endsAt = batch.createdAt + ms;
     },
   });
 }

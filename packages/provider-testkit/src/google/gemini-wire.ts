@@ -66,8 +66,12 @@ export interface FakeGeminiReply {
   blockReason?: GeminiBlockReason;
   /** Replaces the safety ratings the fake adds. */
   safetyRatings?: GeminiSafetyRating[];
-  /** `functionCall` parts after the text, whole (Gemini does not stream arguments); an `id` only when given (the Gemini API usually sends none). */
-  toolCalls?: Array<{ id?: string; name: string; arguments: string }>;
+  /**
+   * `functionCall` parts after the text, whole (Gemini does not stream arguments); an `id` only
+   * when given (the Gemini API usually sends none). `signature` is the part's `thoughtSignature`
+   * (thinking models sign the first call of a turn; the client must send it back with the call).
+   */
+  toolCalls?: Array<{ id?: string; name: string; arguments: string; signature?: string }>;
   /** Texts of candidates 2, 3, … when the request asks for `candidateCount` > 1 (default: `text` again). */
   alternatives?: string[];
 }
@@ -295,7 +299,10 @@ export function candidateCountOf(body: GenerateContentRequestBody): number {
 
 /** The `functionCall` parts of a reply (arguments as the `args` object). */
 export function functionCallParts(reply: FakeGeminiReply): Array<Record<string, unknown>> {
-  return (reply.toolCalls ?? []).map((call) => ({ functionCall: { ...(call.id !== undefined ? { id: call.id } : {}), name: call.name, args: JSON.parse(call.arguments) as unknown } }));
+  return (reply.toolCalls ?? []).map((call) => ({
+    functionCall: { ...(call.id !== undefined ? { id: call.id } : {}), name: call.name, args: JSON.parse(call.arguments) as unknown },
+    ...(call.signature !== undefined ? { thoughtSignature: call.signature } : {}),
+  }));
 }
 
 /** The text of candidate `index` of a reply. */

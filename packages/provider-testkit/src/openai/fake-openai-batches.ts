@@ -94,6 +94,7 @@ export function createFakeBatchStore(options: FakeBatchOptions = {}) {
   const files = new Map<string, StoredFile>();
   const batches = new Map<string, BatchRecord>();
   let lineFault = options.lineFault;
+  let processingMs = options.processingMs ?? 60;
 
   const publicFile = (file: StoredFile) => {
     const { content: _content, ...wire } = file;
@@ -270,7 +271,6 @@ export function createFakeBatchStore(options: FakeBatchOptions = {}) {
       record.wire.in_progress_at = now();
       record.inProgressAtMs = Date.now();
     }
-    const processingMs = options.processingMs ?? 60;
     const due = record.inProgressAtMs !== undefined && Date.now() - record.inProgressAtMs >= processingMs;
     if ((record.wire.status === 'in_progress' && due) || record.wire.status === 'cancelling') {
       const cancelling = record.wire.status === 'cancelling';
@@ -338,6 +338,10 @@ export function createFakeBatchStore(options: FakeBatchOptions = {}) {
     /** Replaces the per-line fault picker (`undefined` restores the one given at start). */
     setLineFault(picker: BatchLineFaultPicker | undefined) {
       lineFault = picker ?? options.lineFault;
+    },
+    /** Sets how long batches stay `in_progress` (counted from when each went in progress), e.g. to hold them, then let them end. */
+    setProcessingMs(ms: number) {
+      processingMs = ms;
     },
     /** Every batch's wire object, newest last. */
     list: () => [...batches.values()].map((record) => record.wire),

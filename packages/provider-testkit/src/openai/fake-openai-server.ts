@@ -43,6 +43,8 @@ export interface FakeOpenAIServer extends FakeServerControl {
   setBatchLineFault(picker: BatchLineFaultPicker | undefined): void;
   /** The batch objects created so far (as `GET /v1/batches/{id}` last showed them). */
   readonly batches: ReadonlyArray<Record<string, unknown>>;
+  /** Sets how long batches stay `in_progress` (those already running included): hold them with a long time, end them with 0. */
+  setBatchProcessingMs(ms: number): void;
 }
 
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini'];
@@ -139,5 +141,6 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     enqueueReply: (reply: ScriptedReply) => engine.enqueueReply(reply),
     describeRequest: (request: RecordedRequest) => engine.describeRequest(request),
     setBatchLineFault: (picker: BatchLineFaultPicker | undefined) => batches.setLineFault(picker),
+    setBatchProcessingMs: (ms: number) => batches.setProcessingMs(ms),
   });
 }

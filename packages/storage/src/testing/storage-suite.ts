@@ -555,6 +555,30 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
       });
     });
 
+    describe('batches', () => {
+      it("records a run's vendor batches once each, lists them oldest first by status, and drops them with the run", async () => {
+        const run = await newRun('batches');
+        const other = await newRun('batches-other');
+        await storage.recordBatch({ runId: run.id, providerId: 'openai', vendorBatchId: 'batch_1', itemKeys: ['k-1', 'k-2'] });
+        await storage.recordBatch({ runId: run.id, providerId: 'claude', vendorBatchId: 'msgbatch_2', itemKeys: ['k-3'] });
+        // Recording the same vendor batch again (a retried write) keeps one row.
+        await storage.recordBatch({ runId: run.id, providerId: 'openai', vendorBatchId: 'batch_1', itemKeys: ['k-1', 'k-2'] });
+        await storage.recordBatch({ runId: other.id, providerId: 'openai', vendorBatchId: 'batch_9', itemKeys: ['k-9'] });
+        const listed = await storage.listBatches(run.id);
+        expect(listed.map(({ vendorBatchId, providerId, itemKeys, status }) => ({ vendorBatchId, providerId, itemKeys, status }))).toEqual([
+          { vendorBatchId: 'batch_1', providerId: 'openai', itemKeys: ['k-1', 'k-2'], status: 'submitted' },
+          { vendorBatchId: 'msgbatch_2', providerId: 'claude', itemKeys: ['k-3'], status: 'submitted' },
+        ]);
+        expect(listed[0]?.createdAt).toBeInstanceOf(Date);
+        await storage.updateBatchStatus(run.id, 'batch_1', 'ended');
+        expect((await storage.listBatches(run.id, 'submitted')).map((batch) => batch.vendorBatchId)).toEqual(['msgbatch_2']);
+        expect((await storage.listBatches(run.id, 'ended')).map((batch) => batch.vendorBatchId)).toEqual(['batch_1']);
+        await storage.deleteRun(run.id);
+        expect(await storage.listBatches(run.id)).toEqual([]);
+        expect((await storage.listBatches(other.id)).map((batch) => batch.vendorBatchId)).toEqual(['batch_9']);
+      });
+    });
+
     describeQuerySuite(() => storage, newRun, slowTimeoutMs);
     describeGatewaySuite(() => storage);
   });
