@@ -84,8 +84,9 @@ const FALLBACK_MAX_TOKENS = 4_096;
 
 /**
  * A Claude model behind the LLM Lab provider contract, on the official `@anthropic-ai/sdk`
- * Messages API. `batchGenerate` uses Message Batches (half price) unless the config says
- * `batch.mode: concurrent`. Make it with `createAnthropic()`.
+ * Messages API. `batchGenerate` sends concurrent calls unless asked for Message Batches (half
+ * price: `mode: 'api'` in its options, or `batch.mode: api` in the config), as OpenAI's does.
+ * Make it with `createAnthropic()`.
  */
 export class AnthropicChatModel extends BaseProvider {
   readonly provider: string;
@@ -296,16 +297,16 @@ export class AnthropicChatModel extends BaseProvider {
   }
 
   /**
-   * Runs the requests as one Anthropic Message Batch (half price; results can take up to 24
-   * hours): create, poll with a growing wait, read the results and put them back in request
-   * order. An invalid request, an errored, cancelled or expired item, or a failure of the batch
-   * calls is reported in the item's place; the batch as a whole does not fail. With
-   * `batch.mode: concurrent` in the config, it sends ordinary concurrent calls instead (bounded by
-   * `options.concurrency`). `options.signal` cancels the batch; `options.timeoutMs` bounds each
+   * Sends the requests as ordinary concurrent calls (bounded by `options.concurrency`), or, with
+   * `options.mode: 'api'` (or `batch.mode: api` in the config), as one Anthropic Message Batch
+   * (half price; results can take up to 24 hours): create, poll with a growing wait, read the
+   * results and put them back in request order. An invalid request, an errored, cancelled or
+   * expired item, or a failure of the batch calls is reported in the item's place; the batch as a
+   * whole does not fail. `options.signal` cancels the batch; `options.timeoutMs` bounds each
    * HTTP call.
    */
   override async batchGenerate(requests: GenerateRequest[], options: BatchOptions = {}): Promise<BatchItemResult[]> {
-    const mode = options.mode ?? (this.settings.batch.mode === 'concurrent' ? 'concurrent' : 'api');
+    const mode = options.mode ?? this.settings.batch.mode;
     if (mode === 'concurrent') return super.batchGenerate(requests, options);
     const startedAt = performance.now();
     const results: BatchItemResult[] = new Array<BatchItemResult>(requests.length);

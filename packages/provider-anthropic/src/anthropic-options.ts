@@ -15,10 +15,14 @@ const pricingSchema = pricingOverrideSchema.extend({
 const batchSchema = z
   .object({
     /**
-     * `message-batches` (default): `batchGenerate` submits one Message Batch (half price, results
-     * within 24 hours). `concurrent`: it sends ordinary concurrent calls instead.
+     * What a plain `batchGenerate` call does, as for every vendor: `concurrent` (default) sends
+     * ordinary concurrent calls; `api` submits one Message Batch (half price, results within 24
+     * hours; `message-batches` is the same). A batch run (`run.batch`) always asks for the batch API.
      */
-    mode: z.enum(['message-batches', 'concurrent']).default('message-batches'),
+    mode: z
+      .enum(['concurrent', 'api', 'message-batches'])
+      .default('concurrent')
+      .transform((mode) => (mode === 'message-batches' ? 'api' : mode)),
     /** First wait between status polls, in milliseconds. Default 5,000. */
     pollIntervalMs: z.number().int().positive().default(5_000),
     /** Longest wait between polls (the wait grows by half each poll). Default 60,000. */
@@ -56,7 +60,7 @@ export const anthropicConfigSchema = z
     /** Most output tokens of the model, for models LLM Lab does not know. */
     maxOutputTokens: z.number().int().positive().optional(),
     /** How `batchGenerate` runs. */
-    batch: batchSchema.default({ mode: 'message-batches', pollIntervalMs: 5_000, maxPollIntervalMs: 60_000, maxWaitMs: 24 * 3_600_000 }),
+    batch: batchSchema.default({ mode: 'concurrent', pollIntervalMs: 5_000, maxPollIntervalMs: 60_000, maxWaitMs: 24 * 3_600_000 }),
   })
   .strict();
 

@@ -13,7 +13,7 @@ describe('batchGenerate on Message Batches', () => {
   beforeAll(async () => {
     // Results appear 150 ms after creation, so the client must poll more than once.
     server = await startFakeAnthropicServer({ apiKey: API_KEY, batchProcessingMs: 150 });
-    model = createAnthropic({ baseURL: server.url, apiKey: API_KEY, batch: { pollIntervalMs: 20, maxPollIntervalMs: 50 } }).chat('claude-haiku-4-5');
+    model = createAnthropic({ baseURL: server.url, apiKey: API_KEY, batch: { mode: 'api', pollIntervalMs: 20, maxPollIntervalMs: 50 } }).chat('claude-haiku-4-5');
   });
   afterEach(() => server.reset());
   afterAll(() => server.close());
@@ -64,7 +64,7 @@ describe('batchGenerate on Message Batches', () => {
   });
 
   it('a failure of the batch call itself is reported for every submitted item', async () => {
-    const wrong = createAnthropic({ baseURL: server.url, apiKey: 'sk-ant-wrong-0123456789abcdefgh', batch: { pollIntervalMs: 20 } }).chat('claude-haiku-4-5');
+    const wrong = createAnthropic({ baseURL: server.url, apiKey: 'sk-ant-wrong-0123456789abcdefgh', batch: { mode: 'api', pollIntervalMs: 20 } }).chat('claude-haiku-4-5');
     const results = await wrong.batchGenerate([ask('a'), ask('b')]);
     expect(results.every((result) => !result.ok && (result.error as ProviderError).kind === 'authentication')).toBe(true);
   });
@@ -72,7 +72,7 @@ describe('batchGenerate on Message Batches', () => {
   it('cancels the batch when the caller aborts, and when it outlives maxWaitMs', async () => {
     const slow = await startFakeAnthropicServer({ apiKey: API_KEY, batchProcessingMs: 60_000 });
     try {
-      const batch = { pollIntervalMs: 20, maxPollIntervalMs: 40 };
+      const batch = { mode: 'api' as const, pollIntervalMs: 20, maxPollIntervalMs: 40 };
       // A patient client for the abort, so a slow start on a busy machine cannot run into maxWaitMs first.
       const patient = createAnthropic({ baseURL: slow.url, apiKey: API_KEY, batch: { ...batch, maxWaitMs: 600_000 } }).chat('claude-haiku-4-5');
       const client = createAnthropic({ baseURL: slow.url, apiKey: API_KEY, batch: { ...batch, maxWaitMs: 200 } }).chat('claude-haiku-4-5');
@@ -147,12 +147,21 @@ describe('batchGenerate on Message Batches', () => {
     }
   });
 
-  it("with batch.mode 'concurrent' sends ordinary Messages calls instead", async () => {
-    const concurrent = createAnthropic({ baseURL: server.url, apiKey: API_KEY, batch: { mode: 'concurrent' } }).chat('claude-haiku-4-5');
+  it('by default sends ordinary Messages calls, as OpenAI does; a Message Batch only when asked', async () => {
+    const concurrent = createAnthropic({ baseURL: server.url, apiKey: API_KEY }).chat('claude-haiku-4-5');
     const results = await concurrent.batchGenerate([ask('x'), ask('y'), ask('z')], { concurrency: 2 });
     expect(results.map((result) => result.ok && result.response.text)).toEqual(['x', 'y', 'z']);
     expect(server.requests.every((request) => request.path === '/v1/messages')).toBe(true);
     const [first] = results;
     if (first?.ok) expect(first.response.cost).toEqual(concurrent.estimateCost(first.response.usage));
+    // The same model asked for the batch API per call, and `message-batches` in a config, submit a batch.
+    server.reset();
+    const asked = await concurrent.batchGenerate([ask('w')], { mode: 'api' });
+    expect(asked.map((result) => result.ok && result.response.text)).toEqual(['w']);
+    expect(server.requests.some((request) => request.path === '/v1/messages/batches')).toBe(true);
+    const legacy = createAnthropic({ baseURL: server.url, apiKey: API_KEY, batch: { mode: 'message-batches', pollIntervalMs: 20 } }).chat('claude-haiku-4-5');
+    server.reset();
+    await legacy.batchGenerate([ask('v')]);
+    expect(server.requests.some((request) => request.path === '/v1/messages/batches')).toBe(true);
   });
 });

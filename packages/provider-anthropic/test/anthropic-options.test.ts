@@ -12,7 +12,7 @@ describe('Anthropic settings', () => {
       timeoutMs: 600_000,
       maxRetries: 0,
       apiVersion: '2026-10-21',
-      batch: { mode: 'message-batches', pollIntervalMs: 5_000, maxPollIntervalMs: 60_000, maxWaitMs: 86_400_000 },
+      batch: { mode: 'concurrent', pollIntervalMs: 5_000, maxPollIntervalMs: 60_000, maxWaitMs: 86_400_000 },
     });
     const proxied = resolveAnthropicSettings({ baseURL: 'http://127.0.0.1:9/' }, { env: {} });
     expect(proxied).toMatchObject({ baseURL: 'http://127.0.0.1:9', isAnthropicHost: false, apiKey: 'llm-lab-no-key' });
