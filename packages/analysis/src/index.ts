@@ -1,0 +1,5 @@
+/**
+ * @llm-lab/analysis: paired significance tests, run-to-run comparisons, leaderboards and
+ * sample-size planning over stored results. Reads storage; never calls a provider.
+ */
+export * from './stats/index.js';
