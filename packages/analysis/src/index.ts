@@ -3,3 +3,6 @@
  * sample-size planning over stored results. Reads storage; never calls a provider.
  */
 export * from './stats/index.js';
+export { compareRuns, ComparisonError, type CompareOptions, type ComparisonStore } from './compare.js';
+export type * from './types.js';
+export { renderComparisonMarkdown, renderComparisonText } from './render.js';

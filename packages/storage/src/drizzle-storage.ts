@@ -3,6 +3,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { createLocalRunHolds, type RunHold, type RunHolds } from './run-holds.js';
 import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js';
 import { generateRunId } from './run-id.js';
+import { describeResultSides, pairResults, type PairedResultsAnswer, type PairedResultsQuery, type ResultSideSummary } from './analysis-query.js';
 import { meanScore, planRequestQuery, planResultQuery, resultConditions } from './result-query.js';
 import { requests, results, runs, type schema } from './schema.js';
 import {
@@ -384,6 +385,14 @@ export class DrizzleStorage implements Storage {
         costUsd: number(row?.costUsd),
       };
     });
+  }
+
+  async describeResultSides(runIds: readonly string[]): Promise<ResultSideSummary[]> {
+    return this.attempt(`summing up the results of ${runIds.length === 0 ? 'every run' : `run ${runIds.join(', ')}`} by provider and prompt`, () => describeResultSides(this.query, runIds));
+  }
+
+  async pairResults(request: PairedResultsQuery): Promise<PairedResultsAnswer> {
+    return this.attempt(`pairing ${request.a.providerId} in run ${request.a.runId} with ${request.b.providerId} in run ${request.b.runId}`, () => pairResults(this.query, request));
   }
 
   async insertRequests(newRequests: NewRequest[]): Promise<number> {

@@ -1,3 +1,4 @@
+import type { AnalysisStore } from './analysis-query.js';
 import type { RunHold } from './run-holds.js';
 
 /**
@@ -398,7 +399,7 @@ export interface RequestStore {
  * added here and to the backends, not new methods on an existing part; code that needs one
  * concern asks for that part (`ResultStore`, ...) and can be given anything that has it.
  */
-export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore {}
+export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore, AnalysisStore {}
 
 /** The names of the {@link Storage} methods (what a backend that forwards calls must answer). */
 export type StorageMethod = {
