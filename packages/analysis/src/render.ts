@@ -7,7 +7,7 @@ import type { Comparison, FlipList, PairComparison, PairedDistribution, Percenti
 
 const FLIPS_SHOWN = 10;
 const pct = (value: number | null) => (value === null ? '—' : `${(value * 100).toFixed(1)}%`);
-const pts = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}`;
+const pts = (value: number) => `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(1)}`;
 const rate = (estimate: RateEstimate) =>
   estimate.value === null ? '—' : estimate.lower === null || estimate.upper === null ? pct(estimate.value) : `${pct(estimate.value)} [${pct(estimate.lower)}, ${pct(estimate.upper)}]`;
 const ms = (value: number | null) => (value === null ? '—' : value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(0)} ms`);
@@ -15,6 +15,8 @@ const usd = (value: number | null) => (value === null ? '—' : `$${value.toPrec
 const withInterval = (estimate: PercentileEstimate, unit: (value: number | null) => string) =>
   estimate.value === null ? '—' : estimate.lower === null ? unit(estimate.value) : `${unit(estimate.value)} [${unit(estimate.lower)}, ${unit(estimate.upper)}]`;
 const signed = (unit: (value: number | null) => string) => (value: number | null) => (value === null ? '—' : `${value >= 0 ? '+' : '−'}${unit(Math.abs(value))}`);
+/** Case ids and field values are user data: control and direction-changing characters are shown as `?`. */
+const safe = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
 /** Markdown table cells cannot hold a pipe or a newline. */
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
 
@@ -24,7 +26,7 @@ function heading(comparison: Comparison): string {
 
 function flipLines(flips: FlipList, direction: string): string[] {
   if (flips.count === 0) return [];
-  const shown = flips.cases.slice(0, FLIPS_SHOWN).map((flip) => `${flip.caseId}${flip.group ? ` (${flip.group})` : ''}`);
+  const shown = flips.cases.slice(0, FLIPS_SHOWN).map((flip) => safe(`${flip.caseId}${flip.group ? ` (${flip.group})` : ''}`));
   return [`${direction} (${flips.count}): ${shown.join(', ')}${flips.count > shown.length ? `, … ${flips.count - shown.length} more` : ''}`];
 }
 
@@ -91,7 +93,12 @@ export function renderComparisonMarkdown(comparison: Comparison): string {
   }
   if (comparison.unmatched.length > 0) lines.push(`Not compared (no counterpart): ${comparison.unmatched.map((side) => side.label).join(', ')}`, '');
   for (const note of comparison.notes) lines.push(`> ${note}`, '');
-  return `${lines.join('\n').trimEnd()}\n`;
+  return `${safeLines(lines)}\n`;
+}
+
+/** Every line made safe to print (labels and groups come from configs and datasets). */
+function safeLines(lines: string[]): string {
+  return lines.map((line) => safe(line)).join('\n').trimEnd();
 }
 
 function textTable(headers: string[], rows: string[][]): string[] {
@@ -113,5 +120,5 @@ export function renderComparisonText(comparison: Comparison): string {
   }
   if (comparison.unmatched.length > 0) lines.push(`not compared (no counterpart): ${comparison.unmatched.map((side) => side.label).join(', ')}`);
   for (const note of comparison.notes) lines.push(`note: ${note}`);
-  return `${lines.join('\n').trimEnd()}\n`;
+  return `${safeLines(lines)}\n`;
 }
