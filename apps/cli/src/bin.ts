@@ -167,6 +167,15 @@ storageOptions(
     .option('--fail-on-regression', 'exit 1 when B is significantly worse than A after correction (the CI gate)')
     .option('--min-effect <d>', 'with --fail-on-regression: the smallest drop that fails, e.g. 0.02 for 2 points', share('--min-effect')),
 ).action((runA: string, runB: string | undefined, flags) => exitWith(import('./commands/compare.js').then((m) => m.compareCommand(runA, runB, flags))));
+storageOptions(
+  program
+    .command('leaderboard')
+    .description('models across stored runs: ranked per suite with intervals, mean win rate across suites, cost/latency Pareto front')
+    .option('--suite <name>', 'only runs of this suite (matched in the run description, e.g. gsm8k)')
+    .option('-n, --limit <n>', 'read the newest N runs (default 200)', positiveInteger('--limit'))
+    .option('--json', 'print JSON')
+    .option('--format <format>', 'md: Markdown', oneOf('--format', ['md', 'text'])),
+).action((flags) => exitWith(import('./commands/leaderboard.js').then((m) => m.leaderboardCommand(flags))));
 program
   .command('plan')
   .description('how many cases a comparison needs to detect a difference')

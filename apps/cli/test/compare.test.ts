@@ -171,6 +171,23 @@ describe('llm-lab compare', () => {
   });
 });
 
+describe('llm-lab leaderboard', () => {
+  it('ranks the models of the GSM8K runs with intervals; the newest run of each model stands for it', async () => {
+    const result = await runCli(['leaderboard', '--suite', 'gsm8k', '--json'], { cwd: folder, env });
+    expect(result.code).toBe(0);
+    const board = JSON.parse(result.stdout) as { suites: Array<{ suite: string; entries: Array<{ model: string; runId: string; scored: number; lower: number; upper: number; accuracy: number }> }> };
+    expect(board.suites.map((suite) => suite.suite)).toEqual(['GSM8K (grade-school math)']);
+    const entries = board.suites[0]?.entries ?? [];
+    expect(entries.map((entry) => [entry.model, entry.runId, entry.scored])).toEqual([
+      ['gsm', runIds.noise, 200],
+      ['weak', runIds.baseline, 200],
+    ]);
+    for (const entry of entries) expect(entry.lower).toBeLessThan(entry.accuracy);
+    const text = await runCli(['leaderboard', '--suite', 'gsm8k'], { cwd: folder, env });
+    expect(text.stdout).toMatch(/Mean win rate across suites \(HELM\)/);
+  });
+});
+
 describe('llm-lab plan', () => {
   it('says how many cases a 3-point difference over a 70% baseline needs', async () => {
     const result = await runCli(['plan', '--baseline', '0.7', '--mde', '0.03', '--json'], { env });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { openStorage, type NewResult, type Storage } from '@llm-lab/storage';
-import { compareRuns, renderComparisonMarkdown, renderComparisonText, type Comparison } from '../src/index.js';
+import { buildLeaderboard, compareRuns, renderComparisonMarkdown, renderComparisonText, renderLeaderboard, type Comparison } from '../src/index.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SUBJECTS = ['algebra', 'biology', 'chemistry', 'history'];
@@ -163,6 +163,23 @@ function describeBackend(name: string, open: () => Promise<{ storage: Storage; c
       await expect(compareRuns(storage, { runA: 'no-such-run' })).rejects.toThrow('run "no-such-run" not found; list stored runs with: llm-lab runs list');
       await expect(compareRuns(storage, { runA: runB })).rejects.toThrow(/one provider and prompt only; give a second run/);
       await expect(compareRuns(storage, { runA, minEffect: 2 })).rejects.toThrow(/minEffect must be a difference between 0 and 1/);
+    });
+
+    it('ranks models per suite with intervals, mean win rate and the Pareto front', async () => {
+      await storage.updateRun(runA, { status: 'completed' });
+      await storage.updateRun(runB, { status: 'completed' });
+      const board = await buildLeaderboard(storage, { suite: 'A' });
+      const suite = board.suites.find((entry) => entry.suite === 'A');
+      // p1: 160 of 200; p2: 149 of 199 scored (case 7 errored). p2 is dearer but faster: both on the front.
+      expect(suite?.entries.map((entry) => [entry.rank, entry.model, entry.scored, entry.pareto])).toEqual([
+        [1, 'p1-model', 200, true],
+        [2, 'p2-model', 199, true],
+      ]);
+      expect(suite?.entries[1]?.accuracy).toBeCloseTo(149 / 199, 12);
+      expect(suite?.entries[0]?.costPerCase).toBeCloseTo(0.001, 12);
+      expect(board.overall[0]).toEqual({ model: 'p1-model', meanWinRate: 1, suites: 1 });
+      expect(renderLeaderboard(board)).toMatch(/p1-model\s+80\.0% \[/);
+      expect((await buildLeaderboard(storage, { suite: 'no-such-suite' })).notes).toEqual(['no completed run matches suite "no-such-suite"']);
     });
   });
 }
