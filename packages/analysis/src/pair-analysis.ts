@@ -177,8 +177,8 @@ export function analysePair(a: SideRef, b: SideRef, sideA: ResultSideSummary, si
       passToFail: { count: overall.aOnly, cases: answer.flips.passToFail },
       failToPass: { count: overall.bOnly, cases: answer.flips.failToPass },
     },
-    latencyMs: pairedDistribution({ a: answer.percentiles.latencyA, b: answer.percentiles.latencyB }, answer.sample.map((row) => [row.latencyA, row.latencyB] as const), options),
-    costUsd: pairedDistribution({ a: answer.percentiles.costA, b: answer.percentiles.costB }, answer.sample.map((row) => [row.costA, row.costB] as const), options),
+    latencyMs: pairedDistribution({ a: answer.percentiles.latencyA, b: answer.percentiles.latencyB }, answer.sample.map((row) => [row.latencyA, row.latencyB] as const), { ...options, exact: answer.percentilesExact }),
+    costUsd: pairedDistribution({ a: answer.percentiles.costA, b: answer.percentiles.costB }, answer.sample.map((row) => [row.costA, row.costB] as const), { ...options, exact: answer.percentilesExact }),
   };
   if (options.metric === 'passed' && (answer.samplesA > 1 || answer.samplesB > 1)) {
     pair.repeats = { a: repeatSummary(answer.repeatCounts.a, answer.samplesA, options.seed), b: repeatSummary(answer.repeatCounts.b, answer.samplesB, options.seed) };

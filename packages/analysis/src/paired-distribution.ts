@@ -7,7 +7,7 @@
 import { percentile, seededRandom } from '@llm-lab/evaluation';
 import type { PairedDistribution, PercentileEstimate } from './types.js';
 
-const RESAMPLES = 300;
+const RESAMPLES = 200;
 
 function quantileOf(values: Float64Array, count: number, p: number): number {
   const sorted = values.subarray(0, count).sort();
@@ -26,12 +26,19 @@ function interval(estimates: Float64Array, confidence: number): { lower: number;
  * Pairs where either value is missing are left out of the resampling.
  */
 export function pairedDistribution(
-  exact: { a: { p50: number | null; p95: number | null }; b: { p50: number | null; p95: number | null } },
+  given: { a: { p50: number | null; p95: number | null }; b: { p50: number | null; p95: number | null } },
   pairs: ReadonlyArray<readonly [number | null, number | null]>,
-  options: { seed: number; confidence: number },
+  options: { seed: number; confidence: number; exact: boolean },
 ): PairedDistribution {
+  let exact = given;
   const usable = pairs.filter((pair): pair is readonly [number, number] => pair[0] !== null && pair[1] !== null);
   const n = usable.length;
+  if (!options.exact && n > 0) {
+    // Too many paired cases for exact percentiles in SQL: the sample's stand for them.
+    const sideOf = (index: 0 | 1) => Float64Array.from(usable, (pair) => pair[index]).sort();
+    const [a, b] = [sideOf(0), sideOf(1)];
+    exact = { a: { p50: percentile(a, 50, { sorted: true }) ?? null, p95: percentile(a, 95, { sorted: true }) ?? null }, b: { p50: percentile(b, 50, { sorted: true }) ?? null, p95: percentile(b, 95, { sorted: true }) ?? null } };
+  }
   const empty = (value: number | null): PercentileEstimate => ({ value, lower: null, upper: null });
   const differenceOf = (b: number | null, a: number | null) => (a === null || b === null ? null : b - a);
   const result: PairedDistribution = {
@@ -39,6 +46,7 @@ export function pairedDistribution(
     b: { p50: empty(exact.b.p50), p95: empty(exact.b.p95) },
     difference: { p50: empty(differenceOf(exact.b.p50, exact.a.p50)), p95: empty(differenceOf(exact.b.p95, exact.a.p95)) },
     sampled: n,
+    exact: options.exact,
   };
   if (n < 2) return result;
   const random = seededRandom(options.seed);

@@ -39,8 +39,10 @@ export interface PairedDistribution {
   b: { p50: PercentileEstimate; p95: PercentileEstimate };
   /** p50 and p95 of B minus A's (paired bootstrap over cases). */
   difference: { p50: PercentileEstimate; p95: PercentileEstimate };
-  /** Paired cases the intervals were resampled from (a deterministic sample when there are more). */
+  /** Paired cases the intervals were resampled from (a deterministic sample of 2,000 when there are more). */
   sampled: number;
+  /** The percentiles are over every paired case (up to 200,000 of them); else they are the sample's. */
+  exact: boolean;
 }
 
 /** The primary test of a pair (or a category): the one its verdict uses. */

@@ -47,8 +47,10 @@ export interface PairedResultsQuery {
   cluster?: string;
   /** Flips listed per direction. Default 50. */
   flipsLimit?: number;
-  /** Paired latency/cost rows sampled for bootstrap intervals. Default 5,000. */
+  /** Paired latency/cost rows sampled for bootstrap intervals. Default 2,000. */
   sampleLimit?: number;
+  /** Up to this many paired cases percentiles are exact (SQL); above, they come from the sample. Default 200,000. */
+  exactPercentilesUpTo?: number;
 }
 
 /** Totals of the paired per-case values (d = B − A). */
@@ -84,7 +86,11 @@ export interface PairedResultsAnswer {
   /** Per cluster (only when `cluster` is asked). */
   clusters: Array<{ cluster: string; n: number; sum: number }>;
   flips: { passToFail: FlippedCase[]; failToPass: FlippedCase[] };
-  /** Exact percentiles of the per-case mean latency (ms) and cost (USD) of each side, over paired cases. */
+  /**
+   * Percentiles of the per-case mean latency (ms) and cost (USD) of each side over the paired
+   * cases: exact up to `exactPercentilesUpTo` paired cases, else null (take them from `sample`).
+   */
+  percentilesExact: boolean;
   percentiles: {
     latencyA: { p50: number | null; p95: number | null };
     latencyB: { p50: number | null; p95: number | null };
@@ -177,31 +183,36 @@ const PAIR_SQL = (metric: 'passed' | 'score') => {
   const totals = `count(*)::float8 AS n, sum(va)::float8 AS s1, sum(vb)::float8 AS s2, sum(d)::float8 AS s3, sum(d * d)::float8 AS s4,
       (count(*) FILTER (WHERE va = 1 AND vb = 0))::float8 AS s5, (count(*) FILTER (WHERE va = 0 AND vb = 1))::float8 AS s6`;
   return `
-  WITH a AS MATERIALIZED (${side('$1', '$2', '$3')}),
-  b AS MATERIALIZED (${side('$4', '$5', '$6')}),
-  p AS MATERIALIZED (
-    SELECT a.case_id, a.ci, coalesce(a.g, b.g) AS g, coalesce(a.cl, b.cl) AS cl, a.v AS va, b.v AS vb, b.v - a.v AS d,
-      a.lat AS la, b.lat AS lb, a.cost AS ca, b.cost AS cb
-    FROM a JOIN b USING (case_id) WHERE a.v IS NOT NULL AND b.v IS NOT NULL),
-  total AS (SELECT count(*)::float8 AS n FROM p)
+  WITH a AS NOT MATERIALIZED (${side('$1', '$2', '$3')}),
+  b AS NOT MATERIALIZED (${side('$4', '$5', '$6')}),
+  -- Both sides come out of their GROUP BY in case-id order (the identity index), so this full
+  -- join merges them without sorting; everything below reads this one materialised pass.
+  j AS MATERIALIZED (
+    SELECT case_id, coalesce(a.ci, b.ci) AS ci, coalesce(a.g, b.g) AS g, coalesce(a.cl, b.cl) AS cl, a.v AS va, b.v AS vb, b.v - a.v AS d,
+      a.k AS ka, a.c AS pa, b.k AS kb, b.c AS pb, a.lat AS la, b.lat AS lb, a.cost AS ca, b.cost AS cb
+    FROM a FULL JOIN b USING (case_id)),
+  p AS (SELECT * FROM j WHERE va IS NOT NULL AND vb IS NOT NULL),
+  total AS MATERIALIZED (SELECT count(*)::float8 AS n FROM p)
   SELECT 'overall' AS kind, NULL::text AS key, NULL::text AS label, ${totals} FROM p
-  UNION ALL SELECT 'coverage', NULL, NULL, (SELECT count(*) FROM a WHERE v IS NOT NULL)::float8, (SELECT count(*) FROM b WHERE v IS NOT NULL)::float8,
-    (SELECT max(k) FROM a)::float8, (SELECT max(k) FROM b)::float8, NULL, NULL, NULL
+  UNION ALL SELECT 'coverage', NULL, NULL, (count(*) FILTER (WHERE va IS NOT NULL))::float8, (count(*) FILTER (WHERE vb IS NOT NULL))::float8,
+    max(ka)::float8, max(kb)::float8, NULL, NULL, NULL FROM j
   UNION ALL SELECT 'hist', NULL, NULL, count(*)::float8, round(d * 1000000) / 1000000, NULL, NULL, NULL, NULL, NULL FROM p GROUP BY round(d * 1000000)
   UNION ALL SELECT 'group', g, NULL, ${totals} FROM p WHERE $7::text[] IS NOT NULL GROUP BY g
   UNION ALL SELECT 'cluster', cl, NULL, count(*)::float8, sum(d)::float8, NULL, NULL, NULL, NULL, NULL FROM p WHERE $8::text[] IS NOT NULL GROUP BY cl
   UNION ALL (SELECT 'pass-to-fail', case_id, g, ci::float8, NULL, NULL, NULL, NULL, NULL, NULL FROM p WHERE va = 1 AND vb = 0 ORDER BY ci, case_id LIMIT $9)
   UNION ALL (SELECT 'fail-to-pass', case_id, g, ci::float8, NULL, NULL, NULL, NULL, NULL, NULL FROM p WHERE va = 0 AND vb = 1 ORDER BY ci, case_id LIMIT $9)
+  -- Exact percentiles cost four sorts of every paired case: done up to $11 cases; above, the
+  -- caller takes them from the sample (see PairedResultsAnswer.percentiles).
   UNION ALL SELECT 'latency', NULL, NULL,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY la), percentile_cont(0.95) WITHIN GROUP (ORDER BY la),
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY lb), percentile_cont(0.95) WITHIN GROUP (ORDER BY lb), NULL, NULL, NULL FROM p
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY lb), percentile_cont(0.95) WITHIN GROUP (ORDER BY lb), NULL, NULL, NULL FROM p WHERE (SELECT n FROM total) <= $11
   UNION ALL SELECT 'cost', NULL, NULL,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY ca), percentile_cont(0.95) WITHIN GROUP (ORDER BY ca),
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY cb), percentile_cont(0.95) WITHIN GROUP (ORDER BY cb), NULL, NULL, NULL FROM p
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY cb), percentile_cont(0.95) WITHIN GROUP (ORDER BY cb), NULL, NULL, NULL FROM p WHERE (SELECT n FROM total) <= $11
   UNION ALL (SELECT 'sample', NULL, NULL, la, lb, ca, cb, NULL, NULL, NULL FROM p, total
     WHERE total.n <= $10 OR (hashtext(case_id)::bigint & 1048575) < 1048576 * $10 / total.n LIMIT $10)
-  UNION ALL SELECT 'repeat-a', NULL, NULL, count(*)::float8, k::float8, c::float8, NULL, NULL, NULL, NULL FROM a WHERE k > 0 GROUP BY k, c
-  UNION ALL SELECT 'repeat-b', NULL, NULL, count(*)::float8, k::float8, c::float8, NULL, NULL, NULL, NULL FROM b WHERE k > 0 GROUP BY k, c`;
+  UNION ALL SELECT 'repeat-a', NULL, NULL, count(*)::float8, ka::float8, pa::float8, NULL, NULL, NULL, NULL FROM j WHERE ka > 0 GROUP BY ka, pa
+  UNION ALL SELECT 'repeat-b', NULL, NULL, count(*)::float8, kb::float8, pb::float8, NULL, NULL, NULL, NULL FROM j WHERE kb > 0 GROUP BY kb, pb`;
 };
 
 function totalsOf(row: Record<string, unknown>): PairedTotals {
@@ -212,10 +223,10 @@ export async function pairResults(query: Query, request: PairedResultsQuery): Pr
   const metric = request.metric ?? 'passed';
   if (metric !== 'passed' && metric !== 'score') throw new RangeError(`metric must be passed or score, got "${String(metric)}".`);
   const flipsLimit = request.flipsLimit ?? 50;
-  const sampleLimit = request.sampleLimit ?? 5_000;
+  const sampleLimit = request.sampleLimit ?? 2_000;
   const { a, b } = request;
   const sql = PAIR_SQL(metric);
-  const rows = await query(sql, [a.runId, a.providerId, a.promptId, b.runId, b.providerId, b.promptId, pathParameter(request.by), pathParameter(request.cluster), flipsLimit, sampleLimit]);
+  const rows = await query(sql, [a.runId, a.providerId, a.promptId, b.runId, b.providerId, b.promptId, pathParameter(request.by), pathParameter(request.cluster), flipsLimit, sampleLimit, request.exactPercentilesUpTo ?? 200_000]);
   const answer: PairedResultsAnswer = {
     overall: { n: 0, sumA: 0, sumB: 0, sum: 0, sumSquares: 0, aOnly: 0, bOnly: 0 },
     casesA: 0,
@@ -226,6 +237,7 @@ export async function pairResults(query: Query, request: PairedResultsQuery): Pr
     groups: [],
     clusters: [],
     flips: { passToFail: [], failToPass: [] },
+    percentilesExact: false,
     percentiles: { latencyA: { p50: null, p95: null }, latencyB: { p50: null, p95: null }, costA: { p50: null, p95: null }, costB: { p50: null, p95: null } },
     sample: [],
     repeatCounts: { a: [], b: [] },
@@ -256,6 +268,7 @@ export async function pairResults(query: Query, request: PairedResultsQuery): Pr
         break;
       case 'latency':
       case 'cost': {
+        answer.percentilesExact = true;
         const [first, second] = row.kind === 'latency' ? (['latencyA', 'latencyB'] as const) : (['costA', 'costB'] as const);
         answer.percentiles[first] = { p50: numberOrNull(row.n), p95: numberOrNull(row.s1) };
         answer.percentiles[second] = { p50: numberOrNull(row.s2), p95: numberOrNull(row.s3) };

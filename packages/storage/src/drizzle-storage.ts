@@ -123,6 +123,8 @@ export interface DrizzleStorageOptions {
    * parameters, which PGlite first writes as array literals and PostgreSQL parses back.
    */
   copyFromText?: (statement: string, text: string) => Promise<number>;
+  /** Runs one read-only aggregate over many rows (see `analysis-query.ts`); default: `query`. */
+  analyticQuery?: (text: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>;
   /** Closes the driver (and releases any lock). */
   close: () => Promise<void>;
   /** Who is running which run (default: this process only, as for the embedded database). */
@@ -141,6 +143,7 @@ export class DrizzleStorage implements Storage {
   readonly schema: string | undefined;
   private readonly database: StorageDatabase;
   private readonly query: DrizzleStorageOptions['query'];
+  private readonly analyticQuery: DrizzleStorageOptions['query'];
   private readonly copyFromText: DrizzleStorageOptions['copyFromText'];
   private readonly closeDriver: () => Promise<void>;
   private readonly runHolds: RunHolds;
@@ -152,6 +155,7 @@ export class DrizzleStorage implements Storage {
     this.schema = options.schema;
     this.database = options.database;
     this.query = options.query;
+    this.analyticQuery = options.analyticQuery ?? options.query;
     this.copyFromText = options.copyFromText;
     this.closeDriver = options.close;
     this.runHolds = options.runHolds ?? createLocalRunHolds();
@@ -388,11 +392,11 @@ export class DrizzleStorage implements Storage {
   }
 
   async describeResultSides(runIds: readonly string[]): Promise<ResultSideSummary[]> {
-    return this.attempt(`summing up the results of ${runIds.length === 0 ? 'every run' : `run ${runIds.join(', ')}`} by provider and prompt`, () => describeResultSides(this.query, runIds));
+    return this.attempt(`summing up the results of ${runIds.length === 0 ? 'every run' : `run ${runIds.join(', ')}`} by provider and prompt`, () => describeResultSides(this.analyticQuery, runIds));
   }
 
   async pairResults(request: PairedResultsQuery): Promise<PairedResultsAnswer> {
-    return this.attempt(`pairing ${request.a.providerId} in run ${request.a.runId} with ${request.b.providerId} in run ${request.b.runId}`, () => pairResults(this.query, request));
+    return this.attempt(`pairing ${request.a.providerId} in run ${request.a.runId} with ${request.b.providerId} in run ${request.b.runId}`, () => pairResults(this.analyticQuery, request));
   }
 
   async insertRequests(newRequests: NewRequest[]): Promise<number> {
