@@ -79,7 +79,7 @@ export interface PairedResultsAnswer {
   /** The largest number of scored samples of one case on each side (1 without repeats). */
   samplesA: number;
   samplesB: number;
-  /** Per-case differences (rounded to 1e-6) and how many cases had each. */
+  /** Per-case differences (rounded to 1e-4, so at most 20,001 values) and how many cases had each: the bootstrap resamples it. */
   histogram: Array<{ value: number; count: number }>;
   /** Per value of `by` (null key: no value). */
   groups: Array<PairedTotals & { group: string | null }>;
@@ -196,7 +196,7 @@ const PAIR_SQL = (metric: 'passed' | 'score') => {
   SELECT 'overall' AS kind, NULL::text AS key, NULL::text AS label, ${totals} FROM p
   UNION ALL SELECT 'coverage', NULL, NULL, (count(*) FILTER (WHERE va IS NOT NULL))::float8, (count(*) FILTER (WHERE vb IS NOT NULL))::float8,
     max(ka)::float8, max(kb)::float8, NULL, NULL, NULL FROM j
-  UNION ALL SELECT 'hist', NULL, NULL, count(*)::float8, round(d * 1000000) / 1000000, NULL, NULL, NULL, NULL, NULL FROM p GROUP BY round(d * 1000000)
+  UNION ALL SELECT 'hist', NULL, NULL, count(*)::float8, round(d * 10000) / 10000, NULL, NULL, NULL, NULL, NULL FROM p GROUP BY round(d * 10000)
   UNION ALL SELECT 'group', g, NULL, ${totals} FROM p WHERE $7::text[] IS NOT NULL GROUP BY g
   UNION ALL SELECT 'cluster', cl, NULL, count(*)::float8, sum(d)::float8, NULL, NULL, NULL, NULL, NULL FROM p WHERE $8::text[] IS NOT NULL GROUP BY cl
   UNION ALL (SELECT 'pass-to-fail', case_id, g, ci::float8, NULL, NULL, NULL, NULL, NULL, NULL FROM p WHERE va = 1 AND vb = 0 ORDER BY ci, case_id LIMIT $9)
