@@ -141,6 +141,7 @@ export async function compareRuns(storage: ComparisonStore, options: CompareOpti
       a: { runId: sideA.runId, providerId: sideA.providerId, promptId: sideA.promptId },
       b: { runId: sideB.runId, providerId: sideB.providerId, promptId: sideB.promptId },
       metric,
+      oneSample: sideA.repeats === 1 && sideB.repeats === 1,
       ...(options.by !== undefined ? { by: options.by } : {}),
       ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
     });

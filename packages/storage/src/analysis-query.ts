@@ -49,6 +49,12 @@ export interface PairedResultsQuery {
   flipsLimit?: number;
   /** Paired latency/cost rows sampled for bootstrap intervals. Default 2,000. */
   sampleLimit?: number;
+  /**
+   * Both sides hold one sample per case (no repeats; `describeResultSides`' `repeats` is 1):
+   * each case is read as its one row, without the per-case GROUP BY. Wrong when a side has
+   * repeats (only repeat 0 would be read). Default false.
+   */
+  oneSample?: boolean;
   /** Up to this many paired cases percentiles are exact (SQL); above, they come from the sample. Default 200,000. */
   exactPercentilesUpTo?: number;
 }
@@ -168,13 +174,24 @@ export async function describeResultSides(query: Query, runIds: readonly string[
  * Parameters: $1–$3 side A, $4–$6 side B, $7 the `by` path, $8 the cluster path, $9 the flips
  * limit, $10 the sample size.
  */
-const PAIR_SQL = (metric: 'passed' | 'score') => {
+const PAIR_SQL = (metric: 'passed' | 'score', oneSample: boolean) => {
   const value = metric === 'passed' ? `CASE WHEN passed THEN 1.0 ELSE 0.0 END` : `score`;
-  const side = (run: string, provider: string, prompt: string) => `
+  const scored = `error_kind IS NULL AND ${metric === 'passed' ? 'passed IS NOT NULL' : 'score IS NOT NULL'}`;
+  // One sample per case on both sides: each case is its one row (repeat 0), no per-case GROUP BY.
+  const side = (run: string, provider: string, prompt: string) =>
+    oneSample
+      ? `
+    SELECT case_id, case_index AS ci,
+      CASE WHEN error_kind IS NULL AND passed IS NOT NULL THEN 1 ELSE 0 END AS k,
+      CASE WHEN error_kind IS NULL AND passed THEN 1 ELSE 0 END AS c,
+      CASE WHEN ${scored} THEN ${value} END AS v,
+      latency_ms AS lat, cost_usd AS cost, vars #>> $7::text[] AS g, vars #>> $8::text[] AS cl
+    FROM results WHERE run_id = ${run} AND provider_id = ${provider} AND prompt_id = ${prompt} AND repeat = 0`
+      : `
     SELECT case_id, min(case_index) AS ci,
       count(*) FILTER (WHERE error_kind IS NULL AND passed IS NOT NULL) AS k,
       count(*) FILTER (WHERE error_kind IS NULL AND passed) AS c,
-      avg(${value}) FILTER (WHERE error_kind IS NULL AND ${metric === 'passed' ? 'passed IS NOT NULL' : 'score IS NOT NULL'}) AS v,
+      avg(${value}) FILTER (WHERE ${scored}) AS v,
       avg(latency_ms) AS lat, avg(cost_usd) AS cost,
       min(vars #>> $7::text[]) AS g, min(vars #>> $8::text[]) AS cl
     FROM results WHERE run_id = ${run} AND provider_id = ${provider} AND prompt_id = ${prompt}
@@ -185,8 +202,8 @@ const PAIR_SQL = (metric: 'passed' | 'score') => {
   return `
   WITH a AS NOT MATERIALIZED (${side('$1', '$2', '$3')}),
   b AS NOT MATERIALIZED (${side('$4', '$5', '$6')}),
-  -- Both sides come out of their GROUP BY in case-id order (the identity index), so this full
-  -- join merges them without sorting; everything below reads this one materialised pass.
+  -- One pass over both sides (a full join by case id, hashed or merged as the planner sees fit);
+  -- everything below reads this one materialised result.
   j AS MATERIALIZED (
     SELECT case_id, coalesce(a.ci, b.ci) AS ci, coalesce(a.g, b.g) AS g, coalesce(a.cl, b.cl) AS cl, a.v AS va, b.v AS vb, b.v - a.v AS d,
       a.k AS ka, a.c AS pa, b.k AS kb, b.c AS pb, a.lat AS la, b.lat AS lb, a.cost AS ca, b.cost AS cb
@@ -225,7 +242,7 @@ export async function pairResults(query: Query, request: PairedResultsQuery): Pr
   const flipsLimit = request.flipsLimit ?? 50;
   const sampleLimit = request.sampleLimit ?? 2_000;
   const { a, b } = request;
-  const sql = PAIR_SQL(metric);
+  const sql = PAIR_SQL(metric, request.oneSample === true);
   const rows = await query(sql, [a.runId, a.providerId, a.promptId, b.runId, b.providerId, b.promptId, pathParameter(request.by), pathParameter(request.cluster), flipsLimit, sampleLimit, request.exactPercentilesUpTo ?? 200_000]);
   const answer: PairedResultsAnswer = {
     overall: { n: 0, sumA: 0, sumB: 0, sum: 0, sumSquares: 0, aOnly: 0, bOnly: 0 },
