@@ -213,6 +213,45 @@ storageOptions(
     .option('--tracking-uri <url>', 'with --to mlflow: the tracking server (default: MLFLOW_TRACKING_URI)')
     .option('--experiment <name>', 'with --to mlflow: the experiment, created when missing (default: llm-lab)'),
 ).action((run: string, flags) => exitWith(import('./commands/export.js').then((m) => m.exportCommand(run, flags))));
+const share = (name: string) => (value: string) => {
+  const number = Number(value);
+  if (!(number > 0 && number < 1)) throw new InvalidArgumentError(`${name} must be a number between 0 and 1 (0.03 for 3 points).`);
+  return number;
+};
+storageOptions(
+  program
+    .command('compare')
+    .description('compare providers and prompts within a run, or two runs case by case: paired tests, intervals and verdicts')
+    .argument('<run-a>', 'a run id (or a unique start or end of one): the baseline')
+    .argument('[run-b]', 'a second run, paired with the first by case id (default: the sides of run-a against each other)')
+    .option('--by <field>', 'break each comparison down by a field of the cases (subject, category, meta.tag)')
+    .option('--cluster <field>', 'cases sharing this field are correlated (MMLU subject, a passage id): clustered errors')
+    .option('--metric <name>', 'passed (pass/fail, default) or score (mean evaluator score)', oneOf('--metric', ['passed', 'score']))
+    .option('--correction <name>', 'multiple comparisons: holm (default) or bh (Benjamini–Hochberg)', oneOf('--correction', ['holm', 'bh']))
+    .option('--json', 'print the comparison as JSON')
+    .option('--format <format>', 'md: Markdown (for a CI job summary)', oneOf('--format', ['md', 'text']))
+    .option('--fail-on-regression', 'exit 1 when B is significantly worse than A after correction (the CI gate)')
+    .option('--min-effect <d>', 'with --fail-on-regression: the smallest drop that fails, e.g. 0.02 for 2 points', share('--min-effect')),
+).action((runA: string, runB: string | undefined, flags) => exitWith(import('./commands/compare.js').then((m) => m.compareCommand(runA, runB, flags))));
+storageOptions(
+  program
+    .command('leaderboard')
+    .description('models across stored runs: ranked per suite with intervals, mean win rate across suites, cost/latency Pareto front')
+    .option('--suite <name>', 'only runs of this suite (matched in the run description, e.g. gsm8k)')
+    .option('-n, --limit <n>', 'read the newest N runs (default 200)', positiveInteger('--limit'))
+    .option('--json', 'print JSON')
+    .option('--format <format>', 'md: Markdown', oneOf('--format', ['md', 'text'])),
+).action((flags) => exitWith(import('./commands/leaderboard.js').then((m) => m.leaderboardCommand(flags))));
+program
+  .command('plan')
+  .description('how many cases a comparison needs to detect a difference')
+  .requiredOption('--baseline <p>', "the baseline model's expected accuracy, e.g. 0.7", share('--baseline'))
+  .requiredOption('--mde <d>', 'the smallest difference worth detecting, e.g. 0.03 for 3 points', share('--mde'))
+  .option('--power <p>', 'chance of detecting it when it is there (default 0.8)', share('--power'))
+  .option('--alpha <a>', 'significance level (default 0.05)', share('--alpha'))
+  .option('--discordance <p>', 'share of cases where the two models disagree (default: as if independent)', share('--discordance'))
+  .option('--json', 'print JSON')
+  .action((flags) => exitWith(import('./commands/plan.js').then((m) => m.planCommand(flags))));
 
 program
   .command('init')

@@ -4,6 +4,7 @@ import { createLocalRunHolds, type HoldOptions, type RunHold, type RunHolds } fr
 import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js';
 import { generateRunId } from './run-id.js';
 import { addKeySpend, createKey, listKeys, revokeKey, summariseRequests } from './gateway-store.js';
+import { describeResultSides, pairResults, type PairedResultsAnswer, type PairedResultsQuery, type ResultSideSummary } from './analysis-query.js';
 import { meanScore, planRequestQuery, planResultQuery, resultConditions } from './result-query.js';
 import { batches, requests, results, runs, type schema } from './schema.js';
 import {
@@ -131,6 +132,8 @@ export interface DrizzleStorageOptions {
    * parameters, which PGlite first writes as array literals and PostgreSQL parses back.
    */
   copyFromText?: (statement: string, text: string) => Promise<number>;
+  /** Runs one read-only aggregate over many rows (see `analysis-query.ts`); default: `query`. */
+  analyticQuery?: (text: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>;
   /** Closes the driver (and releases any lock). */
   close: () => Promise<void>;
   /** Who is running which run (default: this process only, as for the embedded database). */
@@ -149,6 +152,7 @@ export class DrizzleStorage implements Storage {
   readonly schema: string | undefined;
   private readonly database: StorageDatabase;
   private readonly query: DrizzleStorageOptions['query'];
+  private readonly analyticQuery: DrizzleStorageOptions['query'];
   private readonly copyFromText: DrizzleStorageOptions['copyFromText'];
   private readonly closeDriver: () => Promise<void>;
   private readonly runHolds: RunHolds;
@@ -160,6 +164,7 @@ export class DrizzleStorage implements Storage {
     this.schema = options.schema;
     this.database = options.database;
     this.query = options.query;
+    this.analyticQuery = options.analyticQuery ?? options.query;
     this.copyFromText = options.copyFromText;
     this.closeDriver = options.close;
     this.runHolds = options.runHolds ?? createLocalRunHolds();
@@ -393,6 +398,14 @@ export class DrizzleStorage implements Storage {
         costUsd: number(row?.costUsd),
       };
     });
+  }
+
+  async describeResultSides(runIds: readonly string[]): Promise<ResultSideSummary[]> {
+    return this.attempt(`summing up the results of ${runIds.length === 0 ? 'every run' : `run ${runIds.join(', ')}`} by provider and prompt`, () => describeResultSides(this.analyticQuery, runIds));
+  }
+
+  async pairResults(request: PairedResultsQuery): Promise<PairedResultsAnswer> {
+    return this.attempt(`pairing ${request.a.providerId} in run ${request.a.runId} with ${request.b.providerId} in run ${request.b.runId}`, () => pairResults(this.analyticQuery, request));
   }
 
   async insertRequests(newRequests: NewRequest[]): Promise<number> {

@@ -1,3 +1,4 @@
+import type { AnalysisStore } from './analysis-query.js';
 import type { HoldOptions, RunHold } from './run-holds.js';
 
 /**
@@ -526,7 +527,7 @@ export interface BatchStore {
  * added here and to the backends, not new methods on an existing part; code that needs one
  * concern asks for that part (`ResultStore`, ...) and can be given anything that has it.
  */
-export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore, KeyStore, BatchStore {}
+export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore, KeyStore, BatchStore, AnalysisStore {}
 
 /** The names of the {@link Storage} methods (what a backend that forwards calls must answer). */
 export type StorageMethod = {

@@ -148,6 +148,8 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
     }) as Storage['listResults'],
     countResults: (runId, filter) => call('countResults', filter === undefined ? [runId] : [runId, filter]) as ReturnType<Storage['countResults']>,
     aggregateResults: (runId) => call('aggregateResults', [runId]) as ReturnType<Storage['aggregateResults']>,
+    describeResultSides: (runIds) => call('describeResultSides', [runIds]) as ReturnType<Storage['describeResultSides']>,
+    pairResults: (request) => call('pairResults', [request]) as ReturnType<Storage['pairResults']>,
     insertRequests: (requests) => call('insertRequests', [requests]) as ReturnType<Storage['insertRequests']>,
     listRequests: async (query) => {
       const page = (await call('listRequests', [query])) as Awaited<ReturnType<Storage['listRequests']>>;
