@@ -31,6 +31,21 @@ describe('report and export of a stored run', () => {
     expect(html).not.toMatch(/<(?:link|img|script) [^>]*(?:src|href)=/);
   });
 
+  it('with --compare, sets the verdicts of the paired comparison in the report', async () => {
+    // The same config again: the same answers, so every pair is "no detectable difference".
+    const again = await runCli(['run', QUICKSTART, '--json', '--no-progress'], { cwd: folder });
+    expect(again.code).toBe(0);
+    const secondId = (JSON.parse(again.stdout) as { runId: string }).runId;
+    const written = await runCli(['report', secondId, '--compare', runId, '--out', 'compared.html'], { cwd: folder });
+    expect(written.code).toBe(0);
+    expect(written.stdout).toContain(`compared with ${runId} (0 pass → fail, 0 fail → pass)`);
+    const html = await readFile(join(folder, 'compared.html'), 'utf8');
+    expect(html).toContain('<h3>Verdicts</h3>');
+    // One verdict per provider, each the analysis package's sentence.
+    expect(html.match(/<tr class="verdict no-detectable-difference">/g)).toHaveLength(2);
+    expect(html).toMatch(/no detectable difference between mock:hasty .+? \(could detect ≥ [\d.]+ points\)/);
+  });
+
   it('exports every result as CSV on standard output and Parquet to a file', async () => {
     const csv = await runCli(['export', runId, '--format', 'csv'], { cwd: folder });
     expect(csv.code).toBe(0);

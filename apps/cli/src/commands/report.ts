@@ -18,8 +18,11 @@ export async function reportCommand(run: string, flags: ReportFlags): Promise<nu
   try {
     const { writeReport } = await import('@llm-lab/report');
     const storage = await lab.openStorage();
+    // The other run is the baseline: the verdicts say how this run differs from it, paired case by case.
+    const comparison = flags.compare ? await (await import('@llm-lab/analysis')).compareRuns(storage, { runA: flags.compare, runB: run }) : undefined;
     const { path, data, bytes } = await writeReport(storage, run, flags.out ?? 'report.html', {
       ...(flags.compare ? { compare: flags.compare } : {}),
+      ...(comparison ? { comparison } : {}),
       ...(flags.maxCases !== undefined ? { maxCases: flags.maxCases } : {}),
       ...(flags.maxText !== undefined ? { maxTextChars: flags.maxText } : {}),
       ...(flags.groupBy ? { categoryField: flags.groupBy } : {}),
