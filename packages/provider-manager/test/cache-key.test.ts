@@ -1,8 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import type { GenerateRequest, LanguageModelProvider } from '@llm-lab/core';
+import { MockProvider, type GenerateRequest, type LanguageModelProvider } from '@llm-lab/core';
 import { createOpenAI } from '@llm-lab/provider-openai';
 import { cacheKeyOf, canonicalJson, providerIdentity } from '../src/index.js';
 import { ask } from './helpers.js';
+
+const createMock = (model: string, config: unknown) => new MockProvider(model, config);
 
 describe('cacheKeyOf', () => {
   const base = ask('What is 2 + 2?');
@@ -110,7 +112,7 @@ describe('cacheKeyOf', () => {
     expect(cacheKeyOf('p:m', base)).not.toBe(key);
   });
 
-  it('takes a provider identity from cacheIdentity(), and keys a provider without one by its id alone', () => {
+  it('takes a provider identity from each member: its id, and its cacheIdentity() when it has one', () => {
     const at = (baseURL: string) => createOpenAI({ baseURL, apiKey: 'sk-test' }).chat('gpt-4o-mini');
     const one = providerIdentity([at('http://127.0.0.1:1/v1')]);
     expect(one).toContain('http://127.0.0.1:1/v1');
@@ -120,9 +122,17 @@ describe('cacheKeyOf', () => {
     const a = at('http://127.0.0.1:1/v1');
     const b = at('http://127.0.0.1:2/v1');
     expect(providerIdentity([a, b])).toBe(providerIdentity([b, a]));
-    // A plugin built for contract 1.0/1.1 has no cacheIdentity: keyed by its id, as before.
-    const plugin = { id: 'plugin:m', provider: 'plugin', model: 'm' } as unknown as LanguageModelProvider;
-    expect(providerIdentity([plugin])).toBeUndefined();
+    // A plugin built for contract 1.0/1.1 has no cacheIdentity: keyed by its id. A label is not an
+    // identity: one label naming another model in another run must not get the first one's answers.
+    const plugin = (id: string) => ({ id, provider: 'plugin', model: id.split(':')[1] }) as unknown as LanguageModelProvider;
+    expect(providerIdentity([plugin('plugin:m')])).toBe(providerIdentity([plugin('plugin:m')]));
+    expect(providerIdentity([plugin('plugin:m')])).not.toBe(providerIdentity([plugin('plugin:m2')]));
+    expect(cacheKeyOf('main', base, providerIdentity([plugin('plugin:m')]))).not.toBe(cacheKeyOf('main', base, providerIdentity([plugin('plugin:m2')])));
+    // The mock's settings change its answers: they are its identity.
+    const careful = createMock('careful', { mode: 'field', field: 'answer', accuracy: 0.9 });
+    const hasty = createMock('careful', { mode: 'field', field: 'answer', accuracy: 0.5 });
+    expect(providerIdentity([careful])).not.toBe(providerIdentity([hasty]));
+    expect(providerIdentity([careful])).toBe(providerIdentity([createMock('careful', { mode: 'field', field: 'answer', accuracy: 0.9 })]));
   });
 
   it('canonicalJson sorts keys at every level and drops undefined fields', () => {

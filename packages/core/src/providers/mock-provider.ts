@@ -119,6 +119,11 @@ export class MockProvider extends BaseProvider {
     this.settings = parseProviderConfig(mockProviderConfigSchema, config, `mock:${model}`);
   }
 
+  /** Its settings decide its answers (accuracy, seed, mode, ...): a cache keeps two configurations apart. */
+  cacheIdentity(): Record<string, unknown> {
+    return { settings: this.settings };
+  }
+
   getModelInfo(): ModelInfo {
     return {
       id: this.id,

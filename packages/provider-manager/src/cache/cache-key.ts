@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { GenerateRequest, LanguageModelProvider } from '@llm-lab/core';
 
 /** Bumped when the key's recipe changes, so old entries are simply never found again. */
-const KEY_VERSION = 'v2';
+const KEY_VERSION = 'v3';
 
 /** JSON with object keys sorted at every level, so equal values always give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -35,21 +35,22 @@ export function canonicalJson(value: unknown): string {
 const KEYED_APART = new Set(['messages', 'context']);
 
 /**
- * What says which server and model file answer for a provider with members (see
- * `LanguageModelProvider.cacheIdentity`, contract 1.2): each member's provider, model and own
- * identity, in a fixed order. Computed once per list of members (a GGUF fingerprint reads the
- * file). `undefined` when no member says anything beyond its id.
+ * What says which providers, servers and model files answer for a managed provider (see
+ * `LanguageModelProvider.cacheIdentity`, contract 1.2): each member's id (`openai:gpt-4o`: the
+ * managed provider's own id is only the config's label, which may name another model in another
+ * run) and own identity, in a fixed order. Computed once per list of members (a GGUF fingerprint
+ * reads the file). `undefined` for no members.
  */
 export function providerIdentity(providers: readonly LanguageModelProvider[]): string | undefined {
   const cached = identities.get(providers);
   if (cached !== undefined) return cached.value;
-  const own = providers.map((provider) => provider.cacheIdentity?.());
-  const value = own.every((identity) => identity === undefined)
-    ? undefined
-    : own
-        .map((identity, index) => canonicalJson({ id: providers[index]?.id, server: identity ?? null }))
-        .sort()
-        .join('\u0000');
+  const value =
+    providers.length === 0
+      ? undefined
+      : providers
+          .map((provider) => canonicalJson({ id: provider.id, server: provider.cacheIdentity?.() ?? null }))
+          .sort()
+          .join('\u0000');
   identities.set(providers, { value });
   return value;
 }
