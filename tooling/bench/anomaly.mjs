@@ -43,8 +43,8 @@ let options = { ...DEFAULT_DETECTOR_OPTIONS };
 if (args.tune) {
   const train = corpus.filter((f) => !heldOut(f.name));
   let best = { score: -Infinity };
-  for (const pointZ of [5, 8, 12, 16]) for (const cusumLimit of [12, 30, 1e9]) for (const cooldown of [300, 800]) {
-    const candidate = { ...options, pointZ, cusumLimit, cooldown };
+  for (const pointZ of [Infinity, 16]) for (const cusumLimit of [30, 40, 60]) for (const novelty of [0, 0.02, 0.05]) for (const cooldown of [150, 300]) {
+    const candidate = { ...options, pointZ, cusumLimit, novelty, cooldown };
     const score = normalised(run(candidate, train), candidate.threshold, 'standard');
     if (score > best.score) best = { score, candidate };
   }
