@@ -375,6 +375,18 @@ program
   .action((flags) => exitWith(import('./commands/providers.js').then((m) => m.providersListCommand(flags))));
 
 program
+  .command('monitor')
+  .description('watch metric series: anomaly detection')
+  .command('detect')
+  .description('run the online anomaly detector over a timestamp,value CSV and print the anomalies')
+  .argument('<series>', 'a CSV file with timestamp and value columns, sorted by timestamp')
+  .option('--json', 'print JSON')
+  .option('--scores', "print every row's score")
+  .option('--threshold <score>', 'score from which a row is an anomaly, in (0, 1] (default 0.5)', Number)
+  .option('--min-volume <value>', 'do not judge rows while the recent median value is below this (a quiet night pages nobody)', Number)
+  .action((file: string, flags) => exitWith(import('./commands/monitor.js').then((m) => m.detectCommand(file, flags))));
+
+program
   .command('plugin')
   .description('provider plugins of your own')
   .command('create')

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { detectSeries, parseSeriesCsv, probationaryLength, type DetectorOptions } from '@llm-lab/monitoring';
+import { UsageError } from '../errors.js';
+
+export interface DetectFlags {
+  json?: boolean;
+  scores?: boolean;
+  threshold?: number;
+  minVolume?: number;
+}
+
+/**
+ * `llm-lab monitor detect <series.csv>`: runs the online detector over a `timestamp,value` CSV
+ * (each row judged from the rows before it) and prints the anomalies with their timestamps as
+ * written in the file; `--scores` prints every row's score.
+ */
+export async function detectCommand(file: string, flags: DetectFlags): Promise<number> {
+  if (flags.threshold !== undefined && !(flags.threshold > 0 && flags.threshold <= 1)) throw new UsageError('--threshold must be a number above 0 and at most 1.');
+  if (flags.minVolume !== undefined && !Number.isFinite(flags.minVolume)) throw new UsageError('--min-volume must be a number.');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; give the path of a timestamp,value CSV file.`);
+  }
+  let series;
+  try {
+    series = parseSeriesCsv(text, file);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const warmup = probationaryLength(series.values.length);
+  const options: DetectorOptions = { warmup };
+  if (flags.threshold !== undefined) options.threshold = flags.threshold;
+  if (flags.minVolume !== undefined) options.minVolume = flags.minVolume;
+  const scores = detectSeries(series.values, options);
+  const threshold = options.threshold ?? 0.5;
+  const rows = series.timestamps.map((timestamp, i) => ({ row: i + 2, timestamp, value: series.values[i]!, score: Number(scores[i]!.toFixed(6)) }));
+  const anomalies = rows.filter((r) => r.score >= threshold);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ file, rows: rows.length, warmupRows: warmup, threshold, anomalies, ...(flags.scores ? { scores: rows } : {}) }, null, 2)}\n`);
+    return 0;
+  }
+  if (flags.scores) {
+    process.stdout.write('timestamp,value,score,anomaly\n');
+    const field = (text: string) => (/[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
+    for (const r of rows) process.stdout.write(`${field(r.timestamp)},${r.value},${r.score},${r.score >= threshold ? 1 : 0}\n`);
+    return 0;
+  }
+  process.stdout.write(`${anomalies.length} ${anomalies.length === 1 ? 'anomaly' : 'anomalies'} in ${rows.length} rows of ${file} (the first ${warmup} rows are warm-up, not judged)\n`);
+  for (const a of anomalies) process.stdout.write(`${a.timestamp}  value ${a.value}  score ${a.score.toFixed(3)}  (line ${a.row})\n`);
+  return 0;
+}

@@ -1,0 +1,3 @@
+export * from './nab/index.js';
+export * from './detect/index.js';
+export * from './series-csv.js';

@@ -1,0 +1,2 @@
+export * from './scorer.js';
+export * from './corpus.js';
