@@ -138,23 +138,24 @@ describe('a plan executed in slices by separate processes', () => {
     // Planned and waiting for slices: not mistaken for an interrupted run.
     expect((await lab.getRun(runId))?.run.status).toBe('planned');
     const [first] = slicePlan(plan, 2);
-    // While a slice executes, the run shows as running and cannot be recorded (its results would be left out).
-    let during: Promise<[string | undefined, unknown]> | undefined;
-    const once = await lab.execute(runId, config(), {
-      slice: first,
-      concurrency: 2,
-      onProgress: () => {
-        during ??= Promise.all([
-          lab.getRun(runId).then((view) => view?.run.status),
-          lab.record(runId, config()).then(
-            () => 'recorded',
-            (error: { code?: string }) => error.code,
-          ),
-        ]);
-      },
-    });
+    // A slice holds its run while it executes, shared with the other slices: the run shows as
+    // running, and it cannot be recorded (its results would be left out) or claimed whole.
+    const storage = await lab.openStorage();
+    const codeOf = (claim: Promise<unknown>) =>
+      claim.then(
+        () => 'done',
+        (error: { code?: string }) => error.code,
+      );
+    const otherSlice = await storage.holdRun(runId, { shared: true });
+    expect((await lab.getRun(runId))?.run.status).toBe('running');
+    expect(await codeOf(lab.record(runId, config()))).toBe('run_in_progress');
+    const once = await lab.execute(runId, config(), { slice: first, concurrency: 2 });
     expect(once).toMatchObject({ cases: 3, executed: 24, skipped: 0 });
-    expect(await during).toEqual(['running', 'run_in_progress']);
+    await otherSlice.release();
+    // A process holding the run whole keeps slices out.
+    const whole = await storage.holdRun(runId);
+    expect(await codeOf(lab.execute(runId, config(), { slice: first, concurrency: 2 }))).toBe('run_in_progress');
+    await whole.release();
     expect((await lab.getRun(runId))?.run.status).toBe('planned');
     const again = await lab.execute(runId, config(), { slice: first, concurrency: 2 });
     expect(again).toMatchObject({ cases: 3, executed: 0, skipped: 24 });
