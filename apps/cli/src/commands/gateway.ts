@@ -8,6 +8,8 @@ export interface GatewayFlags extends StorageFlags {
   metrics?: boolean;
   tracing?: boolean;
   otlpEndpoint?: string;
+  requireKeys?: boolean;
+  keepBodies?: string[];
 }
 
 /** The config file used when none is given. */
@@ -30,6 +32,12 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
     metrics: flags.metrics !== false,
     tracing: flags.tracing === true || flags.otlpEndpoint !== undefined,
     ...(flags.otlpEndpoint !== undefined ? { otlpEndpoint: flags.otlpEndpoint } : {}),
+    // Keys, limits and the traffic record, on the lab's storage (--database-url, DATABASE_URL, --data-dir, or the embedded database).
+    access: {
+      requireKeys: flags.requireKeys === true,
+      ...(process.env.REDIS_URL ? { redis: process.env.REDIS_URL } : {}),
+      ...(flags.keepBodies ? { traffic: { bodies: flags.keepBodies } } : {}),
+    },
   }).catch(async (error: unknown) => {
     await lab.close();
     throw error;
@@ -37,6 +45,8 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
   process.stderr.write(
     `llm-lab gateway listening on ${gateway.url}/v1 (models: ${gateway.routes.routes.map((route) => route.name).join(', ')})\n`,
   );
+  process.stderr.write(`${describeKeys(await gateway.access!.keyStatus())}\n`);
+  if (flags.keepBodies) process.stderr.write(`traffic: recorded, with request and response bodies for ${flags.keepBodies.join(', ')}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -46,4 +56,12 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
   await lab.close();
   process.stderr.write('llm-lab gateway stopped\n');
   return ExitCode.ok;
+}
+
+/** The startup line that says whether calls need a key. */
+export function describeKeys(status: { required: boolean; live: number; revoked: number }): string {
+  if (!status.required) return 'keys: off — anyone who can reach this port can call it; create one with llm-lab gateway keys create';
+  const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+  const revoked = status.revoked > 0 ? `, ${status.revoked} revoked` : '';
+  return `keys: required (${plural(status.live, 'live key')}${revoked})`;
 }
