@@ -31,6 +31,9 @@ describe('llm-lab gateway with keys and the traffic record on the embedded datab
   const env = () => cleanEnv({ LLM_LAB_HOME: join(dir, '.llm-lab') });
   const cli = (...args: string[]) => runCli(['gateway', ...args, '--data-dir', dataDir()], { cwd: dir, env: env() });
 
+  /** Gateways started, stopped in afterAll if a failed test left one running. */
+  const started: ChildProcess[] = [];
+
   function startGateway(...extra: string[]): Promise<RunningGateway> {
     let child: ChildProcess | undefined;
     let stderr = '';
@@ -40,6 +43,7 @@ describe('llm-lab gateway with keys and the traffic record on the embedded datab
       cwd: dir,
       env: env(),
       onStderr: (text, spawned) => {
+        if (child === undefined) started.push(spawned);
         child = spawned;
         stderr = text;
         const match = /listening on (http:\/\/\S+)\/v1[^\n]*\nkeys: [^\n]*\n/.exec(text);
@@ -72,6 +76,7 @@ describe('llm-lab gateway with keys and the traffic record on the embedded datab
     await writeFile(join(dir, 'gateway.yaml'), `providers:\n${entry('fast')}${entry('smart')}`);
   });
   afterAll(async () => {
+    for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await server?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -156,5 +161,17 @@ describe('llm-lab gateway with keys and the traffic record on the embedded datab
     expect(await call(again.url, 'unused')).toBe(401);
     again.child.kill('SIGTERM');
     expect((await again.exited).code).toBe(0);
+  });
+
+  it('with --require-keys refuses calls while no key exists, and names an unknown --keep-bodies model', async () => {
+    const gateway = await startGateway('--require-keys', '--data-dir', join(dir, 'empty-db'));
+    expect(gateway.stderr()).toContain('keys: required (0 live keys)');
+    expect(await call(gateway.url, 'unused')).toBe(401);
+    gateway.child.kill('SIGTERM');
+    expect((await gateway.exited).code).toBe(0);
+
+    const bad = await runCli(['gateway', 'gateway.yaml', '--port', '0', '--data-dir', dataDir(), '--keep-bodies', 'fast,nope'], { cwd: dir, env: env() });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--keep-bodies: Cannot keep the bodies of "nope": not a model this gateway serves (it serves: fast, smart).');
   });
 });

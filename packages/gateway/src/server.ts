@@ -175,7 +175,8 @@ async function openAccess(lab: Lab, options: GatewayAccessOptions, routes: Route
     const names = new Set(routes.routes.map((route) => route.name));
     const unknown = (bodies as readonly string[]).filter((name) => !names.has(name));
     if (unknown.length > 0) {
-      throw new Error(`Cannot keep the bodies of ${unknown.map((name) => `"${name}"`).join(', ')}: not a model this gateway serves (it serves: ${[...names].join(', ')}).`);
+      const message = `Cannot keep the bodies of ${unknown.map((name) => `"${name}"`).join(', ')}: not a model this gateway serves (it serves: ${[...names].join(', ')}).`;
+      throw Object.assign(new Error(message), { code: 'gateway_unknown_route' });
     }
   }
   const access = createAccessHooks({ storage: storage ?? (await lab.openStorage()), requireKeys: requireKeys ? 'always' : 'once-made', ...rest });

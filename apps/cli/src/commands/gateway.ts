@@ -1,4 +1,4 @@
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface GatewayFlags extends StorageFlags {
@@ -40,13 +40,15 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
     },
   }).catch(async (error: unknown) => {
     await lab.close();
+    if ((error as { code?: unknown }).code === 'gateway_unknown_route') throw new UsageError(`--keep-bodies: ${(error as Error).message}`);
     throw error;
   });
+  // One write: whoever watches for the first line gets the others with it.
   process.stderr.write(
-    `llm-lab gateway listening on ${gateway.url}/v1 (models: ${gateway.routes.routes.map((route) => route.name).join(', ')})\n`,
+    `llm-lab gateway listening on ${gateway.url}/v1 (models: ${gateway.routes.routes.map((route) => route.name).join(', ')})\n` +
+      `${describeKeys(await gateway.access!.keyStatus())}\n` +
+      (flags.keepBodies ? `traffic: recorded, with request and response bodies for ${flags.keepBodies.join(', ')}\n` : ''),
   );
-  process.stderr.write(`${describeKeys(await gateway.access!.keyStatus())}\n`);
-  if (flags.keepBodies) process.stderr.write(`traffic: recorded, with request and response bodies for ${flags.keepBodies.join(', ')}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));

@@ -153,9 +153,15 @@ export function createAccessHooks(options: AccessHooksOptions): AccessHooks {
     // Keys off (no key made yet): a call without a gateway key goes through, charged to no key.
     if (onceMade && !parsed.ok && (await keys.current()).byId.size === 0) return OPEN;
     if (!parsed.ok) return { ok: false, status: 401, code: 'invalid_api_key', message: parsed.message };
-    const key = await keys.lookup(hashVirtualKey(parsed.key));
+    const hash = hashVirtualKey(parsed.key);
+    let key = await keys.lookup(hash);
+    if (key === undefined && onceMade && (await keys.current()).byId.size === 0) {
+      // Open, and a key arrives: read the table now (not within the miss interval), so a key made a
+      // moment ago is checked from its first call. While open anyone may call, so no read is saved by refusing.
+      key = (await keys.refresh()).byHash.get(hash);
+      if (key === undefined && (await keys.current()).byId.size === 0) return OPEN;
+    }
     if (key === undefined) {
-      if (onceMade && (await keys.current()).byId.size === 0) return OPEN;
       return { ok: false, status: 401, code: 'invalid_api_key', message: `Incorrect API key provided: ${describeKey(parsed.key)}. It is not a key of this gateway.` };
     }
     if (key.revokedAt !== null) {
