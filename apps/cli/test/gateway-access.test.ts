@@ -58,9 +58,16 @@ describe('llm-lab gateway with keys and the traffic record on the embedded datab
 
   const client = (url: string, apiKey: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 });
   /** The status a call got: 200 with the answer's text checked, else the SDK error's status. */
-  async function call(url: string, apiKey: string, model = 'fast'): Promise<number> {
+  async function call(url: string, apiKey: string, model = 'fast', stream = false): Promise<number> {
     try {
-      const answer = await client(url, apiKey).chat.completions.create({ model, messages: [{ role: 'user', content: 'ping' }] });
+      const messages = [{ role: 'user' as const, content: 'ping' }];
+      if (stream) {
+        let text = '';
+        for await (const chunk of await client(url, apiKey).chat.completions.create({ model, messages, stream: true })) text += chunk.choices[0]?.delta.content ?? '';
+        expect(text).toBe('ping');
+        return 200;
+      }
+      const answer = await client(url, apiKey).chat.completions.create({ model, messages });
       expect(answer.choices[0]?.message.content).toBe('ping');
       return 200;
     } catch (error) {
@@ -119,7 +126,7 @@ describe('llm-lab gateway with keys and the traffic record on the embedded datab
       if (revoked === 200) await sleep(250);
     }
     expect(revoked).toBe(401);
-    expect(record(await call(gateway.url, key))).toBe(200);
+    expect(record(await call(gateway.url, key, 'fast', true))).toBe(200);
 
     // /metrics has the traffic record's series beside the gateway's.
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
@@ -146,6 +153,8 @@ describe('llm-lab gateway with keys and the traffic record on the embedded datab
       expect(requests).toHaveLength(statuses.length);
       const kept = requests.filter((request) => request.requestBody !== null && request.requestBody !== undefined);
       expect(kept.length).toBe(statuses.filter((status) => status === 200).length);
+      // The streamed call's kept response is the completion its chunks added up to.
+      expect(kept.filter((request) => (request.requestBody as { stream?: boolean }).stream === true)).toHaveLength(1);
       for (const request of kept) {
         expect(request.requestBody).toMatchObject({ model: 'fast', messages: [{ role: 'user', content: 'ping' }] });
         expect(request.responseBody).toMatchObject({ object: 'chat.completion', choices: [{ message: { content: 'ping' } }] });
