@@ -30,7 +30,7 @@ export type GatewayErrorClass = string;
 export interface TrafficRecord {
   /** When the request arrived, epoch milliseconds. */
   time: number;
-  /** The virtual key that made the call; absent when no `authenticate` hook is configured or it refused before identifying a key. */
+  /** The virtual key that made the call; absent when no `authenticate` hook is configured, keys are off, or it refused before identifying a key. */
   keyId?: string;
   /** The key's name, for grouping (never the key itself). */
   keyName?: string;
