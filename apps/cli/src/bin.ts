@@ -309,7 +309,13 @@ export const gateway = storageOptions(
     .option('--shutdown-timeout <ms>', 'on SIGTERM, how long in-flight calls get to finish', positiveInteger('--shutdown-timeout'))
     .option('--no-metrics', 'do not serve Prometheus /metrics')
     .option('--tracing', 'make OpenTelemetry spans (exported over OTLP/HTTP to --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT)')
-    .option('--otlp-endpoint <url>', 'OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (implies --tracing)'),
+    .option('--otlp-endpoint <url>', 'OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (implies --tracing)')
+    .option('--require-keys', 'refuse calls without a key even while no key exists (by default keys are required once one is made)')
+    .option('--keep-bodies <models>', 'store request and response bodies in the traffic record for these models (routes), comma-separated', (value: string) => {
+      const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+      if (names.length === 0) throw new InvalidArgumentError('--keep-bodies must name at least one model (route), separated by commas.');
+      return names;
+    }),
 ).action((config: string | undefined, flags) => exitWith(import('./commands/gateway.js').then((m) => m.gatewayCommand(config, flags))));
 
 // `gateway keys` and `gateway traffic`: virtual keys and the traffic record (commands/gateway-keys.ts).

@@ -70,6 +70,10 @@ export class Call {
   keyId: string | undefined;
   keyName: string | undefined;
   ttftMs: number | undefined;
+  /** Set by `keepBodies` when the route keeps bodies: the request's JSON as read. */
+  private requestBody: unknown;
+  /** True when the route keeps bodies: the handler then passes the response body to `end`. */
+  keepsBodies = false;
   private span: Span | undefined;
   private ended = false;
 
@@ -114,6 +118,17 @@ export class Call {
     return errorResponse(error);
   }
 
+  /**
+   * Asks the `keepBodies` hook about `route` (once, after `authenticate` let the call through) and
+   * keeps the request's JSON when it says yes; otherwise nothing is kept.
+   */
+  keepBodies(route: string, requestBody: unknown): void {
+    const keep = this.services.hooks.keepBodies;
+    if (keep === undefined || !keep(route)) return;
+    this.keepsBodies = true;
+    this.requestBody = requestBody;
+  }
+
   /** Starts the call's span, when tracing is on. */
   startSpan(provider: string): void {
     if (this.services.tracing) this.span = this.services.tracing.start(this.endpoint === 'embeddings' ? 'embeddings' : 'chat', this.route, provider, this.time);
@@ -140,6 +155,7 @@ export class Call {
       route: this.route,
       cacheHit: false,
       stream: false,
+      ...(this.keepsBodies ? { requestBody: this.requestBody } : {}),
       ...fields,
       latencyMs,
       overheadMs: Math.max(0, latencyMs - upstreamMs),

@@ -47,10 +47,12 @@ export async function chatCompletions(services: CallServices, routes: RouteTable
   let parsed: ParsedChatRequest;
   let route: Route;
   try {
-    parsed = parseChatRequest(await readJson(call.incoming, services.maxBodyBytes));
+    const json = await readJson(call.incoming, services.maxBodyBytes);
+    parsed = parseChatRequest(json);
     const refused = await call.authenticate(parsed.model);
     if (refused) return refused;
     route = routes.get(parsed.model);
+    call.keepBodies(route.name, json);
   } catch (error) {
     return call.fail(error);
   }
@@ -89,6 +91,7 @@ export async function chatCompletions(services: CallServices, routes: RouteTable
       ...(response.cost ? { costUsd: response.cost.totalUsd } : {}),
       cacheHit: response.cached === true,
       attempts: response.attempts ?? 1,
+      ...(call.keepsBodies ? { responseBody: JSON.parse(body) as unknown } : {}),
     },
     upstreamMs,
   );
@@ -222,6 +225,8 @@ async function streamCompletion(call: Call, route: Route, request: GenerateReque
       ...(response.cost ? { costUsd: response.cost.totalUsd } : {}),
       cacheHit: response.cached === true,
       attempts: response.attempts ?? 1,
+      // The stream's answer as one chat.completion, built only for a route that keeps bodies.
+      ...(call.keepsBodies ? { responseBody: JSON.parse(chatCompletionBody(response, Math.floor(call.time / 1000))) as unknown } : {}),
     },
     upstreamMs,
   );
@@ -232,17 +237,26 @@ async function streamCompletion(call: Call, route: Route, request: GenerateReque
 export async function embeddings(services: CallServices, routes: RouteTable, call: Call): Promise<Response> {
   let route: Route | undefined;
   try {
-    const parsed = parseEmbeddingsRequest(await readJson(call.incoming, services.maxBodyBytes));
+    const json = await readJson(call.incoming, services.maxBodyBytes);
+    const parsed = parseEmbeddingsRequest(json);
     const refused = await call.authenticate(parsed.model);
     if (refused) return refused;
     route = routes.get(parsed.model);
+    call.keepBodies(route.name, json);
     call.startSpan(route.id);
     const embedder = await routes.embedder(route);
     const controller = abortOnClose(call.outgoing, route);
     const result = await embedder.embed(parsed.input, { signal: controller.signal, ...(parsed.dimensions !== undefined ? { dimensions: parsed.dimensions } : {}) });
     const body = embeddingsBody(result, parsed.encoding);
     call.end(
-      { status: 200, provider: route.id, model: result.model, inputTokens: result.usage.inputTokens, ...(result.cost ? { costUsd: result.cost.totalUsd } : {}) },
+      {
+        status: 200,
+        provider: route.id,
+        model: result.model,
+        inputTokens: result.usage.inputTokens,
+        ...(result.cost ? { costUsd: result.cost.totalUsd } : {}),
+        ...(call.keepsBodies ? { responseBody: JSON.parse(body) as unknown } : {}),
+      },
       result.latencyMs,
     );
     return new Response(body, { status: 200, headers: { ...JSON_HEADERS, 'x-llm-lab-route': route.name, 'x-llm-lab-provider': route.id, 'x-llm-lab-answered-by': route.name } });

@@ -30,7 +30,7 @@ export type GatewayErrorClass = string;
 export interface TrafficRecord {
   /** When the request arrived, epoch milliseconds. */
   time: number;
-  /** The virtual key that made the call; absent when no `authenticate` hook is configured or it refused before identifying a key. */
+  /** The virtual key that made the call; absent when no `authenticate` hook is configured, keys are off, or it refused before identifying a key. */
   keyId?: string;
   /** The key's name, for grouping (never the key itself). */
   keyName?: string;
@@ -79,11 +79,11 @@ export interface AuthenticateRequest {
   endpoint: GatewayEndpoint;
 }
 
-/** A call that may go ahead, and the key it is charged to. */
+/** A call that may go ahead, and the key it is charged to (none when keys are off: see `createAccessHooks`' `requireKeys`). */
 export interface AuthenticateOk {
   ok: true;
-  keyId: string;
-  keyName: string;
+  keyId?: string;
+  keyName?: string;
 }
 
 /** A refused call: answered with `status` and `{error:{message,type,code}}`. */
@@ -106,7 +106,11 @@ export type AuthenticateResult = AuthenticateOk | AuthenticateRefused;
 export interface GatewayHooks {
   authenticate?(request: AuthenticateRequest): Promise<AuthenticateResult>;
   onCallEnd?(record: TrafficRecord): void;
-  /** Whether the traffic record keeps the bodies of this route's calls (default: no). Asked once per call, before it starts. */
+  /**
+   * Whether the traffic record keeps the bodies of this route's calls (default: no). Asked once
+   * per call, with the route's name (as `/v1/models` lists it), after `authenticate` let it through;
+   * when false the server keeps no reference to either body.
+   */
   keepBodies?(route: string): boolean;
   close?(): Promise<void>;
 }

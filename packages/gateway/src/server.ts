@@ -4,6 +4,8 @@ import { serve } from '@hono/node-server';
 import type { ServingConfig } from '@llm-lab/core';
 import type { Tracer } from '@opentelemetry/api';
 import type { Lab } from '@llm-lab/lab';
+import { createAccessHooks, type AccessHooks, type AccessHooksOptions } from './access/access-hooks.js';
+import { registerAccessMetrics } from './access/access-metrics.js';
 import { createGatewayApp } from './app.js';
 import type { GatewayHooks } from './hooks.js';
 import { GatewayMetrics } from './metrics.js';
@@ -21,6 +23,12 @@ export interface StartGatewayOptions {
   /** Default 127.0.0.1. */
   host?: string;
   hooks?: GatewayHooks;
+  /**
+   * Virtual keys, budgets, limits and the traffic record (`createAccessHooks`), instead of
+   * `hooks`: `true`, or its options. Storage defaults to the lab's (`lab.openStorage()`), keys to
+   * `requireKeys: 'once-made'` (see GatewayAccessOptions); the access series join `/metrics`.
+   */
+  access?: true | GatewayAccessOptions;
   /** Prometheus `/metrics`: on by default; `false` turns it off, or pass your own. */
   metrics?: boolean | GatewayMetrics;
   /**
@@ -38,6 +46,16 @@ export interface StartGatewayOptions {
   maxBodyBytes?: number;
 }
 
+/** `startGateway`'s `access`: `createAccessHooks`' options, with the lab's storage by default. */
+export interface GatewayAccessOptions extends Omit<AccessHooksOptions, 'storage' | 'requireKeys'> {
+  storage?: AccessHooksOptions['storage'];
+  /**
+   * `true`: every call needs a key, even while no key exists. Default (`false`): keys are required
+   * as soon as the key table holds one (live or revoked), open until then.
+   */
+  requireKeys?: boolean;
+}
+
 /** A running gateway. */
 export interface Gateway {
   /** `http://host:port`, the base URL without `/v1`. */
@@ -45,6 +63,8 @@ export interface Gateway {
   readonly port: number;
   readonly routes: RouteTable;
   readonly metrics: GatewayMetrics | undefined;
+  /** The access hooks, when started with `access`: `keyStatus()`, `stats()`. */
+  readonly access: AccessHooks | undefined;
   /** Calls being answered now. */
   inFlight(): number;
   /**
@@ -60,9 +80,21 @@ export interface Gateway {
  * (retries, fallbacks, members, rate limits, cache as their entries say), served over HTTP.
  */
 export async function startGateway(options: StartGatewayOptions): Promise<Gateway> {
+  if (options.access && options.hooks) throw new Error('startGateway: pass either `hooks` or `access`, not both.');
   const served = await options.lab.serveProviders(options.config);
   const routes = new RouteTable(served);
   const metrics = options.metrics === false ? undefined : options.metrics instanceof GatewayMetrics ? options.metrics : new GatewayMetrics();
+  let access: AccessHooks | undefined;
+  if (options.access) {
+    try {
+      access = await openAccess(options.lab, options.access === true ? {} : options.access, routes);
+    } catch (error) {
+      await served.group.close();
+      throw error;
+    }
+    if (metrics) registerAccessMetrics(metrics.registry, access);
+  }
+  const hooks = access ?? options.hooks;
   const stopObserving = metrics ? options.lab.observe(metrics.managerObserver()) : undefined;
   let otlp: OtlpTracing | undefined;
   let tracing: GatewayTracing | undefined;
@@ -79,7 +111,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   }
   const gateway = createGatewayApp({
     routes,
-    ...(options.hooks ? { hooks: options.hooks } : {}),
+    ...(hooks ? { hooks } : {}),
     ...(metrics ? { metrics } : {}),
     ...(tracing ? { tracing } : {}),
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
@@ -94,6 +126,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   } catch (error) {
     stopObserving?.();
     await otlp?.shutdown();
+    await access?.close();
     await served.group.close();
     throw error;
   }
@@ -118,7 +151,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     // The last calls' `onCallEnd` deliveries were queued with setImmediate: let them run before the hooks flush.
     await new Promise((resolve) => setImmediate(resolve));
     stopObserving?.();
-    await options.hooks?.close?.();
+    await hooks?.close?.();
     await otlp?.shutdown();
     await served.group.close();
   };
@@ -128,7 +161,31 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     port,
     routes,
     metrics,
+    access,
     inFlight: () => gateway.services.inFlight.count,
     close: () => (closing ??= close()),
   };
+}
+
+/** The access hooks over the lab's storage; a `keepBodies` route list must name served routes. */
+async function openAccess(lab: Lab, options: GatewayAccessOptions, routes: RouteTable): Promise<AccessHooks> {
+  const { storage, requireKeys, ...rest } = options;
+  const bodies = rest.traffic?.bodies;
+  if (Array.isArray(bodies)) {
+    const names = new Set(routes.routes.map((route) => route.name));
+    const unknown = (bodies as readonly string[]).filter((name) => !names.has(name));
+    if (unknown.length > 0) {
+      const message = `Cannot keep the bodies of ${unknown.map((name) => `"${name}"`).join(', ')}: not a model this gateway serves (it serves: ${[...names].join(', ')}).`;
+      throw Object.assign(new Error(message), { code: 'gateway_unknown_route' });
+    }
+  }
+  const access = createAccessHooks({ storage: storage ?? (await lab.openStorage()), requireKeys: requireKeys ? 'always' : 'once-made', ...rest });
+  try {
+    // Reads the key table once now: a storage that cannot be read fails the start, not the first call.
+    await access.keyStatus();
+  } catch (error) {
+    await access.close();
+    throw error;
+  }
+  return access;
 }

@@ -124,6 +124,40 @@ for (const backend of backends()) {
         expect(await gateway.authenticate(request)).toMatchObject({ status: 401 });
       });
 
+      it("with requireKeys 'once-made': open while no key exists, required from a key's first call on, and revoking the last key does not open it", async () => {
+        const clock = fakeClock();
+        // The key table as a gateway of its own sees it: only this test's keys (the others' share the database).
+        const tag = `once-${generateVirtualKey().prefix}-`;
+        const view = {
+          listKeys: async (options?: { includeRevoked?: boolean }) => (await storage.listKeys(options)).filter((key) => key.name.startsWith(tag)),
+          addKeySpend: (spend: Parameters<Storage['addKeySpend']>[0]) => storage.addKeySpend(spend),
+          insertRequests: (requests: Parameters<Storage['insertRequests']>[0]) => storage.insertRequests(requests),
+        };
+        const gateway = hooks({ storage: view, requireKeys: 'once-made', now: clock.now, keyTtlMs: 5_000, keyMissRefreshMs: 1_000 });
+        const ask = (authorization?: string) => gateway.authenticate({ ...(authorization ? { authorization } : {}), model: 'fast', endpoint: 'chat.completions' });
+        expect(await gateway.keyStatus()).toEqual({ required: false, live: 0, revoked: 0 });
+        expect(await ask()).toEqual({ ok: true });
+        expect(await ask('Bearer unused')).toEqual({ ok: true });
+        expect(await ask(`Bearer ${generateVirtualKey().key}`)).toEqual({ ok: true });
+        // The default stays strict: no key, no call.
+        expect(await hooks({ storage: view, now: clock.now }).authenticate({ model: 'fast', endpoint: 'chat.completions' })).toMatchObject({ ok: false, status: 401 });
+
+        // A key made now (no time has passed: the table is not due for a read) is checked from its first call.
+        const made = generateVirtualKey();
+        const key = await storage.createKey({ name: `${tag}app`, keyHash: made.hash, prefix: made.prefix, models: ['fast'] });
+        expect(await ask(`Bearer ${made.key}`)).toEqual({ ok: true, keyId: key.id, keyName: key.name });
+        expect(await gateway.authenticate({ authorization: `Bearer ${made.key}`, model: 'smart', endpoint: 'chat.completions' })).toMatchObject({ status: 403 });
+        expect(await ask()).toMatchObject({ ok: false, status: 401 });
+        expect(await ask('Bearer unused')).toMatchObject({ ok: false, status: 401 });
+        expect(await gateway.keyStatus()).toEqual({ required: true, live: 1, revoked: 0 });
+
+        await storage.revokeKey(key.id);
+        clock.advance(5_000);
+        expect(await ask(`Bearer ${made.key}`)).toMatchObject({ ok: false, status: 401, message: expect.stringContaining('was revoked') });
+        expect(await ask()).toMatchObject({ ok: false, status: 401 });
+        expect(await gateway.keyStatus()).toEqual({ required: true, live: 0, revoked: 1 });
+      });
+
       it('finds a key made after the last read at once, while unknown keys cost at most one read per second', async () => {
         const clock = fakeClock();
         const gateway = hooks({ now: clock.now, keyTtlMs: 60_000, keyMissRefreshMs: 1_000 });

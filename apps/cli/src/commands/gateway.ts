@@ -1,4 +1,4 @@
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface GatewayFlags extends StorageFlags {
@@ -8,6 +8,8 @@ export interface GatewayFlags extends StorageFlags {
   metrics?: boolean;
   tracing?: boolean;
   otlpEndpoint?: string;
+  requireKeys?: boolean;
+  keepBodies?: string[];
 }
 
 /** The config file used when none is given. */
@@ -30,12 +32,22 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
     metrics: flags.metrics !== false,
     tracing: flags.tracing === true || flags.otlpEndpoint !== undefined,
     ...(flags.otlpEndpoint !== undefined ? { otlpEndpoint: flags.otlpEndpoint } : {}),
+    // Keys, limits and the traffic record, on the lab's storage (--database-url, DATABASE_URL, --data-dir, or the embedded database).
+    access: {
+      requireKeys: flags.requireKeys === true,
+      ...(process.env.REDIS_URL ? { redis: process.env.REDIS_URL } : {}),
+      ...(flags.keepBodies ? { traffic: { bodies: flags.keepBodies } } : {}),
+    },
   }).catch(async (error: unknown) => {
     await lab.close();
+    if ((error as { code?: unknown }).code === 'gateway_unknown_route') throw new UsageError(`--keep-bodies: ${(error as Error).message}`);
     throw error;
   });
+  // One write: whoever watches for the first line gets the others with it.
   process.stderr.write(
-    `llm-lab gateway listening on ${gateway.url}/v1 (models: ${gateway.routes.routes.map((route) => route.name).join(', ')})\n`,
+    `llm-lab gateway listening on ${gateway.url}/v1 (models: ${gateway.routes.routes.map((route) => route.name).join(', ')})\n` +
+      `${describeKeys(await gateway.access!.keyStatus())}\n` +
+      (flags.keepBodies ? `traffic: recorded, with request and response bodies for ${flags.keepBodies.join(', ')}\n` : ''),
   );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -46,4 +58,12 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
   await lab.close();
   process.stderr.write('llm-lab gateway stopped\n');
   return ExitCode.ok;
+}
+
+/** The startup line that says whether calls need a key. */
+export function describeKeys(status: { required: boolean; live: number; revoked: number }): string {
+  if (!status.required) return 'keys: off — anyone who can reach this port can call it; create one with llm-lab gateway keys create';
+  const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+  const revoked = status.revoked > 0 ? `, ${status.revoked} revoked` : '';
+  return `keys: required (${plural(status.live, 'live key')}${revoked})`;
 }

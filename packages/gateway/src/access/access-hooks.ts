@@ -22,6 +22,14 @@ export interface AccessHooksOptions {
   redis?: string | Redis;
   /** Prefix of the Redis keys (default `llm-lab:gateway:`). */
   redisPrefix?: string;
+  /**
+   * When a call needs a key. `'always'` (the default): every call does. `'once-made'`: as soon as
+   * the key table holds a key (live or revoked: revoking the last key does not open the gateway);
+   * while it holds none, every call is let through without one (and charged to no key). A key made
+   * while the gateway runs switches it within `keyTtlMs`, and a call sending that key is checked
+   * against it at once.
+   */
+  requireKeys?: 'always' | 'once-made';
   /** How long a key read from storage is trusted: a revoked key stops working within it (default 5,000 ms). */
   keyTtlMs?: number;
   /** Least time between two key-table reads caused by unknown keys (default 1,000 ms). */
@@ -60,6 +68,13 @@ export interface AccessStats {
   keyReads: number;
 }
 
+/** Whether calls need a key now, and the keys the table holds (`keyStatus()`). */
+export interface KeyStatus {
+  required: boolean;
+  live: number;
+  revoked: number;
+}
+
 export interface AccessHooks extends GatewayHooks {
   authenticate(request: AuthenticateRequest): Promise<AuthenticateResult>;
   onCallEnd(record: TrafficRecord): void;
@@ -67,9 +82,14 @@ export interface AccessHooks extends GatewayHooks {
   close(): Promise<void>;
   /** Counters for the metrics endpoint. */
   stats(): AccessStats;
+  /** Reads the key table now: whether keys are required, and how many there are. */
+  keyStatus(): Promise<KeyStatus>;
   /** Writes pending spend and traffic now (tests, shutdown). */
   flush(): Promise<void>;
 }
+
+/** A call let through without a key (keys are off). */
+const OPEN: AuthenticateResult = { ok: true };
 
 /** Refusals by `authenticate`: no call was made, so no reservation to release. */
 const REFUSED = new Set(['unauthorized', 'forbidden', 'limited']);
@@ -100,9 +120,14 @@ export function createAccessHooks(options: AccessHooksOptions): AccessHooks {
     onReadError: (error) => log(`gateway keys: reading keys from storage failed, using the last read: ${(error as Error).message}`),
   });
   let snapshotMark = 0;
+  const onceMade = options.requireKeys === 'once-made';
+  /** Keys in the last read (-1 before the first): with 'once-made', calls need keys while it is above 0. */
+  let tableSize = -1;
   keys.onSnapshot((snapshot) => {
     snapshotMark = snapshot.mark;
     spend.pruneThrough(snapshot.mark);
+    if (onceMade && tableSize === 0 && snapshot.byId.size > 0) log('gateway keys: a key was made: calls need a key from now on');
+    tableSize = snapshot.byId.size;
   });
   /** Spend as storage has it, plus this process's not yet read back. */
   const knownSpendNano = (key: LimitedKey) => toNano(keys.byId(key.id)?.spendUsd ?? 0) + spend.pending(key.id, snapshotMark);
@@ -125,8 +150,17 @@ export function createAccessHooks(options: AccessHooksOptions): AccessHooks {
 
   async function authenticate(request: AuthenticateRequest): Promise<AuthenticateResult> {
     const parsed = parseAuthorization(request.authorization);
+    // Keys off (no key made yet): a call without a gateway key goes through, charged to no key.
+    if (onceMade && !parsed.ok && (await keys.current()).byId.size === 0) return OPEN;
     if (!parsed.ok) return { ok: false, status: 401, code: 'invalid_api_key', message: parsed.message };
-    const key = await keys.lookup(hashVirtualKey(parsed.key));
+    const hash = hashVirtualKey(parsed.key);
+    let key = await keys.lookup(hash);
+    if (key === undefined && onceMade && (await keys.current()).byId.size === 0) {
+      // Open, and a key arrives: read the table now (not within the miss interval), so a key made a
+      // moment ago is checked from its first call. While open anyone may call, so no read is saved by refusing.
+      key = (await keys.refresh()).byHash.get(hash);
+      if (key === undefined && (await keys.current()).byId.size === 0) return OPEN;
+    }
     if (key === undefined) {
       return { ok: false, status: 401, code: 'invalid_api_key', message: `Incorrect API key provided: ${describeKey(parsed.key)}. It is not a key of this gateway.` };
     }
@@ -210,6 +244,11 @@ export function createAccessHooks(options: AccessHooksOptions): AccessHooks {
     authenticate,
     onCallEnd,
     keepBodies,
+    keyStatus: async () => {
+      const table = [...(await keys.refresh()).byId.values()];
+      const live = table.filter((key) => key.revokedAt === null).length;
+      return { required: !onceMade || table.length > 0, live, revoked: table.length - live };
+    },
     stats: () => ({ traffic: recorder.stats(), spendWriteFailures: spend.failedWrites, settleFailures, keyReads: keys.reads }),
     flush: async () => {
       await Promise.all([spend.flush(), recorder.flush()]);

@@ -83,7 +83,8 @@ export class KeyCache {
     return this.snapshot?.byId.get(id);
   }
 
-  private async current(): Promise<KeySnapshot> {
+  /** The key table, read again when older than `ttlMs` (what `lookup` uses). */
+  async current(): Promise<KeySnapshot> {
     const snapshot = this.snapshot;
     if (snapshot === undefined) return this.refresh();
     if (this.now() - snapshot.readAt < this.ttlMs) return snapshot;
