@@ -18,8 +18,8 @@ import {
   type TokenUsage,
 } from '@llm-lab/core';
 import { cacheKeyOf, providerIdentity, requestIdentity } from './cache/cache-key.js';
-import type { ResponseCache } from './cache/response-cache.js';
 import { replay } from './cache/replay.js';
+import { fromCache, readCache, writeCache } from './managed-cache.js';
 import type { ManagedCallOptions, ManagerContext, Target } from './managed-target.js';
 import type { RequestIdentity } from './events.js';
 import { estimateTokens, type Member } from './member.js';
@@ -176,8 +176,8 @@ export class ManagedProvider implements LanguageModelProvider {
     if (cache !== undefined && mode === 'use') {
       await Promise.all(
         keys.map(async (key, index) => {
-          const hit = await this.readCache(cache, key, target);
-          if (hit !== undefined) results[index] = { ok: true, response: this.fromCache(hit, target, startedAt) };
+          const hit = await readCache(this.context, cache, key, target);
+          if (hit !== undefined) results[index] = { ok: true, response: fromCache(hit, target, startedAt) };
         }),
       );
     }
@@ -195,7 +195,7 @@ export class ManagedProvider implements LanguageModelProvider {
           return;
         }
         const response: GenerateResponse = { ...item.response, cached: false, attempts: 1, answeredBy: member.name };
-        if (cache !== undefined) this.writeCache(keys[index] as string, response, target);
+        if (cache !== undefined) writeCache(this.context, keys[index] as string, response, target);
         results[index] = { ok: true, response };
       });
     }
@@ -258,12 +258,12 @@ export class ManagedProvider implements LanguageModelProvider {
     const identity = providerIdentity(target.providers);
     const key = cache !== undefined ? cacheKeyOf(target.id, request, identity) : requestIdentity(target.id, request, identity);
     if (cache !== undefined && mode === 'use') {
-      const hit = await this.readCache(cache, key, target);
-      if (hit !== undefined) return this.fromCache(hit, target, startedAt);
+      const hit = await readCache(this.context, cache, key, target);
+      if (hit !== undefined) return fromCache(hit, target, startedAt);
     }
     if (!singleFlight) {
       const response = await this.attempts(target, request, options, waitForBreaker);
-      if (cache !== undefined) this.writeCache(key, response, target);
+      if (cache !== undefined) writeCache(this.context, key, response, target);
       return response;
     }
     const inFlight = this.context.inFlight;
@@ -276,7 +276,7 @@ export class ManagedProvider implements LanguageModelProvider {
     };
     leader.then(forget, forget);
     const response = await leader;
-    if (cache !== undefined) this.writeCache(key, response, target);
+    if (cache !== undefined) writeCache(this.context, key, response, target);
     return response;
   }
 
@@ -351,9 +351,9 @@ export class ManagedProvider implements LanguageModelProvider {
     const firstStartedAt = performance.now();
     const key = cache !== undefined ? cacheKeyOf(target.id, request, providerIdentity(target.providers)) : undefined;
     if (cache !== undefined && key !== undefined && mode === 'use') {
-      const hit = await this.readCache(cache, key, target);
+      const hit = await readCache(this.context, cache, key, target);
       if (hit !== undefined) {
-        yield* replay(this.fromCache(hit, target, firstStartedAt));
+        yield* replay(fromCache(hit, target, firstStartedAt));
         return;
       }
     }
@@ -385,7 +385,7 @@ export class ManagedProvider implements LanguageModelProvider {
             answeredBy: member.name,
             queueMs: queuedMs + (part.response.queueMs ?? 0),
           };
-          if (cache !== undefined && key !== undefined) this.writeCache(key, response, target);
+          if (cache !== undefined && key !== undefined) writeCache(this.context, key, response, target);
           yield { type: 'finish', response };
           return;
         }
@@ -522,47 +522,6 @@ export class ManagedProvider implements LanguageModelProvider {
       retryAfterMs: seconds * 1000,
       message: `circuit open for every member of ${target.id} (${members.map((member) => member.name).join(', ')}); retrying in ${seconds} s. ${OPEN_ADVICE}`,
     });
-  }
-
-  private async readCache(cache: ResponseCache, key: string, target: Target): Promise<GenerateResponse | undefined> {
-    try {
-      const hit = await cache.get(key);
-      this.context.cacheAnswered();
-      if (hit !== undefined && this.context.emitter.active['cache-hit']) {
-        this.context.emitter.emit('cache-hit', { providerId: target.id, key, cache: cache.name });
-      }
-      return hit;
-    } catch (error) {
-      this.cacheFailed(cache, target, 'get', error);
-      // The manager gave the cache up on this failure (or while it ran): ask its fallback instead.
-      const fallback = this.context.cache;
-      return fallback !== undefined && fallback !== cache ? this.readCache(fallback, key, target) : undefined;
-    }
-  }
-
-  /** Stores an answer without waiting; a failure is an event, never a failed call. Errors are never stored. */
-  private writeCache(key: string, response: GenerateResponse, target: Target): void {
-    // The manager gave the cache up while the call ran: the answer goes to its fallback, if any.
-    const cache = this.context.cache;
-    if (cache === undefined) return;
-    let write: Promise<void>;
-    try {
-      write = cache.set(key, response, target.cacheTtlMs);
-    } catch (error) {
-      this.cacheFailed(cache, target, 'set', error);
-      return;
-    }
-    write.catch((error: unknown) => this.cacheFailed(cache, target, 'set', error));
-  }
-
-  private cacheFailed(cache: ResponseCache, target: Target, operation: 'get' | 'set', error: unknown): void {
-    const emitter = this.context.emitter;
-    if (emitter.active['cache-error']) emitter.emit('cache-error', { providerId: target.id, operation, cache: cache.name, error });
-    this.context.cacheFailed(cache, error);
-  }
-
-  private fromCache(hit: GenerateResponse, target: Target, startedAt: number): GenerateResponse {
-    return { ...hit, cached: true, attempts: 0, queueMs: 0, answeredBy: hit.answeredBy ?? target.id, latencyMs: performance.now() - startedAt };
   }
 
   private emitFallback(from: Target, to: Target, error: ProviderError): void {
