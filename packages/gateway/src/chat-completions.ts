@@ -82,15 +82,7 @@ export async function chatCompletions(services: CallServices, routes: RouteTable
   if (fallback !== undefined) headers['x-llm-lab-fallback'] = fallback;
   call.end(
     {
-      status: 200,
-      provider: response.providerId,
-      model: response.model,
-      answeredBy,
-      inputTokens: response.usage.inputTokens,
-      outputTokens: response.usage.outputTokens,
-      ...(response.cost ? { costUsd: response.cost.totalUsd } : {}),
-      cacheHit: response.cached === true,
-      attempts: response.attempts ?? 1,
+      ...answeredRecord(response, answeredBy),
       ...(call.keepsBodies ? { responseBody: JSON.parse(body) as unknown } : {}),
     },
     upstreamMs,
@@ -215,16 +207,8 @@ async function streamCompletion(call: Call, route: Route, request: GenerateReque
   outgoing.end();
   call.end(
     {
-      status: 200,
+      ...answeredRecord(response, answeredBy),
       stream: true,
-      provider: response.providerId,
-      model: response.model,
-      answeredBy,
-      inputTokens: response.usage.inputTokens,
-      outputTokens: response.usage.outputTokens,
-      ...(response.cost ? { costUsd: response.cost.totalUsd } : {}),
-      cacheHit: response.cached === true,
-      attempts: response.attempts ?? 1,
       // The stream's answer as one chat.completion, built only for a route that keeps bodies.
       ...(call.keepsBodies ? { responseBody: JSON.parse(chatCompletionBody(response, Math.floor(call.time / 1000))) as unknown } : {}),
     },
@@ -263,4 +247,19 @@ export async function embeddings(services: CallServices, routes: RouteTable, cal
   } catch (error) {
     return call.fail(error, route?.id);
   }
+}
+
+/** What the traffic record says of an answered call, whole or streamed. */
+function answeredRecord(response: GenerateResponse, answeredBy: string) {
+  return {
+    status: 200,
+    provider: response.providerId,
+    model: response.model,
+    answeredBy,
+    inputTokens: response.usage.inputTokens,
+    outputTokens: response.usage.outputTokens,
+    ...(response.cost ? { costUsd: response.cost.totalUsd } : {}),
+    cacheHit: response.cached === true,
+    attempts: response.attempts ?? 1,
+  };
 }
