@@ -1,0 +1,1 @@
+export { default } from '@llm-lab/eslint-config';

@@ -1,0 +1,3 @@
+import { createJestConfig } from '@llm-lab/jest-preset';
+
+export default createJestConfig();

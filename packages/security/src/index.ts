@@ -1,0 +1,2 @@
+// @llm-lab/security: each part exports from here.
+export {};
