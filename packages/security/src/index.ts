@@ -1,2 +1,1 @@
-// @llm-lab/security: each part exports from here.
-export {};
+export { MIN_SECRET_LENGTH, registerSecret, knownSecrets, onSecretRegistered, clearSecretsForTests } from './secret-registry.js';
