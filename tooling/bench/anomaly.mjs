@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DETECTOR_OPTIONS, detectSeries, loadCorpus, NAB_PROFILES, normaliseScore, nullAndPerfect, probationaryLength, scoreFile } from '../../packages/monitoring/dist/index.js';
+import { DEFAULT_DETECTOR_OPTIONS, detectSeries, loadCorpus, NAB_PROFILES, normaliseScore, nullAndPerfect, periodFromTimestamps, probationaryLength, scoreFile } from '../../packages/monitoring/dist/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({ options: { data: { type: 'string' }, json: { type: 'boolean' }, tune: { type: 'boolean' } } });
@@ -25,7 +25,7 @@ const heldOut = (name) => parseInt(createHash('sha256').update(name).digest('hex
 const profiles = Object.keys(NAB_PROFILES);
 
 function run(options, files) {
-  return files.map((file) => ({ file, scores: detectSeries(file.values, { ...options, warmup: probationaryLength(file.values.length) }) }));
+  return files.map((file) => ({ file, scores: detectSeries(file.values, { ...options, period: periodFromTimestamps(file.timestamps), warmup: probationaryLength(file.values.length) }) }));
 }
 
 function normalised(results, threshold, profile) {
@@ -43,8 +43,8 @@ let options = { ...DEFAULT_DETECTOR_OPTIONS };
 if (args.tune) {
   const train = corpus.filter((f) => !heldOut(f.name));
   let best = { score: -Infinity };
-  for (const pointZ of [Infinity, 16]) for (const cusumLimit of [30, 40, 60]) for (const novelty of [0, 0.02, 0.05]) for (const cooldown of [150, 300]) {
-    const candidate = { ...options, pointZ, cusumLimit, novelty, cooldown };
+  for (const seasons of [2, 4, 7]) for (const seasonalGain of [0.3, 0.5, 0.7]) for (const cusumLimit of [30, 40, 60]) for (const novelty of [0.02, 0.05]) for (const cooldown of [150, 300]) {
+    const candidate = { ...options, seasons, seasonalGain, cusumLimit, novelty, cooldown };
     const score = normalised(run(candidate, train), candidate.threshold, 'standard');
     if (score > best.score) best = { score, candidate };
   }

@@ -390,6 +390,7 @@ program
   .option('--scores', "print every row's score")
   .option('--threshold <score>', 'score from which a row is an anomaly, in (0, 1] (default 0.5)', Number)
   .option('--min-volume <value>', 'do not judge rows while the recent median value is below this (a quiet night pages nobody)', Number)
+  .option('--period <rows>', 'rows in one season for the seasonal baseline (default: a day, from the timestamps; 0: off)', Number)
   .action((file: string, flags) => exitWith(import('./commands/monitor.js').then((m) => m.detectCommand(file, flags))));
 
 program

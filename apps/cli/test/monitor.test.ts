@@ -73,3 +73,36 @@ describe('llm-lab monitor detect options', () => {
     expect(bad.stderr).toContain('--threshold must be a number above 0 and at most 1.');
   });
 });
+
+describe('llm-lab monitor detect with a daily season', () => {
+  // Twelve days of 15-minute points: 20 at night, 200 from 13:00 to 18:00, a little noise; on the
+  // tenth day (2024-05-10) the afternoon peak never comes.
+  const lines = ['timestamp,value'];
+  for (let i = 0; i < 12 * 96; i++) {
+    const time = new Date(Date.UTC(2024, 4, 1) + i * 15 * 60_000);
+    const hour = time.getUTCHours();
+    const peak = hour >= 13 && hour < 18 && time.getUTCDate() !== 10;
+    lines.push(`${time.toISOString().slice(0, 19).replace('T', ' ')},${(peak ? 200 : 20) + ((i * 7919) % 11) - 5}`);
+  }
+  const daily = () => write('daily.csv', `${lines.join('\n')}\n`);
+
+  it('learns the day from the timestamps and reports the afternoon that never came', async () => {
+    const result = await runCli(['monitor', 'detect', daily(), '--json']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { seasonRows: number; anomalies: { timestamp: string }[] };
+    expect(report.seasonRows).toBe(96);
+    // Once two past days are known (the seasonal baseline needs two), only the missing afternoon pages.
+    expect(report.anomalies.map((a) => a.timestamp.slice(0, 10)).filter((day) => day >= '2024-05-03')).toEqual(['2024-05-10']);
+  });
+
+  it('turns the season off with --period 0, and refuses a period that is not a whole number of rows', async () => {
+    const off = await runCli(['monitor', 'detect', daily(), '--period', '0', '--json']);
+    expect(off.code).toBe(0);
+    const report = JSON.parse(off.stdout) as { seasonRows: number; anomalies: { timestamp: string }[] };
+    expect(report.seasonRows).toBe(0);
+    expect(report.anomalies.map((a) => a.timestamp.slice(0, 10))).not.toContain('2024-05-10');
+    const bad = await runCli(['monitor', 'detect', daily(), '--period', '1.5']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--period must be a whole number of rows per season');
+  });
+});

@@ -1,4 +1,5 @@
 import { RollingWindow } from './rolling.js';
+import { SeasonalBaseline } from './seasonal.js';
 
 export interface DetectorOptions {
   /** Rows in the rolling window the baseline (median, MAD) is taken over. */
@@ -20,6 +21,15 @@ export interface DetectorOptions {
   warmup?: number;
   /** Rows whose baseline median is below this are scored 0: a quiet night pages nobody. */
   minVolume?: number;
+  /**
+   * Rows in one season (a day of 1-minute points: 1,440); 0 turns the seasonal baseline off.
+   * `periodFromTimestamps` works it out from a series' timestamps.
+   */
+  period?: number;
+  /** Past seasons the seasonal baseline takes its median over. */
+  seasons?: number;
+  /** The seasonal baseline replaces the plain one while its residuals' scale is under this fraction of the plain scale. */
+  seasonalGain?: number;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: Required<DetectorOptions> = {
@@ -36,16 +46,23 @@ export const DEFAULT_DETECTOR_OPTIONS: Required<DetectorOptions> = {
   cooldown: 300,
   warmup: 0,
   minVolume: Number.NEGATIVE_INFINITY,
+  // Chosen before looking at the held-out files (docs/performance.md): four past days, used
+  // while they explain at least half of the series' spread.
+  period: 0,
+  seasons: 4,
+  seasonalGain: 0.5,
 };
 
 const MAD_TO_SIGMA = 1.4826;
 
 /**
  * An online anomaly detector for one series: each value is scored from the values before it
- * only, then joins the baseline. Three signals, each as a multiple of a robust scale (the rolling
- * MAD): the point's distance from the rolling median, a short EWMA's distance from it (a shift a
- * few rows long), and a two-sided CUSUM of the clipped residuals (a slow drift or a step). The
- * largest of the three, r, becomes the score r / (1 + r) in [0, 1).
+ * only, then joins the baseline. The residual is the value's distance from the rolling median, or,
+ * when `period` is set and the series repeats with it, from the median of the same moment of past
+ * seasons ({@link SeasonalBaseline}); both as multiples of a robust scale (a rolling MAD). Signals:
+ * a two-sided CUSUM of the clipped residuals (a slow drift, a step, a missing daily peak), novelty
+ * (a value outside every value seen), a flat series leaving its value, and optionally the point's
+ * and a short EWMA's z-scores (`pointZ`). The largest, r, becomes the score r / (1 + r) in [0, 1).
  */
 export class OnlineDetector {
   readonly options: Required<DetectorOptions>;
@@ -60,10 +77,13 @@ export class OnlineDetector {
   private flat = false;
   private min = Number.POSITIVE_INFINITY;
   private max = Number.NEGATIVE_INFINITY;
+  private readonly seasonal: SeasonalBaseline | undefined;
 
   constructor(options: DetectorOptions = {}) {
     this.options = { ...DEFAULT_DETECTOR_OPTIONS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
     this.baseline = new RollingWindow(this.options.window);
+    const { period, seasons, window } = this.options;
+    if (period >= 2) this.seasonal = new SeasonalBaseline(Math.round(period), Math.max(1, Math.round(seasons)), window);
   }
 
   /** Scores `value` against the rows before it, then learns from it. */
@@ -71,10 +91,17 @@ export class OnlineDetector {
     const o = this.options;
     const row = this.rows++;
     let score = 0;
+    const expected = this.seasonal?.expected() ?? Number.NaN;
     if (this.baseline.length >= Math.min(30, o.window)) {
       const median = this.baseline.median();
       const scale = this.robustScale(median);
-      const residual = (value - median) / scale;
+      let residual = (value - median) / scale;
+      if (this.seasonal && !Number.isNaN(expected)) {
+        // While the series repeats with the period, judge the value against the same moment of
+        // past seasons: a daily peak is no anomaly, a missing one is.
+        const seasonal = this.seasonal.residualScale();
+        if (seasonal.scale < o.seasonalGain * scale) residual = (value - expected - seasonal.center) / Math.max(seasonal.scale, scale * 0.05, 1e-9);
+      }
       const ewmaResidual = (o.alpha * value + (1 - o.alpha) * this.ewma - median) / scale;
       const clipped = Math.max(-4, Math.min(4, residual));
       this.cusumUp = Math.max(0, this.cusumUp + clipped - o.cusumDrift);
@@ -96,6 +123,7 @@ export class OnlineDetector {
     }
     this.ewma = Number.isNaN(this.ewma) ? value : o.alpha * value + (1 - o.alpha) * this.ewma;
     this.baseline.push(value);
+    this.seasonal?.push(value, expected);
     this.min = Math.min(this.min, value);
     this.max = Math.max(this.max, value);
     return score;

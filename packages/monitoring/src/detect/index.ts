@@ -1,2 +1,3 @@
 export * from './detector.js';
 export * from './rolling.js';
+export * from './seasonal.js';
