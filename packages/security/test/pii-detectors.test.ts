@@ -17,6 +17,8 @@ const FIXTURE: Array<{ text: string; expect: Array<[string, string]> }> = [
   { text: 'Order 536228726 shipped.', expect: [] },
   { text: 'Logins from 203.0.113.42 and 2001:db8::8a2e:370:7334, not 999.1.1.1 or 10:30:00.', expect: [['IP_ADDRESS', '203.0.113.42'], ['IP_ADDRESS', '2001:db8::8a2e:370:7334'], ['DATE_TIME', '10:30:00']] },
   { text: 'Call me on +44 20 7946 0958 or at (415) 555-0132 x12.', expect: [['PHONE_NUMBER', '+44 20 7946 0958'], ['PHONE_NUMBER', '(415) 555-0132 x12']] },
+  // 447700900106 passes Luhn: after a + it is a phone number, not a card.
+  { text: 'Reach me on +447700900106 mobile.', expect: [['PHONE_NUMBER', '+447700900106']] },
   { text: 'Mobile: 0612 34 56 78\nFax: 030 1234567', expect: [['PHONE_NUMBER', '0612 34 56 78'], ['PHONE_NUMBER', '030 1234567']] },
   { text: 'The meeting is on 2024-03-05 and the invoice total was 1 234 567.', expect: [['DATE_TIME', '2024-03-05']] },
   { text: 'See https://intranet.example.com/wiki/page. Thanks', expect: [['URL', 'https://intranet.example.com/wiki/page']] },

@@ -32,8 +32,9 @@ export function detectEmails(text: string): PiiSpan[] {
   return spans;
 }
 
-// Digits in card groupings: unbroken, 4-4-4-4(-3), or Amex/Diners 4-6-4(5), with one kind of separator.
-const CARD = /(?<![\w-])\d{4}(?:([ -]?)\d{4}\1\d{4}\1\d{1,7}|([ -]?)\d{6}\2\d{4,5}|\d{8,15})(?![\w-]|[.,]\d)/;
+// Digits in card groupings: unbroken, 4-4-4-4(-3), or Amex/Diners 4-6-4(5), with one kind of separator;
+// never after a + (an international phone number).
+const CARD = /(?<![\w+-])\d{4}(?:([ -]?)\d{4}\1\d{4}\1\d{1,7}|([ -]?)\d{6}\2\d{4,5}|\d{8,15})(?![\w-]|[.,]\d)/;
 
 /** Payment card numbers: 12–19 digits in card groupings that pass Luhn. */
 export function detectCreditCards(text: string): PiiSpan[] {

@@ -1,4 +1,7 @@
-import { isPossiblePhoneNumber, isValidPhoneNumber } from 'libphonenumber-js';
+import { isPossiblePhoneNumber, isValidPhoneNumber, type CountryCode } from 'libphonenumber-js/core';
+// The metadata as a JS module: the package's default entry imports it as JSON, which Node's ESM
+// loaders (and jest's) warn about.
+import metadata from 'libphonenumber-js/min/metadata';
 import type { PiiSpan } from './types.js';
 
 /**
@@ -13,9 +16,9 @@ import type { PiiSpan } from './types.js';
  */
 
 // Optional +cc / 00cc, an optional area code in parentheses (or a (0) trunk prefix), then 1–6
-// groups of digits (up to 8 each) separated by one space, dot or hyphen, then an optional extension.
+// groups of digits (the first up to 12, unbroken international numbers; the others up to 8) separated by one space, dot or hyphen, then an optional extension.
 const CANDIDATE =
-  /(?<![\w+./-])(?:(?:\+|00)\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?|\(0\)\s?)?\d{1,8}(?:[ .-]\d{1,8}){0,5}(?:\s?(?:x|ext\.?|#)\s?\d{1,6})?(?![\w:/]|[.,-]?\d)/gi;
+  /(?<![\w+./-])(?:(?:\+|00)\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?|\(0\)\s?)?\d{1,12}(?:[ .-]\d{1,8}){0,5}(?:\s?(?:x|ext\.?|#)\s?\d{1,6})?(?![\w:/]|[.,-]?\d)/gi;
 
 // A label ("Phone:", "Fax -"), or a verb of calling followed by at most two short words
 // ("call me on", "reach us at", "phone number is"), right before the number.
@@ -32,7 +35,7 @@ export interface PhoneOptions {
 
 /** Phone numbers in `text` (see the module comment for what counts). */
 export function detectPhoneNumbers(text: string, options: PhoneOptions = {}): PiiSpan[] {
-  const region = (options.defaultRegion ?? 'US') as Parameters<typeof isValidPhoneNumber>[1];
+  const region = (options.defaultRegion ?? 'US') as CountryCode;
   const spans: PiiSpan[] = [];
   CANDIDATE.lastIndex = 0;
   for (let match = CANDIDATE.exec(text); match !== null; match = CANDIDATE.exec(text)) {
@@ -47,9 +50,9 @@ export function detectPhoneNumbers(text: string, options: PhoneOptions = {}): Pi
     const cued = CUE_BEFORE.test(text.slice(Math.max(0, start - 32), start)) || CUE_AFTER.test(text.slice(start + value.length, start + value.length + 14));
     let score = 0;
     if (cued && (punctuated || international)) score = 0.75;
-    else if (international && isPossiblePhoneNumber(main.replace(/^00/, '+').replace(/\(0\)/, ''))) score = 0.7;
+    else if (international && isPossiblePhoneNumber(main.replace(/^00/, '+').replace(/\(0\)/, ''), metadata)) score = 0.7;
     else if (NANP.test(value)) score = 0.6;
-    else if (punctuated && isValidPhoneNumber(main, region)) score = 0.5;
+    else if (punctuated && isValidPhoneNumber(main, region, metadata)) score = 0.5;
     else if (cued) score = 0.4;
     if (score === 0) continue;
     spans.push({ type: 'PHONE_NUMBER', start, end: start + value.length, score });

@@ -74,6 +74,20 @@ export class PiiGuard {
     return maskSpans(text, await this.detect(text));
   }
 
+  /**
+   * Every string inside `value` (arrays and plain objects walked; keys kept) with the covered PII
+   * masked: for stored rows whose prompt, variables and scores are JSON.
+   */
+  async maskValue<T>(value: T): Promise<T> {
+    if (typeof value === 'string') return (await this.mask(value)) as T;
+    if (Array.isArray(value)) return (await Promise.all(value.map((item: unknown) => this.maskValue(item)))) as T;
+    if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      const entries = await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await this.maskValue(item)] as const));
+      return Object.fromEntries(entries) as T;
+    }
+    return value;
+  }
+
   /** For one conversation sent to a provider: masks, or tokenises into a fresh vault. */
   conversation(): PiiConversation {
     return new PiiConversation(this, this.policy.mode === 'tokenize' ? new PiiVault() : undefined);
