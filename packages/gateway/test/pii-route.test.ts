@@ -63,7 +63,7 @@ describe('a gateway route that tokenises PII', () => {
     expect(completion.choices[0]?.message.content).toBe(PROMPT);
   });
 
-  it('stores the route's traffic bodies masked', async () => {
+  it('stores the route’s traffic bodies masked', async () => {
     await h.gateway.access?.flush();
     const stored = (await storage.listRequests({ source: 'gateway', limit: 100 })).requests.filter((request) => request.route === 'private');
     expect(stored.length).toBeGreaterThanOrEqual(2);

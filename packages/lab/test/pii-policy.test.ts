@@ -82,7 +82,7 @@ describe('a run under a pii: policy', () => {
     const report = await lab.run(config({ mode: 'mask', before: ['store'], entities: ['EMAIL_ADDRESS'] }));
     expect(sentSince(from).sort()).toEqual(rows.map((row) => `Q: ${row.question}`).sort());
     const results = await storedResults(lab, report.runId);
-    const b = results.find((result) => result.caseId === 'b');
+    const b = results.find((result) => result.output?.startsWith('Q: Forward'));
     expect(b?.output).toBe('Q: Forward it to <EMAIL_ADDRESS>, SSN 536-22-8726.');
     expect(JSON.stringify(b?.vars)).toContain('<EMAIL_ADDRESS>');
     expect(JSON.stringify(b?.prompt)).not.toContain('ann@example.org');
