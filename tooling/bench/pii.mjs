@@ -12,7 +12,9 @@ import { parseArgs } from 'node:util';
 import { PATTERN_ENTITY_TYPES, readLabelledJsonl, regexBaselineDetector, ruleDetector, scoreDetector, splitExamples } from '../../packages/security/dist/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const { values: args } = parseArgs({ options: { data: { type: 'string' }, json: { type: 'boolean' }, half: { type: 'string' } } });
+// `pnpm bench:pii -- --data x` passes the `--` on: drop it.
+const argv = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));
+const { values: args } = parseArgs({ args: argv, options: { data: { type: 'string' }, json: { type: 'boolean' }, half: { type: 'string' } } });
 const data = resolve(args.data ?? join(root, '../shared/datasets/pii/presidio_synth_dataset_v2.dev.jsonl'));
 if (!existsSync(data)) {
   console.error(`No labelled sentences at ${data}: pass --data <a JSONL file of {"text", "spans": [{"type", "start", "end"}]}>.${args.data ? '' : ' Skipped.'}`);
