@@ -10,6 +10,7 @@ import { createGatewayApp } from './app.js';
 import type { GatewayHooks } from './hooks.js';
 import { GatewayMetrics } from './metrics.js';
 import { enableOtlpExport, type OtlpTracing } from './otlp.js';
+import { piiTrafficMask } from './pii-traffic.js';
 import { RouteTable } from './routes.js';
 import { GatewayTracing } from './tracing.js';
 
@@ -179,7 +180,14 @@ async function openAccess(lab: Lab, options: GatewayAccessOptions, routes: Route
       throw Object.assign(new Error(message), { code: 'gateway_unknown_route' });
     }
   }
-  const access = createAccessHooks({ storage: storage ?? (await lab.openStorage()), requireKeys: requireKeys ? 'always' : 'once-made', ...rest });
+  const prepare = piiTrafficMask(routes);
+  const traffic = prepare ? { ...rest.traffic, prepare } : rest.traffic;
+  const access = createAccessHooks({
+    storage: storage ?? (await lab.openStorage()),
+    requireKeys: requireKeys ? 'always' : 'once-made',
+    ...rest,
+    ...(traffic ? { traffic } : {}),
+  });
   try {
     // Reads the key table once now: a storage that cannot be read fails the start, not the first call.
     await access.keyStatus();

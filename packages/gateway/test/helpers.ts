@@ -25,9 +25,9 @@ export interface Vendors {
   close(): Promise<void>;
 }
 
-export async function startVendors(options: { streamChunkDelayMs?: number } = {}): Promise<Vendors> {
+export async function startVendors(options: { streamChunkDelayMs?: number } = {}, openaiOptions: { streamDeltaChars?: number } = {}): Promise<Vendors> {
   const [openai, anthropic, gemini] = await Promise.all([
-    startFakeOpenAIServer({ apiKey: OPENAI_KEY, ...options }),
+    startFakeOpenAIServer({ apiKey: OPENAI_KEY, ...options, ...openaiOptions }),
     startFakeAnthropicServer({ apiKey: ANTHROPIC_KEY, ...options }),
     startFakeGeminiServer({ apiKey: GOOGLE_KEY, ...options }),
   ]);
@@ -72,10 +72,10 @@ export interface Harness {
 
 /** Fake vendors, a lab, a gateway in front of them, and the official OpenAI SDK pointed at it. */
 export async function startHarness(
-  options: Partial<StartGatewayOptions> & { streamChunkDelayMs?: number; extraRoutes?: Parameters<typeof gatewayConfig>[1] } = {},
+  options: Partial<StartGatewayOptions> & { streamChunkDelayMs?: number; streamDeltaChars?: number; extraRoutes?: Parameters<typeof gatewayConfig>[1] } = {},
 ): Promise<Harness> {
-  const { streamChunkDelayMs, extraRoutes, ...gatewayOptions } = options;
-  const vendors = await startVendors(streamChunkDelayMs !== undefined ? { streamChunkDelayMs } : {});
+  const { streamChunkDelayMs, streamDeltaChars, extraRoutes, ...gatewayOptions } = options;
+  const vendors = await startVendors(streamChunkDelayMs !== undefined ? { streamChunkDelayMs } : {}, streamDeltaChars !== undefined ? { streamDeltaChars } : {});
   const lab = createLab({ cwd: await mkdtemp(join(tmpdir(), 'llm-lab-gateway-')) });
   const gateway = await startGateway({ lab, config: gatewayConfig(vendors, extraRoutes), port: 0, metrics: true, ...gatewayOptions });
   const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-client-key', maxRetries: 0 });

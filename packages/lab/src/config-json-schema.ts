@@ -7,6 +7,7 @@ import {
   managerCacheSchema,
   memberEntrySchema,
   providerCacheSettingsSchema,
+  piiPolicySchema,
   rateLimitSettingsSchema,
   retrySettingsSchema,
 } from '@llm-lab/provider-manager';
@@ -79,6 +80,7 @@ export function configJsonSchema(options: { evaluators?: readonly EvaluatorDefin
       cache: providerCacheSettingsSchema,
       strategy: balancingStrategySchema,
       members: z.array(memberEntrySchema),
+      pii: piiPolicySchema,
     };
     for (const [key, policy] of Object.entries(policies)) {
       if (key in providerEntry.properties) providerEntry.properties[key] = strip(toJson(policy));

@@ -5,7 +5,7 @@ import { findLabHome } from '@llm-lab/storage/lab-home';
 import type { ResolvedProvider } from './resolve-providers.js';
 
 /** The keys of a provider entry that are the provider manager's policy. */
-const POLICY_KEYS = ['retry', 'breaker', 'rateLimit', 'concurrency', 'cache', 'timeoutMs', 'fallbacks', 'members', 'strategy'] as const;
+const POLICY_KEYS = ['retry', 'breaker', 'rateLimit', 'concurrency', 'cache', 'timeoutMs', 'fallbacks', 'members', 'strategy', 'pii'] as const;
 
 export interface ManageProvidersOptions {
   /** The lab's manager: the run's providers are added to it as one group. */

@@ -32,6 +32,7 @@ import {
 import type { ProviderGroup, ProviderManager } from '@llm-lab/provider-manager';
 import { generateRunId, type RunHold, type RunRecord, type Storage } from '@llm-lab/storage';
 import { manageProviders } from './manage-providers.js';
+import { piiBeforeStore } from './pii-store.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
 import { findRunToResume } from './resume.js';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './run-options.js';
@@ -267,6 +268,7 @@ export async function runToEnd(host: RunHost, loaded: LoadedConfig, source: Conf
           ...(options.batch ? { batch: { size: options.batchSize, store: storage, ...pick(runOptions, ['onBatchStatus']) } } : {}),
           onWarning: warn,
           startAfter: recorded,
+          ...optional('beforeStore', piiBeforeStore(providers)),
         });
         await recorded;
       } catch (error) {
@@ -344,6 +346,7 @@ export async function executeSlice(host: RunHost, loaded: LoadedConfig, runId: s
       createEmbeddingProvider: embeddingFactory(host),
       ...pick(sliceOptions, ['slice', 'signal', 'onProgress', 'onInvalidRow', 'prepareCase']),
       ...(options.batch ? { batch: { size: options.batchSize, store: storage } } : {}),
+      ...optional('beforeStore', piiBeforeStore(providers)),
     });
     for (const warning of execution.warnings) warn(warning);
     return execution;
@@ -505,4 +508,9 @@ function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]
   const out = {} as Pick<T, K>;
   for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
   return out;
+}
+
+/** `{ [key]: value }`, or nothing when the value is undefined (for optional options). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

@@ -96,6 +96,42 @@ export const memberEntrySchema = z.union([
 /** How a call picks a member of a load-balanced provider. */
 export const balancingStrategySchema = z.enum(['round-robin', 'least-busy', 'lowest-latency']);
 
+/** A Presidio analyzer asked alongside the PII rules (presidio-analyzer's REST API). */
+export const presidioSettingsSchema = z
+  .object({
+    /** The analyzer's base URL, e.g. http://localhost:5002 (`POST <url>/analyze`). */
+    url: z.url({ error: 'expected the Presidio analyzer base URL, e.g. http://localhost:5002' }),
+    /** Default `en`. */
+    language: z.string().min(2).default('en'),
+    /** Results scoring lower are dropped by the analyzer. Default its own. */
+    scoreThreshold: z.number().min(0).max(1).optional(),
+    /** Milliseconds before a call to the analyzer is given up. Default 10,000. */
+    timeoutMs: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/**
+ * PII detection and masking for one provider entry (or gateway route): what is replaced, how,
+ * and before which step. See docs/security.md, "PII detection and masking".
+ */
+export const piiPolicySchema = z
+  .object({
+    /** `mask` (`<EMAIL_ADDRESS>`), `tokenize` (`<EMAIL_ADDRESS_1>` to the provider, originals restored in the answer), or `off`. Default `mask`. */
+    mode: z.enum(['off', 'mask', 'tokenize'], { error: 'expected off, mask or tokenize' }).default('mask'),
+    /** Before which steps: `provider` (the request sent), `store` (results and traffic stored), `log` (request events and log lines). Default all three. */
+    before: z
+      .array(z.enum(['store', 'log', 'provider'], { error: 'expected store, log or provider' }))
+      .min(1)
+      .default(['store', 'log', 'provider']),
+    /** Entity types replaced (Presidio's names). Default EMAIL_ADDRESS, PHONE_NUMBER, CREDIT_CARD, IBAN_CODE, US_SSN, IP_ADDRESS. */
+    entities: z.array(z.string().min(1)).min(1).optional(),
+    /** Spans scoring below this are left alone. Default 0. */
+    minScore: z.number().min(0).max(1).optional(),
+    /** Also ask a Presidio analyzer (names, places, organisations by NER). Default none. */
+    presidio: presidioSettingsSchema.optional(),
+  })
+  .strict();
+
 /** The manager's policy for one provider entry of a config file. */
 export const providerPolicySchema = z
   .object({
@@ -126,6 +162,8 @@ export const providerPolicySchema = z
     members: z.array(memberEntrySchema).min(1).optional(),
     /** How members are picked. Default `round-robin`. */
     strategy: balancingStrategySchema.default('round-robin'),
+    /** PII masking or tokenisation of this provider's calls. Default none. */
+    pii: piiPolicySchema.optional(),
   })
   .strict();
 
@@ -173,6 +211,7 @@ export type RateLimitSettings = z.output<typeof rateLimitSettingsSchema>;
 export type ConcurrencySettings = z.output<typeof concurrencySettingsSchema>;
 export type ProviderCacheSettings = z.output<typeof providerCacheSettingsSchema>;
 export type BalancingStrategy = z.output<typeof balancingStrategySchema>;
+export type PiiPolicySettings = z.output<typeof piiPolicySchema>;
 export type MemberEntry = z.output<typeof memberEntrySchema>;
 /** A provider policy as written (every field optional). */
 export type ProviderPolicyInput = z.input<typeof providerPolicySchema>;

@@ -9,6 +9,7 @@ export {
 } from './provider-manager.js';
 export { createProviderManagerFromConfig, addProvidersFromConfig, type ManagerFromConfigOptions, type ProviderReference } from './from-config.js';
 export { ManagedProvider, type ManagedCallOptions } from './managed-provider.js';
+export { PiiManagedProvider } from './pii-provider.js';
 export {
   providerManagerConfigSchema,
   providerPolicySchema,
@@ -20,6 +21,8 @@ export {
   providerCacheSettingsSchema,
   memberEntrySchema,
   balancingStrategySchema,
+  piiPolicySchema,
+  presidioSettingsSchema,
   type ProviderManagerConfig,
   type ProviderManagerConfigInput,
   type ProviderPolicy,
@@ -32,6 +35,7 @@ export {
   type ConcurrencySettings,
   type ProviderCacheSettings,
   type BalancingStrategy,
+  type PiiPolicySettings,
   type MemberEntry,
 } from './config-schema.js';
 export type { ManagerEvents, ManagerEvent, ManagerEventListener, ManagerEventName, ManagerListener, ManagerObserver, RequestIdentity } from './events.js';

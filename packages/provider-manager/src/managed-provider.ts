@@ -17,6 +17,7 @@ import {
   type StreamPart,
   type TokenUsage,
 } from '@llm-lab/core';
+import type { PiiGuard } from '@llm-lab/security';
 import { cacheKeyOf, providerIdentity, requestIdentity } from './cache/cache-key.js';
 import { replay } from './cache/replay.js';
 import { fromCache, readCache, writeCache } from './managed-cache.js';
@@ -84,6 +85,11 @@ export class ManagedProvider implements LanguageModelProvider {
         return score.call(member.provider, request, options);
       };
     }
+  }
+
+  /** The PII policy of this provider's entry, if any (applied by PiiManagedProvider; read by the stores). */
+  get pii(): PiiGuard | undefined {
+    return this.primary.pii;
   }
 
   /** The names of this provider's members (deployments or keys), in order. */

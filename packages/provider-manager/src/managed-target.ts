@@ -1,4 +1,5 @@
 import type { CallOptions, GenerateResponse, LanguageModelProvider } from '@llm-lab/core';
+import type { PiiGuard } from '@llm-lab/security';
 import type { ResponseCache } from './cache/response-cache.js';
 import type { BalancingStrategy, RetrySettings } from './config-schema.js';
 import type { ManagerEmitter } from './events.js';
@@ -31,6 +32,8 @@ export interface Target {
   readonly cacheEnabled: boolean;
   readonly cacheTtlMs: number | undefined;
   readonly fallbackIds: readonly string[];
+  /** The PII policy of the provider's entry, when it has one that is not `off`. */
+  readonly pii?: PiiGuard;
 }
 
 /** What every managed provider of one manager shares. */

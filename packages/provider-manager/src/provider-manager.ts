@@ -13,6 +13,7 @@ import { ManagerEmitter, type ManagerEventListener, type ManagerEventName, type 
 import { LoadBalancer } from './load-balancer.js';
 import { ManagedProvider, type ManagerContext, type Target } from './managed-provider.js';
 import { Member } from './member.js';
+import { PiiManagedProvider, piiGuardOf } from './pii-provider.js';
 import type { BreakerSnapshot } from './resilience/circuit-breaker.js';
 import type { SharedRateLimitStore } from './resilience/redis-rate-limit.js';
 
@@ -246,6 +247,7 @@ function createGroup(options: ProviderGroupOptions, emitter: ManagerEmitter, onC
       cacheEnabled: policy.cache.enabled,
       cacheTtlMs: policy.cache.ttlMs ?? defaultTtlMs,
       fallbackIds: policy.fallbacks,
+      ...(policy.pii && policy.pii.mode !== 'off' ? { pii: piiGuardOf(policy.pii, label) } : {}),
     });
   }
   for (const target of targets.values()) {
@@ -282,7 +284,7 @@ function createGroup(options: ProviderGroupOptions, emitter: ManagerEmitter, onC
       return closing;
     },
   };
-  const providers = [...targets.values()].map((target) => new ManagedProvider(target, context));
+  const providers = [...targets.values()].map((target) => (target.pii?.appliesTo('provider') ? new PiiManagedProvider(target, context) : new ManagedProvider(target, context)));
   const byId = new Map(providers.map((provider) => [provider.id, provider]));
 
   let closing: Promise<void> | undefined;

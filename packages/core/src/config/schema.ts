@@ -50,6 +50,8 @@ export const providerEntrySchema = z.union([
       members: z.array(z.union([z.string().min(1), z.record(z.string(), z.unknown())])).min(1).optional(),
       /** How members share the calls: round-robin, least-busy or lowest-latency. */
       strategy: z.string().optional(),
+      /** PII masking or tokenisation: { mode, before, entities, minScore, presidio }. */
+      pii: z.record(z.string(), z.unknown()).optional(),
     })
     .strict(),
 ]);

@@ -59,6 +59,11 @@ export interface ExecutePlanOptions {
   /** Longest time a finished result waits in the buffer before being written, ms. Default 250. */
   writeIntervalMs?: number;
   /**
+   * Replaces what must not be stored in each result before it is written (the lab masks the PII
+   * a provider's `pii:` policy names). Default: results are stored as computed (secrets redacted).
+   */
+  beforeStore?: (result: NewResult) => NewResult | Promise<NewResult>;
+  /**
    * Send the calls through the vendors' batch APIs (`run.batch`; see {@link BatchCollector}):
    * up to `size` work items are held and sent as one batch per provider. Streaming plans are refused.
    */
@@ -235,7 +240,7 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
     }
   }
 
-  const writer = new BatchedResultWriter(options.store, options.writeBatchSize, options.writeIntervalMs);
+  const writer = new BatchedResultWriter(options.store, options.writeBatchSize, options.writeIntervalMs, options.beforeStore);
   const context = {
     runId,
     defaults: config.defaults,

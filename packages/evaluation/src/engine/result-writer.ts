@@ -39,6 +39,8 @@ export class BatchedResultWriter {
     private readonly store: ResultStore,
     private readonly batchSize = 200,
     private readonly intervalMs = 250,
+    /** Applied to each result before it is buffered (e.g. PII masking); its failure stops the writes like a failed write. */
+    private readonly prepare?: (result: NewResult) => NewResult | Promise<NewResult>,
   ) {}
 
   /** The first write failure, if any. */
@@ -54,7 +56,16 @@ export class BatchedResultWriter {
 
   /** Queues a result; resolves once it is buffered (and written, when it filled a batch). */
   async add(result: NewResult): Promise<void> {
-    this.buffer.push(storableResult(result));
+    let prepared = result;
+    if (this.prepare) {
+      try {
+        prepared = await this.prepare(result);
+      } catch (error) {
+        this.writeError ??= { error };
+        return;
+      }
+    }
+    this.buffer.push(storableResult(prepared));
     if (this.buffer.length >= this.batchSize) await this.flush();
   }
 

@@ -63,6 +63,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
     ...(options.writeBatchSize !== undefined ? { writeBatchSize: options.writeBatchSize } : {}),
     ...(options.writeIntervalMs !== undefined ? { writeIntervalMs: options.writeIntervalMs } : {}),
     ...(options.batch ? { batch: options.batch } : {}),
+    ...(options.beforeStore ? { beforeStore: options.beforeStore } : {}),
   });
   for (const warning of execution.warnings) options.onWarning?.(warning);
   return {

@@ -5,7 +5,7 @@ import type { EmbeddingFactory, ProviderFactory } from '../evaluators/types.js';
 import type { ProviderSummary } from '../metrics/provider-stats.js';
 import type { PlanSlice, RunPlan } from './plan.js';
 import type { BatchRunOptions } from './execute-plan.js';
-import type { ResultStore, RunTotals } from '../storage-contract.js';
+import type { NewResult, ResultStore, RunTotals } from '../storage-contract.js';
 
 /** A provider as the engine uses it: a created provider, its label and its sampling overrides. */
 export interface EngineProvider {
@@ -103,6 +103,8 @@ export interface RunEvaluationOptions {
   writeBatchSize?: number;
   /** Longest time a finished result waits in the buffer before being written, ms. Default 250. */
   writeIntervalMs?: number;
+  /** Replaces what must not be stored in each result (PII under a provider's policy) before it is written. */
+  beforeStore?: (result: NewResult) => NewResult | Promise<NewResult>;
 }
 
 /** What a run produced. Totals and summaries cover the results computed by this call (not those skipped on resume). */

@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { KeyStore, RequestStore } from '@llm-lab/storage';
 import type { AuthenticateRequest, AuthenticateResult, GatewayHooks, TrafficRecord } from '../hooks.js';
-import { TrafficRecorder, type TrafficStats } from '../traffic/traffic-recorder.js';
+import { TrafficRecorder, type TrafficRecorderOptions, type TrafficStats } from '../traffic/traffic-recorder.js';
 import { KeyCache } from './key-cache.js';
 import type { AccessLimiter, LimitedKey } from './limiter.js';
 import { MemoryLimiter } from './memory-limiter.js';
@@ -51,6 +51,8 @@ export interface AccessHooksOptions {
     batchSize?: number;
     flushMs?: number;
     maxBuffered?: number;
+    /** Applied to each record before it is written (the routes' PII masking, see TrafficRecorderOptions.prepare). */
+    prepare?: TrafficRecorderOptions['prepare'];
   };
   /** The clock (ms), for tests. */
   now?: () => number;
@@ -143,6 +145,7 @@ export function createAccessHooks(options: AccessHooksOptions): AccessHooks {
     ...(options.traffic?.batchSize !== undefined ? { batchSize: options.traffic.batchSize } : {}),
     ...(options.traffic?.flushMs !== undefined ? { flushMs: options.traffic.flushMs } : {}),
     ...(options.traffic?.maxBuffered !== undefined ? { maxBuffered: options.traffic.maxBuffered } : {}),
+    ...(options.traffic?.prepare ? { prepare: options.traffic.prepare } : {}),
   });
   const bodies = options.traffic?.bodies;
   const keepBodies = typeof bodies === 'function' ? bodies : ((routes) => (route: string) => routes.has(route))(new Set(bodies ?? []));

@@ -26,6 +26,12 @@ export interface TrafficRecorderOptions {
   source?: string;
   /** Where outages and drops are reported (default: standard error). */
   log?: (message: string) => void;
+  /**
+   * Applied to each record when its batch is written, off the request's path (the gateway masks
+   * the bodies of routes with a `pii:` policy covering `store`). A failure fails the write: the
+   * records are kept and tried again, never stored unprepared.
+   */
+  prepare?: (record: NewRequest) => NewRequest | Promise<NewRequest>;
 }
 
 export interface TrafficStats {
@@ -142,8 +148,10 @@ export class TrafficRecorder {
   private writeOnce(): Promise<void> {
     if (this.writing !== undefined || this.buffer.length === 0) return this.writing ?? Promise.resolve();
     const batch = this.buffer.splice(0, this.batchSize);
-    this.writing = this.options.store
-      .insertRequests(batch)
+    const prepare = this.options.prepare;
+    const prepared = prepare ? Promise.all(batch.map((record) => prepare(record))) : Promise.resolve(batch);
+    this.writing = prepared
+      .then((records) => this.options.store.insertRequests(records))
       .then(
         () => {
           this.counts.stored += batch.length;

@@ -64,6 +64,12 @@ export interface OpenAICompatibleServerOptions {
    * reasoning parser) and DeepSeek do. Default false: OpenAI's chat API returns no reasoning text.
    */
   reasoningContent?: boolean;
+  /**
+   * Cut streamed answer text into deltas of this many characters, as a vendor's tokenizer cuts
+   * inside words (`<EMAIL_ADDRESS_1>` arriving as `<EMAIL`, `_ADDRESS`, `_1>`). Default: one word,
+   * with its trailing space, per delta.
+   */
+  streamDeltaChars?: number;
 }
 
 /** An answer the dialect wants written: status, JSON body and extra headers. */
@@ -288,7 +294,7 @@ export async function startOpenAICompatibleServer(
         ...(reasoningContent && reply.reasoning !== undefined
           ? splitIntoDeltas(reply.reasoning).map((piece) => chunkWire(identity, { delta: { reasoning_content: piece }, finishReason: null, index: choice }, none))
           : []),
-        ...splitIntoDeltas(reply.text).map((piece, index) =>
+        ...textDeltas(reply.text, options.streamDeltaChars).map((piece, index) =>
           chunkWire(identity, { delta: { content: piece }, finishReason: null, logprobs: pieceLogprobs(body, reply, piece, index), index: choice }, none),
         ),
         ...callDeltas.map((delta) => chunkWire(identity, { delta, finishReason: null, index: choice }, none)),
@@ -389,4 +395,12 @@ function pieceLogprobs(body: ChatCompletionRequestBody, reply: FakeReply, piece:
   if (!whole) return null;
   const entry = whole.content[index] ?? { token: piece, logprob: 0, bytes: [], top_logprobs: [] };
   return { content: [entry], refusal: null };
+}
+
+/** The text deltas of a streamed answer: words, or pieces of `size` characters. */
+function textDeltas(text: string, size: number | undefined): string[] {
+  if (size === undefined || size < 1) return splitIntoDeltas(text);
+  const pieces: string[] = [];
+  for (let at = 0; at < text.length; at += size) pieces.push(text.slice(at, at + size));
+  return pieces;
 }
