@@ -157,6 +157,12 @@ describe('probes', () => {
     expect(point).toMatchObject({ probeScoreSum: 0.75, probeScoreCount: 1, count: 0 });
   }, TIMEOUT_MS);
 
+  it('reports a probe whose config cannot be read, naming the file, and records nothing', async () => {
+    const [probe] = probesSchema.parse([{ name: 'lost', provider: provider(), config: 'missing.yaml', schedule: '* * * * *' }]) as [ProbeConfig];
+    await expect(runProbe(probe, { lab, store: storage, baseDir: folder })).rejects.toThrow(/missing\.yaml: probe "lost" cannot read its config: ENOENT; check its config: path/);
+    expect(await storage.readMetricPoints({ resolution: '1m', route: 'lost' })).toEqual([]);
+  }, TIMEOUT_MS);
+
   it('refuses a probe without an eval, with a bad schedule, or named twice, saying what to write', () => {
     const base = { provider: 'openai:gpt-4o-mini', schedule: '*/5 * * * *' };
     const message = (input: unknown) => {
@@ -168,6 +174,8 @@ describe('probes', () => {
     expect(message([{ ...base, name: 'a', suite: 'gsm8k', schedule: 'every 5 minutes' }])).toMatch(/schedule "every 5 minutes" is not a cron expression .*; write e\.g\. "\*\/15 \* \* \* \*"/);
     expect(message([{ ...base, name: 'a', suite: 'gsm8k', schedule: '61 * * * *' }])).toContain('minute');
     expect(message([{ ...base, name: 'a', suite: 'gsm8k' }, { ...base, name: 'a', suite: 'mmlu' }])).toContain('two probes are named "a"');
-    expect(message([{ ...base, name: 'a', suite: 'gsm8k', limit: 20 }])).toBe('valid');
+    expect(message([{ ...base, name: 'a', suite: 'gsm8k', timezone: 'Mars/Olympus' }])).toContain('timezone "Mars/Olympus" is not an IANA time zone; write e.g. Europe/Berlin');
+    expect(message([{ ...base, name: 'a', config: 'x.yaml', data: 'd.jsonl' }])).toContain('data: goes with suite:');
+    expect(message([{ ...base, name: 'a', suite: 'gsm8k', limit: 20, timezone: 'Europe/Berlin' }])).toBe('valid');
   });
 });

@@ -44,6 +44,13 @@ export const probeSchema = z
     if ((probe.config === undefined) === (probe.suite === undefined)) {
       context.addIssue({ code: 'custom', message: `probe "${probe.name}" needs exactly one eval: config: <run config file> or suite: <bench suite> (with limit:)`, path: ['config'] });
     }
+    if (probe.timezone !== undefined) {
+      try {
+        new Cron(probe.schedule, { paused: true, timezone: probe.timezone }).nextRun();
+      } catch {
+        context.addIssue({ code: 'custom', message: `probe "${probe.name}": timezone "${probe.timezone}" is not an IANA time zone; write e.g. Europe/Berlin or UTC`, path: ['timezone'] });
+      }
+    }
     if (probe.data !== undefined && probe.suite === undefined) {
       context.addIssue({ code: 'custom', message: `probe "${probe.name}": data: goes with suite:; a run config file names its own dataset`, path: ['data'] });
     }
