@@ -81,6 +81,26 @@ for (const backend of backends()) {
       await first.close();
     }, TIMEOUT_MS);
 
+    it('adds up one minute written at once by two connections (two monitor processes), none lost', async () => {
+      const key = seriesKey();
+      const second = await backend.open(); // PGlite: a client of the first over its socket; PostgreSQL: a second pool
+      try {
+        const writes = [storage, second].flatMap((store) =>
+          Array.from({ length: 10 }, (_, index) => {
+            const sink = createBucketSink(store, { flushEvery: 0 });
+            sink.write(bucket(key, hour0, [10 + index, 20 + index], { errors: { server: 1 } }));
+            return sink.close();
+          }),
+        );
+        await Promise.all(writes);
+      } finally {
+        await second.close();
+      }
+      const [point] = await storage.readMetricPoints({ resolution: '1m', provider: key.providerId });
+      expect(point).toMatchObject({ count: 40, errors: { server: 20 }, revision: 20 });
+      expect(point?.latency).toHaveLength(20);
+    }, TIMEOUT_MS);
+
     it('never waits for the database: a full buffer drops and counts, a failed write keeps the buckets for the next', async () => {
       const key = seriesKey();
       const sink = createBucketSink(storage, { flushEvery: 0, maxBuffered: 2 });
