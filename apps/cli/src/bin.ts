@@ -393,6 +393,23 @@ program
   .option('--period <rows>', 'rows in one season for the seasonal baseline (default: a day, from the timestamps; 0: off)', Number)
   .action((file: string, flags) => exitWith(import('./commands/monitor.js').then((m) => m.detectCommand(file, flags))));
 
+// `monitor series`: one metric of one provider from the time-series store (commands/monitor-series.ts).
+const monitorSeriesParent = program.commands.find((command) => command.name() === 'monitor') as Command;
+storageOptions(
+  monitorSeriesParent
+    .command('series')
+    .description('one metric of one provider over time, from the time-series store')
+    .argument('<metric>', 'count, errors, error_rate, latency_p50, latency_p95, latency_p99, ttft_p50, ttft_p95, tokens_in, tokens_out, cost_usd, cache_hit_rate, probe_score')
+    .requiredOption('--provider <id>', "the provider's id or label (a route, a run's provider), or its family (openai)")
+    .option('--model <model>', 'only this model')
+    .option('--source <source>', 'only calls from gateway, run or probe')
+    .option('--route <route>', 'only this gateway route')
+    .option('--key <name>', 'only this gateway key')
+    .option('--since <duration>', 'how far back: 90m, 24h, 7d, 2w (default 24h)')
+    .option('--step <step>', '1m or 1h points (default: 1m up to 6 hours, else 1h)')
+    .option('--json', 'print JSON'),
+).action((metric: string, flags) => exitWith(import('./commands/monitor-series.js').then((m) => m.seriesCommand(metric, flags))));
+
 program
   .command('plugin')
   .description('provider plugins of your own')

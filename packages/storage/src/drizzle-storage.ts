@@ -5,6 +5,8 @@ import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js
 import { generateRunId } from './run-id.js';
 import { addKeySpend, createKey, listKeys, revokeKey, summariseRequests } from './gateway-store.js';
 import { describeResultSides, pairResults, type PairedResultsAnswer, type PairedResultsQuery, type ResultSideSummary } from './analysis-query.js';
+import { deleteMetricPoints, markMetricPointsRolledUp, metricPointsToRollUp, readMetricPoints, writeMetricPoints } from './metric-store.js';
+import type { MetricPoint, MetricPointQuery, MetricPointRecord, MetricResolution } from './metric-types.js';
 import { meanScore, planRequestQuery, planResultQuery, resultConditions } from './result-query.js';
 import { batches, requests, results, runs, type schema } from './schema.js';
 import {
@@ -540,6 +542,26 @@ export class DrizzleStorage implements Storage {
         .returning({ id: results.id });
       return deleted.length;
     });
+  }
+
+  async writeMetricPoints(resolution: MetricResolution, points: MetricPoint[], options: { replace?: boolean } = {}): Promise<number> {
+    return this.attempt(`storing ${points.length} metric points (${resolution})`, () => writeMetricPoints(this.query, resolution, points, options.replace ?? false));
+  }
+
+  async readMetricPoints(query: MetricPointQuery): Promise<MetricPointRecord[]> {
+    return this.attempt(`reading metric points (${query.resolution})`, () => readMetricPoints(this.query, query));
+  }
+
+  async metricPointsToRollUp(options: { before: Date; limit?: number }): Promise<MetricPointRecord[]> {
+    return this.attempt(`reading the metric points to roll up`, () => metricPointsToRollUp(this.query, options.before, options.limit));
+  }
+
+  async markMetricPointsRolledUp(points: Array<{ id: number; revision: number }>): Promise<number> {
+    return this.attempt(`marking ${points.length} metric points rolled up`, () => markMetricPointsRolledUp(this.query, points));
+  }
+
+  async deleteMetricPoints(resolution: MetricResolution, before: Date): Promise<number> {
+    return this.attempt(`deleting expired metric points (${resolution})`, () => deleteMetricPoints(this.query, resolution, before));
   }
 
   /** Closes the connection; later calls are no-ops. */

@@ -5,4 +5,4 @@
  * in a process whose database lives in the embedded worker.
  */
 export { DrizzleStorage, type DrizzleStorageOptions, type StorageDatabase } from './drizzle-storage.js';
-export { runs, results, requests, gatewayKeys, schema } from './schema.js';
+export { runs, results, requests, gatewayKeys, metricPointsMinute, metricPointsHour, schema } from './schema.js';

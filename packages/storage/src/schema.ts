@@ -12,6 +12,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigserial,
   boolean,
+  customType,
   doublePrecision,
   index,
   integer,
@@ -206,5 +207,61 @@ export const batches = pgTable(
   (table) => [uniqueIndex('batches_run_vendor_idx').on(table.runId, table.vendorBatchId), index('batches_run_status_idx').on(table.runId, table.status)],
 );
 
+/** A PostgreSQL bytea column, read back as a Uint8Array on both drivers. */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
+
+/**
+ * The columns of a metric point: what one series (source, provider, model, route, key) did in one
+ * time bucket. Latency and time-to-first-token sketches are DDSketch protobufs, opaque here: a
+ * point written again (two processes, a restart) keeps every part, and readers merge them.
+ */
+function metricPointColumns() {
+  return {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    source: text('source').notNull(),
+    providerId: text('provider_id').notNull(),
+    provider: text('provider').notNull(),
+    model: text('model').notNull(),
+    route: text('route').notNull(),
+    key: text('key').notNull(),
+    start: timestamp('start', { withTimezone: true, mode: 'date' }).notNull(),
+    count: integer('count').notNull(),
+    /** Failed calls by error class. */
+    errors: jsonb('errors').$type<Record<string, number>>().notNull(),
+    /** DDSketch protobufs (`toProto()`), one per write; their merge is the point's sketch. */
+    latency: bytea('latency').array().notNull(),
+    ttft: bytea('ttft').array().notNull(),
+    tokensIn: doublePrecision('tokens_in').notNull(),
+    tokensOut: doublePrecision('tokens_out').notNull(),
+    costUsd: doublePrecision('cost_usd').notNull(),
+    cacheHits: integer('cache_hits').notNull(),
+    probeScoreSum: doublePrecision('probe_score_sum').notNull(),
+    probeScoreCount: integer('probe_score_count').notNull(),
+    /** Bumped by every write; `rolled_up` is the revision the hourly roll-up last read (minute points). */
+    revision: integer('revision').notNull().default(1),
+    rolledUp: integer('rolled_up'),
+  };
+}
+
+/** 1-minute metric points (kept 14 days by default), written in batches by the monitoring sink. */
+export const metricPointsMinute = pgTable('metric_points_1m', metricPointColumns(), (table) => [
+  uniqueIndex('metric_points_1m_series_idx').on(table.source, table.providerId, table.provider, table.model, table.route, table.key, table.start),
+  // One metric of one provider over a time range (`llm-lab monitor series --provider`): by id or family.
+  index('metric_points_1m_provider_id_start_idx').on(table.providerId, table.start),
+  index('metric_points_1m_provider_start_idx').on(table.provider, table.start),
+  // Retention deletes by age.
+  index('metric_points_1m_start_idx').on(table.start),
+  // Points the hourly roll-up has not read yet (a small set).
+  index('metric_points_1m_pending_idx').on(table.start).where(sql`${table.rolledUp} IS DISTINCT FROM ${table.revision}`),
+]);
+
+/** 1-hour metric points (kept a year by default): the roll-up of the minute points, sketches merged. */
+export const metricPointsHour = pgTable('metric_points_1h', metricPointColumns(), (table) => [
+  uniqueIndex('metric_points_1h_series_idx').on(table.source, table.providerId, table.provider, table.model, table.route, table.key, table.start),
+  index('metric_points_1h_provider_id_start_idx').on(table.providerId, table.start),
+  index('metric_points_1h_provider_start_idx').on(table.provider, table.start),
+  index('metric_points_1h_start_idx').on(table.start),
+]);
+
 /** Every table, for drizzle-kit and for typed queries. */
-export const schema = { runs, results, requests, gatewayKeys, batches };
+export const schema = { runs, results, requests, gatewayKeys, batches, metricPointsMinute, metricPointsHour };

@@ -1,5 +1,8 @@
 import type { AnalysisStore } from './analysis-query.js';
 import type { HoldOptions, RunHold } from './run-holds.js';
+import type { MetricStore } from './metric-types.js';
+
+export type * from './metric-types.js';
 
 /**
  * The shape of stored data, shared by the engine that writes it and the CLI, library and
@@ -527,7 +530,7 @@ export interface BatchStore {
  * added here and to the backends, not new methods on an existing part; code that needs one
  * concern asks for that part (`ResultStore`, ...) and can be given anything that has it.
  */
-export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore, KeyStore, BatchStore, AnalysisStore {}
+export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore, KeyStore, BatchStore, AnalysisStore, MetricStore {}
 
 /** The names of the {@link Storage} methods (what a backend that forwards calls must answer). */
 export type StorageMethod = {

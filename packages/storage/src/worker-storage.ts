@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorCode } from './errors.js';
 import { createLocalRunHolds } from './run-holds.js';
-import type { GatewayKeyRecord, RunBatchRecord, RequestRecord, ResultPage, ResultRecord, Storage } from './types.js';
+import type { GatewayKeyRecord, MetricPointRecord, RunBatchRecord, RequestRecord, ResultPage, ResultRecord, Storage } from './types.js';
 import type { OpenRequest, WorkerData, WorkerMethod, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 /**
@@ -127,6 +127,14 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
     revokedAt: key.revokedAt && new Date(key.revokedAt.getTime()),
   });
 
+  const revivePoint = (point: MetricPointRecord): MetricPointRecord => ({
+    ...point,
+    start: new Date(point.start.getTime()),
+    errors: { ...point.errors },
+    latency: point.latency.map((part) => new Uint8Array(part)),
+    ttft: point.ttft.map((part) => new Uint8Array(part)),
+  });
+
   // Only this process can have the folder open, so holds are kept here, beside the worker.
   const runHolds = createLocalRunHolds();
   let closing: Promise<void> | undefined;
@@ -169,6 +177,11 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
     updateBatchStatus: (runId, vendorBatchId, status) => call('updateBatchStatus', [runId, vendorBatchId, status]) as ReturnType<Storage['updateBatchStatus']>,
     completedKeys: async (runId, range) => new Set((await call('completedKeys', range ? [runId, range] : [runId])) as Set<string>),
     deleteErroredResults: (runId) => call('deleteErroredResults', [runId]) as ReturnType<Storage['deleteErroredResults']>,
+    writeMetricPoints: (resolution, points, options) => call('writeMetricPoints', options === undefined ? [resolution, points] : [resolution, points, options]) as ReturnType<Storage['writeMetricPoints']>,
+    readMetricPoints: async (query) => ((await call('readMetricPoints', [query])) as MetricPointRecord[]).map(revivePoint),
+    metricPointsToRollUp: async (options) => ((await call('metricPointsToRollUp', [options])) as MetricPointRecord[]).map(revivePoint),
+    markMetricPointsRolledUp: (points) => call('markMetricPointsRolledUp', [points]) as ReturnType<Storage['markMetricPointsRolledUp']>,
+    deleteMetricPoints: (resolution, before) => call('deleteMetricPoints', [resolution, before]) as ReturnType<Storage['deleteMetricPoints']>,
     holdRun: (runId, options) => runHolds.hold(runId, options),
     heldRuns: (runIds) => runHolds.held(runIds),
     close: () => {

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { isStorageError } from '../errors.js';
 import { describeGatewaySuite } from './gateway-suite.js';
+import { describeMetricSuite } from './metric-suite.js';
 import { describeQuerySuite } from './query-suite.js';
 import {
   resultKey,
@@ -581,5 +582,6 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
 
     describeQuerySuite(() => storage, newRun, slowTimeoutMs);
     describeGatewaySuite(() => storage);
+    describeMetricSuite(() => storage);
   });
 }
