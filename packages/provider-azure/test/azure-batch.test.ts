@@ -73,7 +73,7 @@ describe("batchGenerate through Azure OpenAI's Batch API (fake Azure server, rea
   });
 
   it('is the default of the azure family: its plugin claims the batch capability and the config takes a batch block', () => {
-    expect(azureProvider.capabilities.batch).toBe(true);
+    expect(azureProvider.capabilities?.batch).toBe(true);
     expect(() => createAzure({ endpoint: server.url, apiKey: API_KEY, batch: { mode: 'sometimes' } as never })).toThrow(/batch/);
   });
 });
