@@ -1,27 +1,7 @@
-import { z } from '@llm-lab/core';
-
-/**
- * How `batchGenerate` runs. `concurrent` (the default) makes one chat call per request, bounded
- * by the batch's `concurrency`: answers in seconds, at the normal price. `api` uses the
- * vendor's Batch API (OpenAI's, or Azure OpenAI's on a global-batch deployment): half the price and a separate, higher rate limit, but results arrive when OpenAI
- * finishes the job, within a 24-hour window (often minutes, sometimes hours), so a run waits.
- */
-export const openaiBatchConfigSchema = z
-  .object({
-    mode: z.enum(['concurrent', 'api']).default('concurrent'),
-    /** First wait between status polls of a Batch API job, in milliseconds. Default 5,000. */
-    pollIntervalMs: z.number().int().positive().default(5_000),
-    /** Longest wait between polls (the wait grows 1.5× per poll). Default 60,000. */
-    maxPollIntervalMs: z.number().int().positive().default(60_000),
-    /** How long to wait for a Batch API job before cancelling it. Default 86,400,000 (24 hours, the job's window). */
-    maxWaitMs: z.number().int().positive().default(86_400_000),
-    /** Factor applied to the list price of answers from the Batch API. Default 0.5 (the Batch API discount of OpenAI and Azure). */
-    priceFactor: z.number().min(0).max(1).default(0.5),
-  })
-  .strict();
-
-/** Batch settings after defaults. */
-export type OpenAIBatchSettings = z.output<typeof openaiBatchConfigSchema>;
-
-/** The defaults of {@link openaiBatchConfigSchema}, for a `config:` block's `.default()`. */
-export const DEFAULT_OPENAI_BATCH_SETTINGS: OpenAIBatchSettings = { mode: 'concurrent', pollIntervalMs: 5_000, maxPollIntervalMs: 60_000, maxWaitMs: 86_400_000, priceFactor: 0.5 };
+// The `batch:` block of an OpenAI or Azure OpenAI provider: provider-utils' shared schema, under
+// the names provider-openai has always exported (re-exported, so its type stays provider-utils').
+export {
+  batchConfigSchema as openaiBatchConfigSchema,
+  DEFAULT_BATCH_SETTINGS as DEFAULT_OPENAI_BATCH_SETTINGS,
+  type BatchSettings as OpenAIBatchSettings,
+} from '@llm-lab/provider-utils';
