@@ -27,3 +27,5 @@ export {
 export { continuationBoundary, continuationLogprob, scoresFromEchoedCompletion } from './openai-prompt-scoring.js';
 /** The node:http keep-alive transport these providers give the SDK (from @llm-lab/provider-utils). */
 export { createNodeHttpFetch, CALLER_SIGNAL } from '@llm-lab/provider-utils';
+export { runOpenAIBatch, type OpenAIBatchOptions, type OpenAIBatchProgress, type OpenAIBatchContext } from './openai-batch.js';
+export { openaiBatchConfigSchema, DEFAULT_OPENAI_BATCH_SETTINGS, type OpenAIBatchSettings } from './openai-batch-settings.js';

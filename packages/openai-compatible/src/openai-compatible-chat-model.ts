@@ -6,6 +6,7 @@ import {
   startCallDeadline,
   StreamAccumulator,
   withErrorPart,
+  type BatchItemResult,
   type CallDeadline,
   type CallOptions,
   type CompletionScore,
@@ -30,6 +31,8 @@ import { mapOpenAIError, type OpenAIErrorContext } from './openai-error.js';
 import { findOpenAIModel, UNKNOWN_OPENAI_MODEL, type OpenAIModelFacts } from './openai-models.js';
 import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
 import { scoresFromEchoedCompletion } from './openai-prompt-scoring.js';
+import { runOpenAIBatch, type OpenAIBatchOptions } from './openai-batch.js';
+import type { OpenAIBatchSettings } from './openai-batch-settings.js';
 
 /** The settings an {@link OpenAICompatibleChatModel} reads. */
 export interface OpenAICompatibleChatModelSettings extends Omit<OpenAIRequestDialect, 'maxTokensParameter'> {
@@ -75,8 +78,12 @@ export interface OpenAICompatibleChatModelOptions {
   facts?: OpenAIModelFacts;
   /** Classifies SDK failures. Default {@link mapOpenAIError}. */
   mapError?: (error: unknown, context: OpenAIErrorContext) => ProviderError;
-  /** The subclass runs `batchGenerate` through a vendor batch API (capability `batch`). Default false: concurrent calls. */
-  batchApi?: boolean;
+  /**
+   * The vendor's Batch API (OpenAI's, Azure OpenAI's): its settings and the chat endpoint as it
+   * names it (see {@link runOpenAIBatch}). With it the model has the `batch` capability and
+   * `batchGenerate` with `mode: 'api'` uses it; without it, batches are concurrent calls.
+   */
+  batch?: { settings: OpenAIBatchSettings; endpoint: string };
   /** More of what says which server answers, for {@link OpenAICompatibleChatModel.cacheIdentity} (e.g. an Azure deployment and API version). */
   identity?: Record<string, unknown>;
 }
@@ -119,8 +126,8 @@ interface ChoiceBuffer {
 
 /**
  * A chat model on OpenAI's chat-completions wire format, behind the LLM Lab provider contract,
- * on the official `openai` SDK: OpenAI itself (provider-openai's `OpenAIChatModel` adds its Batch
- * API), Azure OpenAI (an `AzureOpenAI` client) and any OpenAI-compatible server (vLLM, llama.cpp
+ * on the official `openai` SDK: OpenAI itself, Azure OpenAI (an `AzureOpenAI` client), both with
+ * their Batch API behind `batchGenerate` (option `batch`), and any OpenAI-compatible server (vLLM, llama.cpp
  * server, LM Studio, Ollama's `/v1`). Contract 2.0: images, tools and tool results, tool choice,
  * parallel tool calls, JSON and JSON-schema output, `n` alternatives, and reasoning text where the
  * server returns it (`reasoning_content`), whole and streamed.
@@ -134,6 +141,7 @@ export class OpenAICompatibleChatModel extends BaseProvider {
   private readonly info: ModelInfo;
   protected readonly errorMapper: (error: unknown, context: OpenAIErrorContext) => ProviderError;
   private readonly identity: Record<string, unknown> | undefined;
+  private readonly batch: { settings: OpenAIBatchSettings; endpoint: string } | undefined;
   /**
    * With `promptLogprobs: true` in the settings: each completion's log-likelihood from the
    * server's echoed prompt log-probabilities (see {@link scoreByEcho}). Undefined otherwise, so
@@ -150,6 +158,7 @@ export class OpenAICompatibleChatModel extends BaseProvider {
     this.facts = options.facts ?? findOpenAIModel(options.factsModel ?? model) ?? UNKNOWN_OPENAI_MODEL;
     this.errorMapper = options.mapError ?? mapOpenAIError;
     this.identity = options.identity;
+    this.batch = options.batch;
     const pricing = this.settings.pricing ?? this.facts.pricing;
     this.info = {
       id: this.id,
@@ -157,10 +166,45 @@ export class OpenAICompatibleChatModel extends BaseProvider {
       model: this.model,
       contextWindow: this.settings.contextWindow ?? this.facts.contextWindow,
       ...(this.facts.maxOutputTokens !== undefined ? { maxOutputTokens: this.facts.maxOutputTokens } : {}),
-      capabilities: { ...this.facts.capabilities, batch: options.batchApi === true },
+      capabilities: { ...this.facts.capabilities, batch: options.batch !== undefined },
       ...(pricing ? { pricing: { ...pricing } } : {}),
     };
     if (this.settings.promptLogprobs) this.scoreCompletions = (request, callOptions) => this.scoreByEcho(request, callOptions);
+  }
+
+  /**
+   * Many calls; one failure does not fail the batch. With `mode: 'api'` (per call, or the
+   * provider's `batch.mode`) the batch goes through the vendor's Batch API (see
+   * {@link runOpenAIBatch}): half price, but answers arrive within the vendor's 24-hour window
+   * rather than in seconds. Otherwise the requests run as concurrent calls, bounded by
+   * `concurrency` (default 8).
+   */
+  override async batchGenerate(requests: GenerateRequest[], options: OpenAIBatchOptions = {}): Promise<BatchItemResult[]> {
+    const { mode, pollIntervalMs, maxPollIntervalMs, maxWaitMs, onProgress, ...concurrentOptions } = options;
+    if ((mode ?? this.batch?.settings.mode ?? 'concurrent') !== 'api') return super.batchGenerate(requests, concurrentOptions);
+    if (!this.batch) {
+      const error = new ProviderError({
+        kind: 'bad-request',
+        providerId: this.id,
+        message: `${this.id} does not support the Batch API mode; run the batch with mode 'concurrent' (the default).`,
+      });
+      return requests.map(() => ({ ok: false, error }));
+    }
+    return runOpenAIBatch(
+      {
+        client: this.client,
+        providerId: this.id,
+        settings: this.batch.settings,
+        endpoint: this.batch.endpoint,
+        callTimeoutMs: options.timeoutMs ?? this.settings.timeoutMs,
+        build: (request) => this.buildRequest(request),
+        toResponse: (completion, warnings, startedAt) => this.responseFromCompletion(completion, warnings, startedAt),
+        mapError: (error, signal) =>
+          this.errorMapper(error, { providerId: this.id, baseURL: this.settings.baseURL, isOpenAIHost: this.settings.isOpenAIHost, signal }),
+      },
+      requests,
+      { ...options, ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}), ...(maxPollIntervalMs !== undefined ? { maxPollIntervalMs } : {}), ...(maxWaitMs !== undefined ? { maxWaitMs } : {}), ...(onProgress ? { onProgress } : {}) },
+    );
   }
 
   /** The server that answers: its base URL and the chat-completions endpoint (and `identity`), for the response cache's key. */

@@ -1,4 +1,5 @@
 import { ConfigError, parseProviderConfig, providerConfigFields, registerSecret, resolveApiKey, z } from '@llm-lab/core';
+import { DEFAULT_OPENAI_BATCH_SETTINGS, openaiBatchConfigSchema } from '@llm-lab/openai-compatible';
 
 /**
  * The default `api-version`: 2024-10-21, the latest generally available (GA) version of Azure
@@ -47,6 +48,12 @@ export const azureConfigSchema = z
     /** Which field carries `maxTokens`. Default `max_completion_tokens` (API versions from 2024-10-21; required by reasoning models). */
     maxTokensParameter: z.enum(['max_completion_tokens', 'max_tokens']).default('max_completion_tokens'),
     ...providerConfigFields('pricing', 'contextWindow'),
+    /**
+     * How `batchGenerate` runs: concurrent calls (default), or Azure OpenAI's Batch API (`mode:
+     * api`, what a batch run uses), which needs a **global-batch** deployment: a standard
+     * deployment refuses batch jobs. Same fields and defaults as OpenAI's `batch` block.
+     */
+    batch: openaiBatchConfigSchema.default(DEFAULT_OPENAI_BATCH_SETTINGS),
   })
   .strict();
 

@@ -90,6 +90,8 @@ export function createAzure(settings: AzureProviderSettings = {}, options: Creat
       },
       mapError: (error, context) => mapAzureError(error, { ...context, deployment, apiVersion: resolved.apiVersion }),
       identity: { deployment, apiVersion: resolved.apiVersion },
+      // Azure's Batch API: OpenAI's, under the resource's /openai path, lines naming the deployment.
+      batch: { settings: resolved.batch, endpoint: '/chat/completions' },
     });
   const { credential: _credential, ...visible } = resolved;
   return Object.assign((deployment: string) => chat(deployment), {
@@ -108,9 +110,9 @@ export const azureProvider: ProviderPlugin = defineProvider({
   name: 'azure',
   contractVersion: CONTRACT_VERSION,
   description: 'Azure OpenAI deployments (azure:<deployment>), with an API key or a Microsoft Entra ID token.',
-  // What the GPT-4o / GPT-4.1 deployments do; each model's own flags come from the model it serves. No
-  // batch API here (Azure's global batch deployments are not wired): batchGenerate makes concurrent calls.
-  capabilities: { streaming: true, batch: false, jsonMode: true, jsonSchema: true, tools: true, parallelToolCalls: true, vision: true, logprobs: true, multipleChoices: true, reasoning: false, embeddings: false },
+  // What the GPT-4o / GPT-4.1 deployments do; each model's own flags come from the model it serves.
+  // batch: Azure's Batch API, for global-batch deployments (a standard deployment refuses the job).
+  capabilities: { streaming: true, batch: true, jsonMode: true, jsonSchema: true, tools: true, parallelToolCalls: true, vision: true, logprobs: true, multipleChoices: true, reasoning: false, embeddings: false },
   paceConfigKeys: ['httpClient'],
   create: ({ model, config }) => createAzure(config, { providerId: `azure:${model}` }).chat(model),
 });

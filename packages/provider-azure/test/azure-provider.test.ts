@@ -135,11 +135,11 @@ describe('Azure OpenAI provider against the fake Azure server (real AzureOpenAI 
     }
   });
 
-  it('has no batch API (Azure batches need a global-batch deployment): batches run as concurrent calls', async () => {
+  it('runs a plain batchGenerate as concurrent calls unless the Batch API is asked for (azure-batch.test.ts)', async () => {
     const model = createAzure({ endpoint: server.url, apiKey: API_KEY }).chat('chat-prod');
-    expect(model.getModelInfo().capabilities.batch).toBe(false);
     const concurrent = await model.batchGenerate([ask, ask], { concurrency: 2 });
     expect(concurrent.every((result) => result.ok)).toBe(true);
+    expect(server.requests.map((request) => request.path)).toEqual(['/openai/deployments/chat-prod/chat/completions', '/openai/deployments/chat-prod/chat/completions']);
   });
 });
 

@@ -16,6 +16,7 @@ import {
   type FinishReason,
   type GeneratedChoice,
   type ToolCall,
+  type BatchItemResult,
   StreamAccumulator,
   withErrorPart,
 } from '@llm-lab/core';
@@ -25,6 +26,7 @@ import { GoogleContentFilterError, mapGoogleError } from './google-error.js';
 import { findGoogleModel, UNKNOWN_GOOGLE_MODEL, type GoogleLongContextPricing } from './google-models.js';
 import type { ResolvedGoogleSettings } from './google-options.js';
 import { isGoogleContentFilterReason, mapGoogleFinishReason } from './map-google-finish-reason.js';
+import { runGoogleBatch, type GoogleBatchOptions } from './google-batch.js';
 
 /** What a {@link GoogleChatModel} is made from; `createGoogle` supplies it. */
 export interface GoogleChatModelOptions {
@@ -127,7 +129,8 @@ export class GoogleChatModel extends BaseProvider {
       model: this.model,
       contextWindow: this.settings.contextWindow ?? facts.contextWindow,
       ...(facts.maxOutputTokens !== undefined ? { maxOutputTokens: facts.maxOutputTokens } : {}),
-      capabilities: { ...facts.capabilities },
+      // Batch Mode (google-batch.ts) takes any Gemini API model, one LLM Lab does not know included.
+      capabilities: { ...facts.capabilities, batch: true },
       ...(pricing ? { pricing: { ...pricing } } : {}),
     };
   }
@@ -171,6 +174,31 @@ export class GoogleChatModel extends BaseProvider {
       call.dispose();
     }
     return this.toResponse(response, warnings, startedAt);
+  }
+
+  /**
+   * Many calls; one failure does not fail the batch. With `mode: 'api'` (per call, or the
+   * provider's `batch.mode`; a batch run always asks for it) the batch goes through the Gemini
+   * API's Batch Mode (see {@link runGoogleBatch}): half price, answers within 24 hours.
+   * Otherwise the requests run as concurrent calls, bounded by `concurrency` (default 8).
+   */
+  override async batchGenerate(requests: GenerateRequest[], options: GoogleBatchOptions = {}): Promise<BatchItemResult[]> {
+    const { mode, pollIntervalMs: _poll, maxPollIntervalMs: _maxPoll, maxWaitMs: _maxWait, ...concurrentOptions } = options;
+    if ((mode ?? this.settings.batch.mode) !== 'api') return super.batchGenerate(requests, concurrentOptions);
+    return runGoogleBatch(
+      {
+        client: this.client,
+        providerId: this.id,
+        model: this.model,
+        settings: this.settings.batch,
+        build: (request) => this.buildRequest(request),
+        toResponse: (response, warnings, startedAt) => this.toResponse(response, warnings, startedAt),
+        mapError: (error, signal) =>
+          mapGoogleError(error, { providerId: this.id, baseURL: this.settings.baseURL, isGoogleHost: this.settings.isGoogleHost, ...(signal ? { signal } : {}), phase: 'request' }),
+      },
+      requests,
+      options,
+    );
   }
 
   /**

@@ -29,8 +29,8 @@ export interface GoogleModelFacts {
  */
 const capabilitiesOf = (thinking: boolean): ModelCapabilities => ({
   streaming: true,
-  // batchGenerate makes concurrent calls: Gemini's Batch Mode (`ai.batches` in @google/genai) is not wired (README).
-  batch: false,
+  // Batch Mode (`ai.batches`, google-batch.ts) takes every Gemini API model.
+  batch: true,
   embeddings: false,
   logprobs: false,
   tools: true,

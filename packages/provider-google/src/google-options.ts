@@ -1,4 +1,5 @@
 import { isHostWithin, parseProviderConfig, providerConfigFields, resolveApiKey, resolveBaseURL, z } from '@llm-lab/core';
+import { batchConfigSchema, DEFAULT_BATCH_SETTINGS } from '@llm-lab/provider-utils';
 
 /** The Gemini API's own host; the SDK appends the API version (`/v1beta`). */
 export const GOOGLE_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
@@ -23,6 +24,12 @@ export const googleConfigSchema = z
     /** The Gemini API version in request paths. Default `v1beta` (what the SDK uses). */
     apiVersion: z.string().regex(/^v\d+(?:alpha|beta)?\d*$/, "an API version such as 'v1beta' or 'v1'").default(GOOGLE_DEFAULT_API_VERSION),
     ...providerConfigFields('timeoutMs', 'headers', 'pricing', 'contextWindow'),
+    /**
+     * How `batchGenerate` runs: concurrent calls (default), or the Gemini API's Batch Mode (`mode:
+     * api`, what a batch run uses; inlined requests, up to 20 MB per batch), at `priceFactor`
+     * (default 0.5) of the list price.
+     */
+    batch: batchConfigSchema.default(DEFAULT_BATCH_SETTINGS),
   })
   .strict();
 

@@ -60,6 +60,6 @@ export const googleProvider: ProviderPlugin = defineProvider({
   name: 'google',
   contractVersion: CONTRACT_VERSION,
   description: 'Google Gemini models (gemini-2.5-pro, gemini-2.5-flash, gemini-2.5-flash-lite, gemini-2.0-flash, ...) on the Gemini API.',
-  capabilities: { streaming: true, batch: false, jsonMode: true, tools: true, vision: true, logprobs: false, embeddings: false },
+  capabilities: { streaming: true, batch: true, jsonMode: true, tools: true, vision: true, logprobs: false, embeddings: false },
   create: ({ model, config }) => createGoogle(config, { providerId: `google:${model}` }).chat(model),
 });

@@ -1,12 +1,9 @@
 export { createOpenAI, openaiProvider, DEFAULT_EMBEDDING_MODEL, type OpenAIProvider, type CreateOpenAIOptions } from './openai-provider.js';
 export { OpenAIChatModel, type OpenAIChatModelOptions, type OpenAIChatModelSettings } from './openai-chat-model.js';
 export { OpenAIEmbeddingModel, OPENAI_MAX_EMBEDDING_INPUTS, type OpenAIEmbeddingModelOptions } from './openai-embedding-model.js';
-export { runOpenAIBatch, type OpenAIBatchOptions, type OpenAIBatchProgress, type OpenAIBatchContext } from './openai-batch.js';
 export {
   openaiConfigSchema,
   openaiRequestOptionsSchema,
-  openaiBatchConfigSchema,
-  type OpenAIBatchSettings,
   resolveOpenAISettings,
   isOpenAIHost,
   OPENAI_DEFAULT_BASE_URL,
@@ -33,6 +30,12 @@ export {
   continuationBoundary,
   continuationLogprob,
   scoresFromEchoedCompletion,
+  runOpenAIBatch,
+  openaiBatchConfigSchema,
+  type OpenAIBatchOptions,
+  type OpenAIBatchProgress,
+  type OpenAIBatchContext,
+  type OpenAIBatchSettings,
   type OpenAIErrorContext,
   type BuiltOpenAIRequest,
   type OpenAIModelFacts,

@@ -1,4 +1,5 @@
 import { isHostWithin, parseProviderConfig, providerConfigFields, resolveApiKey, resolveBaseURL, z } from '@llm-lab/core';
+import { DEFAULT_OPENAI_BATCH_SETTINGS, openaiBatchConfigSchema } from '@llm-lab/openai-compatible';
 
 /** OpenAI's own API; a `baseURL` elsewhere is treated as an OpenAI-compatible server. */
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -6,28 +7,6 @@ export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 /** Sent as the key to an OpenAI-compatible server when none is configured (most local servers ignore it). */
 export const PLACEHOLDER_API_KEY = 'llm-lab-no-key';
 
-/**
- * How `batchGenerate` runs. `concurrent` (the default) makes one chat call per request, bounded
- * by the batch's `concurrency`: answers in seconds, at the normal price. `api` uses OpenAI's
- * Batch API: half the price and a separate, higher rate limit, but results arrive when OpenAI
- * finishes the job, within a 24-hour window (often minutes, sometimes hours), so a run waits.
- */
-export const openaiBatchConfigSchema = z
-  .object({
-    mode: z.enum(['concurrent', 'api']).default('concurrent'),
-    /** First wait between status polls of a Batch API job, in milliseconds. Default 5,000. */
-    pollIntervalMs: z.number().int().positive().default(5_000),
-    /** Longest wait between polls (the wait grows 1.5× per poll). Default 60,000. */
-    maxPollIntervalMs: z.number().int().positive().default(60_000),
-    /** How long to wait for a Batch API job before cancelling it. Default 86,400,000 (24 hours, the job's window). */
-    maxWaitMs: z.number().int().positive().default(86_400_000),
-    /** Factor applied to the list price of answers from the Batch API. Default 0.5 (OpenAI's Batch API discount). */
-    priceFactor: z.number().min(0).max(1).default(0.5),
-  })
-  .strict();
-
-/** Batch settings after defaults. */
-export type OpenAIBatchSettings = z.output<typeof openaiBatchConfigSchema>;
 
 /**
  * The `config:` block of an `openai:<model>` provider (and the settings of `createOpenAI`).
@@ -59,7 +38,7 @@ export const openaiConfigSchema = z
     maxTokensParameter: z.enum(['max_completion_tokens', 'max_tokens']).optional(),
     ...providerConfigFields('pricing', 'contextWindow'),
     /** How `batchGenerate` runs: concurrent calls (default) or OpenAI's Batch API. See {@link openaiBatchConfigSchema}. */
-    batch: openaiBatchConfigSchema.default({ mode: 'concurrent', pollIntervalMs: 5_000, maxPollIntervalMs: 60_000, maxWaitMs: 86_400_000, priceFactor: 0.5 }),
+    batch: openaiBatchConfigSchema.default(DEFAULT_OPENAI_BATCH_SETTINGS),
   })
   .strict();
 

@@ -125,7 +125,7 @@ export class GgufChatModel extends BaseProvider {
       provider: this.provider,
       model: this.model,
       contextWindow: this.contextSize,
-      capabilities: { streaming: true, batch: true, embeddings: false, logprobs: false, tools: false, jsonMode: true, vision: false },
+      capabilities: { streaming: true, batch: false, embeddings: false, logprobs: false, tools: false, jsonMode: true, vision: false },
       ...(pricing ? { pricing: { ...pricing } } : {}),
     };
   }

@@ -66,6 +66,7 @@ export const ggufProvider: ProviderPlugin = defineProvider({
   name: 'gguf',
   contractVersion: CONTRACT_VERSION,
   description: "GGUF models run in-process on CPU by node-llama-cpp (optional), formatted with the model's own chat template when it has one (config.promptFormat), else as plain text completion; by path or name in ~/.cache/llm-lab/models.",
-  capabilities: { streaming: true, batch: true, jsonMode: true, tools: false, vision: false, logprobs: false, embeddings: false },
+  // batch: false: no vendor batch API (batchGenerate runs the requests on parallel context sequences).
+  capabilities: { streaming: true, batch: false, jsonMode: true, tools: false, vision: false, logprobs: false, embeddings: false },
   create: ({ model, config }) => createGguf(config, { providerId: `gguf:${model}` }).chat(model),
 });

@@ -17,6 +17,7 @@ import {
   type WireDialect,
 } from '../openai/openai-compatible-server.js';
 import { textOfContent, type ChatCompletionRequestBody } from '../openai/openai-wire.js';
+import { createFakeBatchStore, type BatchLineFaultPicker, type FakeBatchOptions } from '../openai/fake-openai-batches.js';
 
 /** Azure's harm categories, each with a severity and whether it was filtered. */
 export type AzureContentFilterCategory = 'hate' | 'self_harm' | 'sexual' | 'violence';
@@ -33,6 +34,8 @@ export interface FakeAzureOpenAIServerOptions extends OpenAICompatibleServerOpti
   apiVersions?: string[];
   /** A prompt whose text matches this is refused with Azure's 400 `content_filter` (category `violence`). */
   blockedPrompt?: RegExp;
+  /** How batches progress and fail (the Batch API of global-batch deployments). */
+  batch?: FakeBatchOptions;
 }
 
 /** A running fake Azure OpenAI server. */
@@ -46,6 +49,23 @@ export interface FakeAzureOpenAIServer extends FakeServerControl {
   enqueueReply(reply: ScriptedReply): void;
   /** Reads a recorded chat request back in neutral terms. */
   describeRequest(request: RecordedRequest): NeutralRequestView;
+  /** Replaces the per-line batch fault picker (`undefined` restores `batch.lineFault`). */
+  setBatchLineFault(picker: BatchLineFaultPicker | undefined): void;
+  /** The batch objects created so far (as `GET /openai/batches/{id}` last showed them). */
+  readonly batches: ReadonlyArray<Record<string, unknown>>;
+  /** Sets how long batches stay `in_progress` (those already running included). */
+  setBatchProcessingMs(ms: number): void;
+}
+
+/** Azure's Files and Batch APIs: OpenAI's, under `/openai`, with `/chat/completions` as the endpoint and a deployment as each line's model. */
+function azureBatchStore(options: FakeAzureOpenAIServerOptions, deployments: Record<string, string>) {
+  return createFakeBatchStore(options.batch, {
+    prefix: '/openai',
+    endpoints: ['/chat/completions'],
+    chatEndpoint: '/chat/completions',
+    resolveModel: (model) => (typeof model === 'string' ? deployments[model] : undefined),
+    unknownModel: (model) => ({ code: 'model_not_found', message: `The provided model deployment ${JSON.stringify(model)} does not exist in the Azure OpenAI resource.` }),
+  });
 }
 
 const DEFAULT_DEPLOYMENTS: Record<string, string> = { 'gpt-4o-mini': 'gpt-4o-mini-2024-07-18', 'gpt-4o': 'gpt-4o-2024-11-20' };
@@ -121,7 +141,7 @@ function azureErrorBody(fault: HttpErrorFault, deployment: string | undefined): 
   return { error: { code, message } };
 }
 
-function azureDialect(options: FakeAzureOpenAIServerOptions, deployments: Record<string, string>): WireDialect {
+function azureDialect(options: FakeAzureOpenAIServerOptions, deployments: Record<string, string>, batches: ReturnType<typeof azureBatchStore>): WireDialect {
   const versionAccepted = (version: string) => (options.apiVersions ? options.apiVersions.includes(version) : API_VERSION.test(version));
   return {
     urlPath: '',
@@ -149,11 +169,13 @@ function azureDialect(options: FakeAzureOpenAIServerOptions, deployments: Record
     },
     route(method, path, query) {
       const match = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/.exec(path);
-      if (!match || method !== 'POST') return undefined;
+      const batchPath = /^\/openai\/(files|batches)(\/|$)/.test(path);
+      if ((!match || method !== 'POST') && !batchPath) return undefined;
       const version = query.get('api-version');
       // Azure answers a missing api-version with 404 "Resource not found", and an unknown one with 400.
       if (version === null || version === '') return RESOURCE_NOT_FOUND();
       if (!versionAccepted(version)) return azureError(400, 'BadRequest', 'API version not supported');
+      if (!match || method !== 'POST') return batches.route(method, path);
       const deployment = decodeURIComponent(match[1] as string);
       const model = deployments[deployment];
       if (model === undefined) {
@@ -206,14 +228,23 @@ function azureDialect(options: FakeAzureOpenAIServerOptions, deployments: Record
  * Starts a local HTTP server that speaks Azure OpenAI's chat-completions protocol:
  * `POST /openai/deployments/{deployment}/chat/completions?api-version=…` with `api-key` or
  * Entra ID bearer auth, Azure's `DeploymentNotFound`, missing/unsupported api-version answers,
- * content-filter 400s (`innererror.content_filter_result`) and annotations
+ * the Files and Batch APIs of global-batch deployments (`/openai/files`, `/openai/batches`, endpoint
+ * `/chat/completions`, a deployment name as each line's model), content-filter 400s
+ * (`innererror.content_filter_result`) and annotations
  * (`prompt_filter_results`, `content_filter_results`, `finish_reason: content_filter`), Azure's
  * 429 with `retry-after` and `x-ratelimit-*` headers, and the same SSE streaming, validation and
  * injected faults as the fake OpenAI server. Its `url` is the resource endpoint to give the SDK.
  */
 export async function startFakeAzureOpenAIServer(options: FakeAzureOpenAIServerOptions = {}): Promise<FakeAzureOpenAIServer> {
-  const engine = await startOpenAICompatibleServer(azureDialect(options, options.deployments ?? DEFAULT_DEPLOYMENTS), options);
+  const deployments = options.deployments ?? DEFAULT_DEPLOYMENTS;
+  const batches = azureBatchStore(options, deployments);
+  const engine = await startOpenAICompatibleServer(azureDialect(options, deployments, batches), options);
   return fakeServerHandle(engine, {
+    get batches() {
+      return batches.list();
+    },
+    setBatchLineFault: (picker: BatchLineFaultPicker | undefined) => batches.setLineFault(picker),
+    setBatchProcessingMs: (ms: number) => batches.setProcessingMs(ms),
     setResponder: (responder: FakeResponder | undefined) => engine.setResponder(responder),
     enqueueReply: (reply: ScriptedReply) => engine.enqueueReply(reply),
     describeRequest: (request: RecordedRequest) => engine.describeRequest(request),

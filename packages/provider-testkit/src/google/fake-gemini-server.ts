@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { createFakeHttpServer, fakeServerHandle, messageOf, writeBody, writeHalfBody, type FakeExchange } from '../fake-http-server.js';
 import type { FakeServerControl, NeutralRequestView, RecordedRequest, ScriptedReply } from '../fake-server-control.js';
 import { describeGeminiRequest, functionCallingError } from './gemini-request-view.js';
+import { createGeminiBatchStore, type FakeGeminiBatchOptions, type GeminiBatchLineFaultPicker } from './gemini-batches.js';
 import type { Fault, HttpErrorFault } from '../faults.js';
 import {
   apiKeyInvalidWire,
@@ -73,6 +74,8 @@ export interface FakeGeminiServerOptions {
   rejectUnknownModels?: boolean;
   /** Most requests kept in `requests` (the oldest are dropped). Default 10,000. */
   maxRecordedRequests?: number;
+  /** How Batch Mode batches progress and fail. */
+  batch?: FakeGeminiBatchOptions;
 }
 
 /** A running fake Gemini API server. */
@@ -89,6 +92,12 @@ export interface FakeGeminiServer extends FakeServerControl {
   enqueueReply(reply: ScriptedReply): void;
   /** Reads a recorded `generateContent` request back in neutral terms. */
   describeRequest(request: RecordedRequest): NeutralRequestView;
+  /** The Batch Mode operations created so far, as `GET /v1beta/batches/{id}` shows them now. */
+  readonly batches: ReadonlyArray<Record<string, unknown>>;
+  /** Replaces the per-request batch fault picker (`undefined` restores `batch.lineFault`). */
+  setBatchLineFault(picker: GeminiBatchLineFaultPicker | undefined): void;
+  /** Sets how long batches stay running (those already running included): hold them with a long time, end them with 0. */
+  setBatchProcessingMs(ms: number): void;
 }
 
 const JSON_TYPE = 'application/json; charset=UTF-8';
@@ -171,14 +180,16 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
 
   /** Checks the request the way the Gemini API does; answers 400 and returns false when it is invalid. */
   const valid = (record: GeminiRecordedRequest, response: ServerResponse, startedAt: number): boolean => {
-    const body = record.body as GenerateContentRequestBody;
-    const reject = (message: string) => {
-      sendError(response, googleErrorWire(400, message), startedAt);
-      return false;
-    };
-    if (options.rejectUnknownModels && record.model !== undefined && !models.includes(record.model)) {
-      sendError(response, defaultGoogleErrorFor({ status: 404, model: record.model }), startedAt);
-      return false;
+    const error = invalidity(record.body as GenerateContentRequestBody, record.model);
+    if (error) sendError(response, error, startedAt);
+    return error === undefined;
+  };
+
+  /** What the Gemini API answers an invalid `generateContent` request with; undefined when it is valid. */
+  const invalidity = (body: GenerateContentRequestBody, model: string | undefined): GoogleErrorBody | undefined => {
+    const reject = (message: string) => googleErrorWire(400, message);
+    if (options.rejectUnknownModels && model !== undefined && !models.includes(model)) {
+      return defaultGoogleErrorFor({ status: 404, model });
     }
     if (body.contents === undefined || (Array.isArray(body.contents) && body.contents.length === 0)) {
       return reject('* GenerateContentRequest.contents: contents is not specified\n');
@@ -212,7 +223,7 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
         return reject(`The input token count (${promptTokens}) exceeds the maximum number of tokens allowed (${options.contextWindow}).`);
       }
     }
-    return true;
+    return undefined;
   };
 
   const sendHttpError = (fault: HttpErrorFault, record: GeminiRecordedRequest, response: ServerResponse, startedAt: number) => {
@@ -299,9 +310,22 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
     return sendJson(response, 200, { models: page.map(modelWire), ...(next !== undefined ? { nextPageToken: next } : {}) }, startedAt);
   };
 
+  /** Batch Mode: each inlined request answered as `generateContent` answers it (validation, responder, scripted replies). */
+  const batches = createGeminiBatchStore(options.batch ?? {}, async (request, model) => {
+    const body = request as GenerateContentRequestBody;
+    const error = invalidity(body, model);
+    if (error) return { error };
+    const reply = await produceReply({ method: 'POST', path: `/v1beta/models/${model}:generateContent`, headers: {}, body, rawBody: JSON.stringify(body), receivedAt: Date.now(), query: {}, model });
+    return { response: generateContentResponseWire({ responseId: randomBytes(12).toString('base64url'), modelVersion: model }, body, reply) };
+  });
+
   const handle = async ({ record, response, startedAt, parseError }: FakeExchange<GeminiRecordedRequest>) => {
     const { method, path, body } = record;
     if (!authorized(record, response, startedAt)) return;
+    if (parseError === undefined) {
+      const batchAnswer = await batches.route(method, path, body);
+      if (batchAnswer) return sendJson(response, batchAnswer.status, batchAnswer.body, startedAt);
+    }
     const generate = GENERATE_PATH.exec(path);
     if (method === 'POST' && generate) {
       if (parseError !== undefined || typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -324,6 +348,11 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
 
   await http.listen(handle, (response, error) => sendError(response, googleErrorWire(500, `The fake server failed: ${messageOf(error)}`), performance.now()));
   return fakeServerHandle(http, {
+    get batches() {
+      return batches.list();
+    },
+    setBatchLineFault: (picker: GeminiBatchLineFaultPicker | undefined) => batches.setLineFault(picker),
+    setBatchProcessingMs: (ms: number) => batches.setProcessingMs(ms),
     enqueueSafetyBlock(block: GeminiSafetyBlock) {
       queuedBlocks.push(block);
     },

@@ -25,3 +25,4 @@ export {
   type GoogleErrorBody,
 } from './gemini-wire.js';
 export { describeGeminiRequest, functionCallingError, jsonSchemaOfGeminiSchema } from './gemini-request-view.js';
+export type { FakeGeminiBatchOptions, GeminiBatchLineFault, GeminiBatchLineFaultPicker } from './gemini-batches.js';

@@ -30,6 +30,20 @@ export interface FakeBatchOptions {
   seed?: number;
 }
 
+/** Where a vendor serves the Files and Batch APIs: OpenAI's `/v1` routes, or Azure OpenAI's `/openai` ones. */
+export interface BatchRoutes {
+  /** Path prefix of `/files` and `/batches`. Default `/v1`. */
+  prefix?: string;
+  /** The `endpoint` values a batch accepts (each line's `url` must equal it). Default OpenAI's `/v1/chat/completions` and `/v1/embeddings`. */
+  endpoints?: string[];
+  /** The chat endpoint among them. Default `/v1/chat/completions`. */
+  chatEndpoint?: string;
+  /** Maps a line's `body.model` to the model that answers (Azure: a deployment name); undefined fails validation with `notFound`'s message. */
+  resolveModel?: (model: unknown) => string | undefined;
+  /** The validation error for a model `resolveModel` does not know. */
+  unknownModel?: (model: unknown) => { code: string; message: string };
+}
+
 type BatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
 
 interface StoredFile {
@@ -90,7 +104,10 @@ function parseMultipart(contentType: string | undefined, raw: string): Map<strin
 }
 
 /** The files and batches of one fake server, and the routes that serve them. */
-export function createFakeBatchStore(options: FakeBatchOptions = {}) {
+export function createFakeBatchStore(options: FakeBatchOptions = {}, routes: BatchRoutes = {}) {
+  const prefix = routes.prefix ?? '/v1';
+  const endpoints = routes.endpoints ?? ENDPOINTS;
+  const chatEndpoint = routes.chatEndpoint ?? '/v1/chat/completions';
   const files = new Map<string, StoredFile>();
   const batches = new Map<string, BatchRecord>();
   let lineFault = options.lineFault;
@@ -174,6 +191,10 @@ export function createFakeBatchStore(options: FakeBatchOptions = {}) {
         continue;
       }
       const body = parsed.body as Record<string, unknown>;
+      if (routes.resolveModel && routes.resolveModel(body.model) === undefined) {
+        const unknown = routes.unknownModel?.(body.model) ?? { code: 'model_not_found', message: `The model ${JSON.stringify(body.model)} does not exist.` };
+        fail(unknown.code, unknown.message, 'body.model');
+      }
       if (model === undefined) model = body.model;
       else if (body.model !== model) fail('mismatched_model', 'Every request in a batch must use the same model.', 'body.model');
       lines.push({ custom_id: parsed.custom_id, method: String(parsed.method), url: String(parsed.url), body });
@@ -213,10 +234,11 @@ export function createFakeBatchStore(options: FakeBatchOptions = {}) {
         continue;
       } else if (fault) {
         answer = { status: fault.status, body: fault.body ?? defaultErrorFor({ ...fault, model: String(line.body.model) }) };
-      } else if (line.url === '/v1/embeddings') {
+      } else if (line.url !== chatEndpoint && line.url.endsWith('/embeddings')) {
         answer = answerEmbeddings(line.body);
       } else {
-        answer = await context.complete(line.body as ChatCompletionRequestBody);
+        const served = routes.resolveModel?.(line.body.model);
+        answer = await context.complete(line.body as ChatCompletionRequestBody, served);
       }
       if (answer.status === 200) {
         outputs.push(resultLine(line.custom_id, answer, null));
@@ -289,8 +311,8 @@ export function createFakeBatchStore(options: FakeBatchOptions = {}) {
     const input = files.get(String(body.input_file_id));
     if (!input) return noSuchFile(String(body.input_file_id));
     if (input.purpose !== 'batch') return invalid(`File ${input.id} was uploaded with purpose '${input.purpose}'; a batch input file needs purpose 'batch'.`, 'input_file_id');
-    if (!ENDPOINTS.includes(String(body.endpoint))) {
-      return invalid(`Invalid value for 'endpoint': ${JSON.stringify(body.endpoint)}. Supported values are: ${ENDPOINTS.map((e) => `'${e}'`).join(', ')}.`, 'endpoint', 'invalid_value');
+    if (!endpoints.includes(String(body.endpoint))) {
+      return invalid(`Invalid value for 'endpoint': ${JSON.stringify(body.endpoint)}. Supported values are: ${endpoints.map((e) => `'${e}'`).join(', ')}.`, 'endpoint', 'invalid_value');
     }
     if (body.completion_window !== '24h') {
       return invalid(`Invalid value for 'completion_window': ${JSON.stringify(body.completion_window)}. Supported values are: '24h'.`, 'completion_window', 'invalid_value');
@@ -348,16 +370,18 @@ export function createFakeBatchStore(options: FakeBatchOptions = {}) {
     /** The route of a Files or Batch API request, or undefined for other paths. */
     route(method: string, path: string): WireRoute | undefined {
       const respond = (make: (context: RouteContext) => WireAnswer): WireRoute => ({ type: 'handler', handle: (context) => context.send(make(context)) });
-      if (method === 'POST' && path === '/v1/files') return respond(upload);
-      const file = /^\/v1\/files\/([^/]+)(\/content)?$/.exec(path);
+      if (!path.startsWith(`${prefix}/`)) return undefined;
+      const rest = path.slice(prefix.length);
+      if (method === 'POST' && rest === '/files') return respond(upload);
+      const file = /^\/files\/([^/]+)(\/content)?$/.exec(rest);
       if (method === 'GET' && file) {
         const stored = files.get(decodeURIComponent(file[1] as string));
         if (!stored) return respond(() => noSuchFile(decodeURIComponent(file[1] as string)));
         if (file[2]) return { type: 'handler', handle: (context) => context.send({ status: 200, body: stored.content }, 'application/octet-stream') };
         return respond(() => ({ status: 200, body: publicFile(stored) }));
       }
-      if (method === 'POST' && path === '/v1/batches') return respond(createBatch);
-      const batch = /^\/v1\/batches\/([^/]+)(\/cancel)?$/.exec(path);
+      if (method === 'POST' && rest === '/batches') return respond(createBatch);
+      const batch = /^\/batches\/([^/]+)(\/cancel)?$/.exec(rest);
       if (!batch) return undefined;
       const id = decodeURIComponent(batch[1] as string);
       if (method === 'GET' && !batch[2]) {

@@ -12,12 +12,12 @@ import {
 import type OpenAI from 'openai';
 import { toFile } from 'openai';
 import { pollWithBackoff } from '@llm-lab/provider-utils';
-import type { BuiltOpenAIRequest } from '@llm-lab/openai-compatible';
-import type { OpenAIBatchSettings } from './openai-options.js';
+import type { BuiltOpenAIRequest } from './build-openai-request.js';
+import type { OpenAIBatchSettings } from './openai-batch-settings.js';
 
 /** Batch options an OpenAI model accepts on top of the contract's. */
 export interface OpenAIBatchOptions extends BatchOptions {
-  // `mode` (the contract's): `api` sends the batch through OpenAI's Batch API (half price,
+  // `mode` (the contract's): `api` sends the batch through the vendor's Batch API (half price,
   // results within 24 hours); `concurrent` makes one call per request. Default: the provider's
   // `batch.mode` (itself `concurrent` unless configured).
   /** First wait between status polls, in milliseconds. Default: `batch.pollIntervalMs`. */
@@ -44,6 +44,12 @@ export interface OpenAIBatchContext {
   client: OpenAI;
   providerId: string;
   settings: OpenAIBatchSettings;
+  /**
+   * The chat endpoint as the vendor's Batch API names it, in each line's `url` and the batch's
+   * `endpoint`: `/v1/chat/completions` at OpenAI, `/chat/completions` at Azure OpenAI (whose lines
+   * name a global-batch deployment as their model).
+   */
+  endpoint: string;
   /** Per-HTTP-call timeout (upload, create, poll, download), in milliseconds. */
   callTimeoutMs: number;
   /** Validates and builds one request body; throws a ProviderError for an invalid request. */
@@ -69,7 +75,8 @@ interface ResultLine {
 }
 
 /**
- * Runs chat requests through OpenAI's Batch API: writes them as JSONL (one line per valid
+ * Runs chat requests through OpenAI's Batch API (or Azure OpenAI's, which is the same API under
+ * the resource's `/openai` path, see {@link OpenAIBatchContext.endpoint}): writes them as JSONL (one line per valid
  * request, `custom_id` = its index), uploads the file (purpose `batch`), creates the batch
  * (`/v1/chat/completions`, window `24h`), polls its status with a growing interval until it ends
  * or `maxWaitMs` passes (then it is cancelled), downloads the output and error files, and maps
@@ -101,7 +108,7 @@ export async function runOpenAIBatch(
       const { body, warnings } = context.build(request);
       const customId = itemIds?.[index] ?? `${CUSTOM_ID_PREFIX}${index}`;
       if (pending.has(customId)) throw new ProviderError({ kind: 'bad-request', providerId, message: `${providerId}: item id '${customId}' is given twice; item ids must be unique in a batch.` });
-      lines.push(JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body }));
+      lines.push(JSON.stringify({ custom_id: customId, method: 'POST', url: context.endpoint, body }));
       pending.set(customId, { index, warnings });
     } catch (error) {
       results[index] = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
@@ -134,7 +141,8 @@ export async function runOpenAIBatch(
       // arriving mid-request would leave a paid job running that nobody can cancel. An abort is
       // handled right after, by cancelling the job (or, with keepOnAbort, leaving it to be attached to).
       batch = await client.batches.create(
-        { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { source: 'llm-lab' } },
+        // Azure's `/chat/completions` is not in the SDK's list of OpenAI endpoints; the wire takes any string.
+        { input_file_id: file.id, endpoint: context.endpoint as '/v1/chat/completions', completion_window: '24h', metadata: { source: 'llm-lab' } },
         { timeout: context.callTimeoutMs },
       );
       batchId = batch.id;
