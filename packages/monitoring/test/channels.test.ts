@@ -87,8 +87,9 @@ describe('Slack channel (@slack/webhook against a server that answers as Slack d
     await new SlackChannel({ name: 'ops', url: `${slack.url}/services/T/B/X`, retry: { ...retry, baseDelayMs: 100 } }).send(notification);
     expect(slack.received).toHaveLength(3);
     expect(retry.waits[0]).toBe(7_000);
-    expect(retry.waits[1]).toBeGreaterThanOrEqual(100);
-    expect(retry.waits[1]).toBeLessThanOrEqual(200);
+    // The second try's back-off: 100 ms doubled once, with ±25% jitter.
+    expect(retry.waits[1]).toBeGreaterThanOrEqual(150);
+    expect(retry.waits[1]).toBeLessThanOrEqual(250);
   });
 
   it('gives up after its tries and says so', async () => {
