@@ -1,4 +1,4 @@
-import { AlertManager, type NotificationChannel } from './alerts/manager.js';
+import { AlertManager, type Notification, type NotificationChannel } from './alerts/manager.js';
 import { openClaimStore, type ClaimStore } from './alerts/claims.js';
 import { channelsFromConfig } from './channels/from-config.js';
 import type { RetryOptions } from './channels/retry.js';
@@ -23,6 +23,8 @@ export interface StartMonitorOptions {
   channels?: NotificationChannel[];
   retry?: RetryOptions;
   onError?: (error: unknown) => void;
+  /** Told about each message sent (see `AlertManagerOptions.onNotify`). */
+  onNotify?: (notification: Notification) => void;
   /**
    * Where probes start: called with the config's `probes:` entries and the collector (whose
    * `recordProbeScore` takes their scores). Returns a stop function. Without it, `probes:` is
@@ -64,7 +66,7 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Monito
     }));
   const claims = options.claims ?? (await openClaimStore(options.env ?? process.env, now));
   const collector = new MetricCollector({ now });
-  const alerts = AlertManager.fromConfig(config, channels, { claims, now, ...(options.onError ? { onError: options.onError } : {}) });
+  const alerts = AlertManager.fromConfig(config, channels, { claims, now, ...(options.onError ? { onError: options.onError } : {}), ...(options.onNotify ? { onNotify: options.onNotify } : {}) });
   alerts.attach(collector);
   if (options.source) collector.attach(options.source);
   const stopProbes = options.startProbes && config.probes?.length ? await options.startProbes(config.probes, collector) : undefined;

@@ -40,6 +40,8 @@ export interface AlertManagerOptions {
   resolveAfterMs?: number;
   cooldownMs?: number;
   digest?: { at: string; channels?: string[] };
+  /** Told about each message this process sends (before the channels get it), e.g. to log it. */
+  onNotify?: (notification: Notification) => void;
   /** Told about a channel that failed (after its retries) or a claim store that failed. */
   onError?: (error: unknown, notification?: Notification) => void;
 }
@@ -280,6 +282,7 @@ export class AlertManager {
 
   private async send(incident: Incident | undefined, notification: Notification, channels = incident ? this.channelsFor(incident) : this.channels): Promise<void> {
     this.sent.push(notification);
+    this.options.onNotify?.(notification);
     await Promise.all(
       channels.map((channel) =>
         channel.send(notification).catch((error: unknown) => {
