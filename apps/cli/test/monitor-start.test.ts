@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -81,7 +82,7 @@ describe('llm-lab monitor start and gateway --monitor', () => {
     hooks.length = 0;
     let announce: (url: string) => void = () => undefined;
     const listening = new Promise<string>((resolve) => (announce = resolve));
-    let child: import('node:child_process').ChildProcess | undefined;
+    let child: ChildProcess | undefined;
     const exited = runCli(['gateway', 'gateway.yaml', '--port', '0', '--monitor', 'monitor.yaml'], {
       cwd: dir,
       env: env({ HOOK_SECRET: SECRET }),

@@ -1,12 +1,9 @@
-import type { Observable } from '@llm-lab/monitoring';
+import type { Monitor, MonitorConfig, Observable } from '@llm-lab/monitoring';
 import { ExitCode, UsageError } from '../errors.js';
 import { openLab, type StorageFlags } from './shared.js';
 
-type MonitoringModule = typeof import('@llm-lab/monitoring');
-type Monitor = Awaited<ReturnType<MonitoringModule['startMonitor']>>;
-
 /** Reads a monitor config; a missing or wrong file is the user's to fix (exit code 2). */
-export async function loadMonitorConfigFor(file: string): Promise<ReturnType<MonitoringModule['parseMonitorConfig']>> {
+export async function loadMonitorConfigFor(file: string): Promise<MonitorConfig> {
   const { loadMonitorConfig } = await import('@llm-lab/monitoring');
   try {
     return await loadMonitorConfig(file);
