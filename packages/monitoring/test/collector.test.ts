@@ -33,6 +33,20 @@ describe('MetricCollector', () => {
     expect(await collector.tick()).toEqual([]);
   });
 
+  it('does its work in the listener itself: nothing is awaited, nothing is left running', async () => {
+    const clock = new Clock();
+    const collector = new MetricCollector({ now: clock.now });
+    let closed = 0;
+    collector.onBucket((buckets) => void (closed += buckets.length));
+    const listener = collector.observer()['request-end']!;
+    expect(listener(endEvent())).toBeUndefined();
+    // Counted before the listener returned: no promise, no queue to drain.
+    expect(collector.openSeries()).toBe(1);
+    clock.nextMinute();
+    await collector.tick();
+    expect(closed).toBe(1);
+  });
+
   it('tells run, probe and gateway calls apart by their source', () => {
     expect(parseSource('gateway:gpt-4o')).toEqual({ source: 'gateway', route: 'gpt-4o', key: '' });
     expect(parseSource(gatewaySource('openai:gpt-4o', 'a?key=b'))).toEqual({ source: 'gateway', route: 'openai:gpt-4o', key: 'a?key=b' });
