@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { PGlite } from '@electric-sql/pglite';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { AlertManager, MetricCollector, parseMonitorConfig, PostgresClaimStore, RedisClaimStore, type ClaimStore } from '../src/index.js';
+import { AlertManager, MetricCollector, openClaimStore, parseMonitorConfig, PostgresClaimStore, RedisClaimStore, type ClaimStore } from '../src/index.js';
 import { Clock, endEvent, ListChannel, seeded } from './live-helpers.js';
 
 const POSTGRES_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -107,5 +107,25 @@ describe('several monitor processes send each message once', () => {
     clock.advance(60_000);
     expect(await store.claim('provider:gpt', 'firing', 'c', 60_000)).toEqual({ won: true, value: 'c' });
     expect(() => new PostgresClaimStore(db, { table: 'claims; drop table x' })).toThrow(/not a plain SQL name/);
+  });
+
+  it('are chosen by the environment: REDIS_URL, else DATABASE_URL (in LLM_LAB_DB_SCHEMA), else memory', async () => {
+    const memory = await openClaimStore({});
+    expect(memory.kind).toBe('memory');
+    const redis = await openClaimStore({ REDIS_URL, LLM_LAB_ALERTS_REDIS_PREFIX: `llm-lab-test:env:${unique}:` });
+    expect(redis.kind).toBe('redis');
+    expect((await redis.claim('k', 'firing', 'v', 1_000)).won).toBe(true);
+    await redis.close();
+    const schema = `monitor_env_${unique}`;
+    const postgres = await openClaimStore({ DATABASE_URL: POSTGRES_URL, LLM_LAB_DB_SCHEMA: schema });
+    expect(postgres.kind).toBe('postgres');
+    expect((await postgres.claim('k', 'firing', 'v', 1_000)).won).toBe(true);
+    await postgres.close();
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    const rows = await admin.query(`SELECT value FROM ${schema}.monitor_alert_claims`);
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+    expect(rows.rows).toEqual([{ value: 'v' }]);
   });
 });

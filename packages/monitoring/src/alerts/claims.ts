@@ -90,18 +90,29 @@ export class PostgresClaimStore implements ClaimStore {
   }
 
   private init(): Promise<void> {
-    this.ready ??= this.db
-      .query(
-        `CREATE TABLE IF NOT EXISTS ${this.table} (dedup_key text NOT NULL, transition text NOT NULL, value text NOT NULL, expires_at bigint NOT NULL, claimed_at bigint NOT NULL, PRIMARY KEY (dedup_key, transition))`,
-      )
-      .then(() => undefined)
-      .catch((error: unknown) => {
-        // Two processes creating the table at once: one of them loses the catalog race, and the table is there.
-        if ((error as { code?: string }).code === '23505' || (error as { code?: string }).code === '42P07') return;
-        this.ready = undefined;
-        throw error;
-      });
+    this.ready ??= this.create().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
     return this.ready;
+  }
+
+  private async create(): Promise<void> {
+    const schema = this.table.includes('.') ? this.table.slice(0, this.table.indexOf('.')) : undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (schema) await this.db.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await this.db.query(
+          `CREATE TABLE IF NOT EXISTS ${this.table} (dedup_key text NOT NULL, transition text NOT NULL, value text NOT NULL, expires_at bigint NOT NULL, claimed_at bigint NOT NULL, PRIMARY KEY (dedup_key, transition))`,
+        );
+        return;
+      } catch (error) {
+        // Two processes creating the schema or table at once: one loses the catalog race (a unique
+        // violation, or "already exists"); the next try finds them there.
+        const code = (error as { code?: string }).code;
+        if (attempt >= 3 || (code !== '23505' && code !== '42P07' && code !== '42P06')) throw error;
+      }
+    }
   }
 
   async claim(key: string, transition: string, value: string, ttlMs: number): Promise<{ won: boolean; value: string }> {
@@ -126,7 +137,8 @@ export class PostgresClaimStore implements ClaimStore {
 
 /**
  * The claim store for a monitor process: Redis when `REDIS_URL` is set, else PostgreSQL when
- * `DATABASE_URL` is set, else claims in memory (one process).
+ * `DATABASE_URL` is set (in `LLM_LAB_DB_SCHEMA` when that is set), else claims in memory (one
+ * process: the embedded database belongs to one process anyway).
  */
 export async function openClaimStore(env: Record<string, string | undefined> = process.env, now: () => number = Date.now): Promise<ClaimStore> {
   if (env.REDIS_URL) {
@@ -137,7 +149,9 @@ export async function openClaimStore(env: Record<string, string | undefined> = p
   if (env.DATABASE_URL) {
     const pg = await import('pg');
     const pool = new pg.default.Pool({ connectionString: env.DATABASE_URL, max: 2 });
-    return new PostgresClaimStore(pool, { now, close: () => pool.end() });
+    // Beside the lab's tables when they live in a schema of their own (LLM_LAB_DB_SCHEMA).
+    const schema = env.LLM_LAB_DB_SCHEMA;
+    return new PostgresClaimStore(pool, { now, close: () => pool.end(), ...(schema ? { table: `${schema}.monitor_alert_claims` } : {}) });
   }
   return new MemoryClaimStore(now);
 }
