@@ -47,6 +47,20 @@ describe('MetricCollector', () => {
     expect(closed).toBe(1);
   });
 
+  it('hands buckets to every sink even when one of them fails, then reports the failure', async () => {
+    const clock = new Clock();
+    const collector = new MetricCollector({ now: clock.now });
+    const seen: number[] = [];
+    collector.onBucket(() => {
+      throw new Error('the store is down');
+    });
+    collector.onBucket((buckets) => void seen.push(buckets.length));
+    collector.record(endEvent());
+    clock.nextMinute();
+    await expect(collector.tick()).rejects.toThrow('the store is down');
+    expect(seen).toEqual([1]);
+  });
+
   it('tells run, probe and gateway calls apart by their source', () => {
     expect(parseSource('gateway:gpt-4o')).toEqual({ source: 'gateway', route: 'gpt-4o', key: '' });
     expect(parseSource(gatewaySource('openai:gpt-4o', 'a?key=b'))).toEqual({ source: 'gateway', route: 'openai:gpt-4o', key: 'a?key=b' });

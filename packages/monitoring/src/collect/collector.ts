@@ -168,8 +168,19 @@ export class MetricCollector {
   private async deliver(closed: MetricBucket[]): Promise<MetricBucket[]> {
     const changes = this.breakerQueue;
     this.breakerQueue = [];
-    if (changes.length > 0) for (const sink of [...this.breakerSinks]) await sink(changes);
-    if (closed.length > 0) for (const sink of [...this.bucketSinks]) await sink(closed);
+    // Every sink gets its share even when one fails (a store that is down must not silence alerts).
+    const errors: unknown[] = [];
+    const run = async (call: () => void | Promise<void>) => {
+      try {
+        await call();
+      } catch (error) {
+        errors.push(error);
+      }
+    };
+    if (changes.length > 0) for (const sink of [...this.breakerSinks]) await run(() => sink(changes));
+    if (closed.length > 0) for (const sink of [...this.bucketSinks]) await run(() => sink(closed));
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, `${errors.length} bucket sinks failed: ${errors.map((e) => (e as Error).message).join('; ')}`);
     return closed;
   }
 
