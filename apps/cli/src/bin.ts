@@ -311,6 +311,7 @@ export const gateway = storageOptions(
     .option('--tracing', 'make OpenTelemetry spans (exported over OTLP/HTTP to --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT)')
     .option('--otlp-endpoint <url>', 'OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (implies --tracing)')
     .option('--require-keys', 'refuse calls without a key even while no key exists (by default keys are required once one is made)')
+    .option('--monitor <config>', "watch the gateway's calls and send alerts as this monitor config says (as llm-lab monitor start does)")
     .option('--keep-bodies <models>', 'store request and response bodies in the traffic record for these models (routes), comma-separated', (value: string) => {
       const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
       if (names.length === 0) throw new InvalidArgumentError('--keep-bodies must name at least one model (route), separated by commas.');
@@ -392,6 +393,14 @@ program
   .option('--min-volume <value>', 'do not judge rows while the recent median value is below this (a quiet night pages nobody)', Number)
   .option('--period <rows>', 'rows in one season for the seasonal baseline (default: a day, from the timestamps; 0: off)', Number)
   .action((file: string, flags) => exitWith(import('./commands/monitor.js').then((m) => m.detectCommand(file, flags))));
+// `monitor start`: the collector, probes and alerting as one long-running process (commands/monitor-start.ts).
+storageOptions(
+  program.commands
+    .find((command) => command.name() === 'monitor')!
+    .command('start')
+    .description('watch calls and probes, and send alerts (Slack, e-mail, webhook) as a monitor config says, until stopped')
+    .argument('<config>', 'the monitor config: alerts:, channels:, probes: (see docs/monitoring.md)'),
+).action((config: string, _flags, command: Command) => exitWith(import('./commands/monitor-start.js').then((m) => m.monitorStartCommand(config, command.optsWithGlobals()))));
 
 // `monitor series`: one metric of one provider from the time-series store (commands/monitor-series.ts).
 const monitorSeriesParent = program.commands.find((command) => command.name() === 'monitor') as Command;

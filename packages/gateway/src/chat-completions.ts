@@ -42,6 +42,11 @@ function abortOnClose(outgoing: ServerResponse, route: Route): AbortController {
   return controller;
 }
 
+/** The `source` of the manager's events for this call: the route's, with the virtual key's name when the call used one (`gateway:<route>?key=<name>`). */
+function sourceOf(route: Route, call: Call): string {
+  return call.keyName === undefined ? route.source : `${route.source}?key=${encodeURIComponent(call.keyName)}`;
+}
+
 /** `POST /v1/chat/completions`: whole or streamed, through the route's managed provider. */
 export async function chatCompletions(services: CallServices, routes: RouteTable, call: Call): Promise<Response | AlreadySent> {
   let parsed: ParsedChatRequest;
@@ -62,7 +67,7 @@ export async function chatCompletions(services: CallServices, routes: RouteTable
   const controller = abortOnClose(call.outgoing, route);
   let response: GenerateResponse;
   try {
-    response = await route.provider.generate(request, { signal: controller.signal, source: route.source } as never);
+    response = await route.provider.generate(request, { signal: controller.signal, source: sourceOf(route, call) } as never);
   } catch (error) {
     return call.fail(error, route.id);
   }
@@ -114,7 +119,7 @@ function write(outgoing: ServerResponse, frame: string): Promise<void> | undefin
 async function streamCompletion(call: Call, route: Route, request: GenerateRequest, parsed: ParsedChatRequest): Promise<Response | AlreadySent> {
   const outgoing = call.outgoing;
   const controller = abortOnClose(outgoing, route);
-  const iterator = route.provider.streamGenerate(request, { signal: controller.signal, source: route.source } as never)[Symbol.asyncIterator]();
+  const iterator = route.provider.streamGenerate(request, { signal: controller.signal, source: sourceOf(route, call) } as never)[Symbol.asyncIterator]();
   let next: IteratorResult<StreamPart>;
   try {
     next = await iterator.next();

@@ -66,6 +66,19 @@ describe('access hooks in front of the gateway', () => {
     }
   });
 
+  it("names the route and the key in the source of the manager's events (whole and streamed calls)", async () => {
+    const team = await newKey('team a/b');
+    const sources: Array<string | undefined> = [];
+    const stop = h.lab.observe({ 'request-end': (event) => void sources.push(event.source) });
+    try {
+      await team.client.chat.completions.create({ model: 'gpt', messages: hi });
+      for await (const chunk of await team.client.chat.completions.create({ model: 'gpt', messages: hi, stream: true })) void chunk;
+    } finally {
+      stop();
+    }
+    expect(sources).toEqual(['gateway:gpt?key=team%20a%2Fb', 'gateway:gpt?key=team%20a%2Fb']);
+  });
+
   it('answers 429 with Retry-After past the key rate limit', async () => {
     const limited = await newKey('limited', { rpm: 2 });
     await limited.client.chat.completions.create({ model: 'gpt', messages: hi });

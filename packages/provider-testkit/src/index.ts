@@ -20,6 +20,7 @@ export {
   type FakeOpenAIServer,
   type FakeOpenAIServerOptions,
   type FakeResponder,
+  type ServerConditions,
 } from './openai/fake-openai-server.js';
 export type { BatchLineFault, BatchLineFaultPicker, FakeBatchOptions } from './openai/fake-openai-batches.js';
 export { answerCompletions, defaultPromptLogprob, fakeTokenize, FAKE_GENERATED_TOKEN, type FakePromptLogprob } from './openai/fake-openai-completions.js';

@@ -312,6 +312,22 @@ describe('fake OpenAI server behaviour under options', () => {
     expect(failures).toBeLessThan(24);
   });
 
+  it('changes its fault rate and latency mid-run with setConditions', async () => {
+    const server = await startFakeOpenAIServer({ fault: faults.unavailable() });
+    const client = clientFor(server);
+    const ask = () => client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse().then(({ response }) => Number(response.headers.get('openai-processing-ms')), (error: unknown) => (error as InstanceType<typeof OpenAI.APIError>).status);
+    try {
+      expect(await ask()).toBeLessThan(500);
+      server.setConditions({ faultRate: 1 });
+      expect([await ask(), await ask()]).toEqual([503, 503]);
+      // A lower bound only: the server waits at least this long before answering.
+      server.setConditions({ faultRate: 0, latencyMs: 60 });
+      expect(await ask()).toBeGreaterThanOrEqual(60);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('enforces rpmLimit with 429, retry-after and rate-limit headers', async () => {
     const server = await startFakeOpenAIServer({ rpmLimit: 3 });
     try {

@@ -10,6 +10,8 @@ export interface GatewayFlags extends StorageFlags {
   otlpEndpoint?: string;
   requireKeys?: boolean;
   keepBodies?: string[];
+  /** A monitor config: collect the gateway's calls and alert on them in this process. */
+  monitor?: string;
 }
 
 /** The config file used when none is given. */
@@ -22,6 +24,8 @@ export const DEFAULT_GATEWAY_CONFIG = 'llm-lab.yaml';
  */
 export async function gatewayCommand(configFile: string | undefined, flags: GatewayFlags): Promise<number> {
   const { startGateway } = await import('@llm-lab/gateway');
+  // A wrong monitor config stops the gateway before it listens.
+  if (flags.monitor !== undefined) await (await import('./monitor-start.js')).loadMonitorConfigFor(flags.monitor);
   const lab = await openLab(flags);
   const gateway = await startGateway({
     lab,
@@ -43,6 +47,13 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
     if ((error as { code?: unknown }).code === 'gateway_unknown_route') throw new UsageError(`--keep-bodies: ${(error as Error).message}`);
     throw error;
   });
+  const monitor = flags.monitor !== undefined
+    ? await (await import('./monitor-start.js')).startMonitoring(flags.monitor, lab).catch(async (error: unknown) => {
+        await gateway.close();
+        await lab.close();
+        throw error;
+      })
+    : undefined;
   // One write: whoever watches for the first line gets the others with it.
   process.stderr.write(
     `llm-lab gateway listening on ${gateway.url}/v1 (models: ${gateway.routes.routes.map((route) => route.name).join(', ')})\n` +
@@ -55,6 +66,7 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
   });
   process.stderr.write(`${signal}: shutting down, ${gateway.inFlight()} call(s) in flight\n`);
   await gateway.close();
+  await monitor?.close();
   await lab.close();
   process.stderr.write('llm-lab gateway stopped\n');
   return ExitCode.ok;

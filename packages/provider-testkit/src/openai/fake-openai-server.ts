@@ -7,6 +7,7 @@ import {
   startOpenAICompatibleServer,
   type FakeResponder,
   type OpenAICompatibleServerOptions,
+  type ServerConditions,
   type WireAnswer,
   type WireDialect,
 } from './openai-compatible-server.js';
@@ -14,7 +15,7 @@ import { defaultErrorFor, errorWire, maskApiKey } from './openai-wire.js';
 import { fakeServerHandle } from '../fake-http-server.js';
 import type { FakeServerControl, NeutralRequestView, RecordedRequest, ScriptedReply } from '../fake-server-control.js';
 
-export type { FakeResponder } from './openai-compatible-server.js';
+export type { FakeResponder, ServerConditions } from './openai-compatible-server.js';
 
 /** Options of {@link startFakeOpenAIServer}. Every option is optional. */
 export interface FakeOpenAIServerOptions extends OpenAICompatibleServerOptions {
@@ -35,6 +36,8 @@ export interface FakeOpenAIServer extends FakeServerControl {
   readonly port: number;
   /** Replaces the responder (`undefined` restores the one given at start, or the echo). */
   setResponder(responder: FakeResponder | undefined): void;
+  /** Changes latency and the seeded fault rate from now on (a provider that slows down or starts failing mid-test). */
+  setConditions(conditions: ServerConditions): void;
   /** Makes the next chat request answer with `reply` (tool calls, reasoning, fixed text) instead of the responder's answer. */
   enqueueReply(reply: ScriptedReply): void;
   /** Reads a recorded chat request back in neutral terms. */
@@ -138,6 +141,7 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
       return batches.list();
     },
     setResponder: (responder: FakeResponder | undefined) => engine.setResponder(responder),
+    setConditions: (conditions: ServerConditions) => engine.setConditions(conditions),
     enqueueReply: (reply: ScriptedReply) => engine.enqueueReply(reply),
     describeRequest: (request: RecordedRequest) => engine.describeRequest(request),
     setBatchLineFault: (picker: BatchLineFaultPicker | undefined) => batches.setLineFault(picker),

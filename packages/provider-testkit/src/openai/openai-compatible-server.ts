@@ -134,6 +134,16 @@ export interface OpenAICompatibleServer extends FakeServerControl {
   describeRequest(request: RecordedRequest): NeutralRequestView;
   /** Registers a hook run by `reset()` (dialects keep their own state). */
   onReset(hook: () => void): void;
+  /** Changes the server's latency and seeded fault rate from now on (a provider that slows down or starts failing mid-test). */
+  setConditions(conditions: ServerConditions): void;
+}
+
+/** What {@link OpenAICompatibleServer.setConditions} changes; fields left out stay as they are. */
+export interface ServerConditions {
+  /** Milliseconds before each answer. */
+  latencyMs?: number;
+  /** Share (0–1) of chat requests that fail with the server's `fault` (drawn from its seeded generator). */
+  faultRate?: number;
 }
 
 const JSON_TYPE = 'application/json';
@@ -155,9 +165,11 @@ const INVALID_JSON_MESSAGE =
  */
 export async function startOpenAICompatibleServer(
   dialect: WireDialect,
-  options: OpenAICompatibleServerOptions = {},
+  given: OpenAICompatibleServerOptions = {},
 ): Promise<OpenAICompatibleServer> {
-  const latencyMs = options.latencyMs ?? 0;
+  // A copy: setConditions changes the fault rate the fault draws read, not the caller's object.
+  const options = { ...given };
+  let latencyMs = options.latencyMs ?? 0;
   const chunkDelayMs = options.streamChunkDelayMs ?? 0;
   const http = createFakeHttpServer(options);
   const window = new RequestWindow(options.rpmLimit, options.rpmWindowMs ?? 60_000);
@@ -377,6 +389,10 @@ export async function startOpenAICompatibleServer(
     },
     get origin() {
       return http.url;
+    },
+    setConditions(conditions: ServerConditions) {
+      if (conditions.latencyMs !== undefined) latencyMs = conditions.latencyMs;
+      if (conditions.faultRate !== undefined) options.faultRate = conditions.faultRate;
     },
     setResponder(next: FakeResponder | undefined) {
       responder = next ?? options.responder ?? echoLastUserMessage;
