@@ -1,26 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { METRICS } from './collect/points.js';
+import { METRIC_NAMES } from './metrics.js';
+import { parseDuration } from './duration.js';
+import { probesSchema } from './probes/schema.js';
 
 /**
  * The monitor config (`llm-lab monitor start <config>`, `llm-lab gateway --monitor <config>`):
  * alert rules, channels, an optional daily digest, and probes (see docs/monitoring.md).
  */
-
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** `90s`, `2m`, `1h`, `1d` (or a number of ms) as milliseconds. */
-export function parseDuration(value: string | number, what = 'duration'): number {
-  if (typeof value === 'number') {
-    if (Number.isFinite(value) && value >= 0) return value;
-  } else {
-    const match = DURATION.exec(value.trim());
-    if (match) return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-  }
-  throw new Error(`${what}: ${JSON.stringify(value)} is not a duration; write a number with a unit, e.g. 30s, 5m, 1h, 1d.`);
-}
 
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   try {
@@ -83,7 +71,7 @@ export const ruleSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('anomaly'),
       ...seriesRule,
-      metric: z.enum(METRICS),
+      metric: z.enum(METRIC_NAMES),
       /** Judged points a series needs before it can alert (the baseline learns meanwhile). Default 30. */
       warmup: z.number().int().min(1).optional(),
       /** Detector score from which a point is anomalous, in (0, 1). Default 0.5. */
@@ -97,7 +85,7 @@ export const ruleSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z
-    .object({ type: z.literal('threshold'), ...seriesRule, metric: z.enum(METRICS), above: z.number().optional(), below: z.number().optional() })
+    .object({ type: z.literal('threshold'), ...seriesRule, metric: z.enum(METRIC_NAMES), above: z.number().optional(), below: z.number().optional() })
     .strict()
     .refine((rule) => rule.above !== undefined || rule.below !== undefined, { message: 'a threshold rule needs `above` or `below`' }),
   z
@@ -170,8 +158,10 @@ export const monitorConfigSchema = z
       .strict()
       .default({ rules: [] }),
     channels: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'name channels with letters, digits, - and _'), channelSchema).default({}),
-    /** Scheduled probes: passed as they are to the probe scheduler (see docs/monitoring.md). */
-    probes: z.array(z.unknown()).optional(),
+    /** Scheduled probes: small evals on a cron schedule, their scores a series (see docs/monitoring.md). */
+    probes: probesSchema.optional(),
+    /** How long 1-minute and 1-hour points are kept (days; default 14 and 365). */
+    retention: z.object({ minuteDays: z.number().positive().optional(), hourDays: z.number().positive().optional() }).strict().optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

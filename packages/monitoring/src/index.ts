@@ -11,3 +11,5 @@ export * from './alerts/index.js';
 export * from './channels/index.js';
 export * from './config.js';
 export * from './monitor.js';
+export * from './metrics.js';
+export * from './duration.js';

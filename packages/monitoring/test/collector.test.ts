@@ -27,7 +27,7 @@ describe('MetricCollector', () => {
     expect(metricValue(plain, 'latency_p50')).toBeGreaterThan(49);
     expect(metricValue(plain, 'latency_p50')).toBeLessThan(53);
     expect(metricValue(plain, 'latency_p99')).toBeGreaterThan(98);
-    expect(metricValue(plain, 'cost')).toBeCloseTo(1.001);
+    expect(metricValue(plain, 'cost_usd')).toBeCloseTo(1.001);
     expect(metricValue(plain, 'tokens_in')).toBe(1010);
     expect(metricValue(keyed, 'cache_hit_rate')).toBe(1);
     expect(await collector.tick()).toEqual([]);

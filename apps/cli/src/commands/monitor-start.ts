@@ -1,4 +1,6 @@
-import type { Monitor, MonitorConfig, Observable } from '@llm-lab/monitoring';
+import { dirname, resolve } from 'node:path';
+import type { Lab } from '@llm-lab/lab';
+import type { Monitor, MonitorConfig } from '@llm-lab/monitoring';
 import { ExitCode, UsageError } from '../errors.js';
 import { openLab, type StorageFlags } from './shared.js';
 
@@ -14,10 +16,11 @@ export async function loadMonitorConfigFor(file: string): Promise<MonitorConfig>
 
 /**
  * Starts monitoring on a lab (its provider manager's calls): the collector, the alert manager and
- * the config's channels, logging each message sent and each failure to stderr. Used by
- * `llm-lab monitor start` and `llm-lab gateway --monitor`.
+ * the config's channels, the time series in the lab's storage, and the config's probes run as lab
+ * runs; each message sent and each failure is logged to stderr. Used by `llm-lab monitor start`
+ * and `llm-lab gateway --monitor`.
  */
-export async function startMonitoring(configFile: string, lab: Observable): Promise<Monitor> {
+export async function startMonitoring(configFile: string, lab: Lab): Promise<Monitor> {
   const config = await loadMonitorConfigFor(configFile);
   const { startMonitor } = await import('@llm-lab/monitoring');
   let monitor: Monitor;
@@ -25,9 +28,11 @@ export async function startMonitoring(configFile: string, lab: Observable): Prom
     monitor = await startMonitor({
       config,
       source: lab,
+      probeLab: lab,
+      baseDir: dirname(resolve(configFile)),
+      store: await lab.openStorage(),
       onError: (error) => process.stderr.write(`monitor: ${(error as Error).message}\n`),
       onNotify: (notification) => process.stderr.write(`monitor: sent ${notification.title}\n`),
-      // The probe scheduler is wired here (config.probes and monitor.collector.recordProbeScore).
     });
   } catch (error) {
     throw new UsageError(`${configFile}: ${(error as Error).message}`);

@@ -58,7 +58,7 @@ export function describeSeries(series: SeriesKey): string {
 function format(value: number, metric: string): string {
   if (metric.endsWith('_rate') || metric === 'probe_score') return `${(value * 100).toFixed(1)}%`;
   if (metric.startsWith('latency') || metric.startsWith('ttft')) return `${Math.round(value)} ms`;
-  if (metric === 'cost') return `$${value.toFixed(4)}`;
+  if (metric === 'cost_usd') return `$${value.toFixed(4)}`;
   return String(Math.round(value * 1000) / 1000);
 }
 

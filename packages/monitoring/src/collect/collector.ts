@@ -3,7 +3,7 @@ import { emptyBucket, seriesId, type MetricBucket, type SeriesKey } from './buck
 import { parseSource } from './source.js';
 
 /** A closed bucket's receiver: the alert manager, the time-series store, a test. */
-export type BucketSink = (buckets: MetricBucket[]) => void | Promise<void>;
+export type BucketListener = (buckets: MetricBucket[]) => void | Promise<void>;
 
 /** A circuit breaker's change of state, stamped with the collector's clock. */
 export interface BreakerChange {
@@ -48,12 +48,15 @@ export class MetricCollector {
   /** Open buckets by start time, then by series id. */
   private readonly open = new Map<number, Map<string, MetricBucket>>();
   private breakerQueue: BreakerChange[] = [];
-  private readonly bucketSinks: BucketSink[] = [];
+  private readonly bucketSinks: BucketListener[] = [];
   private readonly breakerSinks: BreakerSink[] = [];
   private timer: NodeJS.Timeout | undefined;
   private detachers: Array<() => void> = [];
   /** Calls not counted because their minute already had `maxSeries` series. */
   dropped = 0;
+
+  /** Tells which `run:<id>` sources are probe runs (set by the probe scheduler), so their calls count as source `probe`. */
+  isProbeRun: ((runId: string) => boolean) | undefined;
 
   constructor(options: CollectorOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -80,7 +83,7 @@ export class MetricCollector {
 
   /** Counts one ended call in its series' bucket of the current minute. */
   record(event: RequestEnd): void {
-    const parsed = parseSource(event.source);
+    const parsed = parseSource(event.source, this.isProbeRun);
     const key: SeriesKey = { source: parsed.source, providerId: event.providerId, provider: event.provider, model: event.model, route: parsed.route, key: parsed.key };
     const bucket = this.bucketFor(key);
     if (!bucket) return;
@@ -104,7 +107,7 @@ export class MetricCollector {
   }
 
   /** Receives closed buckets (all those of one tick together). Returns the unsubscribe function. */
-  onBucket(sink: BucketSink): () => void {
+  onBucket(sink: BucketListener): () => void {
     this.bucketSinks.push(sink);
     return () => this.bucketSinks.splice(this.bucketSinks.indexOf(sink), 1);
   }

@@ -14,8 +14,10 @@ export interface ParsedSource {
  * probes set `probe:<probe name>` (the name becomes the series' route). A call without a source
  * (a library call, `llm-lab chat`) counts as a run.
  */
-export function parseSource(source: string | undefined): ParsedSource {
+export function parseSource(source: string | undefined, isProbeRun?: (runId: string) => boolean): ParsedSource {
   if (source === undefined || source === '') return { source: 'run', route: '', key: '' };
+  // A probe runs as a lab run: the engine names its calls `run:<id>`; the scheduler knows which ids are probes'.
+  if (isProbeRun && source.startsWith('run:') && isProbeRun(source.slice('run:'.length))) return { source: 'probe', route: '', key: '' };
   if (source.startsWith('gateway:')) {
     const rest = source.slice('gateway:'.length);
     const at = rest.lastIndexOf('?key=');

@@ -12,8 +12,11 @@ export type ProbeLab = Pick<Lab, 'run'>;
 
 export interface ProbeRunDeps {
   lab: ProbeLab;
-  /** Where the score goes (a 1-minute probe point). */
-  store: Pick<MetricStore, 'writeMetricPoints'>;
+  /**
+   * Where the score goes (a 1-minute probe point). Optional: a monitor gives the score to its
+   * collector instead (`onOutcome`), whose sink stores it with everything else.
+   */
+  store?: Pick<MetricStore, 'writeMetricPoints'>;
   /** The clock the score's minute is taken from. Default `Date.now`. */
   now?: () => number;
   /** Folder relative `config:` and `data:` paths are resolved against. Default: the working directory. */
@@ -108,7 +111,7 @@ export async function runProbe(probe: ProbeConfig, deps: ProbeRunDeps): Promise<
     const bucket = emptyBucket(probeSeriesKey(probe), recordedAt);
     bucket.probeScoreSum = score;
     bucket.probeScoreCount = 1;
-    await deps.store.writeMetricPoints('1m', [bucketToPoint(bucket)]);
+    await deps.store?.writeMetricPoints('1m', [bucketToPoint(bucket)]);
   }
   return { probe: probe.name, runId: report.runId, score, passed, failed, errors, recordedAt };
 }

@@ -1,50 +1,8 @@
 import type { MetricPointQuery, MetricStore } from '@llm-lab/storage';
 import { emptyBucket, mergeBucket, type MetricBucket, type MetricSource } from '../collect/bucket.js';
+import { METRICS, type MetricName } from '../metrics.js';
 import { resolveRetention, type MetricRetention } from './compact.js';
-import { HOUR_MS, MINUTE_MS, keyOf, pointToBucket, widthOf } from './codec.js';
-
-/** The metrics a series can show, each computed from a (merged) bucket. */
-export const METRICS = {
-  count: { describe: 'calls', value: (b: MetricBucket) => b.count },
-  errors: { describe: 'failed calls', value: (b: MetricBucket) => errorsOf(b) },
-  error_rate: { describe: 'failed calls / calls', value: (b: MetricBucket) => (b.count > 0 ? errorsOf(b) / b.count : null) },
-  latency_p50: { describe: 'median latency, ms', value: (b: MetricBucket) => quantile(b.latency, 0.5) },
-  latency_p95: { describe: '95th percentile latency, ms', value: (b: MetricBucket) => quantile(b.latency, 0.95) },
-  latency_p99: { describe: '99th percentile latency, ms', value: (b: MetricBucket) => quantile(b.latency, 0.99) },
-  ttft_p50: { describe: 'median time to first token, ms', value: (b: MetricBucket) => quantile(b.ttft, 0.5) },
-  ttft_p95: { describe: '95th percentile time to first token, ms', value: (b: MetricBucket) => quantile(b.ttft, 0.95) },
-  tokens_in: { describe: 'input tokens', value: (b: MetricBucket) => b.tokensIn },
-  tokens_out: { describe: 'output tokens', value: (b: MetricBucket) => b.tokensOut },
-  cost_usd: { describe: 'cost, US dollars', value: (b: MetricBucket) => b.costUsd },
-  cache_hit_rate: { describe: 'calls answered from the cache / calls', value: (b: MetricBucket) => (b.count > 0 ? b.cacheHits / b.count : null) },
-  probe_score: { describe: 'mean probe score (0-1)', value: (b: MetricBucket) => (b.probeScoreCount > 0 ? b.probeScoreSum / b.probeScoreCount : null) },
-} as const satisfies Record<string, { describe: string; value: (bucket: MetricBucket) => number | null }>;
-
-export type MetricName = keyof typeof METRICS;
-export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
-
-function errorsOf(bucket: MetricBucket): number {
-  let total = 0;
-  for (const n of Object.values(bucket.errors)) total += n;
-  return total;
-}
-
-function quantile(sketch: MetricBucket['latency'], q: number): number | null {
-  return sketch.count > 0 ? sketch.getValueAtQuantile(q) : null;
-}
-
-export function isMetricName(name: string): name is MetricName {
-  return Object.hasOwn(METRICS, name);
-}
-
-/** `90s`, `30m`, `24h`, `7d`, `2w` as milliseconds; anything else is refused with the forms accepted. */
-export function parseDuration(text: string, what = 'duration'): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$/.exec(text);
-  const unit = { s: 1_000, m: MINUTE_MS, h: HOUR_MS, d: 86_400_000, w: 604_800_000 };
-  const amount = match ? Number(match[1]) * unit[match[2] as keyof typeof unit] : Number.NaN;
-  if (!(amount > 0)) throw new Error(`${what} "${text}" is not a duration: give a number and a unit, e.g. 90m, 24h, 7d or 2w (s, m, h, d, w)`);
-  return amount;
-}
+import { HOUR_MS, keyOf, pointToBucket, widthOf } from './codec.js';
 
 export interface SeriesQuery {
   metric: MetricName;
