@@ -71,10 +71,27 @@ export class RouteTable {
       byModel.set(model, [...(byModel.get(model) ?? []), route]);
     }
     for (const [model, serving] of byModel) if (serving.length === 1 && !this.byName.has(model)) this.byName.set(model, serving[0]!);
-    this.modelsBody = JSON.stringify({
-      object: 'list',
-      data: this.routes.map((route) => ({ id: route.name, object: 'model', created: 0, owned_by: route.id.slice(0, route.id.indexOf(':')) })),
-    });
+    this.modelsBody = RouteTable.listBody(this.routes);
+  }
+
+  /** The body of `GET /v1/models` listing `routes`. */
+  static listBody(routes: readonly Route[]): string {
+    return JSON.stringify({ object: 'list', data: routes.map(RouteTable.modelObject) });
+  }
+
+  /** A route as OpenAI's model object. */
+  static modelObject(route: Route): { id: string; object: 'model'; created: number; owned_by: string } {
+    return { id: route.name, object: 'model', created: 0, owned_by: route.id.slice(0, route.id.indexOf(':')) };
+  }
+
+  /** The routes that the names in `allowed` (a key's models: names, provider ids or bare model names) select, in table order. */
+  allowedRoutes(allowed: readonly string[]): Route[] {
+    const selected = new Set<Route>();
+    for (const name of allowed) {
+      const route = this.byName.get(name);
+      if (route) selected.add(route);
+    }
+    return this.routes.filter((route) => selected.has(route));
   }
 
   /** The fallback (a route's name) that gave an answer, when not the route's own members. */
@@ -87,9 +104,14 @@ export class RouteTable {
   get(model: string): Route {
     const route = this.byName.get(model);
     if (route) return route;
-    throw new GatewayRequestError({
+    throw this.unknown(model);
+  }
+
+  /** The 404 for a model this gateway does not serve (or the caller's key may not see). */
+  unknown(model: string, visible: readonly Route[] = this.routes): GatewayRequestError {
+    return new GatewayRequestError({
       status: 404,
-      message: `The model '${model}' does not exist on this gateway. Use one of: ${this.routes.map((each) => each.name).join(', ')} (GET /v1/models lists them).`,
+      message: `The model '${model}' does not exist on this gateway. Use one of: ${visible.map((each) => each.name).join(', ')} (GET /v1/models lists them).`,
       param: 'model',
       code: 'model_not_found',
       errorClass: 'unknown-model',

@@ -31,6 +31,8 @@ export interface StartGatewayOptions {
   access?: true | GatewayAccessOptions;
   /** Prometheus `/metrics`: on by default; `false` turns it off, or pass your own. */
   metrics?: boolean | GatewayMetrics;
+  /** When set, `/metrics` needs `Authorization: Bearer <metricsToken>` (a Prometheus job's `authorization.credentials`). */
+  metricsToken?: string;
   /**
    * OpenTelemetry spans (`chat {model}`) through `@opentelemetry/api`: off by default. `true`:
    * exported over OTLP/HTTP when `otlpEndpoint` or `OTEL_EXPORTER_OTLP_ENDPOINT` /
@@ -81,6 +83,7 @@ export interface Gateway {
  */
 export async function startGateway(options: StartGatewayOptions): Promise<Gateway> {
   if (options.access && options.hooks) throw new Error('startGateway: pass either `hooks` or `access`, not both.');
+  if (options.metricsToken !== undefined && options.metricsToken.trim() === '') throw new Error('startGateway: metricsToken is empty; pass a token (e.g. `openssl rand -hex 24`) or leave it out.');
   const served = await options.lab.serveProviders(options.config);
   const routes = new RouteTable(served);
   const metrics = options.metrics === false ? undefined : options.metrics instanceof GatewayMetrics ? options.metrics : new GatewayMetrics();
@@ -115,6 +118,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     ...(metrics ? { metrics } : {}),
     ...(tracing ? { tracing } : {}),
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.metricsToken !== undefined ? { metricsToken: options.metricsToken } : {}),
   });
   const host = options.host ?? '127.0.0.1';
   let server: Server;

@@ -9,6 +9,7 @@ export interface GatewayFlags extends StorageFlags {
   tracing?: boolean;
   otlpEndpoint?: string;
   requireKeys?: boolean;
+  metricsToken?: string;
   keepBodies?: string[];
 }
 
@@ -22,6 +23,9 @@ export const DEFAULT_GATEWAY_CONFIG = 'llm-lab.yaml';
  */
 export async function gatewayCommand(configFile: string | undefined, flags: GatewayFlags): Promise<number> {
   const { startGateway } = await import('@llm-lab/gateway');
+  // The token for /metrics: the flag, else LLM_LAB_METRICS_TOKEN (kept out of the process list).
+  const metricsToken = flags.metricsToken ?? (process.env.LLM_LAB_METRICS_TOKEN || undefined);
+  if (metricsToken !== undefined && metricsToken.trim() === '') throw new UsageError('--metrics-token is empty: pass a token (e.g. from `openssl rand -hex 24`) or leave the flag out.');
   const lab = await openLab(flags);
   const gateway = await startGateway({
     lab,
@@ -30,6 +34,7 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
     host: flags.host ?? '127.0.0.1',
     ...(flags.shutdownTimeout !== undefined ? { shutdownTimeoutMs: flags.shutdownTimeout } : {}),
     metrics: flags.metrics !== false,
+    ...(metricsToken !== undefined ? { metricsToken } : {}),
     tracing: flags.tracing === true || flags.otlpEndpoint !== undefined,
     ...(flags.otlpEndpoint !== undefined ? { otlpEndpoint: flags.otlpEndpoint } : {}),
     // Keys, limits and the traffic record, on the lab's storage (--database-url, DATABASE_URL, --data-dir, or the embedded database).
@@ -47,6 +52,7 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
   process.stderr.write(
     `llm-lab gateway listening on ${gateway.url}/v1 (models: ${gateway.routes.routes.map((route) => route.name).join(', ')})\n` +
       `${describeKeys(await gateway.access!.keyStatus())}\n` +
+      (metricsToken !== undefined ? 'metrics: /metrics needs Authorization: Bearer <metrics token>\n' : '') +
       (flags.keepBodies ? `traffic: recorded, with request and response bodies for ${flags.keepBodies.join(', ')}\n` : ''),
   );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
