@@ -1,4 +1,5 @@
-import { ProviderError, type EmbeddingProvider, type LanguageModelProvider, type SamplingConfig } from '@llm-lab/core';
+import { ProviderError, type EmbedOptions, type EmbedResult, type EmbeddingProvider, type LanguageModelProvider, type SamplingConfig } from '@llm-lab/core';
+import type { ManagedEmbedResult, ManagedProvider } from '@llm-lab/provider-manager';
 import type { ServedProviders } from '@llm-lab/lab';
 import { GatewayRequestError } from './openai-errors.js';
 
@@ -21,6 +22,9 @@ export interface Route {
   fallbackOf: Map<string, string>;
 }
 
+/** A route's embedding model: its answers say who answered, how many calls it took and whether the cache did. */
+export type ManagedEmbedder = { embed(texts: string[], options?: EmbedOptions): Promise<EmbedResult & Partial<ManagedEmbedResult>> };
+
 /** Provider families whose embedding models the gateway can make from an entry's `config:`. */
 const EMBEDDING_FAMILIES = new Set(['openai']);
 
@@ -32,7 +36,7 @@ const EMBEDDING_FAMILIES = new Set(['openai']);
 export class RouteTable {
   readonly routes: readonly Route[];
   private readonly byName = new Map<string, Route>();
-  private readonly embedders = new Map<string, Promise<EmbeddingProvider>>();
+  private readonly embedders = new Map<string, ManagedEmbedder>();
   /** The body of `GET /v1/models`, made once. */
   readonly modelsBody: string;
 
@@ -119,28 +123,34 @@ export class RouteTable {
   }
 
   /**
-   * The embedding model of a route, made once from its entry's `config:` (OpenAI-family entries:
-   * `openai:text-embedding-3-small` with the same `baseURL`/`apiKey` settings as a chat model).
-   * Embeddings are not a managed call (the provider manager runs chat calls only): no retries,
-   * fallbacks or cache.
+   * The embedding model of a route, made once: the route's managed provider running embeddings
+   * like its chat calls (cache, breakers, limits, retries, fallbacks, through the provider
+   * manager), each member embedding with the model its entry names on its own server and key
+   * (OpenAI-family entries: `openai:text-embedding-3-small` with the same `baseURL`/`apiKey`
+   * settings as a chat model).
    */
-  embedder(route: Route): Promise<EmbeddingProvider> {
+  embedder(route: Route): ManagedEmbedder {
     let embedder = this.embedders.get(route.name);
     if (!embedder) {
       const family = route.id.slice(0, route.id.indexOf(':'));
-      if (!EMBEDDING_FAMILIES.has(family)) {
-        throw new GatewayRequestError({
-          message: `The model '${route.name}' (${route.id}) has no embeddings endpoint on this gateway: embeddings are served for openai:<model> entries.`,
-          param: 'model',
-          code: 'model_not_supported',
-        });
-      }
-      const model = route.id.slice(family.length + 1);
-      embedder = import('@llm-lab/provider-openai').then(({ createOpenAI }) => createOpenAI(route.config as never, { providerId: route.id }).embedding(model));
-      embedder.catch(() => this.embedders.delete(route.name));
+      const managed = route.provider as Partial<Pick<ManagedProvider, 'embedding'>>;
+      if (!EMBEDDING_FAMILIES.has(family) || typeof managed.embedding !== 'function') throw this.noEmbeddings(route);
+      embedder = managed.embedding((member) => {
+        const embedding = (member as { embedding?: (model?: string) => EmbeddingProvider }).embedding;
+        if (typeof embedding !== 'function') throw this.noEmbeddings(route, member.id);
+        return embedding.call(member);
+      });
       this.embedders.set(route.name, embedder);
     }
     return embedder;
+  }
+
+  private noEmbeddings(route: Route, member?: string): GatewayRequestError {
+    return new GatewayRequestError({
+      message: `The model '${route.name}' (${member ?? route.id}) has no embeddings endpoint on this gateway: embeddings are served for openai:<model> entries (and their members and fallbacks).`,
+      param: 'model',
+      code: 'model_not_supported',
+    });
   }
 }
 

@@ -9,6 +9,7 @@ export {
 } from './provider-manager.js';
 export { createProviderManagerFromConfig, addProvidersFromConfig, type ManagerFromConfigOptions, type ProviderReference } from './from-config.js';
 export { ManagedProvider, type ManagedCallOptions } from './managed-provider.js';
+export { ManagedEmbedding, type ManagedEmbedResult } from './managed-embedding.js';
 export {
   providerManagerConfigSchema,
   providerPolicySchema,

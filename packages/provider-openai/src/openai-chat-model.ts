@@ -1,6 +1,7 @@
 import { ProviderError, type BatchItemResult, type GenerateRequest } from '@llm-lab/core';
 import { OpenAICompatibleChatModel, type OpenAICompatibleChatModelOptions, type OpenAICompatibleChatModelSettings } from '@llm-lab/openai-compatible';
 import { runOpenAIBatch, type OpenAIBatchOptions } from './openai-batch.js';
+import { OpenAIEmbeddingModel } from './openai-embedding-model.js';
 import type { OpenAIBatchSettings } from './openai-options.js';
 
 /** The settings an {@link OpenAIChatModel} reads (a subset of the resolved `config:` block). */
@@ -26,6 +27,15 @@ export class OpenAIChatModel extends OpenAICompatibleChatModel {
   constructor(model: string, options: OpenAIChatModelOptions) {
     super(model, { provider: 'openai', ...options, batchApi: options.settings.batch !== undefined });
     this.batchSettings = options.settings.batch;
+  }
+
+  /**
+   * The embedding model `model` (default: this model's name) on the same server, with the same
+   * key and connection pool: how the provider manager and the gateway embed through an entry
+   * configured as a chat model (`openai:text-embedding-3-small` with its `config:`).
+   */
+  embedding(model: string = this.model): OpenAIEmbeddingModel {
+    return new OpenAIEmbeddingModel(model, { client: this.client, settings: this.settings, provider: this.provider });
   }
 
   /**
