@@ -58,6 +58,9 @@ export interface GatewayAccessOptions extends Omit<AccessHooksOptions, 'storage'
   requireKeys?: boolean;
 }
 
+/** After shutdown cuts the calls still running, how long they get to end (and be recorded) before the hooks close. */
+const CUT_CALLS_GRACE_MS = 2_000;
+
 /** A running gateway. */
 export interface Gateway {
   /** `http://host:port`, the base URL without `/v1`. */
@@ -152,6 +155,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     clearTimeout(timer);
     server.closeAllConnections();
     await stopped;
+    // The calls cut just now end when their aborts reach the providers: wait for them (briefly), so
+    // their records reach `onCallEnd` before the hooks flush and close.
+    if (gateway.services.inFlight.count > 0) {
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([gateway.idle(), new Promise<void>((resolve) => (grace = setTimeout(resolve, CUT_CALLS_GRACE_MS)))]);
+      clearTimeout(grace);
+    }
     // The last calls' `onCallEnd` deliveries were queued with setImmediate: let them run before the hooks flush.
     await new Promise((resolve) => setImmediate(resolve));
     stopObserving?.();
