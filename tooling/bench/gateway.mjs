@@ -5,6 +5,8 @@
 //   pnpm bench:gateway                                   (rates 200,400,1000; 10 s each; 20 ms server)
 //   pnpm bench:gateway -- --rates 400 --duration 20 --stream --skip-peer
 //   pnpm bench:gateway -- --rates 400 --profile /tmp/prof    (writes a .cpuprofile of the gateway)
+//   pnpm bench:gateway -- --requests 20000 [--stream]         (closed loop: CPU µs per request, memory)
+//   pnpm bench:gateway -- --memory [--stream]                 (the same over 200,000 requests)
 //
 // For each rate: ../shared/bench/fake-openai-server.mjs is started, `llm-lab gateway` is put in
 // front of it, and ../shared/bench/gateway-load.mjs (open loop: requests on a fixed schedule,
@@ -17,6 +19,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchArgs, haveShared, root, sharedBench } from './bench-server.mjs';
+import { steadyState } from './gateway-steady.mjs';
 
 const args = benchArgs({
   rates: { type: 'string', default: '200,400,1000' },
@@ -26,6 +29,10 @@ const args = benchArgs({
   'skip-peer': { type: 'boolean', default: false },
   profile: { type: 'string' },
   json: { type: 'string' },
+  requests: { type: 'string' },
+  memory: { type: 'boolean', default: false },
+  warmup: { type: 'string', default: '5000' },
+  connections: { type: 'string', default: '32' },
 });
 
 if (!haveShared) {
@@ -84,7 +91,8 @@ function runLoad(url, rate, duration, extra = []) {
   return JSON.parse(result.stdout.trim().split('\n').pop());
 }
 
-async function measureLlmLab(rate) {
+/** The fake server and `llm-lab gateway` in front of it; `stop()` ends both. */
+async function startLlmLab() {
   const dir = mkdtempSync(join(tmpdir(), 'llm-lab-bench-gateway-'));
   const upstreamPort = await freePort();
   const upstream = spawn(process.execPath, [join(sharedBench, 'fake-openai-server.mjs')], {
@@ -103,9 +111,25 @@ async function measureLlmLab(rate) {
     env: { ...process.env, LLM_LAB_HOME: join(dir, '.llm-lab') },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  const stop = async () => {
+    const exited = new Promise((resolve) => gateway.once('exit', resolve));
+    gateway.kill('SIGTERM');
+    await exited;
+    upstream.kill();
+  };
   try {
     await waitFor(`http://127.0.0.1:${upstreamPort}/healthz`);
     await waitFor(`http://127.0.0.1:${port}/readyz`);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { gateway, port, upstreamPort, stop };
+}
+
+async function measureLlmLab(rate) {
+  const { gateway, port, upstreamPort, stop } = await startLlmLab();
+  try {
     const gatewayUrl = `http://127.0.0.1:${port}/v1/chat/completions`;
     runLoad(`http://127.0.0.1:${upstreamPort}/v1/chat/completions`, rate, 2);
     runLoad(gatewayUrl, rate, 2);
@@ -126,10 +150,7 @@ async function measureLlmLab(rate) {
       },
     };
   } finally {
-    const exited = new Promise((resolve) => gateway.once('exit', resolve));
-    gateway.kill('SIGTERM');
-    await exited;
-    upstream.kill();
+    await stop();
   }
 }
 
@@ -147,6 +168,30 @@ function measurePortkey(rate) {
 }
 
 const fmt = (value, digits = 2) => (value === null || value === undefined ? '—' : Number(value).toFixed(digits));
+const steadyTotal = args.memory ? 200_000 : args.requests ? Number(args.requests) : undefined;
+if (steadyTotal !== undefined) {
+  console.log(`Gateway steady state: ${args.warmup} warm-up requests, then ${steadyTotal} measured, closed loop over ${args.connections} connections, ${LATENCY} ms server, ${args.stream ? 'streamed' : 'whole'} answers.`);
+  const { gateway, port, stop } = await startLlmLab();
+  try {
+    const result = await steadyState({
+      url: `http://127.0.0.1:${port}/v1/chat/completions`,
+      metricsUrl: `http://127.0.0.1:${port}/metrics`,
+      pid: gateway.pid,
+      stats: procStats,
+      total: steadyTotal,
+      warmup: Number(args.warmup),
+      stream: args.stream,
+      connections: Number(args.connections),
+      log: (line) => console.log(line),
+    });
+    console.log(JSON.stringify(result));
+    if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await stop();
+  }
+  process.exit(0);
+}
+
 const rows = [];
 console.log(`Gateway benchmark: ${DURATION} s per rate, ${LATENCY} ms server, ${args.stream ? 'streamed' : 'whole'} answers. The load generator, the server and the gateway share this machine's cores.`);
 for (const rate of rates) {

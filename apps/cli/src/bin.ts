@@ -308,6 +308,7 @@ export const gateway = storageOptions(
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--shutdown-timeout <ms>', 'on SIGTERM, how long in-flight calls get to finish', positiveInteger('--shutdown-timeout'))
     .option('--no-metrics', 'do not serve Prometheus /metrics')
+    .option('--metrics-token <token>', 'serve /metrics only with Authorization: Bearer <token> (or set LLM_LAB_METRICS_TOKEN)')
     .option('--tracing', 'make OpenTelemetry spans (exported over OTLP/HTTP to --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT)')
     .option('--otlp-endpoint <url>', 'OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (implies --tracing)')
     .option('--require-keys', 'refuse calls without a key even while no key exists (by default keys are required once one is made)')

@@ -99,6 +99,40 @@ describe('llm-lab gateway as a child process', () => {
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 
+  it('serves /metrics only with the token from LLM_LAB_METRICS_TOKEN, and refuses an empty --metrics-token', async () => {
+    let child: ChildProcess | undefined;
+    let announce: (url: string) => void = () => undefined;
+    const listening = new Promise<string>((resolve) => (announce = resolve));
+    let stderr = '';
+    const exited: Promise<CliResult> = runCli(['gateway', 'gateway.yaml', '--port', '0'], {
+      cwd: dir,
+      env: cleanEnv({ LLM_LAB_HOME: join(dir, '.llm-lab'), LLM_LAB_METRICS_TOKEN: 'scrape-token-123' }),
+      onStderr: (text, spawned) => {
+        child = spawned;
+        stderr += text;
+        const match = /listening on (http:\/\/\S+)\/v1/.exec(stderr);
+        if (match && stderr.includes('\n', match.index + match[0].length)) announce(match[1]!);
+      },
+    });
+    const url = await Promise.race([listening, exited.then((result) => Promise.reject(new Error(`the gateway exited: ${result.stderr}`)))]);
+    try {
+      expect((await fetch(`${url}/metrics`)).status).toBe(401);
+      const scraped = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer scrape-token-123' } });
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toContain('llm_lab_gateway_in_flight');
+    } finally {
+      child!.kill('SIGTERM');
+    }
+    const result = await exited;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('metrics: /metrics needs Authorization: Bearer <metrics token>');
+    expect(result.stderr).not.toContain('scrape-token-123');
+
+    const empty = await runCli(['gateway', 'gateway.yaml', '--port', '0', '--metrics-token', ' '], { cwd: dir, env: cleanEnv({ LLM_LAB_HOME: join(dir, '.llm-lab') }) });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('--metrics-token is empty');
+  });
+
   it('refuses a config without providers, naming the file and the key', async () => {
     await writeFile(join(dir, 'empty.yaml'), 'providers: []\n');
     const result = await runCli(['gateway', 'empty.yaml', '--port', '0'], { cwd: dir, env: cleanEnv({ LLM_LAB_HOME: join(dir, '.llm-lab') }) });

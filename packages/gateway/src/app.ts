@@ -1,12 +1,13 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
-import { Call, errorResponse, type CallServices } from './call.js';
+import { Call, errorResponse, refusalError, type CallServices } from './call.js';
 import { ALREADY_SENT, chatCompletions, embeddings } from './chat-completions.js';
 import type { GatewayHooks } from './hooks.js';
 import type { GatewayMetrics } from './metrics.js';
 import { GatewayRequestError, toGatewayError } from './openai-errors.js';
-import type { RouteTable } from './routes.js';
+import { RouteTable, type Route } from './routes.js';
 import type { GatewayTracing } from './tracing.js';
 
 /** The Node request and response, as @hono/node-server passes them to the app. */
@@ -21,6 +22,8 @@ export interface GatewayAppOptions {
   tracing?: GatewayTracing;
   /** Largest request body accepted, bytes. Default 16 MiB (a few images as data URLs). */
   maxBodyBytes?: number;
+  /** When set, `/metrics` answers only requests with `Authorization: Bearer <metricsToken>` (401 otherwise). */
+  metricsToken?: string;
 }
 
 /** The Hono app and what the server around it needs: the in-flight count, readiness. */
@@ -33,7 +36,8 @@ export interface GatewayApp {
   idle(): Promise<void>;
 }
 
-const PLAIN_JSON = { 'content-type': 'application/json' };
+/** A fresh header object per Response: @hono/node-server adds `Content-Length` to the object it is given, so a shared one would carry the first body's length into every later answer. */
+const plainJson = (): Record<string, string> => ({ 'content-type': 'application/json' });
 
 /**
  * The gateway's HTTP API on Hono: OpenAI's `POST /v1/chat/completions`, `POST /v1/embeddings`,
@@ -69,24 +73,53 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     if (!accepting) return unavailable();
     return embeddings(services, routes, new Call(services, 'embeddings', c.env.incoming, c.env.outgoing));
   });
-  app.get('/v1/models', () => new Response(routes.modelsBody, { status: 200, headers: PLAIN_JSON }));
-  app.get('/v1/models/:model', (c) => {
+  const listModels = options.hooks?.listModels?.bind(options.hooks);
+  /** The routes the caller may see, or the refusal (keys required and no valid key). */
+  const visibleRoutes = async (authorization: string | undefined): Promise<readonly Route[] | Response> => {
+    if (!listModels) return routes.routes;
+    const listing = await listModels(authorization);
+    if (!listing.ok) return errorResponse(refusalError(listing));
+    return listing.models === null ? routes.routes : routes.allowedRoutes(listing.models);
+  };
+  app.get('/v1/models', async (c) => {
+    if (!listModels) return new Response(routes.modelsBody, { status: 200, headers: plainJson() });
+    const visible = await visibleRoutes(c.req.header('authorization'));
+    if (visible instanceof Response) return visible;
+    return new Response(RouteTable.listBody(visible), { status: 200, headers: plainJson() });
+  });
+  app.get('/v1/models/:model', async (c) => {
     try {
+      const visible = await visibleRoutes(c.req.header('authorization'));
+      if (visible instanceof Response) return visible;
       const route = routes.get(c.req.param('model'));
-      return new Response(JSON.stringify({ id: route.name, object: 'model', created: 0, owned_by: route.id.slice(0, route.id.indexOf(':')) }), { status: 200, headers: PLAIN_JSON });
+      // A model the key may not use is not there for it (as OpenAI answers for another organisation's model).
+      if (!visible.includes(route)) throw routes.unknown(c.req.param('model'), visible);
+      return new Response(JSON.stringify(RouteTable.modelObject(route)), { status: 200, headers: plainJson() });
     } catch (error) {
       return errorResponse(toGatewayError(error));
     }
   });
-  app.get('/healthz', () => new Response('{"status":"ok"}', { status: 200, headers: PLAIN_JSON }));
+  app.get('/healthz', () => new Response('{"status":"ok"}', { status: 200, headers: plainJson() }));
   app.get('/readyz', () =>
     accepting
-      ? new Response(JSON.stringify({ status: 'ready', routes: routes.routes.length }), { status: 200, headers: PLAIN_JSON })
-      : new Response('{"status":"shutting down"}', { status: 503, headers: PLAIN_JSON }),
+      ? new Response(JSON.stringify({ status: 'ready', routes: routes.routes.length }), { status: 200, headers: plainJson() })
+      : new Response('{"status":"shutting down"}', { status: 503, headers: plainJson() }),
   );
   if (options.metrics) {
     const metrics = options.metrics;
-    app.get('/metrics', async () => new Response(await metrics.text(), { status: 200, headers: { 'content-type': metrics.registry.contentType } }));
+    const expected = options.metricsToken !== undefined ? Buffer.from(`Bearer ${options.metricsToken}`) : undefined;
+    app.get('/metrics', async (c) => {
+      if (expected !== undefined) {
+        const sent = Buffer.from(c.req.header('authorization') ?? '');
+        if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
+          return new Response(
+            JSON.stringify({ error: { message: '/metrics needs the metrics token: send Authorization: Bearer <token> (the --metrics-token the gateway was started with).', type: 'authentication_error', param: null, code: 'invalid_metrics_token' } }),
+            { status: 401, headers: { ...plainJson(), 'www-authenticate': 'Bearer realm="metrics"' } },
+          );
+        }
+      }
+      return new Response(await metrics.text(), { status: 200, headers: { 'content-type': metrics.registry.contentType } });
+    });
   }
   app.notFound((c) =>
     errorResponse(

@@ -59,6 +59,17 @@ const REFUSAL: Record<AuthenticateRefused['status'], { type: string; errorClass:
   429: { type: 'rate_limit_error', errorClass: 'limited' },
 };
 
+/** A refusal by the access hooks as an OpenAI-shaped error (401 `authentication_error`, 403 `permission_error`, 429 `rate_limit_error`). */
+export function refusalError(result: AuthenticateRefused): GatewayError {
+  const refusal = REFUSAL[result.status] ?? REFUSAL[401];
+  return {
+    status: result.status,
+    error: { message: result.message, type: refusal.type, param: null, code: result.code },
+    errorClass: refusal.errorClass,
+    ...(result.retryAfterSeconds !== undefined ? { retryAfterSeconds: result.retryAfterSeconds } : {}),
+  };
+}
+
 /**
  * One call through the gateway, from arrival to its record: timing, who it was charged to, what
  * answered, and the end (metrics, span, `onCallEnd`) exactly once.
@@ -107,14 +118,8 @@ export class Call {
     }
     if (result.keyId !== undefined) this.keyId = result.keyId;
     if (result.keyName !== undefined) this.keyName = result.keyName;
-    const refusal = REFUSAL[result.status] ?? REFUSAL[401];
-    const error: GatewayError = {
-      status: result.status,
-      error: { message: result.message, type: refusal.type, param: null, code: result.code },
-      errorClass: refusal.errorClass,
-      ...(result.retryAfterSeconds !== undefined ? { retryAfterSeconds: result.retryAfterSeconds } : {}),
-    };
-    this.end({ status: result.status, errorClass: refusal.errorClass, errorMessage: result.message });
+    const error = refusalError(result);
+    this.end({ status: result.status, errorClass: error.errorClass, errorMessage: result.message });
     return errorResponse(error);
   }
 

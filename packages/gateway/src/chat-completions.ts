@@ -233,22 +233,38 @@ export async function embeddings(services: CallServices, routes: RouteTable, cal
     route = routes.get(parsed.model);
     call.keepBodies(route.name, json);
     call.startSpan(route.id);
-    const embedder = await routes.embedder(route);
+    const embedder = routes.embedder(route);
     const controller = abortOnClose(call.outgoing, route);
-    const result = await embedder.embed(parsed.input, { signal: controller.signal, ...(parsed.dimensions !== undefined ? { dimensions: parsed.dimensions } : {}) });
+    const result = await embedder.embed(parsed.input, { signal: controller.signal, source: route.source, ...(parsed.dimensions !== undefined ? { dimensions: parsed.dimensions } : {}) } as never);
     const body = embeddingsBody(result, parsed.encoding);
+    const answeredBy = result.answeredBy ?? route.name;
+    const upstreamMs = result.cached ? 0 : result.latencyMs + (result.queueMs ?? 0);
+    const headers: Record<string, string> = {
+      ...JSON_HEADERS,
+      'x-llm-lab-route': route.name,
+      'x-llm-lab-provider': route.id,
+      'x-llm-lab-answered-by': answeredBy,
+      'x-llm-lab-cache': result.cached ? 'hit' : 'miss',
+      'x-llm-lab-attempts': String(result.attempts ?? 1),
+      'x-llm-lab-overhead-ms': Math.max(0, call.elapsedMs() - upstreamMs).toFixed(3),
+    };
+    const fallback = RouteTable.fallbackOf(route, result.answeredBy);
+    if (fallback !== undefined) headers['x-llm-lab-fallback'] = fallback;
     call.end(
       {
         status: 200,
         provider: route.id,
         model: result.model,
+        answeredBy,
         inputTokens: result.usage.inputTokens,
+        cacheHit: result.cached === true,
+        attempts: result.attempts ?? 1,
         ...(result.cost ? { costUsd: result.cost.totalUsd } : {}),
         ...(call.keepsBodies ? { responseBody: JSON.parse(body) as unknown } : {}),
       },
-      result.latencyMs,
+      upstreamMs,
     );
-    return new Response(body, { status: 200, headers: { ...JSON_HEADERS, 'x-llm-lab-route': route.name, 'x-llm-lab-provider': route.id, 'x-llm-lab-answered-by': route.name } });
+    return new Response(body, { status: 200, headers });
   } catch (error) {
     return call.fail(error, route?.id);
   }

@@ -102,9 +102,20 @@ export interface AuthenticateRefused {
 
 export type AuthenticateResult = AuthenticateOk | AuthenticateRefused;
 
+/**
+ * What `listModels` answers for `GET /v1/models`: the names the caller may use (`null`: every
+ * route), or the refusal to send (a missing, unknown or revoked key when keys are required).
+ */
+export type ModelListing = { ok: true; models: readonly string[] | null; keyName?: string } | AuthenticateRefused;
+
 /** Optional hooks the gateway calls; see the module comment for when. */
 export interface GatewayHooks {
   authenticate?(request: AuthenticateRequest): Promise<AuthenticateResult>;
+  /**
+   * Who may see which models: `GET /v1/models` (and `/v1/models/{model}`) ask it with the
+   * `Authorization` header. Without it every route is listed to anyone.
+   */
+  listModels?(authorization: string | undefined): Promise<ModelListing>;
   onCallEnd?(record: TrafficRecord): void;
   /**
    * Whether the traffic record keeps the bodies of this route's calls (default: no). Asked once

@@ -10,6 +10,7 @@ export type {
   GatewayEndpoint,
   GatewayErrorClass,
   GatewayHooks,
+  ModelListing,
   TrafficRecord,
 } from './hooks.js';
 export { startGateway, type Gateway, type GatewayAccessOptions, type StartGatewayOptions } from './server.js';

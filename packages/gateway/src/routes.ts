@@ -1,4 +1,5 @@
-import { ProviderError, type EmbeddingProvider, type LanguageModelProvider, type SamplingConfig } from '@llm-lab/core';
+import { ProviderError, type EmbedOptions, type EmbedResult, type EmbeddingProvider, type LanguageModelProvider, type SamplingConfig } from '@llm-lab/core';
+import type { ManagedEmbedResult, ManagedProvider } from '@llm-lab/provider-manager';
 import type { ServedProviders } from '@llm-lab/lab';
 import { GatewayRequestError } from './openai-errors.js';
 
@@ -21,6 +22,9 @@ export interface Route {
   fallbackOf: Map<string, string>;
 }
 
+/** A route's embedding model: its answers say who answered, how many calls it took and whether the cache did. */
+export type ManagedEmbedder = { embed(texts: string[], options?: EmbedOptions): Promise<EmbedResult & Partial<ManagedEmbedResult>> };
+
 /** Provider families whose embedding models the gateway can make from an entry's `config:`. */
 const EMBEDDING_FAMILIES = new Set(['openai']);
 
@@ -32,7 +36,7 @@ const EMBEDDING_FAMILIES = new Set(['openai']);
 export class RouteTable {
   readonly routes: readonly Route[];
   private readonly byName = new Map<string, Route>();
-  private readonly embedders = new Map<string, Promise<EmbeddingProvider>>();
+  private readonly embedders = new Map<string, ManagedEmbedder>();
   /** The body of `GET /v1/models`, made once. */
   readonly modelsBody: string;
 
@@ -71,10 +75,27 @@ export class RouteTable {
       byModel.set(model, [...(byModel.get(model) ?? []), route]);
     }
     for (const [model, serving] of byModel) if (serving.length === 1 && !this.byName.has(model)) this.byName.set(model, serving[0]!);
-    this.modelsBody = JSON.stringify({
-      object: 'list',
-      data: this.routes.map((route) => ({ id: route.name, object: 'model', created: 0, owned_by: route.id.slice(0, route.id.indexOf(':')) })),
-    });
+    this.modelsBody = RouteTable.listBody(this.routes);
+  }
+
+  /** The body of `GET /v1/models` listing `routes`. */
+  static listBody(routes: readonly Route[]): string {
+    return JSON.stringify({ object: 'list', data: routes.map(RouteTable.modelObject) });
+  }
+
+  /** A route as OpenAI's model object. */
+  static modelObject(route: Route): { id: string; object: 'model'; created: number; owned_by: string } {
+    return { id: route.name, object: 'model', created: 0, owned_by: route.id.slice(0, route.id.indexOf(':')) };
+  }
+
+  /** The routes that the names in `allowed` (a key's models: names, provider ids or bare model names) select, in table order. */
+  allowedRoutes(allowed: readonly string[]): Route[] {
+    const selected = new Set<Route>();
+    for (const name of allowed) {
+      const route = this.byName.get(name);
+      if (route) selected.add(route);
+    }
+    return this.routes.filter((route) => selected.has(route));
   }
 
   /** The fallback (a route's name) that gave an answer, when not the route's own members. */
@@ -87,9 +108,14 @@ export class RouteTable {
   get(model: string): Route {
     const route = this.byName.get(model);
     if (route) return route;
-    throw new GatewayRequestError({
+    throw this.unknown(model);
+  }
+
+  /** The 404 for a model this gateway does not serve (or the caller's key may not see). */
+  unknown(model: string, visible: readonly Route[] = this.routes): GatewayRequestError {
+    return new GatewayRequestError({
       status: 404,
-      message: `The model '${model}' does not exist on this gateway. Use one of: ${this.routes.map((each) => each.name).join(', ')} (GET /v1/models lists them).`,
+      message: `The model '${model}' does not exist on this gateway. Use one of: ${visible.map((each) => each.name).join(', ')} (GET /v1/models lists them).`,
       param: 'model',
       code: 'model_not_found',
       errorClass: 'unknown-model',
@@ -97,28 +123,34 @@ export class RouteTable {
   }
 
   /**
-   * The embedding model of a route, made once from its entry's `config:` (OpenAI-family entries:
-   * `openai:text-embedding-3-small` with the same `baseURL`/`apiKey` settings as a chat model).
-   * Embeddings are not a managed call (the provider manager runs chat calls only): no retries,
-   * fallbacks or cache.
+   * The embedding model of a route, made once: the route's managed provider running embeddings
+   * like its chat calls (cache, breakers, limits, retries, fallbacks, through the provider
+   * manager), each member embedding with the model its entry names on its own server and key
+   * (OpenAI-family entries: `openai:text-embedding-3-small` with the same `baseURL`/`apiKey`
+   * settings as a chat model).
    */
-  embedder(route: Route): Promise<EmbeddingProvider> {
+  embedder(route: Route): ManagedEmbedder {
     let embedder = this.embedders.get(route.name);
     if (!embedder) {
       const family = route.id.slice(0, route.id.indexOf(':'));
-      if (!EMBEDDING_FAMILIES.has(family)) {
-        throw new GatewayRequestError({
-          message: `The model '${route.name}' (${route.id}) has no embeddings endpoint on this gateway: embeddings are served for openai:<model> entries.`,
-          param: 'model',
-          code: 'model_not_supported',
-        });
-      }
-      const model = route.id.slice(family.length + 1);
-      embedder = import('@llm-lab/provider-openai').then(({ createOpenAI }) => createOpenAI(route.config as never, { providerId: route.id }).embedding(model));
-      embedder.catch(() => this.embedders.delete(route.name));
+      const managed = route.provider as Partial<Pick<ManagedProvider, 'embedding'>>;
+      if (!EMBEDDING_FAMILIES.has(family) || typeof managed.embedding !== 'function') throw this.noEmbeddings(route);
+      embedder = managed.embedding((member) => {
+        const embedding = (member as { embedding?: (model?: string) => EmbeddingProvider }).embedding;
+        if (typeof embedding !== 'function') throw this.noEmbeddings(route, member.id);
+        return embedding.call(member);
+      });
       this.embedders.set(route.name, embedder);
     }
     return embedder;
+  }
+
+  private noEmbeddings(route: Route, member?: string): GatewayRequestError {
+    return new GatewayRequestError({
+      message: `The model '${route.name}' (${member ?? route.id}) has no embeddings endpoint on this gateway: embeddings are served for openai:<model> entries (and their members and fallbacks).`,
+      param: 'model',
+      code: 'model_not_supported',
+    });
   }
 }
 

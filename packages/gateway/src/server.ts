@@ -32,6 +32,8 @@ export interface StartGatewayOptions {
   access?: true | GatewayAccessOptions;
   /** Prometheus `/metrics`: on by default; `false` turns it off, or pass your own. */
   metrics?: boolean | GatewayMetrics;
+  /** When set, `/metrics` needs `Authorization: Bearer <metricsToken>` (a Prometheus job's `authorization.credentials`). */
+  metricsToken?: string;
   /**
    * OpenTelemetry spans (`chat {model}`) through `@opentelemetry/api`: off by default. `true`:
    * exported over OTLP/HTTP when `otlpEndpoint` or `OTEL_EXPORTER_OTLP_ENDPOINT` /
@@ -56,6 +58,9 @@ export interface GatewayAccessOptions extends Omit<AccessHooksOptions, 'storage'
    */
   requireKeys?: boolean;
 }
+
+/** After shutdown cuts the calls still running, how long they get to end (and be recorded) before the hooks close. */
+const CUT_CALLS_GRACE_MS = 2_000;
 
 /** A running gateway. */
 export interface Gateway {
@@ -82,6 +87,7 @@ export interface Gateway {
  */
 export async function startGateway(options: StartGatewayOptions): Promise<Gateway> {
   if (options.access && options.hooks) throw new Error('startGateway: pass either `hooks` or `access`, not both.');
+  if (options.metricsToken !== undefined && options.metricsToken.trim() === '') throw new Error('startGateway: metricsToken is empty; pass a token (e.g. `openssl rand -hex 24`) or leave it out.');
   const served = await options.lab.serveProviders(options.config);
   const routes = new RouteTable(served);
   const metrics = options.metrics === false ? undefined : options.metrics instanceof GatewayMetrics ? options.metrics : new GatewayMetrics();
@@ -116,6 +122,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     ...(metrics ? { metrics } : {}),
     ...(tracing ? { tracing } : {}),
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.metricsToken !== undefined ? { metricsToken: options.metricsToken } : {}),
   });
   const host = options.host ?? '127.0.0.1';
   let server: Server;
@@ -149,6 +156,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     clearTimeout(timer);
     server.closeAllConnections();
     await stopped;
+    // The calls cut just now end when their aborts reach the providers: wait for them (briefly), so
+    // their records reach `onCallEnd` before the hooks flush and close.
+    if (gateway.services.inFlight.count > 0) {
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([gateway.idle(), new Promise<void>((resolve) => (grace = setTimeout(resolve, CUT_CALLS_GRACE_MS)))]);
+      clearTimeout(grace);
+    }
     // The last calls' `onCallEnd` deliveries were queued with setImmediate: let them run before the hooks flush.
     await new Promise((resolve) => setImmediate(resolve));
     stopObserving?.();

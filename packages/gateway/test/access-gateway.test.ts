@@ -79,6 +79,30 @@ describe('access hooks in front of the gateway', () => {
     expect(sources).toEqual(['gateway:gpt?key=team%20a%2Fb', 'gateway:gpt?key=team%20a%2Fb']);
   });
 
+  it('lists to each key only the models it may use, and refuses GET /v1/models without a valid key', async () => {
+    const stranger = new OpenAI({ baseURL: `${h.gateway.url}/v1`, apiKey: 'sk-not-a-gateway-key', maxRetries: 0 });
+    await expect(stranger.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    const anonymous = await fetch(`${h.gateway.url}/v1/models`);
+    expect(anonymous.status).toBe(401);
+    expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe('invalid_api_key');
+
+    // A key's models may name a route by its label or its provider id.
+    const lister = await newKey('lister', { models: ['claude', 'google:gemini-2.5-flash'] });
+    expect((await lister.client.models.list()).data.map((model) => model.id)).toEqual(['claude', 'gemini']);
+    expect((await lister.client.models.retrieve('claude')).id).toBe('claude');
+    const hidden = await lister.client.models.retrieve('gpt').catch((error: unknown) => error);
+    expect(hidden).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((hidden as Error).message).toContain("The model 'gpt' does not exist on this gateway. Use one of: claude, gemini");
+
+    const everything = await newKey('everything');
+    expect((await everything.client.models.list()).data.map((model) => model.id)).toEqual(h.gateway.routes.routes.map((route) => route.name));
+    // Listing is not a call: it spends none of the key's requests per minute.
+    const counted = await newKey('counted', { rpm: 1 });
+    await counted.client.models.list();
+    await counted.client.models.list();
+    expect((await counted.client.chat.completions.create({ model: 'gpt', messages: hi })).choices[0]?.message.content).toBe('hello');
+  });
+
   it('answers 429 with Retry-After past the key rate limit', async () => {
     const limited = await newKey('limited', { rpm: 2 });
     await limited.client.chat.completions.create({ model: 'gpt', messages: hi });

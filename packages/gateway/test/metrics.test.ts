@@ -58,6 +58,33 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('a /metrics token', () => {
+  let h: Harness;
+  const token = 'metrics-token-for-the-test-0123';
+  beforeAll(async () => {
+    h = await startHarness({ metricsToken: token });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('answers 401 without the token or with another, and the metrics with it', async () => {
+    await h.client.chat.completions.create({ model: 'gpt', messages: hi });
+    const without = await fetch(`${h.gateway.url}/metrics`);
+    expect(without.status).toBe(401);
+    expect(without.headers.get('www-authenticate')).toBe('Bearer realm="metrics"');
+    expect(((await without.json()) as { error: { message: string } }).error.message).toContain('--metrics-token');
+    const wrong = await fetch(`${h.gateway.url}/metrics`, { headers: { authorization: `Bearer ${token}x` } });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).not.toContain('llm_lab_gateway_requests_total');
+    const right = await fetch(`${h.gateway.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(right.status).toBe(200);
+    expect(sample(await right.text(), 'llm_lab_gateway_requests_total', { route: 'gpt', status: '200' })).toBe(1);
+    // Only /metrics is behind the token: the model API still answers.
+    expect((await h.client.models.list()).data.map((model) => model.id)).toContain('gpt');
+  });
+});
+
 const prometheus = spawnSync('prometheus', ['--version'], { encoding: 'utf8' });
 const havePrometheus = prometheus.status === 0;
 if (!havePrometheus) console.warn('Skipping the Prometheus scrape test: no `prometheus` binary (Debian: apt-get install -y prometheus).');
@@ -73,18 +100,19 @@ async function freePort(): Promise<number> {
   });
 }
 
-(havePrometheus ? describe : describe.skip)('a real Prometheus scraping the gateway', () => {
+(havePrometheus ? describe : describe.skip)('a real Prometheus scraping the gateway (with a metrics token)', () => {
   let h: Harness;
+  const token = 'prometheus-scrape-token-4567';
   let child: ChildProcess | undefined;
   let dir: string;
   let api: string;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ metricsToken: token });
     dir = await mkdtemp(join(tmpdir(), 'llm-lab-prometheus-'));
     const target = new URL(h.gateway.url).host;
     await writeFile(
       join(dir, 'prometheus.yml'),
-      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: gateway\n    static_configs:\n      - targets: ['${target}']\n`,
+      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: gateway\n    authorization:\n      credentials: ${token}\n    static_configs:\n      - targets: ['${target}']\n`,
     );
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;

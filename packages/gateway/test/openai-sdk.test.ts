@@ -152,6 +152,32 @@ describe('the gateway through the official OpenAI SDK', () => {
     expect(models).toEqual(['gpt', 'claude', 'gemini', 'resilient', 'embed']);
   });
 
+  it('answers every GET in full on one keep-alive connection, whatever was answered before', async () => {
+    // A short body first (/healthz), then longer ones: each must carry its own Content-Length.
+    const { Agent, request } = await import('node:http');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        request(`${h.gateway.url}${path}`, { agent }, (response) => {
+          let body = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          response.once('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        })
+          .once('error', reject)
+          .end();
+      });
+    try {
+      expect(JSON.parse((await get('/healthz')).body)).toEqual({ status: 'ok' });
+      expect(JSON.parse((await get('/readyz')).body)).toEqual({ status: 'ready', routes: 5 });
+      expect((JSON.parse((await get('/v1/models')).body) as { data: unknown[] }).data).toHaveLength(5);
+      expect(JSON.parse((await get('/v1/models/claude')).body)).toEqual({ id: 'claude', object: 'model', created: 0, owned_by: 'anthropic' });
+      expect(JSON.parse((await get('/healthz')).body)).toEqual({ status: 'ok' });
+    } finally {
+      agent.destroy();
+    }
+    expect((await h.client.models.retrieve('gemini')).owned_by).toBe('google');
+  });
+
   it('embeds through an OpenAI embedding route (the SDK asks for base64 and decodes it)', async () => {
     const result = await h.client.embeddings.create({ model: 'embed', input: ['first text', 'second text'] });
     expect(result.data).toHaveLength(2);

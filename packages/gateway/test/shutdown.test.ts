@@ -52,3 +52,49 @@ describe('graceful shutdown', () => {
     expect(records[0]).toMatchObject({ route: 'gpt', stream: true, status: 200 });
   });
 });
+
+describe('graceful shutdown past its deadline', () => {
+  let h: Harness;
+  const records: TrafficRecord[] = [];
+  let recordsAtClose: number | undefined;
+  const LONG = Array.from({ length: 400 }, (_, index) => `w${index}`).join(' ');
+  beforeAll(async () => {
+    // 50 ms between 400 streamed words (20 s): far longer than the 300 ms the shutdown gives it.
+    h = await startHarness({
+      streamChunkDelayMs: 50,
+      shutdownTimeoutMs: 300,
+      hooks: {
+        onCallEnd: (record) => records.push(record),
+        close: async () => {
+          recordsAtClose = records.length;
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('cuts the stream still running at the deadline, and records it as cut before the hooks flush', async () => {
+    const stream = await h.client.chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: LONG }], stream: true });
+    let text = '';
+    let closing: Promise<void> | undefined;
+    const error = await (async () => {
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? '';
+        closing ??= h.gateway.close();
+      }
+    })().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    await closing;
+    // The client saw the cut as an error, with part of the answer: never a stream that looks complete.
+    expect(error).toBeDefined();
+    expect(text.length).toBeGreaterThan(0);
+    expect(text).not.toBe(LONG);
+    expect(h.gateway.inFlight()).toBe(0);
+    expect(recordsAtClose).toBe(1);
+    expect(records[0]).toMatchObject({ route: 'gpt', stream: true, errorClass: 'client-closed' });
+  });
+});

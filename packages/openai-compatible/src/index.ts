@@ -14,6 +14,7 @@ export {
   type OpenAIRequestOptions,
 } from './build-openai-request.js';
 export { convertToOpenAIMessages } from './convert-to-openai-messages.js';
+export { postChatCompletion, type DirectPost } from './direct-post.js';
 export { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
 export { mapOpenAIError, parseOpenAIDuration, type OpenAIErrorContext } from './openai-error.js';
 export {

@@ -26,6 +26,7 @@ import {
 import { CALLER_SIGNAL } from '@llm-lab/provider-utils';
 import type OpenAI from 'openai';
 import type { CompletionUsage } from 'openai/resources/completions';
+import { postChatCompletion, type DirectPost } from './direct-post.js';
 import { buildOpenAIRequest, type BuiltOpenAIRequest, type OpenAIRequestDialect } from './build-openai-request.js';
 import { mapOpenAIError, type OpenAIErrorContext } from './openai-error.js';
 import { findOpenAIModel, UNKNOWN_OPENAI_MODEL, type OpenAIModelFacts } from './openai-models.js';
@@ -55,6 +56,8 @@ export interface OpenAICompatibleChatModelSettings extends Omit<OpenAIRequestDia
    * SDK's timeout covers the entire call and `generate` needs no deadline of its own.
    */
   bufferedTransport?: boolean;
+  /** With the buffered transport: post whole chat completions without the SDK (see {@link DirectPost}). */
+  directPost?: DirectPost;
   /**
    * The server returns prompt log-probabilities on `/completions` with `echo` (vLLM): the model
    * then implements `scoreCompletions`. Default false.
@@ -264,7 +267,12 @@ export class OpenAICompatibleChatModel extends BaseProvider {
     startedAt: number,
   ): Promise<GenerateResponse> {
     const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs;
+    const direct = this.settings.directPost;
     try {
+      if (direct) {
+        const completion = await postChatCompletion(direct, JSON.stringify({ ...body, stream: false }), options.signal, timeoutMs);
+        return this.responseFromCompletion(completion, warnings, startedAt);
+      }
       const completion: unknown = await this.client.chat.completions.create(
         { ...body, stream: false },
         // The caller's signal goes to the transport (see CALLER_SIGNAL), not to the SDK, which

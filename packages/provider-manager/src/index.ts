@@ -10,6 +10,7 @@ export {
 export { createProviderManagerFromConfig, addProvidersFromConfig, type ManagerFromConfigOptions, type ProviderReference } from './from-config.js';
 export { ManagedProvider, type ManagedCallOptions } from './managed-provider.js';
 export { PiiManagedProvider } from './pii-provider.js';
+export { ManagedEmbedding, type ManagedEmbedResult } from './managed-embedding.js';
 export {
   providerManagerConfigSchema,
   providerPolicySchema,

@@ -9,6 +9,7 @@ import {
   type CallOptions,
   type CompletionScore,
   type CostBreakdown,
+  type EmbeddingProvider,
   type GenerateRequest,
   type GenerateResponse,
   type LanguageModelProvider,
@@ -21,6 +22,7 @@ import type { PiiGuard } from '@llm-lab/security';
 import { cacheKeyOf, providerIdentity, requestIdentity } from './cache/cache-key.js';
 import { replay } from './cache/replay.js';
 import { fromCache, readCache, writeCache } from './managed-cache.js';
+import { ManagedEmbedding } from './managed-embedding.js';
 import type { ManagedCallOptions, ManagerContext, Target } from './managed-target.js';
 import type { RequestIdentity } from './events.js';
 import { estimateTokens, type Member } from './member.js';
@@ -218,13 +220,23 @@ export class ManagedProvider implements LanguageModelProvider {
     return (this.primary.members[0] as Member).provider.estimateCost(usage);
   }
 
+  /**
+   * This provider's embedding model, managed like its chat calls: each member's embedding model
+   * (made once by `embedderFor` from the member's provider: same server, key and limits),
+   * with the cache, breakers, rate limits, retries and fallbacks of this provider's chain.
+   */
+  embedding(embedderFor: (provider: LanguageModelProvider) => EmbeddingProvider): EmbeddingProvider {
+    return new ManagedEmbedding(this, this.context, embedderFor);
+  }
+
   /** Closes this provider's members (each underlying provider is closed once, however many managed providers share it). */
   async close(): Promise<void> {
     await Promise.all(this.primary.members.map((member) => this.context.closeMember(member)));
   }
 
   /** This provider followed by its fallbacks, in order. */
-  private targets(): Target[] {
+  /** @internal */
+  targets(): Target[] {
     this.chain ??= [this.primary, ...this.primary.fallbackIds.map((id) => this.context.target(id))];
     return this.chain;
   }
@@ -342,7 +354,8 @@ export class ManagedProvider implements LanguageModelProvider {
   }
 
   /** The wait before a retry; a cancellation during it carries the attempts made. */
-  private async backOff(delayMs: number, signal: AbortSignal | undefined, target: Target, member: Member, attempt: number, firstStartedAt: number): Promise<void> {
+  /** @internal */
+  async backOff(delayMs: number, signal: AbortSignal | undefined, target: Target, member: Member, attempt: number, firstStartedAt: number): Promise<void> {
     try {
       await abortableSleep(delayMs, signal, target.id, `waiting to retry ${member.name}`);
     } catch (error) {
@@ -425,7 +438,8 @@ export class ManagedProvider implements LanguageModelProvider {
    * time, fails with the circuit-open error.
    */
   /** {@link lease} for attempt `attempt`: the time a held-back one waited is on it; a refusal carries the attempts made before it. */
-  private leaseFor(target: Target, tokens: number, signal: AbortSignal | undefined, deadline: number | undefined, attempt: number, firstStartedAt: number): Lease | Promise<Lease> {
+  /** @internal */
+  leaseFor(target: Target, tokens: number, signal: AbortSignal | undefined, deadline: number | undefined, attempt: number, firstStartedAt: number): Lease | Promise<Lease> {
     const refused = (error: unknown) => withAttempts(toProviderError(error, target.id), attempt - 1, performance.now() - firstStartedAt);
     let leased: Lease | Promise<Lease>;
     try {
@@ -477,7 +491,8 @@ export class ManagedProvider implements LanguageModelProvider {
     return { ...options, timeoutMs: target.timeoutMs };
   }
 
-  private settleSuccess(target: Target, lease: Lease, attempt: number, latencyMs: number, usage: TokenUsage | undefined): void {
+  /** @internal */
+  settleSuccess(target: Target, lease: Lease, attempt: number, latencyMs: number, usage: TokenUsage | undefined): void {
     const { member } = lease;
     member.breaker.recordSuccess(lease.permit);
     member.recordSuccess(latencyMs, lease.tokens, usage?.totalTokens);
@@ -487,7 +502,8 @@ export class ManagedProvider implements LanguageModelProvider {
   }
 
   /** Books a failed attempt; returns the wait before the next attempt, or undefined when there is none. */
-  private settleFailure(
+  /** @internal */
+  settleFailure(
     target: Target,
     lease: Lease,
     attempt: number,
@@ -530,7 +546,8 @@ export class ManagedProvider implements LanguageModelProvider {
     });
   }
 
-  private emitFallback(from: Target, to: Target, error: ProviderError): void {
+  /** @internal */
+  emitFallback(from: Target, to: Target, error: ProviderError): void {
     const emitter = this.context.emitter;
     if (emitter.active.fallback) emitter.emit('fallback', { providerId: this.id, from: from.id, to: to.id, error });
   }

@@ -1,4 +1,5 @@
 import { OpenAICompatibleChatModel, type OpenAIBatchSettings, type OpenAICompatibleChatModelOptions, type OpenAICompatibleChatModelSettings } from '@llm-lab/openai-compatible';
+import { OpenAIEmbeddingModel } from './openai-embedding-model.js';
 
 /** The settings an {@link OpenAIChatModel} reads (a subset of the resolved `config:` block). */
 export interface OpenAIChatModelSettings extends OpenAICompatibleChatModelSettings {
@@ -22,5 +23,14 @@ export class OpenAIChatModel extends OpenAICompatibleChatModel {
   constructor(model: string, options: OpenAIChatModelOptions) {
     const { batch } = options.settings;
     super(model, { provider: 'openai', ...options, ...(batch ? { batch: { settings: batch, endpoint: '/v1/chat/completions' } } : {}) });
+  }
+
+  /**
+   * The embedding model `model` (default: this model's name) on the same server, with the same
+   * key and connection pool: how the provider manager and the gateway embed through an entry
+   * configured as a chat model (`openai:text-embedding-3-small` with its `config:`).
+   */
+  embedding(model: string = this.model): OpenAIEmbeddingModel {
+    return new OpenAIEmbeddingModel(model, { client: this.client, settings: this.settings, provider: this.provider });
   }
 }

@@ -1,6 +1,8 @@
 import { CONTRACT_VERSION, defineProvider, type EmbedOptions, type EmbedResult, type ProviderPlugin } from '@llm-lab/core';
 import OpenAI from 'openai';
+import type { DirectPost } from '@llm-lab/openai-compatible';
 import { createNodeHttpFetch } from '@llm-lab/provider-utils';
+import { VERSION } from 'openai/version';
 import { OpenAIChatModel } from './openai-chat-model.js';
 import { OpenAIEmbeddingModel } from './openai-embedding-model.js';
 import { resolveOpenAISettings, type OpenAIProviderSettings, type ResolvedOpenAISettings } from './openai-options.js';
@@ -52,20 +54,28 @@ export function createOpenAI(settings: OpenAIProviderSettings = {}, options: Cre
   const name = options.name ?? 'openai';
   const env = options.env ?? process.env;
   const resolved = resolveOpenAISettings(settings, { providerId: options.providerId ?? name, env });
+  const organization = resolved.organization ?? (resolved.isOpenAIHost ? env.OPENAI_ORG_ID : undefined) ?? null;
+  const project = resolved.project ?? (resolved.isOpenAIHost ? env.OPENAI_PROJECT_ID : undefined) ?? null;
+  const nodeFetch = resolved.httpClient === 'node' ? createNodeHttpFetch() : undefined;
   const client = new OpenAI({
     apiKey: resolved.apiKey,
     baseURL: resolved.baseURL,
-    organization: resolved.organization ?? (resolved.isOpenAIHost ? env.OPENAI_ORG_ID : undefined) ?? null,
-    project: resolved.project ?? (resolved.isOpenAIHost ? env.OPENAI_PROJECT_ID : undefined) ?? null,
+    organization,
+    project,
     timeout: resolved.timeoutMs,
     maxRetries: resolved.maxRetries,
     ...(resolved.headers ? { defaultHeaders: resolved.headers } : {}),
     // Failures are reported as ProviderErrors; the SDK's own console logging would repeat them.
     logLevel: 'off',
-    ...(resolved.httpClient === 'node' ? { fetch: createNodeHttpFetch() } : {}),
+    ...(nodeFetch ? { fetch: nodeFetch } : {}),
   });
   const { apiKey: _apiKey, ...visibleSettings } = resolved;
-  const chatSettings = { ...resolved, bufferedTransport: resolved.httpClient === 'node' };
+  // Whole chat completions are posted without the SDK on the node transport when the SDK would not retry (see DirectPost).
+  const directPost: DirectPost | undefined =
+    nodeFetch && resolved.maxRetries === 0
+      ? { fetch: nodeFetch, url: `${resolved.baseURL.replace(/\/+$/, '')}/chat/completions`, headers: sdkHeaders(resolved.apiKey, organization, project, resolved.headers) }
+      : undefined;
+  const chatSettings = { ...resolved, bufferedTransport: resolved.httpClient === 'node', ...(directPost ? { directPost } : {}) };
   const chat = (model: string) => new OpenAIChatModel(model, { client, settings: chatSettings, provider: name });
   const embedding = (model: string) => new OpenAIEmbeddingModel(model, { client, settings: resolved, provider: name });
   const embed = (texts: string[], { model = DEFAULT_EMBEDDING_MODEL, ...embedOptions }: EmbedOptions & { model?: string } = {}) =>
@@ -88,3 +98,21 @@ export const openaiProvider: ProviderPlugin = defineProvider({
   // promptfoo writes embedding ids as openai:embedding:<model>; both forms name the same model.
   createEmbedding: ({ model, config }) => createOpenAI(config, { providerId: `openai:${model}` }).embedding(model.replace(/^embeddings?:/, '')),
 });
+
+/**
+ * The headers the SDK sends on a chat completion that a server reads, by lower-case name: JSON
+ * in and out, its user agent, the bearer key, organization and project, then the config's
+ * `headers` (which win, as the SDK's `defaultHeaders` do).
+ */
+function sdkHeaders(apiKey: string, organization: string | null, project: string | null, extra: Record<string, string> | undefined): Record<string, string> {
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'content-type': 'application/json',
+    'user-agent': `OpenAI/JS ${VERSION}`,
+    authorization: `Bearer ${apiKey}`,
+  };
+  if (organization) headers['openai-organization'] = organization;
+  if (project) headers['openai-project'] = project;
+  for (const [name, value] of Object.entries(extra ?? {})) headers[name.toLowerCase()] = value;
+  return headers;
+}

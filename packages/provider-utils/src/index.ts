@@ -1,5 +1,5 @@
 export { DEFAULT_ERROR_ADVICE, errorAdvice } from './error-advice.js';
 export { pollWithBackoff, sleepUnlessAborted, type PollOutcome, type PollWithBackoffOptions } from './poll-with-backoff.js';
-export { createNodeHttpFetch, BufferedResponse, ResponseHeaders, CALLER_SIGNAL } from './node-http-fetch.js';
+export { createNodeHttpFetch, BufferedResponse, ResponseHeaders, CALLER_SIGNAL, TIMEOUT_MS } from './node-http-fetch.js';
 export { readSse, type SseEvent } from './read-sse.js';
 export { batchConfigSchema, DEFAULT_BATCH_SETTINGS, type BatchSettings } from './batch-settings.js';

@@ -11,7 +11,14 @@ import { Readable } from 'node:stream';
  */
 export const CALLER_SIGNAL = 'llmLabCallerSignal';
 
-type NodeFetchInit = RequestInit & { [CALLER_SIGNAL]?: AbortSignal };
+/**
+ * The `RequestInit` key of a whole-call deadline in milliseconds: past it the request is
+ * destroyed and the fetch rejects with a `TypeError` whose cause says it timed out (as the built-in
+ * fetch reports a connect timeout). For callers that post without the SDK and its timer.
+ */
+export const TIMEOUT_MS = 'llmLabTimeoutMs';
+
+type NodeFetchInit = RequestInit & { [CALLER_SIGNAL]?: AbortSignal; [TIMEOUT_MS]?: number };
 
 /**
  * A `fetch` for the openai SDK built on Node's http/https modules with keep-alive agents. The
@@ -39,13 +46,15 @@ export function createNodeHttpFetch(options: { maxSockets?: number } = {}): type
   };
 
   return function nodeHttpFetch(input: string | URL | Request, requestInit: NodeFetchInit = {}): Promise<Response> {
-    const { [CALLER_SIGNAL]: callerSignal, ...init } = requestInit;
+    const { [CALLER_SIGNAL]: callerSignal, [TIMEOUT_MS]: timeoutMs, ...init } = requestInit;
     const body = init.body;
     if (input instanceof Request || (body != null && typeof body !== 'string' && !(body instanceof Uint8Array))) {
       return fetch(input, { ...init, ...(callerSignal ? { signal: anySignal(init.signal, callerSignal) } : {}) });
     }
     const url = typeof input === 'string' ? parse(input) : input;
-    const signals = [init.signal, callerSignal].filter((signal): signal is AbortSignal => signal != null);
+    const signals: AbortSignal[] = [];
+    if (init.signal != null) signals.push(init.signal);
+    if (callerSignal != null) signals.push(callerSignal);
     return new Promise<Response>((resolve, reject) => {
       const aborted = signals.find((signal) => signal.aborted);
       if (aborted) {
@@ -111,10 +120,20 @@ export function createNodeHttpFetch(options: { maxSockets?: number } = {}): type
       const unlisten = () => {
         for (const signal of signals) signal.removeEventListener('abort', onAbort);
       };
+      let timer: NodeJS.Timeout | undefined;
       const settle = () => {
         done = true;
         unlisten();
+        if (timer !== undefined) clearTimeout(timer);
       };
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          if (done) return;
+          settle();
+          request.destroy();
+          reject(new TypeError('fetch failed', { cause: new Error(`the request timed out after ${timeoutMs} ms`) }));
+        }, timeoutMs);
+      }
       for (const signal of signals) signal.addEventListener('abort', onAbort, { once: true });
       request.once('error', (error) => {
         if (done) return;
@@ -130,6 +149,8 @@ export function createNodeHttpFetch(options: { maxSockets?: number } = {}): type
 
 /** Request headers as node:http takes them; the SDK hands over a `Headers`, walked without a copy. */
 function plainHeaders(headers: RequestInit['headers']): Record<string, string> {
+  // A plain object of lower-case names (a caller posting without the SDK) is used as it is.
+  if (headers !== undefined && !(headers instanceof Headers) && !Array.isArray(headers)) return headers as Record<string, string>;
   const plain: Record<string, string> = {};
   if (headers === undefined) return plain;
   const source = headers instanceof Headers ? headers : new Headers(headers);

@@ -9,6 +9,7 @@ export interface GatewayFlags extends StorageFlags {
   tracing?: boolean;
   otlpEndpoint?: string;
   requireKeys?: boolean;
+  metricsToken?: string;
   keepBodies?: string[];
   /** A monitor config: collect the gateway's calls and alert on them in this process. */
   monitor?: string;
@@ -26,6 +27,9 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
   const { startGateway } = await import('@llm-lab/gateway');
   // A wrong monitor config stops the gateway before it listens.
   if (flags.monitor !== undefined) await (await import('./monitor-start.js')).loadMonitorConfigFor(flags.monitor);
+  // The token for /metrics: the flag, else LLM_LAB_METRICS_TOKEN (kept out of the process list).
+  const metricsToken = flags.metricsToken ?? (process.env.LLM_LAB_METRICS_TOKEN || undefined);
+  if (metricsToken !== undefined && metricsToken.trim() === '') throw new UsageError('--metrics-token is empty: pass a token (e.g. from `openssl rand -hex 24`) or leave the flag out.');
   const lab = await openLab(flags);
   const gateway = await startGateway({
     lab,
@@ -34,6 +38,7 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
     host: flags.host ?? '127.0.0.1',
     ...(flags.shutdownTimeout !== undefined ? { shutdownTimeoutMs: flags.shutdownTimeout } : {}),
     metrics: flags.metrics !== false,
+    ...(metricsToken !== undefined ? { metricsToken } : {}),
     tracing: flags.tracing === true || flags.otlpEndpoint !== undefined,
     ...(flags.otlpEndpoint !== undefined ? { otlpEndpoint: flags.otlpEndpoint } : {}),
     // Keys, limits and the traffic record, on the lab's storage (--database-url, DATABASE_URL, --data-dir, or the embedded database).
@@ -58,6 +63,7 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
   process.stderr.write(
     `llm-lab gateway listening on ${gateway.url}/v1 (models: ${gateway.routes.routes.map((route) => route.name).join(', ')})\n` +
       `${describeKeys(await gateway.access!.keyStatus())}\n` +
+      (metricsToken !== undefined ? 'metrics: /metrics needs Authorization: Bearer <metrics token>\n' : '') +
       (flags.keepBodies ? `traffic: recorded, with request and response bodies for ${flags.keepBodies.join(', ')}\n` : ''),
   );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -5,8 +5,8 @@
  * limits from memory or one Redis script, spend and traffic are written in the background).
  */
 import type { Redis } from 'ioredis';
-import type { KeyStore, RequestStore } from '@llm-lab/storage';
-import type { AuthenticateRequest, AuthenticateResult, GatewayHooks, TrafficRecord } from '../hooks.js';
+import type { GatewayKeyRecord, KeyStore, RequestStore } from '@llm-lab/storage';
+import type { AuthenticateRefused, AuthenticateRequest, AuthenticateResult, GatewayHooks, ModelListing, TrafficRecord } from '../hooks.js';
 import { TrafficRecorder, type TrafficRecorderOptions, type TrafficStats } from '../traffic/traffic-recorder.js';
 import { KeyCache } from './key-cache.js';
 import type { AccessLimiter, LimitedKey } from './limiter.js';
@@ -79,6 +79,7 @@ export interface KeyStatus {
 
 export interface AccessHooks extends GatewayHooks {
   authenticate(request: AuthenticateRequest): Promise<AuthenticateResult>;
+  listModels(authorization: string | undefined): Promise<ModelListing>;
   onCallEnd(record: TrafficRecord): void;
   keepBodies(route: string): boolean;
   close(): Promise<void>;
@@ -151,8 +152,9 @@ export function createAccessHooks(options: AccessHooksOptions): AccessHooks {
   const keepBodies = typeof bodies === 'function' ? bodies : ((routes) => (route: string) => routes.has(route))(new Set(bodies ?? []));
   let settleFailures = 0;
 
-  async function authenticate(request: AuthenticateRequest): Promise<AuthenticateResult> {
-    const parsed = parseAuthorization(request.authorization);
+  /** The key an `Authorization` header names: OPEN while keys are off, a 401 refusal, or the live key. */
+  async function identify(authorization: string | undefined): Promise<typeof OPEN | AuthenticateRefused | GatewayKeyRecord> {
+    const parsed = parseAuthorization(authorization);
     // Keys off (no key made yet): a call without a gateway key goes through, charged to no key.
     if (onceMade && !parsed.ok && (await keys.current()).byId.size === 0) return OPEN;
     if (!parsed.ok) return { ok: false, status: 401, code: 'invalid_api_key', message: parsed.message };
@@ -175,6 +177,13 @@ export function createAccessHooks(options: AccessHooksOptions): AccessHooks {
         message: `The API key ${key.prefix}*** ("${key.name}") was revoked on ${key.revokedAt.toISOString()}. Make a new one with 'llm-lab gateway keys create'.`,
       };
     }
+    return key;
+  }
+
+  async function authenticate(request: AuthenticateRequest): Promise<AuthenticateResult> {
+    const identified = await identify(request.authorization);
+    if ('ok' in identified) return identified;
+    const key = identified;
     const who = { keyId: key.id, keyName: key.name };
     if (key.models !== null && !key.models.includes(request.model)) {
       return {
@@ -229,6 +238,12 @@ export function createAccessHooks(options: AccessHooksOptions): AccessHooks {
     };
   }
 
+  async function listModels(authorization: string | undefined): Promise<ModelListing> {
+    const identified = await identify(authorization);
+    if ('ok' in identified) return identified.ok ? { ok: true, models: null } : identified;
+    return { ok: true, models: identified.models, keyName: identified.name };
+  }
+
   function onCallEnd(record: TrafficRecord): void {
     recorder.record(record);
     if (record.keyId === undefined || (record.errorClass !== undefined && REFUSED.has(record.errorClass))) return;
@@ -245,6 +260,7 @@ export function createAccessHooks(options: AccessHooksOptions): AccessHooks {
 
   return {
     authenticate,
+    listModels,
     onCallEnd,
     keepBodies,
     keyStatus: async () => {
