@@ -84,7 +84,7 @@ export async function runDistributedCommand(configPath: string, flags: Distribut
     const submitted = await submitRun(lab, boss, {
       config: configPath,
       queue,
-      shardSize: flags.shardSize ?? 100,
+      ...(flags.shardSize !== undefined ? { shardSize: flags.shardSize } : {}),
       ...(flags.shardTimeout !== undefined ? { shardTimeoutSeconds: flags.shardTimeout } : {}),
       ...(flags.shardAttempts !== undefined ? { attempts: flags.shardAttempts } : {}),
       run: {
