@@ -149,13 +149,13 @@ export async function retryOnConflict<T>(action: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The shard size when none is given: about a hundred shards, of 10 to 500 cases. Enough shards
- * that any number of workers up to dozens finish together (the last shards are small beside the
- * run), few enough that the queue's rows and each shard's own cost (a fetch, a stored-keys read,
- * a completion) stay small beside its calls.
+ * The shard size when none is given: about fifty shards, of 20 to 500 cases. Enough shards that
+ * a few dozen workers finish together (the last shards are small beside the run), few and large
+ * enough that each shard's own cost (a fetch, a stored-keys read, a completion, the dataset read
+ * up to it) stays small beside its calls, and the queue's rows few.
  */
 export function defaultShardSize(cases: number): number {
-  return Math.min(500, Math.max(10, Math.ceil(cases / 100)));
+  return Math.min(500, Math.max(20, Math.ceil(cases / 50)));
 }
 
 /** Shards of `size` cases covering a plan of `cases` cases; the last runs to the end of the dataset. */

@@ -13,6 +13,8 @@ import { parseShardJob, retryOnConflict, schemaOfQueue, SHARD_DONE_CHANNEL, type
 
 /** Shards a worker holds at once: the one executing, and the next while the first finishes its last calls. */
 const MAX_SHARDS_IN_HAND = 2;
+/** The next shard is taken when the current one has this many rounds of calls (× concurrency) left. */
+const NEXT_SHARD_ROUNDS = 2;
 
 /** Errors that say this worker cannot execute the run at all (another version, another config, a missing key). */
 const REFUSALS = new Set(['version_skew', 'config_resume_mismatch', 'config_invalid', 'run_has_no_plan']);
@@ -97,14 +99,20 @@ export function startWorker(lab: Lab, boss: PgBoss, options: WorkerOptions): Wor
   // Who holds an active shard and how far it got, in the job's `output` (which pg-boss replaces
   // when the job completes or fails): the submitter's progress per worker reads it.
   const schema = schemaOfQueue(boss);
-  // Returns false when the shard is no longer this worker's to execute (the run was cancelled,
-  // which cancels its shards in the queue); undefined when the queue could not be asked.
-  const report = (id: string, executed: number): Promise<boolean | undefined> =>
-    boss
-      .getDb()
-      .executeSql(`UPDATE ${schema}.job SET output = $3::jsonb WHERE name = $1 AND id = $2 AND state = 'active'`, [options.queue, id, JSON.stringify({ worker: name, executed })])
-      .then((result) => ((result as { rowCount?: number | null }).rowCount ?? 1) > 0)
-      .catch(() => undefined);
+  // Returns false when the shard was cancelled in the queue (its run was cancelled), else true;
+  // undefined when the queue could not be asked. A shard no longer active for another reason (its
+  // lease lapsed) goes on, as it did before: its results are stored once either way.
+  const report = async (id: string, executed: number): Promise<boolean | undefined> => {
+    try {
+      const db = boss.getDb();
+      const updated = await db.executeSql(`UPDATE ${schema}.job SET output = $3::jsonb WHERE name = $1 AND id = $2 AND state = 'active'`, [options.queue, id, JSON.stringify({ worker: name, executed })]);
+      if (((updated as { rowCount?: number | null }).rowCount ?? 1) > 0) return true;
+      const { rows } = await db.executeSql(`SELECT state::text AS state FROM ${schema}.job WHERE name = $1 AND id = $2`, [options.queue, id]);
+      return (rows[0] as { state?: string } | undefined)?.state !== 'cancelled';
+    } catch {
+      return undefined;
+    }
+  };
 
   // One prepared run per run this worker executes shards of (config checked, providers made, plan
   // read), kept while its shards come and closed once none came for a while.
@@ -159,8 +167,11 @@ export function startWorker(lab: Lab, boss: PgBoss, options: WorkerOptions): Wor
     // Its progress is reported every few seconds; the report finds out whether it was withdrawn.
     // The engine's progress counts results found stored (`skipped`) as done: only computed ones are reported.
     let computed = 0;
-    const onProgress = (progress: { done: number; skipped?: number }) => {
+    let rounds = Number.POSITIVE_INFINITY;
+    const onProgress = (progress: { done: number; total: number | undefined; skipped?: number }) => {
       computed = progress.done - (progress.skipped ?? 0);
+      // Two rounds of calls from its end, the next shard is taken: its set-up overlaps them.
+      if (progress.total !== undefined && progress.total - progress.done <= NEXT_SHARD_ROUNDS * rounds) onDrain();
     };
     const check = async () => {
       if ((await report(id, computed)) === false) withdrawn.abort(new Error(`run ${shard.runId} was cancelled`));
@@ -176,6 +187,7 @@ export function startWorker(lab: Lab, boss: PgBoss, options: WorkerOptions): Wor
       }
       held = true;
       const executor = await executorFor(shard);
+      rounds = executor.concurrency;
       const prepareCase = await preparationFor(shard.runId);
       outcome = await executor.execute({
         slice: shard.slice,
@@ -230,8 +242,9 @@ export function startWorker(lab: Lab, boss: PgBoss, options: WorkerOptions): Wor
     emit({ type: 'shard-done', ...where, output });
   }
 
-  // Shards in hand: the one executing, and the next one, taken once the first has no call left
-  // to start (its last calls in flight), so the worker's calls keep flowing between shards.
+  // Shards in hand: the one executing, and the next one, taken once the first has two rounds of
+  // calls left or fewer, so the next one's set-up overlaps them and the worker's calls keep
+  // flowing between shards (the two share the worker's concurrency).
   const inHand = new Set<Promise<void>>();
   let undrained = 0;
   let changed: () => void = () => undefined;
