@@ -1,7 +1,6 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import {
-  LLMLabError,
   redactKnownSecrets,
   redactSecrets,
   type LabConfig,
@@ -14,7 +13,6 @@ import {
 } from '@llm-lab/core';
 import {
   answerersOf,
-  executePlan,
   parsePlan,
   planRun,
   runEvaluation,
@@ -23,7 +21,6 @@ import {
   workItemCount,
   type EvaluationOutcome,
   type GroupSummary,
-  type ExecutionOutcome,
   type InvalidRow,
   type PlanSlice,
   type ProviderSummary,
