@@ -224,15 +224,25 @@ async function follow(lab: Lab, boss: PgBoss, options: FollowOptions, schema: st
   }
 }
 
-/** Cancels a run's shards in the queue: those queued (`active: false`), or every unfinished one, those being executed too. Returns how many of each. */
+/**
+ * Cancels a run's shards in the queue: those queued (`active: false`), or every unfinished one,
+ * those being executed too. As pg-boss's `cancel`, in one statement that locks the rows first, so
+ * the count of shards that were being executed is exact (one finishing at that moment is either
+ * completed first, or cancelled and counted). Returns how many of each were cancelled.
+ */
 async function cancelShards(boss: PgBoss, schema: string, options: Pick<FollowOptions, 'queue' | 'runId'>, active: boolean): Promise<{ queued: number; active: number }> {
-  const { rows } = await boss
-    .getDb()
-    .executeSql(`SELECT id, state::text AS state FROM ${schema}.job WHERE name = $1 AND data->>'runId' = $2 AND state ${active ? "< 'completed'" : "< 'active'"}`, [options.queue, options.runId]);
-  const shards = rows as Array<{ id: string; state: string }>;
-  if (shards.length > 0) await boss.cancel(options.queue, shards.map((row) => row.id));
-  const executing = shards.filter((row) => row.state === 'active').length;
-  return { queued: shards.length - executing, active: executing };
+  const { rows } = await boss.getDb().executeSql(
+    `WITH target AS (
+       SELECT id, state FROM ${schema}.job WHERE name = $1 AND data->>'runId' = $2 AND state ${active ? "< 'completed'" : "< 'active'"} FOR UPDATE
+     )
+     UPDATE ${schema}.job AS job SET completed_on = now(), state = 'cancelled'
+       FROM target WHERE job.name = $1 AND job.id = target.id
+     RETURNING target.state::text AS state`,
+    [options.queue, options.runId],
+  );
+  const states = rows as Array<{ state: string }>;
+  const executing = states.filter((row) => row.state === 'active').length;
+  return { queued: states.length - executing, active: executing };
 }
 
 async function cancelQueued(boss: PgBoss, schema: string, options: Pick<FollowOptions, 'queue' | 'runId'>): Promise<void> {

@@ -236,8 +236,15 @@ export function startWorker(lab: Lab, boss: PgBoss, options: WorkerOptions): Wor
       skipped: outcome.skipped,
       durationMs: Math.round(performance.now() - started),
     };
-    await retryOnConflict(() => boss.complete(options.queue, id, output));
+    // pg-boss answers { affected } (its types say void): 0 when the shard was no longer active.
+    const completed = (await retryOnConflict(() => boss.complete(options.queue, id, output))) as unknown as { affected?: number } | undefined;
     void notify(shard.runId);
+    if (completed?.affected === 0 && (await report(id, outcome.executed)) === false) {
+      // The run was cancelled as the shard's last calls finished: its results are stored all the same.
+      summary.withdrawn += 1;
+      emit({ type: 'shard-withdrawn', ...where, executed: outcome.executed });
+      return;
+    }
     summary.completed += 1;
     emit({ type: 'shard-done', ...where, output });
   }
