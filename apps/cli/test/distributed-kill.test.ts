@@ -24,7 +24,7 @@ const queue = 'llm-lab-shards';
 const CASES = 5_000;
 /** The fake vendor's limit: WINDOW_LIMIT requests in any WINDOW_MS (a sliding window, as OpenAI's per-minute limit, shortened). */
 const WINDOW_MS = 10_000;
-const WINDOW_LIMIT = 600;
+const WINDOW_LIMIT = 800;
 /** The config's `rateLimit.rpm`: 95% of the vendor's limit (the margin docs/distributed.md asks for). */
 const RPM = Math.floor(((WINDOW_LIMIT * 60_000) / WINDOW_MS) * 0.95);
 /**
