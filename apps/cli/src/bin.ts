@@ -80,7 +80,7 @@ storageOptions(
     .option('--resume <run-id>', 'continue a stopped run: only missing results are run')
     .option('-o, --output <file>', 'also write the results to a file: .xml (JUnit, for CI), .json (JSON lines) or .csv; repeat for several', collectOutput)
     .option('--distributed', 'queue the run in shards for `llm-lab worker` processes on any machines (needs DATABASE_URL), follow and record it')
-    .option('--shard-size <n>', 'with --distributed: cases per shard (default 100)', positiveInteger('--shard-size'))
+    .option('--shard-size <n>', 'with --distributed: cases per shard (default: about 100 shards, 10 to 500 cases each)', positiveInteger('--shard-size'))
     .option('--shard-timeout <seconds>', "with --distributed: a shard's lease; a worker silent this long loses it to another (default 900)", positiveInteger('--shard-timeout'))
     .option('--shard-attempts <n>', 'with --distributed: attempts of a shard before the run fails (default 3)', positiveInteger('--shard-attempts'))
     .option('--queue <name>', 'with --distributed: the queue (default llm-lab-shards)')
@@ -189,6 +189,13 @@ storageOptions(
     .option('--provider <label>', "only this provider's results")
     .option('--case <id>', "only this case's results"),
 ).action((id: string, flags) => exitWith(import('./commands/runs.js').then((m) => m.runsShowCommand(id, flags))));
+runs
+  .command('cancel')
+  .description('cancel a distributed run from any machine: workers stop taking its shards and finish their calls in flight; resumable with run --resume')
+  .argument('<id>', 'run id, or a unique start or end of it')
+  .option('--queue <name>', "the run's queue (default llm-lab-shards)")
+  .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL)')
+  .action((id: string, flags) => exitWith(import('./commands/runs-cancel.js').then((m) => m.runsCancelCommand(id, flags))));
 
 storageOptions(
   program

@@ -1,7 +1,8 @@
 import type PgBoss from 'pg-boss';
 import { redactSecrets } from '@llm-lab/core';
 import type { Lab, RunPlan, RunReport } from '@llm-lab/lab';
-import { queueSchemaOf, schemaOfQueue } from './queue.js';
+import pg from 'pg';
+import { databaseOfQueue, queueSchemaOf, schemaOfQueue, SHARD_DONE_CHANNEL } from './queue.js';
 
 // Following a distributed run from the process that submitted it: progress from storage (results
 // stored) and from the queue (shards by state, finished shards by worker), then the record.
@@ -42,10 +43,10 @@ export interface FollowOptions {
   queue: string;
   /** pg-boss's schema. Default: the one `openQueue` opened the queue in. */
   queueSchema?: string | undefined;
-  /** Milliseconds between looks. Default 1000. */
+  /** Milliseconds between looks (a worker's notice that a shard of the run ended makes the next look at once). Default 1000. */
   intervalMs?: number;
   onProgress?: (progress: DistributedProgress) => void;
-  /** Stops following: the run's queued shards are cancelled and the run is marked cancelled (in-flight shards finish). */
+  /** Stops following: the run is cancelled as by {@link cancelRun} (queued shards withdrawn, executing ones stop after their calls in flight). */
   signal?: AbortSignal;
   /** The clock of rates and ETAs (ms). Default Date.now. */
   now?: () => number;
@@ -117,16 +118,59 @@ export async function distributedProgress(lab: Lab, boss: PgBoss, options: Pick<
   };
 }
 
-const sleep = (ms: number, signal: AbortSignal | undefined) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
+/**
+ * Waits between looks at a run: `ms`, or less when a worker notifies the end of one of the run's
+ * shards (LISTEN on its own connection), or when `signal` aborts. Without a connection (it could
+ * not be opened), the wait is the whole `ms`.
+ */
+const NOTICE_GAP_MS = 200;
+
+async function shardNotices(databaseUrl: string | undefined, runId: string) {
+  let wake: (() => void) | undefined;
+  let pending = false;
+  let client: pg.Client | undefined;
+  if (databaseUrl) {
+    const opened = new pg.Client({ connectionString: databaseUrl, application_name: 'llm-lab-follow' });
+    opened.on('error', () => undefined);
+    opened.on('notification', (message) => {
+      if (message.payload !== runId) return;
+      pending = true;
+      wake?.();
+    });
+    try {
+      await opened.connect();
+      await opened.query(`LISTEN ${SHARD_DONE_CHANNEL}`);
+      client = opened;
+    } catch {
+      await opened.end().catch(() => undefined);
     }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  }
+  return {
+    // A notice shortens the wait to NOTICE_GAP_MS at least: a run whose shards end many times a
+    // second is looked at five times a second, not at every shard.
+    wait: (ms: number, signal: AbortSignal | undefined) =>
+      new Promise<void>((resolve) => {
+        if (signal?.aborted) return resolve();
+        const startedAt = performance.now();
+        let timer = setTimeout(done, pending ? Math.min(ms, NOTICE_GAP_MS) : ms);
+        function done() {
+          clearTimeout(timer);
+          wake = undefined;
+          pending = false;
+          signal?.removeEventListener('abort', done);
+          resolve();
+        }
+        wake = () => {
+          clearTimeout(timer);
+          timer = setTimeout(done, Math.max(0, Math.min(ms, NOTICE_GAP_MS) - (performance.now() - startedAt)));
+        };
+        signal?.addEventListener('abort', done, { once: true });
+      }),
+    close: async () => {
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
 
 /**
  * Follows a submitted run until every shard is done, then records it (`Lab.record`: summary,
@@ -134,9 +178,18 @@ const sleep = (ms: number, signal: AbortSignal | undefined) =>
  * with its reason and cancels the shards still queued.
  */
 export async function followRun(lab: Lab, boss: PgBoss, options: FollowOptions): Promise<FollowOutcome> {
+  const schema = options.queueSchema !== undefined ? queueSchemaOf(options.queueSchema) : schemaOfQueue(boss);
+  const notices = await shardNotices(databaseOfQueue(boss), options.runId);
+  try {
+    return await follow(lab, boss, options, schema, notices.wait);
+  } finally {
+    await notices.close();
+  }
+}
+
+async function follow(lab: Lab, boss: PgBoss, options: FollowOptions, schema: string, sleep: (ms: number, signal: AbortSignal | undefined) => Promise<void>): Promise<FollowOutcome> {
   const now = options.now ?? Date.now;
   const samples: Array<{ at: number; results: number }> = [];
-  const schema = options.queueSchema !== undefined ? queueSchemaOf(options.queueSchema) : schemaOfQueue(boss);
   for (;;) {
     if (options.signal?.aborted) return cancel(lab, boss, schema, options);
     const counted = await distributedProgress(lab, boss, options);
@@ -156,6 +209,8 @@ export async function followRun(lab: Lab, boss: PgBoss, options: FollowOptions):
       await markRun(lab, options.runId, 'failed', error);
       return { status: 'failed', error };
     }
+    // Cancelled from another process (`llm-lab runs cancel`): the run is already marked.
+    if (counted.shards.cancelled > 0) return { status: 'cancelled' };
     if (counted.shards.total > 0 && counted.shards.completed === counted.shards.total) {
       try {
         return { status: 'completed', report: await lab.record(options.runId, options.config) };
@@ -169,17 +224,54 @@ export async function followRun(lab: Lab, boss: PgBoss, options: FollowOptions):
   }
 }
 
+/**
+ * Cancels a run's shards in the queue: those queued (`active: false`), or every unfinished one,
+ * those being executed too. As pg-boss's `cancel`, in one statement that locks the rows first, so
+ * the count of shards that were being executed is exact (one finishing at that moment is either
+ * completed first, or cancelled and counted). Returns how many of each were cancelled.
+ */
+async function cancelShards(boss: PgBoss, schema: string, options: Pick<FollowOptions, 'queue' | 'runId'>, active: boolean): Promise<{ queued: number; active: number }> {
+  const { rows } = await boss.getDb().executeSql(
+    `WITH target AS (
+       SELECT id, state FROM ${schema}.job WHERE name = $1 AND data->>'runId' = $2 AND state ${active ? "< 'completed'" : "< 'active'"} FOR UPDATE
+     )
+     UPDATE ${schema}.job AS job SET completed_on = now(), state = 'cancelled'
+       FROM target WHERE job.name = $1 AND job.id = target.id
+     RETURNING target.state::text AS state`,
+    [options.queue, options.runId],
+  );
+  const states = rows as Array<{ state: string }>;
+  const executing = states.filter((row) => row.state === 'active').length;
+  return { queued: states.length - executing, active: executing };
+}
+
 async function cancelQueued(boss: PgBoss, schema: string, options: Pick<FollowOptions, 'queue' | 'runId'>): Promise<void> {
-  const { rows } = await boss
-    .getDb()
-    .executeSql(`SELECT id FROM ${schema}.job WHERE name = $1 AND data->>'runId' = $2 AND state < 'active'`, [options.queue, options.runId]);
-  const ids = (rows as Array<{ id: string }>).map((row) => row.id);
-  if (ids.length > 0) await boss.cancel(options.queue, ids);
+  await cancelShards(boss, schema, options, false);
+}
+
+/** What {@link cancelRun} did. */
+export interface CancelledRun {
+  /** Shards withdrawn before any worker took them, and shards being executed (their workers stop after their calls in flight). */
+  queued: number;
+  active: number;
+}
+
+/**
+ * Cancels a distributed run from any process: its unfinished shards are cancelled in the queue
+ * (workers take no more of them, and those executing one stop within a few seconds, after their
+ * calls in flight), the run is marked `cancelled` (resumable with `--resume`), and a submitter
+ * following it is told at once.
+ */
+export async function cancelRun(lab: Lab, boss: PgBoss, options: { runId: string; queue: string; queueSchema?: string | undefined; reason?: string }): Promise<CancelledRun> {
+  const schema = options.queueSchema !== undefined ? queueSchemaOf(options.queueSchema) : schemaOfQueue(boss);
+  const cancelled = await cancelShards(boss, schema, options, true);
+  await markRun(lab, options.runId, 'cancelled', options.reason ?? 'cancelled by the user');
+  await boss.getDb().executeSql('SELECT pg_notify($1, $2)', [SHARD_DONE_CHANNEL, options.runId]).catch(() => undefined);
+  return cancelled;
 }
 
 async function cancel(lab: Lab, boss: PgBoss, schema: string, options: FollowOptions): Promise<FollowOutcome> {
-  await cancelQueued(boss, schema, options);
-  await markRun(lab, options.runId, 'cancelled', 'cancelled by the user');
+  await cancelRun(lab, boss, { runId: options.runId, queue: options.queue, queueSchema: schema });
   return { status: 'cancelled' };
 }
 

@@ -16,6 +16,9 @@ export const DEFAULT_MAINTENANCE_SECONDS = 30;
 /** Attempts of a shard before the run is marked failed (the first and its retries). */
 export const DEFAULT_SHARD_ATTEMPTS = 3;
 
+/** The PostgreSQL channel a worker notifies (payload: the run id) when it finished or gave up a shard: the submitter following the run looks at once. */
+export const SHARD_DONE_CHANNEL = 'llm_lab_shard_done';
+
 /** What a shard job carries. */
 export interface ShardJob {
   /** Shape of this object. */
@@ -82,8 +85,14 @@ export function queueSchemaOf(schema: string | undefined): string {
   return name;
 }
 
-/** The schema each queue opened by {@link openQueue} lives in. */
+/** The schema each queue opened by {@link openQueue} lives in, and its database. */
 const schemas = new WeakMap<PgBoss, string>();
+const databases = new WeakMap<PgBoss, string>();
+
+/** The database URL of a queue opened by {@link openQueue}. */
+export function databaseOfQueue(boss: PgBoss): string | undefined {
+  return databases.get(boss);
+}
 
 /** The schema of a queue opened by {@link openQueue} (else the default one). */
 export function schemaOfQueue(boss: PgBoss): string {
@@ -106,6 +115,7 @@ export async function openQueue(options: QueueOptions, queue: string): Promise<P
   // A lost connection is reported by the next call that needs one; pg-boss's background loops only log.
   boss.on('error', () => undefined);
   schemas.set(boss, schema);
+  databases.set(boss, requireDatabaseUrl(options.databaseUrl));
   try {
     await retryOnConflict(() => boss.start());
     // Workers starting together on a new database create the queue at the same moment: one
@@ -136,6 +146,16 @@ export async function retryOnConflict<T>(action: () => Promise<T>): Promise<T> {
       await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 100 * attempt));
     }
   }
+}
+
+/**
+ * The shard size when none is given: about fifty shards, of 20 to 500 cases. Enough shards that
+ * a few dozen workers finish together (the last shards are small beside the run), few and large
+ * enough that each shard's own cost (a fetch, a stored-keys read, a completion, the dataset read
+ * up to it) stays small beside its calls, and the queue's rows few.
+ */
+export function defaultShardSize(cases: number): number {
+  return Math.min(500, Math.max(20, Math.ceil(cases / 50)));
 }
 
 /** Shards of `size` cases covering a plan of `cases` cases; the last runs to the end of the dataset. */

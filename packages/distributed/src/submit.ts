@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type PgBoss from 'pg-boss';
 import type { Lab, RunOptions, RunPlan } from '@llm-lab/lab';
 import { labVersion, readConfigAsWritten, withoutLiteralSecrets } from './job-config.js';
-import { DEFAULT_SHARD_ATTEMPTS, DEFAULT_SHARD_TIMEOUT_SECONDS, shardSlices, type ShardJob } from './queue.js';
+import { DEFAULT_SHARD_ATTEMPTS, defaultShardSize, DEFAULT_SHARD_TIMEOUT_SECONDS, shardSlices, type ShardJob } from './queue.js';
 
 export interface SubmitOptions {
   /** The config file. */
   config: string;
   /** The queue (see `openQueue`). */
   queue: string;
-  /** Cases per shard. */
-  shardSize: number;
+  /** Cases per shard. Default {@link defaultShardSize} of the plan's cases. */
+  shardSize?: number;
   /** A shard's lease: how long a worker may hold it before another takes it over. Default 15 minutes. */
   shardTimeoutSeconds?: number;
   /** Attempts of a shard (its first and retries, a hand-back counted) before the run fails. Default 3. */
@@ -45,7 +45,7 @@ export async function submitRun(lab: Lab, boss: PgBoss, options: SubmitOptions):
     );
   }
   const { runId, plan, storage } = await lab.plan(options.config, options.run ?? {});
-  const slices = shardSlices(plan.cases, options.shardSize);
+  const slices = shardSlices(plan.cases, options.shardSize ?? defaultShardSize(plan.cases));
   const version = await labVersion();
   const jobs: PgBoss.JobInsert<ShardJob>[] = slices.map((slice, shard) => ({
     id: randomUUID(),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { MockProvider } from '@llm-lab/core';
+import { MockProvider, type CallOptions, type GenerateRequest } from '@llm-lab/core';
 import {
+  CallSlots,
   COMPLETED_KEYS_WINDOW,
   executePlan,
   planRun,
@@ -115,5 +116,64 @@ describe('executePlan', () => {
     await expect(executePlan({ plan: unprepared, config, baseDir: dir, providers: providers().slice(0, 1), store: new MemoryStore(), concurrency: 1 })).rejects.toThrow(
       /needs provider 'mock:echo', which this process was not given/,
     );
+  });
+});
+
+describe('slices executed at once in one process', () => {
+  /** A provider answering after 5 ms that counts its calls in flight, and the most at once. */
+  class CountingProvider extends MockProvider {
+    inFlight = 0;
+    most = 0;
+    constructor() {
+      super('counting', { latencyMs: 5 });
+      const answer = this.generate.bind(this);
+      this.generate = async (request: GenerateRequest, options?: CallOptions) => {
+        this.inFlight++;
+        this.most = Math.max(this.most, this.inFlight);
+        try {
+          return await answer(request, options);
+        } finally {
+          this.inFlight--;
+        }
+      };
+    }
+  }
+
+  it('share their call slots: together no more calls in flight than the slots, and each says once when it has nothing left to start', async () => {
+    const { dir } = await writeQuestions(60);
+    const one = makeConfig({ dataset: { path: 'cases.jsonl' }, prompts: ['{{question}}'] });
+    const plan = await planRun({ runId: 'run-slots', config: one, baseDir: dir, providers: ['mock:counting'], repeat: 1 });
+    const counting = new CountingProvider();
+    const store = new MemoryStore();
+    const slots = new CallSlots(3);
+    const drains: string[] = [];
+    const [first, second] = slicePlan(plan, 2);
+    const execute = (slice: typeof first, name: string) =>
+      executePlan({ plan, slice, config: one, baseDir: dir, providers: [{ label: 'mock:counting', provider: counting, settings: {} }], store, concurrency: 3, slots, onDrain: () => drains.push(name) });
+    const outcomes = await Promise.all([execute(first, 'first'), execute(second, 'second')]);
+    expect(outcomes.map((outcome) => outcome.executed)).toEqual([30, 30]);
+    expect(store.results('run-slots').every((result) => result.errorKind === null)).toBe(true);
+    // Each slice alone would have had 3 in flight: 6 together without shared slots.
+    expect(counting.most).toBe(3);
+    expect(slots.taken).toBe(0);
+    expect(drains.sort()).toEqual(['first', 'second']);
+    expect(store.results('run-slots')).toHaveLength(60);
+  });
+
+  it('a resumed slice reads the stored keys of its own cases only', async () => {
+    const { dir } = await writeQuestions(50);
+    const one = makeConfig({ dataset: { path: 'cases.jsonl' } });
+    const plan = await planRun({ runId: 'run-own', config: one, baseDir: dir, providers: ['mock:echo'], repeat: 1 });
+    const store = new MemoryStore();
+    const ranges: Array<{ fromCase: number; toCase: number } | undefined> = [];
+    const completedKeys = store.completedKeys.bind(store);
+    store.completedKeys = async (runId, range) => {
+      ranges.push(range);
+      return completedKeys(runId, range);
+    };
+    const echo = [providers()[1] as EngineProvider];
+    const outcome = await executePlan({ plan, slice: { fromCase: 10, toCase: 20 }, config: one, baseDir: dir, providers: echo, store, concurrency: 2, resume: true });
+    expect(outcome).toMatchObject({ cases: 10, executed: 10 });
+    expect(ranges).toEqual([{ fromCase: 10, toCase: 20 }]);
   });
 });

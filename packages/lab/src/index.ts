@@ -1,4 +1,4 @@
-export { Lab, createLab, type LabOptions, type RunOptions, type RunReport, type RunResultCounts, type SliceOptions } from './lab.js';
+export { Lab, createLab, type LabOptions, type RunOptions, type RunReport, type RunResultCounts, type SliceOptions, type SliceExecutor } from './lab.js';
 export { rescoredFrom, rescoreResult, type RescoreOptions, type RescoreReport, type RescoreLink } from './rescore.js';
 export { recordedRunOptions, resolveRunOptions, type RecordedRunOptions, type ResolvedRunOptions } from './run-options.js';
 export type { RunPlan, PlanSlice, ExecutionOutcome } from '@llm-lab/evaluation';

@@ -34,7 +34,6 @@ import {
 import { createDefaultRegistry } from './builtin-providers.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
 import {
-  executeSlice,
   isLoaded,
   planStoredRun,
   providerReferencesIn,
@@ -50,9 +49,11 @@ import { rescoreRun, type RescoreOptions, type RescoreReport } from './rescore.j
 import type { RunOptions } from './run-options.js';
 import { withShownStatus, type RunView } from './run-status.js';
 import { serveProviders, type ServedProviders } from './serve-providers.js';
+import { executeSlice, openSliceExecutor, type SliceExecutor } from './slice-executor.js';
 
 export type { RunOptions } from './run-options.js';
 export type { RunReport, SliceOptions } from './run-orchestrator.js';
+export type { SliceExecutor } from './slice-executor.js';
 
 export interface LabOptions {
   /**
@@ -171,6 +172,14 @@ export class Lab {
   /** Executes a slice of a planned run's plan (default all of it); results already stored are skipped. */
   async execute(runId: string, source: ConfigSource, options: SliceOptions = {}): Promise<ExecutionOutcome> {
     return executeSlice(this.host, await this.loadConfig(source), runId, options);
+  }
+
+  /**
+   * Prepares a planned run once to execute many slices of it in this process (a distributed
+   * worker's shards): the config checked against the run's, the providers made. Close it when done.
+   */
+  async openSlices(runId: string, source: ConfigSource, options: Pick<SliceOptions, 'concurrency' | 'timeoutMs' | 'onWarning'> = {}): Promise<SliceExecutor> {
+    return openSliceExecutor(this.host, await this.loadConfig(source), runId, options);
   }
 
   /** Summarises a planned run from its stored results, checks thresholds and records it as completed. */

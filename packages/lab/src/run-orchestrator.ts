@@ -1,7 +1,6 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import {
-  LLMLabError,
   redactKnownSecrets,
   redactSecrets,
   type LabConfig,
@@ -14,7 +13,6 @@ import {
 } from '@llm-lab/core';
 import {
   answerersOf,
-  executePlan,
   parsePlan,
   planRun,
   runEvaluation,
@@ -23,7 +21,6 @@ import {
   workItemCount,
   type EvaluationOutcome,
   type GroupSummary,
-  type ExecutionOutcome,
   type InvalidRow,
   type PlanSlice,
   type ProviderSummary,
@@ -85,6 +82,8 @@ export interface RunReport {
 export type SliceOptions = Pick<RunOptions, 'concurrency' | 'timeoutMs' | 'signal' | 'onProgress' | 'onInvalidRow' | 'prepareCase' | 'onWarning'> & {
   /** The cases to run. Default the whole plan (results already stored are skipped). */
   slice?: PlanSlice;
+  /** Called once when the slice has no call left to start (its last calls are in flight). */
+  onDrain?: () => void;
 };
 
 export type ConfigSource = string | LabConfigInput | LoadedConfig;
@@ -94,7 +93,7 @@ export function isLoaded(source: ConfigSource): source is LoadedConfig {
 }
 
 /** A run's config with its providers made, managed in a group of the lab's manager, and its storage open. */
-interface PreparedRun {
+export interface PreparedRun {
   storage: Storage;
   loaded: LoadedConfig;
   providers: ResolvedProvider[];
@@ -109,7 +108,7 @@ interface PreparedRun {
  * a resume, or a planned run whose slice is executed), resolves the options and puts the providers
  * in a group of the lab's manager. On failure, whatever was made is closed.
  */
-async function prepare(host: RunHost, loaded: LoadedConfig, runOptions: RunOptions, runId: string | undefined): Promise<PreparedRun> {
+export async function prepare(host: RunHost, loaded: LoadedConfig, runOptions: RunOptions, runId: string | undefined): Promise<PreparedRun> {
   const { config, baseDir, file } = loaded;
   // Storage opens (in its own thread, when embedded) while the providers' packages load.
   const opening = host.openStorage({
@@ -163,7 +162,7 @@ function preparationOf(options: RunOptions): string | null {
 }
 
 /** Makes judges: an entry of the config by label or id (its keys and base URL apply), else a provider from the registry. */
-function judgeFactory(host: RunHost, config: LabConfig, providers: readonly ResolvedProvider[]) {
+export function judgeFactory(host: RunHost, config: LabConfig, providers: readonly ResolvedProvider[]) {
   const managedByLabel = new Map<string, LanguageModelProvider>(providers.map((entry) => [entry.label, entry.provider]));
   return (id: string, providerConfig: Record<string, unknown>): LanguageModelProvider => {
     if (Object.keys(providerConfig).length === 0) {
@@ -177,7 +176,7 @@ function judgeFactory(host: RunHost, config: LabConfig, providers: readonly Reso
 }
 
 /** Makes the embedding models of `similar` checks, loading their provider family on first use. */
-function embeddingFactory(host: RunHost) {
+export function embeddingFactory(host: RunHost) {
   return async (id: string, providerConfig: Record<string, unknown>): Promise<EmbeddingProvider> => {
     await host.registry.load([id]);
     return host.registry.createEmbedding(id, providerConfig, host.logger);
@@ -314,46 +313,6 @@ export async function planStoredRun(
     return { runId, plan, storage: prepared.storage.location };
   } finally {
     await prepared.group.close();
-  }
-}
-
-/**
- * Executes one slice of a stored run's plan in this process. Results already stored are skipped,
- * so a slice whose process died is run again safely. Several processes may execute disjoint
- * slices of one run at once (on PostgreSQL, or the embedded database shared between processes).
- */
-export async function executeSlice(host: RunHost, loaded: LoadedConfig, runId: string, sliceOptions: SliceOptions): Promise<ExecutionOutcome> {
-  const prepared = await prepare(host, loaded, pick(sliceOptions, ['concurrency', 'timeoutMs']), runId);
-  const { storage, group, providers, options } = prepared;
-  const warn = sliceOptions.onWarning ?? ((message: string) => host.logger?.warn(message));
-  const stopWarning = host.manager.on('cache-unavailable', (event) => warn(event.message));
-  // Shared with the other processes executing slices of this run, so it shows as running while
-  // any of them works, and it cannot be resumed or recorded meanwhile.
-  const hold = await storage.holdRun(runId, { shared: true });
-  try {
-    const plan = parsePlan((prepared.previous?.resolvedConfig as { plan?: unknown } | null | undefined)?.plan);
-    if (!plan) throw new LLMLabError('run_has_no_plan', `Run ${runId} has no stored plan (it was stored by an older version); run it with --resume instead.`);
-    const execution = await executePlan({
-      plan,
-      config: loaded.config,
-      baseDir: loaded.baseDir,
-      providers,
-      store: storage,
-      concurrency: options.concurrency,
-      timeoutMs: options.timeoutMs,
-      resume: true,
-      createProvider: judgeFactory(host, loaded.config, providers),
-      createEmbeddingProvider: embeddingFactory(host),
-      ...pick(sliceOptions, ['slice', 'signal', 'onProgress', 'onInvalidRow', 'prepareCase']),
-      ...(options.batch ? { batch: { size: options.batchSize, store: storage } } : {}),
-      ...optional('beforeStore', piiBeforeStore(providers)),
-    });
-    for (const warning of execution.warnings) warn(warning);
-    return execution;
-  } finally {
-    stopWarning();
-    await hold.release();
-    await group.close();
   }
 }
 
@@ -504,7 +463,7 @@ export function safeUserName(): string | null {
   }
 }
 
-function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Pick<T, K> {
+export function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Pick<T, K> {
   const out = {} as Pick<T, K>;
   for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
   return out;

@@ -143,7 +143,7 @@ export function createFakeHttpServer<R extends RecordedRequest = RecordedRequest
   let random = seededRandom(options.seed ?? 1);
   const queuedFaults: F[] = [];
   const recorded: R[] = [];
-  const stats: FakeServerStats = { requests: 0, inFlight: 0, maxInFlight: 0, connections: 0 };
+  const stats: FakeServerStats = { requests: 0, inFlight: 0, maxInFlight: 0, connections: 0, rateLimited: 0 };
   const timers = new Map<NodeJS.Timeout, () => void>();
   const resetHooks: Array<() => void> = [];
   let closed = false;
@@ -278,6 +278,7 @@ export function createFakeHttpServer<R extends RecordedRequest = RecordedRequest
       stats.requests = 0;
       stats.maxInFlight = stats.inFlight;
       stats.connections = 0;
+      stats.rateLimited = 0;
       random = seededRandom(options.seed ?? 1);
       for (const hook of resetHooks) hook();
     },

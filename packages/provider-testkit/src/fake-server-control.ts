@@ -27,6 +27,8 @@ export interface FakeServerStats {
   maxInFlight: number;
   /** TCP connections accepted; far fewer than `requests` when the client reuses connections (keep-alive). */
   connections: number;
+  /** Requests refused with 429 by the server's requests-per-minute limit (`rpmLimit`), on servers that have one. */
+  rateLimited?: number;
 }
 
 /** A reply scripted in vendor-neutral terms; each fake server writes it in its vendor's wire format, whole or streamed. */

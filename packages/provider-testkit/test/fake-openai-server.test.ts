@@ -343,6 +343,8 @@ describe('fake OpenAI server behaviour under options', () => {
       expect(retryAfter).toBeLessThanOrEqual(60);
       expect(Number(error.headers?.get('retry-after-ms'))).toBeGreaterThan(55_000);
       expect(error.message).toContain('Limit 3, Used 3, Requested 1');
+      // Counted apart from the requests it admitted.
+      expect(server.stats).toMatchObject({ requests: 4, rateLimited: 1 });
     } finally {
       await server.close();
     }

@@ -72,7 +72,7 @@ export async function runDistributedCommand(configPath: string, flags: Distribut
   const onSignal = () => {
     interrupts++;
     if (interrupts > 1) process.exit(ExitCode.cancelled);
-    process.stderr.write('\nCancelling: queued shards are withdrawn, shards being executed finish (Ctrl-C again to quit now)…\n');
+    process.stderr.write('\nCancelling: queued shards are withdrawn, workers stop the ones they execute after their calls in flight (Ctrl-C again to quit now)…\n');
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -84,7 +84,7 @@ export async function runDistributedCommand(configPath: string, flags: Distribut
     const submitted = await submitRun(lab, boss, {
       config: configPath,
       queue,
-      shardSize: flags.shardSize ?? 100,
+      ...(flags.shardSize !== undefined ? { shardSize: flags.shardSize } : {}),
       ...(flags.shardTimeout !== undefined ? { shardTimeoutSeconds: flags.shardTimeout } : {}),
       ...(flags.shardAttempts !== undefined ? { attempts: flags.shardAttempts } : {}),
       run: {

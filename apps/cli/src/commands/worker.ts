@@ -19,6 +19,8 @@ function eventLine(event: WorkerEvent, colour: boolean): string {
       return `done ${shard}: ${formatCount(event.output.executed)} results computed, ${formatCount(event.output.skipped)} already stored`;
     case 'shard-handed-back':
       return yellow(`handed back ${shard} after ${formatCount(event.executed)} results`, colour);
+    case 'shard-withdrawn':
+      return yellow(`stopped ${shard}: the run was cancelled (after ${formatCount(event.executed)} results)`, colour);
     case 'shard-failed':
       return `${red('failed', colour)} ${shard}: ${printable(event.message)}`;
     case 'refused':
@@ -67,7 +69,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const summary = await worker.done;
-    process.stderr.write(dim(`worker ${summary.name} stopped: ${summary.completed} shards done, ${summary.handedBack} handed back, ${summary.failed} failed\n`, colour));
+    process.stderr.write(dim(`worker ${summary.name} stopped: ${summary.completed} shards done, ${summary.handedBack} handed back, ${summary.failed} failed${summary.withdrawn > 0 ? `, ${summary.withdrawn} stopped by a cancel` : ''}\n`, colour));
     if (summary.refused) {
       process.stderr.write(`${red('error', colour)} ${printable(summary.refused)}\n`);
       return ExitCode.failed;

@@ -10,6 +10,7 @@ import { compilePrompts } from '../prompts/compile-prompts.js';
 import { preloadToolModules } from './tool-loop.js';
 import { resultKey, type NewResult, type ResultStore, type RunBatchStore } from '../storage-contract.js';
 import { BatchCollector } from './batch-collector.js';
+import type { CallSlots } from './call-slots.js';
 import { executeWorkItem, type WorkItem } from './execute-work-item.js';
 import { assertSlice, WHOLE_PLAN, type PlanSlice, type RunPlan } from './plan.js';
 import { BatchedResultWriter } from './result-writer.js';
@@ -33,6 +34,13 @@ export interface ExecutePlanOptions {
   store: ResultStore;
   /** Calls in flight at once in this process, across all providers. */
   concurrency: number;
+  /**
+   * Slots shared with other slices executed at once in this process: each work item takes one
+   * for its call, so all of them together keep to the slots' size (see {@link CallSlots}).
+   */
+  slots?: CallSlots;
+  /** Called once when the slice has no work item left to start (its last calls are in flight, or it is done). */
+  onDrain?: () => void;
   /** Longest time one call may take, ms (sent with every call; a provider's own `timeoutMs` wins when managed). */
   timeoutMs?: number | undefined;
   /**
@@ -204,13 +212,15 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
   // Rows holding key-shaped strings: how many, and the first few ids to name.
   const keyShaped = { count: 0, firstIds: [] as string[] };
 
+  const sliceEnd = slice.toCase;
   // Stored keys of the window of cases being read, on resume.
   let completed = new Set<string>();
   let windowEnd = slice.fromCase;
   const completedFor = async (caseIndex: number): Promise<Set<string>> => {
     if (caseIndex >= windowEnd) {
       const fromCase = caseIndex;
-      windowEnd = fromCase + COMPLETED_KEYS_WINDOW;
+      // Never past the slice's end: the cases after it are another slice's.
+      windowEnd = sliceEnd === null ? fromCase + COMPLETED_KEYS_WINDOW : Math.min(sliceEnd, fromCase + COMPLETED_KEYS_WINDOW);
       completed = await options.store.completedKeys(runId, { fromCase, toCase: windowEnd });
     }
     return completed;
@@ -263,17 +273,31 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
       collector?.workerEnded();
     }
   };
+  let drained = false;
+  const drain = () => {
+    if (drained) return;
+    drained = true;
+    options.onDrain?.();
+  };
+  const slots = options.slots;
   const work = async (): Promise<void> => {
     while (!shouldStop()) {
-      let next: IteratorResult<WorkItem>;
+      if (slots) await slots.acquire();
+      let result: Awaited<ReturnType<typeof executeWorkItem>>;
       try {
-        next = await items.next();
-      } catch (error) {
-        readFailure ??= { error };
-        return;
+        let next: IteratorResult<WorkItem>;
+        try {
+          next = await items.next();
+        } catch (error) {
+          readFailure ??= { error };
+          return;
+        }
+        if (next.done) drain();
+        if (next.done || signal?.aborted) return;
+        result = await executeWorkItem(next.value, context);
+      } finally {
+        slots?.release();
       }
-      if (next.done || signal?.aborted) return;
-      const result = await executeWorkItem(next.value, context);
       if (result === undefined) continue;
       executed++;
       options.onResult?.(result);
@@ -294,6 +318,7 @@ export async function executePlan(options: ExecutePlanOptions): Promise<Executio
     await Promise.all(Array.from({ length: concurrency }, worker));
     await collector?.drain();
   } finally {
+    drain();
     // Closes the dataset file when the slice stopped early; a no-op when it was read to the end.
     await items.return(undefined).catch(() => undefined);
     await writer.close();

@@ -1,6 +1,7 @@
 export { runEvaluation, answerersOf } from './run-evaluation.js';
 export { planRun, slicePlan, parsePlan, workItemCount, assertDistinctLabels, WHOLE_PLAN, type RunPlan, type PlanSlice, type PlanRunOptions } from './plan.js';
 export { executePlan, COMPLETED_KEYS_WINDOW, type ExecutePlanOptions, type ExecutionOutcome, type BatchRunOptions } from './execute-plan.js';
+export { CallSlots } from './call-slots.js';
 export { BatchCollector, batchItemKey, type BatchCollectorOptions } from './batch-collector.js';
 export { summariseStoredGroups, summariseStoredRun, type ResultReader, type StoredRunShape } from './summarise-stored-run.js';
 export { executeWorkItem, mergeSampling, type WorkItem, type WorkContext } from './execute-work-item.js';

@@ -255,6 +255,7 @@ export async function startFakeAnthropicServer(options: FakeAnthropicServerOptio
   const admit = (response: ServerResponse, requestId: string): boolean => {
     const waitMs = window.admit();
     if (waitMs === undefined) return true;
+    http.stats.rateLimited = (http.stats.rateLimited ?? 0) + 1;
     sendError(
       response,
       429,

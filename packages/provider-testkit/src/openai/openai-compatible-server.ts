@@ -255,6 +255,7 @@ export async function startOpenAICompatibleServer(
   const admit = (model: string): WireAnswer | undefined => {
     const waitMs = window.admit();
     if (waitMs === undefined || options.rpmLimit === undefined) return undefined;
+    http.stats.rateLimited = (http.stats.rateLimited ?? 0) + 1;
     return dialect.rateLimited({ model, limit: options.rpmLimit, used: window.used, waitMs });
   };
 
