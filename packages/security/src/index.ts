@@ -1,1 +1,2 @@
-export { MIN_SECRET_LENGTH, registerSecret, knownSecrets, onSecretRegistered, clearSecretsForTests } from './secret-registry.js';
+export { MIN_SECRET_LENGTH, registerSecret, knownSecrets, onSecretRegistered, clearSecretsForTests, secretsVersion } from './secret-registry.js';
+export { REDACTED, sanitise, sanitiseValue, registerSecretsIn, containsKeyShapedText, hasRegisteredSecrets, KEY_SHAPES, type KeyShape } from './sanitise/index.js';
