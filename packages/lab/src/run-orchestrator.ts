@@ -2,8 +2,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import {
   LLMLabError,
-  redactKnownSecrets,
-  redactSecrets,
+  sanitise,
   type LabConfig,
   type LabConfigInput,
   type EmbeddingProvider,
@@ -202,7 +201,7 @@ async function createRunRow(
   const { repeat, limit, stream, noCache, batch } = options;
   const creating = storage.createRun({
     id: runId,
-    description: config.description === undefined ? null : redactSecrets(config.description),
+    description: config.description ?? null,
     configFile: file ?? null,
     config: redactConfig(typeof source === 'object' && !isLoaded(source) ? source : config),
     resolvedConfig: { ...(redactConfig(config) as Record<string, unknown>), runOptions: { repeat, limit, stream, noCache, batch }, plan },
@@ -395,7 +394,7 @@ export async function markFailed(storage: Storage, runId: string, startedAt: Dat
     status: 'failed',
     finishedAt,
     durationMs: finishedAt.getTime() - startedAt.getTime(),
-    error: redactSecrets(error instanceof Error ? error.message : String(error)),
+    error: error instanceof Error ? error.message : String(error),
   });
 }
 
@@ -420,14 +419,14 @@ export async function recordOutcome(
     finishedAt,
     durationMs,
     totals: outcome.totals,
-    // Invalid rows quote the dataset, which may hold a registered secret.
-    summary: redactKnownSecrets({
+    // Invalid rows quote the dataset: the storage sanitises this, as every write.
+    summary: {
       providers: outcome.providers,
       thresholds,
       invalidRows: outcome.invalidRows.slice(0, 100),
       warnings: outcome.warnings,
       ...(groups ? { groups } : {}),
-    }),
+    },
     error: outcome.status === 'cancelled' ? 'cancelled by the user' : null,
   });
   return {
@@ -488,7 +487,7 @@ export function providerReferencesIn(value: unknown, found: string[] = []): stri
  * under a key named like a secret.
  */
 export function redactConfig(value: unknown): unknown {
-  return JSON.parse(redactSecrets(JSON.stringify(value ?? null)), (key, item: unknown) =>
+  return JSON.parse(sanitise(JSON.stringify(value ?? null)), (key, item: unknown) =>
     typeof item === 'string' && /key|token|secret|password/i.test(key) && item !== '' ? '[REDACTED]' : item,
   );
 }

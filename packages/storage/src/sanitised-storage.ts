@@ -1,0 +1,72 @@
+import { sanitise, sanitiseValue } from '@llm-lab/security';
+import type { NewRequest, NewResult, NewRun, RunUpdate, Storage } from './types.js';
+
+/**
+ * The write path of every storage {@link openStorage} returns: each text a row keeps passes
+ * through the sanitiser of `@llm-lab/security` before it reaches a table, so no API key,
+ * password or token is stored, whoever writes (a run, a worker, the gateway with
+ * `--keep-bodies`). Run here, in the caller's thread, where the secrets were registered (the
+ * embedded database's worker thread knows none).
+ *
+ * Identities are left alone: case ids, provider labels, run ids (a resume matches them), and
+ * gateway key rows (hashes and display prefixes only).
+ */
+const writes = {
+  createRun: (run: NewRun): [NewRun] => [
+    {
+      ...run,
+      ...(typeof run.description === 'string' ? { description: sanitise(run.description) } : {}),
+      config: sanitiseValue(run.config),
+      resolvedConfig: sanitiseValue(run.resolvedConfig),
+    },
+  ],
+  updateRun: (id: string, update: RunUpdate): [string, RunUpdate] => [
+    id,
+    {
+      ...update,
+      ...(update.summary !== undefined ? { summary: sanitiseValue(update.summary) } : {}),
+      ...(typeof update.error === 'string' ? { error: sanitise(update.error) } : {}),
+    },
+  ],
+  insertResults: (results: NewResult[]): [NewResult[]] => [results.map(storableResult)],
+  insertRequests: (requests: NewRequest[]): [NewRequest[]] => [requests.map(storableRequest)],
+} satisfies Partial<{ [K in keyof Storage]: (...args: never[]) => unknown[] }>;
+
+function storableResult(result: NewResult): NewResult {
+  const cleaned = {
+    prompt: sanitiseValue(result.prompt),
+    vars: sanitiseValue(result.vars),
+    output: sanitiseValue(result.output),
+    scores: sanitiseValue(result.scores),
+    errorMessage: sanitiseValue(result.errorMessage),
+    warnings: sanitiseValue(result.warnings),
+  };
+  for (const key of Object.keys(cleaned) as Array<keyof typeof cleaned>) {
+    if (cleaned[key] !== result[key]) return { ...result, ...cleaned };
+  }
+  return result;
+}
+
+function storableRequest(request: NewRequest): NewRequest {
+  if (request.requestBody === undefined && request.responseBody === undefined) return request;
+  return { ...request, requestBody: sanitiseValue(request.requestBody), responseBody: sanitiseValue(request.responseBody) };
+}
+
+/** `storage` with its writes sanitised (see above); every other member is the storage's own. */
+export function sanitiseWrites(storage: Storage): Storage {
+  const cleaners = writes as Record<PropertyKey, ((...args: unknown[]) => unknown[]) | undefined>;
+  const methods = new Map<PropertyKey, { method: unknown; bound: unknown }>();
+  return new Proxy(storage, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const known = methods.get(property);
+      if (known?.method === value) return known.bound;
+      const method = value as (...args: unknown[]) => unknown;
+      const clean = Object.hasOwn(cleaners, property) ? cleaners[property] : undefined;
+      const bound = clean === undefined ? method.bind(target) : (...args: unknown[]) => method.apply(target, clean(...args));
+      methods.set(property, { method: value, bound });
+      return bound;
+    },
+  });
+}
