@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pino, type Logger as PinoLogger, type LoggerOptions } from 'pino';
 import { sanitise } from '@llm-lab/security';
+import { ConfigError } from './errors.js';
 
 /** The structured logger used across LLM Lab (pino). */
 export type Logger = PinoLogger;
@@ -25,11 +26,11 @@ export interface CreateLoggerOptions {
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-/** `level` checked: one of {@link LOG_LEVELS}, or a clear error naming where it came from. */
+/** `level` checked: one of {@link LOG_LEVELS}, or a ConfigError naming where it came from. */
 export function parseLogLevel(level: string, source = 'LLM_LAB_LOG_LEVEL'): string {
   const normalised = level.trim().toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(normalised)) {
-    throw new Error(`${source} "${level}" is not a log level: use one of ${LOG_LEVELS.join(', ')}.`);
+    throw new ConfigError({ message: `${source} "${level}" is not a log level: use one of ${LOG_LEVELS.join(', ')}.` });
   }
   return normalised;
 }
@@ -119,6 +120,9 @@ export async function openRotatingLogFile(options: RotatingLogFileOptions): Prom
       end: () => stream.end(),
     };
   } catch (error) {
-    throw new Error(`cannot open the log file ${options.path} (folder ${dirname(options.path)}): ${error instanceof Error ? error.message : String(error)}. Give another path with --log-file, or LLM_LAB_LOG_FILE=off.`, { cause: error });
+    throw new ConfigError({
+      message: `cannot open the log file ${options.path} (folder ${dirname(options.path)}): ${error instanceof Error ? error.message : String(error)}. Give another path with --log-file, or LLM_LAB_LOG_FILE=off to write none.`,
+      cause: error,
+    });
   }
 }

@@ -1,3 +1,4 @@
+import { logManagerEvents } from './log-events.js';
 import { resolve } from 'node:path';
 import {
   ConfigError,
@@ -96,6 +97,8 @@ export class Lab {
     this.options = options;
     this.registry = options.registry ?? createDefaultRegistry();
     this.manager = createProviderManager(options.sharedRateLimits ? { sharedRateLimits: options.sharedRateLimits } : {});
+    // Provider calls, retries, fallbacks and breaker changes in the log (see logManagerEvents).
+    if (options.logger) logManagerEvents(this.manager, options.logger);
     this.host = {
       registry: this.registry,
       manager: this.manager,

@@ -245,6 +245,10 @@ export async function runToEnd(host: RunHost, loaded: LoadedConfig, source: Conf
       // No call before the run row is stored: every call belongs to a recorded run, and a process
       // killed after its first progress line leaves a run that `--resume` finds.
       const announce = () => runOptions.onStart?.({ id: runId, storage: storage.location, providers: providers.map((provider) => provider.label) });
+      host.logger?.info(
+        { runId, resumed: previous !== undefined, storage: storage.location, providers: providers.map((provider) => provider.label), concurrency: options.concurrency, repeat: plan.repeat },
+        previous ? 'run resumed' : 'run started',
+      );
       const recorded = created === undefined ? Promise.resolve(announce()) : created.then(announce);
       recorded.catch(() => undefined);
 
@@ -270,6 +274,7 @@ export async function runToEnd(host: RunHost, loaded: LoadedConfig, source: Conf
         await recorded;
       } catch (error) {
         // A run row that could not be written means storage is unusable: report that, not a second error.
+        host.logger?.error({ runId, err: error }, 'run failed');
         await recorded;
         await markFailed(storage, runId, startedAt, error);
         throw error;
@@ -279,7 +284,9 @@ export async function runToEnd(host: RunHost, loaded: LoadedConfig, source: Conf
         const stored = await summariseStoredRun(storage, runId, shapeOf(plan, providers, outcome));
         outcome = { ...outcome, ...stored };
       }
-      return await recordOutcome(storage, config, runId, startedAt, outcome);
+      const report = await recordOutcome(storage, config, runId, startedAt, outcome);
+      host.logger?.info({ runId, status: report.status, totals: report.totals, durationMs: report.durationMs, thresholdsMet: report.thresholds.met }, 'run finished');
+      return report;
     } finally {
       await hold.release();
     }

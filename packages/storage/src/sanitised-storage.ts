@@ -47,9 +47,19 @@ function storableResult(result: NewResult): NewResult {
   return result;
 }
 
+/** A gateway request: its kept bodies, and the names a caller chose (an unknown model is recorded as its route). */
 function storableRequest(request: NewRequest): NewRequest {
-  if (request.requestBody === undefined && request.responseBody === undefined) return request;
-  return { ...request, requestBody: sanitiseValue(request.requestBody), responseBody: sanitiseValue(request.responseBody) };
+  const cleaned = {
+    route: sanitiseValue(request.route),
+    label: sanitiseValue(request.label),
+    model: sanitiseValue(request.model),
+    requestBody: sanitiseValue(request.requestBody),
+    responseBody: sanitiseValue(request.responseBody),
+  };
+  for (const key of Object.keys(cleaned) as Array<keyof typeof cleaned>) {
+    if (cleaned[key] !== request[key]) return { ...request, ...cleaned };
+  }
+  return request;
 }
 
 /** `storage` with its writes sanitised (see above); every other member is the storage's own. */
