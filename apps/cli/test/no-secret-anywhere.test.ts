@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type pg from 'pg';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
 import { cleanEnv, runCli, type CliResult } from './helpers.js';
 
@@ -61,9 +62,9 @@ let databaseUrl: string;
 /** Everything the CLI printed, command by command. */
 const printed: string[] = [];
 
-async function admin<T>(work: (client: import('pg').Client) => Promise<T>): Promise<T> {
-  const pg = await import('pg');
-  const client = new pg.default.Client({ connectionString: ADMIN });
+async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const { default: driver } = await import('pg');
+  const client = new driver.Client({ connectionString: ADMIN });
   await client.connect();
   try {
     return await work(client);

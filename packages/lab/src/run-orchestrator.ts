@@ -59,7 +59,7 @@ export interface RunReport {
   invalidRows: InvalidRow[];
   /**
    * What the user should know that did not stop the run, e.g. that dataset rows hold strings
-   * shaped like API keys (stored as they are: they are the dataset's data). Also stored in the
+   * shaped like API keys (sent as written, stored redacted). Also stored in the
    * run's summary.
    */
   warnings: string[];
