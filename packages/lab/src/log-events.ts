@@ -15,8 +15,8 @@ function messageOf(error: unknown): string {
  * Logs what the provider manager does, for the morning after a failed overnight run: every
  * provider call at `debug` (provider, model, latency, attempts, cache, error class), a failed one
  * at `info`; retries at `info`; fallbacks, circuit-breaker changes, rate-limit backoffs and cache
- * trouble at `warn`. Events are subscribed only at levels the logger writes, so an `info` log
- * costs the calls nothing. Returns a function that stops logging.
+ * trouble at `warn`. Per-call events are subscribed only when the logger writes `info` (failed
+ * calls) or `debug` (all): at `warn` the manager builds none. Returns a function that stops logging.
  */
 export function logManagerEvents(manager: Pick<ProviderManager, 'observe'>, logger: Logger): () => void {
   const observer: ManagerObserver = {
