@@ -62,21 +62,28 @@ function storableRequest(request: NewRequest): NewRequest {
   return request;
 }
 
-/** `storage` with its writes sanitised (see above); every other member is the storage's own. */
+/**
+ * `storage` with its writes sanitised (see above); every other member is the storage's own, read
+ * through to it (a method is called with the wrapper as `this`, whose fields are the storage's).
+ * A function set on the instance itself (a test's spy, which wraps what it replaced) is returned
+ * as it is.
+ */
 export function sanitiseWrites(storage: Storage): Storage {
   const cleaners = writes as Record<PropertyKey, ((...args: unknown[]) => unknown[]) | undefined>;
-  const methods = new Map<PropertyKey, { method: unknown; bound: unknown }>();
+  const wrapped = new Map<PropertyKey, { method: unknown; wrapper: unknown }>();
   return new Proxy(storage, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== 'function') return value;
-      const known = methods.get(property);
-      if (known?.method === value) return known.bound;
-      const method = value as (...args: unknown[]) => unknown;
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
       const clean = Object.hasOwn(cleaners, property) ? cleaners[property] : undefined;
-      const bound = clean === undefined ? method.bind(target) : (...args: unknown[]) => method.apply(target, clean(...args));
-      methods.set(property, { method: value, bound });
-      return bound;
+      if (typeof value !== 'function' || clean === undefined || Object.hasOwn(target, property)) return value;
+      const known = wrapped.get(property);
+      if (known?.method === value) return known.wrapper;
+      const method = value as (...args: unknown[]) => unknown;
+      const wrapper = function (this: unknown, ...args: unknown[]) {
+        return method.apply(this, clean(...args));
+      };
+      wrapped.set(property, { method: value, wrapper });
+      return wrapper;
     },
   });
 }
