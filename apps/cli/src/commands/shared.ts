@@ -10,7 +10,7 @@ export async function openLab(flags: StorageFlags): Promise<Lab> {
   const { createLab } = await import('@llm-lab/lab');
   const { commandLogger } = await import('../logging.js');
   return createLab({
-    logger: await commandLogger(),
+    logger: await commandLogger(flags.dataDir ? { dataDir: flags.dataDir } : {}),
     ...(flags.databaseUrl ? { databaseUrl: flags.databaseUrl } : {}),
     ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
   });
