@@ -5,8 +5,8 @@ import { makeConfig, MemoryStore, ObservedProvider } from './helpers.js';
 
 // A key the run uses (resolveApiKey registers it) that the user also wrote into the prompt, and
 // key-shaped strings in the dataset: all are sent to the provider as asked, and the run warns once
-// about the dataset's. Redacting what is stored is the storage's job (openStorage sanitises every
-// write, tested in @llm-lab/storage and end to end in the CLI): this store keeps what it is given.
+// about the dataset's. Redacting what is stored is the storage's job (the lab's storage sanitises
+// every write, tested in @llm-lab/lab and end to end in the CLI): this store keeps what it is given.
 const KEY = 'engine-secret-key-0123456789';
 registerSecret(KEY);
 

@@ -1,4 +1,3 @@
-import { logManagerEvents } from './log-events.js';
 import { resolve } from 'node:path';
 import {
   ConfigError,
@@ -51,6 +50,8 @@ import { rescoreRun, type RescoreOptions, type RescoreReport } from './rescore.j
 import type { RunOptions } from './run-options.js';
 import { withShownStatus, type RunView } from './run-status.js';
 import { serveProviders, type ServedProviders } from './serve-providers.js';
+import { logManagerEvents } from './log-events.js';
+import { sanitiseWrites } from './sanitised-storage.js';
 
 export type { RunOptions } from './run-options.js';
 export type { RunReport, SliceOptions } from './run-orchestrator.js';
@@ -138,12 +139,13 @@ export class Lab {
       // Its password is a secret wherever it came from (a flag, the environment, the config).
       registerSecretsIn(databaseUrl);
       const dataDir = this.options.dataDir ?? configured.dataDir;
+      // Every write passes through the sanitiser (sanitised-storage.ts).
       this.storage = openStorage({
         ...(databaseUrl ? { url: databaseUrl } : {}),
         ...(dataDir ? { dataDir } : {}),
         ...(this.options.databaseSchema ? { schema: this.options.databaseSchema } : {}),
         cwd: this.options.cwd ?? process.cwd(),
-      });
+      }).then(sanitiseWrites);
       this.storage.catch(() => {
         this.storage = undefined;
       });

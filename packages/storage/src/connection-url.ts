@@ -1,5 +1,5 @@
 /**
- * The connection URL as shown to a person (a password in any other text is the sanitiser's job).
+ * Helpers that keep database passwords out of anything shown to a person.
  */
 
 /**
@@ -16,4 +16,21 @@ export function describeConnectionUrl(url: string): string {
   parsed.password = '';
   parsed.searchParams.delete('password');
   return parsed.toString();
+}
+
+/** The password in a connection URL, if any (to scrub it from driver messages). */
+export function passwordOf(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    const password = parsed.password ? decodeURIComponent(parsed.password) : parsed.searchParams.get('password');
+    return password || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `text` with every occurrence of `secret` (raw and URL-encoded) replaced by `***`. */
+export function scrubSecret(text: string, secret: string | undefined): string {
+  if (!secret) return text;
+  return text.replaceAll(secret, '***').replaceAll(encodeURIComponent(secret), '***');
 }

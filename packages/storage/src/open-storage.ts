@@ -1,14 +1,12 @@
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
-import { registerSecretsIn, sanitise } from '@llm-lab/security';
-import { describeConnectionUrl } from './connection-url.js';
+import { describeConnectionUrl, passwordOf, scrubSecret } from './connection-url.js';
 import { createPostgresRunHolds } from './run-holds.js';
 import type { StorageDatabase } from './drizzle-storage.js';
 import { StorageError, messageOf } from './errors.js';
 import { findLabHome } from './lab-home.js';
 import { migrationConfig } from './migrations.js';
 import { openPglite } from './open-pglite.js';
-import { sanitiseWrites } from './sanitised-storage.js';
 import { prestartPgliteWorker } from './worker-storage.js';
 import { loadPostgresBackend } from './load-postgres-backend.js';
 import type { Storage } from './types.js';
@@ -52,8 +50,6 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  * - Otherwise: embedded PGlite in the project's `.llm-lab/db` (or `dataDir`), locked against a second
  *   process. The first open of a new folder unpacks a migrated empty database (under a second).
  *
- * Whatever is written is sanitised first: no API key, password or token reaches a table.
- *
  * Throws a {@link StorageError} that says what to do when the folder is locked, is not a
  * database, or the server cannot be reached. Messages and `location` never contain a password.
  */
@@ -68,12 +64,11 @@ export async function openStorage(options: OpenStorageOptions = {}): Promise<Sto
         'starting with a letter or underscore, at most 63 characters (option `schema` or env LLM_LAB_DB_SCHEMA)',
     );
   }
-  // Every write of what is returned passes through the sanitiser (see sanitised-storage.ts).
-  if (url !== undefined) return sanitiseWrites(await openPostgres(url, schemaName));
+  if (url !== undefined) return openPostgres(url, schemaName);
   const cwd = options.cwd ?? process.cwd();
   const inWorker = options.worker ?? env.LLM_LAB_STORAGE_WORKER !== '0';
   const dataDir = options.dataDir !== undefined ? resolve(cwd, options.dataDir) : join(findLabHome(cwd, env).home, 'db');
-  return sanitiseWrites(await openPglite(dataDir, schemaName, { worker: inWorker }));
+  return openPglite(dataDir, schemaName, { worker: inWorker });
 }
 
 /**
@@ -148,9 +143,8 @@ async function analyticQuery(pool: pg.Pool, text: string, params: unknown[]): Pr
 
 async function openPostgres(url: string, schemaName: string | undefined): Promise<Storage> {
   const location = describeConnectionUrl(url);
-  // Its password becomes a known secret: a driver's message may quote it without the URL around it.
-  registerSecretsIn(url);
-  const scrub = sanitise;
+  const password = passwordOf(url);
+  const scrub = (text: string): string => scrubSecret(text, password);
   const { pgDriver, drizzleNodePostgres, migrateNodePostgres, DrizzleStorage, schema: tables } = await loadPostgresBackend();
   const pool = new pgDriver.Pool(poolConfig(url, schemaName));
   // An idle connection that drops (server restart) must not crash the process; the next query reports it.

@@ -5,7 +5,7 @@ import type { NewResult, ResultStore } from '../storage-contract.js';
  * `intervalMs`, and on `close`. Writes are strictly sequential. `add` waits for the write it
  * triggers, so producers slow down to the store's pace and memory stays bounded.
  * After a failed write, the first error is kept in `failure`, later writes are skipped, and
- * `close` rethrows it. Secrets are the store's to redact (`openStorage` sanitises every write).
+ * `close` rethrows it. Secrets are the store's to redact (the lab's storage sanitises every write).
  */
 export class BatchedResultWriter {
   private buffer: NewResult[] = [];

@@ -1,9 +1,10 @@
-import { sanitise, sanitiseValue } from '@llm-lab/security';
-import type { NewRequest, NewResult, NewRun, RunUpdate, Storage } from './types.js';
+import { sanitise, sanitiseValue } from '@llm-lab/core';
+import type { NewRequest, NewResult, NewRun, RunUpdate, Storage } from '@llm-lab/storage';
 
 /**
- * The write path of every storage {@link openStorage} returns: each text a row keeps passes
- * through the sanitiser of `@llm-lab/security` before it reaches a table, so no API key,
+ * The write path of every storage the lab opens (`Lab.openStorage`, which every run, worker,
+ * gateway and CLI command uses): each text a row keeps passes through the sanitiser of
+ * `@llm-lab/security` before it reaches a table, so no API key,
  * password or token is stored, whoever writes (a run, a worker, the gateway with
  * `--keep-bodies`). Run here, in the caller's thread, where the secrets were registered (the
  * embedded database's worker thread knows none).

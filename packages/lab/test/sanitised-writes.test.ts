@@ -2,28 +2,31 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { registerSecret } from '@llm-lab/security';
-import { openStorage, type Storage } from '../src/index.js';
-import { sampleResult } from '../src/testing/storage-suite.js';
+import { registerSecret } from '@llm-lab/core';
+import type { Storage } from '@llm-lab/storage';
+import { sampleResult } from '@llm-lab/storage/testing';
+import { createLab, type Lab } from '../src/index.js';
 
 // The embedded database in its worker thread (the default): the secret is registered in this
 // thread only, so only a write path that sanitises here, before the worker, keeps it out.
 const workDir = mkdtempSync(join(tmpdir(), 'llm-lab-sanitised-'));
 const REGISTERED = 'registered-but-shapeless-value-4711';
 const SHAPED = 'sk-proj-Xq7Lz2Vb9Nc4Mw8Ks1Jd6Hf3Gt5Ry0Pe';
+let lab: Lab;
 let storage: Storage;
 
 beforeAll(async () => {
   registerSecret(REGISTERED);
-  storage = await openStorage({ dataDir: join(workDir, 'db'), env: {} });
+  lab = createLab({ cwd: workDir, dataDir: join(workDir, 'db') });
+  storage = await lab.openStorage();
 }, 300_000);
 
 afterAll(async () => {
-  await storage?.close();
+  await lab?.close();
   rmSync(workDir, { recursive: true, force: true });
 });
 
-describe('what openStorage writes', () => {
+describe('what the lab writes to its storage', () => {
   it('has registered secrets and key-shaped strings replaced in runs, results and gateway requests; ids stay', async () => {
     const run = await storage.createRun({
       description: `nightly with ${REGISTERED}`,
