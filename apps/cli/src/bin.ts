@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, reportError } from './errors.js';
+import { setLogFile } from './logging.js';
 
 // The embedded database (PGlite) is a large WebAssembly module. V8's optimising tier recompiles
 // its hot functions in the background, which for a command that lives seconds costs more CPU
@@ -60,6 +61,8 @@ const program = new Command()
   .description('Benchmark and evaluate large language models across providers.')
   .version(version, '-v, --version')
   .showHelpAfterError('(run with --help for usage)')
+  .option('--log-file <path>', "the rotated log file (default: LLM_LAB_LOG_FILE, else logs/llm-lab.log in the project's .llm-lab; 'off' for none); level: LLM_LAB_LOG_LEVEL (default info)")
+  .hook('preAction', (command) => setLogFile((command.opts() as { logFile?: string }).logFile))
   // Commander exits 1 on a bad argument; this command's code for bad input is 2 (see errors.ts).
   // Subcommands made after this inherit it.
   .exitOverride();

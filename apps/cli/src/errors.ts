@@ -1,4 +1,5 @@
-import { isLLMLabError, redactSecrets } from '@llm-lab/core';
+import { isLLMLabError, sanitise } from '@llm-lab/core';
+import { loggerIfOpen } from './logging.js';
 import { printable, red, useColour } from './output/format.js';
 
 /** Exit codes of the `llm-lab` command. */
@@ -26,10 +27,12 @@ export class UsageError extends Error {
 export function reportError(error: unknown): number {
   const colour = useColour(process.stderr);
   // A message can quote user data (a dataset row, a model's answer): escaped before it is shown.
-  const message = printable(redactSecrets(error instanceof Error ? error.message : String(error)));
+  const message = printable(sanitise(error instanceof Error ? error.message : String(error)));
   process.stderr.write(`${red('error', colour)} ${message}\n`);
+  // In the log too (sanitised there), with its class and stack: what a morning-after look needs.
+  loggerIfOpen()?.error({ err: error }, 'command failed');
   if (process.env.LLM_LAB_DEBUG && error instanceof Error && error.stack) {
-    process.stderr.write(`${printable(redactSecrets(error.stack))}\n`);
+    process.stderr.write(`${printable(sanitise(error.stack))}\n`);
   }
   if (error instanceof UsageError) return ExitCode.badInput;
   if (isLLMLabError(error) && INPUT_ERROR.test(error.code)) return ExitCode.badInput;

@@ -122,7 +122,7 @@ describe('a database password and an API key used by the run', () => {
 });
 
 describe("strings shaped like keys in the user's own dataset", () => {
-  it('are stored as they are, with one warning for the run', async () => {
+  it('are sent as written and stored redacted, with one warning for the run', async () => {
     const shaped = ['sk-proj-abcdefghijklmnopqrstuvwx0123', 'AKIAABCDEFGHIJKLMNOP', 'sk-ant-api03-zyxwvutsrqponmlkjihg'];
     const dataset = join(work, 'shaped.jsonl');
     await writeFile(dataset, [...shaped.map((text, index) => JSON.stringify({ id: `row-${index}`, text })), JSON.stringify({ id: 'plain', text: 'no key here' }), ''].join('\n'));
@@ -142,17 +142,20 @@ describe("strings shaped like keys in the user's own dataset", () => {
     const run = await runCli(['run', config, '--json'], { env: env(), cwd: work });
     const runId = runIdOf(run);
     const warnings = run.stderr.split('\n').filter((line) => /^warning/.test(line));
-    expect(warnings).toEqual([expect.stringMatching(/^warning 3 dataset rows contain strings shaped like API keys .*stored as they are/)]);
+    expect(warnings).toEqual([expect.stringMatching(/^warning 3 dataset rows contain strings shaped like API keys .*stored redacted/)]);
 
     const shown = JSON.parse((await runCli(['runs', 'show', runId, '--json'], { env: env({ DATABASE_URL: SERVER }) })).stdout) as {
       run: { summary: { warnings?: string[] } };
       results: Array<{ caseId: string; vars: { text: string }; prompt: Array<{ content: string }>; output: string }>;
     };
+    // The vendor got them as written; what is stored has them replaced.
+    const sent = server.requests.map((request) => request.rawBody).join('\n');
     for (const [index, text] of shaped.entries()) {
+      expect(sent).toContain(`Is this a key? ${text}`);
       const result = shown.results.find((candidate) => candidate.caseId === `row-${index}`);
-      expect(result?.vars.text).toBe(text);
-      expect(result?.prompt.at(-1)?.content).toBe(`Is this a key? ${text}`);
-      expect(result?.output).toBe(`Is this a key? ${text}`);
+      expect(result?.vars.text).toBe('[REDACTED]');
+      expect(result?.prompt.at(-1)?.content).toBe('Is this a key? [REDACTED]');
+      expect(result?.output).toBe('Is this a key? [REDACTED]');
     }
     expect(shown.run.summary.warnings).toEqual([expect.stringMatching(/^3 dataset rows contain strings shaped like API keys/)]);
   }, 60_000);

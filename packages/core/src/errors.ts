@@ -1,4 +1,4 @@
-import { redactSecrets } from './redact.js';
+import { sanitise } from '@llm-lab/security';
 
 const LLM_LAB_ERROR = Symbol.for('llm-lab.error');
 
@@ -36,7 +36,7 @@ export class LLMLabError extends Error {
   readonly code: string;
 
   constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(redactSecrets(message), options);
+    super(sanitise(message), options);
     this.name = 'LLMLabError';
     this.code = code;
   }
@@ -90,7 +90,7 @@ export class ProviderError extends LLMLabError {
     this.kind = options.kind;
     this.providerId = options.providerId;
     this.statusCode = options.statusCode;
-    this.responseBody = options.responseBody === undefined ? undefined : redactSecrets(options.responseBody);
+    this.responseBody = options.responseBody === undefined ? undefined : sanitise(options.responseBody);
     this.retryAfterMs = options.retryAfterMs;
     this.vendorCode = options.vendorCode;
     this.isRetryable = options.isRetryable ?? RETRYABLE[options.kind];

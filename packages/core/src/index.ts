@@ -38,11 +38,11 @@ export {
   registerSecret,
   registerSecretsIn,
   hasRegisteredSecrets,
-  redactSecrets,
-  redactKnownSecrets,
+  sanitise,
+  sanitiseValue,
   containsKeyShapedText,
   REDACTED,
-} from './redact.js';
+} from '@llm-lab/security';
 export {
   ProviderRegistry,
   defineProvider,
@@ -81,7 +81,17 @@ export {
 } from './config/provider-fields.js';
 /** The zod instance core validates with; provider packages build their `config:` schemas with it. */
 export { z } from 'zod';
-export { createLogger, type Logger, type CreateLoggerOptions } from './logging.js';
+export {
+  createLogger,
+  openRotatingLogFile,
+  parseLogLevel,
+  LOG_LEVELS,
+  type Logger,
+  type LogDestination,
+  type CreateLoggerOptions,
+  type RotatingLogFile,
+  type RotatingLogFileOptions,
+} from './logging.js';
 export { MockProvider, mockProvider, mockProviderConfigSchema, type MockProviderConfig } from './providers/mock-provider.js';
 export { mapConcurrent } from './util/map-concurrent.js';
 export { sleep } from './util/sleep.js';

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { closestName, ConfigError, editDistance, isLLMLabError, loadConfig, loadProviderEntries, loadServingConfig, mockProviderConfigSchema, parseConfig, parseProviderConfig, redactSecrets } from '../src/index.js';
+import { closestName, ConfigError, editDistance, isLLMLabError, loadConfig, loadProviderEntries, loadServingConfig, mockProviderConfigSchema, parseConfig, parseProviderConfig, sanitise } from '../src/index.js';
 
 async function writeTemp(name: string, text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'llm-lab-config-'));
@@ -32,7 +32,7 @@ describe('loadProviderEntries', () => {
       file,
       baseDir: join(file, '..'),
     });
-    expect(redactSecrets('key sk-entry-secret-1234567890')).not.toContain('sk-entry-secret-1234567890');
+    expect(sanitise('key sk-entry-secret-1234567890')).not.toContain('sk-entry-secret-1234567890');
   });
 
   it('still checks the providers, naming the file and the path', async () => {
@@ -208,7 +208,7 @@ describe('environment interpolation', () => {
       { providers: [{ id: 'x:y', config: { apiKey: '${ODD_KEY}' } }], dataset: { rows: [] } },
       { env: { ODD_KEY: 'plainvalue-not-key-shaped-123' } },
     );
-    expect(redactSecrets('failed with plainvalue-not-key-shaped-123 in it')).toBe('failed with [REDACTED] in it');
+    expect(sanitise('failed with plainvalue-not-key-shaped-123 in it')).toBe('failed with [REDACTED] in it');
   });
 
   it('fails naming the variable and where it is used', () => {

@@ -5,7 +5,7 @@ import {
   parseProviderConfig,
   pricingOverrideSchema,
   providerConfigFields,
-  redactSecrets,
+  sanitise,
   resolveApiKey,
   resolveBaseURL,
   z,
@@ -47,7 +47,7 @@ describe('resolveApiKey', () => {
   it('registers the key as a secret', () => {
     const key = 'acme-secret-key-5f3a9c';
     resolveApiKey({ ...lookup, configured: key, env: {} });
-    expect(redactSecrets(`sent ${key}`)).not.toContain(key);
+    expect(sanitise(`sent ${key}`)).not.toContain(key);
   });
 
   it('returns undefined without a key when none is required', () => {

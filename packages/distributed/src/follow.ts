@@ -1,5 +1,5 @@
 import type PgBoss from 'pg-boss';
-import { redactSecrets } from '@llm-lab/core';
+import { sanitise } from '@llm-lab/core';
 import type { Lab, RunPlan, RunReport } from '@llm-lab/lab';
 import pg from 'pg';
 import { databaseOfQueue, queueSchemaOf, schemaOfQueue, SHARD_DONE_CHANNEL } from './queue.js';
@@ -283,6 +283,6 @@ async function markRun(lab: Lab, runId: string, status: 'failed' | 'cancelled', 
     status,
     finishedAt,
     durationMs: run ? finishedAt.getTime() - run.startedAt.getTime() : null,
-    error: redactSecrets(error),
+    error: sanitise(error),
   });
 }

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type PgBoss from 'pg-boss';
-import { redactSecrets } from '@llm-lab/core';
+import { sanitise } from '@llm-lab/core';
 import type { ExecutionOutcome, Lab, RunOptions, SliceExecutor } from '@llm-lab/lab';
 import { labVersion, loadShardConfig } from './job-config.js';
 import { parseShardJob, retryOnConflict, schemaOfQueue, SHARD_DONE_CHANNEL, type ShardJob, type ShardOutput } from './queue.js';
@@ -198,7 +198,7 @@ export function startWorker(lab: Lab, boss: PgBoss, options: WorkerOptions): Wor
       });
     } catch (error) {
       onDrain();
-      const message = redactSecrets(error instanceof Error ? error.message : String(error));
+      const message = sanitise(error instanceof Error ? error.message : String(error));
       const code = (error as { code?: unknown } | null)?.code;
       await retryOnConflict(() => boss.fail(options.queue, id, { worker: name, message }));
       void notify(shard.runId);

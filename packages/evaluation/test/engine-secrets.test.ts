@@ -3,9 +3,10 @@ import { MockProvider, registerSecret, type GenerateRequest, type GenerateRespon
 import { runEvaluation, type EngineProvider } from '../src/index.js';
 import { makeConfig, MemoryStore, ObservedProvider } from './helpers.js';
 
-// A key the run uses (resolveApiKey registers it) that the user also wrote into the prompt: it is
-// sent to the provider as asked, and stored nowhere. Key-shaped strings the dataset holds are the
-// user's data: stored as they are, with one warning.
+// A key the run uses (resolveApiKey registers it) that the user also wrote into the prompt, and
+// key-shaped strings in the dataset: all are sent to the provider as asked, and the run warns once
+// about the dataset's. Redacting what is stored is the storage's job (the lab's storage sanitises
+// every write, tested in @llm-lab/lab and end to end in the CLI): this store keeps what it is given.
 const KEY = 'engine-secret-key-0123456789';
 registerSecret(KEY);
 
@@ -25,7 +26,7 @@ const providers: EngineProvider[] = [
 ];
 
 describe('secrets in a run', () => {
-  it('a registered key is sent where the prompt has it, and replaced in every stored field; dataset keys stay, with one warning', async () => {
+  it('a registered key and key-shaped data are sent as the user wrote them, with one warning about the dataset', async () => {
     const config = makeConfig({
       prompts: [`Authenticate with ${KEY}, then answer: {{question}}`],
       dataset: {
@@ -48,25 +49,11 @@ describe('secrets in a run', () => {
     expect(rejecting.requests).toHaveLength(4);
     for (const request of [...echo.requests, ...rejecting.requests]) expect(request.messages.at(-1)?.content).toContain(KEY);
 
-    const rows = store.results('secrets');
-    expect(rows).toHaveLength(8);
-    expect(JSON.stringify(rows)).not.toContain(KEY);
-    const answered = rows.find((row) => row.caseId === 'own-key' && row.providerId === 'mock:echo');
-    expect(answered?.prompt).toEqual([{ role: 'user', content: 'Authenticate with [REDACTED], then answer: one' }]);
-    expect(answered?.output).toBe('Authenticate with [REDACTED], then answer: one');
-    expect(answered?.vars).toEqual({ id: 'own-key', question: 'one', note: 'my copy of [REDACTED]' });
-    expect(answered?.scores[0]?.reason).toBe("expected 'nope', got 'Authenticate with [REDACTED], then answer: one'");
-    const failed = rows.find((row) => row.caseId === 'own-key' && row.providerId === 'mock:rejecting');
-    expect(failed?.errorMessage).toBe("upstream rejected the prompt 'Authenticate with [REDACTED], then answer: one'");
-
-    // The dataset's own key-shaped strings are kept, in vars and in what the provider answered.
-    const shaped = rows.find((row) => row.caseId === 'openai-shaped' && row.providerId === 'mock:echo');
-    expect(shaped?.vars).toMatchObject({ token: 'sk-proj-abcdefghijklmnopqrstuvwx01' });
-    expect(rows.find((row) => row.caseId === 'aws-shaped')?.vars).toMatchObject({ token: 'AKIAABCDEFGHIJKLMNOP' });
+    expect(store.results('secrets')).toHaveLength(8);
 
     // One warning for the run, counting rows (not results), not the row holding the run's own key.
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^2 dataset rows contain strings shaped like API keys or passwords \(cases openai-shaped, aws-shaped\); .* stored as they are/);
+    expect(warnings[0]).toMatch(/^2 dataset rows contain strings shaped like API keys or passwords \(cases openai-shaped, aws-shaped\); .* stored redacted/);
     expect(outcome.warnings).toEqual(warnings);
   });
 });

@@ -1,4 +1,4 @@
-import { isLLMLabError, isProviderError, type ProviderError, type ProviderErrorKind } from '@llm-lab/core';
+import { isLLMLabError, isProviderError, sanitise, type ProviderError, type ProviderErrorKind } from '@llm-lab/core';
 
 /** OpenAI's error object: what its SDKs read from a failed call's body and from an in-band stream error. */
 export interface OpenAIErrorObject {
@@ -89,7 +89,11 @@ export function toGatewayError(error: unknown): GatewayError {
   return { status: 500, error: { message: `internal error: ${message}`, type: 'server_error', param: null, code: 'internal_error' }, errorClass: 'internal' };
 }
 
-/** The JSON body of an error response (and of an in-band stream error event). */
+/**
+ * The JSON body of an error response (and of an in-band stream error event): every error the
+ * gateway sends is written here, through the sanitiser, so none quotes a key, a token or a
+ * password (a vendor's error body may quote the key it was sent; an internal error, a database URL).
+ */
 export function errorBody(error: GatewayError): string {
-  return JSON.stringify({ error: error.error });
+  return sanitise(JSON.stringify({ error: error.error }));
 }

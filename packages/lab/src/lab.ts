@@ -50,6 +50,8 @@ import type { RunOptions } from './run-options.js';
 import { withShownStatus, type RunView } from './run-status.js';
 import { serveProviders, type ServedProviders } from './serve-providers.js';
 import { executeSlice, openSliceExecutor, type SliceExecutor } from './slice-executor.js';
+import { logManagerEvents } from './log-events.js';
+import { sanitiseWrites } from './sanitised-storage.js';
 
 export type { RunOptions } from './run-options.js';
 export type { RunReport, SliceOptions } from './run-orchestrator.js';
@@ -97,6 +99,8 @@ export class Lab {
     this.options = options;
     this.registry = options.registry ?? createDefaultRegistry();
     this.manager = createProviderManager(options.sharedRateLimits ? { sharedRateLimits: options.sharedRateLimits } : {});
+    // Provider calls, retries, fallbacks and breaker changes in the log (see logManagerEvents).
+    if (options.logger) logManagerEvents(this.manager, options.logger);
     this.host = {
       registry: this.registry,
       manager: this.manager,
@@ -136,12 +140,13 @@ export class Lab {
       // Its password is a secret wherever it came from (a flag, the environment, the config).
       registerSecretsIn(databaseUrl);
       const dataDir = this.options.dataDir ?? configured.dataDir;
+      // Every write passes through the sanitiser (sanitised-storage.ts).
       this.storage = openStorage({
         ...(databaseUrl ? { url: databaseUrl } : {}),
         ...(dataDir ? { dataDir } : {}),
         ...(this.options.databaseSchema ? { schema: this.options.databaseSchema } : {}),
         cwd: this.options.cwd ?? process.cwd(),
-      });
+      }).then(sanitiseWrites);
       this.storage.catch(() => {
         this.storage = undefined;
       });

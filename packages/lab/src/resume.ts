@@ -1,4 +1,4 @@
-import { COMMON_PACE_CONFIG_KEYS, LLMLabError, redactSecrets, type LoadedConfig } from '@llm-lab/core';
+import { COMMON_PACE_CONFIG_KEYS, LLMLabError, sanitise, type LoadedConfig } from '@llm-lab/core';
 import type { RunRecord, Storage } from '@llm-lab/storage';
 
 // Resuming a stopped run (or executing a slice of a planned one): finding it and checking the
@@ -62,7 +62,7 @@ const RUN_IDENTITY: Record<string, (config: Record<string, unknown>, paceKeysOf:
  */
 function canonical(value: unknown): string {
   const secretKey = /key|token|secret|password/i;
-  const sorted = JSON.parse(redactSecrets(JSON.stringify(value ?? null)), (key, item: unknown) => {
+  const sorted = JSON.parse(sanitise(JSON.stringify(value ?? null)), (key, item: unknown) => {
     if (typeof item === 'string' && secretKey.test(key)) return undefined;
     if (item === null || typeof item !== 'object' || Array.isArray(item)) return item;
     return Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

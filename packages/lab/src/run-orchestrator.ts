@@ -1,8 +1,8 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import {
-  redactKnownSecrets,
-  redactSecrets,
+  LLMLabError,
+  sanitise,
   type LabConfig,
   type LabConfigInput,
   type EmbeddingProvider,
@@ -58,7 +58,7 @@ export interface RunReport {
   invalidRows: InvalidRow[];
   /**
    * What the user should know that did not stop the run, e.g. that dataset rows hold strings
-   * shaped like API keys (stored as they are: they are the dataset's data). Also stored in the
+   * shaped like API keys (sent as written, stored redacted). Also stored in the
    * run's summary.
    */
   warnings: string[];
@@ -202,7 +202,7 @@ async function createRunRow(
   const { repeat, limit, stream, noCache, batch } = options;
   const creating = storage.createRun({
     id: runId,
-    description: config.description === undefined ? null : redactSecrets(config.description),
+    description: config.description ?? null,
     configFile: file ?? null,
     config: redactConfig(typeof source === 'object' && !isLoaded(source) ? source : config),
     resolvedConfig: { ...(redactConfig(config) as Record<string, unknown>), runOptions: { repeat, limit, stream, noCache, batch }, plan },
@@ -246,6 +246,10 @@ export async function runToEnd(host: RunHost, loaded: LoadedConfig, source: Conf
       // No call before the run row is stored: every call belongs to a recorded run, and a process
       // killed after its first progress line leaves a run that `--resume` finds.
       const announce = () => runOptions.onStart?.({ id: runId, storage: storage.location, providers: providers.map((provider) => provider.label) });
+      host.logger?.info(
+        { runId, resumed: previous !== undefined, storage: storage.location, providers: providers.map((provider) => provider.label), concurrency: options.concurrency, repeat: plan.repeat },
+        previous ? 'run resumed' : 'run started',
+      );
       const recorded = created === undefined ? Promise.resolve(announce()) : created.then(announce);
       recorded.catch(() => undefined);
 
@@ -272,6 +276,7 @@ export async function runToEnd(host: RunHost, loaded: LoadedConfig, source: Conf
         await recorded;
       } catch (error) {
         // A run row that could not be written means storage is unusable: report that, not a second error.
+        host.logger?.error({ runId, err: error }, 'run failed');
         await recorded;
         await markFailed(storage, runId, startedAt, error);
         throw error;
@@ -281,7 +286,9 @@ export async function runToEnd(host: RunHost, loaded: LoadedConfig, source: Conf
         const stored = await summariseStoredRun(storage, runId, shapeOf(plan, providers, outcome));
         outcome = { ...outcome, ...stored };
       }
-      return await recordOutcome(storage, config, runId, startedAt, outcome);
+      const report = await recordOutcome(storage, config, runId, startedAt, outcome);
+      host.logger?.info({ runId, status: report.status, totals: report.totals, durationMs: report.durationMs, thresholdsMet: report.thresholds.met }, 'run finished');
+      return report;
     } finally {
       await hold.release();
     }
@@ -357,7 +364,7 @@ export async function markFailed(storage: Storage, runId: string, startedAt: Dat
     status: 'failed',
     finishedAt,
     durationMs: finishedAt.getTime() - startedAt.getTime(),
-    error: redactSecrets(error instanceof Error ? error.message : String(error)),
+    error: error instanceof Error ? error.message : String(error),
   });
 }
 
@@ -382,14 +389,14 @@ export async function recordOutcome(
     finishedAt,
     durationMs,
     totals: outcome.totals,
-    // Invalid rows quote the dataset, which may hold a registered secret.
-    summary: redactKnownSecrets({
+    // Invalid rows quote the dataset: the storage sanitises this, as every write.
+    summary: {
       providers: outcome.providers,
       thresholds,
       invalidRows: outcome.invalidRows.slice(0, 100),
       warnings: outcome.warnings,
       ...(groups ? { groups } : {}),
-    }),
+    },
     error: outcome.status === 'cancelled' ? 'cancelled by the user' : null,
   });
   return {
@@ -450,7 +457,7 @@ export function providerReferencesIn(value: unknown, found: string[] = []): stri
  * under a key named like a secret.
  */
 export function redactConfig(value: unknown): unknown {
-  return JSON.parse(redactSecrets(JSON.stringify(value ?? null)), (key, item: unknown) =>
+  return JSON.parse(sanitise(JSON.stringify(value ?? null)), (key, item: unknown) =>
     typeof item === 'string' && /key|token|secret|password/i.test(key) && item !== '' ? '[REDACTED]' : item,
   );
 }

@@ -1,2 +1,3 @@
-export { MIN_SECRET_LENGTH, registerSecret, knownSecrets, onSecretRegistered, clearSecretsForTests } from './secret-registry.js';
+export { MIN_SECRET_LENGTH, registerSecret, knownSecrets, onSecretRegistered, clearSecretsForTests, secretsVersion } from './secret-registry.js';
+export { REDACTED, sanitise, sanitiseValue, registerSecretsIn, containsKeyShapedText, hasRegisteredSecrets, KEY_SHAPES, type KeyShape } from './sanitise/index.js';
 export * from './pii/index.js';

@@ -12,6 +12,8 @@ type Listener = (value: string) => void;
 interface Registry {
   values: Set<string>;
   listeners: Set<Listener>;
+  /** Bumped on every change, so a matcher built from `values` knows when it is stale. */
+  version?: number;
 }
 
 const KEY = Symbol.for('llm-lab.security.secret-registry');
@@ -30,6 +32,7 @@ export function registerSecret(value: string | undefined | null): void {
   const { values, listeners } = registry();
   if (values.has(trimmed)) return;
   values.add(trimmed);
+  registry().version = (registry().version ?? 0) + 1;
   for (const listener of listeners) listener(trimmed);
 }
 
@@ -48,4 +51,10 @@ export function onSecretRegistered(listener: Listener): () => void {
 /** Forgets every registered secret (tests). */
 export function clearSecretsForTests(): void {
   registry().values.clear();
+  registry().version = (registry().version ?? 0) + 1;
+}
+
+/** A number that changes whenever the set of registered secrets does. */
+export function secretsVersion(): number {
+  return registry().version ?? 0;
 }

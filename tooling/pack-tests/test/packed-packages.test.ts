@@ -66,7 +66,7 @@ async function startFake(row: PublishedProvider): Promise<FakeServerControl> {
 
 beforeAll(() => {
   const queue = mapWithLimit(rows, 2, async (row) => {
-    const tarballs = await Promise.all(['packages/core', row.dir, ...(row.dependsOn ?? [])].map(async (dir) => (await packed(dir)).tarball));
+    const tarballs = await Promise.all(['packages/core', 'packages/security', row.dir, ...(row.dependsOn ?? [])].map(async (dir) => (await packed(dir)).tarball));
     const project = await installIntoEmptyProject(row.key, tarballs);
     projects.push(project);
     return project;
@@ -117,7 +117,7 @@ if (rows.length > 0) describe.each(rows.map((row) => [row.key, row] as const))('
         const expected = row.expectedText ?? ((prompt: string) => prompt);
         expect(result.coreVersion).toBe(CORE_VERSION);
         const dependencies = await Promise.all((row.dependsOn ?? []).map(async (dir) => String((await packed(dir)).manifest.name)));
-        expect(result.installed).toEqual(['@llm-lab/core', String(manifest.name), ...dependencies].sort());
+        expect(result.installed).toEqual(['@llm-lab/core', '@llm-lab/security', String(manifest.name), ...dependencies].sort());
         expect(result.whole.text).toBe(expected('packed and installed'));
         expect(result.whole.providerId).toBe(`${row.provider}:${row.model}`);
         expect(result.whole.finishReason).toBe('stop');

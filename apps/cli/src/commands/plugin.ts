@@ -12,7 +12,7 @@ import { dim, printable, red, useColour } from '../output/format.js';
 
 export interface PluginCreateFlags {
   dir?: string;
-  /** A folder holding the packed @llm-lab/core and @llm-lab/provider-testkit tarballs (`pnpm release:pack`), until they are on npm. */
+  /** A folder holding the packed @llm-lab/core, @llm-lab/provider-testkit and @llm-lab/security tarballs (`pnpm release:pack`), until they are on npm. */
   tarballs?: string;
   force?: boolean;
 }
@@ -63,6 +63,7 @@ function packageJson(name: string, version: string, tools: Record<string, string
       '@jest/globals': tools['@jest/globals'],
       '@llm-lab/core': llmLab('@llm-lab/core'),
       '@llm-lab/provider-testkit': llmLab('@llm-lab/provider-testkit'),
+      ...(tarballs.has('@llm-lab/security') ? { '@llm-lab/security': llmLab('@llm-lab/security') } : {}),
       '@swc/core': tools['@swc/core'],
       '@swc/jest': tools['@swc/jest'],
       '@types/node': tools['@types/node'],
@@ -191,7 +192,8 @@ export async function pluginCreateCommand(name: string, flags: PluginCreateFlags
   if (flags.tarballs !== undefined) {
     const folder = resolve(flags.tarballs);
     const found = existsSync(folder) ? readdirSync(folder) : [];
-    for (const [pkg, prefix] of [['@llm-lab/core', 'llm-lab-core-'], ['@llm-lab/provider-testkit', 'llm-lab-provider-testkit-']] as const) {
+    // @llm-lab/security is a dependency of core: from the folder too while it is not on npm.
+    for (const [pkg, prefix] of [['@llm-lab/core', 'llm-lab-core-'], ['@llm-lab/provider-testkit', 'llm-lab-provider-testkit-'], ['@llm-lab/security', 'llm-lab-security-']] as const) {
       const tarball = found.find((file) => file.startsWith(prefix) && file.endsWith('.tgz') && /^\d/.test(file.slice(prefix.length)));
       if (!tarball) return fail(`--tarballs ${folder} has no ${prefix}<version>.tgz. Write the tarballs with 'pnpm release:pack' in the LLM Lab repository.`);
       tarballs.set(pkg, `file:${relative(target, join(folder, tarball)) || '.'}`);

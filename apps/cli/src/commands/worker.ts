@@ -39,7 +39,8 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   const colour = useColour(process.stderr);
   // With REDIS_URL, one rate-limit budget per provider for every worker (and the shared response cache).
   const sharedRateLimits = sharedRateLimitsFromEnv();
-  const lab = createLab({ databaseUrl, ...(sharedRateLimits ? { sharedRateLimits } : {}) });
+  const { commandLogger } = await import('../logging.js');
+  const lab = createLab({ databaseUrl, logger: await commandLogger(), ...(sharedRateLimits ? { sharedRateLimits } : {}) });
   const queue = flags.queue ?? DEFAULT_QUEUE;
   const boss = await openQueue({ databaseUrl }, queue).catch(async (error: unknown) => {
     await lab.close();

@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { extname, resolve } from 'node:path';
-import { LLMLabError } from '@llm-lab/core';
+import { LLMLabError, sanitise } from '@llm-lab/core';
 import type { Lab, ResultRecord, RunReport } from '@llm-lab/lab';
 import { csvHeader, csvLine, failureReasons, jsonLine } from '@llm-lab/report';
 
@@ -30,8 +30,9 @@ function outcomeOf(result: ResultRecord): 'passed' | 'failed' | 'errored' {
   return result.passed ? 'passed' : 'failed';
 }
 
+/** Every line of every format passes through the sanitiser on its way to the file. */
 async function write(stream: WriteStream, text: string): Promise<void> {
-  if (!stream.write(text)) await once(stream, 'drain');
+  if (!stream.write(sanitise(text))) await once(stream, 'drain');
 }
 
 /**

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { registerSecret, registerSecretsIn } from '../redact.js';
+import { registerSecret, registerSecretsIn } from '@llm-lab/security';
 import { labConfigSchema, type LabConfig, type LabConfigInput } from './schema.js';
 import { unknownKeyErrors } from './suggest-key.js';
 

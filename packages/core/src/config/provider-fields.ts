@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { registerSecret } from '@llm-lab/security';
 
 /** The per-call timeout providers default to: 600,000 ms (10 minutes), covering a streamed answer to its end. */
 export const DEFAULT_CALL_TIMEOUT_MS = 600_000;

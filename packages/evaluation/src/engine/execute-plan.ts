@@ -106,15 +106,15 @@ export interface ExecutionOutcome {
 }
 
 /**
- * The one warning of a run whose dataset holds strings shaped like API keys (or URL passwords)
- * that are not the run's own secrets: they are the user's data, stored and shown as they are.
+ * The one warning of a run whose dataset holds strings shaped like API keys (or URL passwords):
+ * they are sent to the providers as written, and replaced in what is stored.
  */
 function keyShapedWarning(count: number, firstIds: string[]): string {
   const rows = count === 1 ? '1 dataset row contains' : `${count.toLocaleString('en-US')} dataset rows contain`;
   const shown = firstIds.join(', ') + (count > firstIds.length ? ', …' : '');
   return (
     `${rows} strings shaped like API keys or passwords (${count === 1 ? 'case' : 'cases'} ${shown}); ` +
-    'they are the dataset\'s own data and were stored as they are. Keys the run itself uses are always redacted.'
+    'they were sent to the providers as written and are stored redacted, as every key-shaped string is.'
   );
 }
 

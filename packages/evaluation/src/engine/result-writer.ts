@@ -1,31 +1,11 @@
-import { hasRegisteredSecrets, redactKnownSecrets } from '@llm-lab/core';
 import type { NewResult, ResultStore } from '../storage-contract.js';
-
-/**
- * A result as it is stored: registered secrets (API keys, database passwords) replaced in every
- * field that can quote them. The call itself was made with the real values; only what is kept
- * loses them. Case ids are left alone (a resume matches them), and so is everything when no
- * secret is registered.
- */
-export function storableResult(result: NewResult): NewResult {
-  if (!hasRegisteredSecrets()) return result;
-  return {
-    ...result,
-    prompt: redactKnownSecrets(result.prompt),
-    vars: redactKnownSecrets(result.vars),
-    output: redactKnownSecrets(result.output),
-    scores: redactKnownSecrets(result.scores),
-    errorMessage: redactKnownSecrets(result.errorMessage),
-    warnings: redactKnownSecrets(result.warnings),
-  };
-}
 
 /**
  * Buffers results and writes them in batches: when `batchSize` results are waiting, every
  * `intervalMs`, and on `close`. Writes are strictly sequential. `add` waits for the write it
  * triggers, so producers slow down to the store's pace and memory stays bounded.
  * After a failed write, the first error is kept in `failure`, later writes are skipped, and
- * `close` rethrows it. What is written has registered secrets redacted ({@link storableResult}).
+ * `close` rethrows it. Secrets are the store's to redact (the lab's storage sanitises every write).
  */
 export class BatchedResultWriter {
   private buffer: NewResult[] = [];
@@ -65,7 +45,7 @@ export class BatchedResultWriter {
         return;
       }
     }
-    this.buffer.push(storableResult(prepared));
+    this.buffer.push(prepared);
     if (this.buffer.length >= this.batchSize) await this.flush();
   }
 

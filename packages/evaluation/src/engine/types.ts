@@ -75,7 +75,7 @@ export interface RunEvaluationOptions {
   onInvalidRow?: (row: InvalidRow) => void;
   /**
    * Called with each of the run's warnings (also in the outcome's `warnings`) when the run ends:
-   * e.g. how many dataset rows hold strings shaped like API keys, which are stored as they are.
+   * e.g. how many dataset rows hold strings shaped like API keys, which are stored redacted.
    */
   onWarning?: (message: string) => void;
   /** Send the calls through the vendors' batch APIs (see `ExecutePlanOptions.batch`). */

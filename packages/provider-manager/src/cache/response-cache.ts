@@ -1,4 +1,4 @@
-import { isLLMLabError, LLMLabError, redactKnownSecrets, type GenerateResponse } from '@llm-lab/core';
+import { isLLMLabError, LLMLabError, sanitiseValue, type GenerateResponse } from '@llm-lab/core';
 
 /**
  * One place to keep answers. Every implementation (memory, disk, Redis) behaves the same way:
@@ -34,13 +34,13 @@ export function isCacheUnavailable(error: unknown): boolean {
 
 /**
  * The fields a cache stores: the answer without the per-call marks the manager adds (or the wait
- * for a slot it had), and with registered secrets (API keys, database passwords) replaced, as in
- * stored results: an answer that quotes the key it was sent is kept, and served from the cache,
- * without it.
+ * for a slot it had), through the sanitiser as stored results are: an answer that quotes a key
+ * (the one it was sent, or any key-shaped string) is kept, and served from the cache, without it.
+ * Every cache (memory, disk, Redis) writes what this returns.
  */
 export function storableResponse(response: GenerateResponse): GenerateResponse {
   const { cached: _cached, attempts: _attempts, queueMs: _queueMs, ...rest } = response;
-  return redactKnownSecrets(rest);
+  return sanitiseValue(rest);
 }
 
 /** Milliseconds since the epoch at which an entry written now with `ttlMs` expires; 0 = never. */

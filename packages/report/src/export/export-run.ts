@@ -3,7 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { LLMLabError } from '@llm-lab/core';
+import { LLMLabError, sanitiseValue } from '@llm-lab/core';
 import type { ProviderSummary } from '@llm-lab/evaluation';
 import { eachResult, type ResultRecord, type Storage } from '@llm-lab/storage';
 import { csvHeader, csvLine, evaluatorColumns, flattenResult, jsonLine, RESULT_COLUMNS } from './rows.js';
@@ -90,7 +90,11 @@ export async function exportRun(storage: ExportSource, runIdOrPrefix: string, op
   if (options.format === 'parquet' && !options.out) throw new LLMLabError('config_export', 'Parquet is written to a file: give --out <file.parquet>.');
   if (!options.out && !options.stream) throw new LLMLabError('config_export', 'Give a file to write (--out) or a stream.');
   const evaluators = await evaluatorsOf(storage, run.id, run.summary);
-  const results = () => eachResult(storage, { runId: run.id }, options.pageSize ?? 2_000);
+  // Every format (csv, jsonl, parquet) is written from these rows, each through the sanitiser:
+  // a run stored before it existed, or by another tool, holds no key in what is exported.
+  const results = async function* () {
+    for await (const result of eachResult(storage, { runId: run.id }, options.pageSize ?? 2_000)) yield sanitiseValue(result);
+  };
   let rows = 0;
 
   if (!options.out) {

@@ -1,4 +1,4 @@
-import { LLMLabError } from '@llm-lab/core';
+import { LLMLabError, sanitise } from '@llm-lab/core';
 
 /**
  * The few calls of MLflow's REST API (2.0) an export needs, over `fetch`: experiments
@@ -86,7 +86,8 @@ export class MlflowClient {
       response = await fetch(url, {
         method,
         headers: { ...this.headers, ...(body !== undefined ? { 'content-type': contentType } : {}) },
-        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+        // Everything sent (params, tags, artifacts) passes through the sanitiser: MLflow is an export.
+        ...(body !== undefined ? { body: sanitise(typeof body === 'string' ? body : JSON.stringify(body)) } : {}),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       });
     } catch (error) {
