@@ -1,1 +1,2 @@
 export { MIN_SECRET_LENGTH, registerSecret, knownSecrets, onSecretRegistered, clearSecretsForTests } from './secret-registry.js';
+export * from './keys/index.js';

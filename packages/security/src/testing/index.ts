@@ -1,0 +1,3 @@
+export { FakeVault, startFakeVault, type FakeVaultOptions } from './fake-vault.js';
+export { FakeAwsSecretsManager, startFakeAwsSecretsManager, type FakeAwsSecretsOptions } from './fake-aws-secrets.js';
+export type { ReceivedRequest } from './http-server.js';
