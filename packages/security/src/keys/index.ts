@@ -1,4 +1,4 @@
-export { KeyManager, DEFAULT_SECRETS_TTL_MS, type KeyManagerOptions } from './key-manager.js';
+export { KeyManager, DEFAULT_SECRETS_TTL_MS, keyManagerOptionsFrom, type KeyManagerOptions, type SecuritySettings } from './key-manager.js';
 export { SecretError, isSecretError, type SecretErrorKind } from './errors.js';
 export {
   parseSecretReference,

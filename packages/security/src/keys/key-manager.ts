@@ -78,6 +78,11 @@ export class KeyManager {
     return this.load(key, parsed);
   }
 
+  /** The value last read for the reference, however old; undefined when it was never read. */
+  peek(reference: SecretReference): string | undefined {
+    return this.cache.get(cacheKey(reference))?.value;
+  }
+
   /** Whether the cache holds a value for the reference younger than the TTL. */
   isFresh(reference: SecretReference): boolean {
     const cached = this.cache.get(cacheKey(reference));
@@ -122,6 +127,33 @@ export class KeyManager {
         throw new SecretError('config', reference, `unknown source in ${describeReference(reference)}`);
     }
   }
+}
+
+/** The `security:` block of a config, as far as the key manager reads it. */
+export interface SecuritySettings {
+  secretsTtlMs?: number | undefined;
+  vault?: { address?: string | undefined; namespace?: string | undefined; auth?: 'token' | 'approle' | undefined; appRoleMount?: string | undefined } | undefined;
+  aws?: { region?: string | undefined; endpoint?: string | undefined } | undefined;
+}
+
+/** Key manager options from a config's `security:` block; Vault credentials come from VAULT_* variables. */
+export function keyManagerOptionsFrom(security: SecuritySettings | undefined, context: { baseDir?: string; env?: NodeJS.ProcessEnv; now?: () => number } = {}): KeyManagerOptions {
+  const env = context.env ?? process.env;
+  const vault = security?.vault;
+  const appRole = vault?.appRoleMount && env.VAULT_ROLE_ID && env.VAULT_SECRET_ID ? { roleId: env.VAULT_ROLE_ID, secretId: env.VAULT_SECRET_ID, mount: vault.appRoleMount } : undefined;
+  return {
+    ...(security?.secretsTtlMs !== undefined ? { ttlMs: security.secretsTtlMs } : {}),
+    vault: {
+      ...(vault?.address ? { address: vault.address } : {}),
+      ...(vault?.namespace ? { namespace: vault.namespace } : {}),
+      ...(vault?.auth ? { auth: vault.auth } : {}),
+      ...(appRole ? { appRole } : {}),
+    },
+    aws: { ...(security?.aws?.region ? { region: security.aws.region } : {}), ...(security?.aws?.endpoint ? { endpoint: security.aws.endpoint } : {}) },
+    ...(context.baseDir ? { baseDir: context.baseDir } : {}),
+    env,
+    ...(context.now ? { now: context.now } : {}),
+  };
 }
 
 function cacheKey(reference: SecretReference): string {

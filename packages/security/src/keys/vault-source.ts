@@ -13,6 +13,8 @@ export interface VaultOptions {
   token?: string;
   /** AppRole auth (used when given, or when VAULT_ROLE_ID and VAULT_SECRET_ID are set and no token is). */
   appRole?: { roleId: string; secretId: string; mount?: string };
+  /** Which credentials to use when both are set: `token` or `approle`. Default a token when there is one. */
+  auth?: 'token' | 'approle';
   /** A token lease is renewed once this share of it has passed (default 2/3). */
   renewAt?: number;
   /** Injectable clock (ms). */
@@ -48,9 +50,11 @@ export class VaultSource {
 
   constructor(options: VaultOptions = {}, env: NodeJS.ProcessEnv = process.env) {
     const address = options.address ?? env.VAULT_ADDR;
-    const token = options.token ?? (env.VAULT_TOKEN || undefined);
+    const token = options.auth === 'approle' ? undefined : (options.token ?? (env.VAULT_TOKEN || undefined));
     const appRole =
-      options.appRole ?? (!token && env.VAULT_ROLE_ID && env.VAULT_SECRET_ID ? { roleId: env.VAULT_ROLE_ID, secretId: env.VAULT_SECRET_ID } : undefined);
+      options.auth === 'token'
+        ? undefined
+        : (options.appRole ?? (!token && env.VAULT_ROLE_ID && env.VAULT_SECRET_ID ? { roleId: env.VAULT_ROLE_ID, secretId: env.VAULT_SECRET_ID } : undefined));
     const namespace = options.namespace ?? (env.VAULT_NAMESPACE || undefined);
     this.address = (address ?? '').replace(/\/+$/, '');
     this.options = { ...options, ...(token ? { token } : {}), ...(appRole ? { appRole } : {}), ...(namespace ? { namespace } : {}) };
@@ -64,7 +68,8 @@ export class VaultSource {
       throw new SecretError('config', reference, 'no Vault address: set VAULT_ADDR or security.vault.address in the config.');
     }
     if (!this.options.token && !this.options.appRole) {
-      throw new SecretError('config', reference, `no Vault credentials for ${this.address}: set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID (AppRole).`);
+      const wanted = this.options.auth === 'approle' ? 'set VAULT_ROLE_ID and VAULT_SECRET_ID (AppRole)' : this.options.auth === 'token' ? 'set VAULT_TOKEN' : 'set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID (AppRole)';
+      throw new SecretError('config', reference, `no Vault credentials for ${this.address}: ${wanted}.`);
     }
     let lease = await this.currentLease(reference);
     let answer = await this.request(reference, 'GET', `/v1/${reference.path.replace(/^\/+/, '')}`, lease.token);
