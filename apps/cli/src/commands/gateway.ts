@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
 import { openLab, type StorageFlags } from './shared.js';
 
@@ -10,6 +11,8 @@ export interface GatewayFlags extends StorageFlags {
   otlpEndpoint?: string;
   requireKeys?: boolean;
   keepBodies?: string[];
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /** The config file used when none is given. */
@@ -21,6 +24,9 @@ export const DEFAULT_GATEWAY_CONFIG = 'llm-lab.yaml';
  * --shutdown-timeout) and exits 0.
  */
 export async function gatewayCommand(configFile: string | undefined, flags: GatewayFlags): Promise<number> {
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
+    throw new UsageError(flags.tlsCert ? '--tls-cert needs --tls-key (the PEM private key of the certificate).' : '--tls-key needs --tls-cert (the PEM certificate).');
+  }
   const { startGateway } = await import('@llm-lab/gateway');
   const lab = await openLab(flags);
   const gateway = await startGateway({
@@ -32,6 +38,7 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
     metrics: flags.metrics !== false,
     tracing: flags.tracing === true || flags.otlpEndpoint !== undefined,
     ...(flags.otlpEndpoint !== undefined ? { otlpEndpoint: flags.otlpEndpoint } : {}),
+    ...(flags.tlsCert && flags.tlsKey ? { tls: { certFile: resolve(flags.tlsCert), keyFile: resolve(flags.tlsKey) } } : {}),
     // Keys, limits and the traffic record, on the lab's storage (--database-url, DATABASE_URL, --data-dir, or the embedded database).
     access: {
       requireKeys: flags.requireKeys === true,
@@ -41,6 +48,7 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
   }).catch(async (error: unknown) => {
     await lab.close();
     if ((error as { code?: unknown }).code === 'gateway_unknown_route') throw new UsageError(`--keep-bodies: ${(error as Error).message}`);
+    if ((error as { code?: unknown }).code === 'gateway_tls_invalid') throw new UsageError((error as Error).message);
     throw error;
   });
   // One write: whoever watches for the first line gets the others with it.

@@ -318,6 +318,8 @@ export const securitySchema = z
     dataKey: secretReferenceSchema.optional(),
     /** Older data keys, still able to decrypt what they encrypted (re-encrypted under `dataKey` on read). */
     previousDataKeys: z.array(secretReferenceSchema).optional(),
+    /** HTTPS for the gateway: PEM files of the certificate (chain) and its private key, relative to the config. */
+    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
   })
   .strict();
 

@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretError, networkCode } from './errors.js';
 import type { SecretReference } from './reference.js';
 
@@ -25,22 +25,29 @@ const AUTH_ERRORS = new Set([
   'CredentialsProviderError',
 ]);
 
-/** Reads secrets through the official SDK (`GetSecretValue`); a `field` is taken from a JSON SecretString. */
+/**
+ * Reads secrets through the official SDK (`GetSecretValue`); a `field` is taken from a JSON
+ * SecretString. The SDK is loaded on the first read: a process without AWS references never loads it.
+ */
 export class AwsSource {
-  private readonly client: SecretsManagerClient;
+  private client: SecretsManagerClient | undefined;
+  private readonly options: AwsOptions;
   private readonly where: string;
 
   constructor(options: AwsOptions = {}) {
-    this.client = new SecretsManagerClient({
+    this.options = options;
+    this.where = options.endpoint ?? `AWS Secrets Manager${options.region ? ` (${options.region})` : ''}`;
+  }
+
+  async read(reference: AwsReference): Promise<string> {
+    const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    const options = this.options;
+    this.client ??= new SecretsManagerClient({
       ...(options.region ? { region: options.region } : {}),
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
       maxAttempts: options.maxAttempts ?? 2,
     });
-    this.where = options.endpoint ?? `AWS Secrets Manager${options.region ? ` (${options.region})` : ''}`;
-  }
-
-  async read(reference: AwsReference): Promise<string> {
     let secretString: string | undefined;
     try {
       const answer = await this.client.send(new GetSecretValueCommand({ SecretId: reference.id }));
@@ -67,7 +74,8 @@ export class AwsSource {
   }
 
   close(): void {
-    this.client.destroy();
+    this.client?.destroy();
+    this.client = undefined;
   }
 
   private explain(reference: AwsReference, error: unknown): SecretError {
