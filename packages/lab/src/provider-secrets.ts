@@ -144,16 +144,17 @@ class RotatingSecretsProvider implements LanguageModelProvider {
         return;
       } catch (error) {
         // A refused key is known before the first part; after it, the error stands.
-        if (started || attempt > 0 || !isAuthFailure(error) || !(await this.refreshed())) throw error;
+        if (started || attempt > 0 || !isAuthFailure(error) || !(await this.refreshedSince(inner))) throw error;
         inner = this.inner;
       }
     }
   }
 
   async batchGenerate(requests: GenerateRequest[], options?: BatchOptions): Promise<BatchItemResult[]> {
-    const results = await (await this.current(false)).batchGenerate(requests, options);
+    const inner = await this.current(false);
+    const results = await inner.batchGenerate(requests, options);
     const refused = results.flatMap((result, index) => (!result.ok && isAuthFailure(result.error) ? [index] : []));
-    if (refused.length === 0 || !(await this.refreshed())) return results;
+    if (refused.length === 0 || !(await this.refreshedSince(inner))) return results;
     const again = await this.inner.batchGenerate(refused.map((index) => requests[index] as GenerateRequest), options);
     refused.forEach((index, position) => (results[index] = again[position] as BatchItemResult));
     return results;
@@ -176,16 +177,18 @@ class RotatingSecretsProvider implements LanguageModelProvider {
     try {
       return await call(inner);
     } catch (error) {
-      if (!isAuthFailure(error) || !(await this.refreshed())) throw error;
+      if (!isAuthFailure(error) || !(await this.refreshedSince(inner))) throw error;
       return call(this.inner);
     }
   }
 
-  /** Reads the secrets anew (refused key); true when a value changed and the provider was made again. */
-  private async refreshed(): Promise<boolean> {
-    const before = this.values;
+  /**
+   * Reads the secrets anew after `used` had its key refused; true when the provider to use now is
+   * another (a value changed, here or in a concurrent call), so the call is worth sending again.
+   */
+  private async refreshedSince(used: LanguageModelProvider): Promise<boolean> {
     await this.current(true);
-    return this.values !== before;
+    return this.inner !== used;
   }
 
   /** The vendor's provider for the secrets' current values (read through the key manager's cache, or anew with `refresh`). */
