@@ -103,7 +103,8 @@ export class Lab {
     this.options = options;
     this.registry = options.registry ?? createDefaultRegistry();
     this.manager = createProviderManager(options.sharedRateLimits ? { sharedRateLimits: options.sharedRateLimits } : {});
-    const keyManagers = new KeyManagers(options.secretsClock ? { now: options.secretsClock } : {});
+    // A Vault or AWS outage after the TTL keeps the last value read; the logger says so.
+    const keyManagers = new KeyManagers({ ...(options.secretsClock ? { now: options.secretsClock } : {}), onStale: (message) => options.logger?.warn(message) });
     this.keyManagers = keyManagers;
     this.host = {
       keysFor: (security, baseDir) => keyManagers.for(security, baseDir),

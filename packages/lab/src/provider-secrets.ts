@@ -46,14 +46,15 @@ function withValues(config: Record<string, unknown>, references: readonly Refere
 export class KeyManagers {
   private readonly managers = new Map<string, KeyManager>();
 
-  constructor(private readonly context: { env?: NodeJS.ProcessEnv; now?: () => number } = {}) {}
+  constructor(private readonly context: { env?: NodeJS.ProcessEnv; now?: () => number; onStale?: (message: string) => void } = {}) {}
 
   /** The key manager for a config's `security:` block (Vault and AWS credentials from the environment). */
   for(security: SecuritySettings | undefined, baseDir: string): KeyManager {
     const key = JSON.stringify([security ?? {}, baseDir]);
     let manager = this.managers.get(key);
     if (!manager) {
-      manager = new KeyManager(keyManagerOptionsFrom(security, { baseDir, ...this.context }));
+      const { onStale, ...context } = this.context;
+      manager = new KeyManager({ ...keyManagerOptionsFrom(security, { baseDir, ...context }), ...(onStale ? { onStale } : {}) });
       this.managers.set(key, manager);
     }
     return manager;
