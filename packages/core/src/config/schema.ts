@@ -287,6 +287,9 @@ export const secretReferenceSchema = z.discriminatedUnion(
   { error: "expected a secret reference: { from: env, name }, { from: dotenv, name, file? }, { from: vault, path, field } or { from: aws, id, field? }" },
 );
 
+/** An http(s) URL (a pattern, not `format: uri`, which JSON Schema validators may not know). */
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+\S*$/, 'expected an http:// or https:// URL, e.g. https://vault.example.com:8200');
+
 /** Where secrets come from and how long they are reused; the data key of encryption at rest. */
 export const securitySchema = z
   .object({
@@ -295,7 +298,7 @@ export const securitySchema = z
     vault: z
       .object({
         /** Vault's URL; default VAULT_ADDR. */
-        address: z.url().optional(),
+        address: httpUrl.optional(),
         /** Namespace (Vault Enterprise, HCP), sent as X-Vault-Namespace; default VAULT_NAMESPACE. */
         namespace: z.string().min(1).optional(),
         /** `token` (VAULT_TOKEN) or `approle` (VAULT_ROLE_ID, VAULT_SECRET_ID). Default: a token when VAULT_TOKEN is set, else AppRole. */
@@ -310,7 +313,7 @@ export const securitySchema = z
         /** Default AWS_REGION. */
         region: z.string().min(1).optional(),
         /** Another Secrets Manager endpoint (a VPC endpoint, LocalStack). */
-        endpoint: z.url().optional(),
+        endpoint: httpUrl.optional(),
       })
       .strict()
       .optional(),
