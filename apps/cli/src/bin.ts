@@ -327,7 +327,9 @@ export const gateway = storageOptions(
       const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
       if (names.length === 0) throw new InvalidArgumentError('--keep-bodies must name at least one model (route), separated by commas.');
       return names;
-    }),
+    })
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key (default: the config\'s security.tls)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert'),
 ).action((config: string | undefined, flags) => exitWith(import('./commands/gateway.js').then((m) => m.gatewayCommand(config, flags))));
 
 // `gateway keys` and `gateway traffic`: virtual keys and the traffic record (commands/gateway-keys.ts).

@@ -13,7 +13,7 @@ export type {
   ModelListing,
   TrafficRecord,
 } from './hooks.js';
-export { startGateway, type Gateway, type GatewayAccessOptions, type StartGatewayOptions } from './server.js';
+export { startGateway, type Gateway, type GatewayAccessOptions, type GatewayTls, type StartGatewayOptions } from './server.js';
 export { createGatewayApp, type GatewayApp, type GatewayAppOptions, type NodeBindings } from './app.js';
 export { RouteTable, type Route } from './routes.js';
 export { GatewayMetrics } from './metrics.js';

@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { ServingConfig } from '@llm-lab/core';
 import type { Tracer } from '@opentelemetry/api';
@@ -47,7 +50,15 @@ export interface StartGatewayOptions {
   shutdownTimeoutMs?: number;
   /** Largest request body, bytes. Default 16 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Serve HTTPS: the certificate (chain) and private key, as PEM text or as files. Default the
+   * config's `security.tls` (files relative to the config); without either, plain HTTP.
+   */
+  tls?: GatewayTls;
 }
+
+/** The gateway's certificate and key: PEM text, or the paths of PEM files. */
+export type GatewayTls = { cert: string | Buffer; key: string | Buffer } | { certFile: string; keyFile: string };
 
 /** `startGateway`'s `access`: `createAccessHooks`' options, with the lab's storage by default. */
 export interface GatewayAccessOptions extends Omit<AccessHooksOptions, 'storage' | 'requireKeys'> {
@@ -64,7 +75,7 @@ const CUT_CALLS_GRACE_MS = 2_000;
 
 /** A running gateway. */
 export interface Gateway {
-  /** `http://host:port`, the base URL without `/v1`. */
+  /** `http://host:port` (`https://` with TLS), the base URL without `/v1`. */
   readonly url: string;
   readonly port: number;
   readonly routes: RouteTable;
@@ -126,9 +137,21 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   });
   const host = options.host ?? '127.0.0.1';
   let server: Server;
+  let secure = false;
   try {
+    const configured = served.config.security?.tls;
+    const tls = await readTls(options.tls ?? (configured ? { certFile: resolvePath(served.config.baseDir, configured.cert), keyFile: resolvePath(served.config.baseDir, configured.key) } : undefined));
+    secure = tls !== undefined;
     server = await new Promise<Server>((resolve, reject) => {
-      const started = serve({ fetch: gateway.app.fetch, port: options.port ?? 4000, hostname: host }, () => resolve(started as Server)) as Server;
+      const started = serve(
+        {
+          fetch: gateway.app.fetch,
+          port: options.port ?? 4000,
+          hostname: host,
+          ...(tls ? { createServer: createHttpsServer, serverOptions: tls } : {}),
+        },
+        () => resolve(started as Server),
+      ) as Server;
       started.once('error', reject);
     });
   } catch (error) {
@@ -172,7 +195,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   };
 
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     routes,
     metrics,
@@ -210,4 +233,25 @@ async function openAccess(lab: Lab, options: GatewayAccessOptions, routes: Route
     throw error;
   }
   return access;
+}
+
+/** The PEM texts of `tls`, read from its files; a file that cannot be read, or text that is not PEM, is an error naming it. */
+async function readTls(tls: GatewayTls | undefined): Promise<{ cert: string | Buffer; key: string | Buffer } | undefined> {
+  if (!tls) return undefined;
+  const read = async (file: string, what: string) => {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (error) {
+      throw Object.assign(new Error(`Cannot read the TLS ${what} ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)}). Give a PEM file.`), { code: 'gateway_tls_invalid' });
+    }
+  };
+  const pem = 'certFile' in tls ? { cert: await read(tls.certFile, 'certificate'), key: await read(tls.keyFile, 'key') } : { cert: tls.cert, key: tls.key };
+  const where = (what: 'cert' | 'key') => ('certFile' in tls ? (what === 'cert' ? tls.certFile : tls.keyFile) : `(${what} given)`);
+  if (!/-----BEGIN CERTIFICATE-----/.test(String(pem.cert))) {
+    throw Object.assign(new Error(`The TLS certificate ${where('cert')} is not a PEM certificate (no -----BEGIN CERTIFICATE----- block).`), { code: 'gateway_tls_invalid' });
+  }
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(String(pem.key))) {
+    throw Object.assign(new Error(`The TLS key ${where('key')} is not a PEM private key (no -----BEGIN … PRIVATE KEY----- block).`), { code: 'gateway_tls_invalid' });
+  }
+  return pem;
 }

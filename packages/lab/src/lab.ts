@@ -32,6 +32,7 @@ import {
   type Storage,
 } from '@llm-lab/storage';
 import { createDefaultRegistry } from './builtin-providers.js';
+import { KeyManagers, readProviderSecrets } from './provider-secrets.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
 import {
   isLoaded,
@@ -78,6 +79,11 @@ export interface LabOptions {
    * 429 one of them receives holds all of them back). Default: in this process. Not closed by `close()`.
    */
   sharedRateLimits?: SharedRateLimitStore;
+  /**
+   * Clock of the key manager's secret cache (ms), for tests of rotation. Default `Date.now`.
+   * Secret references (`apiKey: { from: vault, … }`) are read with the config's `security:` settings.
+   */
+  secretsClock?: () => number;
 }
 
 /**
@@ -94,6 +100,7 @@ export class Lab {
   private readonly options: LabOptions;
   private storage: Promise<Storage> | undefined;
   private readonly host: RunHost;
+  private readonly keyManagers: KeyManagers;
 
   constructor(options: LabOptions = {}) {
     this.options = options;
@@ -101,7 +108,11 @@ export class Lab {
     this.manager = createProviderManager(options.sharedRateLimits ? { sharedRateLimits: options.sharedRateLimits } : {});
     // Provider calls, retries, fallbacks and breaker changes in the log (see logManagerEvents).
     if (options.logger) logManagerEvents(this.manager, options.logger);
+    // A Vault or AWS outage after the TTL keeps the last value read; the logger says so.
+    const keyManagers = new KeyManagers({ ...(options.secretsClock ? { now: options.secretsClock } : {}), onStale: (message) => options.logger?.warn(message) });
+    this.keyManagers = keyManagers;
     this.host = {
+      keysFor: (security, baseDir) => keyManagers.for(security, baseDir),
       registry: this.registry,
       manager: this.manager,
       cwd: options.cwd ?? process.cwd(),
@@ -205,7 +216,7 @@ export class Lab {
         : isServingConfig(source)
           ? source
           : parseServingConfig(source, { baseDir: cwd });
-    return serveProviders({ registry: this.registry, manager: this.manager, cwd, ...(this.options.logger ? { logger: this.options.logger } : {}) }, config);
+    return serveProviders({ registry: this.registry, manager: this.manager, cwd, keysFor: this.host.keysFor, ...(this.options.logger ? { logger: this.options.logger } : {}) }, config);
   }
 
   /**
@@ -257,8 +268,11 @@ export class Lab {
         message: `no provider '${idOrLabel}' in this config (it has: ${config.providers.map((entry) => (typeof entry === 'string' ? entry : (entry.label ?? entry.id))).join(', ')}).`,
       });
     }
-    const entry = config.providers[index];
-    const resolved = resolveProviders({ ...config, providers: [entry as (typeof config.providers)[number]] }, this.registry, {
+    const entry = config.providers[index] as (typeof config.providers)[number];
+    const keys = this.host.keysFor(config.security, baseDir);
+    await readProviderSecrets([entry], keys);
+    const resolved = resolveProviders({ ...config, providers: [entry] }, this.registry, {
+      keys,
       ...(file ? { file } : {}),
     })[0] as ResolvedProvider;
     return { ...resolved, settings: { ...config.defaults, ...resolved.settings } };
@@ -311,6 +325,7 @@ export class Lab {
   /** Releases the provider manager (every group still open, and the caches it made) and closes the storage connection. */
   async close(): Promise<void> {
     await this.manager.close();
+    this.keyManagers.close();
     const storage = this.storage;
     this.storage = undefined;
     if (storage) await (await storage).close();

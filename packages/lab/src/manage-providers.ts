@@ -2,6 +2,8 @@ import { dirname, join, resolve } from 'node:path';
 import { ConfigError, formatConfigPath, isLLMLabError, type LabConfig, type LanguageModelProvider, type Logger, type ProviderRegistry } from '@llm-lab/core';
 import { addProvidersFromConfig, providerManagerConfigSchema, type ProviderGroup, type ProviderManager } from '@llm-lab/provider-manager';
 import { findLabHome } from '@llm-lab/storage/lab-home';
+import type { KeyManager } from '@llm-lab/security';
+import { createWithSecrets } from './provider-secrets.js';
 import type { ResolvedProvider } from './resolve-providers.js';
 
 /** The keys of a provider entry that are the provider manager's policy. */
@@ -23,6 +25,8 @@ export interface ManageProvidersOptions {
   noCache?: boolean;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
+  /** Resolves secret references in members' and fallbacks' configs. */
+  keys?: KeyManager;
 }
 
 /**
@@ -110,7 +114,7 @@ export function manageProviders(
     group = addProvidersFromConfig(options.manager, parsed.data, {
       providers: byLabel,
       ids: idOfLabel,
-      createProvider: (reference) => options.registry.create(reference.id, reference.config, options.logger),
+      createProvider: (reference) => createWithSecrets(reference.config, options.keys, (config) => options.registry.create(reference.id, config, options.logger)),
       // The engine sends `run.timeoutMs` with every call: it is the default, a provider entry's own `timeoutMs` wins.
       callTimeout: 'default',
       cacheContext: { cwd: baseDirOf(options), ...(options.env ? { env: options.env } : {}) },

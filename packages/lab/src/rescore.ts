@@ -26,6 +26,8 @@ import {
 } from '@llm-lab/evaluation';
 import { eachResult, generateRunId, type ResultRecord, type RunRecord, type Storage } from '@llm-lab/storage';
 import { markFailed, providerReferencesIn, recordOutcome, redactConfig, safeUserName, type RunHost, type RunReport } from './run-orchestrator.js';
+import type { KeyManager } from '@llm-lab/security';
+import { createWithSecrets, readProviderSecrets } from './provider-secrets.js';
 
 // Re-scoring a stored run: its outputs, read page by page, go through new or changed evaluators
 // and are stored as a new run that names the original. The evaluated models are never called; a
@@ -84,6 +86,8 @@ interface ScoringSetup {
   storage: { url?: string; dataDir?: string };
   file: string | undefined;
   baseDir: string;
+  /** The config's `security:` block: where the judges' secret references are read. */
+  security?: LabConfig['security'];
 }
 
 async function scoringSetup(host: RunHost, source: RescoreEvaluators): Promise<ScoringSetup> {
@@ -104,6 +108,7 @@ async function scoringSetup(host: RunHost, source: RescoreEvaluators): Promise<S
       },
       file,
       baseDir,
+      ...(config.security ? { security: config.security } : {}),
     };
   }
   if ('file' in source) {
@@ -120,11 +125,15 @@ async function scoringSetup(host: RunHost, source: RescoreEvaluators): Promise<S
 }
 
 /** Judges: an entry of the setup's providers by label or id (its keys and base URL apply), else a provider from the registry. */
-function judgeFactory(host: RunHost, providers: LabConfig['providers']) {
+function judgeFactory(host: RunHost, providers: LabConfig['providers'], keys: KeyManager) {
   return (id: string, providerConfig: Record<string, unknown>): LanguageModelProvider => {
     if (Object.keys(providerConfig).length === 0) {
       const entry = providers.find((candidate) => (typeof candidate === 'string' ? candidate === id : candidate.label === id || candidate.id === id));
-      if (entry !== undefined) return typeof entry === 'string' ? host.registry.create(entry, {}, host.logger) : host.registry.create(entry.id, entry.config, host.logger);
+      if (entry !== undefined) {
+        return typeof entry === 'string'
+          ? host.registry.create(entry, {}, host.logger)
+          : createWithSecrets(entry.config, keys, (config) => host.registry.create(entry.id, config, host.logger));
+      }
     }
     return host.registry.create(id, providerConfig, host.logger);
   };
@@ -149,10 +158,12 @@ export async function rescoreRun(host: RunHost, idOrPrefix: string, source: Resc
 
   for (const plugin of setup.plugins) await host.registry.loadPlugin(plugin, { cwd: setup.baseDir });
   await host.registry.load(providerReferencesIn({ evaluators: setup.entries, providers: setup.providers }));
+  const keys = host.keysFor(setup.security, setup.baseDir);
+  await readProviderSecrets(setup.providers, keys);
   const evaluators = await loadEvaluators(setup.entries, {
     baseDir: setup.baseDir,
     ...(setup.file ? { file: setup.file } : {}),
-    createProvider: judgeFactory(host, setup.providers),
+    createProvider: judgeFactory(host, setup.providers, keys),
   });
 
   const originalConfig = (original.resolvedConfig ?? {}) as Partial<LabConfig> & { plan?: unknown };

@@ -7,6 +7,8 @@ import {
   type ProviderRegistry,
   type SamplingConfig,
 } from '@llm-lab/core';
+import type { KeyManager } from '@llm-lab/security';
+import { createWithSecrets } from './provider-secrets.js';
 
 /** A provider ready to run, with the label results are stored under. */
 export interface ResolvedProvider {
@@ -21,13 +23,14 @@ export interface ResolvedProvider {
 }
 
 /**
- * Makes a provider for every `providers:` entry. A bad entry fails with its place in the file
+ * Makes a provider for every `providers:` entry; with `keys`, secret references in their configs
+ * are resolved (read them first with `readProviderSecrets`). A bad entry fails with its place in the file
  * (`providers[1].config.baseURL`); two entries with the same label are refused.
  */
 export function resolveProviders(
   config: LabConfig,
   registry: ProviderRegistry,
-  options: { file?: string; logger?: Logger } = {},
+  options: { file?: string; logger?: Logger; keys?: KeyManager } = {},
 ): ResolvedProvider[] {
   const seen = new Map<string, number>();
   return config.providers.map((entry, index) => {
@@ -43,7 +46,8 @@ export function resolveProviders(
     }
     seen.set(label, index);
     try {
-      const provider = registry.create(normalised.id, normalised.config, options.logger);
+      // Secret references in the config (apiKey: { from: vault, … }) are read through the key manager (see createWithSecrets).
+      const provider = createWithSecrets(normalised.config, options.keys, (config) => registry.create(normalised.id, config, options.logger));
       return { label, provider, settings: normalised.settings ?? {} };
     } catch (error) {
       if (isLLMLabError(error) && error.code === 'config_invalid') {

@@ -27,9 +27,11 @@ import {
   type RunPlan,
 } from '@llm-lab/evaluation';
 import type { ProviderGroup, ProviderManager } from '@llm-lab/provider-manager';
+import type { KeyManager } from '@llm-lab/security';
 import { generateRunId, type RunHold, type RunRecord, type Storage } from '@llm-lab/storage';
 import { manageProviders } from './manage-providers.js';
 import { piiBeforeStore } from './pii-store.js';
+import { createWithSecrets, readProviderSecrets } from './provider-secrets.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
 import { findRunToResume } from './resume.js';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './run-options.js';
@@ -46,6 +48,8 @@ export interface RunHost {
   readonly logger: Logger | undefined;
   /** The lab's storage; `configured` is a config's `storage:` block, its `dataDir` resolved. */
   openStorage(configured: { url?: string; dataDir?: string }): Promise<Storage>;
+  /** The lab's key manager for a config's `security:` block and folder: reads secret references. */
+  keysFor(security: LabConfig['security'], baseDir: string): KeyManager;
 }
 
 /** What a finished (or cancelled) run reports. */
@@ -118,7 +122,9 @@ export async function prepare(host: RunHost, loaded: LoadedConfig, runOptions: R
   opening.catch(() => undefined);
   for (const plugin of config.plugins) await host.registry.loadPlugin(plugin, { cwd: baseDir });
   await host.registry.load(providerReferencesIn(config));
-  const resolved = resolveProviders(config, host.registry, { ...(file ? { file } : {}), ...(host.logger ? { logger: host.logger } : {}) });
+  const keys = host.keysFor(config.security, baseDir);
+  await readProviderSecrets(config.providers, keys);
+  const resolved = resolveProviders(config, host.registry, { keys, ...(file ? { file } : {}), ...(host.logger ? { logger: host.logger } : {}) });
   try {
     const storage = await opening;
     // A resumed run's recorded options are needed before the providers are managed: they say
@@ -126,6 +132,7 @@ export async function prepare(host: RunHost, loaded: LoadedConfig, runOptions: R
     const previous = runId !== undefined ? await findRunToResume(storage, runId, config, (id) => host.registry.paceConfigKeys(id)) : undefined;
     const options = resolveRunOptions(config, runOptions, previous);
     const { providers, group } = manageProviders(config, resolved, {
+      keys,
       manager: host.manager,
       registry: host.registry,
       cwd: host.cwd,
@@ -162,14 +169,15 @@ function preparationOf(options: RunOptions): string | null {
 }
 
 /** Makes judges: an entry of the config by label or id (its keys and base URL apply), else a provider from the registry. */
-export function judgeFactory(host: RunHost, config: LabConfig, providers: readonly ResolvedProvider[]) {
+export function judgeFactory(host: RunHost, config: LabConfig, providers: readonly ResolvedProvider[], baseDir: string) {
+  const keys = host.keysFor(config.security, baseDir);
   const managedByLabel = new Map<string, LanguageModelProvider>(providers.map((entry) => [entry.label, entry.provider]));
   return (id: string, providerConfig: Record<string, unknown>): LanguageModelProvider => {
     if (Object.keys(providerConfig).length === 0) {
       const managed = managedByLabel.get(id);
       if (managed) return managed;
       const entry = config.providers.find((candidate) => typeof candidate !== 'string' && (candidate.label === id || candidate.id === id));
-      if (entry && typeof entry !== 'string') return host.registry.create(entry.id, entry.config, host.logger);
+      if (entry && typeof entry !== 'string') return createWithSecrets(entry.config, keys, (resolved) => host.registry.create(entry.id, resolved, host.logger));
     }
     return host.registry.create(id, providerConfig, host.logger);
   };
@@ -265,7 +273,7 @@ export async function runToEnd(host: RunHost, loaded: LoadedConfig, source: Conf
           resume: previous !== undefined,
           concurrency: options.concurrency,
           ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-          createProvider: judgeFactory(host, config, providers),
+          createProvider: judgeFactory(host, config, providers, loaded.baseDir),
           createEmbeddingProvider: embeddingFactory(host),
           ...pick(runOptions, ['signal', 'onProgress', 'onInvalidRow', 'prepareCase']),
           ...(options.batch ? { batch: { size: options.batchSize, store: storage, ...pick(runOptions, ['onBatchStatus']) } } : {}),

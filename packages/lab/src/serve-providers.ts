@@ -1,6 +1,8 @@
 import type { LabConfig, Logger, ProviderRegistry, ServingConfig } from '@llm-lab/core';
 import type { ProviderGroup, ProviderManager } from '@llm-lab/provider-manager';
+import type { KeyManager } from '@llm-lab/security';
 import { manageProviders } from './manage-providers.js';
+import { readProviderSecrets } from './provider-secrets.js';
 import { resolveProviders, type ResolvedProvider } from './resolve-providers.js';
 
 /** The providers of a serving config, managed as one group of the lab's manager. */
@@ -19,7 +21,7 @@ export interface ServedProviders {
  * traffic must not replay or share answers unasked.
  */
 export async function serveProviders(
-  host: { registry: ProviderRegistry; manager: ProviderManager; cwd: string; logger?: Logger },
+  host: { registry: ProviderRegistry; manager: ProviderManager; cwd: string; logger?: Logger; keysFor?: (security: ServingConfig['security'], baseDir: string) => KeyManager },
   config: ServingConfig,
 ): Promise<ServedProviders> {
   for (const plugin of config.plugins) await host.registry.loadPlugin(plugin, { cwd: config.baseDir });
@@ -29,9 +31,13 @@ export async function serveProviders(
   // once each expect an answer of their own (sampled apart), not one shared.
   const asRunConfig = { providers: config.providers, cache: config.cache, singleFlight: config.singleFlight ?? false } as LabConfig;
   const file = config.file;
-  const resolved = resolveProviders(asRunConfig, host.registry, { ...(file ? { file } : {}), ...(host.logger ? { logger: host.logger } : {}) });
+  // Secret references are read now (a refused or missing one fails the start) and again through the key manager's TTL while serving.
+  const keys = host.keysFor?.(config.security, config.baseDir);
+  if (keys) await readProviderSecrets(config.providers, keys);
+  const resolved = resolveProviders(asRunConfig, host.registry, { ...(keys ? { keys } : {}), ...(file ? { file } : {}), ...(host.logger ? { logger: host.logger } : {}) });
   try {
     const { providers, group } = manageProviders(asRunConfig, resolved, {
+      ...(keys ? { keys } : {}),
       manager: host.manager,
       registry: host.registry,
       cwd: host.cwd,

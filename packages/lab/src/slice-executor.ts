@@ -47,7 +47,7 @@ export async function openSliceExecutor(
   const warn = options.onWarning ?? ((message: string) => host.logger?.warn(message));
   const stopWarning = host.manager.on('cache-unavailable', (event) => warn(event.message));
   const slots = new CallSlots(resolved.concurrency);
-  const createProvider = judgeFactory(host, loaded.config, providers);
+  const createProvider = judgeFactory(host, loaded.config, providers, loaded.baseDir);
   const createEmbeddingProvider = embeddingFactory(host);
   let closed = false;
   return {

@@ -44,6 +44,7 @@ export type { ResponseCache } from './cache/response-cache.js';
 export { MemoryResponseCache, createMemoryCache, type MemoryCacheOptions } from './cache/memory-cache.js';
 export { DiskResponseCache, createDiskCache, type DiskCacheOptions } from './cache/disk-cache.js';
 export { RedisResponseCache, createRedisCache, type RedisCacheOptions } from './cache/redis-cache.js';
+export { redisConnection } from './redis-url.js';
 export { createCacheFromSettings, fallbackCacheFor, DEFAULT_DISK_CACHE_DIR, type CreateCacheContext } from './cache/create-cache.js';
 export { MAX_CONSECUTIVE_CACHE_FAILURES } from './cache/cache-guard.js';
 export { CACHE_UNAVAILABLE, isCacheUnavailable } from './cache/response-cache.js';

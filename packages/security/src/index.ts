@@ -1,3 +1,5 @@
 export { MIN_SECRET_LENGTH, registerSecret, knownSecrets, onSecretRegistered, clearSecretsForTests, secretsVersion } from './secret-registry.js';
 export { REDACTED, sanitise, sanitiseValue, registerSecretsIn, containsKeyShapedText, hasRegisteredSecrets, KEY_SHAPES, type KeyShape } from './sanitise/index.js';
 export * from './pii/index.js';
+export * from './keys/index.js';
+export * from './crypto/index.js';

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
 import { openLab, type StorageFlags } from './shared.js';
 
@@ -13,6 +14,8 @@ export interface GatewayFlags extends StorageFlags {
   keepBodies?: string[];
   /** A monitor config: collect the gateway's calls and alert on them in this process. */
   monitor?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /** The config file used when none is given. */
@@ -24,6 +27,9 @@ export const DEFAULT_GATEWAY_CONFIG = 'llm-lab.yaml';
  * --shutdown-timeout) and exits 0.
  */
 export async function gatewayCommand(configFile: string | undefined, flags: GatewayFlags): Promise<number> {
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
+    throw new UsageError(flags.tlsCert ? '--tls-cert needs --tls-key (the PEM private key of the certificate).' : '--tls-key needs --tls-cert (the PEM certificate).');
+  }
   const { startGateway } = await import('@llm-lab/gateway');
   // A wrong monitor config stops the gateway before it listens.
   if (flags.monitor !== undefined) await (await import('./monitor-start.js')).loadMonitorConfigFor(flags.monitor);
@@ -41,6 +47,7 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
     ...(metricsToken !== undefined ? { metricsToken } : {}),
     tracing: flags.tracing === true || flags.otlpEndpoint !== undefined,
     ...(flags.otlpEndpoint !== undefined ? { otlpEndpoint: flags.otlpEndpoint } : {}),
+    ...(flags.tlsCert && flags.tlsKey ? { tls: { certFile: resolve(flags.tlsCert), keyFile: resolve(flags.tlsKey) } } : {}),
     // Keys, limits and the traffic record, on the lab's storage (--database-url, DATABASE_URL, --data-dir, or the embedded database).
     access: {
       requireKeys: flags.requireKeys === true,
@@ -50,6 +57,7 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
   }).catch(async (error: unknown) => {
     await lab.close();
     if ((error as { code?: unknown }).code === 'gateway_unknown_route') throw new UsageError(`--keep-bodies: ${(error as Error).message}`);
+    if ((error as { code?: unknown }).code === 'gateway_tls_invalid') throw new UsageError((error as Error).message);
     throw error;
   });
   const monitor = flags.monitor !== undefined

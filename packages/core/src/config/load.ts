@@ -3,7 +3,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { registerSecret, registerSecretsIn } from '@llm-lab/security';
-import { labConfigSchema, type LabConfig, type LabConfigInput } from './schema.js';
+import { labConfigSchema, secretReferenceSchema, type LabConfig, type LabConfigInput } from './schema.js';
 import { unknownKeyErrors } from './suggest-key.js';
 
 /** A validated config and where it came from. */
@@ -87,6 +87,32 @@ function describeIssues(allIssues: z.core.$ZodIssue[]): { path: string; message:
   return { path: issues.length === 1 ? path : '', message };
 }
 
+/**
+ * Checks each secret reference (`{ from: vault, … }`) written in a provider's `config:` (or a
+ * member's), so a misspelt one fails at load with its place in the file, not when a call is made.
+ */
+function checkSecretReferences(providers: LabConfig['providers'], file: string | undefined): void {
+  const check = (node: unknown, path: PropertyKey[]): void => {
+    if (node === null || typeof node !== 'object') return;
+    if (!Array.isArray(node) && 'from' in node) {
+      const result = secretReferenceSchema.safeParse(node);
+      if (!result.success) {
+        const [issue] = result.error.issues;
+        throw new ConfigError({ file, path: formatConfigPath([...path, ...(issue?.path ?? [])]), message: issue?.message ?? 'invalid secret reference' });
+      }
+      return;
+    }
+    for (const [key, child] of Object.entries(node)) check(child, [...path, Array.isArray(node) ? Number(key) : key]);
+  };
+  providers.forEach((entry, index) => {
+    if (typeof entry === 'string') return;
+    check(entry.config, ['providers', index, 'config']);
+    entry.members?.forEach((member, memberIndex) => {
+      if (typeof member !== 'string') check(member.config, ['providers', index, 'members', memberIndex, 'config']);
+    });
+  });
+}
+
 type ParseOptions = { file?: string; baseDir?: string; env?: NodeJS.ProcessEnv };
 
 /** Interpolates and validates `input` against `schema`, registering the providers' key-like config values as secrets. */
@@ -100,6 +126,7 @@ function validate<T extends { providers: LabConfig['providers'] }>(schema: z.Zod
     const { path, message } = describeIssues(result.error.issues);
     throw new ConfigError({ file: options.file, path: path || undefined, message });
   }
+  checkSecretReferences(result.data.providers, options.file);
   for (const entry of result.data.providers) {
     if (typeof entry !== 'string') {
       for (const [key, value] of Object.entries(entry.config)) {
@@ -200,14 +227,16 @@ export interface ServingConfig {
   cache?: LabConfig['cache'];
   singleFlight?: boolean;
   defaults: LabConfig['defaults'];
+  /** Where secret references are read from and how long they are reused. */
+  security?: LabConfig['security'];
   /** Absolute path of the file, when read from one. */
   file?: string;
   /** Relative paths (plugins, a disk cache's `dir`) are resolved against it. */
   baseDir: string;
 }
 
-const SERVING_KEYS = ['providers', 'plugins', 'cache', 'singleFlight', 'defaults'] as const;
-const servingConfigSchema = labConfigSchema.pick({ providers: true, plugins: true, cache: true, singleFlight: true, defaults: true });
+const SERVING_KEYS = ['providers', 'plugins', 'cache', 'singleFlight', 'defaults', 'security'] as const;
+const servingConfigSchema = labConfigSchema.pick({ providers: true, plugins: true, cache: true, singleFlight: true, defaults: true, security: true });
 
 /**
  * Validates the serving keys of a config (see {@link ServingConfig}); its other keys (a run's
@@ -225,6 +254,7 @@ export function parseServingConfig(input: unknown, options: ParseOptions = {}): 
     defaults: parsed.defaults,
     ...(parsed.cache !== undefined ? { cache: parsed.cache } : {}),
     ...(parsed.singleFlight !== undefined ? { singleFlight: parsed.singleFlight } : {}),
+    ...(parsed.security !== undefined ? { security: parsed.security } : {}),
     ...(options.file ? { file: options.file } : {}),
     baseDir: options.baseDir ?? (options.file ? dirname(options.file) : process.cwd()),
   };

@@ -274,6 +274,61 @@ export const storageSchema = z
   .strict();
 
 /**
+ * A secret named by where it lives instead of written in the config (documented in
+ * docs/security.md): read by @llm-lab/security's key manager when providers are made, cached for
+ * `security.secretsTtlMs`, so a rotated secret is picked up without a restart.
+ */
+export const secretReferenceSchema = z.discriminatedUnion(
+  'from',
+  [
+    z.object({ from: z.literal('env'), name: z.string().min(1) }).strict(),
+    z.object({ from: z.literal('dotenv'), name: z.string().min(1), file: z.string().min(1).optional() }).strict(),
+    z.object({ from: z.literal('vault'), path: z.string().min(1), field: z.string().min(1) }).strict(),
+    z.object({ from: z.literal('aws'), id: z.string().min(1), field: z.string().min(1).optional() }).strict(),
+  ],
+  { error: "expected a secret reference: { from: env, name }, { from: dotenv, name, file? }, { from: vault, path, field } or { from: aws, id, field? }" },
+);
+
+/** An http(s) URL (a pattern, not `format: uri`, which JSON Schema validators may not know). */
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+\S*$/, 'expected an http:// or https:// URL, e.g. https://vault.example.com:8200');
+
+/** Where secrets come from and how long they are reused; the data key of encryption at rest. */
+export const securitySchema = z
+  .object({
+    /** How long a secret read from Vault, AWS or a .env file is reused before it is read again (ms). Default 300000 (5 minutes). */
+    secretsTtlMs: z.number().int().min(0).optional(),
+    vault: z
+      .object({
+        /** Vault's URL; default VAULT_ADDR. */
+        address: httpUrl.optional(),
+        /** Namespace (Vault Enterprise, HCP), sent as X-Vault-Namespace; default VAULT_NAMESPACE. */
+        namespace: z.string().min(1).optional(),
+        /** `token` (VAULT_TOKEN) or `approle` (VAULT_ROLE_ID, VAULT_SECRET_ID). Default: a token when VAULT_TOKEN is set, else AppRole. */
+        auth: z.enum(['token', 'approle']).optional(),
+        /** Where the AppRole auth method is mounted. Default `approle`. */
+        appRoleMount: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    aws: z
+      .object({
+        /** Default AWS_REGION. */
+        region: z.string().min(1).optional(),
+        /** Another Secrets Manager endpoint (a VPC endpoint, LocalStack). */
+        endpoint: httpUrl.optional(),
+      })
+      .strict()
+      .optional(),
+    /** The data key that encrypts stored secrets (32 bytes, base64): a reference, never the key itself. */
+    dataKey: secretReferenceSchema.optional(),
+    /** Older data keys, still able to decrypt what they encrypted (re-encrypted under `dataKey` on read). */
+    previousDataKeys: z.array(secretReferenceSchema).optional(),
+    /** HTTPS for the gateway: PEM files of the certificate (chain) and its private key, relative to the config. */
+    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+  })
+  .strict();
+
+/**
  * Per-group results (documented in docs/benchmarks.md): accuracy by a field of each case's row,
  * with micro and macro averages, and optionally the groups gathered into categories.
  */
@@ -314,6 +369,8 @@ export const labConfigSchema = z
     singleFlight: z.boolean().optional(),
     /** Per-group results: { by, categories, seed, resamples }. */
     groups: groupsSchema.optional(),
+    /** Secrets: the key manager's sources and cache, the data key of encryption at rest. */
+    security: securitySchema.optional(),
   })
   .strict();
 
@@ -330,3 +387,5 @@ export type DatasetConfig = z.output<typeof datasetSchema>;
 export type HfDatasetConfig = z.output<typeof hfDatasetSchema>;
 export type SamplingConfig = z.output<typeof samplingSchema>;
 export type GroupsConfig = z.output<typeof groupsSchema>;
+export type SecurityConfig = z.output<typeof securitySchema>;
+export type SecretReferenceConfig = z.output<typeof secretReferenceSchema>;

@@ -17,6 +17,7 @@ import type * as IORedis from 'ioredis';
 import type { Redis } from 'ioredis';
 import { WINDOW_MS, type AccessLimiter, type Admission, type LimitedKey } from './limiter.js';
 import { toNano } from './spend-writer.js';
+import { redisConnection } from '@llm-lab/provider-manager';
 
 // KEYS: spend, reserved, window, seq. ARGV: now, windowMs, rpm (0: none), budget (-1: none),
 // reserve, seed spend, process id, reservation ttl ms.
@@ -91,7 +92,8 @@ export class RedisLimiter implements AccessLimiter {
     if (typeof options.redis === 'string') {
       // ioredis is loaded only when Redis is configured.
       const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof IORedis;
-      this.client = new RedisClient(options.redis, { maxRetriesPerRequest: 2, lazyConnect: false }) as Redis & LimiterCommands;
+      const connection = redisConnection(options.redis);
+      this.client = new RedisClient(connection.url, { maxRetriesPerRequest: 2, lazyConnect: false, ...(connection.tls ? { tls: connection.tls } : {}) }) as Redis & LimiterCommands;
       this.client.on('error', () => undefined); // failed commands say it; ioredis would log it too
       this.ownsClient = true;
     } else {

@@ -1,6 +1,7 @@
 import { describeError, LLMLabError, type GenerateResponse } from '@llm-lab/core';
 import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
+import { redisConnection } from '../redis-url.js';
 import { cacheUnavailableError, storableResponse, type ResponseCache } from './response-cache.js';
 
 type RedisModule = { Redis: new (url: string, options: RedisOptions) => Redis };
@@ -89,7 +90,8 @@ export class RedisResponseCache implements ResponseCache {
       };
       // ioredis is loaded only when a Redis cache is made (start-up of runs without one stays lean).
       const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as RedisModule;
-      this.client = new RedisClient(url, redisOptions);
+      const connection = redisConnection(url);
+      this.client = new RedisClient(connection.url, { ...redisOptions, ...(connection.tls ? { tls: connection.tls } : {}) });
       this.ownsClient = true;
       this.name = `redis:${withoutPassword(url)}#${this.keyPrefix}`;
       // Connection trouble shows up as failed commands (treated as misses); keep ioredis from logging it too.

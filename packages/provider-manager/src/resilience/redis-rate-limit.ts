@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
+import { redisConnection } from '../redis-url.js';
 
 // A requests- and tokens-per-minute budget shared by every process that uses the same Redis and
 // prefix: the same token bucket as `TokenBucket` (capacity `perMinute / 60 × burstSeconds`, at
@@ -133,7 +134,9 @@ export class RedisRateLimitStore implements SharedRateLimitStore {
       this.ownsClient = false;
     } else {
       const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as { Redis: new (url: string, options: RedisOptions) => Redis };
-      this.client = new RedisClient(options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+      const connection = redisConnection(options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+      this.client = new RedisClient(connection.url, {
+        ...(connection.tls ? { tls: connection.tls } : {}),
         commandTimeout: options.commandTimeoutMs ?? 2_000,
         maxRetriesPerRequest: 1,
         enableOfflineQueue: true,
