@@ -1,7 +1,6 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import {
-  LLMLabError,
   sanitise,
   type LabConfig,
   type LabConfigInput,
