@@ -4,11 +4,15 @@ import { createLocalRunHolds, type HoldOptions, type RunHold, type RunHolds } fr
 import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js';
 import { generateRunId } from './run-id.js';
 import { addKeySpend, createKey, listKeys, revokeKey, summariseRequests } from './gateway-store.js';
+import { appendAudit, auditHead, listAudit } from './audit-store.js';
 import { describeResultSides, pairResults, type PairedResultsAnswer, type PairedResultsQuery, type ResultSideSummary } from './analysis-query.js';
 import { meanScore, planRequestQuery, planResultQuery, resultConditions } from './result-query.js';
 import { batches, requests, results, runs, type schema } from './schema.js';
 import {
   resultKey,
+  type AuditHead,
+  type AuditListQuery,
+  type AuditRecord,
   type RunBatchRecord,
   type RunBatchStatus,
   type CaseRange,
@@ -495,6 +499,18 @@ export class DrizzleStorage implements Storage {
 
   async summariseRequests(query: RequestSummaryQuery = {}): Promise<RequestSummaryRow[]> {
     return this.attempt(`summing up requests`, () => summariseRequests(this.database, query));
+  }
+
+  async auditHead(): Promise<AuditHead> {
+    return this.attempt('reading the audit log head', () => auditHead(this.database));
+  }
+
+  async appendAudit(entry: AuditRecord): Promise<boolean> {
+    return this.attempt(`appending audit entry ${entry.seq} (${entry.action})`, () => appendAudit(this.database, entry));
+  }
+
+  async listAudit(query: AuditListQuery = {}): Promise<AuditRecord[]> {
+    return this.attempt('listing the audit log', () => listAudit(this.database, query));
   }
 
   async createKey(key: NewGatewayKey): Promise<GatewayKeyRecord> {

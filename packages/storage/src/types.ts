@@ -521,13 +521,59 @@ export interface BatchStore {
   updateBatchStatus(runId: string, vendorBatchId: string, status: RunBatchStatus): Promise<void>;
 }
 
+/** One audit log entry as stored (see `auditLog` in schema.ts; @llm-lab/security computes the hashes). */
+export interface AuditRecord {
+  /** Its place in the chain, from 1. */
+  seq: number;
+  at: Date;
+  /** `cli`, `gateway-key` or `dashboard`. */
+  actorKind: string;
+  actor: string;
+  /** `run`, `compare`, `export`, `report`, `key-created`, `key-revoked`, `secret-read`, `config-change`, `login`, ... */
+  action: string;
+  target: string | null;
+  host: string | null;
+  pid: number | null;
+  ip: string | null;
+  costUsd: number | null;
+  /** Canonical JSON text of further details, or null. */
+  details: string | null;
+  prevHash: string;
+  hash: string;
+}
+
+/** The chain's last entry: where the next one goes (seq 0, hash '' when the log is empty). */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+export interface AuditListQuery {
+  /** Entries at or after this time. */
+  since?: Date;
+  /** Entries after this place in the chain (to read it page by page). */
+  afterSeq?: number;
+  /** Default 1,000. */
+  limit?: number;
+}
+
+/** The append-only audit log. */
+export interface AuditStore {
+  /** The last entry's place and hash. */
+  auditHead(): Promise<AuditHead>;
+  /** Stores an entry at its `seq`; false when that place is taken (another process appended first: chain to the new head and try again). */
+  appendAudit(entry: AuditRecord): Promise<boolean>;
+  /** Entries in chain order. */
+  listAudit(query?: AuditListQuery): Promise<AuditRecord[]>;
+}
+
 /**
  * What every storage backend (PGlite, PostgreSQL) offers: one part per concern, each with its
  * own tables and migrations. A later concern (metric points, alerts, an audit log) is a new part
  * added here and to the backends, not new methods on an existing part; code that needs one
  * concern asks for that part (`ResultStore`, ...) and can be given anything that has it.
  */
-export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore, KeyStore, BatchStore, AnalysisStore {}
+export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore, KeyStore, BatchStore, AnalysisStore, AuditStore {}
 
 /** The names of the {@link Storage} methods (what a backend that forwards calls must answer). */
 export type StorageMethod = {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorCode } from './errors.js';
 import { createLocalRunHolds } from './run-holds.js';
-import type { GatewayKeyRecord, RunBatchRecord, RequestRecord, ResultPage, ResultRecord, Storage } from './types.js';
+import type { AuditRecord, GatewayKeyRecord, RunBatchRecord, RequestRecord, ResultPage, ResultRecord, Storage } from './types.js';
 import type { OpenRequest, WorkerData, WorkerMethod, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 /**
@@ -163,6 +163,9 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
       return key && reviveKey(key);
     },
     addKeySpend: (spend) => call('addKeySpend', [spend]) as ReturnType<Storage['addKeySpend']>,
+    auditHead: () => call('auditHead', []) as ReturnType<Storage['auditHead']>,
+    appendAudit: (entry) => call('appendAudit', [entry]) as ReturnType<Storage['appendAudit']>,
+    listAudit: async (query) => ((await call('listAudit', query === undefined ? [] : [query])) as AuditRecord[]).map((entry) => ({ ...entry, at: new Date(entry.at.getTime()) })),
     recordBatch: (batch) => call('recordBatch', [batch]) as ReturnType<Storage['recordBatch']>,
     listBatches: async (runId, status) =>
       ((await call('listBatches', status === undefined ? [runId] : [runId, status])) as RunBatchRecord[]).map((batch) => ({ ...batch, createdAt: new Date(batch.createdAt.getTime()) })),
