@@ -111,8 +111,12 @@ export interface PairedResultsAnswer {
 
 /** Read-only aggregates for comparisons; a part of `Storage`. */
 export interface AnalysisStore {
-  /** Per run, provider and prompt: counts, accuracy, cost, latency. Every run when `runIds` is empty. */
-  describeResultSides(runIds: readonly string[]): Promise<ResultSideSummary[]>;
+  /**
+   * Per run, provider and prompt: counts, accuracy, cost, latency. Every run when `runIds` is
+   * empty. `latencyP50: false` leaves `latencyP50Ms` null and skips its sort of every result
+   * (a comparison does not show it).
+   */
+  describeResultSides(runIds: readonly string[], options?: { latencyP50?: boolean }): Promise<ResultSideSummary[]>;
   /** Pairs two sides' results by case id and aggregates them (see {@link PairedResultsAnswer}). */
   pairResults(query: PairedResultsQuery): Promise<PairedResultsAnswer>;
 }
@@ -130,9 +134,14 @@ function pathParameter(path: string | undefined): string[] | null {
   return parts;
 }
 
-export async function describeResultSides(query: Query, runIds: readonly string[]): Promise<ResultSideSummary[]> {
+/**
+ * One pass over the sides' results; read from `results_side_case_idx` alone (it covers every
+ * column summed here), with the provider id and reported model taken from each side's first
+ * result that has them (one row each).
+ */
+export async function describeResultSides(query: Query, runIds: readonly string[], options: { latencyP50?: boolean } = {}): Promise<ResultSideSummary[]> {
   const rows = await query(
-    `SELECT run_id, provider_id, prompt_id, min(provider) AS provider, min(model) AS model,
+    `SELECT s.*, f.provider, f.model FROM (SELECT run_id, provider_id, prompt_id,
        count(*)::float8 AS results,
        (count(*) FILTER (WHERE repeat = 0))::float8 AS cases,
        (max(repeat) + 1)::float8 AS repeats,
@@ -141,12 +150,15 @@ export async function describeResultSides(query: Query, runIds: readonly string[
        (count(*) FILTER (WHERE passed IS NULL OR error_kind IS NOT NULL))::float8 AS errors,
        avg(score) AS mean_score,
        coalesce(sum(cost_usd), 0)::float8 AS cost_usd,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS latency_p50,
+       ${options.latencyP50 === false ? 'NULL::float8' : 'percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms)'} AS latency_p50,
        avg(latency_ms) AS mean_latency
      FROM results
      ${runIds.length > 0 ? 'WHERE run_id = ANY($1::text[])' : ''}
-     GROUP BY run_id, provider_id, prompt_id
-     ORDER BY run_id, provider_id, prompt_id`,
+     GROUP BY run_id, provider_id, prompt_id) AS s
+     LEFT JOIN LATERAL (SELECT provider, model FROM results r
+       WHERE r.run_id = s.run_id AND r.provider_id = s.provider_id AND r.prompt_id = s.prompt_id AND r.provider IS NOT NULL
+       ORDER BY r.case_id, r.repeat LIMIT 1) AS f ON true
+     ORDER BY s.run_id, s.provider_id, s.prompt_id`,
     runIds.length > 0 ? [runIds] : [],
   );
   return rows.map((row) => ({
@@ -209,6 +221,7 @@ const PAIR_SQL = (metric: 'passed' | 'score', oneSample: boolean, fields: { by: 
     FROM results WHERE run_id = ${run} AND provider_id = ${provider} AND prompt_id = ${prompt}
     GROUP BY case_id`;
   const paired = 'va IS NOT NULL AND vb IS NOT NULL';
+  // (Grouped columns are renamed, g… : an output name equal to an input column's is ambiguous in GROUPING().)
   // With one sample per case and pass/fail, each difference is −1, 0 or 1 and each case's repeat
   // count is (1, 0) or (1, 1): the histogram and the repeat counts follow from the overall sums
   // (see pairResults), and the pass groups by neither (fewer hash tables; PGlite's small work_mem
@@ -216,17 +229,17 @@ const PAIR_SQL = (metric: 'passed' | 'score', oneSample: boolean, fields: { by: 
   const derived = oneSample && metric === 'passed';
   const grouped = [
     ...(derived ? [] : [{ set: 'round(d * 10000)', test: 'round(d * 10000)', kind: 'hist', columns: 'round(d * 10000) / 10000 AS h' }]),
-    ...(oneSample ? [] : [{ set: '(ka, pa)', test: 'ka, pa', kind: 'repeat-a', columns: 'ka::float8 AS ka, pa::float8 AS pa' }]),
-    ...(oneSample ? [] : [{ set: '(kb, pb)', test: 'kb, pb', kind: 'repeat-b', columns: 'kb::float8 AS kb, pb::float8 AS pb' }]),
+    ...(oneSample ? [] : [{ set: '(ka, pa)', test: 'ka, pa', kind: 'repeat-a', columns: 'ka::float8 AS gka, pa::float8 AS gpa' }]),
+    ...(oneSample ? [] : [{ set: '(kb, pb)', test: 'kb, pb', kind: 'repeat-b', columns: 'kb::float8 AS gkb, pb::float8 AS gpb' }]),
     ...(fields.by ? [{ set: 'g', test: 'g', kind: 'group', columns: 'g' }] : []),
     ...(fields.cluster ? [{ set: 'cl', test: 'cl', kind: 'cluster', columns: 'cl' }] : []),
   ];
-  const has = (column: string) => grouped.some((entry) => entry.columns.endsWith(`AS ${column}`) || entry.columns === column);
+  const has = (column: string) => grouped.some((entry) => entry.columns.split(', ').some((named) => named === column || named.endsWith(` AS ${column}`)));
   const kind = grouped.length === 0 ? `'overall'` : `CASE ${grouped.map((entry) => `WHEN GROUPING(${entry.test}) = 0 THEN '${entry.kind}'`).join(' ')} ELSE 'overall' END`;
   const columns = [
     ...grouped.map((entry) => entry.columns),
     ...['g', 'cl'].filter((column) => !has(column)).map((column) => `NULL::text AS ${column}`),
-    ...['h', 'ka', 'pa', 'kb', 'pb'].filter((column) => !has(column)).map((column) => `NULL::float8 AS ${column}`),
+    ...['h', 'gka', 'gpa', 'gkb', 'gpb'].filter((column) => !has(column)).map((column) => `NULL::float8 AS ${column}`),
   ].join(', ');
   return `
   WITH a AS NOT MATERIALIZED (${side('$1', '$2', '$3', true)}),
@@ -247,7 +260,7 @@ const PAIR_SQL = (metric: 'passed' | 'score', oneSample: boolean, fields: { by: 
       (count(*) FILTER (WHERE kb = 1 AND pb = 1))::float8 AS rb1, (count(*) FILTER (WHERE kb = 1 AND pb = 0))::float8 AS rb0
     FROM j GROUP BY GROUPING SETS (${['()', ...grouped.map((entry) => entry.set)].join(', ')})),
   total AS (SELECT n FROM agg WHERE kind = 'overall')
-  SELECT kind, coalesce(g, cl) AS key, NULL::text AS label, h AS v1, ka AS v2, pa AS v3, kb AS v4, pb AS v5, NULL::float8 AS v6, NULL::float8 AS v7, NULL::float8 AS v8,
+  SELECT kind, coalesce(g, cl) AS key, NULL::text AS label, h AS v1, gka AS v2, gpa AS v3, gkb AS v4, gpb AS v5, NULL::float8 AS v6, NULL::float8 AS v7, NULL::float8 AS v8,
     n, s1, s2, s3, s4, s5, s6, na, nb, mka, mkb, rows, ra1, ra0, rb1, rb0 FROM agg
     -- (types $7 and $8 when no field is asked: PostgreSQL refuses a parameter it cannot type)
     WHERE $7::text[] IS NULL OR $8::text[] IS NULL OR true

@@ -404,8 +404,8 @@ export class DrizzleStorage implements Storage {
     });
   }
 
-  async describeResultSides(runIds: readonly string[]): Promise<ResultSideSummary[]> {
-    return this.attempt(`summing up the results of ${runIds.length === 0 ? 'every run' : `run ${runIds.join(', ')}`} by provider and prompt`, () => describeResultSides(this.analyticQuery, runIds));
+  async describeResultSides(runIds: readonly string[], options?: { latencyP50?: boolean }): Promise<ResultSideSummary[]> {
+    return this.attempt(`summing up the results of ${runIds.length === 0 ? 'every run' : `run ${runIds.join(', ')}`} by provider and prompt`, () => describeResultSides(this.analyticQuery, runIds, options));
   }
 
   async pairResults(request: PairedResultsQuery): Promise<PairedResultsAnswer> {
