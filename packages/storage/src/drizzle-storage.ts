@@ -4,15 +4,12 @@ import { createLocalRunHolds, type HoldOptions, type RunHold, type RunHolds } fr
 import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js';
 import { generateRunId } from './run-id.js';
 import { addKeySpend, createKey, listKeys, revokeKey, summariseRequests } from './gateway-store.js';
-import { appendAudit, auditHead, listAudit } from './audit-store.js';
+import { appendAudit, auditHead, listAudit, type AuditHead, type AuditListQuery, type AuditRecord } from './audit-store.js';
 import { describeResultSides, pairResults, type PairedResultsAnswer, type PairedResultsQuery, type ResultSideSummary } from './analysis-query.js';
 import { meanScore, planRequestQuery, planResultQuery, resultConditions } from './result-query.js';
 import { batches, requests, results, runs, type schema } from './schema.js';
 import {
   resultKey,
-  type AuditHead,
-  type AuditListQuery,
-  type AuditRecord,
   type RunBatchRecord,
   type RunBatchStatus,
   type CaseRange,

@@ -1,4 +1,5 @@
 import type { AnalysisStore } from './analysis-query.js';
+import type { AuditStore } from './audit-store.js';
 import type { HoldOptions, RunHold } from './run-holds.js';
 
 /**
@@ -519,52 +520,6 @@ export interface BatchStore {
   listBatches(runId: string, status?: RunBatchStatus): Promise<RunBatchRecord[]>;
   /** Sets the status of a run's batch. */
   updateBatchStatus(runId: string, vendorBatchId: string, status: RunBatchStatus): Promise<void>;
-}
-
-/** One audit log entry as stored (see `auditLog` in schema.ts; @llm-lab/security computes the hashes). */
-export interface AuditRecord {
-  /** Its place in the chain, from 1. */
-  seq: number;
-  at: Date;
-  /** `cli`, `gateway-key` or `dashboard`. */
-  actorKind: string;
-  actor: string;
-  /** `run`, `compare`, `export`, `report`, `key-created`, `key-revoked`, `secret-read`, `config-change`, `login`, ... */
-  action: string;
-  target: string | null;
-  host: string | null;
-  pid: number | null;
-  ip: string | null;
-  costUsd: number | null;
-  /** Canonical JSON text of further details, or null. */
-  details: string | null;
-  prevHash: string;
-  hash: string;
-}
-
-/** The chain's last entry: where the next one goes (seq 0, hash '' when the log is empty). */
-export interface AuditHead {
-  seq: number;
-  hash: string;
-}
-
-export interface AuditListQuery {
-  /** Entries at or after this time. */
-  since?: Date;
-  /** Entries after this place in the chain (to read it page by page). */
-  afterSeq?: number;
-  /** Default 1,000. */
-  limit?: number;
-}
-
-/** The append-only audit log. */
-export interface AuditStore {
-  /** The last entry's place and hash. */
-  auditHead(): Promise<AuditHead>;
-  /** Stores an entry at its `seq`; false when that place is taken (another process appended first: chain to the new head and try again). */
-  appendAudit(entry: AuditRecord): Promise<boolean>;
-  /** Entries in chain order. */
-  listAudit(query?: AuditListQuery): Promise<AuditRecord[]>;
 }
 
 /**

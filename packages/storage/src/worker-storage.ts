@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorCode } from './errors.js';
 import { createLocalRunHolds } from './run-holds.js';
-import type { AuditRecord, GatewayKeyRecord, RunBatchRecord, RequestRecord, ResultPage, ResultRecord, Storage } from './types.js';
+import type { AuditRecord } from './audit-store.js';
+import type { GatewayKeyRecord, RunBatchRecord, RequestRecord, ResultPage, ResultRecord, Storage } from './types.js';
 import type { OpenRequest, WorkerData, WorkerMethod, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 /**
