@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -82,9 +82,11 @@ function measure(label, env) {
   const best = figures.reduce((x, y) => (y.seconds < x.seconds ? y : x));
   const comparison = JSON.parse(best.stdout);
   const pair = comparison.pairs[0];
-  console.log(`${label}: compare of 2 × ${N.toLocaleString('en-US')} results: ${figures.map((f) => `${f.seconds.toFixed(2)} s`).join(', ')} (best ${best.seconds.toFixed(2)} s, ${best.cpuSeconds.toFixed(2)} s CPU), peak RSS ${Math.max(...figures.map((f) => f.rssMb)).toFixed(0)} MB`);
+  // The machine may be shared: wall time moves with the load, CPU time much less (say both).
+  const load = loadavg()[0].toFixed(1);
+  console.log(`${label}: compare of 2 × ${N.toLocaleString('en-US')} results: ${figures.map((f) => `${f.seconds.toFixed(2)} s`).join(', ')} (best ${best.seconds.toFixed(2)} s, ${best.cpuSeconds.toFixed(2)} s CPU), peak RSS ${Math.max(...figures.map((f) => f.rssMb)).toFixed(0)} MB, load average ${load}`);
   console.log(`  ${pair.n.toLocaleString('en-US')} paired cases, ${pair.groups.length} subjects; ${pair.verdict.text}`);
-  return { backend: label, n: N, seconds: figures.map((f) => f.seconds), cpuSeconds: best.cpuSeconds, peakRssMb: Math.max(...figures.map((f) => f.rssMb)), pairedCases: pair.n, verdict: pair.verdict.text };
+  return { backend: label, n: N, seconds: figures.map((f) => f.seconds), cpuSeconds: best.cpuSeconds, loadAverage: Number(load), peakRssMb: Math.max(...figures.map((f) => f.rssMb)), pairedCases: pair.n, verdict: pair.verdict.text };
 }
 
 const results = [];

@@ -370,6 +370,20 @@ storageOptions(
     .option('--json', 'print JSON'),
 ).action((_flags, command: Command) => exitWith(import('./commands/gateway-keys.js').then((m) => m.trafficCommand(command.optsWithGlobals()))));
 
+// `audit list` and `audit verify`: the tamper-evident audit log (commands/audit.ts).
+const audit = program.command('audit').description('the audit log: who ran, compared, exported, made or revoked keys, read secrets; and its check');
+storageOptions(
+  audit
+    .command('list')
+    .description('entries, oldest first')
+    .option('--since <when>', 'only entries since a duration ago (30m, 24h, 7d) or a date (2026-12-01)')
+    .option('-n, --limit <n>', 'the newest entries shown (default 50; --json prints every one)', positiveInteger('--limit'))
+    .option('--json', 'print JSON'),
+).action((flags) => exitWith(import('./commands/audit.js').then((m) => m.auditListCommand(flags))));
+storageOptions(
+  audit.command('verify').description('check the hash chain: exit 1 naming each modified or deleted entry').option('--json', 'print JSON'),
+).action((flags) => exitWith(import('./commands/audit.js').then((m) => m.auditVerifyCommand(flags))));
+
 const models = program.command('models').description('local GGUF models for gguf:<name> providers');
 models
   .command('pull')

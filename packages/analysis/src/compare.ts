@@ -99,7 +99,8 @@ export async function compareRuns(storage: ComparisonStore, options: CompareOpti
   const pairOptions: PairOptions = { metric, alpha, confidence, seed: options.seed ?? 1, minEffect: options.minEffect ?? 0, clustered: options.cluster !== undefined };
   const notes: string[] = [];
 
-  const described = await storage.describeResultSides(runB ? [runA.id, runB.id] : [runA.id]);
+  // The median latency of each side is not shown by a comparison: its sort of every result is skipped.
+  const described = await storage.describeResultSides(runB ? [runA.id, runB.id] : [runA.id], { latencyP50: false });
   const sidesA = sortSides(described.filter((side) => side.runId === runA.id), runA);
   const sidesB = runB ? sortSides(described.filter((side) => side.runId === runB.id), runB) : [];
   const prompts = new Set([...sidesA, ...sidesB].map((side) => side.promptId));

@@ -12,6 +12,7 @@ import {
   type GenerateResponse,
   type ModelInfo,
   type ProviderWarning,
+  type ReasoningBlock,
   type StreamPart,
   type TokenUsage,
   type ToolCall,
@@ -187,8 +188,8 @@ export class AnthropicChatModel extends BaseProvider {
     /** Content block index → tool call index, for `tool_use` blocks. */
     const toolIndexOfBlock = new Map<number, number>();
     const signatures: string[] = [];
-    /** Content block index → its thinking block (text and signature), in order: each is replayed with its own signature. */
-    const thinkingBlocks = new Map<number, { text: string; signature?: string }>();
+    /** Content block index → its thinking block (text and signature, or redacted data), in order: each is replayed as it came. */
+    const thinkingBlocks = new Map<number, ReasoningBlock>();
     let stopReason: string | null | undefined;
     let usage: AnthropicTokenUsage | undefined;
     let usageFields: AnthropicUsageFields = {};
@@ -221,6 +222,9 @@ export class AnthropicChatModel extends BaseProvider {
               } else if (block.type === 'thinking') {
                 thinkingBlocks.set(event.index, { text: block.thinking ?? '', ...(block.signature ? { signature: block.signature } : {}) });
                 if (block.thinking) yield* acc.addReasoning(block.thinking);
+              } else if (block.type === 'redacted_thinking') {
+                // Comes whole in its start event (no deltas); nothing of it is shown.
+                thinkingBlocks.set(event.index, { text: '', redactedData: block.data });
               }
               else if (block.type === 'text' && block.text) yield* acc.addText(block.text);
               break;
@@ -428,19 +432,19 @@ export class AnthropicChatModel extends BaseProvider {
   }
 }
 
-/** The answer text, tool calls (`tool_use` blocks, `input` as JSON text) and thinking (with signatures) of a message's content. */
+/** The answer text, tool calls (`tool_use` blocks, `input` as JSON text) and thinking (with signatures; redacted blocks as their data) of a message's content. */
 function contentOf(content: Message['content']): {
   text: string;
   toolCalls: ToolCall[];
   reasoning: string | undefined;
   reasoningSignatures: string[];
-  reasoningParts: Array<{ text: string; signature?: string }>;
+  reasoningParts: ReasoningBlock[];
 } {
   let text = '';
   const toolCalls: ToolCall[] = [];
   const thinking: string[] = [];
   const reasoningSignatures: string[] = [];
-  const reasoningParts: Array<{ text: string; signature?: string }> = [];
+  const reasoningParts: ReasoningBlock[] = [];
   for (const block of content) {
     if (block.type === 'text') text += block.text;
     else if (block.type === 'tool_use') toolCalls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
@@ -448,7 +452,7 @@ function contentOf(content: Message['content']): {
       thinking.push(block.thinking);
       reasoningSignatures.push(block.signature);
       reasoningParts.push({ text: block.thinking, ...(block.signature ? { signature: block.signature } : {}) });
-    }
+    } else if (block.type === 'redacted_thinking') reasoningParts.push({ text: '', redactedData: block.data });
   }
   return { text, toolCalls, reasoning: thinking.length > 0 ? thinking.join('') : undefined, reasoningSignatures, reasoningParts };
 }

@@ -53,7 +53,9 @@ function contentOf(message: Exclude<ChatMessage, { role: 'system' }>, index: num
         blocks.push(imageBlock(part, setting, providerId));
         break;
       case 'reasoning':
-        if (part.signature) blocks.push({ type: 'thinking', thinking: part.text, signature: part.signature });
+        // Encrypted thinking goes back exactly as it came (Anthropic decrypts and checks it).
+        if (part.redactedData !== undefined) blocks.push({ type: 'redacted_thinking', data: part.redactedData });
+        else if (part.signature) blocks.push({ type: 'thinking', thinking: part.text, signature: part.signature });
         else {
           warn({
             type: 'other',
@@ -92,7 +94,8 @@ function merge(previous: Turn, next: string | ContentBlockParam[]): void {
  * top-level `system` text (in order, joined by blank lines), because the API has no system role
  * in `messages`. A plain-text message stays a string; parts become blocks: text, images (`base64`
  * source, a `data:` URL decoded; an http(s) URL as a `url` source), an assistant's reasoning as a
- * `thinking` block with its signature (unsigned reasoning is left out with a warning), tool calls
+ * `thinking` block with its signature (unsigned reasoning is left out with a warning) or, encrypted,
+ * as the `redacted_thinking` block it came in (its `data` unchanged), tool calls
  * as `tool_use` blocks (the JSON arguments as `input`), and a `tool` message's results as
  * `tool_result` blocks in a user turn. Consecutive turns of the same role are merged into one
  * (text joined by blank lines; tool results first, as the API requires), so the results of

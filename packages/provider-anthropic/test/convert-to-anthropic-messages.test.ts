@@ -183,6 +183,50 @@ describe('Anthropic wire format: tools, images, tool results and thinking', () =
     }
   });
 
+  it('passes redacted_thinking blocks back unchanged, in place among the thinking blocks, whole and streamed', async () => {
+    const model = anthropic.chat('claude-sonnet-4-6');
+    const ask = {
+      messages: [{ role: 'user' as const, content: 'Weather in Paris?' }],
+      tools: [WEATHER],
+      maxTokens: 4000,
+      providerOptions: { thinking: { type: 'enabled', budgetTokens: 2000 } },
+    };
+    // Encrypted thinking, as Anthropic returns what its safety systems flagged: opaque data to send back as it came.
+    const data = 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7vB5URj';
+    const reply = { text: '', toolCalls: [{ id: 'toolu_paris', name: 'get_weather', arguments: '{"city":"Paris"}' }], thinkingBlocks: [{ thinking: 'The user wants the weather.', signature: 'sig-first-block' }, { redactedData: data }] };
+    const replayedTurn = [
+      { type: 'thinking', thinking: 'The user wants the weather.', signature: 'sig-first-block' },
+      { type: 'redacted_thinking', data },
+      { type: 'tool_use', id: 'toolu_paris', name: 'get_weather', input: { city: 'Paris' } },
+    ];
+    const toolResult: ChatMessage = { role: 'tool', content: [{ type: 'tool-result', toolCallId: 'toolu_paris', name: 'get_weather', result: '{"celsius":12}' }] };
+
+    server.setResponder(() => reply);
+    try {
+      const whole = await model.generate(ask);
+      expect(whole.reasoningParts).toEqual([{ text: 'The user wants the weather.', signature: 'sig-first-block' }, { text: '', redactedData: data }]);
+      // Nothing of the encrypted block is shown as reasoning.
+      expect(whole.reasoning).toBe('The user wants the weather.');
+      await model.generate({ ...ask, messages: [...ask.messages, assistantMessageOf(whole), toolResult] });
+      expect((lastBody().messages as Array<{ content: unknown }>)[1]?.content).toEqual(replayedTurn);
+
+      const parts = await collectStream(model.streamGenerate(ask));
+      const finish = parts.at(-1);
+      if (finish?.type !== 'finish') throw new Error('no finish part');
+      expect(finish.response.reasoningParts).toEqual(whole.reasoningParts);
+      await model.generate({ ...ask, messages: [...ask.messages, assistantMessageOf(finish.response), toolResult] });
+      expect((lastBody().messages as Array<{ content: unknown }>)[1]?.content).toEqual(replayedTurn);
+
+      // The server holds the loop to Anthropic's rule: a turn that dropped its thinking is refused.
+      const dropped = { role: 'assistant' as const, content: [{ type: 'tool-call' as const, id: 'toolu_paris', name: 'get_weather', arguments: '{"city":"Paris"}' }] };
+      const error = await providerErrorOf(() => model.generate({ ...ask, messages: [...ask.messages, dropped, toolResult] }));
+      expect(error.kind).toBe('bad-request');
+      expect(error.message).toContain('Expected `thinking` or `redacted_thinking`, but found `tool_use`');
+    } finally {
+      server.setResponder(undefined);
+    }
+  });
+
   it('turns on extended thinking, returns thinking and its signature, streamed as reasoning deltas, and replays them signed', async () => {
     const model = anthropic.chat('claude-sonnet-4-6');
     const ask = { messages: [{ role: 'user' as const, content: 'Why is the sky blue?' }], maxTokens: 4000, providerOptions: { thinking: { type: 'enabled', budgetTokens: 2000 } } };

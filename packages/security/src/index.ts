@@ -3,3 +3,5 @@ export { REDACTED, sanitise, sanitiseValue, registerSecretsIn, containsKeyShaped
 export * from './pii/index.js';
 export * from './keys/index.js';
 export * from './crypto/index.js';
+export { auditEntryHash, canonicalJson, createAuditVerifier, verifyAuditChain, type AuditContent, type AuditEntry, type AuditProblem, type AuditVerification } from './audit-chain.js';
+export { audit, AuditError, cliUser, createAuditLog, setAuditLog, type AuditActorKind, type AuditChainStore, type AuditEvent, type AuditLog, type AuditLogOptions } from './audit-log.js';

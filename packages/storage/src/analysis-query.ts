@@ -111,8 +111,12 @@ export interface PairedResultsAnswer {
 
 /** Read-only aggregates for comparisons; a part of `Storage`. */
 export interface AnalysisStore {
-  /** Per run, provider and prompt: counts, accuracy, cost, latency. Every run when `runIds` is empty. */
-  describeResultSides(runIds: readonly string[]): Promise<ResultSideSummary[]>;
+  /**
+   * Per run, provider and prompt: counts, accuracy, cost, latency. Every run when `runIds` is
+   * empty. `latencyP50: false` leaves `latencyP50Ms` null and skips its sort of every result
+   * (a comparison does not show it).
+   */
+  describeResultSides(runIds: readonly string[], options?: { latencyP50?: boolean }): Promise<ResultSideSummary[]>;
   /** Pairs two sides' results by case id and aggregates them (see {@link PairedResultsAnswer}). */
   pairResults(query: PairedResultsQuery): Promise<PairedResultsAnswer>;
 }
@@ -130,9 +134,14 @@ function pathParameter(path: string | undefined): string[] | null {
   return parts;
 }
 
-export async function describeResultSides(query: Query, runIds: readonly string[]): Promise<ResultSideSummary[]> {
+/**
+ * One pass over the sides' results; read from `results_side_case_idx` alone (it covers every
+ * column summed here), with the provider id and reported model taken from each side's first
+ * result that has them (one row each).
+ */
+export async function describeResultSides(query: Query, runIds: readonly string[], options: { latencyP50?: boolean } = {}): Promise<ResultSideSummary[]> {
   const rows = await query(
-    `SELECT run_id, provider_id, prompt_id, min(provider) AS provider, min(model) AS model,
+    `SELECT s.*, f.provider, f.model FROM (SELECT run_id, provider_id, prompt_id,
        count(*)::float8 AS results,
        (count(*) FILTER (WHERE repeat = 0))::float8 AS cases,
        (max(repeat) + 1)::float8 AS repeats,
@@ -141,12 +150,15 @@ export async function describeResultSides(query: Query, runIds: readonly string[
        (count(*) FILTER (WHERE passed IS NULL OR error_kind IS NOT NULL))::float8 AS errors,
        avg(score) AS mean_score,
        coalesce(sum(cost_usd), 0)::float8 AS cost_usd,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS latency_p50,
+       ${options.latencyP50 === false ? 'NULL::float8' : 'percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms)'} AS latency_p50,
        avg(latency_ms) AS mean_latency
      FROM results
      ${runIds.length > 0 ? 'WHERE run_id = ANY($1::text[])' : ''}
-     GROUP BY run_id, provider_id, prompt_id
-     ORDER BY run_id, provider_id, prompt_id`,
+     GROUP BY run_id, provider_id, prompt_id) AS s
+     LEFT JOIN LATERAL (SELECT provider, model FROM results r
+       WHERE r.run_id = s.run_id AND r.provider_id = s.provider_id AND r.prompt_id = s.prompt_id AND r.provider IS NOT NULL
+       ORDER BY r.case_id, r.repeat LIMIT 1) AS f ON true
+     ORDER BY s.run_id, s.provider_id, s.prompt_id`,
     runIds.length > 0 ? [runIds] : [],
   );
   return rows.map((row) => ({
@@ -169,23 +181,35 @@ export async function describeResultSides(query: Query, runIds: readonly string[
 }
 
 /**
- * One statement: each side's results averaged per case (a CTE each), paired by case id (an inner
- * join, materialised once), then every aggregate as rows of one UNION ALL, told apart by `kind`.
- * Parameters: $1–$3 side A, $4–$6 side B, $7 the `by` path, $8 the cluster path, $9 the flips
- * limit, $10 the sample size.
+ * One statement: each side's results averaged per case (a CTE each), paired by case id (a full
+ * join, materialised once into narrow float8 rows), then the aggregates as rows of one UNION ALL,
+ * told apart by `kind`. Every sum, the histogram, the per-category, per-cluster and repeat
+ * counts come from ONE pass over the pairs (GROUPING SETS, hashed together); the flips and the
+ * sample take one pass each. Parameters: $1–$3 side A, $4–$6 side B, $7 the `by` path, $8 the
+ * cluster path, $9 the flips limit, $10 the sample size, $11 the exact-percentile limit.
+ *
+ * Each side is read from `results_side_case_idx` (run, provider, prompt, case id, repeat,
+ * covering pass/score/latency/cost), in case-id order, so the two sides merge-join without a
+ * hash table; only side A's rows are read from the table too, and only when a `by` or cluster
+ * field is asked (the field lives in the case's vars, a JSON column the index cannot hold). A
+ * case's category is taken from side A: only paired cases are broken down.
  */
-const PAIR_SQL = (metric: 'passed' | 'score', oneSample: boolean) => {
-  const value = metric === 'passed' ? `CASE WHEN passed THEN 1.0 ELSE 0.0 END` : `score`;
+/** `NULL, NULL, …`: the columns a UNION ALL branch leaves empty. */
+const NULLS = (count: number): string => Array.from({ length: count }, () => 'NULL').join(', ');
+
+const PAIR_SQL = (metric: 'passed' | 'score', oneSample: boolean, fields: { by: boolean; cluster: boolean }) => {
+  const value = metric === 'passed' ? `CASE WHEN passed THEN 1::float8 ELSE 0::float8 END` : `score`;
   const scored = `error_kind IS NULL AND ${metric === 'passed' ? 'passed IS NOT NULL' : 'score IS NOT NULL'}`;
+  const field = (wanted: boolean, path: string, aggregate: boolean) => (wanted ? (aggregate ? `min(vars #>> ${path}::text[])` : `vars #>> ${path}::text[]`) : 'NULL::text');
   // One sample per case on both sides: each case is its one row (repeat 0), no per-case GROUP BY.
-  const side = (run: string, provider: string, prompt: string) =>
+  const side = (run: string, provider: string, prompt: string, withFields: boolean) =>
     oneSample
       ? `
     SELECT case_id, case_index AS ci,
       CASE WHEN error_kind IS NULL AND passed IS NOT NULL THEN 1 ELSE 0 END AS k,
       CASE WHEN error_kind IS NULL AND passed THEN 1 ELSE 0 END AS c,
       CASE WHEN ${scored} THEN ${value} END AS v,
-      latency_ms AS lat, cost_usd AS cost, vars #>> $7::text[] AS g, vars #>> $8::text[] AS cl
+      latency_ms AS lat, cost_usd AS cost, ${field(withFields && fields.by, '$7', false)} AS g, ${field(withFields && fields.cluster, '$8', false)} AS cl
     FROM results WHERE run_id = ${run} AND provider_id = ${provider} AND prompt_id = ${prompt} AND repeat = 0`
       : `
     SELECT case_id, min(case_index) AS ci,
@@ -193,43 +217,65 @@ const PAIR_SQL = (metric: 'passed' | 'score', oneSample: boolean) => {
       count(*) FILTER (WHERE error_kind IS NULL AND passed) AS c,
       avg(${value}) FILTER (WHERE ${scored}) AS v,
       avg(latency_ms) AS lat, avg(cost_usd) AS cost,
-      min(vars #>> $7::text[]) AS g, min(vars #>> $8::text[]) AS cl
+      ${field(withFields && fields.by, '$7', true)} AS g, ${field(withFields && fields.cluster, '$8', true)} AS cl
     FROM results WHERE run_id = ${run} AND provider_id = ${provider} AND prompt_id = ${prompt}
     GROUP BY case_id`;
-  // Named here because the column names of a UNION come from its first SELECT (overall's).
-  const totals = `count(*)::float8 AS n, sum(va)::float8 AS s1, sum(vb)::float8 AS s2, sum(d)::float8 AS s3, sum(d * d)::float8 AS s4,
-      (count(*) FILTER (WHERE va = 1 AND vb = 0))::float8 AS s5, (count(*) FILTER (WHERE va = 0 AND vb = 1))::float8 AS s6`;
+  const paired = 'va IS NOT NULL AND vb IS NOT NULL';
+  // (Grouped columns are renamed, g… : an output name equal to an input column's is ambiguous in GROUPING().)
+  // With one sample per case and pass/fail, each difference is −1, 0 or 1 and each case's repeat
+  // count is (1, 0) or (1, 1): the histogram and the repeat counts follow from the overall sums
+  // (see pairResults), and the pass groups by neither (fewer hash tables; PGlite's small work_mem
+  // would otherwise sort the pairs once per grouping set).
+  const derived = oneSample && metric === 'passed';
+  const grouped = [
+    ...(derived ? [] : [{ set: 'round(d * 10000)', test: 'round(d * 10000)', kind: 'hist', columns: 'round(d * 10000) / 10000 AS h' }]),
+    ...(oneSample ? [] : [{ set: '(ka, pa)', test: 'ka, pa', kind: 'repeat-a', columns: 'ka::float8 AS gka, pa::float8 AS gpa' }]),
+    ...(oneSample ? [] : [{ set: '(kb, pb)', test: 'kb, pb', kind: 'repeat-b', columns: 'kb::float8 AS gkb, pb::float8 AS gpb' }]),
+    ...(fields.by ? [{ set: 'g', test: 'g', kind: 'group', columns: 'g' }] : []),
+    ...(fields.cluster ? [{ set: 'cl', test: 'cl', kind: 'cluster', columns: 'cl' }] : []),
+  ];
+  const has = (column: string) => grouped.some((entry) => entry.columns.split(', ').some((named) => named === column || named.endsWith(` AS ${column}`)));
+  const kind = grouped.length === 0 ? `'overall'` : `CASE ${grouped.map((entry) => `WHEN GROUPING(${entry.test}) = 0 THEN '${entry.kind}'`).join(' ')} ELSE 'overall' END`;
+  const columns = [
+    ...grouped.map((entry) => entry.columns),
+    ...['g', 'cl'].filter((column) => !has(column)).map((column) => `NULL::text AS ${column}`),
+    ...['h', 'gka', 'gpa', 'gkb', 'gpb'].filter((column) => !has(column)).map((column) => `NULL::float8 AS ${column}`),
+  ].join(', ');
   return `
-  WITH a AS NOT MATERIALIZED (${side('$1', '$2', '$3')}),
-  b AS NOT MATERIALIZED (${side('$4', '$5', '$6')}),
-  -- One pass over both sides (a full join by case id, hashed or merged as the planner sees fit);
-  -- everything below reads this one materialised result.
+  WITH a AS NOT MATERIALIZED (${side('$1', '$2', '$3', true)}),
+  b AS NOT MATERIALIZED (${side('$4', '$5', '$6', false)}),
   j AS MATERIALIZED (
-    SELECT case_id, coalesce(a.ci, b.ci) AS ci, coalesce(a.g, b.g) AS g, coalesce(a.cl, b.cl) AS cl, a.v AS va, b.v AS vb, b.v - a.v AS d,
+    SELECT case_id, coalesce(a.ci, b.ci) AS ci, a.g, a.cl, a.v AS va, b.v AS vb, b.v - a.v AS d,
       a.k AS ka, a.c AS pa, b.k AS kb, b.c AS pb, a.lat AS la, b.lat AS lb, a.cost AS ca, b.cost AS cb
     FROM a FULL JOIN b USING (case_id)),
-  p AS (SELECT * FROM j WHERE va IS NOT NULL AND vb IS NOT NULL),
-  total AS MATERIALIZED (SELECT count(*)::float8 AS n FROM p)
-  SELECT 'overall' AS kind, NULL::text AS key, NULL::text AS label, ${totals} FROM p
-  UNION ALL SELECT 'coverage', NULL, NULL, (count(*) FILTER (WHERE va IS NOT NULL))::float8, (count(*) FILTER (WHERE vb IS NOT NULL))::float8,
-    max(ka)::float8, max(kb)::float8, NULL, NULL, NULL FROM j
-  UNION ALL SELECT 'hist', NULL, NULL, count(*)::float8, round(d * 10000) / 10000, NULL, NULL, NULL, NULL, NULL FROM p GROUP BY round(d * 10000)
-  UNION ALL SELECT 'group', g, NULL, ${totals} FROM p WHERE $7::text[] IS NOT NULL GROUP BY g
-  UNION ALL SELECT 'cluster', cl, NULL, count(*)::float8, sum(d)::float8, NULL, NULL, NULL, NULL, NULL FROM p WHERE $8::text[] IS NOT NULL GROUP BY cl
-  UNION ALL (SELECT 'pass-to-fail', case_id, g, ci::float8, NULL, NULL, NULL, NULL, NULL, NULL FROM p WHERE va = 1 AND vb = 0 ORDER BY ci, case_id LIMIT $9)
-  UNION ALL (SELECT 'fail-to-pass', case_id, g, ci::float8, NULL, NULL, NULL, NULL, NULL, NULL FROM p WHERE va = 0 AND vb = 1 ORDER BY ci, case_id LIMIT $9)
+  -- The one pass; which grouping set a row belongs to is told by GROUPING() (0: grouped by it).
+  agg AS MATERIALIZED (
+    SELECT ${kind} AS kind, ${columns},
+      (count(*) FILTER (WHERE ${paired}))::float8 AS n, sum(va) FILTER (WHERE ${paired}) AS s1, sum(vb) FILTER (WHERE ${paired}) AS s2,
+      sum(d) AS s3, sum(d * d) AS s4,
+      (count(*) FILTER (WHERE va = 1 AND vb = 0))::float8 AS s5, (count(*) FILTER (WHERE va = 0 AND vb = 1))::float8 AS s6,
+      (count(*) FILTER (WHERE va IS NOT NULL))::float8 AS na, (count(*) FILTER (WHERE vb IS NOT NULL))::float8 AS nb,
+      max(ka)::float8 AS mka, max(kb)::float8 AS mkb, count(*)::float8 AS rows,
+      (count(*) FILTER (WHERE ka = 1 AND pa = 1))::float8 AS ra1, (count(*) FILTER (WHERE ka = 1 AND pa = 0))::float8 AS ra0,
+      (count(*) FILTER (WHERE kb = 1 AND pb = 1))::float8 AS rb1, (count(*) FILTER (WHERE kb = 1 AND pb = 0))::float8 AS rb0
+    FROM j GROUP BY GROUPING SETS (${['()', ...grouped.map((entry) => entry.set)].join(', ')})),
+  total AS (SELECT n FROM agg WHERE kind = 'overall')
+  SELECT kind, coalesce(g, cl) AS key, NULL::text AS label, h AS v1, gka AS v2, gpa AS v3, gkb AS v4, gpb AS v5, NULL::float8 AS v6, NULL::float8 AS v7, NULL::float8 AS v8,
+    n, s1, s2, s3, s4, s5, s6, na, nb, mka, mkb, rows, ra1, ra0, rb1, rb0 FROM agg
+    -- (types $7 and $8 when no field is asked: PostgreSQL refuses a parameter it cannot type)
+    WHERE $7::text[] IS NULL OR $8::text[] IS NULL OR true
+  UNION ALL (SELECT 'pass-to-fail', case_id, g, ci::float8, ${NULLS(23)} FROM j WHERE va = 1 AND vb = 0 ORDER BY ci, case_id LIMIT $9)
+  UNION ALL (SELECT 'fail-to-pass', case_id, g, ci::float8, ${NULLS(23)} FROM j WHERE va = 0 AND vb = 1 ORDER BY ci, case_id LIMIT $9)
   -- Exact percentiles cost four sorts of every paired case: done up to $11 cases; above, the
   -- caller takes them from the sample (see PairedResultsAnswer.percentiles).
-  UNION ALL SELECT 'latency', NULL, NULL,
+  UNION ALL SELECT 'percentiles', NULL, NULL,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY la), percentile_cont(0.95) WITHIN GROUP (ORDER BY la),
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY lb), percentile_cont(0.95) WITHIN GROUP (ORDER BY lb), NULL, NULL, NULL FROM p WHERE (SELECT n FROM total) <= $11
-  UNION ALL SELECT 'cost', NULL, NULL,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY lb), percentile_cont(0.95) WITHIN GROUP (ORDER BY lb),
     percentile_cont(0.5) WITHIN GROUP (ORDER BY ca), percentile_cont(0.95) WITHIN GROUP (ORDER BY ca),
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY cb), percentile_cont(0.95) WITHIN GROUP (ORDER BY cb), NULL, NULL, NULL FROM p WHERE (SELECT n FROM total) <= $11
-  UNION ALL (SELECT 'sample', NULL, NULL, la, lb, ca, cb, NULL, NULL, NULL FROM p, total
-    WHERE total.n <= $10 OR (hashtext(case_id)::bigint & 1048575) < 1048576 * $10 / total.n LIMIT $10)
-  UNION ALL SELECT 'repeat-a', NULL, NULL, count(*)::float8, ka::float8, pa::float8, NULL, NULL, NULL, NULL FROM j WHERE ka > 0 GROUP BY ka, pa
-  UNION ALL SELECT 'repeat-b', NULL, NULL, count(*)::float8, kb::float8, pb::float8, NULL, NULL, NULL, NULL FROM j WHERE kb > 0 GROUP BY kb, pb`;
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY cb), percentile_cont(0.95) WITHIN GROUP (ORDER BY cb), ${NULLS(16)}
+    FROM j WHERE ${paired} AND (SELECT n FROM total) <= $11
+  UNION ALL (SELECT 'sample', NULL, NULL, la, lb, ca, cb, ${NULLS(20)} FROM j, total
+    WHERE ${paired} AND (total.n <= $10 OR (hashtext(case_id)::bigint & 1048575) < 1048576 * $10 / total.n) LIMIT $10)`;
 };
 
 function totalsOf(row: Record<string, unknown>): PairedTotals {
@@ -242,7 +288,8 @@ export async function pairResults(query: Query, request: PairedResultsQuery): Pr
   const flipsLimit = request.flipsLimit ?? 50;
   const sampleLimit = request.sampleLimit ?? 2_000;
   const { a, b } = request;
-  const sql = PAIR_SQL(metric, request.oneSample === true);
+  const oneSample = request.oneSample === true;
+  const sql = PAIR_SQL(metric, oneSample, { by: request.by !== undefined, cluster: request.cluster !== undefined });
   const rows = await query(sql, [a.runId, a.providerId, a.promptId, b.runId, b.providerId, b.promptId, pathParameter(request.by), pathParameter(request.cluster), flipsLimit, sampleLimit, request.exactPercentilesUpTo ?? 200_000]);
   const answer: PairedResultsAnswer = {
     overall: { n: 0, sumA: 0, sumB: 0, sum: 0, sumSquares: 0, aOnly: 0, bOnly: 0 },
@@ -259,44 +306,52 @@ export async function pairResults(query: Query, request: PairedResultsQuery): Pr
     sample: [],
     repeatCounts: { a: [], b: [] },
   };
+  const percentile = (p50: unknown, p95: unknown) => ({ p50: numberOrNull(p50), p95: numberOrNull(p95) });
   for (const row of rows) {
+    // A grouping set's row over no paired case (unpaired cases only) is no category, cluster or histogram value.
+    const pairedRows = number(row.n);
     switch (row.kind) {
       case 'overall':
         answer.overall = totalsOf(row);
-        break;
-      case 'coverage':
-        answer.casesA = number(row.n);
-        answer.casesB = number(row.s1);
-        answer.samplesA = number(row.s2);
-        answer.samplesB = number(row.s3);
+        answer.casesA = number(row.na);
+        answer.casesB = number(row.nb);
+        answer.samplesA = number(row.mka);
+        answer.samplesB = number(row.mkb);
+        if (oneSample) {
+          for (const [side, passed, count] of [['a', 1, row.ra1], ['a', 0, row.ra0], ['b', 1, row.rb1], ['b', 0, row.rb0]] as const) {
+            if (number(count) > 0) answer.repeatCounts[side].push({ samples: 1, passed, count: number(count) });
+          }
+        }
+        if (oneSample && metric === 'passed') {
+          const { n, aOnly, bOnly } = answer.overall;
+          for (const [value, count] of [[-1, aOnly], [0, n - aOnly - bOnly], [1, bOnly]] as const) if (count > 0) answer.histogram.push({ value, count });
+        }
         break;
       case 'hist':
-        answer.histogram.push({ value: number(row.s1), count: number(row.n) });
+        if (pairedRows > 0) answer.histogram.push({ value: number(row.v1), count: pairedRows });
         break;
       case 'group':
-        answer.groups.push({ group: (row.key as string | null) ?? null, ...totalsOf(row) });
+        if (pairedRows > 0) answer.groups.push({ group: (row.key as string | null) ?? null, ...totalsOf(row) });
         break;
       case 'cluster':
-        answer.clusters.push({ cluster: (row.key as string | null) ?? '(none)', n: number(row.n), sum: number(row.s1) });
-        break;
-      case 'pass-to-fail':
-      case 'fail-to-pass':
-        (row.kind === 'pass-to-fail' ? answer.flips.passToFail : answer.flips.failToPass).push({ caseId: String(row.key), caseIndex: number(row.n), group: (row.label as string | null) ?? null });
-        break;
-      case 'latency':
-      case 'cost': {
-        answer.percentilesExact = true;
-        const [first, second] = row.kind === 'latency' ? (['latencyA', 'latencyB'] as const) : (['costA', 'costB'] as const);
-        answer.percentiles[first] = { p50: numberOrNull(row.n), p95: numberOrNull(row.s1) };
-        answer.percentiles[second] = { p50: numberOrNull(row.s2), p95: numberOrNull(row.s3) };
-        break;
-      }
-      case 'sample':
-        answer.sample.push({ latencyA: numberOrNull(row.n), latencyB: numberOrNull(row.s1), costA: numberOrNull(row.s2), costB: numberOrNull(row.s3) });
+        if (pairedRows > 0) answer.clusters.push({ cluster: (row.key as string | null) ?? '(none)', n: pairedRows, sum: number(row.s3) });
         break;
       case 'repeat-a':
-      case 'repeat-b':
-        answer.repeatCounts[row.kind === 'repeat-a' ? 'a' : 'b'].push({ samples: number(row.s1), passed: number(row.s2), count: number(row.n) });
+      case 'repeat-b': {
+        const [samples, passed] = row.kind === 'repeat-a' ? [number(row.v2), number(row.v3)] : [number(row.v4), number(row.v5)];
+        if (samples > 0) answer.repeatCounts[row.kind === 'repeat-a' ? 'a' : 'b'].push({ samples, passed, count: number(row.rows) });
+        break;
+      }
+      case 'pass-to-fail':
+      case 'fail-to-pass':
+        (row.kind === 'pass-to-fail' ? answer.flips.passToFail : answer.flips.failToPass).push({ caseId: String(row.key), caseIndex: number(row.v1), group: (row.label as string | null) ?? null });
+        break;
+      case 'percentiles':
+        answer.percentilesExact = true;
+        answer.percentiles = { latencyA: percentile(row.v1, row.v2), latencyB: percentile(row.v3, row.v4), costA: percentile(row.v5, row.v6), costB: percentile(row.v7, row.v8) };
+        break;
+      case 'sample':
+        answer.sample.push({ latencyA: numberOrNull(row.v1), latencyB: numberOrNull(row.v2), costA: numberOrNull(row.v3), costB: numberOrNull(row.v4) });
         break;
     }
   }

@@ -4,6 +4,7 @@ import { createLocalRunHolds, type HoldOptions, type RunHold, type RunHolds } fr
 import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js';
 import { generateRunId } from './run-id.js';
 import { addKeySpend, createKey, listKeys, revokeKey, summariseRequests } from './gateway-store.js';
+import { appendAudit, auditHead, listAudit, type AuditHead, type AuditListQuery, type AuditRecord } from './audit-store.js';
 import { describeResultSides, pairResults, type PairedResultsAnswer, type PairedResultsQuery, type ResultSideSummary } from './analysis-query.js';
 import { deleteMetricPoints, markMetricPointsRolledUp, metricPointsToRollUp, readMetricPoints, writeMetricPoints } from './metric-store.js';
 import type { MetricPoint, MetricPointQuery, MetricPointRecord, MetricResolution } from './metric-types.js';
@@ -402,8 +403,8 @@ export class DrizzleStorage implements Storage {
     });
   }
 
-  async describeResultSides(runIds: readonly string[]): Promise<ResultSideSummary[]> {
-    return this.attempt(`summing up the results of ${runIds.length === 0 ? 'every run' : `run ${runIds.join(', ')}`} by provider and prompt`, () => describeResultSides(this.analyticQuery, runIds));
+  async describeResultSides(runIds: readonly string[], options?: { latencyP50?: boolean }): Promise<ResultSideSummary[]> {
+    return this.attempt(`summing up the results of ${runIds.length === 0 ? 'every run' : `run ${runIds.join(', ')}`} by provider and prompt`, () => describeResultSides(this.analyticQuery, runIds, options));
   }
 
   async pairResults(request: PairedResultsQuery): Promise<PairedResultsAnswer> {
@@ -497,6 +498,18 @@ export class DrizzleStorage implements Storage {
 
   async summariseRequests(query: RequestSummaryQuery = {}): Promise<RequestSummaryRow[]> {
     return this.attempt(`summing up requests`, () => summariseRequests(this.database, query));
+  }
+
+  async auditHead(): Promise<AuditHead> {
+    return this.attempt('reading the audit log head', () => auditHead(this.database));
+  }
+
+  async appendAudit(entry: AuditRecord): Promise<boolean> {
+    return this.attempt(`appending audit entry ${entry.seq} (${entry.action})`, () => appendAudit(this.database, entry));
+  }
+
+  async listAudit(query: AuditListQuery = {}): Promise<AuditRecord[]> {
+    return this.attempt('listing the audit log', () => listAudit(this.database, query));
   }
 
   async createKey(key: NewGatewayKey): Promise<GatewayKeyRecord> {

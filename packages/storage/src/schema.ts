@@ -10,6 +10,7 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   customType,
@@ -98,6 +99,8 @@ export const results = pgTable(
     // Sorting by latency or score; a result without one sorts as the slowest / the lowest.
     index('results_run_latency_idx').on(table.runId, sql`coalesce(${table.latencyMs}, 'Infinity'::float8)`, table.id),
     index('results_run_score_idx').on(table.runId, sql`coalesce(${table.score}, '-Infinity'::float8)`, table.id),
+    // Also `results_side_case_idx` (run, provider, prompt, case id, repeat) INCLUDE (case index, passed,
+    // error kind, score, latency, cost): written as custom SQL in its migration, drizzle having no INCLUDE.
   ],
 );
 
@@ -264,4 +267,36 @@ export const metricPointsHour = pgTable('metric_points_1h', metricPointColumns()
 ]);
 
 /** Every table, for drizzle-kit and for typed queries. */
-export const schema = { runs, results, requests, gatewayKeys, batches, metricPointsMinute, metricPointsHour };
+
+/**
+ * The audit log: who did what, when, from where, at what cost. Append-only and tamper-evident:
+ * each entry's `hash` is SHA-256 over its canonical content and the previous entry's hash
+ * (computed by @llm-lab/security's audit chain, which also verifies it). `seq` is the entry's
+ * place in the chain: its primary key makes two processes that append at once after the same
+ * entry collide, so the chain never forks (the loser appends again after the winner).
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** `cli`, `gateway-key` or `dashboard`. */
+    actorKind: text('actor_kind').notNull(),
+    /** The user name, or the gateway key's id and name. */
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    /** What it was done to: a run id, a key id, a secret's reference (never its value). */
+    target: text('target'),
+    host: text('host'),
+    pid: integer('pid'),
+    ip: text('ip'),
+    costUsd: doublePrecision('cost_usd'),
+    /** Canonical JSON text of further details (text, not jsonb: hashed as written). */
+    details: text('details'),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (table) => [index('audit_log_at_idx').on(table.at, table.seq)],
+);
+
+export const schema = { runs, results, requests, gatewayKeys, batches, metricPointsMinute, metricPointsHour, auditLog };

@@ -1,4 +1,5 @@
 import type { AnalysisStore } from './analysis-query.js';
+import type { AuditStore } from './audit-store.js';
 import type { HoldOptions, RunHold } from './run-holds.js';
 import type { MetricStore } from './metric-types.js';
 
@@ -530,7 +531,7 @@ export interface BatchStore {
  * added here and to the backends, not new methods on an existing part; code that needs one
  * concern asks for that part (`ResultStore`, ...) and can be given anything that has it.
  */
-export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore, KeyStore, BatchStore, AnalysisStore, MetricStore {}
+export interface Storage extends StorageInfo, RunStore, ResultStore, RequestStore, KeyStore, BatchStore, AnalysisStore, MetricStore, AuditStore {}
 
 /** The names of the {@link Storage} methods (what a backend that forwards calls must answer). */
 export type StorageMethod = {

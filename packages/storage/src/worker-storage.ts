@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorCode } from './errors.js';
 import { createLocalRunHolds } from './run-holds.js';
+import type { AuditRecord } from './audit-store.js';
 import type { GatewayKeyRecord, MetricPointRecord, RunBatchRecord, RequestRecord, ResultPage, ResultRecord, Storage } from './types.js';
 import type { OpenRequest, WorkerData, WorkerMethod, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
@@ -156,7 +157,7 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
     }) as Storage['listResults'],
     countResults: (runId, filter) => call('countResults', filter === undefined ? [runId] : [runId, filter]) as ReturnType<Storage['countResults']>,
     aggregateResults: (runId) => call('aggregateResults', [runId]) as ReturnType<Storage['aggregateResults']>,
-    describeResultSides: (runIds) => call('describeResultSides', [runIds]) as ReturnType<Storage['describeResultSides']>,
+    describeResultSides: (runIds, options) => call('describeResultSides', options === undefined ? [runIds] : [runIds, options]) as ReturnType<Storage['describeResultSides']>,
     pairResults: (request) => call('pairResults', [request]) as ReturnType<Storage['pairResults']>,
     insertRequests: (requests) => call('insertRequests', [requests]) as ReturnType<Storage['insertRequests']>,
     listRequests: async (query) => {
@@ -171,6 +172,9 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
       return key && reviveKey(key);
     },
     addKeySpend: (spend) => call('addKeySpend', [spend]) as ReturnType<Storage['addKeySpend']>,
+    auditHead: () => call('auditHead', []) as ReturnType<Storage['auditHead']>,
+    appendAudit: (entry) => call('appendAudit', [entry]) as ReturnType<Storage['appendAudit']>,
+    listAudit: async (query) => ((await call('listAudit', query === undefined ? [] : [query])) as AuditRecord[]).map((entry) => ({ ...entry, at: new Date(entry.at.getTime()) })),
     recordBatch: (batch) => call('recordBatch', [batch]) as ReturnType<Storage['recordBatch']>,
     listBatches: async (runId, status) =>
       ((await call('listBatches', status === undefined ? [runId] : [runId, status])) as RunBatchRecord[]).map((batch) => ({ ...batch, createdAt: new Date(batch.createdAt.getTime()) })),

@@ -73,7 +73,7 @@ describePostgres('PostgreSQL connection and schema', () => {
         );
         return found.rows.map((row) => row.table_name);
       });
-      expect(tables).toEqual(['__drizzle_migrations', 'batches', 'gateway_keys', 'metric_points_1h', 'metric_points_1m', 'requests', 'results', 'runs']);
+      expect(tables).toEqual(['__drizzle_migrations', 'audit_log', 'batches', 'gateway_keys', 'metric_points_1h', 'metric_points_1m', 'requests', 'results', 'runs']);
       // The foreign key points at runs in the same schema (not public.runs).
       const run = await storage.createRun({ config: {}, resolvedConfig: {} });
       expect(await storage.insertResults([sampleResult(run.id)])).toBe(1);
@@ -124,9 +124,11 @@ describePostgres('PostgreSQL connection and schema', () => {
       sampleResult(run.id, { caseId: 'unscored', caseIndex: 1, scores: [], passed: null, errorKind: 'server' }),
     ]);
     await storage.close();
-    // Back to the schema before the five latest migrations (0002 queue_ms, 0003 provider/model/score/requests, 0004 gateway keys and traffic, 0005 batches, 0006 metric points).
+    // Back to the schema before the seven latest migrations (0002 queue_ms, 0003 provider/model/score/requests, 0004 gateway keys and traffic, 0005 batches, 0006 metric points, 0007 the side/case index, 0008 the audit log).
     await withClient(async (client) => {
       const table = (name: string) => `"${schemaName}".${name}`;
+      await client.query(`DROP TABLE ${table('audit_log')}`);
+      await client.query(`DROP INDEX ${table('results_side_case_idx')}`);
       await client.query(`DROP TABLE ${table('metric_points_1m')}`);
       await client.query(`DROP TABLE ${table('metric_points_1h')}`);
       await client.query(`DROP TABLE ${table('batches')}`);
@@ -137,7 +139,7 @@ describePostgres('PostgreSQL connection and schema', () => {
       }
       await client.query(`CREATE INDEX results_run_case_idx ON ${table('results')} (run_id, case_index)`);
       await client.query(`ALTER TABLE ${table('results')} DROP COLUMN queue_ms, DROP COLUMN provider, DROP COLUMN model, DROP COLUMN score`);
-      await client.query(`DELETE FROM ${table('__drizzle_migrations')} WHERE id IN (SELECT id FROM ${table('__drizzle_migrations')} ORDER BY id DESC LIMIT 5)`);
+      await client.query(`DELETE FROM ${table('__drizzle_migrations')} WHERE id IN (SELECT id FROM ${table('__drizzle_migrations')} ORDER BY id DESC LIMIT 7)`);
     });
     const reopened = await openTestStorage(schemaName);
     try {

@@ -1,5 +1,6 @@
 import { ExitCode, UsageError } from '../errors.js';
 import { bold, red, useColour } from '../output/format.js';
+import { recordAudit } from './audit.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface CompareFlags extends StorageFlags {
@@ -24,7 +25,8 @@ export async function compareCommand(runA: string, runB: string | undefined, fla
   const { compareRuns, renderComparisonMarkdown, renderComparisonText } = await import('@llm-lab/analysis');
   const lab = await openLab(flags);
   try {
-    const comparison = await compareRuns(await lab.openStorage(), {
+    const storage = await lab.openStorage();
+    const comparison = await compareRuns(storage, {
       runA,
       ...(runB !== undefined ? { runB } : {}),
       ...(flags.by !== undefined ? { by: flags.by } : {}),
@@ -33,6 +35,7 @@ export async function compareCommand(runA: string, runB: string | undefined, fla
       ...(flags.metric !== undefined ? { metric: flags.metric } : {}),
       minEffect: flags.minEffect ?? 0,
     });
+    await recordAudit(storage, { action: 'compare', target: comparison.runB ? `${comparison.runA.id} ${comparison.runB.id}` : comparison.runA.id });
     if (flags.json) process.stdout.write(`${JSON.stringify(comparison, null, 2)}\n`);
     else process.stdout.write(flags.format === 'md' ? renderComparisonMarkdown(comparison) : renderComparisonText(comparison));
     if (!flags.failOnRegression) return ExitCode.ok;

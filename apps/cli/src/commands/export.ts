@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
 import { UsageError, ExitCode } from '../errors.js';
 import { formatCount } from '../output/format.js';
+import { recordAudit } from './audit.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface ExportFlags extends StorageFlags {
@@ -44,6 +45,7 @@ export async function exportCommand(run: string, flags: ExportFlags): Promise<nu
         ...(env.MLFLOW_TRACKING_TOKEN ? { token: env.MLFLOW_TRACKING_TOKEN } : {}),
         ...(env.MLFLOW_TRACKING_USERNAME ? { username: env.MLFLOW_TRACKING_USERNAME, password: env.MLFLOW_TRACKING_PASSWORD ?? '' } : {}),
       });
+      await recordAudit(storage, { action: 'export', target: run, details: { to: 'mlflow', experiment: logged.experimentId } });
       process.stdout.write(
         `Logged run ${run} to MLflow: experiment ${logged.experimentId}, run ${logged.mlflowRunId} (${formatCount(logged.metrics)} metrics, ${formatCount(logged.params)} params, ${logged.artifacts.length} artifacts)\n${logged.url}\n`,
       );
@@ -63,6 +65,7 @@ export async function exportCommand(run: string, flags: ExportFlags): Promise<nu
       throw error;
     });
     if (!written) return ExitCode.ok;
+    await recordAudit(storage, { action: 'export', target: written.runId, details: { format, ...(written.path ? { out: written.path } : {}), rows: written.rows } });
     if (written.path) process.stderr.write(`Exported ${formatCount(written.rows)} results of run ${written.runId} to ${written.path} (${format}).\n`);
     return ExitCode.ok;
   } finally {

@@ -1,6 +1,7 @@
 import type { GatewayKeyRecord, Storage } from '@llm-lab/storage';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatCount, formatMs, formatUsd, printable, renderTable } from '../output/format.js';
+import { recordAudit } from './audit.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface KeysCreateFlags extends StorageFlags {
@@ -74,6 +75,7 @@ export async function keysCreateCommand(flags: KeysCreateFlags): Promise<number>
       if (code === 'key_exists' || code === 'storage_invalid_option') throw new UsageError((error as Error).message);
       throw error;
     }
+    await recordAudit(storage, { action: 'key-created', target: key.id, details: { name: key.name } });
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ ...shownKey(key), key: made.key }, null, 2)}\n`);
     } else {
@@ -126,6 +128,7 @@ export async function keysRevokeCommand(which: string, flags: StorageFlags): Pro
     if (key === undefined) {
       throw new UsageError(`no live gateway key has the id, name or prefix "${printable(which, { oneLine: true })}"; see llm-lab gateway keys list`);
     }
+    await recordAudit(storage, { action: 'key-revoked', target: key.id, details: { name: key.name } });
     process.stdout.write(
       `Revoked gateway key "${printable(key.name, { oneLine: true })}" (${key.id}, ${key.prefix}…). Running gateways refuse it within their key TTL (5 s by default).\n`,
     );

@@ -1,5 +1,6 @@
 import { ExitCode } from '../errors.js';
 import { formatCount } from '../output/format.js';
+import { recordAudit } from './audit.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface ReportFlags extends StorageFlags {
@@ -27,6 +28,7 @@ export async function reportCommand(run: string, flags: ReportFlags): Promise<nu
       ...(flags.maxText !== undefined ? { maxTextChars: flags.maxText } : {}),
       ...(flags.groupBy ? { categoryField: flags.groupBy } : {}),
     });
+    await recordAudit(storage, { action: 'report', target: data.run.id, details: { out: path, ...(flags.compare ? { compare: flags.compare } : {}) } });
     const embedded = data.cases.length === data.caseCounts.results ? 'every result' : `${formatCount(data.cases.length)} of ${formatCount(data.caseCounts.results)} results (not passed first; see --max-cases)`;
     process.stdout.write(`Wrote ${path} (${size(bytes)}): run ${data.run.id}, ${embedded}${data.compared ? `, compared with ${data.compared.runId} (${formatCount(data.compared.passToFail)} pass → fail, ${formatCount(data.compared.failToPass)} fail → pass)` : ''}.\n`);
     return ExitCode.ok;

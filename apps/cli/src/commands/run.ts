@@ -8,6 +8,7 @@ import { ProgressReporter } from '../output/progress.js';
 import { accuracyCell, answeredByLines, errorsCell } from '../output/summary-cells.js';
 import { exportFormatOf, exportResults } from '../output/export-results.js';
 import { configSourceOf, type ConfigFormat } from './promptfoo-source.js';
+import { recordAudit } from './audit.js';
 import { openLab, type StorageFlags } from './shared.js';
 
 export interface RunFlags extends StorageFlags {
@@ -164,6 +165,7 @@ export async function runAndReport(lab: Lab, source: Parameters<Lab['run']>[0], 
       },
     });
     progress?.finish();
+    await recordAudit(await lab.openStorage(), { action: 'run', target: report.runId, costUsd: report.totals.costUsd, details: { status: report.status, results: report.totals.results } });
     const found = storageFlagsOf(report, flags);
     const details = ['llm-lab runs show', report.runId, ...storageWords(found)].join(' ');
     summariseSkipped(` (the first 100 are recorded with the run: ${details} --json)`);

@@ -2,6 +2,7 @@ import type {
   AssistantContentPart,
   ChatMessage,
   ImagePart,
+  ReasoningBlock,
   ToolCall,
   ToolResultPart,
   UserContentPart,
@@ -74,12 +75,14 @@ export function assistantMessageOf(response: {
   toolCalls?: ToolCall[];
   reasoning?: string;
   reasoningSignatures?: string[];
-  reasoningParts?: Array<{ text: string; signature?: string }>;
+  reasoningParts?: ReasoningBlock[];
 }): ChatMessage {
   const parts: AssistantContentPart[] = [];
   if (response.reasoningParts && response.reasoningParts.length > 0) {
-    // Every block with its own signature: the vendor checks each one.
-    for (const block of response.reasoningParts) parts.push({ type: 'reasoning', text: block.text, ...(block.signature ? { signature: block.signature } : {}) });
+    // Every block with its own signature (or encrypted data), in order: the vendor checks each one.
+    for (const block of response.reasoningParts) {
+      parts.push({ type: 'reasoning', text: block.text, ...(block.signature ? { signature: block.signature } : {}), ...(block.redactedData !== undefined ? { redactedData: block.redactedData } : {}) });
+    }
   } else if (response.reasoning) {
     parts.push({ type: 'reasoning', text: response.reasoning, ...(response.reasoningSignatures?.[0] ? { signature: response.reasoningSignatures[0] } : {}) });
   }

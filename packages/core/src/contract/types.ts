@@ -65,6 +65,21 @@ export interface ReasoningPart {
   type: 'reasoning';
   text: string;
   signature?: string;
+  /**
+   * Reasoning the vendor returned encrypted (Anthropic's `redacted_thinking` block: its `data`),
+   * with `text` empty: passed back unchanged when the turn is replayed, never shown.
+   */
+  redactedData?: string;
+}
+
+/**
+ * One block of a response's reasoning: its text and signature, or (`redactedData`, text empty) a
+ * block the vendor encrypted (Anthropic's `redacted_thinking`), replayed as it came.
+ */
+export interface ReasoningBlock {
+  text: string;
+  signature?: string;
+  redactedData?: string;
 }
 
 export type UserContentPart = TextPart | ImagePart;
@@ -229,7 +244,7 @@ export interface GenerateResponse {
    * returns one `thinking` block per step of interleaved thinking): what a replayed conversation
    * sends back, every block with its own signature. `reasoning` is their text joined.
    */
-  reasoningParts?: Array<{ text: string; signature?: string }>;
+  reasoningParts?: ReasoningBlock[];
   /** Every alternative, when the request asked for `n` > 1 (the first is this response's own). */
   choices?: GeneratedChoice[];
   finishReason: FinishReason;

@@ -85,6 +85,8 @@ export function toolUseError(body: MessagesRequestBody): string | undefined {
     const blocks = blocksOf(message.content);
     const unsigned = blocks.findIndex((block) => block.type === 'thinking' && (typeof block.signature !== 'string' || block.signature === ''));
     if (unsigned !== -1) return `messages.${index}.content.${unsigned}.thinking.signature: Field required`;
+    const undated = blocks.findIndex((block) => block.type === 'redacted_thinking' && (typeof block.data !== 'string' || block.data === ''));
+    if (undated !== -1) return `messages.${index}.content.${undated}.redacted_thinking.data: Field required`;
     const firstOther = blocks.findIndex((block) => block.type !== 'tool_result');
     const lastResult = blocks.map((block) => block.type).lastIndexOf('tool_result');
     if (lastResult === -1) continue;
@@ -98,6 +100,17 @@ export function toolUseError(body: MessagesRequestBody): string | undefined {
       if (block.type === 'tool_result' && !ids.has(String(block.tool_use_id))) {
         return `messages.${index}.content.${blockIndex}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${String(block.tool_use_id)}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
       }
+    }
+  }
+  // With thinking on, the assistant turn a tool loop continues (the last one with tool_use,
+  // answered by the final user turn's tool_result) must open with its thinking, passed back.
+  const last = messages.length - 1;
+  const assistant = last >= 1 ? blocksOf(messages[last - 1]!.content) : [];
+  const thinkingOn = (body.thinking as Block | undefined)?.type === 'enabled';
+  if (thinkingOn && messages[last - 1]?.role === 'assistant' && assistant.some((block) => block.type === 'tool_use') && blocksOf(messages[last]!.content).some((block) => block.type === 'tool_result')) {
+    const first = assistant[0]?.type;
+    if (first !== 'thinking' && first !== 'redacted_thinking') {
+      return `messages.${last - 1}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(first)}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking`;
     }
   }
   const hasTools = Array.isArray(body.tools) && body.tools.length > 0;

@@ -46,8 +46,12 @@ export interface FakeAnthropicReply {
   reasoning?: string;
   /** The thinking block's `signature`. Default: a made-up one. */
   reasoningSignature?: string;
-  /** Several `thinking` blocks before the text, each with its signature (interleaved thinking); written instead of `reasoning`. */
-  thinkingBlocks?: Array<{ thinking: string; signature: string }>;
+  /**
+   * Several thinking blocks before the text, each with its signature (interleaved thinking), or
+   * `{ redactedData }` for a `redacted_thinking` block (thinking Anthropic's safety systems
+   * flagged, returned encrypted as `data`); written instead of `reasoning`.
+   */
+  thinkingBlocks?: Array<{ thinking: string; signature: string } | { redactedData: string }>;
   /** Default `end_turn`, or `tool_use` when there are tool calls. */
   stopReason?: AnthropicStopReason;
   /** The stop sequence that ended generation (with `stopReason: 'stop_sequence'`). Default null. */
@@ -114,13 +118,16 @@ export function anthropicUsageWire(body: MessagesRequestBody, reply: FakeAnthrop
 export type FakeAnthropicBlock =
   | { type: 'text'; text: string }
   | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'redacted_thinking'; data: string }
   | { type: 'tool_use'; id: string; name: string; input: unknown; caller: { type: 'direct' } };
 
 /** The content blocks of a reply, in Anthropic's order: thinking, text, tool uses. */
 export function replyBlocks(messageId: string, reply: FakeAnthropicReply): FakeAnthropicBlock[] {
   const blocks: FakeAnthropicBlock[] = [];
   if (reply.thinkingBlocks !== undefined) {
-    for (const block of reply.thinkingBlocks) blocks.push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
+    for (const block of reply.thinkingBlocks) {
+      blocks.push('redactedData' in block ? { type: 'redacted_thinking', data: block.redactedData } : { type: 'thinking', thinking: block.thinking, signature: block.signature });
+    }
   } else if (reply.reasoning !== undefined) {
     blocks.push({ type: 'thinking', thinking: reply.reasoning, signature: reply.reasoningSignature ?? `sig_${Buffer.from(messageId).toString('base64')}` });
   }
@@ -184,6 +191,9 @@ function blockEvents(block: FakeAnthropicBlock, index: number): string[] {
         sseEvent({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: block.signature } }),
         sseEvent({ type: 'content_block_stop', index }),
       ];
+    case 'redacted_thinking':
+      // Streamed whole in its start event, with no deltas.
+      return [sseEvent({ type: 'content_block_start', index, content_block: { type: 'redacted_thinking', data: block.data } }), sseEvent({ type: 'content_block_stop', index })];
     case 'tool_use':
       return [
         sseEvent({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {}, caller: block.caller } }),
