@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { makeSelfSignedCertificate, startTlsProxy, type TlsProxy } from '@llm-lab/security/testing';
-import { openStorage } from '../src/index.js';
+import { makeSelfSignedCertificate, startTlsProxy, type TlsProxy } from '../src/testing/index.js';
+import { openStorage } from '@llm-lab/storage';
 
 /**
  * PostgreSQL URLs with `sslmode` (and `sslrootcert`) work: storage reaches the local server
