@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type pg from 'pg';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@llm-lab/provider-testkit';
+import { startFakeAwsSecretsManager, startFakeVault, type FakeAwsSecretsManager, type FakeVault } from '@llm-lab/security/testing';
 import { cleanEnv, runCli, type CliResult } from './helpers.js';
 
 jest.setTimeout(300_000);
@@ -48,16 +49,22 @@ const SECRETS = {
   pemBody: `MIIEowIBAAKCAQEA${alnum(60)}`,
   /** Sent to the gateway only. */
   gatewayPromptKey: `sk-${alnum(20)}9${alnum(27)}`,
+  /** Provider keys the config names by reference only: served by the local Vault and AWS Secrets Manager. */
+  vaultKey: `sk-proj-${alnum(48)}`,
+  awsKey: `sk-proj-${alnum(48)}`,
+  /** The credentials the key manager uses for them (environment). */
+  vaultToken2: `hvs.${alnum(60)}`,
+  awsSecretAccessKey: alnum(40),
 };
-// ── Vault and AWS Secrets Manager references ────────────────────────────────────────────────
-// Once the key manager lands, plant a key served by the local Vault and AWS fakes of
-// `@llm-lab/security/testing` here (config `apiKey: { from: vault, … }` / `{ from: aws, … }`),
-// add their values to SECRETS, and point a provider entry of CONFIG below at them.
-// ─────────────────────────────────────────────────────────────────────────────────────────────
 
 let work: string;
 let openai: FakeOpenAIServer;
 let refusing: FakeOpenAIServer;
+/** Answer only the keys read from Vault and AWS. */
+let vaultServed: FakeOpenAIServer;
+let awsServed: FakeOpenAIServer;
+let vault: FakeVault;
+let aws: FakeAwsSecretsManager;
 let databaseUrl: string;
 /** Everything the CLI printed, command by command. */
 const printed: string[] = [];
@@ -79,6 +86,12 @@ beforeAll(async () => {
   openai = await startFakeOpenAIServer({ apiKey: SECRETS.envKey });
   // Wants another key: every call to it fails with OpenAI's 401 (an error path in every log).
   refusing = await startFakeOpenAIServer({ apiKey: `sk-proj-${alnum(48)}` });
+  vaultServed = await startFakeOpenAIServer({ apiKey: SECRETS.vaultKey });
+  awsServed = await startFakeOpenAIServer({ apiKey: SECRETS.awsKey });
+  vault = await startFakeVault({ rootToken: SECRETS.vaultToken2 });
+  vault.setSecret('secret/data/llm/openai', { key: SECRETS.vaultKey });
+  aws = await startFakeAwsSecretsManager({ accessKeyId: 'AKIAFAKEFORTESTS0002', secretAccessKey: SECRETS.awsSecretAccessKey });
+  aws.setSecret('llm/openai', { key: SECRETS.awsKey });
   await admin(async (client) => {
     await client.query(`CREATE ROLE "${ROLE}" LOGIN PASSWORD '${SECRETS.dbPassword}'`);
     await client.query(`CREATE DATABASE "${DATABASE}" OWNER "${ROLE}"`);
@@ -89,6 +102,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await openai?.close();
   await refusing?.close();
+  await vaultServed?.close();
+  await awsServed?.close();
+  await vault?.close();
+  await aws?.close();
   await admin(async (client) => {
     await client.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
     await client.query(`DROP ROLE IF EXISTS "${ROLE}"`);
@@ -96,7 +113,17 @@ afterAll(async () => {
 });
 
 const env = (extra: Record<string, string | undefined> = {}) =>
-  cleanEnv({ OPENAI_API_KEY: SECRETS.envKey, LLM_LAB_LOG_LEVEL: 'debug', LLM_LAB_HOME: join(work, '.llm-lab'), REDIS_URL: undefined, ...extra });
+  cleanEnv({
+    OPENAI_API_KEY: SECRETS.envKey,
+    LLM_LAB_LOG_LEVEL: 'debug',
+    LLM_LAB_HOME: join(work, '.llm-lab'),
+    REDIS_URL: undefined,
+    VAULT_ADDR: vault.url,
+    VAULT_TOKEN: SECRETS.vaultToken2,
+    AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: SECRETS.awsSecretAccessKey,
+    ...extra,
+  });
 
 async function cli(args: string[], extra: Record<string, string | undefined> = {}): Promise<CliResult> {
   const result = await runCli(args, { cwd: work, env: env(extra) });
@@ -145,6 +172,9 @@ function config(storage: string): string {
     'providers:',
     `  - { id: "openai:gpt-4o-mini", label: answering, config: { baseURL: "${openai.url}" } }`,
     `  - { id: "openai:gpt-4o", label: refusing, config: { baseURL: "${refusing.url}" } }`,
+    `  - { id: "openai:gpt-4o-mini", label: from-vault, config: { baseURL: "${vaultServed.url}", apiKey: { from: vault, path: secret/data/llm/openai, field: key } } }`,
+    `  - { id: "openai:gpt-4o-mini", label: from-aws, config: { baseURL: "${awsServed.url}", apiKey: { from: aws, id: llm/openai, field: key } } }`,
+    `security: { aws: { region: "${aws.region}", endpoint: "${aws.url}" } }`,
     `prompts: ["Use the key ${SECRETS.promptKey} and the service key \${OPENAI_API_KEY}. {{question}}"]`,
     `dataset: { path: "${join(work, 'rows.jsonl')}", idField: id }`,
     // Its reason quotes the answer: the echoed prompt.
@@ -199,6 +229,12 @@ describe('planted secrets', () => {
     const sent = openai.requests.map((request) => request.rawBody).join('\n');
     expect(sent).toContain(SECRETS.promptKey);
     expect(sent).toContain(SECRETS.awsSecret);
+    // The keys named by reference were read from Vault and AWS and sent to their vendors (each
+    // fake answers only its key: a refused call would show as a 401 here).
+    for (const [served, key] of [[vaultServed, SECRETS.vaultKey], [awsServed, SECRETS.awsKey]] as const) {
+      expect(served.requests.length).toBeGreaterThan(0);
+      expect(served.requests.every((request) => request.headers.authorization === `Bearer ${key}`)).toBe(true);
+    }
 
     // The gateway: answered calls with their bodies kept, a failing route, an unknown model.
     await writeFile(

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { secretReferenceSchema, securitySchema } from '@llm-lab/core';
 import { METRIC_NAMES } from './metrics.js';
 import { parseDuration } from './duration.js';
 import { probesSchema } from './probes/schema.js';
@@ -20,14 +21,16 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
 });
 
 /**
- * A secret: `${VAR}` (an environment variable) or a key-manager reference `{ from, name }`.
- * A secret written in clear in the config is refused: configs get committed and shared.
+ * A secret: `${VAR}` (an environment variable) or a key-manager reference, as in a run config:
+ * `{ from: env, name }`, `{ from: dotenv, name, file? }`, `{ from: vault, path, field }`,
+ * `{ from: aws, id, field? }`. A secret written in clear in the config is refused: configs get
+ * committed and shared.
  */
 export const secretSchema = z.union([
   z.string().refine((text) => /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(text.trim()), {
     message: 'a secret must not be written in the config: put it in an environment variable and write ${VAR_NAME} (or { from: env, name: VAR_NAME })',
   }),
-  z.object({ from: z.enum(['env', 'dotenv', 'vault', 'aws']), name: z.string().min(1), key: z.string().optional() }).passthrough(),
+  secretReferenceSchema,
 ]);
 export type SecretRef = z.infer<typeof secretSchema>;
 
@@ -160,6 +163,8 @@ export const monitorConfigSchema = z
     channels: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'name channels with letters, digits, - and _'), channelSchema).default({}),
     /** Scheduled probes: small evals on a cron schedule, their scores a series (see docs/monitoring.md). */
     probes: probesSchema.optional(),
+    /** Where `{ from: vault | aws | dotenv }` channel secrets are read (as a run config's `security:`; default the VAULT_* / AWS environment). */
+    security: securitySchema.optional(),
     /** How long 1-minute and 1-hour points are kept (days; default 14 and 365). */
     retention: z.object({ minuteDays: z.number().positive().optional(), hourDays: z.number().positive().optional() }).strict().optional(),
   })

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SMTPServer } from 'smtp-server';
+import { KeyManager } from '@llm-lab/security';
+import { startFakeVault } from '@llm-lab/security/testing';
 import { channelsFromConfig, EmailChannel, parseMonitorConfig, resolveSecret, signWebhook, SlackChannel, verifyWebhook, WebhookChannel, type Notification } from '../src/index.js';
 
 const notification: Notification = {
@@ -206,8 +208,27 @@ describe('channel secrets', () => {
     expect(await resolveSecret('${HOOK_SECRET}', { env: { HOOK_SECRET: 's3' } })).toBe('s3');
     expect(await resolveSecret({ from: 'env', name: 'HOOK_SECRET' }, { env: { HOOK_SECRET: 's3' } })).toBe('s3');
     await expect(resolveSecret('${NOPE}', { env: {}, what: 'channel hook: secret' })).rejects.toThrow(/channel hook: secret: the environment variable NOPE is not set/);
-    await expect(resolveSecret({ from: 'vault', name: 'x' }, { env: {} })).rejects.toThrow(/needs the key manager/);
-    expect(await resolveSecret({ from: 'vault', name: 'kv/slack' }, { resolver: async (ref) => `from-${ref.from}` })).toBe('from-vault');
+    await expect(resolveSecret({ from: 'vault', path: 'secret/data/slack', field: 'url' }, { env: {} })).rejects.toThrow(/needs the key manager/);
+    expect(await resolveSecret({ from: 'vault', path: 'secret/data/slack', field: 'url' }, { resolver: async (ref) => `from-${ref.from}` })).toBe('from-vault');
+  });
+
+  it("signs a webhook with a secret read from Vault by the key manager (llm-lab monitor start's wiring)", async () => {
+    const vault = await startFakeVault();
+    try {
+      vault.setSecret('secret/data/alerts/hook', { secret: 'whsec-from-vault-0000000001' });
+      const keys = new KeyManager({ vault: { address: vault.url, token: vault.rootToken }, env: {} });
+      const receiver = await scriptedServer([]);
+      const config = parseMonitorConfig({ channels: { hook: { type: 'webhook', url: `${receiver.url}/alerts`, secret: { from: 'vault', path: 'secret/data/alerts/hook', field: 'secret' } } } });
+      const [hook] = await channelsFromConfig(config.channels, { env: {}, resolver: (reference) => keys.get(reference) });
+      await hook!.send(notification);
+      const got = receiver.received[0]!;
+      expect(verifyWebhook({ body: got.body, headers: got.headers, secret: 'whsec-from-vault-0000000001' })).toEqual({ ok: true });
+      expect(JSON.stringify(config)).not.toContain('whsec-from-vault');
+      // A reference in the wrong shape is refused when the config is read, naming the forms.
+      expect(() => parseMonitorConfig({ channels: { hook: { type: 'webhook', url: 'http://127.0.0.1:1/x', secret: { from: 'vault', name: 'x' } } } })).toThrow(/channels\.hook\.secret/);
+    } finally {
+      await vault.close();
+    }
   });
 
   it('builds every channel of a config with its secret resolved', async () => {

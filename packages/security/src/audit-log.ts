@@ -112,17 +112,35 @@ export function createAuditLog(store: AuditChainStore, options: AuditLogOptions 
 }
 
 const KEY = Symbol.for('llm-lab.security.audit-log');
-type Holder = typeof globalThis & { [KEY]?: AuditLog | undefined };
+/** Events recorded before a log was set (a secret read while the database was still opening), kept for it. */
+const PENDING = Symbol.for('llm-lab.security.audit-log.pending');
+const MAX_PENDING = 1_000;
+type Holder = typeof globalThis & { [KEY]?: AuditLog | undefined; [PENDING]?: AuditEvent[] };
 
-/** Sets (or, with undefined, clears) the log `audit.record` appends to in this process. */
-export function setAuditLog(log: AuditLog | undefined): void {
-  (globalThis as Holder)[KEY] = log;
+/**
+ * Sets (or, with undefined, clears) the log `audit.record` appends to in this process. Events
+ * recorded through the hook before any log was set are appended to it first, in order.
+ */
+export function setAuditLog(log: AuditLog | undefined): Promise<void> {
+  const holder = globalThis as Holder;
+  holder[KEY] = log;
+  const pending = holder[PENDING] ?? [];
+  holder[PENDING] = [];
+  if (!log || pending.length === 0) return Promise.resolve();
+  return pending.reduce<Promise<unknown>>((previous, event) => previous.then(() => log.record(event)), Promise.resolve()).then(() => undefined);
 }
 
-/** The process-wide hook: `audit.record({ action: 'secret-read', target: ref })`. Resolves undefined when no log is set. */
+/**
+ * The process-wide hook: `audit.record({ action: 'secret-read', target: ref })`. Before a log is
+ * set, the event is kept (up to 1,000) for the first log set in this process, and resolves undefined.
+ */
 export const audit = {
   record(event: AuditEvent): Promise<AuditEntry | undefined> {
-    const log = (globalThis as Holder)[KEY];
-    return log ? log.record(event) : Promise.resolve(undefined);
+    const holder = globalThis as Holder;
+    const log = holder[KEY];
+    if (log) return log.record(event);
+    const pending = (holder[PENDING] ??= []);
+    if (pending.length < MAX_PENDING) pending.push(event);
+    return Promise.resolve(undefined);
   },
 };

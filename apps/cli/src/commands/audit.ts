@@ -20,7 +20,7 @@ export async function recordAudit(storage: Storage, event: { action: string; tar
   try {
     const { createAuditLog, setAuditLog } = await import('@llm-lab/security');
     const log = createAuditLog(storage);
-    setAuditLog(log);
+    await setAuditLog(log);
     await log.record(event);
   } catch (error) {
     process.stderr.write(`${yellow('warning', useColour(process.stderr))} could not add "${event.action}" to the audit log: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -23,13 +23,18 @@ export async function loadMonitorConfigFor(file: string): Promise<MonitorConfig>
 export async function startMonitoring(configFile: string, lab: Lab): Promise<Monitor> {
   const config = await loadMonitorConfigFor(configFile);
   const { startMonitor } = await import('@llm-lab/monitoring');
+  const baseDir = dirname(resolve(configFile));
+  // Channel secrets written as { from: vault | aws | dotenv } are read by the key manager.
+  const { KeyManager, keyManagerOptionsFrom } = await import('@llm-lab/security');
+  const keys = new KeyManager(keyManagerOptionsFrom(config.security, { baseDir }));
   let monitor: Monitor;
   try {
     monitor = await startMonitor({
+      resolveSecret: (reference) => keys.get(reference),
       config,
       source: lab,
       probeLab: lab,
-      baseDir: dirname(resolve(configFile)),
+      baseDir,
       store: await lab.openStorage(),
       onError: (error) => process.stderr.write(`monitor: ${(error as Error).message}\n`),
       onNotify: (notification) => process.stderr.write(`monitor: sent ${notification.title}\n`),

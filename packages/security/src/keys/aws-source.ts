@@ -40,7 +40,10 @@ export class AwsSource {
   }
 
   async read(reference: AwsReference): Promise<string> {
-    const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    // The SDK is CommonJS: bundled (the CLI) its exports arrive as the namespace's `default`.
+    const loaded = await import('@aws-sdk/client-secrets-manager');
+    const sdk = ('SecretsManagerClient' in loaded ? loaded : (loaded as unknown as { default: typeof loaded }).default) as typeof loaded;
+    const { GetSecretValueCommand, SecretsManagerClient } = sdk;
     const options = this.options;
     this.client ??= new SecretsManagerClient({
       ...(options.region ? { region: options.region } : {}),

@@ -1,4 +1,5 @@
 import { registerSecret } from '../secret-registry.js';
+import { audit } from '../audit-log.js';
 import { AwsSource, type AwsOptions } from './aws-source.js';
 import { SecretError, isSecretError } from './errors.js';
 import { readDotenvSecret, readEnvSecret } from './local-sources.js';
@@ -101,6 +102,8 @@ export class KeyManager {
       promise = this.read(reference)
         .then((value) => {
           registerSecret(value);
+          // The audit log names the reference read, never the value.
+          void audit.record({ action: 'secret-read', target: describeReference(reference) }).catch(() => undefined);
           this.cache.set(key, { value, readAt: this.now() });
           return value;
         })
