@@ -70,7 +70,7 @@ describe('llm-lab monitor series', () => {
     expect(metric.stderr).toContain('unknown metric "latency_p90"; give one of: count, errors, error_rate, latency_p50, latency_p95, latency_p99');
     const since = await runCli(['monitor', 'series', 'count', '--provider', 'fast', '--since', 'yesterday', '--data-dir', dataDir]);
     expect(since.code).toBe(2);
-    expect(since.stderr).toContain('--since "yesterday" is not a duration: give a number and a unit, e.g. 90m, 24h, 7d or 2w');
+    expect(since.stderr).toContain('--since "yesterday" is not a duration: give a number and a unit, e.g. 30s, 90m, 24h, 7d or 2w');
     const source = await runCli(['monitor', 'series', 'count', '--provider', 'fast', '--source', 'batch', '--data-dir', dataDir]);
     expect(source.code).toBe(2);
     expect(source.stderr).toContain('--source "batch" is not one of gateway, run, probe');

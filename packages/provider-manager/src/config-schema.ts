@@ -100,7 +100,8 @@ export const balancingStrategySchema = z.enum(['round-robin', 'least-busy', 'low
 export const presidioSettingsSchema = z
   .object({
     /** The analyzer's base URL, e.g. http://localhost:5002 (`POST <url>/analyze`). */
-    url: z.url({ error: 'expected the Presidio analyzer base URL, e.g. http://localhost:5002' }),
+    // A pattern, not z.url(): its JSON Schema `format: uri` is unknown to some validators (editors warn).
+    url: z.string().regex(/^https?:\/\/[^\s/]+\S*$/, 'expected the Presidio analyzer base URL, e.g. http://localhost:5002'),
     /** Default `en`. */
     language: z.string().min(2).default('en'),
     /** Results scoring lower are dropped by the analyzer. Default its own. */
