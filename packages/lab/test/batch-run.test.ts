@@ -132,59 +132,52 @@ describe('a batch run (run.batch)', () => {
     await expect(lab.run(parseConfig(input(), { baseDir: process.cwd() }), { stream: true })).rejects.toThrow(/batch run cannot stream/);
   });
 
-  it("sends an Azure global-batch deployment's items through Azure's Batch API, at half its model's price", async () => {
-    const azure = await startFakeAzureOpenAIServer({ apiKey: 'azure-batch-run-key-0123456789', deployments: { 'global-batch-4o-mini': 'gpt-4o-mini-2024-07-18' }, batch: { validatingMs: 0, processingMs: 0 } });
+  // Azure OpenAI (a global-batch deployment) and Gemini (Batch Mode): each vendor batch API in a
+  // run, one batch, no ordinary call, half the price of the same run without `batch`.
+  const vendors = [
+    {
+      vendor: 'Azure OpenAI',
+      start: async () => {
+        const server = await startFakeAzureOpenAIServer({ apiKey: 'azure-batch-run-key-0123456789', deployments: { 'global-batch-4o-mini': 'gpt-4o-mini-2024-07-18' }, batch: { validatingMs: 0, processingMs: 0 } });
+        return {
+          server,
+          provider: { id: 'azure:global-batch-4o-mini', config: { endpoint: server.url, apiKey: 'azure-batch-run-key-0123456789', model: 'gpt-4o-mini', batch: POLL } },
+          ordinaryCalls: () => server.requests.filter((request) => request.path.startsWith('/openai/deployments/')),
+        };
+      },
+    },
+    {
+      vendor: 'Gemini',
+      start: async () => {
+        const server = await startFakeGeminiServer({ apiKey: 'AIzaSyBatchRunTest0123456789abcdefghijk', batch: { pendingMs: 0, processingMs: 0 } });
+        return {
+          server,
+          provider: { id: 'google:gemini-2.5-flash', config: { baseURL: server.url, apiKey: 'AIzaSyBatchRunTest0123456789abcdefghijk', batch: POLL } },
+          ordinaryCalls: () => server.requests.filter((request) => request.path.endsWith(':generateContent')),
+        };
+      },
+    },
+  ];
+  it.each(vendors)("sends the items through $vendor's batch API, at half the list price", async ({ start }) => {
+    const { server, provider, ordinaryCalls } = await start();
     try {
       const config = (batch: boolean) =>
         parseConfig(
-          {
-            providers: [{ id: 'azure:global-batch-4o-mini', config: { endpoint: azure.url, apiKey: 'azure-batch-run-key-0123456789', model: 'gpt-4o-mini', batch: POLL } }],
-            prompts: ['Repeat: {{word}}'],
-            dataset: { rows: CASES.map((word) => ({ word })) },
-            evaluators: [{ type: 'contains', value: '{{word}}' }],
-            run: { batch },
-          },
+          { providers: [provider], prompts: ['Repeat: {{word}}'], dataset: { rows: CASES.map((word) => ({ word })) }, evaluators: [{ type: 'contains', value: '{{word}}' }], run: { batch } },
           { baseDir: process.cwd() },
         );
       const batched = await lab.run(config(true), { noCache: true });
       expect(batched.status).toBe('completed');
-      expect(azure.batches).toHaveLength(1);
-      expect(azure.requests.filter((request) => request.path.startsWith('/openai/deployments/'))).toEqual([]);
-      const standard = await lab.run(config(false), { noCache: true });
-      const costs = async (runId: string) => new Map((await storedResults(lab, runId)).map((result) => [result.caseId, result]));
-      const [half, full] = [await costs(batched.runId), await costs(standard.runId)];
-      expect([...half.values()].every((result) => result.passed === true)).toBe(true);
-      for (const [caseId, result] of half) expect(result.costUsd as number).toBeCloseTo((full.get(caseId)?.costUsd as number) / 2, 12);
-    } finally {
-      await azure.close();
-    }
-  });
-
-  it("sends a Gemini model's items through the Gemini API's Batch Mode, at half the list price", async () => {
-    const gemini = await startFakeGeminiServer({ apiKey: 'AIzaSyBatchRunTest0123456789abcdefghijk', batch: { pendingMs: 0, processingMs: 0 } });
-    try {
-      const config = (batch: boolean) =>
-        parseConfig(
-          {
-            providers: [{ id: 'google:gemini-2.5-flash', config: { baseURL: gemini.url, apiKey: 'AIzaSyBatchRunTest0123456789abcdefghijk', batch: POLL } }],
-            prompts: ['Repeat: {{word}}'],
-            dataset: { rows: CASES.map((word) => ({ word })) },
-            evaluators: [{ type: 'contains', value: '{{word}}' }],
-            run: { batch },
-          },
-          { baseDir: process.cwd() },
-        );
-      const batched = await lab.run(config(true), { noCache: true });
-      expect(batched.status).toBe('completed');
-      expect(gemini.batches).toHaveLength(1);
-      expect(gemini.requests.filter((request) => request.path.endsWith(':generateContent'))).toEqual([]);
+      expect(server.batches).toHaveLength(1);
+      expect(ordinaryCalls()).toEqual([]);
       const standard = await lab.run(config(false), { noCache: true });
       const byCase = async (runId: string) => new Map((await storedResults(lab, runId)).map((result) => [result.caseId, result]));
       const [half, full] = [await byCase(batched.runId), await byCase(standard.runId)];
+      expect(half.size).toBe(CASES.length);
       expect([...half.values()].every((result) => result.passed === true)).toBe(true);
       for (const [caseId, result] of half) expect(result.costUsd as number).toBeCloseTo((full.get(caseId)?.costUsd as number) / 2, 12);
     } finally {
-      await gemini.close();
+      await server.close();
     }
   });
 });

@@ -1,5 +1,6 @@
 import type { ManagerEvents } from '@llm-lab/provider-manager';
 import type { Notification, NotificationChannel } from '../src/index.js';
+import { seededRandom } from '@llm-lab/provider-testkit';
 
 /** A clock the test moves; starts on a minute boundary. */
 export class Clock {
@@ -47,14 +48,5 @@ export class ListChannel implements NotificationChannel {
   }
 }
 
-/** A seeded generator (mulberry32), for reproducible noise. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator (the testkit's mulberry32), for reproducible noise. */
+export const seeded = seededRandom;

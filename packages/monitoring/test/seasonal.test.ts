@@ -1,16 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { detectSeries, periodFromTimestamps } from '../src/detect/index.js';
+import { seededRandom } from '@llm-lab/provider-testkit';
 
-/** A seeded generator, so the noise is the same on every run. */
+/** Noise in [-0.5, 0.5) from the testkit's seeded generator: the same on every run. */
 function noise(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const next = seededRandom(seed);
+  return () => next() - 0.5;
 }
 const PERIOD = 96; // a day of 15-minute points
 /** Twelve days of a daily pattern: 20 at night, 200 for five hours of the afternoon, noise of ±5. */

@@ -3,22 +3,14 @@ import type { MetricStore, Storage } from '@llm-lab/storage';
 import { emptyBucket, type MetricBucket, type SeriesKey } from '../src/collect/bucket.js';
 import { compactMetrics, createBucketSink, HOUR_MS, MINUTE_MS, readSeries } from '../src/store/index.js';
 import { backends } from './support/backends.js';
+import { seededRandom } from '@llm-lab/provider-testkit';
 
 const DAY_MS = 86_400_000;
 /** Time allowed per test: a safety net for a loaded machine, not a measure. */
 const TIMEOUT_MS = 300_000;
 
-/** A seeded generator: the same values on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator (the testkit's): the same values on every run. */
+const random = seededRandom;
 
 let providerCounter = 0;
 const seriesKey = (overrides: Partial<SeriesKey> = {}): SeriesKey => {

@@ -1,16 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer } from 'node:net';
 import { KeyManager } from '../src/index.js';
 import { startFakeAwsSecretsManager, type FakeAwsSecretsManager } from '../src/testing/index.js';
-
-async function failure(promise: Promise<unknown>): Promise<Error & { kind?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { kind?: string };
-  }
-  throw new Error('expected a failure');
-}
+import { closedPort, failure } from './helpers.js';
 
 describe('the key manager reading AWS Secrets Manager through the AWS SDK', () => {
   let clock = 5_000_000;
@@ -79,11 +70,7 @@ describe('the key manager reading AWS Secrets Manager through the AWS SDK', () =
   });
 
   it('says when the endpoint cannot be reached, with its URL', async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
-    const endpoint = `http://127.0.0.1:${port}`;
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
     const keys = new KeyManager({ now, env: {}, aws: { region: 'eu-west-1', endpoint, credentials: aws.credentials, maxAttempts: 1 } });
     const error = await failure(keys.get({ from: 'aws', id: 'llm/openai', field: 'key' }));
     expect(error.kind).toBe('unreachable');

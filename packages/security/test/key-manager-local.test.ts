@@ -3,15 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyManager, describeReference, parseSecretReference, knownSecrets, clearSecretsForTests } from '../src/index.js';
-
-async function failure(promise: Promise<unknown>): Promise<Error & { kind?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { kind?: string };
-  }
-  throw new Error('expected a failure');
-}
+import { failure } from './helpers.js';
 
 describe('secret references', () => {
   it('are checked as written, with an example of the right form', () => {

@@ -1,27 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer } from 'node:net';
 import { KeyManager, isSecretError, knownSecrets, clearSecretsForTests } from '../src/index.js';
 import { startFakeVault, type FakeVault } from '../src/testing/index.js';
+import { closedPort, failure } from './helpers.js';
 
 const OPENAI = { from: 'vault', path: 'secret/data/llm/openai', field: 'key' } as const;
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error & { kind?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { kind?: string };
-  }
-  throw new Error('expected a failure');
-}
 
 describe('the key manager reading HashiCorp Vault (KV v2 over HTTP)', () => {
   let clock = 1_000_000;

@@ -1,39 +1,14 @@
 import { z } from '@llm-lab/core';
 import { defineEvaluator } from '../define-evaluator.js';
 import { passFail } from '../score.js';
+import { isIban, luhnValid } from '@llm-lab/security';
 
 /** The kinds of personal data `pii` looks for. */
 export const PII_KINDS = ['email', 'phone', 'credit-card', 'ssn', 'iban', 'ip-address'] as const;
 export type PiiKind = (typeof PII_KINDS)[number];
 
-/** True when a digit string passes the Luhn checksum (credit card numbers). */
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let digit = Number(digits[i]);
-    if (double) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-    double = !double;
-  }
-  return digits.length > 0 && sum % 10 === 0;
-}
-
-/** True when an IBAN (spaces allowed) has a valid ISO 13616 mod-97 check. */
-export function ibanValid(iban: string): boolean {
-  const compact = iban.replace(/\s+/g, '').toUpperCase();
-  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(compact)) return false;
-  const rearranged = compact.slice(4) + compact.slice(0, 4);
-  let remainder = 0;
-  for (const char of rearranged) {
-    const value = /\d/.test(char) ? char : String(char.charCodeAt(0) - 55);
-    for (const digit of value) remainder = (remainder * 10 + Number(digit)) % 97;
-  }
-  return remainder === 1;
-}
+/** The checksums are @llm-lab/security's (its PII detectors use the same ones). */
+export { luhnValid, isIban as ibanValid };
 
 const DETECTORS: Record<PiiKind, (text: string) => number> = {
   email: (text) => (text.match(/[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g) ?? []).length,
@@ -47,7 +22,7 @@ const DETECTORS: Record<PiiKind, (text: string) => number> = {
     }).length,
   // Area 001–899 except 666, group 01–99, serial 0001–9999 (the SSA's valid ranges).
   ssn: (text) => (text.match(/(?<!\d)(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?!\d)/g) ?? []).length,
-  iban: (text) => (text.match(/\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/g) ?? []).filter(ibanValid).length,
+  iban: (text) => (text.match(/\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/g) ?? []).filter(isIban).length,
   'ip-address': (text) => {
     const v4 = (text.match(/(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]*\d)/g) ?? []).length;
     const v6 = (text.match(/(?<![\w:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![\w:])|(?<![\w:])(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}:){0,5}[0-9a-f]{1,4}(?![\w:])/gi) ?? []).length;
