@@ -31,6 +31,7 @@ import { waitForMember } from './resilience/breaker-wait.js';
 import { OPEN_ADVICE, type BreakerPermit } from './resilience/circuit-breaker.js';
 import { isHealthFailure, shouldFallBack, toProviderError, withAttemptCount, withAttempts } from './resilience/failure-policy.js';
 import { retryDelayMs } from './resilience/retry-policy.js';
+import { withBackstop } from './resilience/backstop.js';
 
 export type { ManagedCallOptions, ManagerContext, Target } from './managed-target.js';
 
@@ -44,8 +45,6 @@ interface Lease {
   waitedMs?: number;
 }
 
-/** How long after its own timeout a provider that ignores `timeoutMs` is given up on. */
-const BACKSTOP_GRACE_MS = 1000;
 
 /**
  * A provider that runs every call through the manager: response cache, single flight, load
@@ -584,21 +583,4 @@ export class ManagedProvider implements LanguageModelProvider {
       ...(error ? { error, errorKind: error.kind } : {}),
     });
   }
-}
-
-/** Settles like `call`, or rejects with a `timeout` error when it has not settled `timeoutMs` + grace after it started. */
-function withBackstop(call: Promise<GenerateResponse>, timeoutMs: number, providerId: string): Promise<GenerateResponse> {
-  let timer: NodeJS.Timeout | undefined;
-  const backstop = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new ProviderError({
-          kind: 'timeout',
-          providerId,
-          message: `${providerId} did not answer within ${timeoutMs} ms and ignored its timeout; the manager gave up on the call ${BACKSTOP_GRACE_MS} ms later. Raise timeoutMs or check the provider.`,
-        }),
-      );
-    }, timeoutMs + BACKSTOP_GRACE_MS);
-  });
-  return Promise.race([call, backstop]).finally(() => clearTimeout(timer));
 }
