@@ -11,7 +11,7 @@ import {
 } from '@llm-lab/core';
 import type OpenAI from 'openai';
 import { toFile } from 'openai';
-import { pollWithBackoff } from '@llm-lab/provider-utils';
+import { pollWithBackoff, prepareBatchItems, type PendingBatchItem } from '@llm-lab/provider-utils';
 import type { BuiltOpenAIRequest } from './build-openai-request.js';
 import type { OpenAIBatchSettings } from './openai-batch-settings.js';
 
@@ -63,11 +63,6 @@ export interface OpenAIBatchContext {
 const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
 const CUSTOM_ID_PREFIX = 'llm-lab-';
 
-interface Pending {
-  index: number;
-  warnings: ProviderWarning[];
-}
-
 interface ResultLine {
   custom_id?: unknown;
   response?: { status_code?: unknown; body?: unknown } | null;
@@ -91,33 +86,16 @@ export async function runOpenAIBatch(
   options: OpenAIBatchOptions = {},
 ): Promise<BatchItemResult[]> {
   const { client, providerId, settings } = context;
-  const results = new Array<BatchItemResult | undefined>(requests.length);
-  const pending = new Map<string, Pending>();
-  const lines: string[] = [];
-  const itemIds = options.itemIds;
-  if (itemIds !== undefined && itemIds.length !== requests.length) {
-    const error = new ProviderError({
-      kind: 'bad-request',
-      providerId,
-      message: `${providerId}: itemIds has ${itemIds.length} ids for ${requests.length} requests; give one id per request.`,
-    });
-    return requests.map(() => ({ ok: false, error }));
-  }
-  requests.forEach((request, index) => {
-    try {
+  const { pending, results, finish } = prepareBatchItems(requests, {
+    providerId,
+    itemIds: options.itemIds,
+    idPrefix: CUSTOM_ID_PREFIX,
+    build: (request) => {
       const { body, warnings } = context.build(request);
-      const customId = itemIds?.[index] ?? `${CUSTOM_ID_PREFIX}${index}`;
-      if (pending.has(customId)) throw new ProviderError({ kind: 'bad-request', providerId, message: `${providerId}: item id '${customId}' is given twice; item ids must be unique in a batch.` });
-      lines.push(JSON.stringify({ custom_id: customId, method: 'POST', url: context.endpoint, body }));
-      pending.set(customId, { index, warnings });
-    } catch (error) {
-      results[index] = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
-    }
+      return { built: body, warnings };
+    },
   });
-  const finish = (unresolved: (pendingItem: Pending) => Error): BatchItemResult[] => {
-    for (const item of pending.values()) results[item.index] ??= { ok: false, error: unresolved(item) };
-    return results as BatchItemResult[];
-  };
+  const lines = [...pending].map(([customId, item]) => JSON.stringify({ custom_id: customId, method: 'POST', url: context.endpoint, body: item.built }));
   if (pending.size === 0) return results as BatchItemResult[];
 
   const signal = options.signal;
@@ -251,7 +229,7 @@ export async function runOpenAIBatch(
 }
 
 /** The contract result of one line of a batch's output or error file. */
-function resultOf(context: OpenAIBatchContext, line: ResultLine, item: Pending, startedAt: number, batchId: string): BatchItemResult {
+function resultOf(context: OpenAIBatchContext, line: ResultLine, item: PendingBatchItem<unknown>, startedAt: number, batchId: string): BatchItemResult {
   const { providerId } = context;
   const response = line.response;
   if (response && response.status_code === 200) {

@@ -10,7 +10,7 @@ import {
   type ProviderWarning,
 } from '@llm-lab/core';
 import type { BatchJob, GenerateContentResponse, GoogleGenAI, InlinedRequest } from '@google/genai';
-import { pollWithBackoff, type BatchSettings } from '@llm-lab/provider-utils';
+import { pollWithBackoff, prepareBatchItems, type BatchSettings } from '@llm-lab/provider-utils';
 import type { BuiltGoogleRequest } from './build-google-request.js';
 
 /** Batch options a Gemini model accepts on top of the contract's. */
@@ -55,30 +55,18 @@ const KEY_PREFIX = 'llm-lab-';
  */
 export async function runGoogleBatch(context: GoogleBatchContext, requests: readonly GenerateRequest[], options: GoogleBatchOptions = {}): Promise<BatchItemResult[]> {
   const { client, providerId, settings } = context;
-  const results = new Array<BatchItemResult | undefined>(requests.length);
-  const pending = new Map<string, { index: number; warnings: ProviderWarning[] }>();
-  const inlined: InlinedRequest[] = [];
   const fail = (kind: ProviderErrorKind, message: string, extra: { vendorCode?: string; cause?: unknown; statusCode?: number } = {}) =>
     new ProviderError({ kind, providerId, message: `${providerId}: ${message}`, ...extra });
-  if (options.itemIds !== undefined && options.itemIds.length !== requests.length) {
-    const error = fail('bad-request', `itemIds has ${options.itemIds.length} ids for ${requests.length} requests; give one id per request.`);
-    return requests.map(() => ({ ok: false, error }));
-  }
-  requests.forEach((request, index) => {
-    try {
+  const { pending, results, finish } = prepareBatchItems(requests, {
+    providerId,
+    itemIds: options.itemIds,
+    idPrefix: KEY_PREFIX,
+    build: (request) => {
       const { contents, config, warnings } = context.build(request);
-      const key = options.itemIds?.[index] ?? `${KEY_PREFIX}${index}`;
-      if (pending.has(key)) throw fail('bad-request', `item id '${key}' is given twice; item ids must be unique in a batch.`);
-      inlined.push({ contents, config, metadata: { key } });
-      pending.set(key, { index, warnings });
-    } catch (error) {
-      results[index] = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
-    }
+      return { built: { contents, config }, warnings };
+    },
   });
-  const finish = (unresolved: () => Error): BatchItemResult[] => {
-    for (const item of pending.values()) results[item.index] ??= { ok: false, error: unresolved() };
-    return results as BatchItemResult[];
-  };
+  const inlined: InlinedRequest[] = [...pending].map(([key, item]) => ({ ...item.built, metadata: { key } }));
   if (pending.size === 0) return results as BatchItemResult[];
   const size = Buffer.byteLength(JSON.stringify(inlined));
   if (options.batchId === undefined && size > GEMINI_INLINE_BATCH_LIMIT_BYTES) {

@@ -3,3 +3,4 @@ export { pollWithBackoff, sleepUnlessAborted, type PollOutcome, type PollWithBac
 export { createNodeHttpFetch, BufferedResponse, ResponseHeaders, CALLER_SIGNAL, TIMEOUT_MS } from './node-http-fetch.js';
 export { readSse, type SseEvent } from './read-sse.js';
 export { batchConfigSchema, DEFAULT_BATCH_SETTINGS, type BatchSettings } from './batch-settings.js';
+export { prepareBatchItems, type BatchItems, type PendingBatchItem } from './batch-items.js';
