@@ -4,13 +4,13 @@
  * of comparisons made. The pairing and aggregation are storage's (SQL); this file decides which
  * pairs to make and applies the statistics.
  */
-import type { PairedResultsAnswer, ResultSideSummary, RunRecord, Storage } from '@llm-lab/storage';
+import type { PairedResultsAnswer, ResultSideListing, ResultSideSummary, RunRecord, Storage } from '@llm-lab/storage';
 import { analysePair, verdictFor, type PairOptions } from './pair-analysis.js';
 import { adjustPValues, describeCorrection, type Correction } from './stats/index.js';
 import type { Comparison, PairComparison, RunRef, SideRef } from './types.js';
 
 /** What `compareRuns` needs of a storage. */
-export type ComparisonStore = Pick<Storage, 'getRun' | 'describeResultSides' | 'pairResults'>;
+export type ComparisonStore = Pick<Storage, 'getRun' | 'listResultSides' | 'describeResultSides' | 'pairResults'>;
 
 export interface CompareOptions {
   /** A run id, or a unique start or end of one. */
@@ -58,9 +58,9 @@ function configOrder(run: RunRecord): string[] {
   return providers.map((entry) => (typeof entry === 'string' ? entry : (entry.label ?? entry.id)));
 }
 
-function sortSides(sides: ResultSideSummary[], run: RunRecord): ResultSideSummary[] {
+function sortSides<Side extends { providerId: string; promptId: string }>(sides: Side[], run: RunRecord): Side[] {
   const order = configOrder(run);
-  const rank = (side: ResultSideSummary) => {
+  const rank = (side: Side) => {
     const index = order.indexOf(side.providerId);
     return index < 0 ? order.length : index;
   };
@@ -99,24 +99,34 @@ export async function compareRuns(storage: ComparisonStore, options: CompareOpti
   const pairOptions: PairOptions = { metric, alpha, confidence, seed: options.seed ?? 1, minEffect: options.minEffect ?? 0, clustered: options.cluster !== undefined };
   const notes: string[] = [];
 
-  // The median latency of each side is not shown by a comparison: its sort of every result is skipped.
-  const described = await storage.describeResultSides(runB ? [runA.id, runB.id] : [runA.id], { latencyP50: false });
+  // The sides are found by index probes; their totals come with each pairing (one sample per
+  // case, pass/fail) or, otherwise, from one pass that describes them (without the median
+  // latency a comparison does not show, and its sort of every result).
+  const runIds = runB ? [runA.id, runB.id] : [runA.id];
+  const described = await storage.listResultSides(runIds);
+  let summaries: Promise<ResultSideSummary[]> | undefined;
+  const summaryOf = async (side: ResultSideListing): Promise<ResultSideSummary> => {
+    summaries ??= storage.describeResultSides(runIds, { latencyP50: false });
+    const found = (await summaries).find((each) => each.runId === side.runId && each.providerId === side.providerId && each.promptId === side.promptId);
+    if (!found) throw new ComparisonError('compare_nothing_to_pair', `run ${side.runId} has no results of ${side.providerId} / ${side.promptId} any more; was it deleted while comparing?`);
+    return found;
+  };
   const sidesA = sortSides(described.filter((side) => side.runId === runA.id), runA);
   const sidesB = runB ? sortSides(described.filter((side) => side.runId === runB.id), runB) : [];
   const prompts = new Set([...sidesA, ...sidesB].map((side) => side.promptId));
-  const label = (side: ResultSideSummary): string =>
+  const label = (side: ResultSideListing): string =>
     `${side.providerId}${prompts.size > 1 ? ` / ${side.promptId}` : ''}${runB ? ` (${side.runId === runA.id ? 'A' : 'B'} run ${side.runId})` : ''}`;
-  const ref = (side: ResultSideSummary): SideRef => ({ runId: side.runId, providerId: side.providerId, promptId: side.promptId, provider: side.provider, model: side.model, label: label(side) });
+  const ref = (side: ResultSideListing): SideRef => ({ runId: side.runId, providerId: side.providerId, promptId: side.promptId, provider: side.provider, model: side.model, label: label(side) });
 
-  const pairs: Array<[ResultSideSummary, ResultSideSummary]> = [];
+  const pairs: Array<[ResultSideListing, ResultSideListing]> = [];
   const unmatched: SideRef[] = [];
   if (!runB) {
-    for (let i = 0; i < sidesA.length; i++) for (let j = i + 1; j < sidesA.length; j++) pairs.push([sidesA[i] as ResultSideSummary, sidesA[j] as ResultSideSummary]);
+    for (let i = 0; i < sidesA.length; i++) for (let j = i + 1; j < sidesA.length; j++) pairs.push([sidesA[i] as ResultSideListing, sidesA[j] as ResultSideListing]);
     if (pairs.length === 0) {
       throw new ComparisonError('compare_nothing_to_pair', `run ${runA.id} has ${sidesA.length === 0 ? 'no results' : 'one provider and prompt only'}; give a second run to compare it with: llm-lab compare ${runA.id} <other-run>`);
     }
   } else {
-    const key = (side: ResultSideSummary) => `${side.providerId}\u0000${side.promptId}`;
+    const key = (side: ResultSideListing) => `${side.providerId}\u0000${side.promptId}`;
     const inB = new Map(sidesB.map((side) => [key(side), side]));
     for (const side of sidesA) {
       const match = inB.get(key(side));
@@ -127,7 +137,7 @@ export async function compareRuns(storage: ComparisonStore, options: CompareOpti
     }
     unmatched.push(...[...inB.values()].map(ref));
     if (pairs.length === 0 && sidesA.length === 1 && sidesB.length === 1) {
-      pairs.push([sidesA[0] as ResultSideSummary, sidesB[0] as ResultSideSummary]);
+      pairs.push([sidesA[0] as ResultSideListing, sidesB[0] as ResultSideListing]);
       unmatched.length = 0;
       notes.push(`the runs share no provider label and prompt; their only sides were paired: ${sidesA[0]?.providerId} with ${sidesB[0]?.providerId}`);
     }
@@ -146,7 +156,11 @@ export async function compareRuns(storage: ComparisonStore, options: CompareOpti
       ...(options.by !== undefined ? { by: options.by } : {}),
       ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
     });
-    compared.push(analysePair(ref(sideA), ref(sideB), sideA, sideB, answer, pairOptions));
+    const totals = answer.sideTotals;
+    const [ratesA, ratesB] = totals
+      ? [{ ...totals.a, meanScore: null }, { ...totals.b, meanScore: null }]
+      : await Promise.all([summaryOf(sideA), summaryOf(sideB)]);
+    compared.push(analysePair(ref(sideA), ref(sideB), ratesA, ratesB, answer, pairOptions));
   }
 
   // The family of the overall verdicts is every pair; each pair's categories are a family of their own.

@@ -40,7 +40,10 @@ export interface PairOptions {
   clustered: boolean;
 }
 
-function rateOf(side: ResultSideSummary, metric: 'passed' | 'score', confidence: number): RateEstimate {
+/** What a side's own accuracy is computed from (scored and passed results, the mean score). */
+export type SideRates = Pick<ResultSideSummary, 'scored' | 'passed' | 'meanScore'>;
+
+function rateOf(side: SideRates, metric: 'passed' | 'score', confidence: number): RateEstimate {
   if (metric === 'score') return { value: side.meanScore, lower: null, upper: null, scored: side.scored, passed: side.passed };
   if (side.scored === 0) return { value: null, lower: null, upper: null, scored: 0, passed: 0 };
   const interval = wilsonInterval(side.passed, side.scored, { confidence });
@@ -132,7 +135,7 @@ export function verdictFor(a: string, b: string, decided: { estimate: number; lo
 }
 
 /** Everything about one pair except the correction across pairs (applied by the caller). */
-export function analysePair(a: SideRef, b: SideRef, sideA: ResultSideSummary, sideB: ResultSideSummary, answer: PairedResultsAnswer, options: PairOptions): PairComparison {
+export function analysePair(a: SideRef, b: SideRef, sideA: SideRates, sideB: SideRates, answer: PairedResultsAnswer, options: PairOptions): PairComparison {
   const binary = options.metric === 'passed' && answer.samplesA <= 1 && answer.samplesB <= 1;
   const { overall } = answer;
   const clustered = options.clustered && answer.clusters.length > 0 ? clusteredTTest(answer.clusters, options.confidence) : null;

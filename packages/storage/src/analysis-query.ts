@@ -6,6 +6,7 @@
  * differences, per-category and per-cluster totals, the first flips, and a bounded sample of
  * paired latencies and costs for bootstrap intervals of their percentiles.
  */
+import { pairPassFail } from './paired-pass-fail.js';
 
 /** One side of a comparison: a provider (label) and a prompt in a run. */
 export interface ResultSide {
@@ -33,6 +34,15 @@ export interface ResultSideSummary extends ResultSide {
   costUsd: number;
   latencyP50Ms: number | null;
   meanLatencyMs: number | null;
+}
+
+/** A side as `listResultSides` finds it: no totals, only what says which results it holds. */
+export interface ResultSideListing extends ResultSide {
+  /** The provider's id and the model the vendor reported, from the side's first result that has them. */
+  provider: string | null;
+  model: string | null;
+  /** Samples per case (the largest repeat + 1). */
+  repeats: number;
 }
 
 /** What `pairResults` compares: per case, the mean over repeats of pass (0/1) or of the score. */
@@ -107,6 +117,19 @@ export interface PairedResultsAnswer {
   sample: Array<{ latencyA: number | null; latencyB: number | null; costA: number | null; costB: number | null }>;
   /** (samples, passed) → cases, per side, for pass@k. */
   repeatCounts: { a: Array<{ samples: number; passed: number; count: number }>; b: Array<{ samples: number; passed: number; count: number }> };
+  /**
+   * Each side's own totals over all its results, paired or not (as `describeResultSides` counts
+   * them), when the pairing saw every result (one sample per case, pass/fail): a comparison then
+   * needs no separate pass to describe the sides.
+   */
+  sideTotals?: { a: SideTotals; b: SideTotals };
+}
+
+/** One side's results, scored (not errored) results and passed results. */
+export interface SideTotals {
+  results: number;
+  scored: number;
+  passed: number;
 }
 
 /** Read-only aggregates for comparisons; a part of `Storage`. */
@@ -117,11 +140,31 @@ export interface AnalysisStore {
    * (a comparison does not show it).
    */
   describeResultSides(runIds: readonly string[], options?: { latencyP50?: boolean }): Promise<ResultSideSummary[]>;
+  /**
+   * The sides of the runs (provider, prompt), with each side's reported model and number of
+   * samples per case, found by probing `results_side_case_idx` (a few index lookups per side,
+   * however many results), in run, provider and prompt order.
+   */
+  listResultSides(runIds: readonly string[]): Promise<ResultSideListing[]>;
   /** Pairs two sides' results by case id and aggregates them (see {@link PairedResultsAnswer}). */
   pairResults(query: PairedResultsQuery): Promise<PairedResultsAnswer>;
 }
 
-type Query = (text: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>;
+/**
+ * A read-only statement; `settings` are planner settings for it alone (`SET LOCAL` in a
+ * transaction of its own), given by a statement that needs a particular plan.
+ */
+type Query = (text: string, params: unknown[], settings?: Readonly<Record<string, string>>) => Promise<Array<Record<string, unknown>>>;
+
+/** `; SET LOCAL name = 'value'` for each planner setting (names are checked: they come from this package's statements). */
+export function setLocal(settings: Readonly<Record<string, string>> = {}): string {
+  return Object.entries(settings)
+    .map(([name, value]) => {
+      if (!/^[a-z_]+$/.test(name) || !/^[\w.]+$/.test(value)) throw new RangeError(`not a planner setting: ${name} = ${value}`);
+      return `; SET LOCAL ${name} = '${value}'`;
+    })
+    .join('');
+}
 
 const numberOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 const number = (value: unknown): number => Number(value ?? 0);
@@ -132,6 +175,45 @@ function pathParameter(path: string | undefined): string[] | null {
   const parts = path.split('.');
   if (parts.some((part) => part === '')) throw new RangeError(`a field path must be names separated by dots (subject, meta.tag); got "${path}".`);
   return parts;
+}
+
+/**
+ * A loose index scan of `results_side_case_idx`: each next side is the first index entry past
+ * the last side found; its largest repeat is the last entry of its range; its provider and
+ * model come from its first result that names them (usually its first).
+ */
+export async function listResultSides(query: Query, runIds: readonly string[]): Promise<ResultSideListing[]> {
+  const found: ResultSideListing[] = [];
+  for (const runId of [...new Set(runIds)].sort()) {
+    const rows = await query(
+      `WITH RECURSIVE s AS (
+         (SELECT provider_id, prompt_id FROM results WHERE run_id = $1 ORDER BY provider_id, prompt_id LIMIT 1)
+         UNION ALL
+         SELECT n.provider_id, n.prompt_id FROM s, LATERAL (
+           SELECT provider_id, prompt_id FROM results r
+           WHERE r.run_id = $1 AND (r.provider_id, r.prompt_id) > (s.provider_id, s.prompt_id)
+           ORDER BY provider_id, prompt_id LIMIT 1) AS n)
+       SELECT s.provider_id, s.prompt_id, f.provider, f.model,
+         (SELECT r.repeat + 1 FROM results r WHERE r.run_id = $1 AND r.provider_id = s.provider_id AND r.prompt_id = s.prompt_id
+           ORDER BY r.repeat DESC LIMIT 1)::float8 AS repeats
+       FROM s LEFT JOIN LATERAL (SELECT provider, model FROM results r
+         WHERE r.run_id = $1 AND r.provider_id = s.provider_id AND r.prompt_id = s.prompt_id AND r.provider IS NOT NULL
+         ORDER BY r.repeat, r.case_id LIMIT 1) AS f ON true
+       ORDER BY s.provider_id, s.prompt_id`,
+      [runId],
+    );
+    for (const row of rows) {
+      found.push({
+        runId,
+        providerId: String(row.provider_id),
+        promptId: String(row.prompt_id),
+        provider: (row.provider as string | null) ?? null,
+        model: (row.model as string | null) ?? null,
+        repeats: number(row.repeats),
+      });
+    }
+  }
+  return found;
 }
 
 /**
@@ -181,16 +263,17 @@ export async function describeResultSides(query: Query, runIds: readonly string[
 }
 
 /**
- * One statement: each side's results averaged per case (a CTE each), paired by case id (a full
+ * The general pairing (scores, or repeated samples; one sample and pass/fail is
+ * paired-pass-fail.ts's). One statement: each side's results averaged per case (a CTE each), paired by case id (a full
  * join, materialised once into narrow float8 rows), then the aggregates as rows of one UNION ALL,
  * told apart by `kind`. Every sum, the histogram, the per-category, per-cluster and repeat
  * counts come from ONE pass over the pairs (GROUPING SETS, hashed together); the flips and the
  * sample take one pass each. Parameters: $1–$3 side A, $4–$6 side B, $7 the `by` path, $8 the
  * cluster path, $9 the flips limit, $10 the sample size, $11 the exact-percentile limit.
  *
- * Each side is read from `results_side_case_idx` (run, provider, prompt, case id, repeat,
- * covering pass/score/latency/cost), in case-id order, so the two sides merge-join without a
- * hash table; only side A's rows are read from the table too, and only when a `by` or cluster
+ * Each side is read from `results_side_case_idx` (run, provider, prompt, repeat, case id,
+ * covering pass/score/latency/cost): one sample per case is one range in case-id order, so the
+ * two sides merge-join without a hash table; only side A's rows are read from the table too, and only when a `by` or cluster
  * field is asked (the field lives in the case's vars, a JSON column the index cannot hold). A
  * case's category is taken from side A: only paired cases are broken down.
  */
@@ -222,13 +305,11 @@ const PAIR_SQL = (metric: 'passed' | 'score', oneSample: boolean, fields: { by: 
     GROUP BY case_id`;
   const paired = 'va IS NOT NULL AND vb IS NOT NULL';
   // (Grouped columns are renamed, g… : an output name equal to an input column's is ambiguous in GROUPING().)
-  // With one sample per case and pass/fail, each difference is −1, 0 or 1 and each case's repeat
-  // count is (1, 0) or (1, 1): the histogram and the repeat counts follow from the overall sums
-  // (see pairResults), and the pass groups by neither (fewer hash tables; PGlite's small work_mem
-  // would otherwise sort the pairs once per grouping set).
-  const derived = oneSample && metric === 'passed';
+  // With one sample per case, each case's repeat count is (1, 0) or (1, 1): the repeat counts
+  // follow from the overall sums (see pairResults), and the pass does not group by them (fewer
+  // hash tables). (One sample and pass/fail on both sides is paired-pass-fail.ts's.)
   const grouped = [
-    ...(derived ? [] : [{ set: 'round(d * 10000)', test: 'round(d * 10000)', kind: 'hist', columns: 'round(d * 10000) / 10000 AS h' }]),
+    { set: 'round(d * 10000)', test: 'round(d * 10000)', kind: 'hist', columns: 'round(d * 10000) / 10000 AS h' },
     ...(oneSample ? [] : [{ set: '(ka, pa)', test: 'ka, pa', kind: 'repeat-a', columns: 'ka::float8 AS gka, pa::float8 AS gpa' }]),
     ...(oneSample ? [] : [{ set: '(kb, pb)', test: 'kb, pb', kind: 'repeat-b', columns: 'kb::float8 AS gkb, pb::float8 AS gpb' }]),
     ...(fields.by ? [{ set: 'g', test: 'g', kind: 'group', columns: 'g' }] : []),
@@ -289,6 +370,7 @@ export async function pairResults(query: Query, request: PairedResultsQuery): Pr
   const sampleLimit = request.sampleLimit ?? 2_000;
   const { a, b } = request;
   const oneSample = request.oneSample === true;
+  if (oneSample && metric === 'passed') return pairPassFail(query, request, pathParameter);
   const sql = PAIR_SQL(metric, oneSample, { by: request.by !== undefined, cluster: request.cluster !== undefined });
   const rows = await query(sql, [a.runId, a.providerId, a.promptId, b.runId, b.providerId, b.promptId, pathParameter(request.by), pathParameter(request.cluster), flipsLimit, sampleLimit, request.exactPercentilesUpTo ?? 200_000]);
   const answer: PairedResultsAnswer = {
@@ -322,10 +404,6 @@ export async function pairResults(query: Query, request: PairedResultsQuery): Pr
             if (number(count) > 0) answer.repeatCounts[side].push({ samples: 1, passed, count: number(count) });
           }
         }
-        if (oneSample && metric === 'passed') {
-          const { n, aOnly, bOnly } = answer.overall;
-          for (const [value, count] of [[-1, aOnly], [0, n - aOnly - bOnly], [1, bOnly]] as const) if (count > 0) answer.histogram.push({ value, count });
-        }
         break;
       case 'hist':
         if (pairedRows > 0) answer.histogram.push({ value: number(row.v1), count: pairedRows });
@@ -356,6 +434,7 @@ export async function pairResults(query: Query, request: PairedResultsQuery): Pr
     }
   }
   answer.histogram.sort((x, y) => x.value - y.value);
+  for (const side of [answer.repeatCounts.a, answer.repeatCounts.b]) side.sort((x, y) => x.samples - y.samples || x.passed - y.passed);
   answer.groups.sort((x, y) => (x.group ?? '\uffff').localeCompare(y.group ?? '\uffff'));
   answer.flips.passToFail.sort((x, y) => x.caseIndex - y.caseIndex);
   answer.flips.failToPass.sort((x, y) => x.caseIndex - y.caseIndex);

@@ -5,7 +5,7 @@ import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js
 import { generateRunId } from './run-id.js';
 import { addKeySpend, createKey, listKeys, revokeKey, summariseRequests } from './gateway-store.js';
 import { appendAudit, auditHead, listAudit, type AuditHead, type AuditListQuery, type AuditRecord } from './audit-store.js';
-import { describeResultSides, pairResults, type PairedResultsAnswer, type PairedResultsQuery, type ResultSideSummary } from './analysis-query.js';
+import { describeResultSides, listResultSides, pairResults, type PairedResultsAnswer, type PairedResultsQuery, type ResultSideListing, type ResultSideSummary } from './analysis-query.js';
 import { deleteMetricPoints, markMetricPointsRolledUp, metricPointsToRollUp, readMetricPoints, writeMetricPoints } from './metric-store.js';
 import type { MetricPoint, MetricPointQuery, MetricPointRecord, MetricResolution } from './metric-types.js';
 import { meanScore, planRequestQuery, planResultQuery, resultConditions } from './result-query.js';
@@ -135,8 +135,12 @@ export interface DrizzleStorageOptions {
    * parameters, which PGlite first writes as array literals and PostgreSQL parses back.
    */
   copyFromText?: (statement: string, text: string) => Promise<number>;
-  /** Runs one read-only aggregate over many rows (see `analysis-query.ts`); default: `query`. */
-  analyticQuery?: (text: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>;
+  /**
+   * Runs one read-only aggregate over many rows (see `analysis-query.ts`) in a transaction of its
+   * own, with `settings` (planner settings a statement needs) applied to it alone; default:
+   * `query`, without the settings.
+   */
+  analyticQuery?: (text: string, params: unknown[], settings?: Readonly<Record<string, string>>) => Promise<Array<Record<string, unknown>>>;
   /** Closes the driver (and releases any lock). */
   close: () => Promise<void>;
   /** Who is running which run (default: this process only, as for the embedded database). */
@@ -155,7 +159,7 @@ export class DrizzleStorage implements Storage {
   readonly schema: string | undefined;
   private readonly database: StorageDatabase;
   private readonly query: DrizzleStorageOptions['query'];
-  private readonly analyticQuery: DrizzleStorageOptions['query'];
+  private readonly analyticQuery: NonNullable<DrizzleStorageOptions['analyticQuery']>;
   private readonly copyFromText: DrizzleStorageOptions['copyFromText'];
   private readonly closeDriver: () => Promise<void>;
   private readonly runHolds: RunHolds;
@@ -405,6 +409,10 @@ export class DrizzleStorage implements Storage {
 
   async describeResultSides(runIds: readonly string[], options?: { latencyP50?: boolean }): Promise<ResultSideSummary[]> {
     return this.attempt(`summing up the results of ${runIds.length === 0 ? 'every run' : `run ${runIds.join(', ')}`} by provider and prompt`, () => describeResultSides(this.analyticQuery, runIds, options));
+  }
+
+  async listResultSides(runIds: readonly string[]): Promise<ResultSideListing[]> {
+    return this.attempt(`listing the providers and prompts of run ${runIds.join(', ')}`, () => listResultSides(this.analyticQuery, runIds));
   }
 
   async pairResults(request: PairedResultsQuery): Promise<PairedResultsAnswer> {

@@ -5,5 +5,5 @@ export { generateRunId } from './run-id.js';
 export type { HoldOptions, RunHold } from './run-holds.js';
 export { describeConnectionUrl } from './connection-url.js';
 export { findLabHome, findProjectRoot, LAB_HOME_NAME, type LabHome } from './lab-home.js';
-export type { AnalysisStore, ResultSide, ResultSideSummary, PairedResultsQuery, PairedResultsAnswer, PairedTotals, FlippedCase } from './analysis-query.js';
+export type { AnalysisStore, ResultSide, ResultSideListing, ResultSideSummary, PairedResultsQuery, PairedResultsAnswer, PairedTotals, FlippedCase, SideTotals } from './analysis-query.js';
 export type { AuditStore, AuditRecord, AuditHead, AuditListQuery } from './audit-store.js';

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
+import { setLocal } from './analysis-query.js';
 import type { DrizzleStorage, StorageDatabase } from './drizzle-storage.js';
 import { StorageError, messageOf } from './errors.js';
 import { UNPACKING_DIR_NAME, recoverInterruptedUnpack, unpackTemplate } from './extract-template.js';
@@ -165,6 +166,14 @@ export async function openPgliteInThread(folder: string, schemaName: string | un
       schema: schemaName,
       database: database as unknown as StorageDatabase,
       query: async (text, params) => (await openClient.query<Record<string, unknown>>(text, params)).rows,
+      // Planner settings for one statement: in a transaction of its own (each storage call holds the mutex).
+      analyticQuery: async (text, params, settings) =>
+        settings === undefined || Object.keys(settings).length === 0
+          ? (await openClient.query<Record<string, unknown>>(text, params)).rows
+          : openClient.transaction(async (tx) => {
+              await tx.exec(setLocal(settings).slice(2));
+              return (await tx.query<Record<string, unknown>>(text, params)).rows;
+            }),
       copyFromText: async (statement, text) => (await openClient.query(statement, [], { blob: new Blob([text]) })).affectedRows ?? 0,
       close: async () => {
         try {

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
+import { setLocal } from './analysis-query.js';
 import { describeConnectionUrl, passwordOf, scrubSecret } from './connection-url.js';
 import { createPostgresRunHolds } from './run-holds.js';
 import type { StorageDatabase } from './drizzle-storage.js';
@@ -125,11 +126,11 @@ function poolConfig(url: string, schemaName: string | undefined): pg.PoolConfig 
  * results a side (its cost estimate is far past jit_above_cost), and with room to sort and hash
  * in memory rather than on disk. Both settings end with the transaction.
  */
-async function analyticQuery(pool: pg.Pool, text: string, params: unknown[]): Promise<Array<Record<string, unknown>>> {
+async function analyticQuery(pool: pg.Pool, text: string, params: unknown[], settings: Readonly<Record<string, string>> = {}): Promise<Array<Record<string, unknown>>> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN READ ONLY');
-    await client.query("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'");
+    await client.query(`SET LOCAL jit = off; SET LOCAL work_mem = '64MB'${setLocal(settings)}`);
     const { rows } = await client.query<Record<string, unknown>>(text, params);
     await client.query('COMMIT');
     return rows;
@@ -176,7 +177,7 @@ async function openPostgres(url: string, schemaName: string | undefined): Promis
         schema: schemaName,
         database: database as unknown as StorageDatabase,
         query: async (text, params) => (await pool.query<Record<string, unknown>>(text, params)).rows,
-        analyticQuery: (text, params) => analyticQuery(pool, text, params),
+        analyticQuery: (text, params, settings) => analyticQuery(pool, text, params, settings),
         close: () => pool.end(),
         runHolds: createPostgresRunHolds(pool, schemaName),
       });

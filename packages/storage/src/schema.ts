@@ -99,8 +99,9 @@ export const results = pgTable(
     // Sorting by latency or score; a result without one sorts as the slowest / the lowest.
     index('results_run_latency_idx').on(table.runId, sql`coalesce(${table.latencyMs}, 'Infinity'::float8)`, table.id),
     index('results_run_score_idx').on(table.runId, sql`coalesce(${table.score}, '-Infinity'::float8)`, table.id),
-    // Also `results_side_case_idx` (run, provider, prompt, case id, repeat) INCLUDE (case index, passed,
-    // error kind, score, latency, cost): written as custom SQL in its migration, drizzle having no INCLUDE.
+    // Also `results_side_case_idx` (run, provider, prompt, repeat, case id) INCLUDE (case index, passed,
+    // error kind, score, latency, cost): written as custom SQL in its migrations (0007, reordered in
+    // 0009), drizzle having no INCLUDE.
   ],
 );
 

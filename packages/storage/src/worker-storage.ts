@@ -158,6 +158,7 @@ export async function openPgliteInWorker(folder: string, schemaName: string | un
     countResults: (runId, filter) => call('countResults', filter === undefined ? [runId] : [runId, filter]) as ReturnType<Storage['countResults']>,
     aggregateResults: (runId) => call('aggregateResults', [runId]) as ReturnType<Storage['aggregateResults']>,
     describeResultSides: (runIds, options) => call('describeResultSides', options === undefined ? [runIds] : [runIds, options]) as ReturnType<Storage['describeResultSides']>,
+    listResultSides: (runIds) => call('listResultSides', [runIds]) as ReturnType<Storage['listResultSides']>,
     pairResults: (request) => call('pairResults', [request]) as ReturnType<Storage['pairResults']>,
     insertRequests: (requests) => call('insertRequests', [requests]) as ReturnType<Storage['insertRequests']>,
     listRequests: async (query) => {

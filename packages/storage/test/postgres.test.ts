@@ -124,7 +124,7 @@ describePostgres('PostgreSQL connection and schema', () => {
       sampleResult(run.id, { caseId: 'unscored', caseIndex: 1, scores: [], passed: null, errorKind: 'server' }),
     ]);
     await storage.close();
-    // Back to the schema before the seven latest migrations (0002 queue_ms, 0003 provider/model/score/requests, 0004 gateway keys and traffic, 0005 batches, 0006 metric points, 0007 the side/case index, 0008 the audit log).
+    // Back to the schema before the eight latest migrations (0002 queue_ms, 0003 provider/model/score/requests, 0004 gateway keys and traffic, 0005 batches, 0006 metric points, 0007 the side/case index, 0008 the audit log, 0009 that index reordered).
     await withClient(async (client) => {
       const table = (name: string) => `"${schemaName}".${name}`;
       await client.query(`DROP TABLE ${table('audit_log')}`);
@@ -139,7 +139,7 @@ describePostgres('PostgreSQL connection and schema', () => {
       }
       await client.query(`CREATE INDEX results_run_case_idx ON ${table('results')} (run_id, case_index)`);
       await client.query(`ALTER TABLE ${table('results')} DROP COLUMN queue_ms, DROP COLUMN provider, DROP COLUMN model, DROP COLUMN score`);
-      await client.query(`DELETE FROM ${table('__drizzle_migrations')} WHERE id IN (SELECT id FROM ${table('__drizzle_migrations')} ORDER BY id DESC LIMIT 7)`);
+      await client.query(`DELETE FROM ${table('__drizzle_migrations')} WHERE id IN (SELECT id FROM ${table('__drizzle_migrations')} ORDER BY id DESC LIMIT 8)`);
     });
     const reopened = await openTestStorage(schemaName);
     try {

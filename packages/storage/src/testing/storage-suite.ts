@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { isStorageError } from '../errors.js';
 import { describeGatewaySuite } from './gateway-suite.js';
 import { describeMetricSuite } from './metric-suite.js';
+import { describePairingSuite } from './pairing-suite.js';
 import { describeQuerySuite } from './query-suite.js';
 import {
   resultKey,
@@ -581,6 +582,7 @@ export function describeStorageSuite(name: string, backend: StorageSuiteBackend)
     });
 
     describeQuerySuite(() => storage, newRun, slowTimeoutMs);
+    describePairingSuite(() => storage, newRun, slowTimeoutMs);
     describeGatewaySuite(() => storage);
     describeMetricSuite(() => storage);
   });
