@@ -26,7 +26,7 @@ import {
 import { CALLER_SIGNAL } from '@llm-lab/provider-utils';
 import type OpenAI from 'openai';
 import type { CompletionUsage } from 'openai/resources/completions';
-import { postChatCompletion, type DirectPost } from './direct-post.js';
+import { postChatCompletion, postChatCompletionStream, type DirectPost } from './direct-post.js';
 import { buildOpenAIRequest, type BuiltOpenAIRequest, type OpenAIRequestDialect } from './build-openai-request.js';
 import { mapOpenAIError, type OpenAIErrorContext } from './openai-error.js';
 import { findOpenAIModel, UNKNOWN_OPENAI_MODEL, type OpenAIModelFacts } from './openai-models.js';
@@ -56,7 +56,7 @@ export interface OpenAICompatibleChatModelSettings extends Omit<OpenAIRequestDia
    * SDK's timeout covers the entire call and `generate` needs no deadline of its own.
    */
   bufferedTransport?: boolean;
-  /** With the buffered transport: post whole chat completions without the SDK (see {@link DirectPost}). */
+  /** With the buffered transport: post chat completions, whole and streamed, without the SDK (see {@link DirectPost}). */
   directPost?: DirectPost;
   /**
    * The server returns prompt log-probabilities on `/completions` with `echo` (vLLM): the model
@@ -311,12 +311,14 @@ export class OpenAICompatibleChatModel extends BaseProvider {
     let model: string | undefined;
     const logprobs: TokenLogprob[] = [];
     try {
+      const streamBody = { ...body, stream: true as const, ...(this.settings.streamUsage === false ? {} : { stream_options: { include_usage: true } }) };
+      const direct = this.settings.directPost;
+      // One loop below reads the chunks, whether the SDK parsed them or the direct post did.
       let stream: AsyncIterable<OpenAI.ChatCompletionChunk>;
       try {
-        stream = await this.client.chat.completions.create(
-          { ...body, stream: true, ...(this.settings.streamUsage === false ? {} : { stream_options: { include_usage: true } }) },
-          { signal: call.signal, timeout: call.timeoutMs },
-        );
+        stream = direct
+          ? ((await postChatCompletionStream(direct, JSON.stringify(streamBody), call.signal)) as AsyncIterable<OpenAI.ChatCompletionChunk>)
+          : await this.client.chat.completions.create(streamBody, { signal: call.signal, timeout: call.timeoutMs });
       } catch (error) {
         throw this.mapError(error, call, 'request');
       }
@@ -346,7 +348,7 @@ export class OpenAICompatibleChatModel extends BaseProvider {
       } catch (error) {
         throw this.mapError(error, call, 'stream');
       }
-      // The SDK ends a stream quietly when it is aborted: say why it stopped.
+      // The SDK ends a stream quietly when it is aborted: say why it stopped (the direct post throws).
       if (call.signal.aborted) throw this.mapError(new Error('aborted'), call, 'stream');
       if (finishReason === undefined || finishReason === null) throw this.streamCutShort(acc.characters);
     } finally {

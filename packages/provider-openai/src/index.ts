@@ -12,7 +12,7 @@ export {
   type OpenAIRequestOptions,
   type ResolvedOpenAISettings,
 } from './openai-options.js';
-export { createNodeHttpFetch, BufferedResponse, ResponseHeaders, CALLER_SIGNAL } from '@llm-lab/provider-utils';
+export { createNodeHttpFetch, BufferedResponse, StreamedResponse, ResponseHeaders, CALLER_SIGNAL } from '@llm-lab/provider-utils';
 // The OpenAI wire format, shared with Azure and OpenAI-compatible servers, lives in @llm-lab/openai-compatible.
 export {
   OpenAICompatibleChatModel,

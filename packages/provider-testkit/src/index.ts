@@ -20,6 +20,8 @@ export {
   type FakeOpenAIServer,
   type FakeOpenAIServerOptions,
   type FakeResponder,
+  type OpenAIFault,
+  type OpenAIStreamErrorFault,
   type ServerConditions,
 } from './openai/fake-openai-server.js';
 export type { BatchLineFault, BatchLineFaultPicker, FakeBatchOptions } from './openai/fake-openai-batches.js';

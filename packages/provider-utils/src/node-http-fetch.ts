@@ -1,4 +1,4 @@
-import http, { type IncomingHttpHeaders } from 'node:http';
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 
@@ -27,7 +27,8 @@ type NodeFetchInit = RequestInit & { [CALLER_SIGNAL]?: AbortSignal; [TIMEOUT_MS]
  * costs about 0.6 ms of CPU per call, which dominates a benchmark of thousands of short calls;
  * this costs a fraction of that. Whole answers are buffered (so the SDK's timeout covers the
  * body too) and handed over as a {@link BufferedResponse}; event streams are handed over as they
- * arrive, in a standard `Response`. Request bodies that are not strings or bytes (multipart
+ * arrive, as a {@link StreamedResponse} (whose Node stream a caller may read without the WHATWG
+ * stream adapters). Request bodies that are not strings or bytes (multipart
  * uploads for the Batch API) go to the built-in fetch.
  */
 export function createNodeHttpFetch(options: { maxSockets?: number } = {}): typeof fetch {
@@ -90,7 +91,7 @@ export function createNodeHttpFetch(options: { maxSockets?: number } = {}): type
             response.once('close', () => {
               for (const signal of signals) signal.removeEventListener('abort', onStreamAbort);
             });
-            resolve(new Response(Readable.toWeb(response) as ReadableStream<Uint8Array>, { status, statusText, headers: fetchHeaders(response.headers) }));
+            resolve(new StreamedResponse(url.href, status, statusText, response.headers, response) as unknown as Response);
             return;
           }
           const chunks: Buffer[] = [];
@@ -160,17 +161,6 @@ function plainHeaders(headers: RequestInit['headers']): Record<string, string> {
   return plain;
 }
 
-/** A standard `Headers` from node:http's (for the streaming path, which hands over a real `Response`). */
-function fetchHeaders(raw: IncomingHttpHeaders): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else headers.set(name, value);
-  }
-  return headers;
-}
-
 /**
  * The read-only `Headers` surface over node:http's parsed headers (names already lower case;
  * repeated headers joined with ", " as `Headers.get` does). Making a WHATWG `Headers` per answer
@@ -225,60 +215,42 @@ export class ResponseHeaders implements Iterable<[string, string]> {
 
 /**
  * The `Response` surface the SDK reads (status, ok, headers, url, text/json/arrayBuffer, body),
- * over a body that has already arrived whole. The body is read once, as with fetch.
+ * over node:http's answer. The body is read once, as with fetch.
  */
-export class BufferedResponse {
+abstract class NodeResponse {
   readonly ok: boolean;
   readonly headers: ResponseHeaders;
   readonly redirected = false;
   readonly type = 'basic';
-  #bytes: Buffer | null;
-  #used = false;
-  #stream: ReadableStream<Uint8Array> | null | undefined;
+  protected used = false;
 
   constructor(
     readonly url: string,
     readonly status: number,
     readonly statusText: string,
     headers: IncomingHttpHeaders,
-    bytes: Buffer | null,
   ) {
     this.ok = status >= 200 && status < 300;
     this.headers = new ResponseHeaders(headers);
-    this.#bytes = bytes;
   }
 
   get bodyUsed(): boolean {
-    return this.#used;
+    return this.used;
   }
 
-  /** The body as a stream (made on first use; the SDK only asks for it to cancel a retried answer). */
-  get body(): ReadableStream<Uint8Array> | null {
-    if (this.#stream === undefined) {
-      if (this.#bytes === null || this.#used) this.#stream = null;
-      else {
-        const bytes = this.#take();
-        this.#stream = new ReadableStream<Uint8Array>({
-          start(controller) {
-            controller.enqueue(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-            controller.close();
-          },
-        });
-      }
-    }
-    return this.#stream;
-  }
+  /** The whole body (once). */
+  protected abstract take(): Promise<Buffer>;
 
   async text(): Promise<string> {
-    return this.#take().toString('utf8');
+    return (await this.take()).toString('utf8');
   }
 
   async json(): Promise<unknown> {
-    return JSON.parse(this.#take().toString('utf8'));
+    return JSON.parse((await this.take()).toString('utf8'));
   }
 
   async arrayBuffer(): Promise<ArrayBuffer> {
-    const bytes = this.#take();
+    const bytes = await this.take();
     return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   }
 
@@ -290,17 +262,90 @@ export class BufferedResponse {
     return new Blob([await this.arrayBuffer()], { type: this.headers.get('content-type') ?? '' });
   }
 
+  protected markUsed(): void {
+    if (this.used) throw new TypeError('Body is unusable: Body has already been read');
+    this.used = true;
+  }
+}
+
+/** A {@link NodeResponse} over a body that has already arrived whole. */
+export class BufferedResponse extends NodeResponse {
+  #bytes: Buffer | null;
+  #stream: ReadableStream<Uint8Array> | null | undefined;
+
+  constructor(url: string, status: number, statusText: string, headers: IncomingHttpHeaders, bytes: Buffer | null) {
+    super(url, status, statusText, headers);
+    this.#bytes = bytes;
+  }
+
+  /** The body as a stream (made on first use; the SDK only asks for it to cancel a retried answer). */
+  get body(): ReadableStream<Uint8Array> | null {
+    if (this.#stream === undefined) {
+      if (this.#bytes === null || this.used) this.#stream = null;
+      else {
+        const bytes = this.#takeNow();
+        this.#stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+            controller.close();
+          },
+        });
+      }
+    }
+    return this.#stream;
+  }
+
   clone(): BufferedResponse {
-    if (this.#used) throw new TypeError('Response.clone: Body has already been consumed.');
+    if (this.used) throw new TypeError('Response.clone: Body has already been consumed.');
     const raw: IncomingHttpHeaders = {};
     for (const [name, value] of this.headers) raw[name] = value;
     return new BufferedResponse(this.url, this.status, this.statusText, raw, this.#bytes);
   }
 
-  #take(): Buffer {
-    if (this.#used) throw new TypeError('Body is unusable: Body has already been read');
-    this.#used = true;
+  protected async take(): Promise<Buffer> {
+    return this.#takeNow();
+  }
+
+  #takeNow(): Buffer {
+    this.markUsed();
     return this.#bytes ?? Buffer.alloc(0);
+  }
+}
+
+/**
+ * A {@link NodeResponse} over an event stream still arriving. `nodeBody` is node:http's own
+ * stream (an `AsyncIterable<Buffer>`), for callers that parse the events themselves: it skips
+ * the WHATWG stream adapters, which cost more CPU than the parsing. `body` makes that adapter on
+ * first use (the SDK reads it). Either way the caller's signal and the deadline destroy the
+ * stream, which then fails with the AbortError; a connection lost mid-stream fails it too.
+ */
+export class StreamedResponse extends NodeResponse {
+  readonly #message: IncomingMessage;
+  #stream: ReadableStream<Uint8Array> | undefined;
+
+  constructor(url: string, status: number, statusText: string, headers: IncomingHttpHeaders, message: IncomingMessage) {
+    super(url, status, statusText, headers);
+    this.#message = message;
+  }
+
+  /** node:http's body stream, read without WHATWG streams (once, as `body`). */
+  get nodeBody(): AsyncIterable<Buffer> {
+    this.markUsed();
+    return this.#message;
+  }
+
+  get body(): ReadableStream<Uint8Array> {
+    if (this.#stream === undefined) {
+      this.markUsed();
+      this.#stream = Readable.toWeb(this.#message) as ReadableStream<Uint8Array>;
+    }
+    return this.#stream;
+  }
+
+  protected async take(): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.nodeBody) chunks.push(chunk);
+    return Buffer.concat(chunks);
   }
 }
 

@@ -15,7 +15,7 @@ export type SseEvent = EventSourceMessage;
  * ```
  */
 export async function* readSse(
-  body: AsyncIterable<Uint8Array | string>,
+  body: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   options: { doneSentinel?: string } = {},
 ): AsyncGenerator<SseEvent> {
   const ready: SseEvent[] = [];

@@ -7,6 +7,7 @@ import {
   startOpenAICompatibleServer,
   type FakeResponder,
   type OpenAICompatibleServerOptions,
+  type OpenAIFault,
   type ServerConditions,
   type WireAnswer,
   type WireDialect,
@@ -15,7 +16,7 @@ import { defaultErrorFor, errorWire, maskApiKey } from './openai-wire.js';
 import { fakeServerHandle } from '../fake-http-server.js';
 import type { FakeServerControl, NeutralRequestView, RecordedRequest, ScriptedReply } from '../fake-server-control.js';
 
-export type { FakeResponder, ServerConditions } from './openai-compatible-server.js';
+export type { FakeResponder, OpenAIFault, OpenAIStreamErrorFault, ServerConditions } from './openai-compatible-server.js';
 
 /** Options of {@link startFakeOpenAIServer}. Every option is optional. */
 export interface FakeOpenAIServerOptions extends OpenAICompatibleServerOptions {
@@ -31,6 +32,8 @@ export interface FakeOpenAIServerOptions extends OpenAICompatibleServerOptions {
 
 /** A running fake OpenAI server. */
 export interface FakeOpenAIServer extends FakeServerControl {
+  /** Queues a neutral fault or a mid-stream error chunk (`stream-error`). */
+  enqueueFault(fault: OpenAIFault): void;
   /** Base URL ending in `/v1`, e.g. `http://127.0.0.1:41234/v1`. */
   readonly url: string;
   readonly port: number;

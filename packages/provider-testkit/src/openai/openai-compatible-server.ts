@@ -27,6 +27,24 @@ import {
   type FakeReply,
 } from './openai-wire.js';
 
+/**
+ * An `error` chunk in the middle of a streamed answer, as OpenAI sends when a stream fails after
+ * it began: `afterChunks` chunks (default 2), then `data: {"error": {...}}`, and the answer ends
+ * (no `[DONE]`). A non-streamed request gets the same error as an HTTP 500 instead.
+ */
+export interface OpenAIStreamErrorFault {
+  type: 'stream-error';
+  /** Chunks written before the error. Default 2. */
+  afterChunks?: number;
+  /** Default `The server had an error while processing your request. Sorry about that!`. */
+  message?: string;
+  /** Default `server_error`. */
+  errorType?: string;
+}
+
+/** What an OpenAI-compatible fake can be told to fail with: the neutral faults plus a mid-stream error chunk. */
+export type OpenAIFault = Fault | OpenAIStreamErrorFault;
+
 /** Makes the answer to a chat-completions request: a text, or a text with finish reason and usage. */
 export type FakeResponder = (
   body: ChatCompletionRequestBody,
@@ -50,7 +68,7 @@ export interface OpenAICompatibleServerOptions {
   /** Share (0–1) of chat requests that fail with `fault`, drawn from a generator seeded with `seed`. Default 0. */
   faultRate?: number;
   /** The fault used by `faultRate`. Default a 500. */
-  fault?: Fault;
+  fault?: OpenAIFault;
   /** Seed of the `faultRate` draws. Default 1. */
   seed?: number;
   /** Requests per minute admitted to chat completions; past it, 429 with `retry-after`. Default: no limit. */
@@ -126,6 +144,8 @@ export interface WireDialect {
 
 /** The running engine: the public control plus what dialect-specific servers build on. */
 export interface OpenAICompatibleServer extends FakeServerControl {
+  /** Queues a neutral fault or a mid-stream error chunk ({@link OpenAIStreamErrorFault}). */
+  enqueueFault(fault: OpenAIFault): void;
   readonly port: number;
   /** `http://host:port` without the dialect's path. */
   readonly origin: string;
@@ -171,7 +191,7 @@ export async function startOpenAICompatibleServer(
   const options = { ...given };
   let latencyMs = options.latencyMs ?? 0;
   const chunkDelayMs = options.streamChunkDelayMs ?? 0;
-  const http = createFakeHttpServer(options);
+  const http = createFakeHttpServer<RecordedRequest, OpenAIFault>(options);
   const window = new RequestWindow(options.rpmLimit, options.rpmWindowMs ?? 60_000);
   http.onReset(() => window.clear());
   let responder: FakeResponder = options.responder ?? echoLastUserMessage;
@@ -283,13 +303,17 @@ export async function startOpenAICompatibleServer(
     return dialect.decorateCompletion ? dialect.decorateCompletion(completion, reply) : completion;
   };
 
-  /** Writes the answer; with `truncateAfter`, stops after that many frames and destroys the socket. */
-  const answer = async (record: RecordedRequest, model: string, response: ServerResponse, startedAt: number, truncateAfter?: number) => {
+  /** Writes the answer; with `truncateAfter`, stops after that many frames and destroys the socket; with `streamError`, ends in its error chunk. */
+  const answer = async (record: RecordedRequest, model: string, response: ServerResponse, startedAt: number, truncateAfter?: number, streamError?: OpenAIStreamErrorFault) => {
     const body = record.body as ChatCompletionRequestBody;
     const reply = await replyTo(body, record);
     if ('status' in reply) return sendJson(response, reply, startedAt);
     const identity = identityFor(model);
+    const failure = streamError
+      ? errorWire({ message: streamError.message ?? 'The server had an error while processing your request. Sorry about that!', type: streamError.errorType ?? 'server_error' })
+      : undefined;
     if (body.stream !== true) {
+      if (failure) return sendJson(response, { status: 500, body: failure }, startedAt);
       const text = JSON.stringify(wholeCompletion(identity, body, reply));
       if (truncateAfter === undefined) return sendJson(response, { status: 200, body: text }, startedAt);
       return writeHalfBody(response, 200, text, { 'content-type': JSON_TYPE, ...headersFor(startedAt) });
@@ -317,7 +341,8 @@ export async function startOpenAICompatibleServer(
     if (includeUsage) chunks.push(chunkWire(identity, undefined, { includeUsage, value: usageWire(body, reply) }) as Record<string, unknown>);
     const frames = dialect.decorateChunks ? dialect.decorateChunks(chunks, reply, identity) : chunks;
     const lines = frames.map((frame) => `data: ${JSON.stringify(frame)}\n\n`);
-    if (truncateAfter === undefined) lines.push('data: [DONE]\n\n');
+    if (failure) lines.splice(streamError?.afterChunks ?? 2, lines.length, `data: ${JSON.stringify(failure)}\n\n`);
+    else if (truncateAfter === undefined) lines.push('data: [DONE]\n\n');
     else lines.splice(truncateAfter);
     const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headersFor(startedAt) };
     return http.writeStream(response, headers, lines, { delayMs: chunkDelayMs, cut: truncateAfter !== undefined });
@@ -346,6 +371,10 @@ export async function startOpenAICompatibleServer(
     const limited = admit(model);
     if (limited) return sendJson(response, limited, startedAt);
     const fault = http.nextFault();
+    if (fault?.type === 'stream-error') {
+      await http.sleep(latencyMs);
+      return answer(record, model, response, startedAt, undefined, fault);
+    }
     if (fault) return applyFault(fault, record, model, response, startedAt);
     const invalid = validate(body, route.requireModel ?? true);
     if (invalid) return sendJson(response, invalid, startedAt);
