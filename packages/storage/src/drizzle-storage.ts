@@ -3,7 +3,8 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { createLocalRunHolds, type HoldOptions, type RunHold, type RunHolds } from './run-holds.js';
 import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js';
 import { generateRunId } from './run-id.js';
-import { addKeySpend, createKey, listKeys, revokeKey, summariseRequests } from './gateway-store.js';
+import { addKeySpend, createKey, insertRequests, listKeys, revokeKey, summariseRequests } from './gateway-store.js';
+import { copyText, json, storableJson, storableText } from './row-encoding.js';
 import { appendAudit, auditHead, listAudit, type AuditHead, type AuditListQuery, type AuditRecord } from './audit-store.js';
 import { describeResultSides, listResultSides, pairResults, type PairedResultsAnswer, type PairedResultsQuery, type ResultSideListing, type ResultSideSummary } from './analysis-query.js';
 import { deleteMetricPoints, markMetricPointsRolledUp, metricPointsToRollUp, readMetricPoints, writeMetricPoints } from './metric-store.js';
@@ -40,31 +41,6 @@ import {
 
 /** A drizzle database over either driver (PGlite or node-postgres). */
 export type StorageDatabase = PgDatabase<PgQueryResultHKT, typeof schema>;
-
-/**
- * PostgreSQL's text and jsonb cannot hold U+0000, so a NUL from a model's answer, a dataset or a
- * config would fail the whole statement (a batch of results with it). It is stored as U+FFFD,
- * the replacement character, instead.
- */
-const NUL = '\u0000';
-const REPLACEMENT = '\uFFFD';
-function storableText<T extends string | null | undefined>(value: T): T {
-  return (value?.includes(NUL) ? value.replaceAll(NUL, REPLACEMENT) : value) as T;
-}
-const storableStrings = (_key: string, value: unknown) => (typeof value === 'string' ? storableText(value) : value);
-
-/** JSON text for a jsonb column; only JSON that holds an escaped NUL is made again without it. */
-function json(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  const text = JSON.stringify(value);
-  return text.includes('\\u0000') ? JSON.stringify(value, storableStrings) : text;
-}
-
-/** A value for a jsonb column written through drizzle (a run's config, totals, summary), without NUL. */
-function storableJson<T>(value: T): T {
-  if (value === undefined || value === null) return value;
-  return JSON.stringify(value).includes('\\u0000') ? (JSON.parse(JSON.stringify(value, storableStrings)) as T) : value;
-}
 
 /** The columns insertResults writes, their SQL array types, and how each is read from a result. */
 const RESULT_INSERT_COLUMNS: ReadonlyArray<{ name: string; type: string; value: (result: NewResult) => unknown }> = [
@@ -103,20 +79,6 @@ const INSERT_RESULTS_SQL =
 /** The same columns loaded by COPY (PGlite): text format, read from the blob passed with the query. */
 const COPY_RESULTS_SQL = `COPY results (${RESULT_INSERT_COLUMNS.map((column) => `"${column.name}"`).join(', ')}) FROM '/dev/blob'`;
 
-/** A value in COPY's text format: `\N` is null; backslash, tab, newline and carriage return are escaped. */
-function copyField(value: unknown): string {
-  if (value === null || value === undefined) return '\\N';
-  if (typeof value === 'string') return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, escapeCopyCharacter) : value;
-  return String(value);
-}
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-const escapeCopyCharacter = (character: string) => COPY_ESCAPES[character] as string;
-
-/** The rows of `results` as COPY text: one line per result, its columns separated by tabs. */
-function copyText(newResults: readonly NewResult[]): string {
-  const lines = newResults.map((result) => RESULT_INSERT_COLUMNS.map((column) => copyField(column.value(result))).join('\t'));
-  return `${lines.join('\n')}\n`;
-}
 
 /** How many matches an ambiguous-prefix error names. */
 const AMBIGUOUS_MATCHES_SHOWN = 5;
@@ -311,7 +273,7 @@ export class DrizzleStorage implements Storage {
         // COPY has no ON CONFLICT: a batch holding a stored key fails whole (nothing is loaded) and
         // goes the unnest way below, which skips the stored rows. Runs that are not resumed never do.
         try {
-          return await this.copyFromText(COPY_RESULTS_SQL, copyText(newResults));
+          return await this.copyFromText(COPY_RESULTS_SQL, copyText(newResults, RESULT_INSERT_COLUMNS));
         } catch (error) {
           if (sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
         }
@@ -420,46 +382,7 @@ export class DrizzleStorage implements Storage {
   }
 
   async insertRequests(newRequests: NewRequest[]): Promise<number> {
-    return this.attempt(`storing ${newRequests.length} requests`, async () => {
-      if (newRequests.length === 0) return 0;
-      const rows = newRequests.map((request) => ({
-        requestId: request.requestId,
-        // Always from here, at millisecond precision, so that a page's cursor (a Date) is exact.
-        at: request.at ?? new Date(),
-        source: storableText(request.source),
-        route: storableText(request.route ?? null),
-        provider: storableText(request.provider ?? null),
-        label: storableText(request.label ?? null),
-        model: storableText(request.model ?? null),
-        latencyMs: request.latencyMs ?? null,
-        timeToFirstTokenMs: request.timeToFirstTokenMs ?? null,
-        inputTokens: request.inputTokens ?? null,
-        outputTokens: request.outputTokens ?? null,
-        cachedTokens: request.cachedTokens ?? null,
-        costUsd: request.costUsd ?? null,
-        cacheHit: request.cacheHit ?? false,
-        attempts: request.attempts ?? 1,
-        errorClass: request.errorClass ?? null,
-        status: request.status,
-        httpStatus: request.httpStatus ?? null,
-        keyId: request.keyId ?? null,
-        requestBody: storableJson(request.requestBody ?? null),
-        responseBody: storableJson(request.responseBody ?? null),
-      }));
-      // 22 parameters a row: chunks stay well under PostgreSQL's 65,535, in one transaction.
-      const chunk = 1_000;
-      if (rows.length <= chunk) {
-        return (await this.database.insert(requests).values(rows).onConflictDoNothing().returning({ id: requests.id })).length;
-      }
-      return this.database.transaction(async (transaction) => {
-        let inserted = 0;
-        for (let start = 0; start < rows.length; start += chunk) {
-          const slice = rows.slice(start, start + chunk);
-          inserted += (await transaction.insert(requests).values(slice).onConflictDoNothing().returning({ id: requests.id })).length;
-        }
-        return inserted;
-      });
-    });
+    return this.attempt(`storing ${newRequests.length} requests`, () => insertRequests(this.database, newRequests, this.copyFromText));
   }
 
   async recordBatch(batch: NewRunBatch): Promise<void> {

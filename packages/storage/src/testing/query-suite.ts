@@ -260,6 +260,12 @@ export function describeQuerySuite(
 
       const errors = await storage.listRequests({ source, status: 'error' });
       expect(errors.requests).toHaveLength(5);
+
+      // Text and bodies with what a bulk load must escape (tab, newline, backslash, \N) or cannot hold (NUL) come back whole.
+      const awkward = sampleRequest({ source: `${source}-text`, route: 'a\tb\nc\\d \\N', label: 'nul\u0000here', requestBody: { messages: [{ role: 'user', content: 'tab\there\r\nand \\ \\N' }] } });
+      expect(await storage.insertRequests([awkward])).toBe(1);
+      const [back] = (await storage.listRequests({ source: `${source}-text` })).requests;
+      expect(back).toMatchObject({ route: 'a\tb\nc\\d \\N', label: 'nul\uFFFDhere', requestBody: { messages: [{ role: 'user', content: 'tab\there\r\nand \\ \\N' }] } });
       expect(errors.requests[0]).toEqual({
         ...batch[24],
         id: expect.any(Number),
