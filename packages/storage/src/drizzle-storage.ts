@@ -4,7 +4,7 @@ import { createLocalRunHolds, type HoldOptions, type RunHold, type RunHolds } fr
 import { StorageError, isStorageError, messageOf, sqlStateOf } from './errors.js';
 import { generateRunId } from './run-id.js';
 import { addKeySpend, createKey, insertRequests, listKeys, revokeKey, summariseRequests } from './gateway-store.js';
-import { copyText, json, storableJson, storableText } from './row-encoding.js';
+import { columnArrays, copyStatement, copyText, json, storableJson, storableText, unnestInsertStatement, type RowColumn } from './row-encoding.js';
 import { appendAudit, auditHead, listAudit, type AuditHead, type AuditListQuery, type AuditRecord } from './audit-store.js';
 import { describeResultSides, listResultSides, pairResults, type PairedResultsAnswer, type PairedResultsQuery, type ResultSideListing, type ResultSideSummary } from './analysis-query.js';
 import { deleteMetricPoints, markMetricPointsRolledUp, metricPointsToRollUp, readMetricPoints, writeMetricPoints } from './metric-store.js';
@@ -43,7 +43,7 @@ import {
 export type StorageDatabase = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 /** The columns insertResults writes, their SQL array types, and how each is read from a result. */
-const RESULT_INSERT_COLUMNS: ReadonlyArray<{ name: string; type: string; value: (result: NewResult) => unknown }> = [
+const RESULT_INSERT_COLUMNS: ReadonlyArray<RowColumn<NewResult>> = [
   { name: 'run_id', type: 'text', value: (result) => result.runId },
   { name: 'case_id', type: 'text', value: (result) => storableText(result.caseId) },
   { name: 'case_index', type: 'int4', value: (result) => result.caseIndex },
@@ -72,13 +72,9 @@ const RESULT_INSERT_COLUMNS: ReadonlyArray<{ name: string; type: string; value: 
   { name: 'warnings', type: 'jsonb', value: (result) => json(result.warnings) },
 ];
 
-const INSERT_RESULTS_SQL =
-  `WITH inserted AS (INSERT INTO results (${RESULT_INSERT_COLUMNS.map((column) => `"${column.name}"`).join(', ')}) ` +
-  `SELECT * FROM unnest(${RESULT_INSERT_COLUMNS.map((column, index) => `$${index + 1}::${column.type}[]`).join(', ')}) ` +
-  `ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::int AS inserted FROM inserted`;
+const INSERT_RESULTS_SQL = unnestInsertStatement('results', RESULT_INSERT_COLUMNS);
 /** The same columns loaded by COPY (PGlite): text format, read from the blob passed with the query. */
-const COPY_RESULTS_SQL = `COPY results (${RESULT_INSERT_COLUMNS.map((column) => `"${column.name}"`).join(', ')}) FROM '/dev/blob'`;
-
+const COPY_RESULTS_SQL = copyStatement('results', RESULT_INSERT_COLUMNS);
 
 /** How many matches an ambiguous-prefix error names. */
 const AMBIGUOUS_MATCHES_SHOWN = 5;
@@ -289,13 +285,7 @@ export class DrizzleStorage implements Storage {
           if (sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
         }
       }
-      const columns = RESULT_INSERT_COLUMNS.map(() => new Array<unknown>(newResults.length));
-      newResults.forEach((result, row) => {
-        RESULT_INSERT_COLUMNS.forEach((column, index) => {
-          (columns[index] as unknown[])[row] = column.value(result);
-        });
-      });
-      const rows = await this.query(INSERT_RESULTS_SQL, columns);
+      const rows = await this.query(INSERT_RESULTS_SQL, columnArrays(newResults, RESULT_INSERT_COLUMNS));
       return Number(rows[0]?.inserted ?? 0);
     });
   }
@@ -393,7 +383,7 @@ export class DrizzleStorage implements Storage {
   }
 
   async insertRequests(newRequests: NewRequest[]): Promise<number> {
-    return this.attempt(`storing ${newRequests.length} requests`, () => insertRequests(this.database, newRequests, this.copyFromText));
+    return this.attempt(`storing ${newRequests.length} requests`, () => insertRequests(this.query, newRequests, this.copyFromText));
   }
 
   async recordBatch(batch: NewRunBatch): Promise<void> {

@@ -7,7 +7,7 @@ import { and, asc, eq, isNull, like, or, sql, type SQL } from 'drizzle-orm';
 import type { StorageDatabase } from './drizzle-storage.js';
 import { StorageError, sqlStateOf } from './errors.js';
 import { gatewayKeys, requests } from './schema.js';
-import { copyText, json, storableJson, storableText, type CopyColumn } from './row-encoding.js';
+import { columnArrays, copyStatement, copyText, json, storableText, unnestInsertStatement, type RowColumn } from './row-encoding.js';
 import type { GatewayKeyRecord, KeySpend, NewGatewayKey, NewRequest, RequestSummaryQuery, RequestSummaryRow } from './types.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -161,41 +161,42 @@ export async function summariseRequests(database: StorageDatabase, query: Reques
 }
 
 /** The columns of `requests` a call record writes, and how each is read from it. */
-const REQUEST_COLUMNS: ReadonlyArray<CopyColumn<NewRequest>> = [
-  { name: 'request_id', value: (request) => request.requestId },
+const REQUEST_COLUMNS: ReadonlyArray<RowColumn<NewRequest>> = [
+  { name: 'request_id', type: 'text', value: (request) => request.requestId },
   // Always from here, at millisecond precision, so that a page's cursor (a Date) is exact.
-  { name: 'at', value: (request) => (request.at ?? new Date()).toISOString() },
-  { name: 'source', value: (request) => storableText(request.source) },
-  { name: 'route', value: (request) => storableText(request.route ?? null) },
-  { name: 'provider', value: (request) => storableText(request.provider ?? null) },
-  { name: 'label', value: (request) => storableText(request.label ?? null) },
-  { name: 'model', value: (request) => storableText(request.model ?? null) },
-  { name: 'latency_ms', value: (request) => request.latencyMs ?? null },
-  { name: 'ttft_ms', value: (request) => request.timeToFirstTokenMs ?? null },
-  { name: 'input_tokens', value: (request) => request.inputTokens ?? null },
-  { name: 'output_tokens', value: (request) => request.outputTokens ?? null },
-  { name: 'cached_tokens', value: (request) => request.cachedTokens ?? null },
-  { name: 'cost_usd', value: (request) => request.costUsd ?? null },
-  { name: 'cache_hit', value: (request) => request.cacheHit ?? false },
-  { name: 'attempts', value: (request) => request.attempts ?? 1 },
-  { name: 'error_class', value: (request) => request.errorClass ?? null },
-  { name: 'status', value: (request) => request.status },
-  { name: 'http_status', value: (request) => request.httpStatus ?? null },
-  { name: 'key_id', value: (request) => request.keyId ?? null },
-  { name: 'request_body', value: (request) => json(request.requestBody ?? null) },
-  { name: 'response_body', value: (request) => json(request.responseBody ?? null) },
+  { name: 'at', type: 'timestamptz', value: (request) => (request.at ?? new Date()).toISOString() },
+  { name: 'source', type: 'text', value: (request) => storableText(request.source) },
+  { name: 'route', type: 'text', value: (request) => storableText(request.route ?? null) },
+  { name: 'provider', type: 'text', value: (request) => storableText(request.provider ?? null) },
+  { name: 'label', type: 'text', value: (request) => storableText(request.label ?? null) },
+  { name: 'model', type: 'text', value: (request) => storableText(request.model ?? null) },
+  { name: 'latency_ms', type: 'float8', value: (request) => request.latencyMs ?? null },
+  { name: 'ttft_ms', type: 'float8', value: (request) => request.timeToFirstTokenMs ?? null },
+  { name: 'input_tokens', type: 'int4', value: (request) => request.inputTokens ?? null },
+  { name: 'output_tokens', type: 'int4', value: (request) => request.outputTokens ?? null },
+  { name: 'cached_tokens', type: 'int4', value: (request) => request.cachedTokens ?? null },
+  { name: 'cost_usd', type: 'float8', value: (request) => request.costUsd ?? null },
+  { name: 'cache_hit', type: 'bool', value: (request) => request.cacheHit ?? false },
+  { name: 'attempts', type: 'int4', value: (request) => request.attempts ?? 1 },
+  { name: 'error_class', type: 'text', value: (request) => request.errorClass ?? null },
+  { name: 'status', type: 'text', value: (request) => request.status },
+  { name: 'http_status', type: 'int4', value: (request) => request.httpStatus ?? null },
+  { name: 'key_id', type: 'text', value: (request) => request.keyId ?? null },
+  { name: 'request_body', type: 'jsonb', value: (request) => json(request.requestBody ?? null) },
+  { name: 'response_body', type: 'jsonb', value: (request) => json(request.responseBody ?? null) },
 ];
-const COPY_REQUESTS_SQL = `COPY requests (${REQUEST_COLUMNS.map((column) => `"${column.name}"`).join(', ')}) FROM '/dev/blob'`;
+const COPY_REQUESTS_SQL = copyStatement('requests', REQUEST_COLUMNS);
+const INSERT_REQUESTS_SQL = unnestInsertStatement('requests', REQUEST_COLUMNS);
 
 /**
- * Stores call records; a record whose request id is stored already is skipped. Given
- * `copyFromText` (the embedded database), a batch is loaded with COPY, a fraction of the work of
- * an INSERT with a parameter per value (the gateway writes one record per call, so this is
+ * Stores call records; a record whose request id is stored already is skipped. Written as
+ * results are: one `unnest` insert per batch; given `copyFromText` (the embedded database), first
+ * tried as one COPY, a fraction of the work (the gateway writes one record per call, so this is
  * its database's steady work); a batch holding a stored id (a write retried after an answer was
- * lost) fails whole and goes the INSERT way, which skips those.
+ * lost) fails whole and goes the `unnest` way, which skips those.
  */
 export async function insertRequests(
-  database: StorageDatabase,
+  query: (text: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>,
   newRequests: readonly NewRequest[],
   copyFromText?: (statement: string, text: string) => Promise<number>,
 ): Promise<number> {
@@ -207,40 +208,6 @@ export async function insertRequests(
       if (sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
     }
   }
-  const rows = newRequests.map((request) => ({
-    requestId: request.requestId,
-    at: request.at ?? new Date(),
-    source: storableText(request.source),
-    route: storableText(request.route ?? null),
-    provider: storableText(request.provider ?? null),
-    label: storableText(request.label ?? null),
-    model: storableText(request.model ?? null),
-    latencyMs: request.latencyMs ?? null,
-    timeToFirstTokenMs: request.timeToFirstTokenMs ?? null,
-    inputTokens: request.inputTokens ?? null,
-    outputTokens: request.outputTokens ?? null,
-    cachedTokens: request.cachedTokens ?? null,
-    costUsd: request.costUsd ?? null,
-    cacheHit: request.cacheHit ?? false,
-    attempts: request.attempts ?? 1,
-    errorClass: request.errorClass ?? null,
-    status: request.status,
-    httpStatus: request.httpStatus ?? null,
-    keyId: request.keyId ?? null,
-    requestBody: storableJson(request.requestBody ?? null),
-    responseBody: storableJson(request.responseBody ?? null),
-  }));
-  // 21 parameters a row: chunks stay well under PostgreSQL's 65,535, in one transaction.
-  const chunk = 1_000;
-  if (rows.length <= chunk) {
-    return (await database.insert(requests).values(rows).onConflictDoNothing().returning({ id: requests.id })).length;
-  }
-  return database.transaction(async (transaction) => {
-    let inserted = 0;
-    for (let start = 0; start < rows.length; start += chunk) {
-      const slice = rows.slice(start, start + chunk);
-      inserted += (await transaction.insert(requests).values(slice).onConflictDoNothing().returning({ id: requests.id })).length;
-    }
-    return inserted;
-  });
+  const [row] = await query(INSERT_REQUESTS_SQL, columnArrays(newRequests, REQUEST_COLUMNS));
+  return Number(row?.inserted ?? 0);
 }

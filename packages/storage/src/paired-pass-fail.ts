@@ -25,8 +25,9 @@ import type { FlippedCase, PairedResultsAnswer, PairedResultsQuery, PairedTotals
 /** A statement run with planner settings for its transaction (see `AnalyticQuery`). */
 export type SettingsQuery = (text: string, params: unknown[], settings?: Readonly<Record<string, string>>) => Promise<Array<Record<string, unknown>>>;
 
-/** Per side: 0 no result, 1 not scored (errored, or no pass/fail), 2 failed, 3 passed. */
-const STATE = `CASE WHEN error_kind IS NULL AND passed IS NOT NULL THEN CASE WHEN passed THEN 3 ELSE 2 END ELSE 1 END`;
+/** Per side: 0 no result, 1 not scored (errored, or no pass/fail), 2 failed, 3 passed (`table`: a qualifier, `a.`). */
+const stateOf = (table = '') =>
+  `CASE WHEN ${table}error_kind IS NULL AND ${table}passed IS NOT NULL THEN CASE WHEN ${table}passed THEN 3 ELSE 2 END ELSE 1 END`;
 /** state = 4 × A's + B's. */
 const PASS_TO_FAIL = 14;
 const FAIL_TO_PASS = 11;
@@ -37,7 +38,7 @@ const field = (wanted: boolean, parameter: string) => (wanted ? `vars #>> ${para
 /** The two sides' first samples, as CTEs `a` and `b` (parameters $1–$6; $7/$8 the by/cluster paths). */
 function sides(fields: { by: boolean; cluster: boolean }): string {
   const side = (run: string, provider: string, prompt: string, withFields: boolean) => `
-    SELECT case_id, case_index AS ci, ${STATE} AS s, latency_ms AS lat, cost_usd AS cost,
+    SELECT case_id, case_index AS ci, ${stateOf()} AS s, latency_ms AS lat, cost_usd AS cost,
       ${field(withFields && fields.by, '$7')} AS g, ${field(withFields && fields.cluster, '$8')} AS cl
     FROM results WHERE run_id = ${run} AND provider_id = ${provider} AND prompt_id = ${prompt} AND repeat = 0`;
   return `a AS NOT MATERIALIZED (${side('$1', '$2', '$3', true)}), b AS NOT MATERIALIZED (${side('$4', '$5', '$6', false)})`;
@@ -88,8 +89,7 @@ const FLIPS_SQL = `
   CROSS JOIN LATERAL (SELECT b.error_kind, b.passed FROM results b
     WHERE b.run_id = $4 AND b.case_id = a.case_id AND b.provider_id = $5 AND b.prompt_id = $6 AND b.repeat = 0) AS b
   WHERE a.run_id = $1 AND a.case_index = ANY($8::int[]) AND a.provider_id = $2 AND a.prompt_id = $3 AND a.repeat = 0
-    AND ${STATE.replaceAll('error_kind', 'a.error_kind').replaceAll('passed', 'a.passed')} = $9
-    AND ${STATE.replaceAll('error_kind', 'b.error_kind').replaceAll('passed', 'b.passed')} = $10
+    AND ${stateOf('a.')} = $9 AND ${stateOf('b.')} = $10
   ORDER BY a.case_index, a.case_id LIMIT $11`;
 
 /** Paired cases both scored: exact percentiles ($7: their count, under the caller's limit). */

@@ -38,14 +38,38 @@ function copyField(value: unknown): string {
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 const escapeCopyCharacter = (character: string) => COPY_ESCAPES[character] as string;
 
-/** A column loaded by COPY: its name and how it is read from a row. */
-export interface CopyColumn<Row> {
+/** A column a batch insert writes: its name, its SQL type (for `unnest` of an array) and how it is read from a row. */
+export interface RowColumn<Row> {
   name: string;
+  type: string;
   value: (row: Row) => unknown;
 }
 
 /** `rows` as COPY text: one line per row, its columns separated by tabs. */
-export function copyText<Row>(rows: readonly Row[], columns: ReadonlyArray<CopyColumn<Row>>): string {
+export function copyText<Row>(rows: readonly Row[], columns: ReadonlyArray<RowColumn<Row>>): string {
   const lines = rows.map((row) => columns.map((column) => copyField(column.value(row))).join('\t'));
   return `${lines.join('\n')}\n`;
+}
+
+/** `COPY table (columns) FROM '/dev/blob'`: PGlite reads the data from the blob passed with the query. */
+export function copyStatement<Row>(table: string, columns: ReadonlyArray<RowColumn<Row>>): string {
+  return `COPY ${table} (${columns.map((column) => `"${column.name}"`).join(', ')}) FROM '/dev/blob'`;
+}
+
+/**
+ * One statement whatever the batch size: each column travels as one array parameter and `unnest`
+ * turns them back into rows (no bind-parameter limit, all or nothing). Rows whose key is stored
+ * are skipped; the statement answers how many were inserted (`inserted`).
+ */
+export function unnestInsertStatement<Row>(table: string, columns: ReadonlyArray<RowColumn<Row>>): string {
+  return (
+    `WITH inserted AS (INSERT INTO ${table} (${columns.map((column) => `"${column.name}"`).join(', ')}) ` +
+    `SELECT * FROM unnest(${columns.map((column, index) => `$${index + 1}::${column.type}[]`).join(', ')}) ` +
+    `ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::int AS inserted FROM inserted`
+  );
+}
+
+/** The parameters of {@link unnestInsertStatement}: one array per column. */
+export function columnArrays<Row>(rows: readonly Row[], columns: ReadonlyArray<RowColumn<Row>>): unknown[][] {
+  return columns.map((column) => rows.map((row) => column.value(row)));
 }
