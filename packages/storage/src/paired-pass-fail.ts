@@ -9,10 +9,8 @@
  *   the flips' case indexes and keeps the first `flipsLimit` of each direction; a second
  *   statement reads those cases (side A by case index, side B by case id) for their ids and
  *   categories.
- * - **The latency/cost sample**: cases whose case-id hash falls under a rate set from the run's
- *   span of case indexes (an upper bound of the paired cases), collected by the pass into arrays
- *   and thinned to `sampleLimit` here. When the bound was far off (case indexes far sparser than
- *   the cases) and the sample came out short, it is drawn again with the exact count.
+ * - **The latency/cost sample**: after the pass, which tells how many cases are paired, case
+ *   indexes drawn at random from side A's span are probed on both sides (see `drawSample`).
  * - **Exact percentiles** (up to `exactPercentilesUpTo` paired cases): one more join of the two
  *   sides, small by definition.
  *
@@ -33,45 +31,50 @@ const PASS_TO_FAIL = 14;
 const FAIL_TO_PASS = 11;
 const BOTH_SCORED = [10, 11, 14, 15];
 
-const field = (wanted: boolean, parameter: string) => (wanted ? `vars #>> ${parameter}::text[]` : 'NULL::text');
+/** A field of side A's vars: `->>` for a top-level name (cheaper per row than a path), `#>>` for a dotted path; NULL when not asked. */
+const field = (depth: number, parameter: string) => (depth === 0 ? 'NULL::text' : depth === 1 ? `vars ->> (${parameter}::text[])[1]` : `vars #>> ${parameter}::text[]`);
+
+/** How deep the `by` and `cluster` paths go (0: not asked). */
+interface Fields {
+  by: number;
+  cluster: number;
+}
+const NO_FIELDS: Fields = { by: 0, cluster: 0 };
 
 /** The two sides' first samples, as CTEs `a` and `b` (parameters $1–$6; $7/$8 the by/cluster paths). */
-function sides(fields: { by: boolean; cluster: boolean }): string {
+function sides(fields: Fields): string {
   const side = (run: string, provider: string, prompt: string, withFields: boolean) => `
     SELECT case_id, case_index AS ci, ${stateOf()} AS s, latency_ms AS lat, cost_usd AS cost,
-      ${field(withFields && fields.by, '$7')} AS g, ${field(withFields && fields.cluster, '$8')} AS cl
+      ${field(withFields ? fields.by : 0, '$7')} AS g, ${field(withFields ? fields.cluster : 0, '$8')} AS cl
     FROM results WHERE run_id = ${run} AND provider_id = ${provider} AND prompt_id = ${prompt} AND repeat = 0`;
   return `a AS NOT MATERIALIZED (${side('$1', '$2', '$3', true)}), b AS NOT MATERIALIZED (${side('$4', '$5', '$6', false)})`;
 }
 
 /**
  * The pass: grouped by category, cluster and state; hashed, never sorted. The flips' case
- * indexes are collected per group, and the first $11 of each direction picked from them; the
- * sample's values are collected for cases whose case-id hash is under $9 (out of 2^20). The
+ * indexes are collected per group, and the first $9 of each direction picked from them. The
  * planner is told not to sort (it takes the computed state for a column of a million values and
  * would sort every pair to group them) nor to hash-join (the sides arrive in case-id order from
- * the index: a merge join needs no memory).
+ * the index: a merge join needs no memory). Every expression a row needs is computed once: on
+ * 2 × 1,000,000 results, collecting the latency/cost sample here too (four filtered aggregates,
+ * a hash per row) took a quarter of the pass; it is drawn after it by index probes instead.
  */
-const PASS_SQL = (fields: { by: boolean; cluster: boolean }) => `
+const PASS_SQL = (fields: Fields) => `
   WITH ${sides(fields)},
   j AS NOT MATERIALIZED (
-    SELECT case_id, a.g, a.cl, coalesce(a.s, 0) * 4 + coalesce(b.s, 0) AS code, coalesce(a.ci, b.ci) AS ci,
-      a.lat AS la, b.lat AS lb, a.cost AS ca, b.cost AS cb
+    SELECT a.g, a.cl, coalesce(a.s, 0) * 4 + coalesce(b.s, 0) AS code, coalesce(a.ci, b.ci) AS ci
     FROM a FULL JOIN b USING (case_id)),
-  x AS NOT MATERIALIZED (SELECT *, code IN (${BOTH_SCORED.join(', ')}) AND (hashtext(case_id)::bigint & 1048575) < $9 AS sampled FROM j),
   agg AS MATERIALIZED (
-    SELECT g, cl, code, count(*)::float8 AS n, array_agg(ci) FILTER (WHERE code IN (${PASS_TO_FAIL}, ${FAIL_TO_PASS})) AS flips,
-      array_agg(la) FILTER (WHERE sampled) AS la, array_agg(lb) FILTER (WHERE sampled) AS lb,
-      array_agg(ca) FILTER (WHERE sampled) AS ca, array_agg(cb) FILTER (WHERE sampled) AS cb
-    FROM x
+    SELECT g, cl, code, count(*)::float8 AS n, array_agg(ci) FILTER (WHERE code IN (${PASS_TO_FAIL}, ${FAIL_TO_PASS})) AS flips
+    FROM j
     -- (types $7 and $8 when no field is asked: PostgreSQL refuses a parameter it cannot type)
     WHERE $7::text[] IS NULL OR $8::text[] IS NULL OR true
     GROUP BY g, cl, code)
-  SELECT g, cl, code, n, la, lb, ca, cb, NULL::int[] AS first FROM agg
-  UNION ALL SELECT NULL, NULL, ${PASS_TO_FAIL}, NULL, NULL, NULL, NULL, NULL,
-    ARRAY(SELECT f FROM agg, unnest(agg.flips) AS f WHERE code = ${PASS_TO_FAIL} ORDER BY f LIMIT $10)
-  UNION ALL SELECT NULL, NULL, ${FAIL_TO_PASS}, NULL, NULL, NULL, NULL, NULL,
-    ARRAY(SELECT f FROM agg, unnest(agg.flips) AS f WHERE code = ${FAIL_TO_PASS} ORDER BY f LIMIT $10)`;
+  SELECT g, cl, code, n, NULL::int[] AS first FROM agg
+  UNION ALL SELECT NULL, NULL, ${PASS_TO_FAIL}, NULL,
+    ARRAY(SELECT f FROM agg, unnest(agg.flips) AS f WHERE code = ${PASS_TO_FAIL} ORDER BY f LIMIT $9)
+  UNION ALL SELECT NULL, NULL, ${FAIL_TO_PASS}, NULL,
+    ARRAY(SELECT f FROM agg, unnest(agg.flips) AS f WHERE code = ${FAIL_TO_PASS} ORDER BY f LIMIT $9)`;
 
 const PASS_SETTINGS = { enable_sort: 'off', enable_hashjoin: 'off', work_mem: '32MB' } as const;
 /**
@@ -94,28 +97,63 @@ const FLIPS_SQL = `
 
 /** Paired cases both scored: exact percentiles ($7: their count, under the caller's limit). */
 const PERCENTILES_SQL = `
-  WITH ${sides({ by: false, cluster: false })}
+  WITH ${sides(NO_FIELDS)}
   SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY a.lat) AS la50, percentile_cont(0.95) WITHIN GROUP (ORDER BY a.lat) AS la95,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY b.lat) AS lb50, percentile_cont(0.95) WITHIN GROUP (ORDER BY b.lat) AS lb95,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY a.cost) AS ca50, percentile_cont(0.95) WITHIN GROUP (ORDER BY a.cost) AS ca95,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY b.cost) AS cb50, percentile_cont(0.95) WITHIN GROUP (ORDER BY b.cost) AS cb95
   FROM a JOIN b USING (case_id) WHERE a.s >= 2 AND b.s >= 2 AND ($7::text[] IS NULL OR $8::text[] IS NULL OR true)`;
 
-/** A sample drawn with the exact paired count ($9: rate out of 2^20, $10: limit). */
+/** A sample drawn with the exact paired count ($9: rate out of 2^20, $10: limit): one join of the two sides. */
 const SAMPLE_SQL = `
-  WITH ${sides({ by: false, cluster: false })}
+  WITH ${sides(NO_FIELDS)}
   SELECT a.lat AS la, b.lat AS lb, a.cost AS ca, b.cost AS cb FROM a JOIN b USING (case_id)
   WHERE a.s >= 2 AND b.s >= 2 AND (hashtext(case_id)::bigint & 1048575) < $9 AND ($7::text[] IS NULL OR $8::text[] IS NULL OR true)
   LIMIT $10`;
 
-/** The span of case indexes of run A's and run B's results (one index probe each end). */
-const SPAN_SQL = `
-  SELECT (SELECT max(case_index) - min(case_index) + 1 FROM results WHERE run_id = $1)::float8 AS span_a,
-    (SELECT max(case_index) - min(case_index) + 1 FROM results WHERE run_id = $2)::float8 AS span_b`;
+/** The paired cases, both scored, among side A's cases at the case indexes $7: one index probe of each side per index. */
+const SAMPLE_AT_SQL = `
+  SELECT a.latency_ms AS la, b.latency_ms AS lb, a.cost_usd AS ca, b.cost_usd AS cb
+  FROM results a
+  CROSS JOIN LATERAL (SELECT b.latency_ms, b.cost_usd, b.error_kind, b.passed FROM results b
+    WHERE b.run_id = $4 AND b.case_id = a.case_id AND b.provider_id = $5 AND b.prompt_id = $6 AND b.repeat = 0) AS b
+  WHERE a.run_id = $1 AND a.case_index = ANY($7::int[]) AND a.provider_id = $2 AND a.prompt_id = $3 AND a.repeat = 0
+    AND ${stateOf('a.')} >= 2 AND ${stateOf('b.')} >= 2`;
+
+/** The first and last case index of run $1's results (one index probe each end). */
+const SPAN_SQL = `SELECT (SELECT min(case_index) FROM results WHERE run_id = $1)::float8 AS lo, (SELECT max(case_index) FROM results WHERE run_id = $1)::float8 AS hi`;
+
+/** Most case indexes probed for the sample; past it (case indexes far sparser than the cases) the sample is drawn by a join. */
+const MAX_PROBES = 100_000;
+
+/**
+ * `count` distinct case indexes in [lo, hi], drawn at random with a fixed seed (the same
+ * comparison samples the same cases every time).
+ */
+export function drawCaseIndexes(lo: number, hi: number, count: number): number[] {
+  let state = 0x2545f491;
+  const random = () => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const span = hi - lo + 1;
+  if (count >= span) return Array.from({ length: span }, (_, i) => lo + i);
+  if (count > span / 2) {
+    // Most of the range: keep each index with the chance that gives `count` on average.
+    const picked: number[] = [];
+    for (let i = lo; i <= hi; i++) if (random() < count / span) picked.push(i);
+    return picked;
+  }
+  const picked = new Set<number>();
+  while (picked.size < count) picked.add(lo + Math.floor(random() * span));
+  return [...picked];
+}
 
 const number = (value: unknown): number => Number(value ?? 0);
 const numberOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
-const floats = (value: unknown): Array<number | null> => (Array.isArray(value) ? value.map(numberOrNull) : []);
 
 function emptyTotals(): PairedTotals {
   return { n: 0, sumA: 0, sumB: 0, sum: 0, sumSquares: 0, aOnly: 0, bOnly: 0 };
@@ -135,6 +173,31 @@ function addState(totals: PairedTotals, code: number, count: number): void {
   totals.sumSquares = totals.aOnly + totals.bOnly;
 }
 
+const sampleRow = (row: Record<string, unknown>) => ({ latencyA: numberOrNull(row.la), latencyB: numberOrNull(row.lb), costA: numberOrNull(row.ca), costB: numberOrNull(row.cb) });
+
+/**
+ * The latency/cost sample: about `limit` of the `n` paired cases. Case indexes drawn at random
+ * from side A's span are probed on both sides (a quarter more than needed, for the cases that are
+ * not paired, then thinned evenly). Each paired case has its own index, so this is a random
+ * sample of them unless the indexes are far sparser than the cases; then (or when every paired
+ * case is wanted) the sample is drawn by a join of the sides, with a hash of the case id.
+ */
+async function drawSample(query: SettingsQuery, base: unknown[], n: number, limit: number): Promise<PairedResultsAnswer['sample']> {
+  if (n === 0 || limit <= 0) return [];
+  const join = async () => (await query(SAMPLE_SQL, [...base, n <= limit ? 1048576 : Math.ceil((1048576 * limit) / n), limit], JOIN_SETTINGS)).map(sampleRow);
+  if (n <= limit) return join();
+  const [span] = await query(SPAN_SQL, [base[0]]);
+  const lo = number(span?.lo);
+  const width = number(span?.hi) - lo + 1;
+  const probes = Math.ceil((1.25 * limit * width) / n);
+  if (!(width > 0) || probes > MAX_PROBES) return join();
+  const found = (await query(SAMPLE_AT_SQL, [...base.slice(0, 6), drawCaseIndexes(lo, lo + width - 1, probes)])).map(sampleRow);
+  if (found.length < limit / 2) return join();
+  if (found.length <= limit) return found;
+  const step = found.length / limit;
+  return Array.from({ length: limit }, (_, i) => found[Math.floor(i * step)]!);
+}
+
 /** Pairs two one-sample pass/fail sides (see the module comment). `pathOf` turns a dotted field into the text[] parameter. */
 export async function pairPassFail(
   query: SettingsQuery,
@@ -145,22 +208,17 @@ export async function pairPassFail(
   const flipsLimit = request.flipsLimit ?? 50;
   const sampleLimit = request.sampleLimit ?? 2_000;
   const exactUpTo = request.exactPercentilesUpTo ?? 200_000;
-  const fields = { by: request.by !== undefined, cluster: request.cluster !== undefined };
-  const base = [a.runId, a.providerId, a.promptId, b.runId, b.providerId, b.promptId, pathOf(request.by), pathOf(request.cluster)];
-
-  // An upper bound of the paired cases: neither side has more first samples than its run's span of case indexes.
-  const [span] = await query(SPAN_SQL, [a.runId, b.runId]);
-  const bound = Math.max(1, Math.min(number(span?.span_a), number(span?.span_b)));
-  // Twice the wanted sample at the bound: thinned below; drawn again if the bound was far off.
-  const rate = (expected: number) => Math.min(1048576, Math.ceil((1048576 * 2 * sampleLimit) / expected));
-  const rows = await query(PASS_SQL(fields), [...base, rate(bound), Math.max(0, flipsLimit)], PASS_SETTINGS);
+  const byPath = pathOf(request.by);
+  const clusterPath = pathOf(request.cluster);
+  const fields: Fields = { by: byPath?.length ?? 0, cluster: clusterPath?.length ?? 0 };
+  const base = [a.runId, a.providerId, a.promptId, b.runId, b.providerId, b.promptId, byPath, clusterPath];
+  const rows = await query(PASS_SQL(fields), [...base, Math.max(0, flipsLimit)], PASS_SETTINGS);
 
   const overall = emptyTotals();
   const groups = new Map<string | null, PairedTotals>();
   const clusters = new Map<string, { n: number; sum: number }>();
   const perState = new Array<number>(16).fill(0);
   const firstFlips = new Map<number, number[]>();
-  const sample: PairedResultsAnswer['sample'] = [];
   for (const row of rows) {
     const code = number(row.code);
     if (row.first !== null && row.first !== undefined) {
@@ -170,21 +228,19 @@ export async function pairPassFail(
     const count = number(row.n);
     perState[code] = (perState[code] ?? 0) + count;
     addState(overall, code, count);
-    if (fields.by) {
+    if (fields.by > 0) {
       const key = (row.g as string | null) ?? null;
       const totals = groups.get(key) ?? emptyTotals();
       groups.set(key, totals);
       addState(totals, code, count);
     }
-    if (fields.cluster && code >> 2 >= 2 && (code & 3) >= 2) {
+    if (fields.cluster > 0 && code >> 2 >= 2 && (code & 3) >= 2) {
       const key = (row.cl as string | null) ?? '(none)';
       const totals = clusters.get(key) ?? { n: 0, sum: 0 };
       clusters.set(key, totals);
       totals.n += count;
       totals.sum += count * (((code & 3) === 3 ? 1 : 0) - (code >> 2 === 3 ? 1 : 0));
     }
-    const [la, lb, ca, cb] = [floats(row.la), floats(row.lb), floats(row.ca), floats(row.cb)];
-    for (let i = 0; i < la.length; i++) sample.push({ latencyA: la[i] ?? null, latencyB: lb[i] ?? null, costA: ca[i] ?? null, costB: cb[i] ?? null });
   }
   const stateCount = (side: 'a' | 'b', state: number) => perState.reduce((sum, count, code) => sum + ((side === 'a' ? code >> 2 : code & 3) === state ? count : 0), 0);
 
@@ -222,18 +278,7 @@ export async function pairPassFail(
     target.push(...flips.map((row): FlippedCase => ({ caseId: String(row.case_id), caseIndex: number(row.ci), group: (row.g as string | null) ?? null })));
   }
 
-  // The sample: every paired case up to `sampleLimit` of them, else thinned evenly to
-  // `sampleLimit` (the rows were chosen by hash: any even thinning is as random). Drawn again at
-  // the exact count when the bound overshot so far that it came out short.
-  const wanted = Math.min(sampleLimit, n);
-  if (sample.length < wanted / 2 || (n <= sampleLimit && sample.length < n)) {
-    const exactRate = n <= sampleLimit ? 1048576 : Math.ceil((1048576 * sampleLimit) / n);
-    const again = await query(SAMPLE_SQL, [...base, exactRate, sampleLimit], JOIN_SETTINGS);
-    answer.sample = again.map((row) => ({ latencyA: numberOrNull(row.la), latencyB: numberOrNull(row.lb), costA: numberOrNull(row.ca), costB: numberOrNull(row.cb) }));
-  } else if (sample.length > sampleLimit) {
-    const step = sample.length / sampleLimit;
-    answer.sample = Array.from({ length: sampleLimit }, (_, i) => sample[Math.floor(i * step)]!);
-  } else answer.sample = sample;
+  answer.sample = await drawSample(query, base, n, sampleLimit);
 
   if (n <= exactUpTo) {
     answer.percentilesExact = true;

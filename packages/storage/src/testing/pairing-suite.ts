@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { PairedResultsAnswer, PairedResultsQuery } from '../analysis-query.js';
+import { drawCaseIndexes } from '../paired-pass-fail.js';
 import type { NewResult, RunRecord, Storage } from '../types.js';
 import { sampleResult } from './storage-suite.js';
 
@@ -87,8 +88,8 @@ export function describePairingSuite(storageOf: () => Storage, newRun: (label: s
         });
         expect(fast.sideTotals?.a.scored).toBe(fast.casesA);
         expect(fast.sideTotals?.b.scored).toBe(fast.casesB);
-        // The sample: about as many paired cases as asked (chosen by a hash of the case id), drawn
-        // again at the exact count because the case indexes span ten times the cases.
+        // The sample: about as many paired cases as asked; the fast path probes case indexes
+        // drawn from side A's span (ten times the cases here), the general one hashes case ids.
         for (const answer of [fast, general]) {
           expect(answer.sample.length).toBeGreaterThanOrEqual(30);
           expect(answer.sample.length).toBeLessThanOrEqual(40);
@@ -100,8 +101,42 @@ export function describePairingSuite(storageOf: () => Storage, newRun: (label: s
         const sorted = (answer: PairedResultsAnswer) => answer.sample.map((row) => JSON.stringify(row)).sort();
         expect(fastWhole.sample).toHaveLength(fastWhole.overall.n);
         expect(sorted(fastWhole)).toEqual(sorted(generalWhole));
+        // Each sampled row is a paired case's (both sides scored), none twice.
+        const paired = new Set(sorted(generalWhole));
+        expect(fast.sample.every((row) => paired.has(JSON.stringify(row)))).toBe(true);
+        expect(new Set(fast.sample.map((row) => JSON.stringify(row))).size).toBe(fast.sample.length);
       },
       slowTimeoutMs,
     );
+
+    it('samples by a join of the sides when their case indexes are far sparser than the cases', async () => {
+      const a = await newRun('sparse-a');
+      const b = await newRun('sparse-b');
+      const rows: NewResult[] = [];
+      for (let i = 0; i < 120; i++) {
+        const common = { caseId: `s-${i}`, caseIndex: i * 100_000, providerId: 'model', latencyMs: 10 + i, costUsd: 0.001 };
+        rows.push(sampleResult(a.id, { ...common, passed: i % 3 > 0 }), sampleResult(b.id, { ...common, latencyMs: 500 + i, passed: i % 4 > 0 }));
+      }
+      await storageOf().insertResults(rows);
+      const answer = await storageOf().pairResults({ a: { runId: a.id, providerId: 'model', promptId: 'default' }, b: { runId: b.id, providerId: 'model', promptId: 'default' }, oneSample: true, sampleLimit: 30 });
+      expect(answer.overall.n).toBe(120);
+      expect(answer.sample.length).toBeGreaterThanOrEqual(15);
+      expect(answer.sample.length).toBeLessThanOrEqual(30);
+      // Each row pairs a case's two latencies (A's 10 + i, B's 500 + i).
+      expect(answer.sample.every((row) => row.latencyB! - row.latencyA! === 490)).toBe(true);
+    });
+
+    it('draws distinct case indexes within the span, the same ones every time', () => {
+      for (const [lo, hi, count] of [[0, 999, 50], [5, 104, 80], [10, 19, 10], [10, 19, 25]] as const) {
+        const drawn = drawCaseIndexes(lo, hi, count);
+        expect(new Set(drawn).size).toBe(drawn.length);
+        expect(drawn.every((index) => Number.isInteger(index) && index >= lo && index <= hi)).toBe(true);
+        expect(drawCaseIndexes(lo, hi, count)).toEqual(drawn);
+        // Exactly `count` while it is under half the span; about it above (each index kept with that chance); all of them past the span.
+        if (count <= (hi - lo + 1) / 2) expect(drawn).toHaveLength(count);
+        else if (count >= hi - lo + 1) expect(drawn).toHaveLength(hi - lo + 1);
+        else expect(Math.abs(drawn.length - count)).toBeLessThan(15);
+      }
+    });
   });
 }
