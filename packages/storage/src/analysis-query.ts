@@ -113,7 +113,7 @@ export interface PairedResultsAnswer {
     costA: { p50: number | null; p95: number | null };
     costB: { p50: number | null; p95: number | null };
   };
-  /** A deterministic sample (by case-id hash) of paired per-case latency and cost, at most `sampleLimit` rows. */
+  /** A deterministic sample of paired per-case latency and cost (seeded random case indexes, or a case-id hash), at most `sampleLimit` rows. */
   sample: Array<{ latencyA: number | null; latencyB: number | null; costA: number | null; costB: number | null }>;
   /** (samples, passed) → cases, per side, for pass@k. */
   repeatCounts: { a: Array<{ samples: number; passed: number; count: number }>; b: Array<{ samples: number; passed: number; count: number }> };
