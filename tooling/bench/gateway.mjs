@@ -12,8 +12,10 @@
 // front of it, and ../shared/bench/gateway-load.mjs (open loop: requests on a fixed schedule,
 // latency from the scheduled start) measures the server alone ("direct") and through LLM Lab;
 // then ../shared/bench/gateway-peer.sh measures the server alone and through Portkey the same
-// way. Added latency = a gateway's percentile - the direct one of the same pair. The gateway's CPU
-// and memory are read from /proc. Without ../shared (a user's clone), it says so and stops.
+// way; then the floor (gateway-floor.mjs, `--skip-floor` leaves it out): the server alone, through
+// a TCP relay and through the least HTTP proxy Node makes, what any process in the middle adds
+// here. Added latency = a percentile through it - the direct one of the same set. CPU and memory
+// are read from /proc. Without ../shared (a user's clone), it says so and stops.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +29,7 @@ const args = benchArgs({
   latency: { type: 'string', default: '20' },
   stream: { type: 'boolean', default: false },
   'skip-peer': { type: 'boolean', default: false },
+  'skip-floor': { type: 'boolean', default: false },
   profile: { type: 'string' },
   json: { type: 'string' },
   requests: { type: 'string' },
@@ -154,6 +157,42 @@ async function measureLlmLab(rate) {
   }
 }
 
+/**
+ * The floor (gateway-floor.mjs): the server alone, then through a TCP relay and through the least
+ * HTTP proxy Node makes, at the same rate: what any process in the middle adds on this machine.
+ */
+async function measureFloor(rate) {
+  const upstreamPort = await freePort();
+  const upstream = spawn(process.execPath, [join(sharedBench, 'fake-openai-server.mjs')], {
+    env: { ...process.env, PORT: String(upstreamPort), LATENCY_MS: String(LATENCY) },
+    stdio: 'ignore',
+  });
+  const floors = [];
+  try {
+    await waitFor(`http://127.0.0.1:${upstreamPort}/healthz`);
+    const direct = runLoad(`http://127.0.0.1:${upstreamPort}/v1/chat/completions`, rate, DURATION);
+    for (const mode of ['relay', 'proxy']) {
+      const port = await freePort();
+      const child = spawn(process.execPath, [join(root, 'tooling', 'bench', 'gateway-floor.mjs'), mode, String(port), String(upstreamPort)], { stdio: 'ignore' });
+      try {
+        await waitFor(`http://127.0.0.1:${port}/healthz`);
+        const url = `http://127.0.0.1:${port}/v1/chat/completions`;
+        runLoad(url, rate, 2);
+        const before = procStats(child.pid);
+        const through = runLoad(url, rate, DURATION);
+        const after = procStats(child.pid);
+        const cpuS = before && after ? after.cpuS - before.cpuS : null;
+        floors.push({ name: mode === 'relay' ? 'floor: tcp relay' : 'floor: node proxy', measured: { ...through, cpu_ms_per_request: cpuS === null || through.requests === 0 ? null : Math.round((cpuS * 1e6) / through.requests) / 1000 } });
+      } finally {
+        child.kill();
+      }
+    }
+    return { direct, floors };
+  } finally {
+    upstream.kill();
+  }
+}
+
 function measurePortkey(rate) {
   const result = spawnSync('bash', [join(sharedBench, 'gateway-peer.sh'), String(rate), String(DURATION), String(LATENCY), ...(args.stream ? ['--stream'] : [])], {
     encoding: 'utf8',
@@ -197,6 +236,7 @@ console.log(`Gateway benchmark: ${DURATION} s per rate, ${LATENCY} ms server, ${
 for (const rate of rates) {
   const ours = await measureLlmLab(rate);
   const peer = args['skip-peer'] ? undefined : measurePortkey(rate);
+  const floor = args['skip-floor'] ? undefined : await measureFloor(rate);
   const line = (name, measured, direct) => ({
     rate,
     target: name,
@@ -215,6 +255,10 @@ for (const rate of rates) {
   if (peer?.direct && peer.portkey) {
     rows.push(line('direct (peer run)', peer.direct));
     rows.push(line('portkey', peer.portkey, peer.direct));
+  }
+  if (floor) {
+    rows.push(line('direct (floor run)', floor.direct));
+    for (const each of floor.floors) rows.push(line(each.name, each.measured, floor.direct));
   }
   console.log(`\nrate ${rate}/s`);
   console.log('target              achieved/s  errors   p50 ms   p99 ms  added p50  added p99  CPU ms/req  peak MB  RSS before→after');
