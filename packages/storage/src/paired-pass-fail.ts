@@ -29,7 +29,6 @@ const stateOf = (table = '') =>
 /** state = 4 × A's + B's. */
 const PASS_TO_FAIL = 14;
 const FAIL_TO_PASS = 11;
-const BOTH_SCORED = [10, 11, 14, 15];
 
 /** A field of side A's vars: `->>` for a top-level name (cheaper per row than a path), `#>>` for a dotted path; NULL when not asked. */
 const field = (depth: number, parameter: string) => (depth === 0 ? 'NULL::text' : depth === 1 ? `vars ->> (${parameter}::text[])[1]` : `vars #>> ${parameter}::text[]`);
