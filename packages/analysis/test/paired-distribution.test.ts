@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { percentile, seededRandom } from '@llm-lab/evaluation';
 import { pairedDistribution } from '../src/paired-distribution.js';
 
