@@ -23,7 +23,7 @@ export function describePairingSuite(storageOf: () => Storage, newRun: (label: s
     const rows: NewResult[] = [];
     for (let i = 0; i < 300; i++) {
       const hash = (i * 2654435761) % 1000;
-      const vars = { subject: i === 5 ? undefined : ['algebra', 'biology', 'chemistry'][i % 3], passage: `p${Math.floor(i / 7)}` };
+      const vars = { subject: i === 5 ? undefined : ['algebra', 'biology', 'chemistry'][i % 3], passage: `p${Math.floor(i / 7)}`, meta: { tag: `t${i % 4}` } };
       const common = { caseId: `c-${String(i).padStart(4, '0')}`, caseIndex: i * 10, providerId: 'model', vars, latencyMs: 100 + (hash % 97), costUsd: 0.001 * (1 + (i % 4)) };
       const outcome = (passed: boolean, broken: number) =>
         broken === 0
@@ -94,6 +94,11 @@ export function describePairingSuite(storageOf: () => Storage, newRun: (label: s
           expect(answer.sample.length).toBeGreaterThanOrEqual(30);
           expect(answer.sample.length).toBeLessThanOrEqual(40);
         }
+        // A dotted path (read with #>>, where a top-level field is read with ->>) the same way.
+        const dotted = { ...request, by: 'meta.tag', cluster: undefined } as PairedResultsQuery;
+        const [fastDotted, generalDotted] = [await storageOf().pairResults({ ...dotted, oneSample: true }), await storageOf().pairResults({ ...dotted, oneSample: false })];
+        expect(comparable(fastDotted)).toEqual(comparable(generalDotted));
+        expect(fastDotted.groups.map((group) => group.group)).toEqual(['t0', 't1', 't2', 't3']);
         // Without fields, and with every paired case sampled (n under the limit) the two samples are the same rows.
         const whole = { ...request, by: undefined, cluster: undefined, sampleLimit: 1000 } as PairedResultsQuery;
         const [fastWhole, generalWhole] = [await storageOf().pairResults({ ...whole, oneSample: true }), await storageOf().pairResults({ ...whole, oneSample: false })];
