@@ -10,33 +10,31 @@ import type { PairedDistribution, PercentileEstimate } from './types.js';
 const RESAMPLES = 200;
 
 /**
- * The p-th percentiles (as `percentile` computes them: linear between ranks) of a resample given
- * as how many times each value was drawn, `order` being the values' indexes in ascending order
- * of value: one walk over the counts, where sorting each resample cost most of a comparison's
- * JavaScript time.
+ * The 50th and 95th percentiles (as `percentile` computes them: linear between ranks) of a
+ * resample of `n` values given as how many times each value was drawn, walking the values once
+ * in ascending order (`order`: their indexes by value), where sorting each resample cost most of a
+ * comparison's JavaScript time. The four ranks read are the same for every resample.
  */
-function quantilesOf(values: Float64Array, order: Int32Array, counts: Int32Array, ps: readonly number[], out: Float64Array): void {
-  const n = order.length;
-  const ranks: number[] = [];
-  for (const p of ps) {
-    const position = ((n - 1) * p) / 100;
-    const below = Math.floor(position);
-    ranks.push(below, Math.min(n - 1, below + 1));
-  }
-  const wanted = [...ranks.keys()].sort((x, y) => (ranks[x] as number) - (ranks[y] as number));
+function percentileWalker(n: number): (values: Float64Array, order: Int32Array, counts: Int32Array, out: Float64Array) => void {
+  const positions = [50, 95].map((p) => ((n - 1) * p) / 100);
+  // The rank below and above each position, and the order to read them in (for two or three
+  // values, p95's rank below is p50's, not past its rank above).
+  const ranks = positions.flatMap((position) => [Math.floor(position), Math.min(n - 1, Math.floor(position) + 1)]);
+  const byRank = [...ranks.keys()].sort((x, y) => (ranks[x] as number) - (ranks[y] as number));
   const at = new Float64Array(ranks.length);
-  let seen = 0;
-  let next = 0;
-  for (let i = 0; i < n && next < wanted.length; i++) {
-    const index = order[i] as number;
-    seen += counts[index] as number;
-    while (next < wanted.length && (ranks[wanted[next] as number] as number) < seen) at[wanted[next++] as number] = values[index] as number;
-  }
-  ps.forEach((p, k) => {
-    const position = ((n - 1) * p) / 100;
-    const below = at[2 * k] as number;
-    out[k] = below + ((at[2 * k + 1] as number) - below) * (position - Math.floor(position));
-  });
+  return (values, order, counts, out) => {
+    let seen = 0;
+    let next = 0;
+    for (let i = 0; i < n && next < byRank.length; i++) {
+      const index = order[i] as number;
+      seen += counts[index] as number;
+      while (next < byRank.length && (ranks[byRank[next] as number] as number) < seen) at[byRank[next++] as number] = values[index] as number;
+    }
+    positions.forEach((position, k) => {
+      const below = at[2 * k] as number;
+      out[k] = below + ((at[2 * k + 1] as number) - below) * (position - Math.floor(position));
+    });
+  };
 }
 
 function interval(estimates: Float64Array, confidence: number): { lower: number; upper: number } {
@@ -81,14 +79,15 @@ export function pairedDistribution(
   const [orderA, orderB] = [orderOf(valuesA), orderOf(valuesB)];
   const counts = new Int32Array(n);
   const quantiles = new Float64Array(2);
+  const percentilesOf = percentileWalker(n);
   const estimates = { a50: new Float64Array(RESAMPLES), a95: new Float64Array(RESAMPLES), b50: new Float64Array(RESAMPLES), b95: new Float64Array(RESAMPLES) };
   for (let r = 0; r < RESAMPLES; r++) {
     // Cases drawn together (the pairing kept): how many times each was drawn.
     counts.fill(0);
     for (let i = 0; i < n; i++) (counts[Math.floor(random() * n)] as number)++;
-    quantilesOf(valuesA, orderA, counts, [50, 95], quantiles);
+    percentilesOf(valuesA, orderA, counts, quantiles);
     [estimates.a50[r], estimates.a95[r]] = [quantiles[0] as number, quantiles[1] as number];
-    quantilesOf(valuesB, orderB, counts, [50, 95], quantiles);
+    percentilesOf(valuesB, orderB, counts, quantiles);
     [estimates.b50[r], estimates.b95[r]] = [quantiles[0] as number, quantiles[1] as number];
   }
   const d50 = estimates.b50.map((value, r) => value - (estimates.a50[r] as number));
