@@ -216,11 +216,11 @@ export async function unpackTemplate(archive: string, folder: string): Promise<v
  * complete: every entry but `keep` (the lock file, held by the caller) is removed, so the folder
  * is new again. With PG_VERSION only the emptied unpacking folder remained; it is removed.
  */
-export function recoverInterruptedUnpack(folder: string, keep: string | readonly string[]): void {
+export function recoverInterruptedUnpack(folder: string, keep: string | readonly string[] | ((name: string) => boolean)): void {
   if (!existsSync(join(folder, UNPACKING_DIR_NAME))) return;
-  const kept = new Set(typeof keep === 'string' ? [keep] : keep);
+  const kept = typeof keep === 'function' ? keep : (name: string) => (typeof keep === 'string' ? [keep] : keep).includes(name);
   if (!existsSync(join(folder, 'PG_VERSION'))) {
-    for (const name of readdirSync(folder)) if (!kept.has(name)) rmSync(join(folder, name), { recursive: true, force: true });
+    for (const name of readdirSync(folder)) if (!kept(name)) rmSync(join(folder, name), { recursive: true, force: true });
   }
   rmSync(join(folder, UNPACKING_DIR_NAME), { recursive: true, force: true });
 }

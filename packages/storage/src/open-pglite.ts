@@ -48,14 +48,17 @@ export function prepareDataFolder(folder: string): void {
   }
 }
 
+/** The files processes sharing a folder keep beside the database: the lock, the served address, run holds, and the first two being written. */
+const isSharingFile = (name: string): boolean =>
+  name === HOLDS_DIR_NAME || [LOCK_FILE_NAME, SERVED_FILE_NAME].some((file) => name === file || (name.startsWith(`${file}.`) && name.endsWith('.tmp')));
+
 /**
  * A folder holding files other than ours but no PG_VERSION is someone else's folder. One with
  * our unpacking folder is a new database whose creation was cut short: it is started over.
  */
 export function checkIsDatabaseFolder(folder: string): void {
   // Files of processes sharing the folder may appear while its first owner is still creating it.
-  const ours = new Set([LOCK_FILE_NAME, SERVED_FILE_NAME, HOLDS_DIR_NAME]);
-  const entries = readdirSync(folder).filter((name) => !ours.has(name));
+  const entries = readdirSync(folder).filter((name) => !isSharingFile(name));
   if (entries.length === 0 || entries.includes('PG_VERSION') || entries.includes(UNPACKING_DIR_NAME)) return;
   const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', …' : '');
   throw new StorageError(
@@ -88,7 +91,7 @@ export function pgliteStartParams(defaults: readonly string[]): string[] {
  */
 async function prepareDatabaseFolder(folder: string): Promise<void> {
   try {
-    recoverInterruptedUnpack(folder, [LOCK_FILE_NAME, SERVED_FILE_NAME, HOLDS_DIR_NAME]);
+    recoverInterruptedUnpack(folder, isSharingFile);
     if (!existsSync(join(folder, 'PG_VERSION')) && existsSync(PGLITE_TEMPLATE)) await unpackTemplate(PGLITE_TEMPLATE, folder);
   } catch (error) {
     throw new StorageError(

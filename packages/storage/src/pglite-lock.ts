@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StorageError } from './errors.js';
@@ -24,8 +24,22 @@ export interface FolderLock {
 export const thisProcessStartedAt = (): number => Math.round(Date.now() - process.uptime() * 1000);
 
 export function readHolder(path: string): LockHolder | undefined {
+  const text = readText(path);
+  return text === undefined ? undefined : parseHolder(text);
+}
+
+/** A file's text, or undefined when it is not there. */
+function readText(path: string): string | undefined {
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  try {
+    const parsed = JSON.parse(text) as Partial<LockHolder>;
     if (typeof parsed.pid !== 'number') return undefined;
     return {
       pid: parsed.pid,
@@ -34,7 +48,7 @@ export function readHolder(path: string): LockHolder | undefined {
       lockedAt: typeof parsed.lockedAt === 'string' ? parsed.lockedAt : '',
     };
   } catch {
-    // Missing (released meanwhile) or half-written/garbled: treated as no live holder.
+    // Half-written or garbled (a crash while writing it, an older version): no live holder.
     return undefined;
   }
 }
@@ -100,35 +114,68 @@ export function tryFolderLock(folder: string): FolderLock | { holder: LockHolder
     lockedAt: new Date().toISOString(),
   } satisfies LockHolder);
 
-  for (let attempt = 0; attempt < 5; attempt += 1) {
-    let descriptor: number;
-    try {
-      descriptor = openSync(lockPath, 'wx');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new StorageError('storage_open_failed', `cannot create the lock file ${lockPath}: ${(error as Error).message}`, {
-          cause: error,
-        });
+  // The lock appears whole or not at all: its content is written to a file of this process's
+  // first, then linked to the lock's name (which fails if the lock exists). A lock created empty
+  // and written after would be read as garbled by another process opening the folder at that
+  // moment, taken as stale, removed and taken: two owners of one database, and one's writes lost.
+  const temporary = `${lockPath}.${process.pid}.tmp`;
+  let linked = true;
+  try {
+    writeFileSync(temporary, content);
+  } catch (error) {
+    throw new StorageError('storage_open_failed', `cannot create the lock file ${lockPath}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    // Each attempt loses only to a lock released or taken in the instant between two steps.
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      try {
+        if (linked) linkSync(temporary, lockPath);
+        else writeNewFile(lockPath, content);
+        return holdLock(lockPath, content);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (linked && (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS')) {
+          // A file system without hard links: create the lock exclusively and write it.
+          linked = false;
+          attempt -= 1;
+          continue;
+        }
+        if (code !== 'EEXIST') {
+          throw new StorageError('storage_open_failed', `cannot create the lock file ${lockPath}: ${(error as Error).message}`, { cause: error });
+        }
       }
-      const holder = readHolder(lockPath);
+      const text = readText(lockPath);
+      // Released meanwhile: try again.
+      if (text === undefined) continue;
+      const holder = parseHolder(text);
       if (holder && isLive(holder)) return { holder };
-      // Stale (holder gone) or unreadable: remove it and try again. If another process takes it
-      // over at the same moment, the exclusive create below lets only one of us win.
+      // Stale (holder gone) or unreadable: remove it, unless it has just been replaced by a live
+      // holder's, and try again; the exclusive create above lets only one taker win.
+      if (readText(lockPath) !== text) continue;
       try {
         unlinkSync(lockPath);
       } catch (unlinkError) {
         if ((unlinkError as NodeJS.ErrnoException).code !== 'ENOENT') throw unlinkError;
       }
-      continue;
     }
+  } finally {
     try {
-      writeSync(descriptor, content);
-    } finally {
-      closeSync(descriptor);
+      unlinkSync(temporary);
+    } catch {
+      // Already gone.
     }
-    return holdLock(lockPath, content);
   }
   throw new StorageError('storage_locked', `could not take the lock ${lockPath}: other processes keep taking it; try again`);
+}
+
+/** Creates `path` exclusively (EEXIST if it exists) with `content`. */
+function writeNewFile(path: string, content: string): void {
+  const descriptor = openSync(path, 'wx');
+  try {
+    writeSync(descriptor, content);
+  } finally {
+    closeSync(descriptor);
+  }
 }
 
 function holdLock(lockPath: string, content: string): FolderLock {
