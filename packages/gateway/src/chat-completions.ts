@@ -75,8 +75,9 @@ export async function chatCompletions(services: CallServices, routes: RouteTable
   const upstreamMs = upstreamMsOf(response);
   const answeredBy = response.answeredBy ?? route.name;
   const fallback = RouteTable.fallbackOf(route, response.answeredBy);
-  const headers: Record<string, string> = {
+  const headers: Record<string, string | number> = {
     ...JSON_HEADERS,
+    'content-length': Buffer.byteLength(body),
     'x-llm-lab-route': route.name,
     'x-llm-lab-provider': response.providerId,
     'x-llm-lab-answered-by': answeredBy,
@@ -85,6 +86,13 @@ export async function chatCompletions(services: CallServices, routes: RouteTable
     'x-llm-lab-overhead-ms': Math.max(0, call.elapsedMs() - upstreamMs).toFixed(3),
   };
   if (fallback !== undefined) headers['x-llm-lab-fallback'] = fallback;
+  // Written to the socket here, then recorded: the metrics, the span and the record's fields are
+  // made after the client has its answer, not before (Hono's Response would be written later).
+  const outgoing = call.outgoing;
+  if (!outgoing.destroyed) {
+    outgoing.writeHead(200, headers);
+    outgoing.end(body);
+  }
   call.end(
     {
       ...answeredRecord(response, answeredBy),
@@ -92,7 +100,7 @@ export async function chatCompletions(services: CallServices, routes: RouteTable
     },
     upstreamMs,
   );
-  return new Response(body, { status: 200, headers });
+  return ALREADY_SENT;
 }
 
 /** Writes, waiting for the client to take it when the socket's buffer is full. */

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { ExitCode, UsageError } from '../errors.js';
 import { openLab, type StorageFlags } from './shared.js';
 
@@ -30,6 +31,11 @@ export async function gatewayCommand(configFile: string | undefined, flags: Gate
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
     throw new UsageError(flags.tlsCert ? '--tls-cert needs --tls-key (the PEM private key of the certificate).' : '--tls-key needs --tls-cert (the PEM certificate).');
   }
+  // The CLI lets the old generation grow by only a quarter past what is live (bin.ts), which
+  // keeps a run's peak memory down; in a server that lives for days it means a full collection
+  // every few seconds under load (6 in 20 s at 400 calls/s, 40 ms of pauses), each a stall for
+  // the calls in flight. The gateway goes back to V8's own growth (0 or 2 in the same 20 s).
+  setFlagsFromString('--heap-growing-percent=0');
   const { startGateway } = await import('@llm-lab/gateway');
   // A wrong monitor config stops the gateway before it listens.
   if (flags.monitor !== undefined) await (await import('./monitor-start.js')).loadMonitorConfigFor(flags.monitor);
