@@ -115,9 +115,12 @@ async function startLlmLab() {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const stop = async () => {
-    const exited = new Promise((resolve) => gateway.once('exit', resolve));
-    gateway.kill('SIGTERM');
-    await exited;
+    // A gateway that already exited (it could not listen: a port taken between freePort and its start) is not waited for.
+    if (gateway.exitCode === null && gateway.signalCode === null) {
+      const exited = new Promise((resolve) => gateway.once('exit', resolve));
+      gateway.kill('SIGTERM');
+      await exited;
+    }
     upstream.kill();
   };
   try {
