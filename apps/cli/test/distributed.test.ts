@@ -58,7 +58,7 @@ describe('llm-lab run --distributed', () => {
     const worker = spawn(process.execPath, [BIN, 'worker', '--concurrency', '2'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let workerLog = '';
     worker.stderr.on('data', (chunk: Buffer) => (workerLog += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => worker.on('close', resolve));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => worker.on('close', (code, signal) => resolve({ code, signal })));
     try {
       const result = await runCli(['run', config, '--distributed', '--shard-size', '5', '--no-progress'], { cwd: dir, env });
       expect(result.stderr).toMatch(/12 cases in 3 shards on queue 'llm-lab-shards'/);
@@ -73,7 +73,8 @@ describe('llm-lab run --distributed', () => {
       expect(parsed.counts).toMatchObject({ results: 12, passed: 9 });
     } finally {
       worker.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      // With the worker's log, so that a worker that stopped otherwise says why.
+      expect({ ...(await exited), log: workerLog }).toMatchObject({ code: 0, signal: null });
     }
     expect(workerLog).toMatch(/done run-\S+ shard 1\/3: 5 results computed/);
     expect(workerLog).toMatch(/stopped: 3 shards done, 0 handed back, 0 failed/);

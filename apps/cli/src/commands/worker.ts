@@ -77,10 +77,15 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
     }
     return ExitCode.ok;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
-    await lab.close();
-    await sharedRateLimits?.close();
+    // The handlers stay until the queue and the lab are closed: a signal during the close is
+    // counted (a second one quits at once) instead of killing the process half-closed.
+    try {
+      await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
+      await lab.close();
+      await sharedRateLimits?.close();
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   }
 }
