@@ -1,5 +1,5 @@
 import type { Logger } from '@llm-lab/core';
-import type { ManagerObserver, ProviderManager } from '@llm-lab/provider-manager';
+import type { ManagerEvents, ManagerObserver, ProviderManager } from '@llm-lab/provider-manager';
 
 /** `error` as a log field: its class and message, never the request it carried. */
 function errorFields(error: { kind?: string; message: string; statusCode?: number; vendorCode?: string } | undefined) {
@@ -16,7 +16,8 @@ function messageOf(error: unknown): string {
  * provider call at `debug` (provider, model, latency, attempts, cache, error class), a failed one
  * at `info`; retries at `info`; fallbacks, circuit-breaker changes, rate-limit backoffs and cache
  * trouble at `warn`. Per-call events are subscribed only when the logger writes `info` (failed
- * calls) or `debug` (all): at `warn` the manager builds none. Returns a function that stops logging.
+ * calls, `request-failed`: a successful call builds no event) or `debug` (all, `request-end`): at
+ * `warn` the manager builds none. Returns a function that stops logging.
  */
 export function logManagerEvents(manager: Pick<ProviderManager, 'observe'>, logger: Logger): () => void {
   const observer: ManagerObserver = {
@@ -29,25 +30,26 @@ export function logManagerEvents(manager: Pick<ProviderManager, 'observe'>, logg
     'cache-error': (event) => logger.warn({ providerId: event.providerId, cache: event.cache, operation: event.operation, error: messageOf(event.error) }, 'response cache failed; the call went on without it'),
     'cache-unavailable': (event) => logger.warn({ cache: event.cache, fallback: event.fallback, error: messageOf(event.error) }, event.message),
   };
-  if (logger.isLevelEnabled('info')) {
-    observer['request-end'] = (event) => {
-      if (event.error === undefined && !logger.isLevelEnabled('debug')) return;
-      const fields = {
-        requestId: event.requestId,
-        source: event.source,
-        providerId: event.providerId,
-        provider: event.provider,
-        model: event.model,
-        latencyMs: Math.round(event.latencyMs),
-        attempts: event.attempts,
-        cached: event.cached,
-        ...(event.usage ? { inputTokens: event.usage.inputTokens, outputTokens: event.usage.outputTokens } : {}),
-        ...(event.costUsd !== undefined ? { costUsd: event.costUsd } : {}),
-        ...errorFields(event.error),
-      };
-      if (event.error !== undefined) logger.info(fields, 'provider call failed');
-      else logger.debug(fields, 'provider call');
+  // At `debug` every call is logged (`request-end`); at `info` only failures, through
+  // `request-failed`, so a successful call builds no event at all.
+  const logCall = (event: ManagerEvents['request-end']) => {
+    const fields = {
+      requestId: event.requestId,
+      source: event.source,
+      providerId: event.providerId,
+      provider: event.provider,
+      model: event.model,
+      latencyMs: Math.round(event.latencyMs),
+      attempts: event.attempts,
+      cached: event.cached,
+      ...(event.usage ? { inputTokens: event.usage.inputTokens, outputTokens: event.usage.outputTokens } : {}),
+      ...(event.costUsd !== undefined ? { costUsd: event.costUsd } : {}),
+      ...errorFields(event.error),
     };
-  }
+    if (event.error !== undefined) logger.info(fields, 'provider call failed');
+    else logger.debug(fields, 'provider call');
+  };
+  if (logger.isLevelEnabled('debug')) observer['request-end'] = logCall;
+  else if (logger.isLevelEnabled('info')) observer['request-failed'] = logCall;
   return manager.observe(observer);
 }

@@ -57,6 +57,25 @@ describe('the provider manager in the log', () => {
     expect(JSON.stringify(lines)).not.toContain(KEY);
   });
 
+  it('at info: a failed call once, successful calls not at all; retries and the rest as at debug', async () => {
+    const down = await startFakeOpenAIServer({ faultRate: 1, fault: faults.unavailable() });
+    const up = await startFakeOpenAIServer();
+    servers.push(down, up);
+    const openai = (server: FakeOpenAIServer, model: string) => createOpenAI({ baseURL: server.url, apiKey: KEY, maxRetries: 0, timeoutMs: 10_000 }).chat(model);
+    const manager = createProviderManager({
+      providers: [{ provider: openai(down, 'gpt-4o-mini'), retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 40, maxTotalMs: 20_000 } }, openai(up, 'gpt-4o')],
+      cache: false,
+    });
+    const { lines, logger } = logged('info');
+    const stop = logManagerEvents(manager, logger);
+    await manager.get('openai:gpt-4o').generate({ messages: [{ role: 'user', content: 'fine' }] });
+    await expect(manager.get('openai:gpt-4o-mini').generate({ messages: [{ role: 'user', content: 'down' }] })).rejects.toMatchObject({ kind: 'server' });
+    stop();
+    await manager.close();
+    expect(lines.map((line) => line.msg)).toEqual(['retrying a provider call', 'provider call failed']);
+    expect(lines[1]).toMatchObject({ level: 30, providerId: 'openai:gpt-4o-mini', attempts: 2, errorKind: 'server', statusCode: 503, requestId: expect.any(String), latencyMs: expect.any(Number) });
+  });
+
   it('at warn: the trouble only', async () => {
     const manager = await managerWithTrouble();
     const { lines, logger } = logged('warn');

@@ -20,29 +20,40 @@ export interface RequestIdentity {
   model: string;
 }
 
+/** A call's end: the payload of `request-end` (and of `request-failed`, with `error` set). */
+export type RequestEndEvent = RequestIdentity & {
+  stream: boolean;
+  /** Who answered (absent on failure). */
+  answeredBy?: string;
+  /** Wall time of the whole call, retries and waits included. */
+  latencyMs: number;
+  usage?: TokenUsage;
+  cached: boolean;
+  /** Time to the first text of a streamed call, ms (absent when not streamed or not measured). */
+  timeToFirstTokenMs?: number;
+  /** The answer's cost in US dollars, when the provider prices it. */
+  costUsd?: number;
+  /** Calls made to providers (0 for a cache hit). */
+  attempts: number;
+  /** The failure's class (its ProviderError kind: `rate-limit`, `timeout`, …); absent on success. */
+  errorKind?: ProviderError['kind'];
+  error?: ProviderError;
+};
+
 /** Every event the manager emits, with its payload. Listeners run synchronously and must be quick. */
 export interface ManagerEvents {
   /** A call to a managed provider starts. */
   'request-start': RequestIdentity & { request: GenerateRequest; stream: boolean };
   /** A call to a managed provider ends, answered (from a provider or the cache) or failed. */
-  'request-end': RequestIdentity & {
-    stream: boolean;
-    /** Who answered (absent on failure). */
-    answeredBy?: string;
-    /** Wall time of the whole call, retries and waits included. */
-    latencyMs: number;
-    usage?: TokenUsage;
-    cached: boolean;
-    /** Time to the first text of a streamed call, ms (absent when not streamed or not measured). */
-    timeToFirstTokenMs?: number;
-    /** The answer's cost in US dollars, when the provider prices it. */
-    costUsd?: number;
-    /** Calls made to providers (0 for a cache hit). */
-    attempts: number;
-    /** The failure's class (its ProviderError kind: `rate-limit`, `timeout`, …); absent on success. */
-    errorKind?: ProviderError['kind'];
-    error?: ProviderError;
-  };
+  'request-end': RequestEndEvent;
+  /**
+   * A call failed for good (its retries and fallbacks used up): the same payload as its
+   * `request-end`. For observers that only watch failures (the log at `info`): subscribed alone,
+   * it costs a successful call nothing, where `request-end` builds an event (and a request id)
+   * for every call. Its `requestId` pairs with a `request-start` only when that is subscribed too.
+   * The all-events form of `observe` leaves it out, as it repeats `request-end`.
+   */
+  'request-failed': RequestEndEvent & { error: ProviderError; errorKind: ProviderError['kind'] };
   /** One call to one underlying provider ended. */
   attempt: { providerId: string; member: string; attempt: number; latencyMs: number; error?: ProviderError };
   /** A failed attempt will be retried after `delayMs`. */
@@ -86,6 +97,7 @@ export class ManagerEmitter {
   readonly active: Record<ManagerEventName, boolean> = {
     'request-start': false,
     'request-end': false,
+    'request-failed': false,
     attempt: false,
     retry: false,
     'cache-hit': false,
@@ -118,7 +130,8 @@ export class ManagerEmitter {
    */
   observe(observer: ManagerObserver | ManagerEventListener): () => void {
     if (typeof observer === 'function') {
-      const offs = (Object.keys(this.active) as ManagerEventName[]).map((event) =>
+      const events = (Object.keys(this.active) as ManagerEventName[]).filter((event) => event !== 'request-failed');
+      const offs = events.map((event) =>
         this.on(event, (payload) => observer({ type: event, ...payload } as ManagerEvent)),
       );
       return () => offs.forEach((off) => off());

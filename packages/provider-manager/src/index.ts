@@ -39,7 +39,7 @@ export {
   type PiiPolicySettings,
   type MemberEntry,
 } from './config-schema.js';
-export type { ManagerEvents, ManagerEvent, ManagerEventListener, ManagerEventName, ManagerListener, ManagerObserver, RequestIdentity } from './events.js';
+export type { ManagerEvents, ManagerEvent, ManagerEventListener, ManagerEventName, ManagerListener, ManagerObserver, RequestEndEvent, RequestIdentity } from './events.js';
 export type { ResponseCache } from './cache/response-cache.js';
 export { MemoryResponseCache, createMemoryCache, type MemoryCacheOptions } from './cache/memory-cache.js';
 export { DiskResponseCache, createDiskCache, type DiskCacheOptions } from './cache/disk-cache.js';

@@ -89,6 +89,45 @@ describe('observers', () => {
     expect(ends).toHaveLength(1);
   });
 
+  it('report only failures in request-failed: a successful call emits nothing, a failed one its request-end payload, once', async () => {
+    const server = await startServer();
+    const manager = createProviderManager({ providers: [{ provider: openaiAt(server), retry: { maxAttempts: 1 } }], cache: false });
+    const failed: Array<ManagerEvents['request-failed']> = [];
+    const everything: string[] = [];
+    manager.on('request-failed', (event) => failed.push(event));
+    // The all-events form does not get request-failed on top of request-end.
+    manager.observe((event) => everything.push(event.type));
+    const provider = manager.get('openai:gpt-4o-mini');
+    await provider.generate(ask('fine'));
+    await collect(provider.streamGenerate(ask('fine too')));
+    expect(failed).toEqual([]);
+    server.enqueueFault(faults.badRequest());
+    await providerErrorOf(() => provider.generate(ask('bad')));
+    server.enqueueFault(faults.badRequest());
+    await expect(collect(provider.streamGenerate(ask('bad stream'), { source: 'route:/v1/chat/completions' }))).rejects.toMatchObject({ kind: 'bad-request' });
+    expect(failed).toEqual([
+      expect.objectContaining({ stream: false, cached: false, attempts: 1, errorKind: 'bad-request', providerId: 'openai:gpt-4o-mini', model: 'gpt-4o-mini', requestId: expect.any(String) }),
+      expect.objectContaining({ stream: true, attempts: 1, errorKind: 'bad-request', source: 'route:/v1/chat/completions' }),
+    ]);
+    expect(failed[0]?.error.kind).toBe('bad-request');
+    expect(failed[0]?.latencyMs).toBeGreaterThan(0);
+    expect(failed[0]?.requestId).not.toBe(failed[1]?.requestId);
+    expect(everything.filter((type) => type === 'request-end')).toHaveLength(4);
+    expect(everything).not.toContain('request-failed');
+  });
+
+  it('pair a failure with its request-start when both are subscribed', async () => {
+    const server = await startServer();
+    const manager = createProviderManager({ providers: [{ provider: openaiAt(server), retry: { maxAttempts: 1 } }], cache: false });
+    const starts: string[] = [];
+    const failures: string[] = [];
+    manager.observe({ 'request-start': (event) => starts.push(event.requestId), 'request-failed': (event) => failures.push(event.requestId) });
+    server.enqueueFault(faults.badRequest());
+    await providerErrorOf(() => manager.get('openai:gpt-4o-mini').generate(ask('bad')));
+    expect(failures).toEqual(starts);
+    expect(failures).toHaveLength(1);
+  });
+
   it('a stream that already delivered text is not retried when it breaks', async () => {
     const server = await startServer();
     const manager = createProviderManager({ providers: [{ provider: openaiAt(server), retry: FAST_RETRY }], cache: false });
