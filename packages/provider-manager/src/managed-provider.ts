@@ -24,7 +24,7 @@ import { replay } from './cache/replay.js';
 import { fromCache, readCache, writeCache } from './managed-cache.js';
 import { ManagedEmbedding } from './managed-embedding.js';
 import type { ManagedCallOptions, ManagerContext, Target } from './managed-target.js';
-import type { RequestEndEvent, RequestIdentity } from './events.js';
+import type { ManagerEvents, RequestEndEvent, RequestIdentity } from './events.js';
 import { estimateTokens, type Member } from './member.js';
 import { abortableSleep, cancelledError } from './resilience/abortable-sleep.js';
 import { waitForMember } from './resilience/breaker-wait.js';
@@ -102,7 +102,9 @@ export class ManagedProvider implements LanguageModelProvider {
   async generate(request: GenerateRequest, options: ManagedCallOptions = {}): Promise<GenerateResponse> {
     const emitter = this.context.emitter;
     const identity = emitter.active['request-start'] || emitter.active['request-end'] ? this.identify(request, options) : undefined;
-    const startedAt = emitter.active['request-end'] || emitter.active['request-failed'] ? performance.now() : 0;
+    // Whether this call's end is watched (decided once: a listener added mid-call has no start time to measure from).
+    const endWatched = emitter.active['request-end'] || emitter.active['request-failed'];
+    const startedAt = endWatched ? performance.now() : 0;
     if (identity && emitter.active['request-start']) emitter.emit('request-start', { ...identity, request, stream: false });
     try {
       const response = await this.generateThroughChain(request, options);
@@ -110,7 +112,7 @@ export class ManagedProvider implements LanguageModelProvider {
       return response;
     } catch (error) {
       const failure = toProviderError(error, this.id);
-      if (emitter.active['request-end'] || emitter.active['request-failed']) this.emitEnd(identity ?? this.identify(request, options), false, startedAt, undefined, failure);
+      if (endWatched) this.emitEnd(identity ?? this.identify(request, options), false, startedAt, undefined, failure);
       throw failure;
     }
   }
@@ -123,7 +125,9 @@ export class ManagedProvider implements LanguageModelProvider {
   async *streamGenerate(request: GenerateRequest, options: ManagedCallOptions = {}): AsyncIterable<StreamPart> {
     const emitter = this.context.emitter;
     const identity = emitter.active['request-start'] || emitter.active['request-end'] ? this.identify(request, options) : undefined;
-    const startedAt = emitter.active['request-end'] || emitter.active['request-failed'] ? performance.now() : 0;
+    // Whether this call's end is watched (decided once: a listener added mid-call has no start time to measure from).
+    const endWatched = emitter.active['request-end'] || emitter.active['request-failed'];
+    const startedAt = endWatched ? performance.now() : 0;
     if (identity && emitter.active['request-start']) emitter.emit('request-start', { ...identity, request, stream: true });
     const chain = this.targets();
     let final: GenerateResponse | undefined;
@@ -152,7 +156,7 @@ export class ManagedProvider implements LanguageModelProvider {
       }
     } catch (error) {
       const failure = toProviderError(error, this.id);
-      if (emitter.active['request-end'] || emitter.active['request-failed']) this.emitEnd(identity ?? this.identify(request, options), true, startedAt, undefined, failure);
+      if (endWatched) this.emitEnd(identity ?? this.identify(request, options), true, startedAt, undefined, failure);
       throw failure;
     }
     if (identity && emitter.active['request-end']) this.emitEnd(identity, true, startedAt, final, undefined);
@@ -584,6 +588,7 @@ export class ManagedProvider implements LanguageModelProvider {
       ...(error ? { error, errorKind: error.kind } : {}),
     };
     if (emitter.active['request-end']) emitter.emit('request-end', event);
-    if (error && emitter.active['request-failed']) emitter.emit('request-failed', { ...event, error, errorKind: error.kind });
+    // The same object: with `error` set it already carries `error` and `errorKind`.
+    if (error && emitter.active['request-failed']) emitter.emit('request-failed', event as ManagerEvents['request-failed']);
   }
 }
